@@ -1,0 +1,41 @@
+"""GB 11643 resident ID number: ISO 7064 MOD 11-2 check digit, masking."""
+
+from __future__ import annotations
+
+import re
+
+_WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
+_CHECK = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+def check_digit(first17: str) -> str:
+    total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS))
+    return _CHECK[total % 11]
+
+
+def is_valid(certno: str) -> bool:
+    """True for 18 characters whose last is the MOD 11-2 check digit."""
+    if not isinstance(certno, str) or not _SHAPE.match(certno.upper()):
+        return False
+    return check_digit(certno[:17]) == certno[17].upper()
+
+
+def problem(certno: str) -> str | None:
+    """Why an ID number is invalid, or None."""
+    if not isinstance(certno, str) or len(certno) != 18:
+        return "an ID number has 18 characters"
+    if not _SHAPE.match(certno.upper()):
+        return "an ID number is 17 digits and a digit or X"
+    if check_digit(certno[:17]) != certno[17].upper():
+        return f"check digit should be {check_digit(certno[:17])}, not {certno[17]}"
+    return None
+
+
+def mask(certno: str) -> str:
+    """First 6 and last 4 shown (DESIGN §7): 110101********123X."""
+    if not certno:
+        return ""
+    if len(certno) <= 10:
+        return "*" * len(certno)
+    return certno[:6] + "*" * (len(certno) - 10) + certno[-4:]

@@ -1,0 +1,1 @@
+"""The cashier terminal: config, domain, store, services, UI and command line."""

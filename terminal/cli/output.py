@@ -1,0 +1,52 @@
+"""How every command reports: text or one JSON object; errors as {"error": {...}}; exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+from terminal.errors import describe
+
+Handler = Callable[[argparse.Namespace], int | None]
+
+
+def emit(args: argparse.Namespace, obj: Any, text: str | None = None) -> int:
+    """Print the result: JSON when --json, else the text (or pretty JSON)."""
+    if getattr(args, "json", False) or text is None:
+        print(json.dumps(obj, ensure_ascii=False, indent=None if getattr(args, "json", False) else 2))
+    else:
+        print(text)
+    return 0
+
+
+def fail(args: argparse.Namespace, code: str, message: str, exit_code: int = 1) -> int:
+    if getattr(args, "json", False):
+        print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
+    else:
+        print(f"cashier: {message}", file=sys.stderr)
+    return exit_code
+
+
+def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
+    """Run a command; any failure a user can meet becomes a clear message, never a traceback."""
+    from drivers.errors import CardError
+    from terminal.config import ConfigError
+    from terminal.errors import CashierError
+    lang = getattr(args, "lang", None) or "en"
+    try:
+        return handler(args) or 0
+    except CashierError as exc:
+        return fail(args, exc.code, exc.localized(lang), exc.exit_code)
+    except (CardError, ConfigError) as exc:
+        code, message = describe(exc, lang)
+        return fail(args, code, message, 1)
+    except KeyboardInterrupt:
+        return fail(args, "interrupted", "interrupted", 130)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: still no traceback for a user
+        import logging
+        logging.getLogger("cashier").exception("unexpected error")
+        return fail(args, "internal", f"unexpected error: {type(exc).__name__}: {exc}", 1)

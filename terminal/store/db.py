@@ -1,0 +1,58 @@
+"""Open the window's database: WAL, the configured durability, a busy timeout, clear errors.
+
+A sqlite3 connection belongs to the thread that opened it: open one per worker.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from terminal.errors import StoreError
+
+
+def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL",
+            busy_timeout_ms: int = 10000, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (and with create=True, create) the database and bring its schema up to date.
+
+    A missing file without create, a file that is not a database, or a corrupted one
+    raises StoreError with a message a cashier can act on.
+    """
+    path = Path(path)
+    if str(path) != ":memory:":
+        if not path.exists():
+            if not create:
+                raise StoreError("db_missing", f"database not found: {path} (run `cashier db init`)",
+                                 f"数据库不存在: {path}(请先运行 cashier db init)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                               check_same_thread=True)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if mode.lower() != "wal" and str(path) != ":memory:":
+            raise StoreError("db_wal", f"cannot put {path} in WAL mode (journal_mode={mode})")
+        db = sqlite_utils.Database(conn)
+        if migrate:
+            from terminal.store.migrations import apply_migrations
+            apply_migrations(db)
+        else:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+            raise StoreError("db_corrupt", f"database file is damaged or not a cashier database: {path} ({text})",
+                             f"数据库文件已损坏或不是收费数据库: {path}") from None
+        if "locked" in text or "busy" in text:
+            raise StoreError("db_busy", f"database is busy: {path} ({text})", f"数据库忙: {path}") from None
+        raise StoreError("db_error", f"database error: {path}: {text}", f"数据库错误: {path}: {text}") from None
+
+
+def open_from_config(cfg, *, create: bool = False, migrate: bool = True) -> sqlite_utils.Database:
+    return open_db(cfg.db_path, create=create, synchronous=cfg.database.synchronous,
+                   busy_timeout_ms=cfg.database.busy_timeout_ms, migrate=migrate)

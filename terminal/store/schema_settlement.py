@@ -1,0 +1,2 @@
+"""Placeholder until its owner lands the schema."""
+from terminal.store.migrations import MIGRATIONS  # noqa: F401
