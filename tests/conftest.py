@@ -1,0 +1,68 @@
+"""Shared fixtures. The PC/SC stack (pcscd + vpcd + emulator) lives in pcsc_stack.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+pytest_plugins = ["pcsc_stack"] if (Path(__file__).parent / "pcsc_stack.py").exists() else []
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """A fresh card-state folder: PIN counters start from each profile's values."""
+    d = tmp_path / "cards"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A copy of the repo's config.toml whose relative paths land in tmp_path."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cfg(config_file: Path, monkeypatch: pytest.MonkeyPatch):
+    """The Config of a window whose database and card state live in tmp_path."""
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    from terminal.config import load_config
+    return load_config(config_file)
+
+
+@pytest.fixture(params=["inprocess", pytest.param("pcsc", marks=pytest.mark.pcsc)])
+def card_reader(request: pytest.FixtureRequest, state_dir: Path):
+    """A factory make(profile, **card_options) -> Reader, for each transport of the parametrised suite.
+
+    In-process: the emulator in this process. PC/SC: the emulator served through vpcd
+    into the real pcscd, read with pyscard (fixture `pcsc_reader_factory` from pcsc_stack).
+    """
+    if request.param == "inprocess":
+        from emulator.inprocess import InProcessReader
+        from emulator.profiles import load_card
+        readers = []
+
+        def make(profile: str, **options):
+            reader = InProcessReader(load_card(profile, state_dir, **options))
+            readers.append(reader)
+            return reader
+
+        yield make
+        for r in readers:
+            r.close()
+    else:
+        yield request.getfixturevalue("pcsc_reader_factory")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
