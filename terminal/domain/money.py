@@ -1,0 +1,38 @@
+"""Money helpers shared by the domain: integer fen, Decimal ratios, half-up rounding, yuan text.
+
+API: `round_fen(x: Decimal) -> int` (half-up to the fen), `yuan(fen) -> "12.50"`,
+`parse_ratio(value, what) -> Decimal` (a string like "0.70", 0..1; floats refused).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+
+def round_fen(x: Decimal) -> int:
+    """Round a Decimal amount of fen half-up to a whole fen (never through float)."""
+    return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def yuan(fen: int) -> str:
+    """Integer fen as yuan with two decimals: 12345 -> "123.45", -5 -> "-0.05"."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def parse_ratio(value: object, what: str) -> Decimal:
+    """A ratio written as a decimal string ("0.70") or 0/1; ValueError with a clear message otherwise."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r}; floats are not exact)")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})")
+    try:
+        ratio = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})") from None
+    if not ratio.is_finite() or ratio < 0 or ratio > 1:
+        raise ValueError(f"{what} must be between 0 and 1 (got {value!r})")
+    return ratio

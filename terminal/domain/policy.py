@@ -1,0 +1,116 @@
+"""The reimbursement policy (DESIGN §8.4) read from config.toml `[policy]`, validated.
+
+API:
+- `Policy.from_config(cfg) -> Policy` / `parse_policy(section: dict) -> Policy`
+  (raises `terminal.config.ConfigError` naming the rule and key that is wrong).
+- `Policy.rule_for(insutype, med_type, hosp_lv) -> PolicyRule`: the first rule that
+  matches, `"*"` matching anything; `RuleRefused("no_policy_rule")` when none does.
+- `PolicyRule`: insutype, med_type, hosp_lv, deductible (fen), deductible_scope
+  ("year"|"visit"), ratio (Decimal), annual_cap (fen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from terminal.config import ConfigError
+from terminal.domain.money import parse_ratio
+from terminal.errors import RuleRefused
+
+INSUTYPES = ("310", "390")
+MED_TYPES = ("11", "14", "21")
+HOSP_LVS = ("1", "2", "3")
+SCOPES = ("year", "visit")
+RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
+MAX_FEN = 10**11  # 1,000,000,000 yuan: anything larger in a policy is a typo
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    insutype: str
+    med_type: str
+    hosp_lv: str
+    deductible: int
+    deductible_scope: str
+    ratio: Decimal
+    annual_cap: int
+
+    def matches(self, insutype: str, med_type: str, hosp_lv: str) -> bool:
+        return all(want in ("*", have) for want, have in
+                   ((self.insutype, insutype), (self.med_type, med_type), (self.hosp_lv, hosp_lv)))
+
+
+@dataclass(frozen=True)
+class Policy:
+    b_selfpay_ratio: Decimal
+    rules: tuple[PolicyRule, ...]
+
+    @classmethod
+    def from_config(cls, cfg) -> "Policy":
+        return parse_policy(cfg.section("policy"))
+
+    def rule_for(self, insutype: str, med_type: str, hosp_lv: str) -> PolicyRule:
+        for rule in self.rules:
+            if rule.matches(insutype, med_type, hosp_lv):
+                return rule
+        raise RuleRefused("no_policy_rule",
+                          f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
+                          f"医保政策中没有适用于险种 {insutype}、医疗类别 {med_type}、医院等级 {hosp_lv} 的规则")
+
+
+def _code(rule: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
+    value = rule.get(key)
+    if not isinstance(value, str) or value not in (*allowed, "*"):
+        raise ConfigError(f"{where}: {key} must be one of {', '.join(allowed)} or \"*\" (got {value!r})")
+    return value
+
+
+def _fen(rule: dict[str, Any], key: str, where: str) -> int:
+    value = rule.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FEN:
+        raise ConfigError(f"{where}: {key} must be a whole number of fen between 0 and {MAX_FEN} (got {value!r})")
+    return value
+
+
+def _rule(rule: Any, where: str) -> PolicyRule:
+    if not isinstance(rule, dict):
+        raise ConfigError(f"{where}: must be a table of {', '.join(RULE_KEYS)}")
+    unknown = sorted(set(rule) - set(RULE_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; a rule has {', '.join(RULE_KEYS)}")
+    missing = [k for k in RULE_KEYS if k not in rule]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    scope = rule["deductible_scope"]
+    if scope not in SCOPES:
+        raise ConfigError(f"{where}: deductible_scope must be \"year\" or \"visit\" (got {scope!r})")
+    try:
+        ratio = parse_ratio(rule["ratio"], "ratio")
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return PolicyRule(insutype=_code(rule, "insutype", INSUTYPES, where),
+                      med_type=_code(rule, "med_type", MED_TYPES, where),
+                      hosp_lv=_code(rule, "hosp_lv", HOSP_LVS, where),
+                      deductible=_fen(rule, "deductible", where), deductible_scope=scope, ratio=ratio,
+                      annual_cap=_fen(rule, "annual_cap", where))
+
+
+def parse_policy(section: dict[str, Any]) -> Policy:
+    """The `[policy]` table as read from TOML -> Policy; every problem named precisely."""
+    if not section:
+        raise ConfigError("[policy] is missing from config.toml: settlement needs b_selfpay_ratio and rules")
+    unknown = sorted(set(section) - {"b_selfpay_ratio", "rule"})
+    if unknown:
+        raise ConfigError(f"[policy]: unknown key(s) {', '.join(unknown)}; expected b_selfpay_ratio and [[policy.rule]]")
+    if "b_selfpay_ratio" not in section:
+        raise ConfigError("[policy]: b_selfpay_ratio is missing (e.g. \"0.10\")")
+    try:
+        b_ratio = parse_ratio(section["b_selfpay_ratio"], "b_selfpay_ratio")
+    except ValueError as exc:
+        raise ConfigError(f"[policy]: {exc}") from None
+    rules = section.get("rule")
+    if not isinstance(rules, list) or not rules:
+        raise ConfigError("[policy]: at least one [[policy.rule]] is needed")
+    return Policy(b_ratio, tuple(_rule(r, f"[[policy.rule]] #{i}") for i, r in enumerate(rules, 1)))

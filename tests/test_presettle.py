@@ -1,0 +1,204 @@
+"""DESIGN §6.2 step by step, against amounts worked out by hand; then invariants under hypothesis."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from terminal.config import ConfigError
+from terminal.domain.bill import parse_bill
+from terminal.domain.policy import parse_policy
+from terminal.domain.presettle import RelativeSource, YearToDate, presettle
+from terminal.errors import BadInput, RuleRefused
+
+POLICY = parse_policy({
+    "b_selfpay_ratio": "0.10",
+    "rule": [
+        {"insutype": "310", "med_type": "11", "hosp_lv": "*", "deductible": 100000, "deductible_scope": "year",
+         "ratio": "0.70", "annual_cap": 50000000},
+        {"insutype": "310", "med_type": "21", "hosp_lv": "3", "deductible": 80000, "deductible_scope": "visit",
+         "ratio": "0.85", "annual_cap": 50000000},
+        {"insutype": "390", "med_type": "11", "hosp_lv": "*", "deductible": 0, "deductible_scope": "year",
+         "ratio": "0.50", "annual_cap": 40000},
+        {"insutype": "*", "med_type": "*", "hosp_lv": "*", "deductible": 60000, "deductible_scope": "visit",
+         "ratio": "0.60", "annual_cap": 30000000},
+    ],
+})
+
+
+def bill(med_type: str, *items: tuple[str, object, int]) -> object:
+    return parse_bill({"med_type": med_type, "items": [
+        {"code": f"X{i:03d}", "name": "item", "category": "drug", "class": c, "qty": q, "price": p}
+        for i, (c, q, p) in enumerate(items, 1)]})
+
+
+def test_year_deductible_not_yet_met_then_partly_then_met():
+    b = bill("11", ("A", 2, 1250))                       # 2 × 12.50 = 25.00
+    r = presettle(b, POLICY, insutype="310", hosp_lv="3", ytd=YearToDate(0, 0))
+    assert (r.medfee_sumamt, r.inscp_scp_amt, r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == \
+        (2500, 2500, 2500, 0, 2500)
+    # 990.00 of the 1000.00 year deductible already used: 10.00 left; (25.00 − 10.00) × 0.70 = 10.50
+    r = presettle(b, POLICY, insutype="310", hosp_lv="3", ytd=YearToDate(99000, 0))
+    assert (r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == (1000, 1050, 1450)
+    assert r.ytd_after == YearToDate(100000, 1050)
+    r = presettle(b, POLICY, insutype="310", hosp_lv="3", ytd=YearToDate(150000, 0))
+    assert (r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == (0, 1750, 750)
+
+
+def test_visit_deductible_ignores_what_was_used_this_year():
+    b = bill("21", ("A", 1, 300000))                     # 3000.00 inpatient at a level-3 hospital
+    for used in (0, 80000, 500000):
+        r = presettle(b, POLICY, insutype="310", hosp_lv="3", ytd=YearToDate(used, 0))
+        # deductible 800.00 each visit; (3000 − 800) × 0.85 = 1870.00
+        assert (r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == (80000, 187000, 113000)
+    small = presettle(bill("21", ("A", 1, 50000)), POLICY, insutype="310", hosp_lv="3")
+    assert (small.act_pay_dedc, small.fund_pay_sumamt) == (50000, 0)   # min(in scope, deductible)
+
+
+def test_first_match_with_wildcards():
+    b = bill("21", ("A", 1, 100000))
+    assert presettle(b, POLICY, insutype="310", hosp_lv="2", ytd=YearToDate()).rule.ratio == Decimal("0.60")
+    assert presettle(b, POLICY, insutype="310", hosp_lv="3").rule.ratio == Decimal("0.85")
+
+
+def test_class_b_self_pay_rounds_half_up_per_item_and_qty_rounds_half_up():
+    # qty 1.5 × 3.33 = 4.995 yuan -> 499.5 fen -> 500 fen; B self-pay 10% of 1005 = 100.5 -> 101
+    b = bill("11", ("A", "1.5", 333), ("B", 1, 1005), ("B", 3, 5))    # B: 1005 and 15 (1.5 -> 2)
+    r = presettle(b, POLICY, insutype="390", hosp_lv="1")
+    assert r.item_amounts == (500, 1005, 15)
+    assert r.medfee_sumamt == 1520
+    assert r.preselfpay_amt == 101 + 2
+    assert r.inscp_scp_amt == 1520 - 103
+    # resident outpatient: no deductible, 50%: 1417 × 0.5 = 708.5 -> 709
+    assert (r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == (0, 709, 811)
+
+
+def test_class_c_fully_self_paid():
+    b = bill("11", ("C", 2, 4000), ("A", 1, 10000))
+    r = presettle(b, POLICY, insutype="390", hosp_lv="1")
+    assert (r.fulamt_ownpay_amt, r.preselfpay_amt, r.inscp_scp_amt) == (8000, 0, 10000)
+    assert (r.fund_pay_sumamt, r.psn_part_amt) == (5000, 13000)
+    only_c = presettle(bill("11", ("C", 1, 999)), POLICY, insutype="390", hosp_lv="1")
+    assert (only_c.inscp_scp_amt, only_c.fund_pay_sumamt, only_c.psn_part_amt) == (0, 0, 999)
+
+
+def test_annual_cap_reached_mid_bill():
+    b = bill("11", ("A", 1, 20000))                      # resident: 50% of 200.00 = 100.00 uncapped
+    r = presettle(b, POLICY, insutype="390", hosp_lv="1", ytd=YearToDate(0, 35000))
+    assert r.fund_pay_sumamt == 5000                     # only 50.00 of the 400.00 cap left
+    assert r.psn_part_amt == 15000
+    assert r.ytd_after.fund_paid == 40000
+    over = presettle(b, POLICY, insutype="390", hosp_lv="1", ytd=YearToDate(0, 45000))
+    assert (over.fund_pay_sumamt, over.psn_part_amt) == (0, 20000)
+
+
+def test_own_account_then_relatives_in_order_then_cash():
+    b = bill("11", ("A", 1, 10000), ("C", 1, 5000))
+    rels = [RelativeSource("P1", 1, "local", 3000), RelativeSource("P2", 2, "cross_province", 100000)]
+    r = presettle(b, POLICY, insutype="310", hosp_lv="3", own_balc=2000, relatives=rels)
+    assert r.psn_part_amt == 15000                       # deductible not met: all individual-borne
+    assert (r.own_acct_pay, r.acct_mulaid_pay, r.acct_pay, r.psn_cash_pay, r.balc) == (2000, 13000, 15000, 0, 0)
+    assert [(m.owner_psn_no, m.amount) for m in r.mulaid] == [("P1", 3000), ("P2", 10000)]
+    small = presettle(b, POLICY, insutype="310", hosp_lv="3", own_balc=0,
+                      relatives=[RelativeSource("P1", 1, "local", 4000)])
+    assert (small.acct_pay, small.acct_mulaid_pay, small.psn_cash_pay) == (4000, 4000, 11000)
+    no_acct = presettle(b, POLICY, insutype="310", hosp_lv="3", own_balc=99999, relatives=rels,
+                        acct_used_flag=False)
+    assert (no_acct.acct_pay, no_acct.psn_cash_pay, no_acct.balc, no_acct.mulaid) == (0, 15000, 99999, ())
+    nothing = presettle(b, POLICY, insutype="390", hosp_lv="3")
+    assert (nothing.acct_pay, nothing.psn_cash_pay, nothing.balc) == (0, nothing.psn_part_amt, None)
+
+
+def test_no_rule_matching_is_refused():
+    narrow = parse_policy({"b_selfpay_ratio": "0.1", "rule": [
+        {"insutype": "310", "med_type": "11", "hosp_lv": "3", "deductible": 0, "deductible_scope": "year",
+         "ratio": "0.5", "annual_cap": 1}]})
+    with pytest.raises(RuleRefused, match="no \\[\\[policy.rule\\]\\] matches insutype 390"):
+        presettle(bill("11", ("A", 1, 1)), narrow, insutype="390", hosp_lv="3")
+
+
+@pytest.mark.parametrize("section, message", [
+    ({}, "missing"),
+    ({"b_selfpay_ratio": 0.1, "rule": []}, "floats are not exact"),
+    ({"b_selfpay_ratio": "1.5", "rule": []}, "between 0 and 1"),
+    ({"b_selfpay_ratio": "0.1", "rule": []}, "at least one"),
+    ({"b_selfpay_ratio": "0.1", "rule": [{"insutype": "320", "med_type": "11", "hosp_lv": "*", "deductible": 0,
+                                          "deductible_scope": "year", "ratio": "0.5", "annual_cap": 0}]},
+     "#1: insutype must be one of 310, 390"),
+    ({"b_selfpay_ratio": "0.1", "rule": [{"insutype": "310", "med_type": "11", "hosp_lv": "*", "deductible": -1,
+                                          "deductible_scope": "year", "ratio": "0.5", "annual_cap": 0}]},
+     "deductible must be a whole number of fen"),
+    ({"b_selfpay_ratio": "0.1", "rule": [{"insutype": "310", "med_type": "11", "hosp_lv": "*", "deductible": 0,
+                                          "deductible_scope": "month", "ratio": "0.5", "annual_cap": 0}]},
+     "deductible_scope must be"),
+    ({"b_selfpay_ratio": "0.1", "rule": [{"insutype": "310", "med_type": "11", "hosp_lv": "*", "deductible": 0,
+                                          "deductible_scope": "year", "ratio": "0.5", "anual_cap": 0}]},
+     "unknown key\\(s\\) anual_cap"),
+])
+def test_policy_problems_are_named(section, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_policy(section)
+
+
+def test_shipped_config_policy_parses(cfg):
+    from terminal.domain.policy import Policy
+    policy = Policy.from_config(cfg)
+    assert policy.b_selfpay_ratio == Decimal("0.10") and len(policy.rules) >= 1
+
+
+@pytest.mark.parametrize("obj, message", [
+    ({"med_type": "12", "items": []}, "med_type must be 11"),
+    ({"med_type": "11", "items": []}, "no items"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "D", "qty": 1, "price": 1}]}, "item 1 \\(X1\\): class"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "A", "qty": 1, "price": 1},
+                                  {"code": "X2", "class": "A", "qty": 0, "price": 1}]}, "item 2 \\(X2\\): qty must be > 0"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "A", "qty": "1.2345", "price": 1}]}, "at most 3 decimals"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "A", "qty": 1, "price": -5}]}, "must not be negative"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "A", "qty": 1, "price": 12.5}]}, "whole number of fen"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "A", "qty": 1, "price": 10**12}]}, "absurd"),
+    ({"med_type": "11", "items": [{"code": "X1", "class": "A", "qty": 1}]}, "price is missing"),
+])
+def test_bill_problems_are_named(obj, message):
+    with pytest.raises(BadInput, match=message):
+        parse_bill(obj)
+
+
+def test_bill_file_reads_decimals_exactly(tmp_path):
+    from terminal.domain.bill import load_bill
+    path = tmp_path / "bill.json"
+    path.write_text('{"med_type":"11","items":[{"code":"X1","name":"药","class":"A","qty":0.335,"price":1000}]}',
+                    encoding="utf-8")
+    assert load_bill(path).items[0].amount == 335
+    with pytest.raises(BadInput, match="not found"):
+        load_bill(tmp_path / "missing.json")
+
+
+items_st = st.lists(st.tuples(st.sampled_from("ABC"),
+                              st.decimals(min_value=Decimal("0.001"), max_value=Decimal(50), places=3),
+                              st.integers(min_value=0, max_value=500000)), min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=items_st, insutype=st.sampled_from(["310", "390"]), med_type=st.sampled_from(["11", "14", "21"]),
+       hosp_lv=st.sampled_from(["1", "2", "3"]), used=st.integers(0, 200000), paid=st.integers(0, 60000000),
+       own=st.none() | st.integers(0, 10**7), rels=st.lists(st.integers(0, 10**6), max_size=3),
+       flag=st.booleans())
+def test_invariants_hold_for_any_bill(items, insutype, med_type, hosp_lv, used, paid, own, rels, flag):
+    b = bill(med_type, *items)
+    sources = [RelativeSource(f"P{i}", i, "local", a) for i, a in enumerate(rels)]
+    r = presettle(b, POLICY, insutype=insutype, hosp_lv=hosp_lv, ytd=YearToDate(used, paid), own_balc=own,
+                  relatives=sources, acct_used_flag=flag)
+    assert r.medfee_sumamt == r.fund_pay_sumamt + r.acct_pay + r.psn_cash_pay
+    assert r.psn_part_amt == r.acct_pay + r.psn_cash_pay
+    assert r.acct_pay == r.own_acct_pay + r.acct_mulaid_pay
+    assert r.inscp_scp_amt == r.medfee_sumamt - r.fulamt_ownpay_amt - r.preselfpay_amt
+    assert min(r.fund_pay_sumamt, r.own_acct_pay, r.acct_mulaid_pay, r.psn_cash_pay, r.act_pay_dedc) >= 0
+    assert r.fund_pay_sumamt <= max(0, r.rule.annual_cap - paid)
+    if own is not None:
+        assert r.balc == own - r.own_acct_pay >= 0
+    if flag and r.psn_cash_pay > 0:   # cash only when every account is exhausted
+        assert (own or 0) == r.own_acct_pay and r.acct_mulaid_pay == sum(rels)
+    assert r.fields()["medfee_sumamt"] == r.medfee_sumamt
