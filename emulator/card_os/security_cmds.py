@@ -1,0 +1,113 @@
+"""GET CHALLENGE, EXTERNAL / INTERNAL AUTHENTICATE, VERIFY and CHANGE PIN (DESIGN §3.3)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+from drivers.apdu import CommandAPDU
+from drivers.psam import external_cryptogram, internal_answer
+from emulator.card_os import status as SW
+from emulator.card_os.card import Reply, VirtualCard, register
+
+EXTERNAL_KEY_ID = 0x0A
+PIN_REFERENCES = (0x00, 0x80)  # global PIN, specific PIN: both mean the card's one PIN
+
+
+@register(0x84)
+def get_challenge(card: VirtualCard, cmd: CommandAPDU) -> Reply:
+    if cmd.p1 or cmd.p2:
+        return b"", SW.WRONG_P1P2
+    if cmd.data or cmd.le not in (4, 8):
+        return b"", SW.WRONG_LENGTH
+    card.session.challenge = os.urandom(cmd.le)
+    return card.session.challenge, SW.OK
+
+
+@register(0x82)
+def external_authenticate(card: VirtualCard, cmd: CommandAPDU) -> Reply:
+    s = card.session
+    challenge, s.challenge = s.challenge, None  # a challenge is good for one try only
+    if card.keys.external is None:
+        return b"", SW.INS_NOT_SUPPORTED          # an older card: no key 0A
+    if cmd.p1 != 0x00:
+        return b"", SW.WRONG_P1P2
+    if cmd.p2 != EXTERNAL_KEY_ID:
+        return b"", SW.REF_NOT_FOUND
+    if len(cmd.data) != 16:
+        return b"", SW.WRONG_LENGTH
+    if challenge is None:
+        return b"", SW.CONDITIONS
+    expected = external_cryptogram(card.keys.external, challenge)
+    if not hmac.compare_digest(expected, cmd.data):
+        s.authenticated = False
+        return b"", SW.AUTH_FAILED
+    s.authenticated = True
+    return b"", SW.OK
+
+
+@register(0x88)
+def internal_authenticate(card: VirtualCard, cmd: CommandAPDU) -> Reply:
+    if card.keys.internal is None:
+        return b"", SW.INS_NOT_SUPPORTED
+    if cmd.p1 or cmd.p2:
+        return b"", SW.WRONG_P1P2
+    if not cmd.data or len(cmd.data) % 16 or len(cmd.data) > 64:
+        return b"", SW.WRONG_LENGTH
+    return internal_answer(card.keys.internal, cmd.data), SW.OK
+
+
+def _pin_digits(block: bytes) -> str | None:
+    """Packed BCD PIN, F-padded when odd, 4-16 digits; None when malformed."""
+    nibbles = [n for b in block for n in (b >> 4, b & 0x0F)]
+    while nibbles and nibbles[-1] == 0xF:
+        nibbles.pop()
+    if not 4 <= len(nibbles) <= 16 or any(n > 9 for n in nibbles) or len(block) != (len(nibbles) + 1) // 2:
+        return None
+    return "".join(map(str, nibbles))
+
+
+def _check_pin(card: VirtualCard, pin: str) -> int:
+    """Compare with the card's PIN, counting tries; the SW of a wrong or blocked PIN, or OK."""
+    state = card.pin
+    if state.blocked:
+        return SW.PIN_BLOCKED
+    if state.matches(pin):
+        if state.tries_left != state.max_tries:
+            state.tries_left = state.max_tries
+            card.save_state()
+        card.session.pin_verified = True
+        return SW.OK
+    state.tries_left -= 1
+    card.session.pin_verified = False
+    card.save_state()
+    return SW.PIN_BLOCKED if state.blocked else SW.pin_wrong(state.tries_left)
+
+
+@register(0x20)
+def verify(card: VirtualCard, cmd: CommandAPDU) -> Reply:
+    if cmd.p1 != 0x00 or cmd.p2 not in PIN_REFERENCES:
+        return b"", SW.WRONG_P1P2
+    if not cmd.data:                              # no data: how many tries are left
+        if card.pin.blocked:
+            return b"", SW.PIN_BLOCKED
+        return b"", SW.pin_wrong(card.pin.tries_left)
+    pin = _pin_digits(cmd.data)
+    if pin is None:
+        return b"", SW.WRONG_DATA
+    return b"", _check_pin(card, pin)
+
+
+@register(0x24)
+def change_pin(card: VirtualCard, cmd: CommandAPDU) -> Reply:
+    if cmd.p1 != 0x00 or cmd.p2 not in PIN_REFERENCES:
+        return b"", SW.WRONG_P1P2
+    old_block, sep, new_block = cmd.data.partition(b"\xFF")
+    old, new = _pin_digits(old_block), _pin_digits(new_block)
+    if not sep or old is None or new is None:
+        return b"", SW.WRONG_LENGTH if not cmd.data else SW.WRONG_DATA
+    sw = _check_pin(card, old)
+    if sw == SW.OK:
+        card.pin.set_pin(new)
+        card.save_state()
+    return b"", sw

@@ -1,0 +1,114 @@
+"""The bundled card profiles (one JSON file per person of the cast) and `load_card`.
+
+A profile id is a file name here without `.json`; a path to a JSON file laid
+out the same way also works, so a card that is not in this repository can be
+played.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drivers.errors import UNKNOWN_PROFILE, CardError
+from emulator.card_os import Keys, Quirks, VirtualCard
+from emulator.ssse_layout import build_tree
+from emulator.state import PinState, StateStore
+
+FOLDER = Path(__file__).resolve().parent
+_ID = re.compile(r"^[a-z0-9_]+$")
+_QUIRKS = set(Quirks.__dataclass_fields__)
+_OPTIONS = _QUIRKS | {"needs_external_auth", "tries_left", "max_tries", "external_key", "internal_key", "atr"}
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    id: str
+    name: str
+    description: str
+    version: str          # the card's spec version, e.g. "3.00"
+    card_no: str = ""
+    region: str = ""
+
+
+def profile_path(profile_id: str) -> Path:
+    """The JSON file of a profile; CardError(unknown_profile) if there is none."""
+    if profile_id.endswith(".json") and Path(profile_id).is_file():
+        return Path(profile_id)
+    if not _ID.match(profile_id or ""):
+        raise CardError(UNKNOWN_PROFILE, profile_id)
+    path = FOLDER / f"{profile_id}.json"
+    if not path.is_file():
+        raise CardError(UNKNOWN_PROFILE, f"{profile_id} (known: {', '.join(p.id for p in list_profiles())})")
+    return path
+
+
+def read_profile(profile_id: str) -> dict[str, Any]:
+    path = profile_path(profile_id)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("card", "holder"):
+            if not isinstance(data.get(key), dict):
+                raise ValueError(f"no '{key}' object")
+    except (OSError, ValueError) as exc:
+        raise CardError(UNKNOWN_PROFILE, f"{profile_id}: {exc}") from None
+    data.setdefault("id", path.stem)
+    return data
+
+
+def list_profiles() -> list[ProfileInfo]:
+    out = []
+    for path in sorted(FOLDER.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append(ProfileInfo(
+            id=data.get("id", path.stem), name=data["holder"]["name"],
+            description=data.get("description", ""), version=data["card"]["version"],
+            card_no=data["card"]["card_no"], region=data["card"]["card_sn"][:6]))
+    return out
+
+
+def _key(hexkey: str | None) -> bytes | None:
+    return bytes.fromhex(hexkey) if hexkey else None
+
+
+def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, **options: Any) -> VirtualCard:
+    """A fresh virtual card for a profile; its PIN state comes from the state folder when saved there.
+
+    Options (override the profile): select_fci, get_response, exact_le, name_padding (card quirks),
+    needs_external_auth, tries_left, max_tries, external_key, internal_key (hex or None), atr (hex).
+    """
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise TypeError(f"unknown card options: {', '.join(sorted(unknown))}")
+    profile = read_profile(profile_id)
+    security = dict(profile.get("security") or {})
+    pin_cfg = dict(profile.get("pin") or {})
+    quirk_values = {**(profile.get("quirks") or {}), **{k: v for k, v in options.items() if k in _QUIRKS}}
+    quirks = Quirks(**quirk_values)
+    needs_auth = bool(options.get("needs_external_auth", security.get("needs_external_auth", False)))
+    version = profile["card"]["version"]
+    # key 0A exists on 3.0 cards (and any card that locks EF06); older cards answer 6D 00
+    has_key = security.get("has_external_key", needs_auth or version >= "3.00")
+    keys = Keys(
+        external=_key(options.get("external_key", security.get("external_key"))) if has_key else None,
+        internal=_key(options.get("internal_key", security.get("internal_key"))),
+    )
+    card_sn = profile["card"]["card_sn"].upper()
+    store = StateStore(state_dir)
+    pin = store.load(card_sn)
+    if pin is None or "tries_left" in options or "max_tries" in options:
+        max_tries = int(options.get("max_tries", pin_cfg.get("max_tries", 3)))
+        tries = options.get("tries_left", pin_cfg.get("tries_left"))
+        pin = PinState.fresh(card_sn, str(pin_cfg.get("initial", "123456")), max_tries, tries)
+        store.save(pin)
+    atr = bytes.fromhex(options.get("atr", profile.get("atr", "3B6D0000008C544CB386844116018593CA")))
+    mf = build_tree(profile, name_padding=quirks.name_padding, needs_external_auth=needs_auth)
+    return VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
+                       quirks=quirks, profile_id=str(profile["id"]))
+
+
+__all__ = ["load_card", "list_profiles", "profile_path", "read_profile", "ProfileInfo"]

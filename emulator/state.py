@@ -1,0 +1,103 @@
+"""Card state that outlives an insertion: PIN tries left, blocked, a changed PIN.
+
+One JSON file per card (named by its card_sn) in the state folder, written
+atomically (temp file + fsync + rename) so a crash never leaves half a file.
+The PIN is never stored: only a salted PBKDF2 hash of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+_ITERATIONS = 20_000
+_SAFE = re.compile(r"[^0-9A-Za-z_.-]")
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def hash_pin(pin: str, salt: bytes) -> str:
+    return hashlib.pbkdf2_hmac("sha256", pin.encode("ascii"), salt, _ITERATIONS).hex()
+
+
+@dataclass
+class PinState:
+    """The card's PIN: a salted hash and its retry counter."""
+
+    card_sn: str
+    max_tries: int
+    tries_left: int
+    salt: str          # hex
+    pin_hash: str      # hex of PBKDF2-SHA256(pin, salt)
+    changed: bool = False
+
+    @classmethod
+    def fresh(cls, card_sn: str, pin: str, max_tries: int, tries_left: int | None = None) -> "PinState":
+        salt = os.urandom(16)
+        left = max_tries if tries_left is None else max(0, min(tries_left, max_tries))
+        return cls(card_sn, max_tries, left, salt.hex(), hash_pin(pin, salt))
+
+    @property
+    def blocked(self) -> bool:
+        return self.tries_left <= 0
+
+    def matches(self, pin: str) -> bool:
+        return hmac.compare_digest(hash_pin(pin, bytes.fromhex(self.salt)), self.pin_hash)
+
+    def set_pin(self, pin: str) -> None:
+        salt = os.urandom(16)
+        self.salt, self.pin_hash, self.changed = salt.hex(), hash_pin(pin, salt), True
+
+
+class StateStore:
+    """The state folder. `None` folder: state lives only in memory (one insertion)."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None) -> None:
+        self.folder = Path(folder) if folder is not None else None
+
+    def path(self, card_sn: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / f"{_SAFE.sub('_', card_sn)}.json"
+
+    def load(self, card_sn: str) -> PinState | None:
+        """The saved state of a card, or None (first insertion, or an unreadable file)."""
+        path = self.path(card_sn)
+        if path is None or not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            state = PinState(**{k: data[k] for k in PinState.__dataclass_fields__ if k in data})
+            bytes.fromhex(state.salt)
+            return state
+        except (OSError, ValueError, TypeError, KeyError):
+            return None  # a damaged state file: the card starts from its profile again
+
+    def save(self, state: PinState) -> None:
+        path = self.path(state.card_sn)
+        if path is None:
+            return
+        with _lock_for(str(path)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(asdict(state), fh, indent=1)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+
+def _lock_for(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
