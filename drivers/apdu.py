@@ -77,14 +77,16 @@ class CommandAPDU:
             return cls(cla, ins, p1, p2)
         if n == 1:
             return cls(cla, ins, p1, p2, le=body[0] or 256)
-        if body[0] != 0 or n < 3:
+        if body[0] != 0:
             lc = body[0]
             if n == 1 + lc:
                 return cls(cla, ins, p1, p2, body[1:])
             if n == 2 + lc:
                 return cls(cla, ins, p1, p2, body[1:1 + lc], le=body[-1] or 256)
             raise CardError(BAD_APDU, f"Lc={lc} but {n - 1} bytes follow")
-        # extended: 00 then two bytes
+        # extended: 00 then two bytes (a short Lc of 0 does not exist)
+        if n < 3:
+            raise CardError(BAD_APDU, "Lc of 0")
         if n == 3:
             le = int.from_bytes(body[1:3], "big") or 65536
             return cls(cla, ins, p1, p2, le=le, extended=True)

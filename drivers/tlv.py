@@ -23,9 +23,8 @@ class TLV:
         return bytes((self.tag,)) + length + self.value
 
 
-def parse_record(raw: bytes) -> TLV:
-    """One record: its first TLV. Trailing bytes (padding) are ignored."""
-    raw = bytes(raw)
+def _parse_one(raw: bytes) -> tuple[TLV, int]:
+    """The first TLV of raw and where it ends."""
     if len(raw) < 2:
         raise CardError(MALFORMED, f"record of {len(raw)} bytes")
     tag, n = raw[0], raw[1]
@@ -38,19 +37,24 @@ def parse_record(raw: bytes) -> TLV:
         if len(raw) < 4:
             raise CardError(MALFORMED, "truncated length")
         n, pos = int.from_bytes(raw[2:4], "big"), 4
-    elif n > 0x82 and n != 0xFF and n & 0x80:
+    elif n & 0x80:
         raise CardError(MALFORMED, f"length byte {n:02X}")
     if len(raw) < pos + n:
         raise CardError(MALFORMED, f"tag {tag:02X} announces {n} bytes, {len(raw) - pos} present")
-    return TLV(tag, raw[pos:pos + n])
+    return TLV(tag, raw[pos:pos + n]), pos + n
+
+
+def parse_record(raw: bytes) -> TLV:
+    """One record: its first TLV. Trailing bytes (padding) are ignored."""
+    return _parse_one(bytes(raw))[0]
 
 
 def parse_all(raw: bytes) -> list[TLV]:
-    """Every TLV in a buffer (used for FCI templates and property tests)."""
+    """Every TLV in a buffer up to 00/FF padding (used for FCI templates and property tests)."""
     out: list[TLV] = []
     raw = bytes(raw)
     while raw and raw[0] not in (0x00, 0xFF):
-        item = parse_record(raw)
+        item, end = _parse_one(raw)
         out.append(item)
-        raw = raw[len(item.to_bytes()):] if len(item.value) < 0x80 or raw[1] in (0x81, 0x82) else raw[2 + len(item.value):]
+        raw = raw[end:]
     return out

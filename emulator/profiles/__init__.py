@@ -43,7 +43,7 @@ def profile_path(profile_id: str) -> Path:
         raise CardError(UNKNOWN_PROFILE, profile_id)
     path = FOLDER / f"{profile_id}.json"
     if not path.is_file():
-        raise CardError(UNKNOWN_PROFILE, f"{profile_id} (known: {', '.join(p.id for p in list_profiles())})")
+        raise CardError(UNKNOWN_PROFILE, f"{profile_id}; known: {', '.join(p.id for p in list_profiles())}")
     return path
 
 

@@ -1,0 +1,35 @@
+"""`cashier emulator ...`: the group other emulator attachments plug into (vpcd, serial), and `profiles`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from dataclasses import asdict
+
+from terminal.cli.output import emit
+
+#: modules that add commands to the group with register_cli(group, common)
+ATTACHMENTS = ("emulator.vpcd", "emulator.serial_terminal")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    emu = sub.add_parser("emulator", help="the virtual card: profiles, serve it through vpcd or a serial pty")
+    group = emu.add_subparsers(dest="emulator_command", metavar="ACTION", required=True)
+    profiles = group.add_parser("profiles", parents=[common], help="list the bundled card profiles")
+    profiles.set_defaults(handler=cmd_profiles)
+    for name in ATTACHMENTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not built yet
+            raise
+        module.register_cli(group, common)
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from emulator.profiles import list_profiles
+    items = list_profiles()
+    rows = [f"{p.id:<16} {p.version:<5} {p.card_no:<10} {p.region:<7} {p.description}" for p in items]
+    text = "\n".join([f"{'profile':<16} {'ver':<5} {'card_no':<10} {'region':<7} description", *rows])
+    return emit(args, {"profiles": [asdict(p) for p in items]}, text)
