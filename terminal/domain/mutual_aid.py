@@ -1,0 +1,302 @@
+"""Family mutual-aid rules (个人账户家庭共济, DESIGN §6.1) as pure functions: no I/O, no database.
+
+Every refusal is a `RuleRefused(code, message_en, message_zh)` naming the reason, so the cashier can
+tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier
+would explain them; each check is also usable alone.
+
+Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):
+2021 spouse/parents/children, July 2024 every 近亲属 (Civil Code art. 1045). A relation code is
+allowed when it, or its group, is in the rule's set and it is a close relative; in-laws never are.
+Cross-province bindings (2026) earmark a quota moved out of the owner's balance.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from terminal.domain import relations
+from terminal.domain.regions import Region, province_code
+from terminal.errors import BadInput, RuleRefused
+
+SCOPES = ("local", "cross_province")
+INSUTYPE_EMPLOYEE = "310"
+INSUTYPES = ("310", "390")
+STAS_ACTIVE = "1"
+STAS_TEXT = {"1": ("active", "正常参保"), "2": ("suspended", "暂停参保"), "4": ("ended", "终止参保")}
+MAX_FEN = 10**10  # 100 million yuan: anything above is an absurd amount
+
+
+@dataclass(frozen=True)
+class Party:
+    """A person as the rules see them."""
+
+    psn_no: str
+    psn_name: str
+    insutype: str
+    psn_insu_stas: str
+    insuplc_admdvs: str
+    gend: str | None = None
+    balc: int | None = None  # personal account balance in fen; None when the person has no account
+
+
+@dataclass(frozen=True)
+class RelationRule:
+    since: str                   # ISO date the rule took effect
+    relations: frozenset[str]    # GB/T 4761 codes (a group code admits its close-relative sub-codes)
+
+
+@dataclass(frozen=True)
+class MutualAidPolicy:
+    rules: tuple[RelationRule, ...]
+    one_owner_per_user: bool = False
+    cross_province_since: str = "2026-01-09"
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> "MutualAidPolicy":
+        """From config.toml's [mutual_aid] section (cfg.section("mutual_aid"))."""
+        from terminal.config import ConfigError
+        rules = []
+        for i, r in enumerate(section.get("rule", [])):
+            since = r.get("since")
+            codes = r.get("relations")
+            if not _is_date(since) or not isinstance(codes, list):
+                raise ConfigError(f"[[mutual_aid.rule]] #{i + 1}: needs since = \"YYYY-MM-DD\" and relations = [...]")
+            unknown = [c for c in codes if not relations.is_known(c)]
+            if unknown:
+                raise ConfigError(f"[[mutual_aid.rule]] since {since}: unknown relation codes {unknown}")
+            rules.append(RelationRule(since, frozenset(codes)))
+        options = section.get("options", {})
+        since = options.get("cross_province_since", "2026-01-09")
+        if not _is_date(since):
+            raise ConfigError("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\"")
+        return cls(tuple(sorted(rules, key=lambda r: r.since)),
+                   bool(options.get("one_owner_per_user", False)), since)
+
+    def rule_on(self, on_date: str) -> RelationRule | None:
+        """The rule in force on a date: the latest whose `since` is on or before it."""
+        current = None
+        for rule in self.rules:
+            if rule.since <= on_date:
+                current = rule
+        return current
+
+    def allows(self, rule: RelationRule, code: str) -> bool:
+        rel = relations.get(code)
+        if rel is None or not rel.close_relative:
+            return False
+        return code in rule.relations or rel.group in rule.relations
+
+
+def _is_date(text: object) -> bool:
+    if not isinstance(text, str) or len(text) != 10:
+        return False
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse(code: str, en: str, zh: str, **details: object) -> RuleRefused:
+    return RuleRefused(code, en, zh, **details)
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+def check_owner(owner: Party) -> None:
+    """Only an employee-insurance (310) person with active insurance and a personal account can be an owner."""
+    if owner.insutype != INSUTYPE_EMPLOYEE:
+        raise _refuse("owner_not_employee",
+                      f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
+                      "only an employee's personal account can be shared",
+                      f"{owner.psn_name}参加的是居民医保({owner.insutype}),只有职工医保(310)个人账户可以共济")
+    if owner.psn_insu_stas != STAS_ACTIVE:
+        en, zh = STAS_TEXT.get(owner.psn_insu_stas, (f"status {owner.psn_insu_stas}", f"状态{owner.psn_insu_stas}"))
+        raise _refuse("owner_not_active",
+                      f"{owner.psn_name}'s insurance is {en}: an owner's insurance must be active",
+                      f"{owner.psn_name}的参保状态为{zh},授权人须正常参保")
+    if owner.balc is None:
+        raise _refuse("owner_no_account", f"{owner.psn_name} has no personal account to share",
+                      f"{owner.psn_name}没有职工医保个人账户,无法共济")
+
+
+def check_user(user: Party) -> None:
+    """The user (使用人) must be insured (310 or 390) and active."""
+    if user.insutype not in INSUTYPES:
+        raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
+                      f"{user.psn_name}未参加基本医疗保险")
+    if user.psn_insu_stas != STAS_ACTIVE:
+        en, zh = STAS_TEXT.get(user.psn_insu_stas, (f"status {user.psn_insu_stas}", f"状态{user.psn_insu_stas}"))
+        raise _refuse("user_not_active",
+                      f"{user.psn_name}'s insurance is {en}: only an actively insured relative can be bound",
+                      f"{user.psn_name}的参保状态为{zh},只能绑定正常参保的亲属")
+
+
+def check_not_self(owner: Party, user: Party) -> None:
+    if owner.psn_no == user.psn_no:
+        raise _refuse("self_binding", "a person cannot be bound to their own account",
+                      "不能绑定本人")
+
+
+def check_relation(policy: MutualAidPolicy, code: str, on_date: str, user: Party | None = None) -> None:
+    """The relation must be a known code, a close relative, allowed by the rule in force on the date,
+    and (when the code implies a sex) agree with the user's recorded sex."""
+    rel = relations.get(code) if isinstance(code, str) else None
+    if rel is None:
+        raise _refuse("relation_unknown", f"unknown relation code {code!r} (GB/T 4761 family relationship codes)",
+                      f"未知的家庭关系代码 {code!r}(GB/T 4761)")
+    if rel.kind == "self":
+        raise _refuse("self_binding", "relation 01 (self): a person cannot be bound to their own account",
+                      "关系为本人,不能绑定本人")
+    if rel.in_law:
+        raise _refuse("relation_in_law",
+                      f"{rel.en} ({rel.zh}, {code}) is an in-law, not a close relative (近亲属) under Civil Code "
+                      "art. 1045: in-laws cannot share a personal account",
+                      f"{rel.zh}({code})是姻亲,不属于《民法典》第一千零四十五条规定的近亲属,不能共济")
+    if not rel.close_relative:
+        raise _refuse("relation_not_close",
+                      f"{rel.en} ({rel.zh}, {code}) is not a close relative (近亲属) under Civil Code art. 1045",
+                      f"{rel.zh}({code})不属于《民法典》第一千零四十五条规定的近亲属,不能共济")
+    rule = policy.rule_on(on_date)
+    if rule is None:
+        first = policy.rules[0].since if policy.rules else "?"
+        raise _refuse("no_rule_in_force", f"no mutual-aid rule was in force on {on_date} (the first is from {first})",
+                      f"{on_date}尚无家庭共济政策(最早自{first}起)")
+    if not policy.allows(rule, code):
+        later = next((r.since for r in policy.rules if r.since > on_date and policy.allows(r, code)), None)
+        when = f"; allowed from {later}" if later else ""
+        when_zh = f";自{later}起允许" if later else ""
+        raise _refuse("relation_not_allowed",
+                      f"{rel.en} ({rel.zh}, {code}) may not be bound under the rule in force on {on_date} "
+                      f"(since {rule.since}){when}",
+                      f"按{on_date}适用的政策(自{rule.since}起),{rel.zh}不在可共济亲属范围内{when_zh}")
+    if user is not None and rel.gend and user.gend in ("1", "2") and user.gend != rel.gend:
+        raise _refuse("relation_gender_mismatch",
+                      f"relation {code} ({rel.en}) does not match {user.psn_name}'s recorded sex",
+                      f"关系{rel.zh}与{user.psn_name}登记的性别不符")
+
+
+def check_no_duplicate(owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
+    if owner.psn_no in set(active_owners_of_user):
+        raise _refuse("binding_exists", f"{owner.psn_name} has already bound {user.psn_name}",
+                      f"{owner.psn_name}已绑定{user.psn_name},不能重复绑定")
+
+
+def check_one_owner(policy: MutualAidPolicy, owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
+    """Where a region allows only one owner per user (config switch)."""
+    others = [o for o in active_owners_of_user if o != owner.psn_no]
+    if policy.one_owner_per_user and others:
+        raise _refuse("user_has_owner",
+                      f"{user.psn_name} is already bound by another owner; this region allows one owner per user",
+                      f"{user.psn_name}已被其他授权人绑定,本统筹区只允许一位授权人")
+
+
+def needs_cross_province(owner: Party, user: Party) -> bool:
+    """True when the two are insured in different provinces."""
+    return province_code(owner.insuplc_admdvs) != province_code(user.insuplc_admdvs)
+
+
+def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party, user: Party,
+                owner_area: Region | None, user_area: Region | None) -> None:
+    """Local within a province; cross-province only from `cross_province_since` with both areas open."""
+    if scope not in SCOPES:
+        raise BadInput("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
+                       f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
+    crossing = needs_cross_province(owner, user)
+    if scope == "local" and crossing:
+        raise _refuse("needs_cross_province",
+                      f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
+                      "insured in different provinces: bind with scope cross_province and a quota",
+                      f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济并设定共济额度")
+    if scope == "cross_province" and not crossing:
+        raise _refuse("not_cross_province",
+                      f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
+                      f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
+    if scope != "cross_province":
+        return
+    if on_date < policy.cross_province_since:
+        raise _refuse("cross_province_not_yet",
+                      f"cross-province mutual aid starts on {policy.cross_province_since}, not in force on {on_date}",
+                      f"跨省共济自{policy.cross_province_since}起施行,{on_date}尚未开通")
+    for person, area in ((owner, owner_area), (user, user_area)):
+        if area is None or not area.cross_province:
+            label = f"{area.name} ({area.admdvs})" if area else person.insuplc_admdvs
+            label_zh = f"{area.name}({area.admdvs})" if area else person.insuplc_admdvs
+            raise _refuse("area_closed",
+                          f"cross-province mutual aid is not open in {person.psn_name}'s pooling area {label}",
+                          f"{person.psn_name}的参保统筹区{label_zh}未开通跨省共济")
+
+
+def check_amount(value: object, what: str = "quota") -> int:
+    """An amount in integer fen, 0 ≤ value ≤ MAX_FEN; BadInput otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadInput("amount_invalid", f"{what} must be a whole number of fen, not {value!r}",
+                       f"{what}须为整数(分),而不是 {value!r}")
+    if value < 0 or value > MAX_FEN:
+        raise BadInput("amount_invalid", f"{what} {value} fen is out of range (0 to {MAX_FEN})",
+                       f"{what} {value} 分超出范围")
+    return value
+
+
+def check_quota(scope: str, quota: int, owner: Party) -> None:
+    """Cross-province: 0 < quota ≤ owner's balance (it moves out of it). Local: no quota (draws on the balance)."""
+    check_amount(quota)
+    if scope == "local":
+        if quota:
+            raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
+                          "省内共济直接使用授权人个人账户,无需设定额度")
+        return
+    if quota == 0:
+        raise _refuse("quota_required", "a cross-province binding needs a quota (共济额度) greater than 0",
+                      "跨省共济须设定大于0的共济额度")
+    balc = owner.balc or 0
+    if quota > balc:
+        raise _refuse("quota_exceeds_balance",
+                      f"quota {quota} fen exceeds {owner.psn_name}'s balance {balc} fen",
+                      f"共济额度{quota}分超过{owner.psn_name}的个人账户余额{balc}分")
+
+
+def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, on_date: str,
+                  scope: str = "local", quota: int = 0, active_owners_of_user: Iterable[str] = (),
+                  owner_area: Region | None = None, user_area: Region | None = None) -> None:
+    """Every check for a new binding dated on_date; raises the first refusal."""
+    owners = list(active_owners_of_user)
+    check_not_self(owner, user)
+    check_owner(owner)
+    check_user(user)
+    check_relation(policy, relation, on_date, user)
+    check_no_duplicate(owner, user, owners)
+    check_one_owner(policy, owner, user, owners)
+    check_scope(policy, scope, on_date, owner, user, owner_area, user_area)
+    check_quota(scope, quota, owner)
+
+
+# --- money and life-cycle ----------------------------------------------------------------------
+
+def balance_after_quota(owner_balc: int, quota: int) -> int:
+    """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
+    if quota > owner_balc:
+        raise _refuse("quota_exceeds_balance", f"quota {quota} fen exceeds the balance {owner_balc} fen",
+                      f"共济额度{quota}分超过个人账户余额{owner_balc}分")
+    return owner_balc - quota
+
+
+def available(scope: str, owner_balc: int | None, quota: int) -> int:
+    """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province)."""
+    return quota if scope == "cross_province" else (owner_balc or 0)
+
+
+def end_reason(owner: Party) -> str | None:
+    """Why an owner's bindings must end by themselves (insurance ended or changed), or None."""
+    if owner.psn_insu_stas == "4":
+        return "owner_insurance_ended"
+    if owner.insutype != INSUTYPE_EMPLOYEE:
+        return "owner_insurance_changed"
+    return None
+
+
+def in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
+    """A binding pays on a date when active, begun, and not past its end date."""
+    return status == "active" and begin_date <= on_date and (not end_date or on_date <= end_date)
