@@ -1,0 +1,466 @@
+"""Import a centre export (DESIGN §8.2): JSON Lines typed by `kind` (region, person, account, binding).
+
+Every line is validated (ID check digit, codes, references, amounts, duplicates); bad lines are reported
+by number and, unless skip_bad, nothing is imported. All in one transaction. Rows are upserts that
+compare: a re-import of the same file changes nothing (0 changes). Fast: bulk `executemany` in chunks
+(a chunk that hits a constraint is redone row by row to name the line).
+
+The export is the centre's view: an account's `balc` is after any cross-province quota, and a binding's
+`quota` is its remaining earmark; import takes both as given and moves no money.
+
+API: import_file(db, path, skip_bad=False, progress=None) -> ImportReport
+     terminal_progress() -> progress callback drawing a bar on stderr, or None when not a terminal
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from drivers import certno as certno_mod
+from terminal.domain import relations
+from terminal.domain.mutual_aid import MAX_FEN, SCOPES
+from terminal.errors import BadInput
+from terminal.store.people import now_iso, write_transaction
+
+CHUNK = 5000
+MAX_ERRORS_KEPT = 1000
+Progress = Callable[[int, int], None]
+
+_ADMDVS = re.compile(r"^\d{6}$")
+_NATY = re.compile(r"^\d{2}$")
+_CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
+_CARD_SN = re.compile(r"^[0-9A-F]{32}$")
+_GEND = frozenset({"0", "1", "2", "9"})
+_INSUTYPES = frozenset({"310", "390"})
+_STAS = frozenset({"1", "2", "4"})
+_STATUS = frozenset({"active", "ended"})
+
+_SQL = {
+    "region": (
+        "INSERT INTO regions (admdvs, name, province, cross_province) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(admdvs) DO UPDATE SET name = excluded.name, province = excluded.province, "
+        "cross_province = excluded.cross_province WHERE name IS NOT excluded.name "
+        "OR province IS NOT excluded.province OR cross_province IS NOT excluded.cross_province"),
+    "person": (
+        "INSERT INTO persons (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, insuplc_admdvs, "
+        "insutype, psn_insu_stas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(psn_no) DO UPDATE SET certno = excluded.certno, psn_name = excluded.psn_name, "
+        "gend = excluded.gend, naty = excluded.naty, brdy = excluded.brdy, card_no = excluded.card_no, "
+        "card_sn = excluded.card_sn, insuplc_admdvs = excluded.insuplc_admdvs, insutype = excluded.insutype, "
+        "psn_insu_stas = excluded.psn_insu_stas "
+        "WHERE certno IS NOT excluded.certno OR psn_name IS NOT excluded.psn_name OR gend IS NOT excluded.gend "
+        "OR naty IS NOT excluded.naty OR brdy IS NOT excluded.brdy OR card_no IS NOT excluded.card_no "
+        "OR card_sn IS NOT excluded.card_sn OR insuplc_admdvs IS NOT excluded.insuplc_admdvs "
+        "OR insutype IS NOT excluded.insutype OR psn_insu_stas IS NOT excluded.psn_insu_stas"),
+    "account": (
+        "INSERT INTO accounts (psn_no, balc, year, version) VALUES (?, ?, ?, 0) "
+        "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1 "
+        "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year"),
+    "binding": (
+        "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
+        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?) "
+        "ON CONFLICT(owner_psn_no, user_psn_no) WHERE status = 'active' DO UPDATE SET "
+        "relation = excluded.relation, scope = excluded.scope, quota = excluded.quota, "
+        "begin_date = excluded.begin_date, end_date = excluded.end_date "
+        "WHERE relation IS NOT excluded.relation OR scope IS NOT excluded.scope OR quota IS NOT excluded.quota "
+        "OR begin_date IS NOT excluded.begin_date OR end_date IS NOT excluded.end_date"),
+}
+_TABLE = {"region": "regions", "person": "persons", "account": "accounts", "binding": "bindings"}
+KINDS = ("region", "person", "account", "binding")  # flush order: a row's references go first
+
+
+@dataclass
+class LineError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class KindCounts:
+    lines: int = 0
+    inserted: int = 0
+    updated: int = 0
+
+    @property
+    def unchanged(self) -> int:
+        return self.lines - self.inserted - self.updated
+
+
+@dataclass
+class ImportReport:
+    path: str
+    lines: int = 0                  # non-blank lines read
+    bad: int = 0                    # lines refused
+    errors: list[LineError] = field(default_factory=list)  # the first MAX_ERRORS_KEPT
+    kinds: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    changes: int = 0                # rows the database changed (0 on a re-import)
+    imported: bool = False          # committed
+    skip_bad: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        return {
+            "file": self.path, "lines": self.lines, "bad": self.bad, "imported": self.imported,
+            "changes": self.changes, "seconds": round(self.seconds, 3),
+            "kinds": {k: {"lines": c.lines, "inserted": c.inserted, "updated": c.updated,
+                          "unchanged": c.unchanged} for k, c in self.kinds.items()},
+            "errors": [{"line": e.line, "message": e.message} for e in self.errors],
+        }
+
+
+def _is_date(v: object) -> bool:
+    if type(v) is not str or len(v) != 10:
+        return False
+    try:
+        _dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_fen(v: object) -> bool:
+    return type(v) is int and 0 <= v <= MAX_FEN
+
+
+def _fen_problem(name: str, v: object) -> str:
+    if type(v) is not int:
+        return f"{name} must be a whole number of fen, not {v!r}"
+    return f"{name} {v} is out of range (0 to {MAX_FEN} fen)"
+
+
+class _Importer:
+    """One run: validate lines into per-kind buffers, flush them in chunks, collect errors."""
+
+    def __init__(self, db: sqlite_utils.Database, report: ImportReport) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.report = report
+        self.buffers: dict[str, list[tuple]] = {k: [] for k in KINDS}
+        self.linenos: dict[str, list[int]] = {k: [] for k in KINDS}
+        self.buffered = 0
+        self.psn_seen: set[str] = set()       # psn_no of valid person lines in this file
+        self.pending: list[tuple[int, str, tuple]] = []  # lines whose referenced person may come later
+        self.ended: list[tuple[int, tuple]] = []         # ended bindings (history), matched row by row
+        self.stamp = now_iso()
+        self.relation_table = relations.table()
+
+    # --- errors ---------------------------------------------------------------------------------
+    def error(self, line: int, message: str) -> None:
+        self.report.bad += 1
+        if len(self.report.errors) < MAX_ERRORS_KEPT:
+            self.report.errors.append(LineError(line, message))
+
+    # --- validation, one function per kind; each returns an error text or None ------------------
+    def region(self, o: dict, n: int) -> str | None:
+        admdvs, name, open_ = o.get("admdvs"), o.get("name"), o.get("cross_province", False)
+        if type(admdvs) is not str or not _ADMDVS.match(admdvs):
+            return f"region: admdvs must be a 6-digit area code, not {admdvs!r}"
+        if type(name) is not str or not name.strip():
+            return "region: name is missing"
+        province = o.get("province")
+        if province is not None and type(province) is not str:
+            return "region: province must be text"
+        if open_ not in (True, False, 0, 1):
+            return f"region: cross_province must be true or false, not {open_!r}"
+        self.add("region", n, (admdvs, name, province, int(open_)))
+        return None
+
+    def person(self, o: dict, n: int) -> str | None:
+        psn_no, certno = o.get("psn_no"), o.get("certno")
+        if type(psn_no) is not str or not psn_no or len(psn_no) > 32:
+            return f"person: psn_no must be text of 1 to 32 characters, not {psn_no!r}"
+        if psn_no in self.psn_seen:
+            return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
+        if type(certno) is not str:
+            return "person: certno is missing"
+        certno = certno.upper()
+        if not certno_mod.is_valid(certno):
+            return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {certno_mod.problem(certno)}"
+        name = o.get("psn_name")
+        if type(name) is not str or not name.strip():
+            return f"person {psn_no}: psn_name is missing"
+        gend, naty, brdy = o.get("gend"), o.get("naty"), o.get("brdy")
+        if gend is not None and gend not in _GEND:
+            return f"person {psn_no}: gend must be one of 0 1 2 9, not {gend!r}"
+        if naty is not None and (type(naty) is not str or not _NATY.match(naty)):
+            return f"person {psn_no}: naty must be a 2-digit code, not {naty!r}"
+        if brdy is not None:
+            if not _is_date(brdy):
+                return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
+            if brdy.replace("-", "") != certno[6:14]:
+                return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
+        card_no, card_sn = o.get("card_no"), o.get("card_sn")
+        if card_no is not None and (type(card_no) is not str or not _CARD_NO.match(card_no)):
+            return f"person {psn_no}: card_no must be 1 to 20 digits or capital letters, not {card_no!r}"
+        if card_sn is not None and (type(card_sn) is not str or not _CARD_SN.match(card_sn)):
+            return f"person {psn_no}: card_sn must be 32 hex digits, not {card_sn!r}"
+        admdvs, insutype, stas = o.get("insuplc_admdvs"), o.get("insutype"), o.get("psn_insu_stas")
+        if type(admdvs) is not str or not _ADMDVS.match(admdvs):
+            return f"person {psn_no}: insuplc_admdvs must be a 6-digit area code, not {admdvs!r}"
+        if insutype not in _INSUTYPES:
+            return f"person {psn_no}: insutype must be 310 (employee) or 390 (resident), not {insutype!r}"
+        if stas not in _STAS:
+            return f"person {psn_no}: psn_insu_stas must be 1 (active), 2 (suspended) or 4 (ended), not {stas!r}"
+        self.psn_seen.add(psn_no)
+        self.add("person", n, (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype, stas))
+        return None
+
+    def account(self, o: dict, n: int) -> str | None:
+        psn_no, balc, year = o.get("psn_no"), o.get("balc"), o.get("year")
+        if type(psn_no) is not str or not psn_no:
+            return "account: psn_no is missing"
+        if not _is_fen(balc):
+            return f"account {psn_no}: " + _fen_problem("balc", balc)
+        if year is not None and (type(year) is not int or not 1990 <= year <= 2100):
+            return f"account {psn_no}: year must be a year like 2026, not {year!r}"
+        self.route("account", n, (psn_no, balc, year), (psn_no,))
+        return None
+
+    def binding(self, o: dict, n: int) -> str | None:
+        owner, user = o.get("owner_psn_no"), o.get("user_psn_no")
+        if type(owner) is not str or not owner or type(user) is not str or not user:
+            return "binding: owner_psn_no and user_psn_no are required"
+        if owner == user:
+            return f"binding: owner and user are the same person {owner}"
+        code = o.get("relation")
+        rel = self.relation_table.get(code) if type(code) is str else None
+        if rel is None:
+            return f"binding {owner}->{user}: unknown relation code {code!r} (GB/T 4761)"
+        if rel.kind in ("self", "none"):
+            return f"binding {owner}->{user}: relation {code} ({rel.en}) is not a family relation"
+        scope, quota = o.get("scope", "local"), o.get("quota", 0)
+        if scope not in SCOPES:
+            return f"binding {owner}->{user}: scope must be local or cross_province, not {scope!r}"
+        if not _is_fen(quota):
+            return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
+        if scope == "local" and quota:
+            return f"binding {owner}->{user}: a local binding has no quota (got {quota})"
+        begin, end, status = o.get("begin_date"), o.get("end_date"), o.get("status", "active")
+        if not _is_date(begin):
+            return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {begin!r}"
+        if end is not None and (not _is_date(end) or end < begin):
+            return f"binding {owner}->{user}: end_date must be a date on or after begin_date, not {end!r}"
+        if status not in _STATUS:
+            return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
+        row = (owner, user, code, scope, quota, begin, end, self.stamp)
+        if status == "ended":
+            row = row + ("ended",)  # a 9-tuple: history, matched row by row in finish()
+        self.route("binding", n, row, (owner, user))
+        return None
+
+    # --- routing and flushing -------------------------------------------------------------------
+    def known_person(self, psn_no: str) -> bool:
+        if psn_no in self.psn_seen:
+            return True
+        return self.conn.execute("SELECT 1 FROM persons WHERE psn_no = ?", (psn_no,)).fetchone() is not None
+
+    def route(self, kind: str, n: int, row: tuple, refs: tuple[str, ...]) -> None:
+        """Buffer a row whose references are known; hold it back when one may come later in the file."""
+        if all(self.known_person(r) for r in refs):
+            self.add(kind, n, row)
+        else:
+            self.pending.append((n, kind, row))
+
+    def add(self, kind: str, n: int, row: tuple) -> None:
+        if kind == "binding" and len(row) == 9:
+            self.ended.append((n, row))
+            return
+        self.buffers[kind].append(row)
+        self.linenos[kind].append(n)
+        self.buffered += 1
+        if self.buffered >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        for kind in KINDS:
+            rows = self.buffers[kind]
+            if rows:
+                self.write(kind, rows, self.linenos[kind])
+                self.buffers[kind] = []
+                self.linenos[kind] = []
+        self.buffered = 0
+
+    def write(self, kind: str, rows: list[tuple], linenos: list[int]) -> None:
+        conn, sql = self.conn, _SQL[kind]
+        before = conn.total_changes
+        conn.execute("SAVEPOINT import_chunk")
+        try:
+            conn.executemany(sql, rows)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO SAVEPOINT import_chunk")
+            before = conn.total_changes
+            for n, row in zip(linenos, rows):
+                try:
+                    conn.execute(sql, row)
+                except sqlite3.IntegrityError as exc:
+                    self.error(n, self.explain(kind, row, exc))
+        conn.execute("RELEASE SAVEPOINT import_chunk")
+        self.report.kinds[kind].lines += len(rows)
+        self.report.kinds[kind].updated += conn.total_changes - before  # inserted split out at the end
+
+    def explain(self, kind: str, row: tuple, exc: sqlite3.IntegrityError) -> str:
+        text = str(exc)
+        if kind == "person":
+            for col, idx in (("certno", 1), ("card_no", 6)):
+                if f"persons.{col}" in text:
+                    holder = self.conn.execute(f"SELECT psn_no FROM persons WHERE {col} = ?",
+                                               (row[idx],)).fetchone()
+                    value = certno_mod.mask(row[idx]) if col == "certno" else row[idx]
+                    return (f"person {row[0]}: duplicate {col} {value}, already held by "
+                            f"{holder[0] if holder else 'another person'}")
+        if "FOREIGN KEY" in text:
+            return f"{kind}: refers to a person that was not imported"
+        return f"{kind}: {text}"
+
+    def finish(self) -> None:
+        """Lines held back for a later person: resolve them now, or report the dangling reference."""
+        self.flush()
+        for n, kind, row in self.pending:
+            refs = (row[0],) if kind == "account" else (row[0], row[1])
+            missing = [r for r in refs if not self.known_person(r)]
+            if missing:
+                self.error(n, f"{kind}: {', '.join(missing)} is not a person in this file or the database")
+            else:
+                self.add(kind, n, row)
+        self.flush()
+        for n, row in self.ended:
+            exists = self.conn.execute(
+                "SELECT 1 FROM bindings WHERE owner_psn_no = ? AND user_psn_no = ? AND begin_date = ? "
+                "AND status = 'ended'", row[:2] + (row[5],)).fetchone()
+            self.report.kinds["binding"].lines += 1
+            if exists is None:
+                try:
+                    self.conn.execute(
+                        "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, "
+                        "end_date, status, created_by, created_at, end_reason) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'ended', 'centre', ?, 'centre')", row[:8])
+                    self.report.kinds["binding"].updated += 1
+                except sqlite3.IntegrityError as exc:
+                    self.error(n, self.explain("binding", row, exc))
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool = False,
+                progress: Progress | None = None) -> ImportReport:
+    """Validate and import a centre export in one transaction; see the module docstring."""
+    path = Path(path)
+    report = ImportReport(str(path), skip_bad=skip_bad)
+    try:
+        total = path.stat().st_size
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise BadInput("import_file", f"cannot read {path}: {exc.strerror or exc}",
+                       f"无法读取导入文件 {path}") from None
+    started = time.perf_counter()
+    counts_before = _row_counts(db)
+    conn = db.conn
+    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
+    imp = _Importer(db, report)
+    handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
+    loads = json.loads
+    done = 0
+    try:
+        with fh, write_transaction(db):
+            for n, raw in enumerate(fh, 1):
+                done += len(raw)
+                if progress is not None and not n & 0x3FFF:
+                    progress(done, total)
+                if not raw.strip():
+                    continue
+                report.lines += 1
+                try:
+                    obj = loads(raw)
+                except ValueError as exc:
+                    imp.error(n, f"not valid JSON: {getattr(exc, 'msg', exc)}")
+                    continue
+                if type(obj) is not dict:
+                    imp.error(n, "not a JSON object")
+                    continue
+                handler = handlers.get(obj.get("kind"))
+                if handler is None:
+                    imp.error(n, f"unknown kind {obj.get('kind')!r} (region, person, account, binding)")
+                    continue
+                try:
+                    problem = handler(obj, n)
+                except (TypeError, AttributeError) as exc:  # a list or object where text belongs
+                    problem = f"{obj.get('kind')}: malformed field value ({exc})"
+                if problem is not None:
+                    imp.error(n, problem)
+            imp.finish()
+            counts_after = _row_counts(db)
+            for kind in KINDS:
+                k = report.kinds[kind]
+                k.inserted = counts_after[kind] - counts_before[kind]
+                k.updated -= k.inserted
+            report.changes = sum(k.inserted + k.updated for k in report.kinds.values())
+            if report.bad and not skip_bad:
+                raise _Refused()
+        report.imported = True
+    except _Refused:
+        report.imported = False
+        report.changes = 0
+        for k in report.kinds.values():
+            k.inserted = k.updated = 0
+    finally:
+        conn.execute(f"PRAGMA cache_size = {old_cache}")
+        if progress is not None:
+            progress(total, total)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Refused(Exception):
+    """Bad lines and no skip_bad: roll the whole import back."""
+
+
+def _row_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return {k: db.execute(f"SELECT count(*) FROM {_TABLE[k]}").fetchone()[0] for k in KINDS}
+
+
+def refusal(report: ImportReport, shown: int = 20) -> BadInput:
+    """The error for an import refused because of bad lines: every shown line with its number."""
+    lines = [str(e) for e in report.errors[:shown]]
+    more = report.bad - len(lines)
+    if more > 0:
+        lines.append(f"... and {more} more")
+    head = f"{report.bad} bad line(s) in {report.path}; nothing imported (use --skip-bad to import the rest)"
+    head_zh = f"{report.path} 有 {report.bad} 行错误,未导入任何数据(可用 --skip-bad 跳过错误行)"
+    return BadInput("import_bad_lines", "\n".join([head, *lines]), "\n".join([head_zh, *lines]),
+                    errors=[{"line": e.line, "message": e.message} for e in report.errors])
+
+
+def terminal_progress(stream=None) -> Progress | None:
+    """A progress bar on stderr, only when it is a terminal (never in pipes, logs or CI)."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+    width = 30
+    last = [0.0]
+
+    def draw(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < 0.1:
+            return
+        last[0] = now
+        frac = done / total if total else 1.0
+        filled = int(frac * width)
+        stream.write(f"\rimporting [{'#' * filled}{'.' * (width - filled)}] {frac * 100:5.1f}%")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return draw
+

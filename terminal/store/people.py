@@ -1,0 +1,202 @@
+"""Queries on persons, accounts, bindings, regions and the audit trail (the §5 tables).
+
+API (all take a sqlite_utils.Database opened on this thread):
+  write_transaction(db)                      BEGIN IMMEDIATE ... COMMIT (a savepoint when nested)
+  find_person(db, card_no=|certno=|psn_no=)  -> Person | None
+  account_of(db, psn_no)                     -> Account | None
+  bindings_of_user(db, psn_no, active_only)  -> [Binding]   (oldest first)
+  bindings_of_owner(db, psn_no, active_only) -> [Binding]
+  active_binding(db, owner, user)            -> Binding | None
+  region(db, admdvs)                         -> Region | None
+  add_audit(db, operator, window, action, subject, detail)
+  counts(db)                                 -> {table: rows}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import secrets
+from dataclasses import dataclass, fields
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from terminal.domain.mutual_aid import Party
+from terminal.domain.regions import Region
+
+
+@dataclass(frozen=True)
+class Person:
+    psn_no: str
+    certno: str
+    psn_name: str
+    gend: str | None
+    naty: str | None
+    brdy: str | None
+    card_no: str | None
+    card_sn: str | None
+    insuplc_admdvs: str
+    insutype: str
+    psn_insu_stas: str
+
+    def party(self, balc: int | None) -> Party:
+        """This person as the mutual-aid rules see them."""
+        return Party(self.psn_no, self.psn_name, self.insutype, self.psn_insu_stas, self.insuplc_admdvs,
+                     self.gend, balc)
+
+
+@dataclass(frozen=True)
+class Account:
+    psn_no: str
+    balc: int
+    year: int | None
+    version: int
+
+
+@dataclass(frozen=True)
+class Binding:
+    id: int
+    owner_psn_no: str
+    user_psn_no: str
+    relation: str
+    scope: str
+    quota: int
+    begin_date: str
+    end_date: str | None
+    status: str
+    created_by: str | None
+    created_at: str | None
+    created_window: str | None
+    ended_by: str | None
+    ended_at: str | None
+    ended_window: str | None
+    end_reason: str | None
+
+
+def _columns(cls) -> str:
+    return ", ".join(f.name for f in fields(cls))
+
+
+PERSON_COLS = _columns(Person)
+BINDING_COLS = _columns(Binding)
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction taking the write lock up front (BEGIN IMMEDIATE), so a read-then-write
+    never fails half-way when another window writes; nested use becomes a savepoint."""
+    conn = db.conn
+    if conn.in_transaction:
+        name = f"sp_{secrets.token_hex(6)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def find_person(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
+                psn_no: str | None = None) -> Person | None:
+    """By exactly one of card number, ID number (upper-cased X) or psn_no."""
+    if psn_no is not None:
+        where, value = "psn_no = ?", psn_no
+    elif card_no is not None:
+        where, value = "card_no = ?", card_no.strip().upper()
+    elif certno is not None:
+        where, value = "certno = ?", certno.strip().upper()
+    else:
+        raise ValueError("find_person needs card_no, certno or psn_no")
+    row = db.execute(f"SELECT {PERSON_COLS} FROM persons WHERE {where}", [value]).fetchone()
+    return Person(*row) if row else None
+
+
+def person_names(db: sqlite_utils.Database, psn_nos: list[str]) -> dict[str, str]:
+    if not psn_nos:
+        return {}
+    marks = ",".join("?" * len(psn_nos))
+    return dict(db.execute(f"SELECT psn_no, psn_name FROM persons WHERE psn_no IN ({marks})", psn_nos).fetchall())
+
+
+def account_of(db: sqlite_utils.Database, psn_no: str) -> Account | None:
+    row = db.execute("SELECT psn_no, balc, year, version FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()
+    return Account(*row) if row else None
+
+
+def party_of(db: sqlite_utils.Database, person: Person) -> Party:
+    acct = account_of(db, person.psn_no)
+    return person.party(acct.balc if acct else None)
+
+
+def bindings_of_user(db: sqlite_utils.Database, psn_no: str, active_only: bool = True) -> list[Binding]:
+    sql = f"SELECT {BINDING_COLS} FROM bindings WHERE user_psn_no = ?"
+    if active_only:
+        sql += " AND status = 'active'"
+    return [Binding(*r) for r in db.execute(sql + " ORDER BY id", [psn_no]).fetchall()]
+
+
+def bindings_of_owner(db: sqlite_utils.Database, psn_no: str, active_only: bool = True) -> list[Binding]:
+    sql = f"SELECT {BINDING_COLS} FROM bindings WHERE owner_psn_no = ?"
+    if active_only:
+        sql += " AND status = 'active'"
+    return [Binding(*r) for r in db.execute(sql + " ORDER BY id", [psn_no]).fetchall()]
+
+
+def active_binding(db: sqlite_utils.Database, owner_psn_no: str, user_psn_no: str) -> Binding | None:
+    row = db.execute(f"SELECT {BINDING_COLS} FROM bindings WHERE owner_psn_no = ? AND user_psn_no = ? "
+                     "AND status = 'active'", [owner_psn_no, user_psn_no]).fetchone()
+    return Binding(*row) if row else None
+
+
+def binding_by_id(db: sqlite_utils.Database, binding_id: int) -> Binding | None:
+    row = db.execute(f"SELECT {BINDING_COLS} FROM bindings WHERE id = ?", [binding_id]).fetchone()
+    return Binding(*row) if row else None
+
+
+def region(db: sqlite_utils.Database, admdvs: str) -> Region | None:
+    row = db.execute("SELECT admdvs, name, province, cross_province FROM regions WHERE admdvs = ?",
+                     [admdvs]).fetchone()
+    return Region(row[0], row[1], row[2] or "", bool(row[3])) if row else None
+
+
+def add_audit(db: sqlite_utils.Database, *, operator: str | None, window: str | None, action: str,
+              subject: str | None, detail: dict[str, Any] | None = None) -> int:
+    """Append one audit row (never certno or PIN in detail: psn_no identifies people)."""
+    cur = db.execute('INSERT INTO audit (at, operator, "window", action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)',
+                     [now_iso(), operator, window, action, subject,
+                      json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None])
+    return cur.lastrowid
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Rows per table (bindings split active/ended)."""
+    out = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+           for t in ("persons", "accounts", "regions", "audit")}
+    for status, n in db.execute("SELECT status, count(*) FROM bindings GROUP BY status").fetchall():
+        out[f"bindings_{status}"] = n
+    out.setdefault("bindings_active", 0)
+    out.setdefault("bindings_ended", 0)
+    out["balc_total"] = db.execute("SELECT coalesce(sum(balc), 0) FROM accounts").fetchone()[0]
+    out["quota_total"] = db.execute(
+        "SELECT coalesce(sum(quota), 0) FROM bindings WHERE status = 'active'").fetchone()[0]
+    return out
