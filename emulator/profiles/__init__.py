@@ -100,15 +100,18 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     card_sn = profile["card"]["card_sn"].upper()
     store = StateStore(state_dir)
     pin = store.load(card_sn)
-    if pin is None or "tries_left" in options or "max_tries" in options:
+    fresh = pin is None or "tries_left" in options or "max_tries" in options
+    if fresh:
         max_tries = int(options.get("max_tries", pin_cfg.get("max_tries", 3)))
         tries = options.get("tries_left", pin_cfg.get("tries_left"))
         pin = PinState.fresh(card_sn, str(pin_cfg.get("initial", "123456")), max_tries, tries)
-        store.save(pin)
     atr = bytes.fromhex(options.get("atr", profile.get("atr", "3B6D0000008C544CB386844116018593CA")))
     mf = build_tree(profile, name_padding=quirks.name_padding, needs_external_auth=needs_auth)
-    return VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
+    card = VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
                        quirks=quirks, profile_id=str(profile["id"]))
+    if fresh:
+        card.save_state()
+    return card
 
 
 __all__ = ["load_card", "list_profiles", "profile_path", "read_profile", "ProfileInfo"]
