@@ -1,0 +1,113 @@
+"""`cashier settle`, `cashier reverse`, `cashier reconcile` (DESIGN §8.1) over any reader.
+
+settle: the card in --reader is the patient's; `--pre` pre-settles (2206) and writes nothing; otherwise
+the settlement (2207) is committed and its slip (结算单) saved. JSON: every §6.2 field plus setl_id,
+mulaid [{owner_psn_no, amount}], balc. reverse: same-day reversal (2208). reconcile: day totals per
+window checked against the ledger (3201); a mismatch prints the report and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from terminal.cli.output import emit
+from terminal.errors import BadInput
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    settle = sub.add_parser("settle", parents=[common], help="pre-settle or settle a bill for the card presented")
+    settle.add_argument("--reader", help="emulator:PROFILE, pcsc, pcsc:NAME or serial:URL (default [reader].spec)")
+    settle.add_argument("--pin", help="the card's PIN (omit to type it on the reader's keypad)")
+    settle.add_argument("--bill", required=True, help="the bill, JSON (DESIGN §8.3)")
+    settle.add_argument("--relatives", default="auto",
+                        help="auto (every bound relative, in order), none, or owner psn_no's: PSN,PSN")
+    settle.add_argument("--no-account", action="store_true", help="do not use any personal account (acct_used_flag 0)")
+    settle.add_argument("--pre", action="store_true", help="pre-settle only: show the split, write nothing")
+    settle.add_argument("--request-id", help="idempotency key: a retry with the same id returns the first result")
+    settle.set_defaults(handler=cmd_settle)
+
+    reverse = sub.add_parser("reverse", parents=[common], help="reverse a settlement made today")
+    reverse.add_argument("setl_id", metavar="SETL_ID")
+    reverse.set_defaults(handler=cmd_reverse)
+
+    rec = sub.add_parser("reconcile", parents=[common], help="day totals per window, checked against the ledger")
+    rec.add_argument("--date", help="YYYY-MM-DD (default today)")
+    rec.add_argument("--window", help="one window (default every window)")
+    rec.set_defaults(handler=cmd_reconcile)
+
+
+def _relatives(value: str) -> str | list[str]:
+    value = value.strip()
+    if value in ("auto", "none"):
+        return value
+    owners = [p.strip() for p in value.split(",") if p.strip()]
+    if not owners:
+        raise BadInput("bad_relatives", "--relatives must be auto, none or PSN,PSN", "--relatives 应为 auto、none 或人员编号列表")
+    return owners
+
+
+def _open(args: argparse.Namespace):
+    from terminal.cli.main import load_cfg
+    from terminal.store.db import open_from_config
+    cfg = load_cfg(args)
+    return cfg, open_from_config(cfg)
+
+
+def cmd_settle(args: argparse.Namespace) -> int:
+    from terminal.card_session import CardSession
+    from terminal.domain.bill import load_bill
+    from terminal.readers import open_reader
+    from terminal.services import settlement
+    from terminal.services.slip import slip_text
+    bill = load_bill(args.bill)
+    relatives = _relatives(args.relatives)
+    cfg, db = _open(args)
+    session = CardSession(open_reader(args.reader, cfg), cfg)
+    try:
+        patient = settlement.patient_for_card(db, session.read())
+        if args.pre:
+            pre = settlement.presettle_for(db, cfg, patient.psn_no, bill, relatives, not args.no_account)
+            out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
+                   "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
+                   **pre.fields(), "pre": True}
+            return emit(args, out, _pre_text(out))
+        result = settlement.settle(db, cfg, session, bill, pin=args.pin, relatives=relatives,
+                                   acct_used_flag=not args.no_account, request_id=args.request_id)
+    finally:
+        session.close()
+    return emit(args, result.to_json(), slip_text(cfg, result, db) + (f"(saved: {result.slip_path})"
+                                                                       if result.slip_path else "(a retry: first result)"))
+
+
+def _pre_text(out: dict) -> str:
+    from terminal.domain.money import yuan
+    from terminal.services.slip import FIELD_LABELS
+    lines = [f"预结算 pre-settlement (nothing written): {out['psn_name']} {out['certno']} {out['psn_no']}"]
+    lines += [f"  {label} {key}: {yuan(out[key])}" for key, label in FIELD_LABELS]
+    lines += [f"  共济 {m['owner_psn_no']}: {yuan(m['amount'])}" for m in out["mulaid"]]
+    if out["balc"] is not None:
+        lines.append(f"  个人账户余额 balc (after): {yuan(out['balc'])}")
+    return "\n".join(lines)
+
+
+def cmd_reverse(args: argparse.Namespace) -> int:
+    from terminal.services.reversal import reverse
+    from terminal.services.slip import slip_text
+    cfg, db = _open(args)
+    result = reverse(db, cfg, args.setl_id)
+    return emit(args, result.to_json(), slip_text(cfg, result, db))
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from terminal.services.reconcile import reconcile
+    if args.date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
+        raise BadInput("bad_date", f"--date must be YYYY-MM-DD (got {args.date!r})", "--date 格式应为 YYYY-MM-DD")
+    cfg, db = _open(args)
+    report = reconcile(db, cfg, args.date, args.window)
+    emit(args, report.to_json(), report.text())
+    if not report.ok:
+        print("RECONCILIATION MISMATCH: " + "; ".join(str(m) for m in report.mismatches), file=sys.stderr)
+        return 1
+    return 0

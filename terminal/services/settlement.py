@@ -1,0 +1,365 @@
+"""Settlement at the window (DESIGN §6.2): pre-settle without writing, settle in one transaction.
+
+API (plain functions taking `(db, cfg, ...)`, returning dataclasses; one connection per thread):
+- `patient_for_card(db, card_read) -> Patient`: the person on the presented card (RuleRefused if unknown).
+- `presettle_for(db, cfg, psn_no, bill, relatives="auto", acct_used_flag=True, now=None) -> PreSettlement`:
+  the split the settlement would make now; writes nothing.
+- `settle(db, cfg, session, bill, pin=..., relatives="auto", acct_used_flag=True, request_id=None, now=None)
+  -> SettlementResult`: reads the card in `session` (a `CardSession`), verifies its PIN before any
+  personal account is used (pin=None: the reader's keypad), commits, saves the slip (结算单).
+- `commit_settlement(db, cfg, psn_no, bill, relatives=..., acct_used_flag=..., request_id=...,
+  still_present=lambda: True, now=None) -> SettlementResult`: the transaction alone (callers that
+  have already checked the card and PIN: the UI's worker, benchmarks).
+- `find_by_request(db, request_id) -> SettlementResult | None`; `load_result(db, setl_id)`.
+`relatives`: "auto" (every usable binding, in the family lookup's order), "none", or a list of owner
+psn_no in the order to draw on them. A retry with the same request id returns the first result
+(`replayed=True`) and charges nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+import sqlite_utils
+
+from drivers.certno import mask
+from drivers.errors import CARD_REMOVED, CardError
+from terminal.domain.bill import Bill
+from terminal.domain.policy import Policy
+from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
+from terminal.errors import BadInput, RuleRefused
+from terminal.services.txn import immediate, insert_audit
+from terminal.store.schema_settlement import AMOUNT_COLUMNS, SETTLEMENT_COLUMNS
+
+Relatives = str | Sequence[str]
+
+
+@dataclass(frozen=True)
+class Patient:
+    psn_no: str
+    psn_name: str
+    certno: str
+    insutype: str
+    psn_insu_stas: str
+    insuplc_admdvs: str
+
+    @property
+    def certno_masked(self) -> str:
+        return mask(self.certno)
+
+
+@dataclass
+class SettlementResult:
+    setl_id: str
+    mdtrt_id: str
+    msgid: str
+    request_id: str
+    psn_no: str
+    psn_name: str
+    certno_masked: str
+    insutype: str
+    med_type: str
+    hosp_lv: str
+    window: str
+    operator: str
+    acct_used_flag: str
+    amounts: dict[str, int]
+    own_acct_pay: int
+    balc: int | None
+    mulaid: list[dict[str, Any]]
+    bill: dict[str, Any]
+    status: str
+    created_at: str
+    setl_date: str
+    reversal_of: str | None = None
+    replayed: bool = False
+    slip_path: str | None = None
+
+    def __getattr__(self, name: str) -> int:   # result.medfee_sumamt etc.
+        amounts = self.__dict__.get("amounts", {})
+        if name in amounts:
+            return amounts[name]
+        raise AttributeError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"setl_id": self.setl_id, "mdtrt_id": self.mdtrt_id, "msgid": self.msgid,
+                               "request_id": self.request_id, "psn_no": self.psn_no, "psn_name": self.psn_name,
+                               "certno": self.certno_masked, "insutype": self.insutype, "med_type": self.med_type,
+                               "acct_used_flag": self.acct_used_flag}
+        out.update(self.amounts)
+        out.update({"own_acct_pay": self.own_acct_pay, "balc": self.balc, "mulaid": self.mulaid,
+                    "status": self.status, "setl_time": self.created_at, "setl_date": self.setl_date,
+                    "window": self.window, "operator": self.operator, "reversal_of": self.reversal_of,
+                    "replayed": self.replayed, "slip": self.slip_path})
+        return out
+
+
+# ---------------------------------------------------------------- lookups
+
+def _patient(db: sqlite_utils.Database, where: str, value: str) -> Patient | None:
+    row = db.execute(f"SELECT psn_no, psn_name, certno, insutype, psn_insu_stas, insuplc_admdvs FROM persons "
+                     f"WHERE {where} = ?", [value]).fetchone()
+    return Patient(*row) if row else None
+
+
+def patient_by_psn_no(db: sqlite_utils.Database, psn_no: str) -> Patient:
+    patient = _patient(db, "psn_no", psn_no)
+    if patient is None:
+        raise RuleRefused("unknown_person", f"no person {psn_no} in the local database", f"本地库中无人员 {psn_no}")
+    return patient
+
+
+def patient_for_card(db: sqlite_utils.Database, card_read) -> Patient:
+    """The person whose card was read: by card number, cross-checked with the ID number when readable."""
+    card_no, certno = card_read.card.card_no, card_read.holder.certno
+    patient = _patient(db, "card_no", card_no) or (_patient(db, "certno", certno) if certno else None)
+    if patient is None:
+        raise RuleRefused("unknown_card", f"card {card_no} is not in the local database",
+                          f"卡号 {card_no} 不在本地库中")
+    if certno and patient.certno.upper() != certno.upper():
+        raise RuleRefused("card_mismatch", f"card {card_no} belongs to {mask(patient.certno)}, "
+                          f"but the card holds {mask(certno)}", "卡号与证件号不符")
+    return patient
+
+
+def _require_active(patient: Patient) -> None:
+    if patient.psn_insu_stas != "1":
+        state = {"2": "suspended", "4": "ended"}.get(patient.psn_insu_stas, f"status {patient.psn_insu_stas}")
+        state_zh = {"2": "暂停", "4": "终止"}.get(patient.psn_insu_stas, patient.psn_insu_stas)
+        raise RuleRefused("insurance_inactive",
+                          f"{patient.psn_name}'s insurance is {state}: cannot settle with insurance (pay in full)",
+                          f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算")
+
+
+def _own_balc(db: sqlite_utils.Database, patient: Patient) -> int | None:
+    if patient.insutype != "310":
+        return None          # only employee insurance has a personal account
+    row = db.execute("SELECT balc FROM accounts WHERE psn_no = ?", [patient.psn_no]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _field(obj: Any, key: str) -> Any:
+    return obj[key] if isinstance(obj, dict) else getattr(obj, key)
+
+
+def _relative_sources(db: sqlite_utils.Database, patient: Patient, relatives: Relatives) -> list[RelativeSource]:
+    """The bindings that may pay, in the order to draw on them (family lookup order, or as listed)."""
+    if relatives == "none" or relatives is None:
+        return []
+    from terminal.services.family import family_for
+    view = family_for(db, psn_no=patient.psn_no)
+    found = [RelativeSource(_field(r, "owner_psn_no"), int(_field(r, "binding_id")), _field(r, "scope"),
+                            int(_field(r, "available"))) for r in _field(view, "relatives")]
+    if relatives == "auto":
+        return found
+    if isinstance(relatives, str):
+        raise BadInput("bad_relatives", f"relatives must be auto, none or a list of psn_no (got {relatives!r})",
+                       "共济人参数应为 auto、none 或人员编号列表")
+    by_owner = {r.owner_psn_no: r for r in found}
+    chosen = []
+    for owner in relatives:
+        if owner not in by_owner:
+            raise RuleRefused("no_binding", f"{owner} has no active mutual-aid binding for {patient.psn_no}",
+                              f"{owner} 与 {patient.psn_no} 之间没有有效的共济绑定")
+        if by_owner[owner] not in chosen:
+            chosen.append(by_owner[owner])
+    return chosen
+
+
+def _ytd(db: sqlite_utils.Database, psn_no: str, year: int) -> YearToDate:
+    row = db.execute("SELECT deductible_used, fund_paid FROM accumulators WHERE psn_no = ? AND year = ?",
+                     [psn_no, year]).fetchone()
+    return YearToDate(*row) if row else YearToDate()
+
+
+def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_used_flag: bool,
+             year: int, policy: Policy | None = None) -> PreSettlement:
+    _require_active(patient)
+    return presettle(bill, policy or Policy.from_config(cfg), insutype=patient.insutype,
+                     hosp_lv=cfg.terminal.hosp_lv, ytd=_ytd(db, patient.psn_no, year),
+                     own_balc=_own_balc(db, patient) if acct_used_flag else None,
+                     relatives=_relative_sources(db, patient, relatives) if acct_used_flag else (),
+                     acct_used_flag=acct_used_flag)
+
+
+def presettle_for(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, relatives: Relatives = "auto",
+                  acct_used_flag: bool = True, now: datetime | None = None) -> PreSettlement:
+    """2206: the split as it would be now; nothing is written."""
+    now = now or datetime.now()
+    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, now.year)
+
+
+# ---------------------------------------------------------------- results
+
+def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool = False) -> SettlementResult:
+    patient = patient_by_psn_no(db, row["psn_no"])
+    return SettlementResult(
+        setl_id=row["setl_id"], mdtrt_id=row["mdtrt_id"], msgid=row["msgid"], request_id=row["request_id"],
+        psn_no=row["psn_no"], psn_name=patient.psn_name, certno_masked=patient.certno_masked,
+        insutype=row["insutype"], med_type=row["med_type"], hosp_lv=row["hosp_lv"], window=row["window"],
+        operator=row["operator"], acct_used_flag=row["acct_used_flag"],
+        amounts={c: row[c] for c in AMOUNT_COLUMNS}, own_acct_pay=row["own_acct_pay"], balc=row["balc"],
+        mulaid=json.loads(row["mulaid"]), bill=json.loads(row["bill"]), status=row["status"],
+        created_at=row["created_at"], setl_date=row["setl_date"], reversal_of=row["reversal_of"],
+        replayed=replayed)
+
+
+def _one(db: sqlite_utils.Database, where: str, value: str) -> dict[str, Any] | None:
+    cur = db.execute(f"SELECT * FROM settlements WHERE {where} = ?", [value])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+
+def find_by_request(db: sqlite_utils.Database, request_id: str) -> SettlementResult | None:
+    row = _one(db, "request_id", request_id)
+    return _row_result(db, row, replayed=True) if row else None
+
+
+def load_result(db: sqlite_utils.Database, setl_id: str) -> SettlementResult:
+    row = _one(db, "setl_id", setl_id)
+    if row is None:
+        raise BadInput("unknown_settlement", f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
+    return _row_result(db, row)
+
+
+def new_ids(cfg, now: datetime) -> tuple[str, str, str]:
+    """(setl_id, mdtrt_id, msgid): unique across windows and processes."""
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    tail = uuid.uuid4().hex[:10].upper()
+    hosp = (cfg.terminal.hospital_code or "H00000000000")[:12]
+    return f"S{stamp}{tail}", f"M{stamp}{tail}", f"{hosp}{stamp}{tail[:4]}"
+
+
+# ---------------------------------------------------------------- the transaction
+
+def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, window: str, day: str) -> list[tuple]:
+    """Conditional updates for each account that pays; returns the ledger rows. Raises if any would overdraw."""
+    entries: list[tuple] = []
+    conn = db.conn
+
+    def take_balc(psn_no: str, amount: int) -> int:
+        row = conn.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
+                           "WHERE psn_no = ? AND balc >= ? RETURNING balc", [amount, psn_no, amount]).fetchone()
+        if row is None:
+            raise RuleRefused("insufficient_balance", f"the account of {psn_no} no longer holds {amount} fen",
+                              f"{psn_no} 的账户余额不足")
+        return row[0]
+
+    if pre.own_acct_pay:
+        entries.append((setl_id, "own", "balc", patient.psn_no, None, pre.own_acct_pay,
+                        take_balc(patient.psn_no, pre.own_acct_pay), at, window, day))
+    for part in pre.mulaid:
+        if part.scope == "cross_province":
+            row = conn.execute("UPDATE bindings SET quota = quota - ? WHERE id = ? AND status = 'active' "
+                               "AND quota >= ? RETURNING quota", [part.amount, part.binding_id, part.amount]).fetchone()
+            if row is None:
+                raise RuleRefused("insufficient_quota", f"binding {part.binding_id} no longer holds {part.amount} fen",
+                                  f"共济额度不足(绑定 {part.binding_id})")
+            entries.append((setl_id, "binding", "quota", part.owner_psn_no, part.binding_id, part.amount, row[0],
+                            at, window, day))
+        else:
+            entries.append((setl_id, "binding", "balc", part.owner_psn_no, part.binding_id, part.amount,
+                            take_balc(part.owner_psn_no, part.amount), at, window, day))
+    entries.append((setl_id, "fund", None, patient.psn_no, None, pre.fund_pay_sumamt, None, at, window, day))
+    entries.append((setl_id, "cash", None, patient.psn_no, None, pre.psn_cash_pay, None, at, window, day))
+    return entries
+
+
+def insert_settlement(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    db.conn.execute(f"INSERT INTO settlements ({', '.join(chr(34) + c + chr(34) for c in SETTLEMENT_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(SETTLEMENT_COLUMNS))})", [row[c] for c in SETTLEMENT_COLUMNS])
+
+
+LEDGER_INSERT = ('INSERT INTO ledger (setl_id, account, source, psn_no, binding_id, amount, balc_after, at, "window", '
+                 "setl_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
+                      acct_used_flag: bool = True, request_id: str | None = None,
+                      still_present: Callable[[], bool] = lambda: True, now: datetime | None = None,
+                      policy: Policy | None = None) -> SettlementResult:
+    """2207 in one IMMEDIATE transaction: re-read everything, re-compute, debit conditionally, append entries."""
+    now = now or datetime.now()
+    request_id = request_id or uuid.uuid4().hex
+    setl_id, mdtrt_id, msgid = new_ids(cfg, now)
+    at, day, window, operator = now.isoformat(timespec="seconds"), now.date().isoformat(), \
+        cfg.terminal.window, cfg.terminal.operator
+    with immediate(db) as tx:
+        first = _one(db, "request_id", request_id)
+        if first is not None:
+            if first["psn_no"] != psn_no:
+                raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
+                                  f"请求号 {request_id} 已用于其他患者")
+            tx.rollback()
+            return _row_result(db, first, replayed=True)
+        patient = patient_by_psn_no(db, psn_no)
+        pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now.year, policy)
+        entries = _debit(db, pre, patient, setl_id, at, window, day)
+        mulaid = [{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope, "amount": m.amount}
+                  for m in pre.mulaid]
+        row = {"setl_id": setl_id, "mdtrt_id": mdtrt_id, "msgid": msgid, "request_id": request_id,
+               "psn_no": psn_no, "window": window, "operator": operator, "med_type": bill.med_type,
+               "insutype": patient.insutype, "hosp_lv": cfg.terminal.hosp_lv,
+               "acct_used_flag": "1" if acct_used_flag else "0",
+               **{c: getattr(pre, c) for c in AMOUNT_COLUMNS}, "own_acct_pay": pre.own_acct_pay, "balc": pre.balc,
+               "mulaid": json.dumps(mulaid, ensure_ascii=False),
+               "bill": json.dumps(bill.to_json(), ensure_ascii=False), "status": "settled",
+               "created_at": at, "setl_date": day, "reversal_of": None}
+        insert_settlement(db, row)
+        db.conn.executemany(LEDGER_INSERT, entries)
+        db.conn.execute("INSERT INTO accumulators (psn_no, year, deductible_used, fund_paid) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (psn_no, year) DO UPDATE SET deductible_used = deductible_used + "
+                        "excluded.deductible_used, fund_paid = fund_paid + excluded.fund_paid",
+                        [psn_no, now.year, pre.act_pay_dedc, pre.fund_pay_sumamt])
+        insert_audit(db, cfg, at, "settle", psn_no, {
+            "setl_id": setl_id, "request_id": request_id, "medfee_sumamt": pre.medfee_sumamt,
+            "fund_pay_sumamt": pre.fund_pay_sumamt, "acct_pay": pre.acct_pay,
+            "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid})
+        if not still_present():   # the card left before commit: nothing happened
+            raise CardError(CARD_REMOVED, "the card was removed before the settlement was committed")
+    return _row_result(db, row)
+
+
+# ---------------------------------------------------------------- at the window, with a card
+
+def _pin_failed(db, cfg, patient: Patient, exc: CardError) -> None:
+    """Audit a PIN failure (never the PIN itself) in its own small transaction."""
+    with immediate(db):
+        insert_audit(db, cfg, datetime.now().isoformat(timespec="seconds"), "pin_failed", patient.psn_no,
+                     {"code": exc.code, "tries_left": exc.tries_left})
+
+
+def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | None = None,
+           relatives: Relatives = "auto", acct_used_flag: bool = True, request_id: str | None = None,
+           now: datetime | None = None, save_slip: bool = True) -> SettlementResult:
+    """The whole window flow: card -> patient -> (PIN if an account will pay) -> commit -> slip."""
+    card_read = session.last_read or session.read()
+    patient = patient_for_card(db, card_read)
+    if request_id:
+        first = find_by_request(db, request_id)
+        if first is not None:
+            if first.psn_no != patient.psn_no:
+                raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
+                                  f"请求号 {request_id} 已用于其他患者")
+            return first
+    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, (now or datetime.now()).year)
+    # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
+    accounts_usable = acct_used_flag and pre.acct_pay > 0
+    if accounts_usable:
+        try:
+            session.verify_pin(pin)
+        except CardError as exc:
+            if exc.code in ("pin_wrong", "pin_blocked"):
+                _pin_failed(db, cfg, patient, exc)
+            raise
+    result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
+                               acct_used_flag=accounts_usable, request_id=request_id,
+                               still_present=session.still_present, now=now)
+    if save_slip and not result.replayed:
+        from terminal.services.slip import save_slip as _save
+        result.slip_path = str(_save(db, cfg, result))
+    return result

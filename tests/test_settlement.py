@@ -1,0 +1,242 @@
+"""Settlement services on a real SQLite file with the in-process emulator's cards (DESIGN §6.2)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from drivers.errors import CardError
+from settle_data import balances, counts, seed
+from terminal.card_session import CardSession
+from terminal.domain.bill import parse_bill
+from terminal.errors import BadInput, RuleRefused
+from terminal.services.reconcile import reconcile
+from terminal.services.reversal import reverse
+from terminal.services.settlement import find_by_request, presettle_for, settle
+from terminal.store.db import open_from_config
+
+
+@pytest.fixture
+def db(cfg):
+    db = open_from_config(cfg, create=True)
+    seed(db)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture
+def card(cfg):
+    """card(profile) -> a CardSession on the in-process emulator with that card inserted."""
+    from emulator.inprocess import InProcessReader
+    from emulator.profiles import load_card
+    sessions = []
+
+    def make(profile: str, cls=CardSession) -> CardSession:
+        s = cls(InProcessReader(load_card(profile, cfg.state_dir)), cfg)
+        sessions.append(s)
+        return s
+    yield make
+    for s in sessions:
+        s.reader.close()
+
+
+def bill(*items, med_type="11"):
+    return parse_bill({"med_type": med_type, "items": [
+        {"code": f"X{i}", "name": "药品", "category": "drug", "class": c, "qty": q, "price": p}
+        for i, (c, q, p) in enumerate(items, 1)]})
+
+
+def ledger(db, setl_id):
+    return db.execute("SELECT account, source, psn_no, binding_id, amount, balc_after FROM ledger "
+                      "WHERE setl_id = ? ORDER BY id", [setl_id]).fetchall()
+
+
+def test_own_account_only(db, cfg, card):
+    r = settle(db, cfg, card("zhang_wei"), bill(("A", 2, 1250)), pin="123456")
+    # 310 outpatient, year deductible 1000.00 not met: everything individual-borne, from his account
+    assert (r.medfee_sumamt, r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == (2500, 2500, 0, 2500)
+    assert (r.acct_pay, r.acct_mulaid_pay, r.psn_cash_pay, r.balc, r.mulaid) == (2500, 0, 0, 197500, [])
+    assert balances(db)["P10000001"] == 197500
+    assert ledger(db, r.setl_id) == [("own", "balc", "P10000001", None, 2500, 197500),
+                                     ("fund", None, "P10000001", None, 0, None),
+                                     ("cash", None, "P10000001", None, 0, None)]
+    year = datetime.now().year
+    assert db.execute("SELECT deductible_used, fund_paid FROM accumulators WHERE psn_no = 'P10000001' AND year = ?",
+                      [year]).fetchone() == (2500, 0)
+    audit = db.execute("SELECT operator, \"window\", action, subject, detail FROM audit").fetchall()
+    assert [a[:4] for a in audit] == [("cashier01", "W01", "settle", "P10000001")]
+    assert json.loads(audit[0][4])["setl_id"] == r.setl_id
+    slip = open(r.slip_path, encoding="utf-8").read()
+    assert "410102********6716" in slip and "410102197805126716" not in slip
+    assert "郑州市第一人民医院" in slip and "W01" in slip and "cashier01" in slip
+    for needle in ("medfee_sumamt", "25.00", "balc", "1975.00", r.setl_id):
+        assert needle in slip
+
+
+def test_second_visit_crosses_the_year_deductible(db, cfg, card):
+    """Accumulators carry the deductible across visits: 1000.00 first, then 70% above it."""
+    session = card("zhang_wei")
+    first = settle(db, cfg, session, bill(("A", 1, 90000)), pin="123456")
+    assert (first.act_pay_dedc, first.fund_pay_sumamt) == (90000, 0)
+    second = settle(db, cfg, session, bill(("A", 1, 30000)), pin="123456")
+    # 100.00 deductible left; (300 − 100) × 0.70 = 140.00 from the fund; 160.00 individual
+    assert (second.act_pay_dedc, second.fund_pay_sumamt, second.psn_part_amt, second.acct_pay) == \
+        (10000, 14000, 16000, 16000)
+    assert second.balc == 200000 - 90000 - 16000
+
+
+def test_relatives_in_the_chosen_order(db, cfg, card):
+    b = bill(("C", 1, 8000))                               # class C: 80.00 fully self-paid
+    r = settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=["P10000002", "P10000001"])
+    assert (r.psn_part_amt, r.acct_pay, r.acct_mulaid_pay, r.psn_cash_pay, r.balc) == (8000, 8000, 8000, 0, None)
+    assert [(m["owner_psn_no"], m["amount"]) for m in r.mulaid] == [("P10000002", 5000), ("P10000001", 3000)]
+    assert balances(db)["P10000002"] == 0 and balances(db)["P10000001"] == 197000
+    r2 = settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=["P10000001", "P10000002"])
+    assert [(m["owner_psn_no"], m["amount"]) for m in r2.mulaid] == [("P10000001", 8000)]
+    assert [e[:5] for e in ledger(db, r.setl_id)] == [
+        ("binding", "balc", "P10000002", 2, 5000), ("binding", "balc", "P10000001", 1, 3000),
+        ("fund", None, "P10000003", None, 0), ("cash", None, "P10000003", None, 0)]
+    with pytest.raises(RuleRefused, match="P40000008 has no active mutual-aid binding"):
+        settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=["P40000008"])
+
+
+def test_relatives_auto_uses_every_binding(db, cfg, card):
+    r = settle(db, cfg, card("zhang_xiaoyu"), bill(("C", 1, 206000)), pin="123456")
+    assert r.acct_mulaid_pay == 205000 and r.psn_cash_pay == 1000
+    assert sorted(m["owner_psn_no"] for m in r.mulaid) == ["P10000001", "P10000002"]
+
+
+def test_cross_province_quota_then_cash(db, cfg, card):
+    r = settle(db, cfg, card("zhang_min"), bill(("C", 1, 40000)), pin="123456")
+    assert (r.acct_mulaid_pay, r.psn_cash_pay) == (30000, 10000)
+    assert r.mulaid == [{"owner_psn_no": "P10000001", "binding_id": 4, "scope": "cross_province", "amount": 30000}]
+    after = balances(db)
+    assert after["q4"] == 0 and after["P10000001"] == 200000      # the quota pays, not his balance
+    assert ledger(db, r.setl_id)[0] == ("binding", "quota", "P10000001", 4, 30000, 0)
+
+
+def test_nothing_in_any_account_is_all_cash_without_a_pin(db, cfg, card):
+    before = balances(db)
+    r = settle(db, cfg, card("zhang_guoqiang"), bill(("A", 1, 3000)), pin=None, relatives="none")
+    assert (r.acct_pay, r.psn_cash_pay, r.balc) == (0, r.psn_part_amt, None)
+    r2 = settle(db, cfg, card("zhang_wei"), bill(("A", 1, 3000)), pin=None, acct_used_flag=False)
+    assert (r2.acct_pay, r2.psn_cash_pay, r2.acct_used_flag) == (0, 3000, "0")
+    assert balances(db) == before
+
+
+def test_inactive_insurance_refused_nothing_written(db, cfg, card):
+    before = (balances(db), counts(db))
+    with pytest.raises(RuleRefused) as info:
+        settle(db, cfg, card("zhao_lan"), bill(("A", 1, 3000)), pin="123456")
+    assert info.value.code == "insurance_inactive" and "suspended" in info.value.message
+    assert (balances(db), counts(db)) == before
+
+
+def test_wrong_pin_nothing_written(db, cfg, card):
+    before = (balances(db), counts(db))
+    with pytest.raises(CardError) as info:
+        settle(db, cfg, card("zhang_wei"), bill(("A", 1, 3000)), pin="654321")
+    assert info.value.code == "pin_wrong"
+    assert (balances(db), counts(db)) == before
+    (action, detail), = db.execute("SELECT action, detail FROM audit").fetchall()
+    assert action == "pin_failed" and "654321" not in detail and "123456" not in detail
+
+
+def test_card_removed_before_commit_nothing_written(db, cfg, card):
+    class PulledAfterPin(CardSession):
+        def verify_pin(self, pin):
+            super().verify_pin(pin)
+            self.reader.remove()                 # the patient takes the card back before the commit
+
+    before = (balances(db), counts(db))
+    with pytest.raises(CardError) as info:
+        settle(db, cfg, card("zhang_wei", PulledAfterPin), bill(("A", 1, 3000)), pin="123456")
+    assert info.value.code == "card_removed"
+    assert (balances(db), counts(db)) == before
+    assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+
+
+def test_retry_with_the_same_request_id_charges_once(db, cfg, card):
+    b = bill(("A", 1, 3000))
+    first = settle(db, cfg, card("zhang_wei"), b, pin="123456", request_id="req-1")
+    again = settle(db, cfg, card("zhang_wei"), b, pin="123456", request_id="req-1")
+    assert again.replayed and again.setl_id == first.setl_id and again.acct_pay == first.acct_pay == 3000
+    assert balances(db)["P10000001"] == 197000
+    assert counts(db)["settlements"] == 1
+    assert find_by_request(db, "req-1").setl_id == first.setl_id
+    with pytest.raises(RuleRefused, match="another patient"):
+        settle(db, cfg, card("li_na"), b, pin="123456", request_id="req-1")
+
+
+def test_presettle_writes_nothing(db, cfg):
+    before = (balances(db), counts(db))
+    pre = presettle_for(db, cfg, "P10000003", bill(("B", 1, 10005), ("C", 1, 100)), relatives="auto")
+    assert pre.preselfpay_amt == 1001 and pre.fulamt_ownpay_amt == 100
+    assert (balances(db), counts(db)) == before
+
+
+def test_reversal_restores_everything(db, cfg, card):
+    start = balances(db)
+    year = datetime.now().year
+    made = [settle(db, cfg, card("zhang_wei"), bill(("A", 1, 150000)), pin="123456"),
+            settle(db, cfg, card("zhang_xiaoyu"), bill(("C", 1, 9000)), pin="123456",
+                   relatives=["P10000002", "P10000001"]),
+            settle(db, cfg, card("zhang_min"), bill(("C", 1, 40000)), pin="123456")]
+    acc = db.execute("SELECT deductible_used, fund_paid FROM accumulators WHERE psn_no='P10000001'").fetchone()
+    assert acc == (100000, 35000)                        # (1500 − 1000) × 0.70
+    assert balances(db) != start
+    for r in reversed(made):
+        rev = reverse(db, cfg, r.setl_id)
+        assert rev.status == "reversal" and rev.reversal_of == r.setl_id
+        assert rev.medfee_sumamt == -r.medfee_sumamt and rev.acct_pay == -r.acct_pay
+    assert balances(db) == start
+    assert db.execute("SELECT DISTINCT deductible_used, fund_paid FROM accumulators").fetchall() == [(0, 0)]
+    assert db.execute("SELECT count(*) FROM settlements WHERE status = 'reversed'").fetchone()[0] == 3
+    for psn_no, total in db.execute("SELECT psn_no, sum(amount) FROM ledger WHERE account != 'cash' "
+                                    "AND account != 'fund' GROUP BY psn_no"):
+        assert total == 0, psn_no
+    with pytest.raises(RuleRefused, match="already reversed"):
+        reverse(db, cfg, made[0].setl_id)
+    with pytest.raises(BadInput, match="no settlement"):
+        reverse(db, cfg, "S-nope")
+    assert reconcile(db, cfg).ok
+
+
+def test_reversal_only_same_day(db, cfg, card):
+    yesterday = datetime.now() - timedelta(days=1)
+    r = settle(db, cfg, card("zhang_wei"), bill(("A", 1, 100)), pin="123456", now=yesterday)
+    with pytest.raises(RuleRefused, match="only same-day"):
+        reverse(db, cfg, r.setl_id)
+
+
+def test_ledger_and_settlements_are_append_only(db, cfg, card):
+    r = settle(db, cfg, card("zhang_wei"), bill(("A", 1, 100)), pin="123456")
+    for sql in ("UPDATE ledger SET amount = 1", "DELETE FROM ledger", "DELETE FROM settlements",
+                "UPDATE settlements SET acct_pay = 0, psn_cash_pay = 100",
+                "UPDATE settlements SET status = 'reversed', acct_pay = 0, psn_cash_pay = 100"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.conn.execute(sql)
+    assert ledger(db, r.setl_id)[0][4] == 100
+
+
+def test_reconciliation_passes_then_fails_loudly_after_a_hand_edit(db, cfg, card):
+    settle(db, cfg, card("zhang_wei"), bill(("A", 1, 150000)), pin="123456")
+    r = settle(db, cfg, card("zhang_xiaoyu"), bill(("C", 1, 9000)), pin="123456")
+    rep = reconcile(db, cfg)
+    assert rep.ok and rep.count == 2 and rep.mismatches == []
+    assert rep.sums == {"medfee_sumamt": 159000, "fund_pay_sumamt": 35000, "acct_pay": 124000,
+                        "acct_mulaid_pay": 9000, "psn_cash_pay": 0}
+    assert rep.sums == rep.ledger
+    assert reconcile(db, cfg, window="W99").count == 0
+    # someone edits a ledger row by hand (after getting rid of the guard)
+    db.conn.execute("DROP TRIGGER ledger_no_update")
+    db.conn.execute("UPDATE ledger SET amount = amount - 100 WHERE setl_id = ? AND account = 'binding'", [r.setl_id])
+    bad = reconcile(db, cfg)
+    assert not bad.ok
+    assert {(m.field, m.setl_id) for m in bad.mismatches} >= {("acct_mulaid_pay", r.setl_id), ("acct_pay", r.setl_id)}
+    assert any(m.window == "W01" and m.field == "acct_pay" and m.settlements - m.ledger == 100
+               for m in bad.mismatches)
+    assert "MISMATCH" in bad.text() and r.setl_id in bad.text()
