@@ -1,0 +1,79 @@
+"""`cashier db init | import FILE [--skip-bad] | stats` (DESIGN §8.1): the window's local cache."""
+
+from __future__ import annotations
+
+import argparse
+
+from terminal.cli.output import emit
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    db = sub.add_parser("db", help="create, load and inspect the local database")
+    cmds = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    init = cmds.add_parser("init", parents=[common], help="create the database or bring its schema up to date")
+    init.add_argument("--regions", action="store_true", help="also load the bundled pooling areas")
+    init.set_defaults(handler=cmd_init)
+    imp = cmds.add_parser("import", parents=[common], help="import a centre export (JSON Lines, DESIGN §8.2)")
+    imp.add_argument("file", help="the export file")
+    imp.add_argument("--skip-bad", action="store_true", help="import the good lines even when some are bad")
+    imp.set_defaults(handler=cmd_import)
+    stats = cmds.add_parser("stats", parents=[common], help="row counts and money totals")
+    stats.set_defaults(handler=cmd_stats)
+
+
+def _open(args: argparse.Namespace, create: bool = False):
+    from terminal.cli.main import load_cfg
+    from terminal.store.db import open_from_config
+    cfg = load_cfg(args)
+    return cfg, open_from_config(cfg, create=create)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from terminal.store.migrations import MIGRATIONS
+    cfg, db = _open(args, create=True)
+    try:
+        applied = [m.name for m in MIGRATIONS.applied(db)]
+        regions = None
+        if args.regions:
+            from terminal.services.demo_db import DATA
+            from terminal.store.importer import import_file, refusal
+            report = import_file(db, DATA / "regions.jsonl")
+            if not report.imported:
+                raise refusal(report)
+            regions = report.changes
+    finally:
+        db.close()
+    obj = {"db": str(cfg.db_path), "migrations": applied, "regions_loaded": regions}
+    return emit(args, obj, f"database ready: {cfg.db_path} ({len(applied)} migrations applied)")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from terminal.store.importer import import_file, refusal, terminal_progress
+    cfg, db = _open(args, create=True)
+    try:
+        report = import_file(db, args.file, skip_bad=args.skip_bad, progress=terminal_progress())
+    finally:
+        db.close()
+    if not report.imported:
+        raise refusal(report)
+    summary = report.summary()
+    lines = [f"imported {args.file}: {report.lines} lines, {report.changes} rows changed, "
+             f"{report.seconds:.2f} s"]
+    for kind, c in summary["kinds"].items():
+        if c["lines"]:
+            lines.append(f"  {kind:8} {c['lines']:>9} lines  {c['inserted']:>9} new  {c['updated']:>9} updated  "
+                         f"{c['unchanged']:>9} unchanged")
+    if report.bad:
+        lines.append(f"skipped {report.bad} bad line(s):")
+        lines += [f"  {e}" for e in report.errors[:20]]
+    return emit(args, summary, "\n".join(lines))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from terminal.store.people import counts
+    cfg, db = _open(args)
+    try:
+        obj = {"db": str(cfg.db_path), **counts(db)}
+    finally:
+        db.close()
+    return emit(args, obj, "\n".join(f"{k:16} {v}" for k, v in obj.items()))

@@ -1,0 +1,121 @@
+"""`cashier family`, `cashier bind`, `cashier unbind` (DESIGN §8.1): family mutual aid at the window."""
+
+from __future__ import annotations
+
+import argparse
+
+from drivers.certno import mask
+from terminal.cli.output import emit
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    fam = sub.add_parser("family", parents=[common], help="a person and every account usable for them")
+    who = fam.add_mutually_exclusive_group(required=True)
+    who.add_argument("--card-no", help="the person's card number")
+    who.add_argument("--certno", help="the person's ID number")
+    who.add_argument("--psn-no", help="the person's psn_no")
+    fam.add_argument("--date", help="as of this date (default today)")
+    fam.set_defaults(handler=cmd_family)
+
+    bind = sub.add_parser("bind", parents=[common], help="bind a relative to the owner's account (owner's card)")
+    _card_options(bind)
+    bind.add_argument("--relation", required=True, help="GB/T 4761 code: what the user is to the owner (30 daughter)")
+    bind.add_argument("--scope", choices=("local", "cross_province"), default="local")
+    bind.add_argument("--quota", type=int, default=0, help="cross-province quota in fen, moved out of the balance")
+    bind.set_defaults(handler=cmd_bind)
+
+    unbind = sub.add_parser("unbind", parents=[common], help="end the owner's binding of a relative")
+    _card_options(unbind)
+    unbind.set_defaults(handler=cmd_unbind)
+
+
+def _card_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reader", help="the reader holding the owner's card (default [reader].spec)")
+    p.add_argument("--pin", help="the owner's PIN (omit to type it on the reader's keypad)")
+    p.add_argument("--user", required=True, help="the relative's card number or ID number")
+    p.add_argument("--date", help=argparse.SUPPRESS)  # tests: act as of this date
+
+
+def _open(args: argparse.Namespace):
+    from terminal.cli.main import load_cfg
+    from terminal.store.db import open_from_config
+    cfg = load_cfg(args)
+    return cfg, open_from_config(cfg)
+
+
+def cmd_family(args: argparse.Namespace) -> int:
+    from terminal.services.family import family_for
+    cfg, db = _open(args)
+    try:
+        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=args.date)
+    finally:
+        db.close()
+    p = view.person
+    lines = [f"{p.psn_name}  {p.psn_no}  {mask(p.certno)}  card {p.card_no or '-'}  insutype {p.insutype}  "
+             f"status {p.psn_insu_stas}",
+             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}"]
+    for r in view.relatives:
+        lines.append(f"  {r.relation_name}({r.relation}) {r.owner_name} {r.owner_psn_no}  {r.scope}  "
+                     f"available {_yuan(r.available)}")
+    if not view.relatives:
+        lines.append("  no relative's account")
+    return emit(args, view.to_json(), "\n".join(lines))
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d} yuan"
+
+
+def _session(args: argparse.Namespace, cfg):
+    from terminal.card_session import CardSession
+    from terminal.readers import open_reader
+    return CardSession(open_reader(args.reader, cfg), cfg)
+
+
+def _binding_json(db, binding) -> dict:
+    from terminal.domain import relations
+    from terminal.store.people import account_of, person_names
+    names = person_names(db, [binding.owner_psn_no, binding.user_psn_no])
+    acct = account_of(db, binding.owner_psn_no)
+    return {"binding_id": binding.id, "owner_psn_no": binding.owner_psn_no,
+            "owner_name": names.get(binding.owner_psn_no), "user_psn_no": binding.user_psn_no,
+            "user_name": names.get(binding.user_psn_no), "relation": binding.relation,
+            "relation_name": relations.name(binding.relation), "scope": binding.scope, "quota": binding.quota,
+            "begin_date": binding.begin_date, "end_date": binding.end_date, "status": binding.status,
+            "owner_balc": acct.balc if acct else None}
+
+
+def cmd_bind(args: argparse.Namespace) -> int:
+    from terminal.services.bindings import bind_at_window
+    cfg, db = _open(args)
+    try:
+        session = _session(args, cfg)
+        try:
+            binding = bind_at_window(db, cfg, session, args.pin, args.user, args.relation, scope=args.scope,
+                                     quota=args.quota, today=args.date)
+        finally:
+            session.close()
+        obj = _binding_json(db, binding)
+    finally:
+        db.close()
+    text = (f"bound: {obj['user_name']} ({obj['relation_name']}) may use {obj['owner_name']}'s account, "
+            f"{obj['scope']}" + (f", quota {_yuan(obj['quota'])}" if obj["quota"] else ""))
+    return emit(args, obj, text)
+
+
+def cmd_unbind(args: argparse.Namespace) -> int:
+    from terminal.services.bindings import unbind_at_window
+    cfg, db = _open(args)
+    try:
+        session = _session(args, cfg)
+        try:
+            result = unbind_at_window(db, cfg, session, args.pin, args.user, today=args.date)
+        finally:
+            session.close()
+        obj = _binding_json(db, result.binding)
+        obj["returned"] = result.returned
+    finally:
+        db.close()
+    text = (f"unbound: {obj['user_name']} no longer uses {obj['owner_name']}'s account"
+            + (f"; {_yuan(result.returned)} returned" if result.returned else ""))
+    return emit(args, obj, text)

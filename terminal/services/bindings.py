@@ -1,0 +1,185 @@
+"""Binding and unbinding at the window (DESIGN §6.1): the owner's card, the owner's PIN, the user named
+by card number or ID number; the rules checked; one transaction with an audit row (operator, window).
+
+API (plain functions; open the db on the calling thread):
+  bind_at_window(db, cfg, session, pin, user, relation, scope="local", quota=0, today=None) -> Binding
+      session: terminal.card_session.CardSession over the owner's card; pin None = the reader's keypad.
+      A cross-province binding moves `quota` fen from the owner's balance into the binding.
+  unbind_at_window(db, cfg, session, pin, user, today=None) -> Unbound(binding, returned, owner_balc)
+      ends the owner's active binding of that user; the remaining quota returns to the owner.
+  end_lapsed_bindings(db, cfg, today=None) -> [Unbound]
+      ends every active binding whose owner's insurance ended or changed (not employee any more).
+  resolve_user(db, text) -> Person   (card number, or an 18-character ID number with its check digit)
+
+Refusals: RuleRefused / BadInput / CashierError with a code and a message; CardError from the card
+(wrong or blocked PIN: an audit row `pin_failed` is written, nothing else). Nothing is written when
+the card leaves the reader before the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from drivers import certno as certno_mod
+from drivers.errors import CARD_EXPIRED, CARD_REMOVED, PIN_BLOCKED, PIN_WRONG, CardError
+from terminal.domain import mutual_aid as rules
+from terminal.errors import BadInput, RuleRefused
+from terminal.services.family import find_patient
+from terminal.store.people import (Binding, Person, account_of, active_binding, add_audit, binding_by_id,
+                                   bindings_of_user, find_person, now_iso, party_of, region, write_transaction)
+
+_CERTNO_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
+
+
+@dataclass(frozen=True)
+class Unbound:
+    binding: Binding        # as it is now (status ended)
+    returned: int           # quota fen returned to the owner's balance
+    owner_balc: int | None  # the owner's balance afterwards
+
+
+def _today(today: str | None) -> str:
+    return today or _dt.date.today().isoformat()
+
+
+def policy_of(cfg) -> rules.MutualAidPolicy:
+    return rules.MutualAidPolicy.from_config(cfg.section("mutual_aid"))
+
+
+def resolve_user(db: sqlite_utils.Database, text: str) -> Person:
+    """The user named at the window by card number or ID number."""
+    value = (text or "").strip().upper()
+    if _CERTNO_SHAPE.match(value):
+        problem = certno_mod.problem(value)
+        if problem:
+            raise BadInput("certno_invalid", f"invalid ID number {certno_mod.mask(value)}: {problem}",
+                           f"证件号码{certno_mod.mask(value)}校验位错误")
+        return find_patient(db, certno=value)
+    if not _CARD_NO.match(value):
+        raise BadInput("user_invalid", f"give the relative's card number or 18-character ID number, not {text!r}",
+                       "请输入亲属的社保卡号或18位身份证号")
+    return find_patient(db, card_no=value)
+
+
+def _owner_from_card(db: sqlite_utils.Database, session, today: str) -> Person:
+    """Read the presented card and find its holder (the owner) in the local database."""
+    read = session.read()
+    owner = find_person(db, card_no=read.card.card_no)
+    if owner is None:
+        raise RuleRefused("owner_unknown", f"card {read.card.card_no} is not in the local database",
+                          f"卡号{read.card.card_no}不在本地数据库中")
+    if read.holder.certno and read.holder.certno.upper() != owner.certno:
+        raise RuleRefused("card_mismatch", f"card {read.card.card_no} does not belong to {owner.psn_name} on record",
+                          f"卡号{read.card.card_no}与登记的持卡人不符")
+    if read.card.expired(today):
+        raise CardError(CARD_EXPIRED, f"expired on {read.card.expiry_date}")
+    return owner
+
+
+def _verify_pin(db: sqlite_utils.Database, cfg, session, pin: str | None, owner: Person, action: str) -> None:
+    """VERIFY on the owner's card; a wrong or blocked PIN is audited (never the PIN itself)."""
+    try:
+        session.verify_pin(pin)
+    except CardError as exc:
+        if exc.kind in (PIN_WRONG, PIN_BLOCKED):
+            with write_transaction(db):
+                add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
+                          subject=owner.psn_no, detail={"for": action, "code": exc.code,
+                                                        "tries_left": exc.tries_left})
+        raise
+
+
+def _card_still_there(session) -> None:
+    if not session.still_present():
+        raise CardError(CARD_REMOVED, "nothing was written")
+
+
+def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, user: str, relation: str,
+                   scope: str = "local", quota: int = 0, today: str | None = None) -> Binding:
+    """The owner (card in the reader, PIN) binds a relative; see the module docstring."""
+    today = _today(today)
+    rules.check_amount(quota)
+    policy = policy_of(cfg)
+    owner = _owner_from_card(db, session, today)
+    user_person = resolve_user(db, user)
+    _verify_pin(db, cfg, session, pin, owner, "bind")
+    with write_transaction(db):
+        owner_party, user_party = party_of(db, owner), party_of(db, user_person)
+        owners = [b.owner_psn_no for b in bindings_of_user(db, user_person.psn_no)]
+        rules.check_binding(policy, owner_party, user_party, relation, on_date=today, scope=scope, quota=quota,
+                            active_owners_of_user=owners, owner_area=region(db, owner.insuplc_admdvs),
+                            user_area=region(db, user_person.insuplc_admdvs))
+        _card_still_there(session)
+        if quota:
+            moved = db.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
+                               "WHERE psn_no = ? AND balc >= ?", [quota, owner.psn_no, quota]).rowcount
+            if moved != 1:  # re-checked under the write lock: another window spent it meanwhile
+                raise RuleRefused("quota_exceeds_balance", "the owner's balance no longer covers the quota",
+                                  "授权人个人账户余额已不足以设定该额度")
+        cur = db.execute(
+            "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, status, "
+            "created_by, created_at, created_window) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+            [owner.psn_no, user_person.psn_no, relation, scope, quota, today, cfg.terminal.operator, now_iso(),
+             cfg.terminal.window])
+        binding = binding_by_id(db, cur.lastrowid)
+        add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="bind",
+                  subject=f"binding:{binding.id}",
+                  detail={"owner_psn_no": owner.psn_no, "user_psn_no": user_person.psn_no, "relation": relation,
+                          "scope": scope, "quota": quota, "begin_date": today})
+    return binding
+
+
+def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | None, window: str | None,
+                reason: str, today: str) -> Unbound:
+    """End one active binding and return its remaining quota to the owner. Call inside a write transaction."""
+    returned = binding.quota
+    if returned:
+        db.execute("INSERT INTO accounts (psn_no, balc, version) VALUES (?, ?, 0) ON CONFLICT(psn_no) DO UPDATE "
+                   "SET balc = balc + excluded.balc, version = version + 1", [binding.owner_psn_no, returned])
+    db.execute("UPDATE bindings SET status = 'ended', end_date = ?, quota = 0, ended_by = ?, ended_at = ?, "
+               "ended_window = ?, end_reason = ? WHERE id = ? AND status = 'active'",
+               [today, operator, now_iso(), window, reason, binding.id])
+    add_audit(db, operator=operator, window=window, action="unbind", subject=f"binding:{binding.id}",
+              detail={"owner_psn_no": binding.owner_psn_no, "user_psn_no": binding.user_psn_no,
+                      "reason": reason, "returned": returned})
+    acct = account_of(db, binding.owner_psn_no)
+    return Unbound(binding_by_id(db, binding.id), returned, acct.balc if acct else None)
+
+
+def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, user: str,
+                     today: str | None = None) -> Unbound:
+    """The owner (card, PIN) ends their binding of a relative; any remaining quota comes back."""
+    today = _today(today)
+    owner = _owner_from_card(db, session, today)
+    user_person = resolve_user(db, user)
+    _verify_pin(db, cfg, session, pin, owner, "unbind")
+    with write_transaction(db):
+        binding = active_binding(db, owner.psn_no, user_person.psn_no)
+        if binding is None:
+            raise RuleRefused("binding_not_found", f"{owner.psn_name} has no active binding of {user_person.psn_name}",
+                              f"{owner.psn_name}没有绑定{user_person.psn_name}")
+        _card_still_there(session)
+        return end_binding(db, binding, operator=cfg.terminal.operator, window=cfg.terminal.window,
+                           reason="owner_request", today=today)
+
+
+def end_lapsed_bindings(db: sqlite_utils.Database, cfg, today: str | None = None) -> list[Unbound]:
+    """A binding ends by itself when the owner's insurance ends or changes (DESIGN §6.1)."""
+    today = _today(today)
+    out = []
+    with write_transaction(db):
+        rows = db.execute(
+            "SELECT b.id, o.psn_no, o.psn_name, o.insutype, o.psn_insu_stas, o.insuplc_admdvs FROM bindings b "
+            "JOIN persons o ON o.psn_no = b.owner_psn_no WHERE b.status = 'active' "
+            "AND (o.psn_insu_stas = '4' OR o.insutype <> ?) ORDER BY b.id", [rules.INSUTYPE_EMPLOYEE]).fetchall()
+        for bid, psn_no, name, insutype, stas, admdvs in rows:
+            reason = rules.end_reason(rules.Party(psn_no, name, insutype, stas, admdvs))
+            if reason:
+                out.append(end_binding(db, binding_by_id(db, bid), operator=cfg.terminal.operator,
+                                       window=cfg.terminal.window, reason=reason, today=today))
+    return out

@@ -1,0 +1,101 @@
+"""Family lookup: the patient's own account and every relative's account that may pay for them.
+
+API (plain functions, safe in a Textual thread worker with its own connection):
+  family_for(db, *, card_no=None, certno=None, psn_no=None, today=None) -> FamilyView
+    FamilyView.person (store Person), .own (own balance in fen, None without an account),
+    .relatives [Relative(binding_id, owner_psn_no, owner_name, relation, relation_name, scope, available)]
+    in the order the bindings were made (config relatives_order = "config"); .to_json() is the
+    `cashier family --json` object (ID number masked).
+  find_patient(db, *, card_no=None, certno=None, psn_no=None) -> Person (CashierError person_unknown)
+
+A relative appears when the binding is active and in force today and the owner is an active employee
+(310); `available` is the owner's balance for a local binding, the remaining quota for a cross-province one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field
+
+import sqlite_utils
+
+from drivers.certno import mask
+from terminal.domain import relations
+from terminal.domain.mutual_aid import INSUTYPE_EMPLOYEE, STAS_ACTIVE, available, in_force
+from terminal.errors import CashierError
+from terminal.store.people import Person, account_of, find_person
+
+
+@dataclass(frozen=True)
+class Relative:
+    owner_psn_no: str
+    owner_name: str
+    relation: str
+    relation_name: str
+    scope: str
+    available: int      # fen this binding can pay now
+    binding_id: int
+
+
+@dataclass(frozen=True)
+class FamilyView:
+    person: Person
+    own: int | None                      # own personal-account balance, None without an account
+    relatives: list[Relative] = field(default_factory=list)
+
+    @property
+    def total_available(self) -> int:
+        return (self.own or 0) + sum(r.available for r in self.relatives)
+
+    def to_json(self) -> dict:
+        p = self.person
+        return {
+            "person": {"psn_no": p.psn_no, "psn_name": p.psn_name, "certno": mask(p.certno), "gend": p.gend,
+                       "brdy": p.brdy, "card_no": p.card_no, "insuplc_admdvs": p.insuplc_admdvs,
+                       "insutype": p.insutype, "psn_insu_stas": p.psn_insu_stas},
+            "own": None if self.own is None else {"balc": self.own},
+            "relatives": [asdict(r) for r in self.relatives],
+        }
+
+
+_RELATIVES_SQL = (
+    "SELECT b.id, b.owner_psn_no, o.psn_name, b.relation, b.scope, b.quota, b.begin_date, b.end_date, "
+    "a.balc, o.insutype, o.psn_insu_stas "
+    "FROM bindings b JOIN persons o ON o.psn_no = b.owner_psn_no "
+    "LEFT JOIN accounts a ON a.psn_no = b.owner_psn_no "
+    "WHERE b.user_psn_no = ? AND b.status = 'active' ORDER BY b.id")
+
+
+def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
+                 psn_no: str | None = None) -> Person:
+    person = find_person(db, card_no=card_no, certno=certno, psn_no=psn_no)
+    if person is None:
+        if card_no is not None:
+            what, what_zh = f"card number {card_no}", f"卡号{card_no}"
+        elif certno is not None:
+            what, what_zh = f"ID number {mask(certno)}", f"证件号{mask(certno)}"
+        else:
+            what, what_zh = f"psn_no {psn_no}", f"人员编号{psn_no}"
+        raise CashierError("person_unknown", f"no insured person with {what} in the local database",
+                           f"本地数据库中没有{what_zh}的参保人员")
+    return person
+
+
+def relatives_of(db: sqlite_utils.Database, psn_no: str, today: str) -> list[Relative]:
+    """Bindings that can pay for this user today, oldest first."""
+    out = []
+    for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, insutype,
+         stas) in db.execute(_RELATIVES_SQL, [psn_no]).fetchall():
+        if insutype != INSUTYPE_EMPLOYEE or stas != STAS_ACTIVE or not in_force("active", begin, end, today):
+            continue
+        out.append(Relative(owner, owner_name, rel, relations.name(rel), scope, available(scope, balc, quota), bid))
+    return out
+
+
+def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
+               psn_no: str | None = None, today: str | None = None) -> FamilyView:
+    """The person and every account usable for them (DESIGN §6.1, `cashier family`)."""
+    today = today or _dt.date.today().isoformat()
+    person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
+    acct = account_of(db, person.psn_no)
+    return FamilyView(person, acct.balc if acct else None, relatives_of(db, person.psn_no, today))
