@@ -1,0 +1,51 @@
+"""`cashier web`: serve the kiosk (or the cashier app) to browsers with textual-serve."""
+
+from __future__ import annotations
+
+import argparse
+
+from terminal.web.settings import MODES
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("web", parents=[common], help="serve the kiosk or the cashier app to a browser",
+                       description="Serve the app to a browser. Each tab runs its own app; one tab at a "
+                                   "time holds the reader. Defaults come from config.toml [web].")
+    p.add_argument("--host", help="address to listen on (default [web].host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default [web].port, 8000)")
+    p.add_argument("--mode", choices=MODES, help="kiosk: patient self-service (default); cashier: the full app")
+    p.add_argument("--reader", help="reader spec: emulator[:PROFILE], pcsc, pcsc:NAME, serial:URL")
+    p.add_argument("--public-url", help="the address browsers use (a LAN address or a proxy's)")
+    p.set_defaults(handler=run_web)
+
+
+def run_web(args: argparse.Namespace) -> int:
+    from terminal.cli.main import load_cfg
+    from terminal.errors import UsageError
+    from terminal.web.settings import WebSettings
+    cfg = load_cfg(args)
+    settings = WebSettings.from_config(cfg)
+    spec = settings.reader_spec(cfg, args.reader)
+    kind = spec.partition(":")[0]
+    if kind not in ("emulator", "pcsc", "serial"):
+        raise UsageError("bad_reader", f"unknown reader spec {spec!r}: use emulator[:PROFILE], pcsc[:NAME] "
+                                       "or serial:URL", f"无法识别的读卡器 {spec!r}")
+    if kind == "emulator":
+        _ensure_demo_db(cfg)
+    from terminal.web.server import AppCommand, serve
+    command = AppCommand(mode=args.mode or settings.mode, reader=spec,
+                         config=str(cfg.path.resolve()) if cfg.path else None,
+                         db=str(cfg.db_path) if args.db else None, lang=args.lang)
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    serve(command, host, port, args.public_url or settings.public_url or None)
+    return 0
+
+
+def _ensure_demo_db(cfg) -> None:
+    """The emulator's people in the database, once, before any tab starts."""
+    try:
+        from terminal.services.demo_db import ensure_demo_db
+    except ModuleNotFoundError:
+        return
+    ensure_demo_db(cfg)

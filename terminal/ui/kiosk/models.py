@@ -1,0 +1,73 @@
+"""What the kiosk shows, as plain data (no Textual): the patient, the bill, the ways to pay, the receipt.
+
+The kiosk's worker threads fill these from the services (card session, family lookup,
+settlement); the screen only displays them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FamilyPayer:
+    """A relative's account that may pay for the patient."""
+
+    owner_psn_no: str
+    owner_name: str
+    relation: str          # GB/T 4761 code, e.g. "20" (father? see relations.json), shown by name
+    relation_name: str     # in the kiosk's language
+    available: int         # fen
+
+
+@dataclass(frozen=True)
+class Patient:
+    name: str
+    certno_masked: str
+    card_no: str
+    psn_no: str
+    own_balc: int | None                 # None: no personal account (resident insurance)
+    family: tuple[FamilyPayer, ...] = ()
+    raw: Any = field(default=None, compare=False, repr=False)   # the services' own objects
+
+
+@dataclass(frozen=True)
+class BillLine:
+    name: str
+    qty: str
+    amount: int            # fen
+
+
+@dataclass(frozen=True)
+class PendingBill:
+    lines: tuple[BillLine, ...]
+    total: int             # medfee_sumamt, fen
+    source: str            # file name, or "demo"
+    bill: Any = field(default=None, compare=False, repr=False)  # terminal.domain.bill.Bill
+    path: Any = field(default=None, compare=False, repr=False)  # the file in bills_dir, or None
+
+
+@dataclass(frozen=True)
+class PayOption:
+    """One way to pay: the patient's own account first (if any), then at most one relative."""
+
+    key: str                          # "own" or the relative's psn_no
+    relatives: tuple[str, ...]        # owner psn_nos, in order
+    payer_name: str                   # whose account (for the button)
+    relation_name: str
+    fund_pay: int
+    own_pay: int
+    mulaid_pay: int
+    cash_pay: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    setl_id: str
+    total: int
+    fund_pay: int
+    own_pay: int
+    mulaid: tuple[tuple[str, int], ...]   # (owner name, fen)
+    cash_pay: int
+    own_balc_after: int | None

@@ -1,0 +1,469 @@
+"""The patient's self-service screen: insert card → balances and bill → who pays → PIN → receipt → idle.
+
+One screen with one view per step (a ContentSwitcher), so nothing a cashier uses is on the
+screen stack at all: no reversal, binding, day-end or settings, by key, click or URL. Card,
+database and settlement work runs in thread workers (`KioskBackend`) that post messages back.
+Back to idle after `[web].kiosk_idle_s` without a key or click, or when the card is pulled.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Digits, Static
+
+from terminal.ui.kiosk.backend import KioskBackend
+from terminal.ui.kiosk.models import PayOption, PendingBill, Patient, Receipt
+from terminal.ui.kiosk.texts import t
+from terminal.ui.messages import CardInserted, CardRemoved
+from terminal.ui.widgets.money import yuan
+from terminal.web.settings import WebSettings
+
+PIN_LENGTH = 6
+VIEWS = ("idle", "busy", "overview", "choose", "pin", "receipt", "message")
+
+
+@dataclass
+class _Loaded(Message):
+    patient: Patient
+    bill: PendingBill | None
+    options: list[PayOption]
+
+
+@dataclass
+class _Paid(Message):
+    receipt: Receipt
+
+
+@dataclass
+class _Failed(Message):
+    step: str           # "read" | "pin" | "pay"
+    code: str
+    message: str
+    tries_left: int | None = None
+
+
+class KioskScreen(Screen):
+    """The whole kiosk. Reads what it needs from the app (cfg, lang, reader, demo tray)."""
+
+    CSS_PATH = "kiosk.tcss"
+    BINDINGS: list = []   # keys are handled in on_key, per view; no cashier key exists here
+    AUTO_FOCUS = None
+
+    def __init__(self, backend: KioskBackend | None = None) -> None:
+        super().__init__(id="kiosk")
+        self._backend = backend
+        self.view = "idle"
+        self.patient: Patient | None = None
+        self.bill: PendingBill | None = None
+        self.options: list[PayOption] = []
+        self.option: PayOption | None = None
+        self.pin = ""
+        self.paying = False
+        self._last_activity = time.monotonic()
+        self._card_in = False
+
+    # -- app services ---------------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        return getattr(self.app, "lang", "zh")
+
+    def tr(self, key: str, **values: Any) -> str:
+        return t(key, self.lang, **values)
+
+    @property
+    def settings(self) -> WebSettings:
+        return WebSettings.from_config(self.app.cfg)  # type: ignore[attr-defined]
+
+    @property
+    def backend(self) -> KioskBackend:
+        if self._backend is None:
+            app = self.app
+            self._backend = KioskBackend(app.cfg, app.reader, lang=self.lang,  # type: ignore[attr-defined]
+                                         demo=bool(getattr(app, "demo", False)), now=app.now)  # type: ignore[attr-defined]
+        return self._backend
+
+    @property
+    def demo(self) -> bool:
+        return bool(getattr(self.app, "demo", False)) and getattr(self.app, "reader", None) is not None
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(self.tr("title"), id="kiosk-title")
+        with ContentSwitcher(initial="idle", id="views"):
+            with Vertical(id="idle", classes="view"):
+                yield Static(self.tr("insert"), id="insert", classes="big-box")
+                yield Static(self.tr("insert_hint"), id="insert-hint", classes="hint")
+                yield Static("", id="idle-notice", classes="notice")
+                if self.demo:
+                    yield Static(self.tr("tray"), classes="section-title")
+                    with Grid(id="tray"):
+                        for i, profile in enumerate(self._tray_profiles()[:9], 1):
+                            yield Button(f"{i}  {profile[1]}", id=f"tray-{profile[0]}", classes="tray-card")
+            with Vertical(id="busy", classes="view"):
+                yield Static("", id="busy-text", classes="big-box")
+            with Vertical(id="overview", classes="view"):
+                yield Static("", id="greeting", classes="greeting")
+                with Horizontal(id="overview-panels"):
+                    yield Static("", id="accounts", classes="panel")
+                    yield Static("", id="bill", classes="panel")
+                with Horizontal(classes="actions"):
+                    yield Button(self.tr("next"), id="to-choose", variant="success", classes="primary")
+                    yield Button(self.tr("cancel"), id="cancel", classes="secondary")
+            with Vertical(id="choose", classes="view"):
+                yield Static(self.tr("choose"), classes="step-title")
+                yield Vertical(id="option-list")
+                with Horizontal(classes="actions"):
+                    yield Button(self.tr("back"), id="choose-back", classes="secondary")
+            with Vertical(id="pin", classes="view"):
+                yield Static(self.tr("pin"), classes="step-title")
+                yield Static("", id="pin-summary", classes="hint")
+                yield Static("", id="pin-dots")
+                yield Static("", id="pin-message", classes="notice")
+                with Center():
+                    with Grid(id="keypad"):
+                        for d in "123456789":
+                            yield Button(d, id=f"key-{d}", classes="pin-key")
+                        yield Button(self.tr("clear"), id="key-clear", classes="pin-key")
+                        yield Button("0", id="key-0", classes="pin-key")
+                        yield Button(self.tr("confirm"), id="key-ok", variant="success", classes="pin-key")
+                with Horizontal(classes="actions"):
+                    yield Button(self.tr("back"), id="pin-back", classes="secondary")
+            with Vertical(id="receipt", classes="view"):
+                yield Static(self.tr("paid"), id="paid-title", classes="big-box success")
+                yield Static("", id="receipt-body", classes="panel")
+                yield Static(self.tr("take_card"), classes="hint")
+                with Horizontal(classes="actions"):
+                    yield Button(self.tr("done"), id="done", variant="primary", classes="primary")
+            with Vertical(id="message", classes="view"):
+                yield Static("", id="message-title", classes="big-box warning")
+                yield Static("", id="message-body", classes="hint")
+                with Horizontal(classes="actions"):
+                    yield Button(self.tr("done"), id="message-done", variant="primary", classes="primary")
+        if self.demo:
+            with Horizontal(id="demo-bar"):
+                yield Static("", id="demo-state")
+                yield Button(self.tr("remove_card") + " F9", id="tray-remove", classes="secondary")
+
+    def _tray_profiles(self) -> list[tuple[str, str]]:
+        """(profile id, holder name) of the demo cards, in the tray's order."""
+        from emulator.profiles import list_profiles
+        names = {p.id: p.name for p in list_profiles()}
+        return [(pid, names.get(pid, pid)) for pid in self.app.tray_profiles()]  # type: ignore[attr-defined]
+
+    def on_mount(self) -> None:
+        idle_s = self.settings.kiosk_idle_s
+        self.set_interval(min(1.0, idle_s / 4), self._check_idle)
+        error = getattr(self.app, "reader_error", None)
+        if error:
+            self._idle_notice(error[1])
+        self._refresh_demo_bar()
+        reader = getattr(self.app, "reader", None)
+        if reader is not None and not self.demo:
+            try:
+                if reader.card_present():
+                    self.on_card_inserted(CardInserted())
+            except Exception:
+                pass
+
+    # -- switching views ------------------------------------------------------------------
+    def show(self, view: str) -> None:
+        self.view = view
+        self.query_one("#views", ContentSwitcher).current = view
+        first = {"overview": "#to-choose", "receipt": "#done", "message": "#message-done",
+                 "pin": "#key-ok"}.get(view)
+        if view == "choose":
+            buttons = list(self.query("#option-list Button"))
+            if buttons:
+                buttons[0].focus()
+        elif first:
+            self.query_one(first, Button).focus()
+        else:
+            self.set_focus(None)
+
+    def reset(self, notice: str = "") -> None:
+        """Back to idle, forgetting the patient."""
+        self.workers.cancel_group(self, "kiosk")
+        self.patient, self.bill, self.options, self.option = None, None, [], None
+        self.pin, self.paying = "", False
+        self.backend.forget()
+        self._idle_notice(notice)
+        self.show("idle")
+
+    def _idle_notice(self, text: str) -> None:
+        if self._card_in and not text and not self.demo:
+            text = self.tr("take_card")
+        self.query_one("#idle-notice", Static).update(text)
+
+    def _busy(self, key: str) -> None:
+        self.query_one("#busy-text", Static).update(self.tr(key))
+        self.show("busy")
+
+    def _message(self, title: str, body: str = "") -> None:
+        self.query_one("#message-title", Static).update(title)
+        self.query_one("#message-body", Static).update(body)
+        self.show("message")
+
+    # -- idle timeout ---------------------------------------------------------------------
+    def _touch(self) -> None:
+        self._last_activity = time.monotonic()
+
+    def on_key(self, event: events.Key) -> None:
+        self._touch()
+        key = event.key
+        if key == "f9" and self.demo:
+            event.stop()
+            self.app.tray_remove()  # type: ignore[attr-defined]
+            return
+        if self.view == "idle" and self.demo and key.isdigit() and key != "0":
+            event.stop()
+            profiles = self._tray_profiles()
+            if int(key) <= len(profiles):
+                self.app.tray_insert(profiles[int(key) - 1][0])  # type: ignore[attr-defined]
+        elif self.view == "choose" and key.isdigit() and key != "0":
+            event.stop()
+            if int(key) <= len(self.options):
+                self._choose(self.options[int(key) - 1])
+        elif self.view == "pin":
+            if key.isdigit():
+                event.stop()
+                self._pin_digit(key)
+            elif key == "backspace":
+                event.stop()
+                self.pin = self.pin[:-1]
+                self._show_pin()
+            elif key == "enter":
+                event.stop()
+                self._pin_confirm()
+            elif key == "escape":
+                event.stop()
+                self.show("choose")
+        elif key == "escape" and self.view in ("overview", "message"):
+            event.stop()
+            self.reset()
+        elif key == "escape" and self.view == "choose":
+            event.stop()
+            self.show("overview")
+
+    def on_click(self, event: events.Click) -> None:
+        self._touch()
+
+    def _check_idle(self) -> None:
+        if self.view == "idle" or self.paying:
+            return
+        if time.monotonic() - self._last_activity >= self.settings.kiosk_idle_s:
+            self._eject()
+            self.reset(self.tr("timeout"))
+
+    def _eject(self) -> None:
+        """The demo tray gives the card back on a timeout, like a kiosk's motorised reader."""
+        if self.demo and getattr(self.app, "tray_card", None):
+            self.app.tray_remove()  # type: ignore[attr-defined]
+
+    # -- card events ----------------------------------------------------------------------
+    def on_card_inserted(self, message: CardInserted) -> None:
+        message.stop()  # the app re-posts card events to the screen: they must not bubble back
+        self._card_in = True
+        self._touch()
+        self._refresh_demo_bar()
+        if self.paying:
+            return
+        self.reset()
+        self._busy("reading")
+        self.load_patient()
+
+    def on_card_removed(self, message: CardRemoved) -> None:
+        message.stop()
+        self._card_in = False
+        self._refresh_demo_bar()
+        if self.paying:
+            return  # the payment worker decides: committed (receipt) or nothing written
+        if self.view in ("idle", "receipt"):
+            self.reset()
+        else:
+            self.reset(self.tr("card_removed"))
+
+    def _refresh_demo_bar(self) -> None:
+        if not self.demo:
+            return
+        current = getattr(self.app, "tray_card", None)
+        names = dict(self._tray_profiles())
+        self.query_one("#demo-state", Static).update(
+            f"{self.tr('tray')}: {names.get(current, current)}" if current else self.tr("insert"))
+        self.query_one("#tray-remove", Button).disabled = not current
+        for button in self.query(".tray-card"):
+            button.set_class(button.id == f"tray-{current}", "inserted")
+
+    # -- buttons --------------------------------------------------------------------------
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self._touch()
+        bid = event.button.id or ""
+        if bid.startswith("tray-") and bid != "tray-remove":
+            self.app.tray_insert(bid[len("tray-"):])  # type: ignore[attr-defined]
+        elif bid == "tray-remove":
+            self.app.tray_remove()  # type: ignore[attr-defined]
+        elif bid == "to-choose":
+            self.show("choose")
+        elif bid in ("cancel", "message-done", "done"):
+            self._eject()
+            self.reset()
+        elif bid == "choose-back":
+            self.show("overview")
+        elif bid.startswith("option-"):
+            self._choose(self.options[int(bid[len("option-"):])])
+        elif bid == "pin-back":
+            self.show("choose")
+        elif bid == "key-clear":
+            self.pin = ""
+            self._show_pin()
+        elif bid == "key-ok":
+            self._pin_confirm()
+        elif bid.startswith("key-"):
+            self._pin_digit(bid[-1])
+
+    # -- step 1: read the card, find the family and the bill --------------------------------
+    @work(thread=True, exclusive=True, group="kiosk")
+    def load_patient(self) -> None:
+        try:
+            patient = self.backend.read_patient()
+            bill = self.backend.pending_bill(patient)
+            options = self.backend.pay_options(patient, bill) if bill else []
+        except Exception as exc:
+            self.post_message(_Failed("read", *self.backend.describe(exc)))
+            return
+        self.post_message(_Loaded(patient, bill, options))
+
+    def on__loaded(self, message: _Loaded) -> None:
+        self.patient, self.bill, self.options = message.patient, message.bill, message.options
+        self._fill_overview()
+        self._fill_options()
+        self.show("overview")
+
+    def _fill_overview(self) -> None:
+        p, bill = self.patient, self.bill
+        assert p is not None
+        self.query_one("#greeting", Static).update(
+            f"{self.tr('hello', name=p.name)}    [dim]{p.certno_masked}[/]")
+        lines = [f"[b]{self.tr('own_account')}[/b]"]
+        if p.own_balc is None:
+            lines.append(f"  {self.tr('no_own_account')}")
+        else:
+            lines.append(f"  {self.tr('balance')}  [b]{yuan(p.own_balc)}[/b]")
+        lines += ["", f"[b]{self.tr('family')}[/b]"]
+        if not p.family:
+            lines.append(f"  {self.tr('no_family')}")
+        for f in p.family:
+            lines.append(f"  {f.relation_name} {f.owner_name}  {self.tr('available')} [b]{yuan(f.available)}[/b]")
+        self.query_one("#accounts", Static).update("\n".join(lines))
+        if bill is None:
+            body = f"[b]{self.tr('pending_bill')}[/b]\n\n  {self.tr('no_bill')}"
+        else:
+            rows = [f"[b]{self.tr('pending_bill')}[/b]", ""]
+            for line in bill.lines[:6]:
+                rows.append(f"  {line.name} ×{line.qty}  {yuan(line.amount)}")
+            if len(bill.lines) > 6:
+                rows.append(f"  … (+{len(bill.lines) - 6})")
+            rows += ["", f"  {self.tr('total')}  [b]{yuan(bill.total)}[/b]"]
+            if self.options:
+                rows.append(f"  {self.tr('fund_pays')}  {yuan(self.options[0].fund_pay)}")
+                rows.append(f"  {self.tr('you_pay')}  [b]{yuan(bill.total - self.options[0].fund_pay)}[/b]")
+            body = "\n".join(rows)
+        self.query_one("#bill", Static).update(body)
+        pay = self.query_one("#to-choose", Button)
+        pay.disabled = not (bill and self.options)
+
+    def _fill_options(self) -> None:
+        box = self.query_one("#option-list", Vertical)
+        box.remove_children()
+        buttons = []
+        for i, o in enumerate(self.options):
+            if o.key == "own":
+                who = self.tr("pay_own")
+            else:
+                who = self.tr("pay_with", relation=o.relation_name, name=o.payer_name)
+            detail = f"{self.tr('account_pays')} {yuan(o.own_pay + o.mulaid_pay)}"
+            if o.cash_pay:
+                detail += f"   {self.tr('cash_left')} {yuan(o.cash_pay)}"
+            buttons.append(Button(f"{i + 1}  {who}\n{detail}", id=f"option-{i}", classes="option"))
+        box.mount_all(buttons)
+
+    # -- step 2: choose who pays, then the PIN ----------------------------------------------
+    def _choose(self, option: PayOption) -> None:
+        self.option = option
+        self.pin = ""
+        who = self.tr("pay_own") if option.key == "own" else \
+            self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
+        self.query_one("#pin-summary", Static).update(
+            f"{who}  ·  {self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
+        self.query_one("#pin-message", Static).update(self.tr("pin_hint"))
+        self._show_pin()
+        self.show("pin")
+
+    def _show_pin(self) -> None:
+        dots = " ".join("●" if i < len(self.pin) else "○" for i in range(PIN_LENGTH))
+        self.query_one("#pin-dots", Static).update(dots)
+
+    def _pin_digit(self, digit: str) -> None:
+        if len(self.pin) < PIN_LENGTH:
+            self.pin += digit
+            self._show_pin()
+
+    def _pin_confirm(self) -> None:
+        if len(self.pin) != PIN_LENGTH or self.option is None or self.paying:
+            self.query_one("#pin-message", Static).update(self.tr("pin_hint"))
+            return
+        pin, self.pin = self.pin, ""
+        self.paying = True
+        self._busy("paying")
+        self.pay(pin)
+
+    @work(thread=True, exclusive=True, group="kiosk")
+    def pay(self, pin: str) -> None:
+        assert self.patient is not None and self.bill is not None and self.option is not None
+        try:
+            receipt = self.backend.pay(self.patient, self.bill, self.option, pin)
+        except Exception as exc:
+            code, message = self.backend.describe(exc)
+            self.post_message(_Failed("pay", code, message, getattr(exc, "tries_left", None)))
+            return
+        self.post_message(_Paid(receipt))
+
+    def on__paid(self, message: _Paid) -> None:
+        self.paying = False
+        r = message.receipt
+        rows = [f"{self.tr('total')}        {yuan(r.total)}",
+                f"{self.tr('fund_pays')}    {yuan(r.fund_pay)}"]
+        if r.own_pay:
+            rows.append(f"{self.tr('own_paid')}    {yuan(r.own_pay)}")
+        for name, amount in r.mulaid:
+            rows.append(f"{self.tr('family_paid', name=name)}    [b]{yuan(amount)}[/b]")
+        if r.own_balc_after is not None:
+            rows.append(f"{self.tr('balance_after')}    {yuan(r.own_balc_after)}")
+        if r.cash_pay:
+            rows += ["", f"[b]{self.tr('cash_to_window', amount=yuan(r.cash_pay))}[/b]"]
+        rows += ["", f"[dim]{self.tr('setl_id')} {r.setl_id}[/]"]
+        self.query_one("#receipt-body", Static).update("\n".join(rows))
+        self._touch()
+        self.show("receipt")
+
+    def on__failed(self, message: _Failed) -> None:
+        self.paying = False
+        if message.step == "pay" and message.code in ("pin_wrong", "pin_invalid") and self._card_in:
+            self.query_one("#pin-message", Static).update(f"[b red]{message.message}[/]")
+            self._show_pin()
+            self.show("pin")
+            return
+        if not self._card_in and message.code in ("card_removed", "no_card"):
+            self.reset(self.tr("card_removed"))
+            return
+        title = self.tr("unknown_patient") if message.code in ("unknown_person", "not_found") else self.tr("error")
+        self._message(title, f"{message.message}\n\n{self.tr('see_window')}")

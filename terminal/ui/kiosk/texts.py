@@ -1,0 +1,62 @@
+"""The kiosk's words, Chinese first: few, short, addressed to the patient."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"zh": "医保自助缴费", "en": "Self-service payment"},
+    "insert": {"zh": "请插入社保卡", "en": "Please insert your social security card"},
+    "insert_hint": {"zh": "芯片朝上，插入读卡器", "en": "Chip up, into the card reader"},
+    "tray": {"zh": "演示卡（点击插入）", "en": "Demo cards (tap to insert)"},
+    "remove_card": {"zh": "取出卡片", "en": "Remove card"},
+    "reading": {"zh": "正在读卡，请稍候…", "en": "Reading your card…"},
+    "hello": {"zh": "您好，{name}", "en": "Hello, {name}"},
+    "own_account": {"zh": "我的个人账户", "en": "My account"},
+    "no_own_account": {"zh": "您没有个人账户", "en": "You have no personal account"},
+    "family": {"zh": "家庭共济账户", "en": "Family accounts"},
+    "no_family": {"zh": "没有可用的家庭共济账户", "en": "No family account can pay for you"},
+    "available": {"zh": "可用", "en": "available"},
+    "balance": {"zh": "余额", "en": "balance"},
+    "pending_bill": {"zh": "待缴费用", "en": "Your bill"},
+    "no_bill": {"zh": "您没有待缴费用", "en": "You have nothing to pay"},
+    "total": {"zh": "费用合计", "en": "Total"},
+    "fund_pays": {"zh": "医保统筹支付", "en": "Insurance fund pays"},
+    "you_pay": {"zh": "个人负担", "en": "Your part"},
+    "choose": {"zh": "请选择付款账户", "en": "Choose who pays"},
+    "pay_own": {"zh": "我的账户", "en": "My account"},
+    "pay_with": {"zh": "{relation}{name}的账户", "en": "{name}'s account ({relation})"},
+    "pay_cash": {"zh": "不用账户，到窗口付现金", "en": "No account: pay cash at the window"},
+    "account_pays": {"zh": "账户支付", "en": "Accounts pay"},
+    "cash_left": {"zh": "还需现金", "en": "Cash to pay"},
+    "pin": {"zh": "请输入社保卡密码", "en": "Enter your card PIN"},
+    "pin_hint": {"zh": "输入 6 位数字后按「确认」", "en": "Type 6 digits, then Confirm"},
+    "confirm": {"zh": "确认", "en": "Confirm"},
+    "back": {"zh": "返回", "en": "Back"},
+    "cancel": {"zh": "取消", "en": "Cancel"},
+    "clear": {"zh": "清除", "en": "Clear"},
+    "next": {"zh": "去缴费", "en": "Pay"},
+    "paying": {"zh": "正在支付，请勿取卡…", "en": "Paying, keep your card in…"},
+    "paid": {"zh": "缴费成功", "en": "Paid"},
+    "own_paid": {"zh": "个人账户支付", "en": "From your account"},
+    "family_paid": {"zh": "{name}的账户支付", "en": "From {name}'s account"},
+    "balance_after": {"zh": "个人账户余额", "en": "Your balance now"},
+    "cash_to_window": {"zh": "请到收费窗口缴纳现金 {amount}", "en": "Please pay {amount} in cash at the window"},
+    "take_card": {"zh": "请取回您的社保卡", "en": "Please take your card"},
+    "done": {"zh": "完成", "en": "Done"},
+    "setl_id": {"zh": "结算号", "en": "Settlement"},
+    "card_removed": {"zh": "卡已取出，未扣费", "en": "Card removed: nothing was charged"},
+    "timeout": {"zh": "操作超时，已返回首页", "en": "Timed out: back to the start"},
+    "in_use": {"zh": "本自助机正在使用中", "en": "This kiosk is in use"},
+    "in_use_hint": {"zh": "另一个窗口正在使用读卡器。\n请关闭另一个窗口，本页面将自动开始。",
+                    "en": "Another window is using the card reader.\nClose it and this page starts by itself."},
+    "error": {"zh": "无法完成", "en": "Could not finish"},
+    "see_window": {"zh": "请到人工窗口办理", "en": "Please go to a cashier window"},
+    "unknown_patient": {"zh": "未找到您的参保信息", "en": "Your insurance record was not found"},
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text for key in lang (zh when the language is unknown)."""
+    entry = TEXTS[key]
+    text = entry.get(lang) or entry["zh"]
+    return text.format(**values) if values else text
+

@@ -1,0 +1,133 @@
+"""`cashier web`: the app served to a browser with textual-serve, one app process per tab.
+
+What this adds to textual-serve's stock `Server`:
+- a page template that uses the font textual-serve bundles (no internet font), focuses the
+  terminal so keys work at once, and in kiosk mode reloads itself when its app ends
+  (a kiosk never shows "Session ended");
+- the app command built from `sys.executable` and run with `exec`, so a signal reaches
+  Python and not a shell wrapper;
+- a guarded stop (DESIGN §10): if the browser goes away while its app is still starting,
+  the app may spin and ignore "quit"; the stop waits `STOP_GRACE_S` and then kills it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+log = logging.getLogger("cashier.web")
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STOP_GRACE_S = 3.0
+
+
+class GuardedAppService(AppService):
+    """An AppService whose stop cannot hang: quit, wait a little, then kill the app process."""
+
+    grace_s: float = STOP_GRACE_S
+
+    async def stop(self) -> None:
+        task = self._task
+        if task is None:
+            return
+        await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
+        await self.send_meta({"type": "quit"})
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.grace_s)
+        except asyncio.TimeoutError:
+            process = self._process
+            if process is not None and process.returncode is None:
+                log.warning("app process %s did not quit in %.0f s; killing it", process.pid, self.grace_s)
+                try:
+                    process.kill()
+                except ProcessLookupError:
+                    pass
+            await task
+        finally:
+            self._task = None
+        process = self._process
+        if process is not None and process.returncode is None:
+            await process.wait()  # reap it: no zombie left behind
+
+
+@dataclass(frozen=True)
+class AppCommand:
+    """What each browser tab runs: `exec <this python> -m terminal.web.app_main ...`."""
+
+    mode: str
+    reader: str
+    config: str | None = None
+    db: str | None = None
+    lang: str | None = None
+
+    def shell(self) -> str:
+        argv = [sys.executable, "-m", "terminal.web.app_main", "--mode", self.mode, "--reader", self.reader]
+        if self.config:
+            argv += ["--config", self.config]
+        if self.db:
+            argv += ["--db", self.db]
+        if self.lang:
+            argv += ["--lang", self.lang]
+        return "exec " + shlex.join(argv)
+
+
+class CashierWebServer(Server):
+    """textual-serve's Server with the cashier's template and the guarded app stop."""
+
+    def __init__(self, command: AppCommand, host: str, port: int, public_url: str | None = None,
+                 title: str | None = None) -> None:
+        super().__init__(command.shell(), host=host, port=port, public_url=public_url or None,
+                         title=title or ("自助缴费 Self-service" if command.mode == "kiosk" else "cashier"),
+                         templates_path=TEMPLATES)
+        self.app_command = command
+
+    async def on_startup(self, app: web.Application) -> None:
+        # One clear line (the stock banner prints the whole command); tests wait for it.
+        print(f"cashier web: serving {self.app_command.mode} mode on {self.public_url}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        context = await Server.handle_index.__wrapped__(self, request)  # type: ignore[attr-defined]
+        context["kiosk"] = self.app_command.mode == "kiosk"
+        return context
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """As textual-serve's, with GuardedAppService (its stop cannot hang or leak the app)."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        app_service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+            app_service = GuardedAppService(
+                self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                close=websocket.close, download_manager=self.download_manager, debug=self.debug)
+            await app_service.start(width, height)
+            try:
+                await self._process_messages(websocket, app_service)
+            finally:
+                await app_service.stop()
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # a broken tab must not take the server down
+            log.exception(error)
+        finally:
+            if app_service is not None:
+                await app_service.stop()
+        return websocket
+
+
+def serve(command: AppCommand, host: str, port: int, public_url: str | None = None) -> None:
+    """Run the server until Ctrl+C / SIGTERM."""
+    CashierWebServer(command, host, port, public_url).serve()
