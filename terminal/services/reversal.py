@@ -17,8 +17,8 @@ import sqlite_utils
 
 from terminal.errors import BadInput, RuleRefused
 from terminal.services.settlement import (LEDGER_INSERT, SettlementResult, _one, _row_result, insert_settlement,
-                                         new_ids)
-from terminal.services.txn import immediate, insert_audit
+                                         new_ids, write_tx)
+from terminal.store.people import add_audit
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
 
 
@@ -36,7 +36,7 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
     now = now or datetime.now()
     at, day, window = now.isoformat(timespec="seconds"), now.date().isoformat(), cfg.terminal.window
     new_id, _, msgid = new_ids(cfg, now)
-    with immediate(db):
+    with write_tx(db):
         orig = _one(db, "setl_id", setl_id)
         if orig is None:
             raise BadInput("unknown_settlement", f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
@@ -78,7 +78,7 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
                         [setl_id])
         insert_settlement(db, row)
         db.conn.executemany(LEDGER_INSERT, entries)
-        insert_audit(db, cfg, at, "reverse", orig["psn_no"], {
+        add_audit(db, operator=cfg.terminal.operator, window=window, action="reverse", subject=orig["psn_no"], detail={
             "setl_id": new_id, "reversal_of": setl_id, "medfee_sumamt": orig["medfee_sumamt"],
             "acct_pay": orig["acct_pay"], "acct_mulaid_pay": orig["acct_mulaid_pay"]})
     result = _row_result(db, row)

@@ -19,10 +19,12 @@ psn_no in the order to draw on them. A retry with the same request id returns th
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
@@ -31,8 +33,8 @@ from drivers.errors import CARD_REMOVED, CardError
 from terminal.domain.bill import Bill
 from terminal.domain.policy import Policy
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
-from terminal.errors import BadInput, RuleRefused
-from terminal.services.txn import immediate, insert_audit
+from terminal.errors import BadInput, RuleRefused, StoreError
+from terminal.store.people import add_audit, write_transaction
 from terminal.store.schema_settlement import AMOUNT_COLUMNS, SETTLEMENT_COLUMNS
 
 Relatives = str | Sequence[str]
@@ -142,18 +144,14 @@ def _own_balc(db: sqlite_utils.Database, patient: Patient) -> int | None:
     return None if row is None else int(row[0])
 
 
-def _field(obj: Any, key: str) -> Any:
-    return obj[key] if isinstance(obj, dict) else getattr(obj, key)
-
-
-def _relative_sources(db: sqlite_utils.Database, patient: Patient, relatives: Relatives) -> list[RelativeSource]:
+def _relative_sources(db: sqlite_utils.Database, patient: Patient, relatives: Relatives,
+                      day: str) -> list[RelativeSource]:
     """The bindings that may pay, in the order to draw on them (family lookup order, or as listed)."""
     if relatives == "none" or relatives is None:
         return []
-    from terminal.services.family import family_for
-    view = family_for(db, psn_no=patient.psn_no)
-    found = [RelativeSource(_field(r, "owner_psn_no"), int(_field(r, "binding_id")), _field(r, "scope"),
-                            int(_field(r, "available"))) for r in _field(view, "relatives")]
+    from terminal.services.family import relatives_of
+    found = [RelativeSource(r.owner_psn_no, r.binding_id, r.scope, r.available)
+             for r in relatives_of(db, patient.psn_no, day)]
     if relatives == "auto":
         return found
     if isinstance(relatives, str):
@@ -177,20 +175,19 @@ def _ytd(db: sqlite_utils.Database, psn_no: str, year: int) -> YearToDate:
 
 
 def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_used_flag: bool,
-             year: int, policy: Policy | None = None) -> PreSettlement:
+             now: datetime, policy: Policy | None = None) -> PreSettlement:
     _require_active(patient)
     return presettle(bill, policy or Policy.from_config(cfg), insutype=patient.insutype,
-                     hosp_lv=cfg.terminal.hosp_lv, ytd=_ytd(db, patient.psn_no, year),
+                     hosp_lv=cfg.terminal.hosp_lv, ytd=_ytd(db, patient.psn_no, now.year),
                      own_balc=_own_balc(db, patient) if acct_used_flag else None,
-                     relatives=_relative_sources(db, patient, relatives) if acct_used_flag else (),
+                     relatives=_relative_sources(db, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
                      acct_used_flag=acct_used_flag)
 
 
 def presettle_for(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, relatives: Relatives = "auto",
                   acct_used_flag: bool = True, now: datetime | None = None) -> PreSettlement:
     """2206: the split as it would be now; nothing is written."""
-    now = now or datetime.now()
-    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, now.year)
+    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, now or datetime.now())
 
 
 # ---------------------------------------------------------------- results
@@ -274,6 +271,19 @@ def insert_settlement(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
                     f"VALUES ({', '.join('?' * len(SETTLEMENT_COLUMNS))})", [row[c] for c in SETTLEMENT_COLUMNS])
 
 
+@contextmanager
+def write_tx(db: sqlite_utils.Database) -> Iterator[None]:
+    """The store's IMMEDIATE write transaction; a lock held too long by another window -> StoreError."""
+    try:
+        with write_transaction(db):
+            yield
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        raise StoreError("db_busy", f"the database is busy (another window holds it): {exc}",
+                         "数据库忙(其他窗口正在写入),请重试") from None
+
+
 LEDGER_INSERT = ('INSERT INTO ledger (setl_id, account, source, psn_no, binding_id, amount, balc_after, at, "window", '
                  "setl_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -288,16 +298,15 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
     setl_id, mdtrt_id, msgid = new_ids(cfg, now)
     at, day, window, operator = now.isoformat(timespec="seconds"), now.date().isoformat(), \
         cfg.terminal.window, cfg.terminal.operator
-    with immediate(db) as tx:
+    with write_tx(db):
         first = _one(db, "request_id", request_id)
         if first is not None:
             if first["psn_no"] != psn_no:
                 raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
                                   f"请求号 {request_id} 已用于其他患者")
-            tx.rollback()
             return _row_result(db, first, replayed=True)
         patient = patient_by_psn_no(db, psn_no)
-        pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now.year, policy)
+        pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now, policy)
         entries = _debit(db, pre, patient, setl_id, at, window, day)
         mulaid = [{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope, "amount": m.amount}
                   for m in pre.mulaid]
@@ -315,7 +324,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                         "ON CONFLICT (psn_no, year) DO UPDATE SET deductible_used = deductible_used + "
                         "excluded.deductible_used, fund_paid = fund_paid + excluded.fund_paid",
                         [psn_no, now.year, pre.act_pay_dedc, pre.fund_pay_sumamt])
-        insert_audit(db, cfg, at, "settle", psn_no, {
+        add_audit(db, operator=operator, window=window, action="settle", subject=psn_no, detail={
             "setl_id": setl_id, "request_id": request_id, "medfee_sumamt": pre.medfee_sumamt,
             "fund_pay_sumamt": pre.fund_pay_sumamt, "acct_pay": pre.acct_pay,
             "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid})
@@ -328,9 +337,9 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
 
 def _pin_failed(db, cfg, patient: Patient, exc: CardError) -> None:
     """Audit a PIN failure (never the PIN itself) in its own small transaction."""
-    with immediate(db):
-        insert_audit(db, cfg, datetime.now().isoformat(timespec="seconds"), "pin_failed", patient.psn_no,
-                     {"code": exc.code, "tries_left": exc.tries_left})
+    with write_tx(db):
+        add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
+                  subject=patient.psn_no, detail={"code": exc.code, "tries_left": exc.tries_left})
 
 
 def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | None = None,
@@ -346,7 +355,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
                 raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
                                   f"请求号 {request_id} 已用于其他患者")
             return first
-    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, (now or datetime.now()).year)
+    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now or datetime.now())
     # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
     accounts_usable = acct_used_flag and pre.acct_pay > 0
     if accounts_usable:
