@@ -1,0 +1,424 @@
+"""A serial card terminal on a real pty pair (DESIGN §4.2): card slot, PIN keypad, a noisy line.
+
+The terminal serves the host side of `drivers.serial_t1` over the pty's master; the slave's
+path is published as a symlink at `--link`, which is what the host opens. The line can be
+slowed to a simulated speed (bytes/s) and made faulty: bits flipped and bytes dropped at a
+rate, a delay before every answer, and a stall long enough that the terminal must ask for
+more waiting time (WTX). Usable from tests (`SerialTerminal(...).start()`) and as
+`cashier emulator serial --link PATH --profile P`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import random
+import select
+import sys
+import threading
+import time
+import tty
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from drivers.serial_t1 import terminal_commands as tc
+from drivers.serial_t1.block import (
+    NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST,
+)
+from drivers.serial_t1.link import DeviceLink, LineClosed
+from emulator.card_os import VirtualCard
+
+#: vendor terminal command (tests, benchmarks): `20 EC 00 00 <data>` answers data + 90 00
+INS_ECHO = 0xEC
+#: how often the terminal asks for more time while it waits (keypad, stall), seconds
+WTX_EVERY = 0.4
+
+
+def _sw(sw: int) -> bytes:
+    return sw.to_bytes(2, "big")
+
+
+@dataclass
+class LineFaults:
+    """What the simulated line does to bytes, and how fast it carries them."""
+
+    bytes_per_s: float = 0.0   # 0: as fast as the pty goes; 11520 is 115200 baud (10 bits a byte)
+    flip_rate: float = 0.0     # share of bytes that get one bit flipped
+    drop_rate: float = 0.0     # share of bytes lost
+    delay_s: float = 0.0       # before every answer
+    stall_s: float = 0.0       # before a card answer: this long, asking for WTX meanwhile
+    stall_every: int = 1       # ... on every n-th card command (when stall_s > 0)
+    both_ways: bool = True     # faults on the host's bytes too (not only the terminal's)
+    seed: int | None = None
+
+    @classmethod
+    def at_baud(cls, baud: int, **kw) -> "LineFaults":
+        return cls(bytes_per_s=baud / 10, **kw)
+
+
+class PtyLine:
+    """The terminal's end of the line: the pty master, with pacing and faults."""
+
+    def __init__(self, fd: int, faults: LineFaults) -> None:
+        self.fd = fd
+        self.faults = faults
+        self.rng = random.Random(faults.seed)
+        self.closed = False
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def _spoil(self, data: bytes) -> bytes:
+        f = self.faults
+        if not (f.flip_rate or f.drop_rate):
+            return data
+        out = bytearray()
+        for b in data:
+            if f.drop_rate and self.rng.random() < f.drop_rate:
+                continue
+            if f.flip_rate and self.rng.random() < f.flip_rate:
+                b ^= 1 << self.rng.randrange(8)
+            out.append(b)
+        return bytes(out)
+
+    def _pace(self, n: int) -> None:
+        if self.faults.bytes_per_s > 0 and n:
+            time.sleep(n / self.faults.bytes_per_s)
+
+    def read(self, n: int, timeout: float) -> bytes:
+        if self.closed:
+            raise LineClosed("the terminal's line is closed")
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        if not ready:
+            return b""
+        try:
+            data = os.read(self.fd, n)
+        except OSError:  # EIO: no host has the slave open (yet, or any more)
+            time.sleep(min(timeout, 0.05))
+            return b""
+        self.bytes_in += len(data)
+        self._pace(len(data))
+        return self._spoil(data) if self.faults.both_ways else data
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            raise LineClosed("the terminal's line is closed")
+        self._pace(len(data))
+        self.bytes_out += len(data)
+        data = self._spoil(data)
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.fd, view)
+            except BlockingIOError:
+                select.select([], [self.fd], [], 0.05)
+                continue
+            view = view[n:]
+
+
+class Keypad:
+    """The terminal's PIN pad: PINs typed by a script (queue), by stdin, or by a test."""
+
+    def __init__(self, scripted: list[str] | None = None) -> None:
+        self._q: queue.Queue[str] = queue.Queue()
+        for pin in scripted or []:
+            self.type(pin)
+
+    def type(self, pin: str) -> None:
+        self._q.put(pin)
+
+    def take(self, timeout: float) -> str | None:
+        try:
+            return self._q.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+
+
+class SerialTerminal:
+    """A card terminal on a pty: `start()`, `insert(card)`, `remove()`, `keypad.type(pin)`, `unplug()`, `stop()`."""
+
+    def __init__(self, card: VirtualCard | None = None, link: str | os.PathLike[str] | None = None,
+                 faults: LineFaults | None = None, keypad: Keypad | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.faults = faults or LineFaults()
+        self.keypad = keypad or Keypad()
+        self.log = log or (lambda _msg: None)
+        self._card = card
+        self._powered = False
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._card_commands = 0
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        os.set_blocking(self.master, False)
+        self.slave_path = os.ttyname(self.slave)
+        self.link_path = Path(link) if link else None
+        if self.link_path is not None:
+            if self.link_path.is_symlink() or self.link_path.exists():
+                self.link_path.unlink()
+            self.link_path.symlink_to(self.slave_path)
+        self.line = PtyLine(self.master, self.faults)
+        self.device = DeviceLink(self.line, self._handle)
+
+    @property
+    def path(self) -> str:
+        """What the host opens: the --link symlink, or the pty slave itself."""
+        return str(self.link_path) if self.link_path is not None else self.slave_path
+
+    # slot ----------------------------------------------------------------------
+    def insert(self, card: VirtualCard) -> None:
+        with self._lock:
+            self._card, self._powered = card, False
+
+    def remove(self) -> None:
+        with self._lock:
+            if self._card is not None:
+                self._card.power_off()
+            self._card, self._powered = None, False
+
+    @property
+    def card(self) -> VirtualCard | None:
+        return self._card
+
+    # life ------------------------------------------------------------------------
+    def start(self) -> "SerialTerminal":
+        self._thread = threading.Thread(target=self.serve, name="serial terminal", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.device.serve_once(0.1)
+            except LineClosed:
+                return
+
+    def unplug(self) -> None:
+        """Pull the terminal's cable: the pty closes and the host's next read fails."""
+        self._stop.set()
+        self.line.closed = True
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.master = self.slave = -1
+
+    def stop(self) -> None:
+        self.unplug()
+        if self.link_path is not None and self.link_path.is_symlink():
+            self.link_path.unlink()
+
+    def __enter__(self) -> "SerialTerminal":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # commands ----------------------------------------------------------------------
+    def _handle(self, nad_: int, data: bytes) -> tuple[int, bytes]:
+        if self.faults.delay_s:
+            time.sleep(self.faults.delay_s)
+        if nad_ == NAD_HOST_TO_CARD:
+            return self._card_command(data)
+        if nad_ == NAD_HOST_TO_TERMINAL:
+            return NAD_TERMINAL_TO_HOST, self._terminal_command(data)
+        return NAD_TERMINAL_TO_HOST, _sw(tc.SW_WRONG_PARAMS)
+
+    def _wait_busy(self, seconds: float, until: Callable[[], bool] = lambda: False) -> bool:
+        """Wait up to `seconds`, asking the host for more time; True if `until()` became true."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if until():
+                return True
+            self.device.wtx(1)
+            step = min(WTX_EVERY, end - time.monotonic())
+            if step > 0 and self._stop.wait(step):
+                return False
+        return until()
+
+    def _card_gone(self) -> bool:
+        return self._card is None
+
+    def _card_command(self, apdu: bytes) -> tuple[int, bytes]:
+        self._card_commands += 1
+        f = self.faults
+        if f.stall_s and self._card_commands % max(1, f.stall_every) == 0:
+            self._wait_busy(f.stall_s, self._card_gone)
+        with self._lock:
+            card = self._card
+            if card is None:
+                return NAD_TERMINAL_TO_HOST, _sw(tc.SW_NO_CARD)
+            if not self._powered:
+                return NAD_TERMINAL_TO_HOST, _sw(tc.SW_NOT_POWERED)
+            return NAD_CARD_TO_HOST, card.process(apdu)
+
+    def _terminal_command(self, cmd: bytes) -> bytes:
+        if len(cmd) < 4 or cmd[0] != tc.CLA_CT:
+            return _sw(0x6E00 if cmd[:1] != bytes((tc.CLA_CT,)) else 0x6700)
+        ins = cmd[1]
+        if ins == tc.INS_RESET_CT:
+            with self._lock:
+                if self._card is not None:
+                    self._card.power_off()
+                self._powered = False
+            return _sw(tc.SW_OK)
+        if ins == tc.INS_REQUEST_ICC:
+            wait = cmd[5] if len(cmd) >= 6 and cmd[4] == 0x01 else 0
+            if self._card is None and wait:
+                self._wait_busy(wait, lambda: self._card is not None)
+            with self._lock:
+                if self._card is None:
+                    return _sw(tc.SW_NO_CARD_IN_TIME)
+                atr = self._card.power_on()
+                self._powered = True
+                return atr + _sw(tc.SW_ICC_ASYNC)
+        if ins == tc.INS_GET_STATUS:
+            with self._lock:
+                ss = tc.STATUS_NO_CARD if self._card is None else (
+                    tc.STATUS_POWERED if self._powered else tc.STATUS_PRESENT)
+            return bytes((0x80, 0x01, ss)) + _sw(tc.SW_OK)
+        if ins == tc.INS_EJECT_ICC:
+            with self._lock:
+                if self._card is not None:
+                    self._card.power_off()
+                self._powered = False
+            return _sw(tc.SW_OK)
+        if ins == tc.INS_PERFORM_VERIFICATION:
+            return self._perform_verification(cmd)
+        if ins == INS_ECHO:
+            return cmd[4:] + _sw(tc.SW_OK)
+        return _sw(tc.SW_INS_UNKNOWN)
+
+    def _perform_verification(self, cmd: bytes) -> bytes:
+        from drivers.codecs import pin_block
+        from drivers.errors import CardError
+        try:
+            template = tc.parse_verification(cmd[5:5 + cmd[4]] if len(cmd) > 5 else b"")
+        except CardError:
+            return _sw(tc.SW_WRONG_PARAMS)
+        if self._card is None:
+            return _sw(tc.SW_NO_CARD)
+        if not self._powered:
+            return _sw(tc.SW_NOT_POWERED)
+        box: list[str] = []
+
+        def typed() -> bool:
+            if self._card is None:
+                return True
+            pin = self.keypad.take(0)
+            if pin is not None:
+                box.append(pin)
+            return bool(box)
+
+        self._wait_busy(float(template.timeout_s), typed)
+        if self._card is None:
+            return _sw(tc.SW_NO_CARD)
+        if not box:
+            return _sw(tc.SW_KEYPAD_TIMEOUT)
+        try:
+            block = pin_block(box[0])
+        except CardError:
+            return _sw(tc.SW_KEYPAD_CANCEL)
+        verify = bytes((template.cla, template.ins, template.p1, template.p2, len(block))) + block
+        with self._lock:
+            if self._card is None:
+                return _sw(tc.SW_NO_CARD)
+            return self._card.process(verify)[-2:]
+
+
+# command line ------------------------------------------------------------------------
+def register_cli(group, common: argparse.ArgumentParser) -> None:
+    """Add `cashier emulator serial --link PATH --profile P [...]` to the emulator group."""
+    p = group.add_parser(
+        "serial", parents=[common], help="a serial card terminal on a pty, its path at --link",
+        description="Serve a serial card terminal (T=1 blocks, CT-BCS commands, PIN keypad) on a pty "
+                    "until stopped. Lines on stdin: 'pin DIGITS' (typed on the keypad), "
+                    "'insert PROFILE', 'remove', 'quit'.")
+    p.add_argument("--link", required=True, help="where to publish the pty's path (a symlink)")
+    p.add_argument("--profile", help="card profile in the slot at start (none: empty slot)")
+    p.add_argument("--baud", type=int, default=0, help="simulated line speed in baud (0: unthrottled)")
+    p.add_argument("--flip-rate", type=_share, default=0.0, help="share of bytes with a flipped bit (0.05 = 5%%)")
+    p.add_argument("--drop-rate", type=_share, default=0.0, help="share of bytes lost on the line")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds before every answer")
+    p.add_argument("--stall", type=float, default=0.0, help="seconds a card answer stalls (the terminal asks for WTX)")
+    p.add_argument("--stall-every", type=int, default=1, help="stall on every n-th card command")
+    p.add_argument("--seed", type=int, help="seed of the fault generator (repeatable runs)")
+    p.add_argument("--keypad", action="append", default=[], metavar="PIN",
+                   help="PINs the keypad will type, in order (repeatable)")
+    p.add_argument("--state-dir", help="card state folder (default: the config's)")
+    p.set_defaults(handler=_cli_serve)
+
+
+def _cli_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from drivers.errors import CardError
+    from emulator.profiles import load_card
+    if args.state_dir:
+        state_dir = args.state_dir
+    else:
+        from terminal.cli.main import load_cfg  # CLI glue only: the state folder comes from config
+        state_dir = load_cfg(args).state_dir
+
+    def say(msg: str) -> None:
+        print(msg, flush=True)
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    card = load_card(args.profile, state_dir) if args.profile else None
+    faults = LineFaults(bytes_per_s=args.baud / 10 if args.baud else 0.0, flip_rate=args.flip_rate,
+                        drop_rate=args.drop_rate, delay_s=args.delay, stall_s=args.stall,
+                        stall_every=args.stall_every, seed=args.seed)
+    term = SerialTerminal(card, args.link, faults, Keypad(args.keypad)).start()
+    say(f"serial terminal ready at {args.link} ({term.slave_path}); card: {args.profile or 'none'}; "
+        "stdin: 'pin DIGITS' / 'insert PROFILE' / 'remove' / 'quit'")
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "quit":
+                break
+            if words[0] == "pin" and len(words) == 2:
+                term.keypad.type(words[1])
+                say("pin typed")
+            elif words[0] == "remove" and len(words) == 1:
+                term.remove()
+                say("removed")
+            elif words[0] == "insert" and len(words) == 2:
+                try:
+                    term.insert(load_card(words[1], state_dir))
+                    say(f"inserted {words[1]}")
+                except CardError as exc:
+                    say(f"error: {exc.message}")
+            else:
+                say("commands: pin DIGITS | insert PROFILE | remove | quit")
+        else:
+            while True:  # stdin closed (a service): serve until a signal
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        term.stop()
+    return 0
+
+
+def _share(text: str) -> float:
+    """A rate between 0 and 1 (argparse type: a bad value is a usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1 (0.05 = 5%), got {text}")
+    return value
+
+
+__all__ = ["SerialTerminal", "LineFaults", "Keypad", "PtyLine", "register_cli", "INS_ECHO"]
