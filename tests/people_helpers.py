@@ -1,0 +1,62 @@
+"""Shared pieces of the store / mutual-aid tests: the demo database in tmp, export lines, a CLI runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from drivers.certno import check_digit
+
+TODAY = "2026-11-29"
+
+
+@pytest.fixture
+def demo(cfg):
+    """(cfg, db): the demo database (regions + the cast) in tmp_path, one connection on this thread."""
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.store.db import open_from_config
+    ensure_demo_db(cfg)
+    db = open_from_config(cfg)
+    yield cfg, db
+    db.close()
+
+
+@pytest.fixture
+def empty_db(cfg):
+    from terminal.store.db import open_from_config
+    db = open_from_config(cfg, create=True)
+    yield db
+    db.close()
+
+
+def certno(prefix17: str) -> str:
+    """A valid ID number from its first 17 digits."""
+    return prefix17 + check_digit(prefix17)
+
+
+def person(psn_no: str, seq: int, **over) -> dict:
+    """A valid person line; seq makes certno and card_no unique."""
+    base = f"41010219800101{seq % 1000:03d}"
+    d = {"kind": "person", "psn_no": psn_no, "certno": certno(base), "psn_name": f"测试{seq}", "gend": "1",
+         "naty": "01", "brdy": "1980-01-01", "card_no": f"T{seq:08d}", "card_sn": "41" + "0" * 30,
+         "insuplc_admdvs": "410100", "insutype": "310", "psn_insu_stas": "1"}
+    d.update(over)
+    return d
+
+
+def write_jsonl(path: Path, objs: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs), encoding="utf-8")
+    return path
+
+
+def run_cli(config_file: Path, *argv: str, capsys) -> tuple[int, dict | str]:
+    """Run `cashier --config F argv...` in this process; (exit code, parsed JSON or text)."""
+    from terminal.cli.main import main
+    code = main(["--config", str(config_file), *argv])
+    out = capsys.readouterr().out
+    try:
+        return code, json.loads(out)
+    except ValueError:
+        return code, out
