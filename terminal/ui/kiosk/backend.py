@@ -24,14 +24,6 @@ from terminal.web.settings import WebSettings
 DEMO_BILLS = Path(__file__).resolve().parent.parent.parent / "web" / "demo_bills"
 
 
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
-
-
 class KioskBackend:
     """One patient at a time: read → bill → ways to pay → pay."""
 
@@ -58,27 +50,16 @@ class KioskBackend:
         from terminal.ui.window_ops import load_patient
         card, family = load_patient(self.cfg, self.reader)
         self._card = card
-        person = _get(family, "person")
-        own = _get(family, "own")
-        payers = []
-        for r in _get(family, "relatives", ()) or ():
-            payers.append(FamilyPayer(
-                owner_psn_no=_get(r, "owner_psn_no"), owner_name=_get(r, "owner_name", ""),
-                relation=str(_get(r, "relation", "")), relation_name=self._relation_name(_get(r, "relation", "")),
-                available=int(_get(r, "available", 0))))
-        return Patient(
-            name=_get(person, "psn_name") or card.holder.full_name,
-            certno_masked=mask(_get(person, "certno") or card.holder.certno),
-            card_no=card.card.card_no, psn_no=_get(person, "psn_no") or "",
-            own_balc=None if own is None else int(_get(own, "balc", 0)),
-            family=tuple(payers), raw=family)
+        person = family.person
+        payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
+                                   relation_name=self._relation_name(r.relation), available=int(r.available))
+                       for r in family.relatives)
+        return Patient(name=person.psn_name, certno_masked=mask(person.certno), card_no=card.card.card_no,
+                       psn_no=person.psn_no, own_balc=family.own, family=payers, raw=family)
 
     def _relation_name(self, code: str) -> str:
         from terminal.domain.relations import name
-        try:
-            return name(code, self.lang)
-        except Exception:
-            return code
+        return name(code, self.lang)
 
     # -- the bill --------------------------------------------------------------------------
     def bill_path(self, patient: Patient) -> Path | None:

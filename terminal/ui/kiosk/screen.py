@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.table import Table
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Grid, Horizontal, Vertical
@@ -28,6 +29,14 @@ from terminal.ui.widgets.money import yuan
 from terminal.web.settings import WebSettings
 
 PIN_LENGTH = 6
+
+
+def _grid() -> Table:
+    """Two columns, amounts right-aligned: what the patient reads at a glance."""
+    table = Table.grid(padding=(0, 3), expand=True)
+    table.add_column(ratio=1)
+    table.add_column(justify="right", no_wrap=True)
+    return table
 VIEWS = ("idle", "busy", "overview", "choose", "pin", "receipt", "message")
 
 
@@ -140,7 +149,7 @@ class KioskScreen(Screen):
             with Vertical(id="receipt", classes="view"):
                 yield Static(self.tr("paid"), id="paid-title", classes="big-box success")
                 yield Static("", id="receipt-body", classes="panel")
-                yield Static(self.tr("take_card"), classes="hint")
+                yield Static(self.tr("take_card"), id="receipt-note", classes="hint")
                 with Horizontal(classes="actions"):
                     yield Button(self.tr("done"), id="done", variant="primary", classes="primary")
             with Vertical(id="message", classes="view"):
@@ -353,33 +362,37 @@ class KioskScreen(Screen):
         assert p is not None
         self.query_one("#greeting", Static).update(
             f"{self.tr('hello', name=p.name)}    [dim]{p.certno_masked}[/]")
-        lines = [f"[b]{self.tr('own_account')}[/b]"]
+        accounts = _grid()
+        accounts.add_row(f"[b]{self.tr('own_account')}[/b]", "")
         if p.own_balc is None:
-            lines.append(f"  {self.tr('no_own_account')}")
+            accounts.add_row(f"  {self.tr('no_own_account')}", "")
         else:
-            lines.append(f"  {self.tr('balance')}  [b]{yuan(p.own_balc)}[/b]")
-        lines += ["", f"[b]{self.tr('family')}[/b]"]
+            accounts.add_row(f"  {self.tr('balance')}", f"[b]{yuan(p.own_balc)}[/b]")
+        accounts.add_row("", "")
+        accounts.add_row(f"[b]{self.tr('family')}[/b]", "")
         if not p.family:
-            lines.append(f"  {self.tr('no_family')}")
+            accounts.add_row(f"  {self.tr('no_family')}", "")
         for f in p.family:
-            lines.append(f"  {f.relation_name} {f.owner_name}  {self.tr('available')} [b]{yuan(f.available)}[/b]")
-        self.query_one("#accounts", Static).update("\n".join(lines))
+            accounts.add_row(f"  {f.owner_name} {self.tr('available')}", f"[b]{yuan(f.available)}[/b]")
+            accounts.add_row(f"  [dim]({self.tr('relation_of', relation=f.relation_name)})[/]", "")
+        self.query_one("#accounts", Static).update(accounts)
+        table = _grid()
+        table.add_row(f"[b]{self.tr('pending_bill')}[/b]", f"[b]{yuan(bill.total)}[/b]" if bill else "")
         if bill is None:
-            body = f"[b]{self.tr('pending_bill')}[/b]\n\n  {self.tr('no_bill')}"
+            table.add_row(f"  {self.tr('no_bill')}", "")
         else:
-            rows = [f"[b]{self.tr('pending_bill')}[/b]", ""]
-            for line in bill.lines[:6]:
-                rows.append(f"  {line.name} ×{line.qty}  {yuan(line.amount)}")
-            if len(bill.lines) > 6:
-                rows.append(f"  … (+{len(bill.lines) - 6})")
-            rows += ["", f"  {self.tr('total')}  [b]{yuan(bill.total)}[/b]"]
             if self.options:
-                rows.append(f"  {self.tr('fund_pays')}  {yuan(self.options[0].fund_pay)}")
-                rows.append(f"  {self.tr('you_pay')}  [b]{yuan(bill.total - self.options[0].fund_pay)}[/b]")
-            body = "\n".join(rows)
-        self.query_one("#bill", Static).update(body)
-        pay = self.query_one("#to-choose", Button)
-        pay.disabled = not (bill and self.options)
+                fund = self.options[0].fund_pay
+                table.add_row(f"  {self.tr('fund_pays')}", yuan(fund))
+                table.add_row(f"  [b]{self.tr('you_pay')}[/b]", f"[b $warning]{yuan(bill.total - fund)}[/]")
+            table.add_row("", "")
+            shown = bill.lines[:5]
+            for line in shown:
+                table.add_row(f"  [dim]{line.name} ×{line.qty}[/]", f"[dim]{yuan(line.amount)}[/]")
+            if len(bill.lines) > len(shown):
+                table.add_row(f"  [dim]… +{len(bill.lines) - len(shown)}[/]", "")
+        self.query_one("#bill", Static).update(table)
+        self.query_one("#to-choose", Button).disabled = not (bill and self.options)
 
     def _fill_options(self) -> None:
         box = self.query_one("#option-list", Vertical)
@@ -440,18 +453,21 @@ class KioskScreen(Screen):
     def on__paid(self, message: _Paid) -> None:
         self.paying = False
         r = message.receipt
-        rows = [f"{self.tr('total')}        {yuan(r.total)}",
-                f"{self.tr('fund_pays')}    {yuan(r.fund_pay)}"]
+        table = _grid()
+        table.add_row(self.tr("total"), yuan(r.total))
+        table.add_row(self.tr("fund_pays"), yuan(r.fund_pay))
         if r.own_pay:
-            rows.append(f"{self.tr('own_paid')}    {yuan(r.own_pay)}")
+            table.add_row(self.tr("own_paid"), f"[b]{yuan(r.own_pay)}[/b]")
         for name, amount in r.mulaid:
-            rows.append(f"{self.tr('family_paid', name=name)}    [b]{yuan(amount)}[/b]")
-        if r.own_balc_after is not None:
-            rows.append(f"{self.tr('balance_after')}    {yuan(r.own_balc_after)}")
+            table.add_row(self.tr("family_paid", name=name), f"[b]{yuan(amount)}[/b]")
         if r.cash_pay:
-            rows += ["", f"[b]{self.tr('cash_to_window', amount=yuan(r.cash_pay))}[/b]"]
-        rows += ["", f"[dim]{self.tr('setl_id')} {r.setl_id}[/]"]
-        self.query_one("#receipt-body", Static).update("\n".join(rows))
+            table.add_row(f"[b]{self.tr('cash_left')}[/b]", f"[b]{yuan(r.cash_pay)}[/b]")
+        if r.own_balc_after is not None:
+            table.add_row(f"[dim]{self.tr('balance_after')}[/]", f"[dim]{yuan(r.own_balc_after)}[/]")
+        table.add_row(f"[dim]{self.tr('setl_id')}[/]", f"[dim]{r.setl_id}[/]")
+        self.query_one("#receipt-body", Static).update(table)
+        self.query_one("#receipt-note", Static).update(
+            (self.tr("cash_to_window", amount=yuan(r.cash_pay)) + "\n" if r.cash_pay else "") + self.tr("take_card"))
         self._touch()
         self.show("receipt")
 

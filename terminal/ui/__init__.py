@@ -1,0 +1,1 @@
+"""The cashier's Textual UI (the only place besides terminal/web that imports Textual)."""

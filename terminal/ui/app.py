@@ -1,0 +1,214 @@
+"""The cashier's Textual app and its one factory, `build_app`, used by the command line and the tests.
+
+Threads: card events arrive on a foreign thread (pyscard's monitor, the emulator) and are posted
+to the app with `post_message`; card, serial and database work runs in thread workers
+(`@work(thread=True)`, one sqlite connection each) that post their results back. The UI never blocks.
+
+Modes:
+- `cashier` (default): the window's screens (waiting → patient → bill → payment → result; bindings,
+  today's settlements, day end, help). Every cashier key lives on those screens.
+- `kiosk`: the app pushes `terminal.ui.kiosk.KioskScreen` (owned by the kiosk) and installs no cashier
+  binding or screen at all. What the kiosk can use from here:
+  `app.cfg`, `app.lang`, `app.t(key)`, `app.now()`, `app.reader` (the open reader or None),
+  `app.reader_error` ((code, message) when it could not be opened), `app.demo` (in-process emulator with
+  a tray: `app.tray_insert(profile)`, `app.tray_remove()`, `app.tray_profiles()`), and the card events
+  `terminal.ui.messages.CardInserted` / `CardRemoved`, re-posted to the active screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from textual import work
+from textual.app import App
+
+from drivers.reader import CardEvent, Reader
+from terminal.config import Config
+from terminal.errors import describe
+from terminal.ui.i18n import Translator
+from terminal.ui.messages import CardInserted, CardRemoved, PatientLoaded, WorkFailed
+
+Clock = Callable[[], datetime]
+
+
+class CashierApp(App):
+    """The window. Screens do the work; the app owns the reader, the clock and the language."""
+
+    TITLE = "cashier"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: list = []  # cashier keys live on the cashier screens; kiosk mode gets none
+
+    def __init__(self, cfg: Config, *, reader_spec: str | None = None, demo: bool = False,
+                 mode: str = "cashier", lang: str | None = None, now: datetime | Clock | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.reader_spec = reader_spec
+        self.demo = demo
+        self.mode = mode
+        self.t = Translator(lang or cfg.terminal.lang)
+        self.lang = self.t.lang
+        if isinstance(now, datetime):
+            fixed = now
+            self._clock: Clock = lambda: fixed
+        else:
+            self._clock = now or datetime.now
+        self.reader: Reader | None = None
+        self.reader_error: tuple[str, str] | None = None
+        self.tray_card: str | None = None       # the profile in the emulator's reader (demo)
+        self.tray_selected: str = cfg.emulator.default_profile
+        self.card_present = False
+        self.title = self.t("app.title")
+        self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
+
+    # clock ------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._clock()
+
+    def today(self) -> str:
+        return self.now().date().isoformat()
+
+    # start and stop -----------------------------------------------------------
+    def on_mount(self) -> None:
+        self._open_reader()
+        if self.mode == "kiosk":
+            from terminal.ui.kiosk import KioskScreen  # the kiosk's own package, imported only here
+            self.push_screen(KioskScreen())
+        else:
+            from terminal.ui.screens.waiting import WaitingScreen
+            self.push_screen(WaitingScreen())
+        if self.reader is not None:
+            self.reader.add_listener(self._card_event)
+
+    def _open_reader(self) -> None:
+        from terminal.readers import open_reader
+        spec = self.reader_spec
+        if self.demo and not (spec or "").startswith("emulator"):
+            spec = f"emulator:{self.cfg.emulator.default_profile}"
+        try:
+            self.reader = open_reader(spec, self.cfg)
+        except Exception as exc:  # a missing pcscd, a bad spec: shown on the waiting screen
+            self.reader_error = describe(exc, self.lang)
+            return
+        if self.demo:
+            # the demo starts with an empty reader: the cashier inserts cards from the tray
+            self.tray_selected = spec.partition(":")[2] or self.cfg.emulator.default_profile
+            self.tray_card = self.tray_selected
+            self.tray_remove()
+
+    def on_unmount(self) -> None:
+        if self.reader is not None:
+            try:
+                self.reader.close()
+            except Exception:
+                pass
+
+    # card events (foreign thread → message) -----------------------------------
+    def _card_event(self, event: CardEvent) -> None:
+        if event.kind == "inserted":
+            self.post_message(CardInserted(event.reader, event.atr))
+        else:
+            self.post_message(CardRemoved(event.reader))
+
+    def on_card_inserted(self, message: CardInserted) -> None:
+        self.card_present = True
+        if self.mode == "kiosk":
+            self.screen.post_message(CardInserted(message.reader, message.atr))
+            return
+        self.screen.post_message(CardInserted(message.reader, message.atr))
+        self.read_card()
+
+    def on_card_removed(self, message: CardRemoved) -> None:
+        self.card_present = False
+        if self.mode == "kiosk":
+            self.screen.post_message(CardRemoved(message.reader))
+            return
+        self.workers.cancel_group(self, "card")
+        self.back_to_waiting(notice=self._removal_notice())
+        self.screen.post_message(CardRemoved(message.reader))
+
+    def _removal_notice(self) -> str | None:
+        from terminal.ui.screens.base import CardScreen
+        stack = self.screen_stack
+        if not any(isinstance(s, CardScreen) for s in stack):
+            return None
+        paying = any(getattr(s, "PAYING", False) for s in stack)
+        return self.t("notice.card_removed_paying" if paying else "notice.card_removed")
+
+    def back_to_waiting(self, notice: str | None = None) -> None:
+        """Unwind every screen above the waiting screen."""
+        from terminal.ui.screens.waiting import WaitingScreen
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, WaitingScreen):
+            self.pop_screen()
+        if notice:
+            self.notify(notice, severity="warning", timeout=6)
+        if isinstance(self.screen, WaitingScreen):
+            self.screen.refresh_totals()
+
+    # reading the card --------------------------------------------------------
+    @work(thread=True, exclusive=True, group="card")
+    def read_card(self) -> None:
+        from terminal.ui import window_ops
+        try:
+            card, family = window_ops.load_patient(self.cfg, self.reader, self.today())
+        except Exception as exc:
+            code, message = describe(exc, self.lang)
+            self.post_message(WorkFailed("read", code, message))
+            return
+        self.post_message(PatientLoaded(card, family))
+
+    def on_patient_loaded(self, message: PatientLoaded) -> None:
+        if not self.card_present:
+            return  # the card left while it was being read
+        from terminal.ui.screens.patient import PatientScreen
+        self.back_to_waiting()
+        self.push_screen(PatientScreen(message.card, message.family))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.action == "read":
+            from terminal.ui.screens.waiting import WaitingScreen
+            if isinstance(self.screen, WaitingScreen):
+                self.screen.show_error(message.code, message.message)
+            else:
+                self.notify(message.message, severity="error", timeout=8)
+
+    # the emulator's card tray (demo) ----------------------------------------
+    def tray_profiles(self) -> list[str]:
+        from emulator.profiles import list_profiles
+        return [p.id for p in sorted(list_profiles(), key=lambda p: p.card_no)]  # the cast's order
+
+    def tray_insert(self, profile: str) -> None:
+        """Put the demo card `profile` into the in-process reader (taking out any card first)."""
+        if not self.demo or self.reader is None:
+            return
+        from emulator.profiles import load_card
+        if self.tray_card is not None:
+            self.tray_remove()
+        self.reader.insert(load_card(profile, self.cfg.state_dir))  # type: ignore[attr-defined]
+        self.tray_card = profile
+        self.tray_selected = profile
+        self._tray_changed()
+
+    def tray_remove(self) -> None:
+        if not self.demo or self.reader is None:
+            return
+        if self.tray_card is not None:
+            self.reader.remove()  # type: ignore[attr-defined]
+        self.tray_card = None
+        self._tray_changed()
+
+    def _tray_changed(self) -> None:
+        from terminal.ui.widgets.card_tray import CardTray
+        if not self.is_running:
+            return
+        for screen in self.screen_stack:
+            for tray in screen.query(CardTray):
+                tray.refresh_cards()
+
+
+def build_app(cfg: Config, *, reader_spec: str | None = None, demo: bool = False, mode: str = "cashier",
+              lang: str | None = None, now: datetime | Clock | None = None) -> CashierApp:
+    """The one factory: the command line (`cashier demo`, `cashier ui`, `cashier web`) and the tests use it."""
+    if mode not in ("cashier", "kiosk"):
+        raise ValueError(f"mode must be 'cashier' or 'kiosk', not {mode!r}")
+    return CashierApp(cfg, reader_spec=reader_spec, demo=demo, mode=mode, lang=lang, now=now)

@@ -1,0 +1,105 @@
+"""Messages that carry card events and worker results back to the UI thread.
+
+Card events arrive on a foreign thread (pyscard's monitor, the emulator) and are
+posted with `app.post_message`; thread workers post their results the same way.
+Widgets are only ever touched by the handlers of these messages, on the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class CardInserted(Message):
+    """A card went into the window's reader."""
+
+    bubble = False  # posted to the app, then re-posted to the active screen: must not come back up
+
+    reader: str = ""
+    atr: bytes = b""
+
+
+@dataclass
+class CardRemoved(Message):
+    """The card left the window's reader."""
+
+    bubble = False
+
+    reader: str = ""
+
+
+@dataclass
+class PatientLoaded(Message):
+    """The card was read and the person found: card read + family view."""
+
+    card: Any = None          # drivers.card_data.CardRead
+    family: Any = None        # terminal.services.family.FamilyView
+
+
+@dataclass
+class WorkFailed(Message):
+    """A worker failed with an error a cashier can read (code, message in the UI's language)."""
+
+    action: str = ""
+    code: str = ""
+    message: str = ""
+
+
+@dataclass
+class PreSettled(Message):
+    """The pre-settlement split for the bill as it stands (nothing written)."""
+
+    result: Any = None
+    token: int = 0            # which edit of the bill it answers; older answers are dropped
+
+
+@dataclass
+class Settled(Message):
+    """A settlement was committed; slip text and where it was saved."""
+
+    result: Any = None
+    slip_text: str = ""
+    slip_path: str = ""
+
+
+@dataclass
+class TotalsLoaded(Message):
+    """Today's totals for this window (reconciliation figures)."""
+
+    report: Any = None
+
+
+@dataclass
+class SettlementsLoaded(Message):
+    """Today's settlements for this window."""
+
+    rows: list = None  # type: ignore[assignment]
+
+
+@dataclass
+class Reversed(Message):
+    """A settlement was reversed."""
+
+    setl_id: str = ""
+    result: Any = None
+
+
+@dataclass
+class BindingsLoaded(Message):
+    """The owner's bindings."""
+
+    owner: Any = None
+    rows: list = None  # type: ignore[assignment]
+
+
+@dataclass
+class BindingChanged(Message):
+    """A binding was added or ended."""
+
+    kind: str = ""            # "bound" | "unbound"
+    name: str = ""
+    result: Any = None

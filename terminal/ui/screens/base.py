@@ -1,0 +1,157 @@
+"""What every cashier screen shares: the frame (header, footer, card tray in the demo), the window-wide keys,
+and the error line that shows a catalogue message in place.
+
+`CardScreen`s belong to the card in the reader: when it is pulled they are all closed (app.back_to_waiting).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Header, Static
+
+from terminal.errors import describe
+
+
+def tcss(module_file: str) -> str:
+    """The .tcss beside a screen's module."""
+    return str(Path(module_file).with_suffix(".tcss"))
+
+
+class ErrorLine(Static):
+    """A refusal or failure, in place: the catalogue's message (never a traceback)."""
+
+    DEFAULT_CSS = """
+    ErrorLine { color: $text-error; text-style: bold; height: auto; padding: 0 1; display: none; }
+    ErrorLine.shown { display: block; }
+    ErrorLine.ok { color: $text-success; }
+    """
+
+    def show(self, message: str, ok: bool = False) -> None:
+        self.update(message)
+        self.set_class(True, "shown")
+        self.set_class(ok, "ok")
+
+    def clear(self) -> None:
+        self.update("")
+        self.set_class(False, "shown")
+
+
+class CashierScreen(Screen):
+    """A screen of the cashier mode, with the keys that work anywhere."""
+
+    DEFAULT_CSS = """
+    CashierScreen > #frame-bottom { dock: bottom; height: auto; }
+    """
+
+    BINDINGS = [
+        Binding("f1", "app_help", "help", key_display="F1"),
+        Binding("f4", "today", "today", key_display="F4"),
+        Binding("f6", "dayend", "dayend", key_display="F6"),
+        Binding("f8", "tray_pick", "tray_pick", key_display="F8"),
+        Binding("f9", "tray_toggle", "tray_toggle", key_display="F9"),
+        Binding("ctrl+q", "app.quit", "quit", key_display="^Q", show=False),
+    ]
+    #: string keys of the footer labels: action -> i18n key
+    LABELS: dict[str, str] = {}
+    _BASE_LABELS = {"app_help": "key.help", "today": "key.today", "dayend": "key.dayend",
+                    "tray_pick": "key.tray_pick", "tray_toggle": "key.tray_toggle", "app.quit": "key.quit",
+                    "back": "key.back"}
+
+    def t(self, key: str, **fields: object) -> str:
+        return self.app.t(key, **fields)  # type: ignore[attr-defined]
+
+    @property
+    def lang(self) -> str:
+        return self.app.lang  # type: ignore[attr-defined]
+
+    def compose_frame_top(self) -> ComposeResult:
+        yield Header(show_clock=False)
+
+    def compose_frame_bottom(self) -> ComposeResult:
+        from textual.containers import Vertical
+
+        from terminal.ui.widgets.keybar import KeyBar
+        with Vertical(id="frame-bottom"):
+            if getattr(self.app, "demo", False):
+                from terminal.ui.widgets.card_tray import CardTray
+                yield CardTray()
+            yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._localize_bindings()
+
+    def _localize_bindings(self) -> None:
+        """Footer labels in the UI's language (bindings are declared once, in code)."""
+        labels = {**self._BASE_LABELS, **self.LABELS}
+        for key, bindings in list(self._bindings.key_to_bindings.items()):
+            new = []
+            for b in bindings:
+                label = labels.get(b.action)
+                if b.action in ("tray_pick", "tray_toggle") and not getattr(self.app, "demo", False):
+                    b = _replace(b, show=False)
+                if label:
+                    b = _replace(b, description=self.t(label))
+                new.append(b)
+            self._bindings.key_to_bindings[key] = new
+        self.refresh_bindings()
+        from terminal.ui.widgets.keybar import KeyBar
+        for bar in self.query(KeyBar):
+            self.call_later(bar.rebuild)
+
+    def error_text(self, exc: BaseException) -> str:
+        return describe(exc, self.lang)[1]
+
+    # window-wide actions ---------------------------------------------------------
+    def action_app_help(self) -> None:
+        from terminal.ui.screens.help import HelpScreen
+        if not isinstance(self, HelpScreen):
+            self.app.push_screen(HelpScreen())
+
+    def action_today(self) -> None:
+        from terminal.ui.screens.today import TodayScreen
+        if not isinstance(self, TodayScreen):
+            self.app.push_screen(TodayScreen())
+
+    def action_dayend(self) -> None:
+        from terminal.ui.screens.dayend import DayEndScreen
+        if not isinstance(self, DayEndScreen):
+            self.app.push_screen(DayEndScreen())
+
+    def action_tray_pick(self) -> None:
+        if getattr(self.app, "demo", False):
+            from terminal.ui.widgets.card_tray import CardPicker
+
+            def chosen(profile: str | None) -> None:
+                if profile:
+                    self.app.tray_insert(profile)  # type: ignore[attr-defined]
+            self.app.push_screen(CardPicker(), chosen)
+
+    def action_tray_toggle(self) -> None:
+        app = self.app
+        if not getattr(app, "demo", False):
+            return
+        if app.tray_card is not None:  # type: ignore[attr-defined]
+            app.tray_remove()  # type: ignore[attr-defined]
+        else:
+            app.tray_insert(app.tray_selected)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+
+def _replace(binding: Binding, **changes: object) -> Binding:
+    from dataclasses import replace
+    return replace(binding, **changes)
+
+
+class CardScreen(CashierScreen):
+    """A screen about the card in the reader; closed when the card is pulled."""
+
+    BINDINGS = [Binding("escape", "back", "back", key_display="Esc")]
+    #: True while a payment is being made on this screen (for the removal notice)
+    PAYING = False

@@ -1,0 +1,227 @@
+"""The bill: items added and removed, and the pre-settlement split updating as the cashier types.
+
+Every amount comes from the domain (`terminal.domain.bill.parse_bill`) and the settlement service's
+pre-settlement; this screen only collects the items (price typed in yuan, kept in fen).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Label
+
+from terminal.errors import describe
+from terminal.ui.messages import PreSettled, WorkFailed
+from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
+from terminal.ui.screens.patient import pick
+from terminal.ui.widgets.money import parse_yuan, yuan
+from terminal.ui.widgets.split import SplitPanel
+
+MED_TYPES = ("11", "14", "21")
+_tokens = itertools.count(1)
+
+
+class BillScreen(CardScreen):
+    """Enter adds the line being typed; F3 removes the chosen item; F7 changes the visit type; F5 pays."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [
+        Binding("f5", "pay", "pay", key_display="F5"),
+        Binding("f3", "remove_item", "remove", key_display="F3"),
+        Binding("f7", "med_type", "medtype", key_display="F7"),
+    ]
+    LABELS = {"pay": "key.pay", "remove_item": "key.remove", "med_type": "key.medtype"}
+
+    def __init__(self, card, family, items: list[dict] | None = None, med_type: str = "11") -> None:
+        super().__init__()
+        self.card = card
+        self.family = family
+        self.items: list[dict] = list(items or [])
+        self.med_type = med_type
+        self.preview = None
+        self._token = 0
+
+    @property
+    def psn_no(self) -> str:
+        return str(pick(pick(self.family, "person"), "psn_no", ""))
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield from self.compose_frame_top()
+        with Horizontal(id="bill"):
+            with Vertical(id="left"):
+                with Horizontal(id="bill-head"):
+                    yield Label(f"{t('bill.title')} · {self.card.holder.full_name}", id="bill-title")
+                    yield Label("", id="med-type")
+                yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+                yield Label(t("bill.empty"), id="items-empty")
+                with Horizontal(id="entry"):
+                    yield Input(placeholder=t("bill.code"), id="in-code", max_length=20)
+                    yield Input(placeholder=t("bill.item"), id="in-name", max_length=40)
+                    yield Input(placeholder="A/B/C", id="in-class", max_length=1, restrict=r"[AaBbCc]?")
+                    yield Input(placeholder=t("bill.qty"), id="in-qty", max_length=10, restrict=r"[0-9.]*")
+                    yield Input(placeholder=t("bill.price"), id="in-price", max_length=12, restrict=r"[0-9.]*")
+                yield ErrorLine(id="error")
+            with Vertical(id="right"):
+                yield SplitPanel(id="split")
+                yield Label(t("bill.split_hint"), id="split-hint")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#items", DataTable)
+        for label, width in (("#", 3), (t("bill.code"), 8), (t("bill.item"), 18), (t("bill.class"), 6),
+                             (t("bill.qty"), 6), (t("bill.price"), 10), (t("bill.amount"), 11)):
+            table.add_column(label, width=width)
+        self.query_one("#split", SplitPanel).border_title = t("bill.split")
+        self._show_items()
+        self._show_med_type()
+        self.query_one("#in-code", Input).focus()
+        self.update_preview()
+
+    # the items -------------------------------------------------------------------
+    def _show_items(self) -> None:
+        table = self.query_one("#items", DataTable)
+        table.clear()
+        for i, item in enumerate(self.items, 1):
+            table.add_row(str(i), item["code"], item["name"], item["class"], str(item["qty"]),
+                          yuan(item["price"]).lstrip("¥"), "")
+        self.query_one("#items-empty", Label).display = not self.items
+        table.display = bool(self.items)
+
+    def _show_amounts(self, amounts: tuple[int, ...]) -> None:
+        table = self.query_one("#items", DataTable)
+        for row, value in zip(range(len(self.items)), amounts):
+            table.update_cell_at((row, 6), yuan(value))
+
+    def _show_med_type(self) -> None:
+        self.query_one("#med-type", Label).update(
+            f"{self.t('bill.med_type')}: {self.med_type} {self.t('med_type.' + self.med_type)}  (F7)")
+
+    def draft(self) -> dict | None:
+        """The line being typed, when it is complete enough to be an item."""
+        code = self.query_one("#in-code", Input).value.strip()
+        price_text = self.query_one("#in-price", Input).value.strip()
+        if not code or not price_text:
+            return None
+        price = parse_yuan(price_text)
+        if price is None:
+            return None
+        return {"code": code, "name": self.query_one("#in-name", Input).value.strip() or code,
+                "category": "", "class": (self.query_one("#in-class", Input).value or "A").upper(),
+                "qty": self.query_one("#in-qty", Input).value.strip() or "1", "price": price}
+
+    @on(Input.Submitted)
+    def add_item(self, event: Input.Submitted) -> None:
+        from terminal.domain.bill import parse_bill
+        error = self.query_one("#error", ErrorLine)
+        if not self.query_one("#in-price", Input).value.strip() and not self.query_one("#in-code", Input).value:
+            if self.items:
+                self.action_pay()
+            else:
+                error.show(self.t("bill.need_items"))
+            return
+        item = self.draft()
+        if item is None:
+            error.show(self.t("bill.bad_line"))
+            return
+        try:
+            parse_bill({"med_type": self.med_type, "items": self.items + [item]})
+        except Exception as exc:
+            error.show(describe(exc, self.lang)[1])
+            return
+        error.clear()
+        self.items.append(item)
+        for name in ("#in-code", "#in-name", "#in-class", "#in-qty", "#in-price"):
+            self.query_one(name, Input).value = ""
+        self.query_one("#in-code", Input).focus()
+        self._show_items()
+        self.update_preview()
+
+    @on(Input.Changed)
+    def typing(self, event: Input.Changed) -> None:
+        self.update_preview()
+
+    def action_remove_item(self) -> None:
+        table = self.query_one("#items", DataTable)
+        if not self.items:
+            return
+        row = table.cursor_row if 0 <= table.cursor_row < len(self.items) else len(self.items) - 1
+        del self.items[row]
+        self._show_items()
+        self.update_preview()
+
+    def action_med_type(self) -> None:
+        self.med_type = MED_TYPES[(MED_TYPES.index(self.med_type) + 1) % len(MED_TYPES)]
+        self._show_med_type()
+        self.update_preview()
+
+    def bill_obj(self, with_draft: bool = True) -> dict | None:
+        items = list(self.items)
+        draft = self.draft() if with_draft else None
+        if draft is not None:
+            items.append(draft)
+        return {"med_type": self.med_type, "items": items} if items else None
+
+    # the split ---------------------------------------------------------------------
+    def update_preview(self) -> None:
+        from terminal.domain.bill import parse_bill
+        obj = self.bill_obj()
+        bill = None
+        if obj is not None:
+            try:
+                bill = parse_bill(obj)
+            except Exception:
+                try:  # the line being typed is not valid yet: the split of the items so far
+                    bill = parse_bill(self.bill_obj(with_draft=False)) if self.items else None
+                except Exception:
+                    bill = None
+        self._token = next(_tokens)
+        if bill is None:
+            self.preview = None
+            self.query_one("#split", SplitPanel).show(None)
+            return
+        self.presettle(bill, self._token)
+
+    @work(thread=True, exclusive=True, group="presettle")
+    def presettle(self, bill, token: int) -> None:
+        from terminal.ui import window_ops
+        try:
+            result = window_ops.presettle(self.app.cfg, self.psn_no, bill)  # type: ignore[attr-defined]
+        except Exception as exc:
+            code, message = describe(exc, self.app.lang)  # type: ignore[attr-defined]
+            self.post_message(WorkFailed("presettle", code, message))
+            return
+        self.post_message(PreSettled(result, token))
+
+    def on_pre_settled(self, message: PreSettled) -> None:
+        if message.token != self._token:
+            return
+        self.preview = message.result
+        self.query_one("#split", SplitPanel).show(message.result)
+        amounts = getattr(message.result, "item_amounts", None)
+        if amounts:
+            self._show_amounts(tuple(amounts))
+        self.query_one("#error", ErrorLine).clear()
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.action == "presettle":
+            self.query_one("#error", ErrorLine).show(message.message)
+
+    def action_pay(self) -> None:
+        from terminal.domain.bill import parse_bill
+        if not self.items:
+            self.query_one("#error", ErrorLine).show(self.t("bill.need_items"))
+            return
+        try:
+            bill = parse_bill(self.bill_obj(with_draft=False))
+        except Exception as exc:
+            self.query_one("#error", ErrorLine).show(describe(exc, self.lang)[1])
+            return
+        from terminal.ui.screens.payment import PaymentScreen
+        self.app.push_screen(PaymentScreen(self.card, self.family, bill))

@@ -1,0 +1,214 @@
+"""Family mutual-aid bindings of the card's holder as the owner (授权人): the list, a new binding, ending one.
+
+Every decision is the bindings service's (relations allowed on the date, regions, quota, PIN on the
+card); a refusal is shown in place with the rule's reason.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Label, Select
+
+from terminal.domain import relations
+from terminal.errors import describe
+from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
+from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
+from terminal.ui.screens.patient import pick
+from terminal.ui.widgets.confirm import ConfirmModal
+from terminal.ui.widgets.masked_id import masked
+from terminal.ui.widgets.money import parse_yuan, yuan
+
+
+class BindingsScreen(CardScreen):
+    """F5 (or Enter) binds the relative typed below; F3 ends the chosen binding (after a yes/no)."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [
+        Binding("f5", "bind", "add", key_display="F5"),
+        Binding("f3", "unbind", "remove", key_display="F3"),
+    ]
+    LABELS = {"bind": "key.add", "unbind": "key.remove"}
+
+    def __init__(self, card, family) -> None:
+        super().__init__()
+        self.card = card
+        self.family = family
+        self.rows: list = []
+        self.busy = False
+
+    @property
+    def owner(self):
+        return pick(self.family, "person")
+
+    @property
+    def keypad(self) -> bool:
+        return bool(getattr(self.app.reader, "has_keypad", False))  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        owner = self.owner
+        own = pick(self.family, "own")
+        yield from self.compose_frame_top()
+        with Vertical(id="bindings"):
+            yield Label(f"{t('bind.title')} · {t('bind.owner')}: {pick(owner, 'psn_name')} "
+                        f"{masked(str(pick(owner, 'certno', '')))} · {t('pat.own')} "
+                        f"{yuan(own) if isinstance(own, int) else t('pat.own_none')}", id="bind-title")
+            if own is None or str(pick(owner, "insutype")) != "310":
+                yield Label(t("bind.not_owner"), id="not-owner")
+            yield Label(t("bind.list"), classes="section")
+            yield DataTable(id="list", cursor_type="row", zebra_stripes=True)
+            yield Label(t("bind.none"), id="none")
+            yield Label(t("bind.add"), classes="section")
+            with Horizontal(id="form"):
+                yield Input(placeholder=t("bind.user"), id="user", max_length=18)
+                yield Select([(f"{r.code} {r.name(self.lang)}", r.code) for r in relations.table().values()],
+                             prompt=t("bind.relation"), id="relation")
+                yield Select([(t("scope.local"), "local"), (t("scope.cross_province"), "cross_province")],
+                             value="local", allow_blank=False, id="scope")
+                yield Input(placeholder=t("bind.quota"), id="quota", max_length=12, restrict=r"[0-9.]*")
+            with Horizontal(id="pin-row"):
+                yield Label(t("pay.pin_keypad") if self.keypad else t("bind.pin"), id="pin-label")
+                yield Input(placeholder=t("pay.pin"), password=True, id="pin", max_length=16, restrict=r"[0-9]*")
+            yield ErrorLine(id="error")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#list", DataTable)
+        for key, width in (("bind.col_user", 10), ("bind.col_certno", 20), ("col.relation", 22),
+                           ("col.scope", 10), ("bind.col_quota", 12), ("bind.col_since", 12)):
+            table.add_column(t(key), width=width)
+        if self.keypad:
+            self.query_one("#pin", Input).display = False
+        self.query_one("#user", Input).focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="bindings")
+    def load(self) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            rows = window_ops.owner_bindings(app.cfg, str(pick(self.owner, "psn_no")))  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("load", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(BindingsLoaded(self.owner, rows))
+
+    def on_bindings_loaded(self, message: BindingsLoaded) -> None:
+        t = self.t
+        self.rows = list(message.rows or [])
+        table = self.query_one("#list", DataTable)
+        table.clear()
+        for binding, user in self.rows:
+            scope = binding.scope
+            table.add_row(user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
+                          f"{binding.relation} {relations.name(binding.relation, self.lang)}",
+                          t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
+                          yuan(binding.quota) if scope == "cross_province" else "—", binding.begin_date)
+        table.display = bool(self.rows)
+        self.query_one("#none", Label).display = not self.rows
+
+    def _pin(self) -> tuple[bool, str | None]:
+        """(ok, pin): the PIN typed, or None for the keypad."""
+        if self.keypad:
+            return True, None
+        pin = self.query_one("#pin", Input).value
+        if not pin:
+            self.query_one("#error", ErrorLine).show(self.t("bind.need_pin"))
+            self.query_one("#pin", Input).focus()
+            return False, None
+        return True, pin
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        self.action_bind()
+
+    def action_bind(self) -> None:
+        if self.busy:
+            return
+        error = self.query_one("#error", ErrorLine)
+        user = self.query_one("#user", Input).value.strip().upper()
+        relation = self.query_one("#relation", Select).value
+        scope = str(self.query_one("#scope", Select).value)
+        quota_text = self.query_one("#quota", Input).value
+        if not user:
+            error.show(self.t("bind.need_user"))
+            self.query_one("#user", Input).focus()
+            return
+        if relation is Select.BLANK or relation is None:
+            error.show(self.t("bind.need_relation"))
+            self.query_one("#relation", Select).focus()
+            return
+        quota = parse_yuan(quota_text) if quota_text.strip() else 0
+        if quota is None:
+            error.show(self.t("bill.bad_line"))
+            return
+        ok, pin = self._pin()
+        if not ok:
+            return
+        self.busy = True
+        error.show(self.t("notice.busy"), ok=True)
+        self.do_bind(pin, user, str(relation), scope, quota)
+
+    @work(thread=True, exclusive=True, group="bind")
+    def do_bind(self, pin: str | None, user: str, relation: str, scope: str, quota: int) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            binding = window_ops.bind(app.cfg, app.reader, pin=pin, user=user, relation=relation,  # type: ignore[attr-defined]
+                                      scope=scope, quota=quota, today=app.today())  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("bind", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(BindingChanged("bound", user, binding))
+
+    def action_unbind(self) -> None:
+        if self.busy:
+            return
+        table = self.query_one("#list", DataTable)
+        if not self.rows or not (0 <= table.cursor_row < len(self.rows)):
+            self.query_one("#error", ErrorLine).show(self.t("today.pick"))
+            return
+        binding, user = self.rows[table.cursor_row]
+        ok, pin = self._pin()
+        if not ok:
+            return
+        name = user.psn_name if user else binding.user_psn_no
+        who = (user.card_no or user.certno) if user else binding.user_psn_no
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self.query_one("#error", ErrorLine).show(self.t("notice.busy"), ok=True)
+                self.do_unbind(pin, who, name)
+        self.app.push_screen(ConfirmModal(self.t("bind.confirm_unbind", owner=pick(self.owner, "psn_name"),
+                                                 user=name)), answered)
+
+    @work(thread=True, exclusive=True, group="bind")
+    def do_unbind(self, pin: str | None, user: str, name: str) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            result = window_ops.unbind(app.cfg, app.reader, pin=pin, user=user, today=app.today())  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("unbind", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(BindingChanged("unbound", name, result))
+
+    def on_binding_changed(self, message: BindingChanged) -> None:
+        self.busy = False
+        self.query_one("#pin", Input).value = ""
+        if message.kind == "bound":
+            for name in ("#user", "#quota"):
+                self.query_one(name, Input).value = ""
+        self.query_one("#error", ErrorLine).show(self.t(f"notice.{message.kind}", name=message.name), ok=True)
+        self.load()
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.busy = False
+        self.query_one("#pin", Input).value = ""
+        self.query_one("#error", ErrorLine).show(message.message)

@@ -1,0 +1,87 @@
+"""Day-end reconciliation (like 3201): this window's counts and sums from the settlements, checked
+against the ledger by the reconcile service; the verdict in words a cashier can act on."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Label, Static
+
+from terminal.errors import describe
+from terminal.ui.messages import TotalsLoaded, WorkFailed
+from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
+from terminal.ui.widgets.money import yuan
+
+FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
+
+
+class DayEndScreen(CashierScreen):
+    """F5 runs the check again."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [
+        Binding("escape", "close", "back", key_display="Esc"),
+        Binding("f5", "reload", "refresh", key_display="F5"),
+    ]
+    LABELS = {"close": "key.back", "reload": "key.refresh"}
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        cfg = self.app.cfg  # type: ignore[attr-defined]
+        yield from self.compose_frame_top()
+        with Vertical(id="dayend"):
+            yield Label(f"{t('rec.title')} · {t('rec.date')} {self.app.today()} · "  # type: ignore[attr-defined]
+                        f"{t('rec.window')} {cfg.terminal.window}", id="rec-title")
+            yield Label("", id="count")
+            yield DataTable(id="sums", cursor_type="none")
+            yield Static("", id="verdict")
+            yield Label("", id="mismatches")
+            yield ErrorLine(id="error")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#sums", DataTable)
+        table.add_column("", width=30)
+        table.add_column(t("rec.settled"), width=16)
+        table.add_column(t("rec.ledger"), width=16)
+        self.action_reload()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="dayend")
+    def load(self) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            report = window_ops.day_report(app.cfg, app.today(), app.cfg.terminal.window)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("dayend", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(TotalsLoaded(report))
+
+    def on_totals_loaded(self, message: TotalsLoaded) -> None:
+        t = self.t
+        report = message.report
+        self.query_one("#count", Label).update(
+            f"{t('rec.count')}: {report.count}  ({t('today.state_ok')} {report.settled}, "
+            f"{t('today.state_reversal')} {report.reversals})")
+        table = self.query_one("#sums", DataTable)
+        table.clear()
+        for name in FIELDS:
+            table.add_row(t(f"f.{name}").strip(), yuan(report.sums.get(name, 0)), yuan(report.ledger.get(name, 0)))
+        verdict = self.query_one("#verdict", Static)
+        verdict.update(t("rec.ok") if report.ok else t("rec.bad"))
+        verdict.set_class(report.ok, "ok")
+        verdict.set_class(not report.ok, "bad")
+        self.query_one("#mismatches", Label).update("\n".join(str(m) for m in report.mismatches))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.query_one("#error", ErrorLine).show(message.message)

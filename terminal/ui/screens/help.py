@@ -1,0 +1,93 @@
+"""Every key of every screen, read from the screens' own bindings so the list cannot go stale."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Label
+
+from terminal.ui.screens.base import CashierScreen, tcss
+
+
+def _screens() -> list[tuple[str, type]]:
+    from terminal.ui.screens.bill import BillScreen
+    from terminal.ui.screens.bindings import BindingsScreen
+    from terminal.ui.screens.dayend import DayEndScreen
+    from terminal.ui.screens.patient import PatientScreen
+    from terminal.ui.screens.payment import PaymentScreen
+    from terminal.ui.screens.result import ResultScreen
+    from terminal.ui.screens.today import TodayScreen
+    from terminal.ui.screens.waiting import WaitingScreen
+    return [("wait.title", WaitingScreen), ("pat.title", PatientScreen), ("bill.title", BillScreen),
+            ("pay.title", PaymentScreen), ("res.title", ResultScreen), ("bind.title", BindingsScreen),
+            ("today.title", TodayScreen), ("rec.title", DayEndScreen)]
+
+
+#: keys that are not bindings of a screen (typing and the widgets' own keys)
+EXTRA = {
+    "wait.title": [("1-9", "help.k_insert")],
+    "bill.title": [("Enter", "help.k_add"), ("Tab", "help.k_next_field")],
+    "pay.title": [("Enter", "key.confirm")],
+    "today.title": [("Enter", "key.reverse")],
+    "bind.title": [("Enter", "key.add")],
+}
+
+
+class HelpScreen(CashierScreen):
+    """F1 anywhere; Esc closes."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [Binding("escape", "close", "back", key_display="Esc")]
+    LABELS = {"close": "key.back"}
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
+        with VerticalScroll(id="help"):
+            yield Label(self.t("help.title"), id="help-title")
+            yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+            yield Label(self.t("help.close"), id="help-close")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#keys", DataTable)
+        table.add_column(t("help.where"), width=24)
+        table.add_column(t("help.key"), width=12)
+        table.add_column(t("help.does"), width=40)
+        labels = {**CashierScreen._BASE_LABELS}
+        for b in CashierScreen.BINDINGS:
+            if b.action.startswith("tray") and not getattr(self.app, "demo", False):
+                continue
+            table.add_row(t("help.global"), b.key_display or b.key, t(labels.get(b.action, b.action)))
+        for title, screen in _screens():
+            own = {**CashierScreen._BASE_LABELS, **screen.LABELS}
+            first = True
+            seen = {b.key for b in CashierScreen.BINDINGS}
+            for b in _own_bindings(screen):
+                if b.key in seen or (b.action.startswith("insert") and not getattr(self.app, "demo", False)):
+                    continue
+                seen.add(b.key)
+                if b.action.startswith("insert"):
+                    continue  # shown once as 1-9 below
+                table.add_row(t(title) if first else "", b.key_display or b.key, t(own.get(b.action, b.action)))
+                first = False
+            for key, what in EXTRA.get(title, []):
+                if key == "1-9" and not getattr(self.app, "demo", False):
+                    continue
+                table.add_row(t(title) if first else "", key, t(what))
+                first = False
+        table.focus()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+
+def _own_bindings(screen: type) -> list[Binding]:
+    out: list[Binding] = []
+    for cls in screen.__mro__:
+        if cls is CashierScreen:
+            break
+        out.extend(b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding))
+    return out

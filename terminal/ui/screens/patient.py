@@ -1,0 +1,143 @@
+"""The patient at the window: card and insurance details (ID masked), own balance, and every family
+account that may pay for them, with relation and amount available. F2 opens the bill, F3 the bindings."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import DataTable, Label, Static
+
+from terminal.domain import relations
+from terminal.ui.screens.base import CardScreen, tcss
+from terminal.ui.widgets.masked_id import masked
+from terminal.ui.widgets.money import yuan
+
+
+def pick(obj: object, name: str, default: object = None) -> object:
+    """A field of a service result, whether it is a dataclass or a dict."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+class PatientScreen(CardScreen):
+    """Who is at the window and what may pay for them."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [
+        Binding("f2", "bill", "bill", key_display="F2"),
+        Binding("f3", "bindings", "bindings", key_display="F3"),
+    ]
+    LABELS = {"bill": "key.bill", "bindings": "key.bindings"}
+
+    def __init__(self, card, family) -> None:
+        super().__init__()
+        self.card = card
+        self.family = family
+
+    @property
+    def person(self):
+        return pick(self.family, "person")
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        card, holder, person = self.card.card, self.card.holder, self.person
+        yield from self.compose_frame_top()
+        with Vertical(id="patient"):
+            with Horizontal(id="who"):
+                yield Static(holder.full_name or str(pick(person, "psn_name", "")), id="name")
+                yield Label(t(f"gend.{holder.gend}") if t.has(f"gend.{holder.gend}") else "", id="gend")
+                yield Label(f"{t('pat.certno')} {masked(holder.certno or pick(person, 'certno'))}", id="certno")
+            with Horizontal(id="panels"):
+                with Grid(id="card-panel", classes="panel"):
+                    for key, value in (
+                        ("pat.card_no", card.card_no),
+                        ("pat.card_ver", card.version),
+                        ("pat.valid", f"{card.issue_date} ~ {card.expiry_date}"),
+                        ("pat.region", card.region),
+                        ("pat.brdy", holder.brdy),
+                    ):
+                        yield Label(t(key), classes="k")
+                        yield Label(str(value or "—"), classes="v")
+                with Grid(id="insu-panel", classes="panel"):
+                    insutype = str(pick(person, "insutype", ""))
+                    stas = str(pick(person, "psn_insu_stas", ""))
+                    for key, value in (
+                        ("pat.psn_no", pick(person, "psn_no", "")),
+                        ("pat.insutype", f"{insutype} {t('insutype.' + insutype) if t.has('insutype.' + insutype) else ''}"),
+                        ("pat.status", t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas),
+                        ("pat.insuplc", self._region_text(pick(person, "insuplc_admdvs", ""))),
+                    ):
+                        yield Label(t(key), classes="k")
+                        yield Label(str(value or "—"), classes="v", id="stas" if key == "pat.status" else None)
+            with Horizontal(id="own"):
+                yield Label(t("pat.own"), id="own-label")
+                own = self.own_balance()
+                yield Static(yuan(own) if own is not None else t("pat.own_none"), id="own-balc")
+            yield Label(t("pat.family"), id="family-title")
+            yield DataTable(id="family", cursor_type="row", zebra_stripes=True)
+            yield Label("", id="family-none")
+            with Horizontal(id="sum"):
+                yield Label(t("pat.total_avail"), id="sum-label")
+                yield Static(yuan(self.total_available()), id="sum-value")
+            yield Label("", id="warnings")
+        yield from self.compose_frame_bottom()
+
+    def _region_text(self, code: object) -> str:
+        name = pick(self.family, "insuplc_name") or pick(self.person, "insuplc_name")
+        return f"{code} {name}" if name else str(code or "")
+
+    def own_balance(self) -> int | None:
+        own = pick(self.family, "own")
+        if own is None or isinstance(own, int):
+            return own  # type: ignore[return-value]
+        return pick(own, "balc")  # type: ignore[return-value]
+
+    def relatives(self) -> list:
+        return list(pick(self.family, "relatives", []) or [])
+
+    def total_available(self) -> int:
+        return (self.own_balance() or 0) + sum(int(pick(r, "available", 0) or 0) for r in self.relatives())
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#family", DataTable)
+        table.add_column("#", width=3)
+        table.add_column(t("col.owner"), width=16)
+        table.add_column(t("col.relation"), width=28)
+        table.add_column(t("col.scope"), width=14)
+        table.add_column(t("col.available"), width=16)
+        for i, rel in enumerate(self.relatives(), 1):
+            code = str(pick(rel, "relation", ""))
+            scope = str(pick(rel, "scope", "local"))
+            table.add_row(str(i), str(pick(rel, "owner_name", "")),
+                          f"{code} {relations.name(code, self.lang)}",
+                          t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
+                          yuan(int(pick(rel, "available", 0) or 0)))
+        none = self.query_one("#family-none", Label)
+        if not self.relatives():
+            table.display = False
+            none.update(t("pat.family_none"))
+        else:
+            none.display = False
+        warnings = []
+        if self.card.card.expired(self.app.today()):  # type: ignore[attr-defined]
+            warnings.append(t("pat.expired"))
+        if str(pick(self.person, "psn_insu_stas", "1")) != "1":
+            warnings.append(t("pat.inactive"))
+            self.query_one("#stas", Label).add_class("bad")
+        w = self.query_one("#warnings", Label)
+        if warnings:
+            w.update(" · ".join(warnings))
+        else:
+            w.display = False
+
+    def action_bill(self) -> None:
+        from terminal.ui.screens.bill import BillScreen
+        self.app.push_screen(BillScreen(self.card, self.family))
+
+    def action_bindings(self) -> None:
+        from terminal.ui.screens.bindings import BindingsScreen
+        self.app.push_screen(BindingsScreen(self.card, self.family))

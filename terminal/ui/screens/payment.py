@@ -1,0 +1,268 @@
+"""Payment: which accounts pay and in which order, the PIN (masked, or on the reader's keypad), confirmation.
+
+The split shown is the settlement service's pre-settlement for exactly these choices; the charge is
+the service's `settle` (PIN verified on the card, the card checked again inside the transaction).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Label
+
+from terminal.errors import describe
+from terminal.ui.messages import PreSettled, Settled, WorkFailed
+from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
+from terminal.ui.screens.patient import pick
+from terminal.ui.widgets.money import yuan
+from terminal.ui.widgets.split import SplitPanel, amount
+
+_tokens = itertools.count(1)
+
+
+class PaymentScreen(CardScreen):
+    """Space: use or skip the chosen relative; Ctrl+↑/↓: reorder; F7: personal accounts on/off;
+    Enter or F5: charge."""
+
+    CSS_PATH = tcss(__file__)
+    PAYING = True
+    BINDINGS = [
+        Binding("f5", "confirm", "confirm", key_display="F5"),
+        Binding("f7", "toggle_accounts", "accounts", key_display="F7"),
+        Binding("space", "toggle_row", "toggle", key_display="Space"),
+        Binding("ctrl+up", "move(-1)", "up", key_display="^↑"),
+        Binding("ctrl+down", "move(1)", "down", key_display="^↓"),
+    ]
+    LABELS = {"confirm": "key.confirm", "toggle_accounts": "pay.use_account", "toggle_row": "key.toggle",
+              "move(-1)": "key.up", "move(1)": "key.down"}
+
+    def __init__(self, card, family, bill) -> None:
+        super().__init__()
+        self.card = card
+        self.family = family
+        self.bill = bill
+        self.request_id = uuid.uuid4().hex      # one per payment: a retry never charges twice
+        rels = list(pick(family, "relatives", []) or [])
+        self.order: list = rels                  # relatives in the order to draw on them
+        self.skipped: set[str] = set()           # owners the cashier chose not to use
+        self.acct_used = True
+        self.preview = None
+        self.busy = False
+        self._token = 0
+
+    # what the patient has ------------------------------------------------------
+    @property
+    def psn_no(self) -> str:
+        return str(pick(pick(self.family, "person"), "psn_no", ""))
+
+    def own_balance(self) -> int | None:
+        own = pick(self.family, "own")
+        return own if own is None or isinstance(own, int) else pick(own, "balc")  # type: ignore[return-value]
+
+    def chosen_relatives(self) -> list[str]:
+        return [str(pick(r, "owner_psn_no")) for r in self.order if str(pick(r, "owner_psn_no")) not in self.skipped]
+
+    @property
+    def keypad(self) -> bool:
+        return bool(getattr(self.app.reader, "has_keypad", False))  # type: ignore[attr-defined]
+
+    def pin_needed(self) -> bool:
+        """An account will pay (the service asks the card for the PIN then)."""
+        return self.acct_used and (amount(self.preview, "acct_pay") or 0) > 0
+
+    # layout --------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield from self.compose_frame_top()
+        with Horizontal(id="payment"):
+            with Vertical(id="left"):
+                yield Label(f"{t('pay.title')} · {self.card.holder.full_name}", id="pay-title")
+                yield Label(t("pay.order"), classes="section")
+                yield DataTable(id="accounts", cursor_type="row")
+                yield Label("", id="accounts-state")
+                with Vertical(id="pin-box"):
+                    yield Label(t("pay.pin_keypad") if self.keypad else t("pay.pin_hint"), id="pin-hint")
+                    yield Input(placeholder=t("pay.pin"), password=True, id="pin", max_length=16,
+                                restrict=r"[0-9]*")
+                yield ErrorLine(id="error")
+                yield Label(t("pay.confirm_hint"), id="confirm-hint")
+            with Vertical(id="right"):
+                yield SplitPanel(id="split")
+                with Horizontal(id="cash-due"):
+                    yield Label(t("pay.cash_due"), id="cash-label")
+                    yield Label("—", id="cash-value")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#accounts", DataTable)
+        for label, width in ((t("col.order"), 5), (t("col.use"), 5), (t("col.account"), 30),
+                             (t("col.available"), 14), (t("col.pays"), 14)):
+            table.add_column(label, width=width)
+        self.query_one("#split", SplitPanel).border_title = t("bill.split")
+        pin = self.query_one("#pin", Input)
+        if self.keypad:
+            pin.display = False
+        self._show_accounts()
+        self.update_preview()
+        (table if self.keypad else pin).focus()
+
+    def _show_accounts(self) -> None:
+        from terminal.domain import relations
+        t = self.t
+        table = self.query_one("#accounts", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        own = self.own_balance()
+        paid = {m["owner_psn_no"] if isinstance(m, dict) else m.owner_psn_no:
+                m["amount"] if isinstance(m, dict) else m.amount
+                for m in (pick(self.preview, "mulaid", ()) or ())}
+        on = "[X]" if self.acct_used else "[ ]"
+        n = 0
+        if own is not None:
+            n += 1
+            table.add_row(str(n), on, t("pay.own"), yuan(own), yuan(amount(self.preview, "own_acct_pay")),
+                          key="own")
+        for rel in self.order:
+            owner = str(pick(rel, "owner_psn_no"))
+            use = self.acct_used and owner not in self.skipped
+            n += 1
+            code = str(pick(rel, "relation", ""))
+            label = f"{pick(rel, 'owner_name', owner)} ({relations.name(code, self.lang)})"
+            table.add_row(str(n), "[X]" if use else "[ ]", label, yuan(int(pick(rel, "available", 0) or 0)),
+                          yuan(paid.get(owner, 0) if use else 0), key=owner)
+        table.add_row(str(n + 1), "[X]", t("pay.cash"), "", yuan(amount(self.preview, "psn_cash_pay")), key="cash")
+        if cursor is not None and 0 <= cursor < table.row_count:
+            table.move_cursor(row=cursor)
+        self.query_one("#accounts-state", Label).update(
+            f"{t('pay.use_account')}: {t('yes') if self.acct_used else t('no')}  (F7)")
+
+    def _show_pin_state(self) -> None:
+        hint = self.query_one("#pin-hint", Label)
+        pin = self.query_one("#pin", Input)
+        if not self.pin_needed():
+            hint.update(self.t("pay.pin_not_needed"))
+            pin.disabled = True
+        else:
+            hint.update(self.t("pay.pin_keypad") if self.keypad else self.t("pay.pin_hint"))
+            pin.disabled = self.busy
+
+    # choices -------------------------------------------------------------------
+    def _row_owner(self) -> str | None:
+        table = self.query_one("#accounts", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return key if key not in ("own", "cash") else None
+
+    def action_toggle_row(self) -> None:
+        owner = self._row_owner()
+        if owner is None:
+            table = self.query_one("#accounts", DataTable)
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value if table.row_count else None
+            if key == "own":
+                self.action_toggle_accounts()
+            return
+        self.skipped ^= {owner}
+        self._changed()
+
+    def action_move(self, step: int) -> None:
+        owner = self._row_owner()
+        if owner is None:
+            return
+        idx = next(i for i, r in enumerate(self.order) if str(pick(r, "owner_psn_no")) == owner)
+        new = idx + step
+        if 0 <= new < len(self.order):
+            self.order.insert(new, self.order.pop(idx))
+            table = self.query_one("#accounts", DataTable)
+            self._changed()
+            table.move_cursor(row=table.cursor_row + step)
+
+    def action_toggle_accounts(self) -> None:
+        self.acct_used = not self.acct_used
+        self._changed()
+
+    def _changed(self) -> None:
+        self._show_accounts()
+        self.update_preview()
+
+    # the split for these choices -------------------------------------------------
+    def update_preview(self) -> None:
+        self._token = next(_tokens)
+        self.presettle(self.chosen_relatives(), self.acct_used, self._token)
+
+    @work(thread=True, exclusive=True, group="presettle")
+    def presettle(self, relatives: list[str], acct_used: bool, token: int) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            result = window_ops.presettle(app.cfg, self.psn_no, self.bill, relatives=relatives,  # type: ignore[attr-defined]
+                                          acct_used_flag=acct_used, now=app.now())  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("presettle", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(PreSettled(result, token))
+
+    def on_pre_settled(self, message: PreSettled) -> None:
+        if message.token != self._token:
+            return
+        self.preview = message.result
+        self.query_one("#split", SplitPanel).show(message.result)
+        self.query_one("#cash-value", Label).update(yuan(amount(message.result, "psn_cash_pay")))
+        self._show_accounts()
+        self._show_pin_state()
+
+    # charge --------------------------------------------------------------------
+    @on(Input.Submitted, "#pin")
+    def pin_entered(self) -> None:
+        self.action_confirm()
+
+    def action_confirm(self) -> None:
+        if self.busy or self.preview is None:
+            return
+        error = self.query_one("#error", ErrorLine)
+        pin: str | None = None
+        if self.pin_needed() and not self.keypad:
+            pin = self.query_one("#pin", Input).value
+            if not pin:
+                error.show(self.t("pay.need_pin"))
+                self.query_one("#pin", Input).focus()
+                return
+        self.busy = True
+        error.show(self.t("pay.keypad_wait" if (self.keypad and self.pin_needed()) else "pay.working"), ok=True)
+        self._show_pin_state()
+        self.charge(pin, self.chosen_relatives(), self.acct_used)
+
+    @work(thread=True, exclusive=True, group="settle")
+    def charge(self, pin: str | None, relatives: list[str], acct_used: bool) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            result, slip = window_ops.settle(app.cfg, app.reader, self.bill, pin=pin,  # type: ignore[attr-defined]
+                                             relatives=relatives, acct_used_flag=acct_used,
+                                             request_id=self.request_id, now=app.now())  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("settle", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(Settled(result, slip, str(getattr(result, "slip_path", "") or "")))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        error = self.query_one("#error", ErrorLine)
+        error.show(message.message)
+        if message.action == "settle":
+            self.busy = False
+            pin = self.query_one("#pin", Input)
+            pin.value = ""
+            self._show_pin_state()
+            if not pin.disabled and pin.display:
+                pin.focus()
+
+    def on_settled(self, message: Settled) -> None:
+        from terminal.ui.screens.result import ResultScreen
+        self.app.switch_screen(ResultScreen(self.card, message.result, message.slip_text, message.slip_path))

@@ -1,0 +1,76 @@
+"""The settlement done: the amounts, the slip (结算单) as the service wrote it, where it was saved,
+and F7 to print it to a file. F10 (or taking the card) goes back to waiting for the next patient."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Label, Static
+
+from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
+from terminal.ui.widgets.money import yuan
+from terminal.ui.widgets.split import SplitPanel, amount
+
+
+class ResultScreen(CardScreen):
+    """The receipt screen."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [
+        Binding("f7", "print", "print", key_display="F7"),
+        Binding("f10", "next", "next", key_display="F10"),
+        Binding("escape", "next", "back", key_display="Esc", show=False),
+    ]
+    LABELS = {"print": "key.print", "next": "key.new"}
+
+    def __init__(self, card, result, slip_text: str, slip_path: str) -> None:
+        super().__init__()
+        self.card = card
+        self.result = result
+        self.slip_text = slip_text
+        self.slip_path = slip_path
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield from self.compose_frame_top()
+        with Horizontal(id="result"):
+            with Vertical(id="left"):
+                yield Static(f"✔ {t('res.title')}", id="done")
+                yield Label(f"{t('res.setl_id')}: {getattr(self.result, 'setl_id', '')}", id="setl-id")
+                yield SplitPanel(id="split")
+                with Horizontal(id="cash-due"):
+                    yield Label(t("pay.cash_due"), id="cash-label")
+                    yield Label(yuan(amount(self.result, "psn_cash_pay")), id="cash-value")
+                yield Label(f"{t('res.saved')}: {self.slip_path}" if self.slip_path else "", id="saved")
+                yield ErrorLine(id="error")
+                yield Label(t("res.next"), id="next-hint")
+            with VerticalScroll(id="slip-box"):
+                yield Static(self.slip_text, id="slip")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        split = self.query_one("#split", SplitPanel)
+        split.border_title = self.t("f.medfee_sumamt")
+        split.show(self.result)
+        self.query_one("#slip-box").border_title = "结算单" if self.lang == "zh" else "Settlement slip"
+
+    def print_path(self) -> Path:
+        cfg = self.app.cfg  # type: ignore[attr-defined]
+        return cfg.slips_dir / "print" / f"{getattr(self.result, 'setl_id', 'slip')}.txt"
+
+    def action_print(self) -> None:
+        path = self.print_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.slip_text, encoding="utf-8")
+        except OSError as exc:
+            self.query_one("#error", ErrorLine).show(str(exc))
+            return
+        self.query_one("#error", ErrorLine).show(self.t("res.printed", path=str(path)), ok=True)
+
+    def action_next(self) -> None:
+        self.app.back_to_waiting()  # type: ignore[attr-defined]

@@ -1,0 +1,126 @@
+"""Today's settlements at this window, newest first; F7 (or Enter) reverses the chosen one after a
+confirmation. The reversal itself is the service's (same day, every balance restored)."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Label
+
+from terminal.errors import describe
+from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
+from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
+from terminal.ui.widgets.confirm import ConfirmModal
+from terminal.ui.widgets.money import yuan
+
+
+class TodayScreen(CashierScreen):
+    """The day's list; the reversal behind a yes/no."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [
+        Binding("escape", "close", "back", key_display="Esc"),
+        Binding("f7", "reverse", "reverse", key_display="F7"),
+        Binding("f5", "reload", "refresh", key_display="F5"),
+    ]
+    LABELS = {"close": "key.back", "reverse": "key.reverse", "reload": "key.refresh"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list = []
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield from self.compose_frame_top()
+        with Vertical(id="today"):
+            yield Label(f"{t('today.title')} · {self.app.today()} · {t('wait.window')} "  # type: ignore[attr-defined]
+                        f"{self.app.cfg.terminal.window}", id="today-title")  # type: ignore[attr-defined]
+            yield DataTable(id="setl", cursor_type="row", zebra_stripes=True)
+            yield Label(t("today.none"), id="none")
+            yield ErrorLine(id="error")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        t = self.t
+        table = self.query_one("#setl", DataTable)
+        for key, width in (("today.col_time", 9), ("today.col_id", 24), ("today.col_name", 10),
+                           ("today.col_total", 12), ("today.col_fund", 12), ("today.col_acct", 12),
+                           ("today.col_cash", 12), ("today.col_state", 10)):
+            table.add_column(t(key), width=width)
+        table.focus()
+        self.action_reload()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="today")
+    def load(self) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            rows = window_ops.todays_settlements(app.cfg, app.today(), app.cfg.terminal.window)  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("today", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(SettlementsLoaded(rows))
+
+    def on_settlements_loaded(self, message: SettlementsLoaded) -> None:
+        t = self.t
+        self.rows = list(message.rows or [])
+        table = self.query_one("#setl", DataTable)
+        table.clear()
+        for r in self.rows:
+            state = {"settled": "today.state_ok", "reversed": "today.state_reversed",
+                     "reversal": "today.state_reversal"}.get(r.status, "")
+            table.add_row(r.created_at[11:19], r.setl_id, r.psn_name, yuan(r.medfee_sumamt),
+                          yuan(r.fund_pay_sumamt), yuan(r.acct_pay), yuan(r.psn_cash_pay),
+                          t(state) if state else r.status, key=r.setl_id)
+        self.query_one("#none", Label).display = not self.rows
+        table.display = bool(self.rows)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.query_one("#error", ErrorLine).show(message.message)
+
+    def selected(self):
+        table = self.query_one("#setl", DataTable)
+        if not self.rows or not (0 <= table.cursor_row < len(self.rows)):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def row_chosen(self) -> None:
+        self.action_reverse()
+
+    def action_reverse(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.query_one("#error", ErrorLine).show(self.t("today.pick"))
+            return
+        question = self.t("today.confirm", setl_id=row.setl_id, name=row.psn_name, amount=yuan(row.medfee_sumamt))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one("#error", ErrorLine).clear()
+                self.do_reverse(row.setl_id)
+        self.app.push_screen(ConfirmModal(question), answered)
+
+    @work(thread=True, exclusive=True, group="reverse")
+    def do_reverse(self, setl_id: str) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            result = window_ops.reverse(app.cfg, setl_id, now=app.now())  # type: ignore[attr-defined]
+        except Exception as exc:
+            self.post_message(WorkFailed("reverse", *describe(exc, app.lang)))  # type: ignore[attr-defined]
+            return
+        self.post_message(Reversed(setl_id, result))
+
+    def on_reversed(self, message: Reversed) -> None:
+        self.query_one("#error", ErrorLine).show(self.t("notice.reversed", setl_id=message.setl_id), ok=True)
+        self.load()

@@ -1,0 +1,116 @@
+"""Waiting for a card: reader status, window and cashier, today's totals for this window."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.widgets import Label, Static
+
+from terminal.errors import describe
+from terminal.ui.messages import CardInserted, CardRemoved, TotalsLoaded, WorkFailed
+from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
+from terminal.ui.widgets.money import yuan
+
+#: the totals shown, in this order (reconciliation field names)
+TOTAL_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
+
+
+class WaitingScreen(CashierScreen):
+    """The window at rest. A card inserted opens the patient (the app reads it)."""
+
+    CSS_PATH = tcss(__file__)
+    BINDINGS = [Binding(str(i), f"insert({i})", show=False) for i in range(1, 10)]
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
+        with Vertical(id="waiting"):
+            yield Static(self.t("wait.title"), id="prompt")
+            yield Label(self.t("wait.hint"), id="hint")
+            yield ErrorLine(id="error")
+            with Grid(id="status"):
+                yield Label(self.t("wait.reader"), classes="k")
+                yield Label("", id="reader")
+                yield Label(self.t("wait.window"), classes="k")
+                yield Label(self.app.cfg.terminal.window, id="window")  # type: ignore[attr-defined]
+                yield Label(self.t("wait.operator"), classes="k")
+                yield Label(self.app.cfg.terminal.operator, id="operator")  # type: ignore[attr-defined]
+                yield Label(self.t("wait.date"), classes="k")
+                yield Label(self.app.today(), id="date")  # type: ignore[attr-defined]
+            yield Label(self.t("wait.today"), id="today-title")
+            with Grid(id="totals"):
+                yield Label(self.t("wait.count"), classes="k")
+                yield Label("—", id="t-count", classes="v")
+                for name in TOTAL_FIELDS:
+                    yield Label(self.t(f"f.{name}").strip(), classes="k")
+                    yield Label("—", id=f"t-{name}", classes="v")
+        yield from self.compose_frame_bottom()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.show_reader()
+        self.refresh_totals()
+
+    def on_screen_resume(self) -> None:
+        self.show_reader()
+
+    def show_reader(self, reading: bool = False) -> None:
+        app = self.app
+        label = self.query_one("#reader", Label)
+        if app.reader_error:  # type: ignore[attr-defined]
+            code, message = app.reader_error  # type: ignore[attr-defined]
+            label.update(f"{self.t('wait.reader_error')}: {message}")
+            label.set_class(True, "bad")
+            return
+        name = getattr(app.reader, "name", "") or (app.reader_spec or app.cfg.reader.spec)  # type: ignore[attr-defined]
+        state = self.t("wait.reading") if reading else self.t("wait.reader_ok")
+        label.update(f"{name} — {state}")
+        label.set_class(False, "bad")
+
+    def show_error(self, code: str, message: str) -> None:
+        self.show_reader()
+        self.query_one("#error", ErrorLine).show(message)
+
+    def on_card_inserted(self, message: CardInserted) -> None:
+        self.query_one("#error", ErrorLine).clear()
+        self.show_reader(reading=True)
+
+    def on_card_removed(self, message: CardRemoved) -> None:
+        self.query_one("#error", ErrorLine).clear()
+        self.show_reader()
+
+    def action_insert(self, index: int) -> None:
+        app = self.app
+        if not getattr(app, "demo", False):
+            return
+        profiles = app.tray_profiles()  # type: ignore[attr-defined]
+        if 1 <= index <= len(profiles):
+            app.tray_insert(profiles[index - 1])  # type: ignore[attr-defined]
+
+    # today's totals ----------------------------------------------------------------
+    def refresh_totals(self) -> None:
+        self.query_one("#date", Label).update(self.app.today())  # type: ignore[attr-defined]
+        self.load_totals()
+
+    @work(thread=True, exclusive=True, group="totals")
+    def load_totals(self) -> None:
+        from terminal.ui import window_ops
+        app = self.app
+        try:
+            report = window_ops.day_report(app.cfg, app.today(), app.cfg.terminal.window)  # type: ignore[attr-defined]
+        except Exception as exc:
+            code, message = describe(exc, app.lang)  # type: ignore[attr-defined]
+            self.post_message(WorkFailed("totals", code, message))
+            return
+        self.post_message(TotalsLoaded(report))
+
+    def on_totals_loaded(self, message: TotalsLoaded) -> None:
+        report = message.report
+        self.query_one("#t-count", Label).update(str(report.count))
+        for name in TOTAL_FIELDS:
+            self.query_one(f"#t-{name}", Label).update(yuan(report.sums.get(name, 0)))
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.action == "totals":
+            self.query_one("#t-count", Label).update(self.t("wait.no_totals"))

@@ -1,0 +1,1 @@
+"""Small widgets of the cashier UI: money, masked ID number, the emulator's card tray."""

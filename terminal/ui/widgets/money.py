@@ -1,0 +1,52 @@
+"""Money on screen: integer fen shown as yuan with two decimals (¥1,234.56); typed yuan read back as fen."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+def yuan(fen: int | None, sign: str = "¥") -> str:
+    """12345 → '¥123.45'; None → '—'. Integer arithmetic only."""
+    if fen is None:
+        return "—"
+    neg = fen < 0
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{'-' if neg else ''}{sign}{whole:,}.{cents:02d}"
+
+
+def parse_yuan(text: str) -> int | None:
+    """'12.5' → 1250 fen; None when it is not an amount with at most two decimals (or is negative)."""
+    text = text.strip().replace(",", "").lstrip("¥")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        return None
+    return int(value * 100)
+
+
+class Money(Static):
+    """An amount, right-aligned, bold when it is the one that matters."""
+
+    DEFAULT_CSS = """
+    Money { width: auto; text-align: right; }
+    Money.strong { text-style: bold; }
+    """
+
+    def __init__(self, fen: int | None = None, **kwargs) -> None:
+        super().__init__(yuan(fen), **kwargs)
+        self._fen = fen
+
+    @property
+    def fen(self) -> int | None:
+        return self._fen
+
+    def set(self, fen: int | None) -> None:
+        self._fen = fen
+        self.update(Text(yuan(fen)))

@@ -1,0 +1,57 @@
+"""The pre-settlement split (DESIGN §6.2 names) as a two-column panel: what the fund, the accounts and
+cash pay. Used by the bill, the payment and the result screens."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widgets import Label
+
+from terminal.ui.widgets.money import yuan
+
+#: rows of the panel: (field, i18n key, emphasised)
+ROWS = (
+    ("medfee_sumamt", "f.medfee_sumamt", True),
+    ("fulamt_ownpay_amt", "f.fulamt_ownpay_amt", False),
+    ("preselfpay_amt", "f.preselfpay_amt", False),
+    ("inscp_scp_amt", "f.inscp_scp_amt", False),
+    ("act_pay_dedc", "f.deductible", False),
+    ("fund_pay_sumamt", "f.fund_pay_sumamt", True),
+    ("psn_part_amt", "f.psn_part_amt", True),
+    ("acct_pay", "f.acct_pay", True),
+    ("own_acct_pay", "f.own_pay", False),
+    ("acct_mulaid_pay", "f.acct_mulaid_pay", False),
+    ("psn_cash_pay", "f.psn_cash_pay", True),
+    ("balc", "f.balc", False),
+)
+
+
+def amount(result: object, name: str) -> int | None:
+    if result is None:
+        return None
+    value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+    return value if isinstance(value, int) else None
+
+
+class SplitPanel(Grid):
+    """Who pays what, updated whenever the bill or the chosen accounts change."""
+
+    DEFAULT_CSS = """
+    SplitPanel { grid-size: 2; grid-columns: 1fr 16; height: auto; border: round $primary; padding: 0 1; }
+    SplitPanel > .k { color: $text-muted; }
+    SplitPanel > .k.strong { color: $text; text-style: bold; }
+    SplitPanel > .v { text-align: right; width: 100%; }
+    SplitPanel > .v.strong { text-style: bold; }
+    SplitPanel > #v-psn_cash_pay { color: $text-warning; }
+    SplitPanel > #v-fund_pay_sumamt { color: $text-success; }
+    """
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t  # type: ignore[attr-defined]
+        for name, key, strong in ROWS:
+            yield Label(t(key), classes="k strong" if strong else "k")
+            yield Label("—", id=f"v-{name}", classes="v strong" if strong else "v")
+
+    def show(self, result: object | None) -> None:
+        for name, _key, _strong in ROWS:
+            self.query_one(f"#v-{name}", Label).update(yuan(amount(result, name)))

@@ -1,0 +1,124 @@
+"""The UI's calls into the services, one function per thing a screen asks for.
+
+Each runs on a worker thread with its own sqlite connection (opened and closed here), and
+raises the services' own errors (CashierError, CardError) for the screen to show. No rule
+lives here: amounts, eligibility and order come from `terminal.services` and `terminal.domain`.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from drivers.reader import Reader
+from terminal.config import Config
+
+
+@contextmanager
+def database(cfg: Config) -> Iterator[Any]:
+    """One connection for one worker, closed when it is done."""
+    from terminal.store.db import open_from_config
+    db = open_from_config(cfg)
+    try:
+        yield db
+    finally:
+        db.conn.close()
+
+
+def load_patient(cfg: Config, reader: Reader | None, today: str | None = None) -> tuple[Any, Any]:
+    """Read the card in the reader, then find the person and every account that may pay for them."""
+    from terminal.card_session import CardSession
+    from terminal.services.family import family_for
+    card = CardSession(_need(reader), cfg).read()
+    with database(cfg) as db:
+        family = family_for(db, card_no=card.card.card_no, today=today)
+    return card, family
+
+
+def day_report(cfg: Config, day: str, window: str | None) -> Any:
+    """Today's totals and the day-end check for this window (`reconcile`)."""
+    from terminal.services.reconcile import reconcile
+    with database(cfg) as db:
+        return reconcile(db, cfg, date=day, window=window)
+
+
+def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct_used_flag: bool = True,
+              now: Any = None) -> Any:
+    """The split as it would be now; writes nothing."""
+    from terminal.services.settlement import presettle_for
+    with database(cfg) as db:
+        return presettle_for(db, cfg, psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now)
+
+
+def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, relatives: Any,
+           acct_used_flag: bool, request_id: str, now: Any = None) -> tuple[Any, str]:
+    """Settle with the card in the reader (PIN verified on the card, or on its keypad when pin is None).
+
+    Returns the result and the slip's text. A card pulled before the commit raises card_removed and
+    leaves nothing written (the service checks the card inside the transaction).
+    """
+    from terminal.card_session import CardSession
+    from terminal.services.settlement import settle as settle_service
+    session = CardSession(_need(reader), cfg)
+    with database(cfg) as db:
+        result = settle_service(db, cfg, session, bill, pin=pin, relatives=relatives,
+                                acct_used_flag=acct_used_flag, request_id=request_id, now=now)
+        return result, slip_text(db, cfg, result)
+
+
+def slip_text(db: Any, cfg: Config, result: Any) -> str:
+    from terminal.services.slip import slip_text as render
+    return render(cfg, result, db)
+
+
+def todays_settlements(cfg: Config, day: str, window: str) -> list[Any]:
+    """This window's settlements and reversals of the day, newest first."""
+    from terminal.services.settlement import load_result
+    with database(cfg) as db:
+        ids = [r[0] for r in db.conn.execute(
+            'SELECT setl_id FROM settlements WHERE setl_date = ? AND "window" = ? ORDER BY created_at DESC, '
+            'setl_id DESC', [day, window])]
+        return [load_result(db, setl_id) for setl_id in ids]
+
+
+def reverse(cfg: Config, setl_id: str, now: Any = None) -> Any:
+    from terminal.services.reversal import reverse as reverse_service
+    with database(cfg) as db:
+        return reverse_service(db, cfg, setl_id, now=now)
+
+
+def owner_bindings(cfg: Config, owner_psn_no: str) -> list[tuple[Any, Any]]:
+    """The owner's active bindings, each with the user (Person), oldest first."""
+    from terminal.store.people import bindings_of_owner, find_person
+    with database(cfg) as db:
+        return [(b, find_person(db, psn_no=b.user_psn_no)) for b in bindings_of_owner(db, owner_psn_no)]
+
+
+def bind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, relation: str, scope: str,
+         quota: int, today: str) -> Any:
+    """Binding at the window with the owner's card in the reader (rules checked by the service)."""
+    from terminal.card_session import CardSession
+    from terminal.services.bindings import bind_at_window
+    with database(cfg) as db:
+        return bind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, relation,
+                              scope=scope, quota=quota, today=today)
+
+
+def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, today: str) -> Any:
+    from terminal.card_session import CardSession
+    from terminal.services.bindings import unbind_at_window
+    with database(cfg) as db:
+        return unbind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, today=today)
+
+
+def ensure_demo(cfg: Config) -> None:
+    """The demo database, created and loaded with the cast when missing."""
+    from terminal.services.demo_db import ensure_demo_db
+    ensure_demo_db(cfg)
+
+
+def _need(reader: Reader | None) -> Reader:
+    from drivers.errors import NO_CARD, CardError
+    if reader is None:
+        raise CardError(NO_CARD)
+    return reader
