@@ -30,8 +30,9 @@ def run_web(args: argparse.Namespace) -> int:
     if kind not in ("emulator", "pcsc", "serial"):
         raise UsageError("bad_reader", f"unknown reader spec {spec!r}: use emulator[:PROFILE], pcsc[:NAME] "
                                        "or serial:URL", f"无法识别的读卡器 {spec!r}")
-    if kind == "emulator":
-        _ensure_demo_db(cfg)
+    if kind == "emulator":  # the emulator's people in the database, once, before any tab starts
+        from terminal.services.demo_db import ensure_demo_db
+        ensure_demo_db(cfg)
     from terminal.web.server import AppCommand, serve
     command = AppCommand(mode=args.mode or settings.mode, reader=spec,
                          config=str(cfg.path.resolve()) if cfg.path else None,
@@ -41,11 +42,3 @@ def run_web(args: argparse.Namespace) -> int:
     serve(command, host, port, args.public_url or settings.public_url or None)
     return 0
 
-
-def _ensure_demo_db(cfg) -> None:
-    """The emulator's people in the database, once, before any tab starts."""
-    try:
-        from terminal.services.demo_db import ensure_demo_db
-    except ModuleNotFoundError:
-        return
-    ensure_demo_db(cfg)
