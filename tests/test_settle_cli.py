@@ -1,0 +1,214 @@
+"""`cashier settle | reverse | reconcile` end to end: a centre export and a policy that are not the repo's,
+bills worked out by hand (DESIGN §6.2), over the in-process emulator and once through pcscd + vpcd."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settle_data import write_bill
+from terminal.cli.main import main
+
+# A policy of its own: class B 15% self-paid first; employees at level-3 hospitals 200.00 a year then 80%;
+# everyone else 50.00 a visit then 55%, capped at 300.00 a year.
+POLICY = '''[policy]
+b_selfpay_ratio = "0.15"
+[[policy.rule]]
+insutype = "310"
+med_type = "*"
+hosp_lv = "3"
+deductible = 20000
+deductible_scope = "year"
+ratio = "0.80"
+annual_cap = 100000
+[[policy.rule]]
+insutype = "*"
+med_type = "*"
+hosp_lv = "*"
+deductible = 5000
+deductible_scope = "visit"
+ratio = "0.55"
+annual_cap = 30000
+
+'''
+
+EXPORT = [  # the cast's cards, other psn_no's and balances than the demo export
+    {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
+    {"kind": "region", "admdvs": "110100", "name": "北京市", "province": "北京市", "cross_province": False},
+    {"kind": "person", "psn_no": "Q1", "certno": "410102197805126716", "psn_name": "张伟", "gend": "1", "naty": "01",
+     "brdy": "1978-05-12", "card_no": "A10000001", "card_sn": "410100D156000005C38275EEFC9B1001",
+     "insuplc_admdvs": "410100", "insutype": "310", "psn_insu_stas": "1"},
+    {"kind": "person", "psn_no": "Q2", "certno": "41010519800923682X", "psn_name": "李娜", "gend": "2", "naty": "01",
+     "brdy": "1980-09-23", "card_no": "A10000002", "card_sn": "410100D156000005C38275EEFC9B1002",
+     "insuplc_admdvs": "410100", "insutype": "310", "psn_insu_stas": "1"},
+    {"kind": "person", "psn_no": "Q3", "certno": "410105201206016927", "psn_name": "张小雨", "gend": "2",
+     "naty": "01", "brdy": "2012-06-01", "card_no": "A10000003", "card_sn": "410100D156000005C38275EEFC9B1003",
+     "insuplc_admdvs": "410100", "insutype": "390", "psn_insu_stas": "1"},
+    {"kind": "person", "psn_no": "Q9", "certno": "110105195212257322", "psn_name": "赵兰", "gend": "2", "naty": "01",
+     "brdy": "1952-12-25", "card_no": "D40000009", "card_sn": "110100D156000005C38275EEFC9B1009",
+     "insuplc_admdvs": "110100", "insutype": "390", "psn_insu_stas": "2"},
+    {"kind": "account", "psn_no": "Q1", "balc": 50000},
+    {"kind": "account", "psn_no": "Q2", "balc": 3000},
+    {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q3", "relation": "30", "scope": "local", "quota": 0,
+     "begin_date": "2025-01-01"},
+    {"kind": "binding", "owner_psn_no": "Q2", "user_psn_no": "Q3", "relation": "30", "scope": "local", "quota": 0,
+     "begin_date": "2025-01-01"},
+]
+# A: 3 × 19.99 = 59.97; B: 2.5 × 123.45 = 308.625 -> 308.63; C: 7.77. Total 376.37.
+ITEMS = [("A", 3, 1999), ("B", "2.5", 12345), ("C", 1, 777)]
+
+
+@pytest.fixture
+def window(tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    """A window with its own policy and export loaded; run(*args) -> (exit code, JSON)."""
+    text = config_file.read_text(encoding="utf-8")
+    text = re.sub(r"\[policy\].*?(?=\[web\])", POLICY, text, flags=re.S)
+    config_file.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    export = tmp_path / "centre.jsonl"
+    export.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in EXPORT), encoding="utf-8")
+    bill = write_bill(tmp_path / "bill.json", "11", ITEMS)
+
+    class Window:
+        config, dir = config_file, tmp_path
+
+        def __init__(self) -> None:
+            self.bill = bill
+
+        def run(self, *args: str) -> tuple[int, dict]:
+            code = main(["--config", str(config_file), *args])
+            out = capsys.readouterr().out
+            return code, json.loads(out) if out.strip() else {}
+
+    return Window()
+
+
+@pytest.fixture
+def cli(window):
+    assert window.run("db", "init", "--json")[0] == 0
+    code, out = window.run("db", "import", str(window.dir / "centre.jsonl"), "--json")
+    assert code == 0, out
+    return window
+
+
+def settle(cli, *extra: str) -> tuple[int, dict]:
+    return cli.run("settle", "--bill", str(cli.bill), "--json", *extra)
+
+
+def test_settle_own_account_amounts_by_hand(cli):
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
+    assert code == 0, out
+    # B self-pay: 30863 × 0.15 = 4629.45 -> 4629; in scope 37637 − 777 − 4629 = 32231;
+    # year deductible 20000; fund (32231 − 20000) × 0.80 = 9784.8 -> 9785; individual 27852, all from his account
+    assert {k: out[k] for k in ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt",
+                                "act_pay_dedc", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay",
+                                "psn_cash_pay", "balc")} == {
+        "medfee_sumamt": 37637, "fulamt_ownpay_amt": 777, "preselfpay_amt": 4629, "inscp_scp_amt": 32231,
+        "act_pay_dedc": 20000, "fund_pay_sumamt": 9785, "psn_part_amt": 27852, "acct_pay": 27852,
+        "acct_mulaid_pay": 0, "psn_cash_pay": 0, "balc": 22148}
+    assert out["setl_id"] and out["mulaid"] == [] and out["certno"] == "410102********6716"
+    slip = Path(out["slip"]).read_text(encoding="utf-8")
+    assert "376.37" in slip and "97.85" in slip and "410102********6716" in slip
+
+
+def test_pre_writes_nothing_and_matches_the_settlement(cli):
+    code, pre = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pre")
+    assert code == 0 and pre["pre"] is True and pre["setl_id"] is None
+    code, rec = cli.run("reconcile", "--json")
+    assert rec["count"] == 0
+    code, done = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pin", "123456")
+    for key in ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay"):
+        assert pre[key] == done[key], key
+
+
+def test_relatives_order_none_and_no_account(cli):
+    # resident: visit deductible 5000; fund (32231 − 5000) × 0.55 = 14977.05 -> 14977; individual 22660
+    code, out = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pin", "123456", "--relatives", "Q2,Q1")
+    assert code == 0, out
+    assert (out["fund_pay_sumamt"], out["psn_part_amt"], out["acct_mulaid_pay"], out["psn_cash_pay"]) == \
+        (14977, 22660, 22660, 0)
+    assert [(m["owner_psn_no"], m["amount"]) for m in out["mulaid"]] == [("Q2", 3000), ("Q1", 19660)]
+    code, none = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--relatives", "none")
+    assert (none["acct_pay"], none["psn_cash_pay"]) == (0, 22660)
+    code, cash = settle(cli, "--reader", "emulator:zhang_wei", "--no-account")
+    assert (cash["acct_used_flag"], cash["acct_pay"], cash["psn_cash_pay"]) == ("0", 0, 27852)
+    code, err = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pin", "123456", "--relatives", "Q9")
+    assert code == 1 and err["error"]["code"] == "no_binding"
+
+
+def test_retry_same_request_id_then_reverse_then_reconcile(cli):
+    code, first = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-42")
+    code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-42")
+    assert code == 0 and again["replayed"] and again["setl_id"] == first["setl_id"] and again["balc"] == 22148
+    code, rec = cli.run("reconcile", "--json")
+    assert code == 0 and rec["ok"] and rec["count"] == 1 and rec["acct_pay"] == 27852
+    code, rev = cli.run("reverse", first["setl_id"], "--json")
+    assert code == 0 and rev["status"] == "reversal" and rev["acct_pay"] == -27852 and rev["balc"] == 50000
+    code, err = cli.run("reverse", first["setl_id"], "--json")
+    assert code == 1 and err["error"]["code"] == "already_reversed"
+    code, rec = cli.run("reconcile", "--window", "W01", "--json")
+    assert rec["ok"] and rec["count"] == 0 and rec["medfee_sumamt"] == 0 and rec["reversals"] == 1
+
+
+def test_reconcile_mismatch_exits_1(cli):
+    import sqlite3
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
+    db = sqlite3.connect(cli.dir / "var" / "cashier.db")
+    db.execute("DROP TRIGGER ledger_no_update")
+    db.execute("UPDATE ledger SET amount = 1 WHERE account = 'own'")
+    db.commit()
+    db.close()
+    code, rec = cli.run("reconcile", "--json")
+    assert code == 1 and rec["ok"] is False
+    assert any(m["setl_id"] == out["setl_id"] and m["field"] == "acct_pay" for m in rec["mismatches"])
+
+
+@pytest.mark.parametrize("args, code_name", [
+    (("--reader", "emulator:zhang_wei", "--pin", "000000"), "pin_wrong"),
+    (("--reader", "emulator:zhao_lan", "--pin", "123456"), "insurance_inactive"),
+    (("--reader", "emulator:liu_yang", "--pin", "123456"), None),   # not in this export
+])
+def test_refusals_write_nothing(cli, args, code_name):
+    code, err = settle(cli, *args)
+    assert code == 1
+    if code_name:
+        assert err["error"]["code"] == code_name
+    assert cli.run("reconcile", "--json")[1]["count"] == 0
+
+
+def test_bad_bill_is_named(cli, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"med_type":"11","items":[{"code":"X1","class":"A","qty":1,"price":100},'
+                   '{"code":"X2","class":"A","qty":-1,"price":100}]}', encoding="utf-8")
+    code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--bill", str(bad), "--json")
+    assert code == 1 and err["error"] == {"code": "bad_bill", "message": "item 2 (X2): qty must be > 0 (got -1)"}
+    code, err = cli.run("reconcile", "--date", "29/11/2026", "--json")
+    assert code == 1 and err["error"]["code"] == "bad_date"
+
+
+def test_the_installed_command(cli):
+    """The real `cashier` entry point in a subprocess: text mode prints the slip."""
+    exe = Path(sys.executable).with_name("cashier")
+    proc = subprocess.run([str(exe), "--config", str(cli.config), "settle", "--reader", "emulator:zhang_wei",
+                           "--pin", "123456", "--bill", str(cli.bill)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "医保结算单" in proc.stdout and "278.52" in proc.stdout and "410102197805126716" not in proc.stdout
+
+
+@pytest.mark.pcsc
+def test_settle_through_pcsc(cli, pcsc_reader_factory):
+    reader = pcsc_reader_factory("zhang_xiaoyu")
+    code, out = settle(cli, "--reader", f"pcsc:{reader.name}", "--pin", "123456", "--relatives", "Q2,Q1")
+    assert code == 0, out
+    assert (out["medfee_sumamt"], out["fund_pay_sumamt"], out["psn_part_amt"], out["acct_mulaid_pay"],
+            out["psn_cash_pay"]) == (37637, 14977, 22660, 22660, 0)
+    assert [(m["owner_psn_no"], m["amount"]) for m in out["mulaid"]] == [("Q2", 3000), ("Q1", 19660)]
+    code, wrong = settle(cli, "--reader", f"pcsc:{reader.name}", "--pin", "999999")
+    assert code == 1 and wrong["error"]["code"] == "pin_wrong"
+    assert cli.run("reconcile", "--json")[1]["count"] == 1
