@@ -226,11 +226,13 @@ class VpcdCardSide:
             sock.settimeout(None)
             _quickack(sock)
             with self._cond:
-                if not self._current(generation):
+                if not self._current(generation):  # removed while connecting: vpcd saw a brief insertion
                     sock.close()
+                    self._removed_at = time.monotonic()
                     return None
                 self._sock = sock
                 self.inserted_at = time.monotonic()
+                log.debug("vpcd slot %d: connected %s -> %s", self.slot, sock.getsockname(), sock.getpeername())
                 self._cond.notify_all()
             return sock
 
