@@ -1,0 +1,130 @@
+"""The people schema (DESIGN §5) on real SQLite files, and a missing or damaged database file."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from people_helpers import demo, empty_db, run_cli  # noqa: F401  (fixtures)
+from terminal.errors import StoreError
+from terminal.store import people
+
+
+def columns(db, table: str) -> list[str]:
+    return [r[1] for r in db.execute(f"PRAGMA table_info({table})").fetchall()]
+
+
+def test_tables_and_columns_are_the_contract(empty_db):
+    assert columns(empty_db, "persons") == ["psn_no", "certno", "psn_name", "gend", "naty", "brdy", "card_no",
+                                            "card_sn", "insuplc_admdvs", "insutype", "psn_insu_stas"]
+    assert columns(empty_db, "accounts") == ["psn_no", "balc", "year", "version"]
+    assert columns(empty_db, "bindings") == [
+        "id", "owner_psn_no", "user_psn_no", "relation", "scope", "quota", "begin_date", "end_date", "status",
+        "created_by", "created_at", "created_window", "ended_by", "ended_at", "ended_window", "end_reason"]
+    assert columns(empty_db, "regions") == ["admdvs", "name", "province", "cross_province"]
+    assert columns(empty_db, "audit") == ["id", "at", "operator", "window", "action", "subject", "detail"]
+    assert empty_db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_lookups_use_indexes(demo):
+    _, db = demo
+    plans = {
+        "SELECT * FROM persons WHERE card_no = 'A10000001'": "sqlite_autoindex_persons",
+        "SELECT * FROM persons WHERE certno = 'x'": "sqlite_autoindex_persons",
+        "SELECT * FROM bindings WHERE user_psn_no = 'P10000003' AND status = 'active'": "bindings_user",
+        "SELECT * FROM bindings WHERE owner_psn_no = 'P10000001' AND status = 'active'": "bindings_owner",
+    }
+    for sql, index in plans.items():
+        plan = " ".join(r[-1] for r in db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+        assert index in plan, (sql, plan)
+
+
+def test_money_cannot_go_negative_or_fractional(demo):
+    _, db = demo
+    for sql in ("UPDATE accounts SET balc = -1 WHERE psn_no = 'P10000001'",
+                "UPDATE accounts SET balc = 1.5 WHERE psn_no = 'P10000001'",
+                "UPDATE bindings SET quota = -1 WHERE id = 3",
+                "UPDATE bindings SET scope = 'national' WHERE id = 3",
+                "UPDATE bindings SET status = 'paused' WHERE id = 3"):
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute(sql)
+
+
+def test_one_active_binding_per_pair_but_history_is_kept(demo):
+    _, db = demo
+    insert = ("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, status) "
+              "VALUES ('P10000001', 'P10000003', '30', 'local', 0, '2026-01-01', ?)")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(insert, ["active"])
+    db.execute(insert, ["ended"])
+    db.execute(insert, ["ended"])
+    assert len(people.bindings_of_user(db, "P10000003", active_only=False)) == 3
+
+
+def test_audit_is_append_only(demo):
+    cfg, db = demo
+    with people.write_transaction(db):
+        rid = people.add_audit(db, operator="op", window="W09", action="test", subject="x", detail={"a": 1})
+    row = db.execute('SELECT operator, "window", action, detail FROM audit WHERE id = ?', [rid]).fetchone()
+    assert row == ("op", "W09", "test", '{"a": 1}')
+    for sql in ("UPDATE audit SET action = 'forged'", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
+
+
+def test_queries(demo):
+    _, db = demo
+    zw = people.find_person(db, card_no="a10000001")
+    assert zw.psn_no == "P10000001" and zw.psn_name == "张伟"
+    assert people.find_person(db, certno="41010519800923682x").psn_name == "李娜"
+    assert people.find_person(db, psn_no="P30000007").psn_name == "陈𬌗"
+    assert people.find_person(db, card_no="Z99999999") is None
+    assert people.account_of(db, "P10000001").balc == 356000
+    assert people.account_of(db, "P10000003") is None
+    assert [b.user_psn_no for b in people.bindings_of_owner(db, "P10000001")] == ["P10000003", "P10000004",
+                                                                                 "P20000005"]
+    assert people.region(db, "510100").cross_province is True
+    assert people.region(db, "110100").cross_province is False
+    counts = people.counts(db)
+    assert counts["persons"] == 9 and counts["bindings_active"] == 4 and counts["quota_total"] == 50000
+
+
+def test_a_failed_write_transaction_leaves_nothing(demo):
+    _, db = demo
+    with pytest.raises(RuntimeError):
+        with people.write_transaction(db):
+            db.execute("UPDATE accounts SET balc = 0 WHERE psn_no = 'P10000001'")
+            raise RuntimeError("boom")
+    assert people.account_of(db, "P10000001").balc == 356000
+
+
+def test_missing_database_is_a_clear_message(cfg, config_file, capsys):
+    from terminal.store.db import open_from_config
+    with pytest.raises(StoreError) as info:
+        open_from_config(cfg)
+    assert info.value.code == "db_missing" and "cashier db init" in info.value.message
+    code, out = run_cli(config_file, "family", "--card-no", "A10000001", "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "db_missing"
+
+
+def test_damaged_database_is_a_clear_message_never_a_traceback(cfg, config_file):
+    cfg.db_path.parent.mkdir(parents=True, exist_ok=True)
+    cfg.db_path.write_bytes(b"SQLite format 3\x00" + b"\x07garbage" * 600)
+    for argv in (["family", "--card-no", "A10000001"], ["db", "stats"], ["db", "import", "x.jsonl"],
+                 ["bind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user", "A10000002",
+                  "--relation", "12"]):
+        proc = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(config_file), *argv],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1, (argv, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert "damaged" in proc.stderr or "not a cashier database" in proc.stderr, proc.stderr
+
+
+def test_cli_db_init_is_repeatable(config_file, capsys):
+    code, out = run_cli(config_file, "db", "init", "--regions", "--json", capsys=capsys)
+    assert code == 0 and "people_0001_tables" in out["migrations"] and out["regions_loaded"] == 33
+    code, out = run_cli(config_file, "db", "init", "--regions", "--json", capsys=capsys)
+    assert code == 0 and out["regions_loaded"] == 0
