@@ -29,6 +29,7 @@ log = logging.getLogger("cashier.web")
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STOP_GRACE_S = 3.0
+KIOSK_FONT_SIZE = 22   # px: about 96×30 cells on a 1280×800 screen
 
 
 class GuardedAppService(AppService):
@@ -99,7 +100,9 @@ class CashierWebServer(Server):
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
         context = await Server.handle_index.__wrapped__(self, request)  # type: ignore[attr-defined]
-        context["kiosk"] = self.app_command.mode == "kiosk"
+        context["kiosk"] = kiosk = self.app_command.mode == "kiosk"
+        if kiosk and "fontsize" not in request.query:
+            context["font_size"] = KIOSK_FONT_SIZE  # large type for patients; ?fontsize=N overrides
         return context
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
