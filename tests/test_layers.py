@@ -1,0 +1,89 @@
+"""Layering (DESIGN §2): import every module in a fresh process and look at sys.modules.
+
+drivers never loads emulator, terminal or textual; emulator never loads terminal or
+textual; only terminal.ui and terminal.web load textual.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("drivers", "emulator", "terminal")
+
+# A forked child per module: a fresh import state without a Python start-up per module.
+_PROBE = r"""
+import json, os, sys
+sys.path.insert(0, os.getcwd())
+results = {}
+for name in sys.argv[1:]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            __import__(name)
+            out = {"loaded": sorted({m.split(".")[0] for m in sys.modules})}
+        except BaseException as exc:
+            out = {"error": f"{type(exc).__name__}: {exc}"}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    results[name] = json.loads(b"".join(chunks))
+print(json.dumps(results))
+"""
+
+
+def module_names() -> list[str]:
+    names = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.append(".".join(parts))
+    return names
+
+
+def forbidden_for(module: str) -> set[str]:
+    if module.startswith("drivers"):
+        return {"emulator", "terminal", "textual"}
+    if module.startswith("emulator"):
+        return {"terminal", "textual"}
+    if module.startswith(("terminal.ui", "terminal.web")):
+        return set()
+    return {"textual"}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, dict]:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *module_names()], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_every_module_imports(loaded):
+    broken = {m: r["error"] for m, r in loaded.items() if "error" in r}
+    assert not broken
+
+
+def test_layers(loaded):
+    assert len(loaded) >= 20
+    breaches = {m: sorted(forbidden_for(m) & set(r["loaded"])) for m, r in loaded.items() if "loaded" in r}
+    assert {m: b for m, b in breaches.items() if b} == {}
+
+
+def test_drivers_alone_loads_no_project_layer_above(loaded):
+    assert not {"emulator", "terminal", "textual"} & set(loaded["drivers.ssse"]["loaded"])
+    assert "textual" not in loaded["emulator.inprocess"]["loaded"]
