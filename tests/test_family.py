@@ -1,0 +1,94 @@
+"""Family lookup: the patient's own account and every relative's account that may pay, with amounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from people_helpers import TODAY, demo, run_cli  # noqa: F401  (fixture)
+from terminal.errors import CashierError
+from terminal.services.family import family_for
+
+
+def test_daughter_sees_her_fathers_account(demo):
+    _, db = demo
+    view = family_for(db, card_no="A10000003", today=TODAY)
+    assert view.person.psn_name == "张小雨" and view.own is None
+    assert [(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available)
+            for r in view.relatives] == [("P10000001", "张伟", "30", "女", "local", 356000)]
+    assert view.total_available == 356000
+
+
+def test_cross_province_sister_sees_the_quota_not_the_balance(demo):
+    _, db = demo
+    view = family_for(db, certno="410102198311307028", today=TODAY)
+    assert [(r.owner_name, r.scope, r.available) for r in view.relatives] == [("张伟", "cross_province", 50000)]
+
+
+def test_owner_sees_own_account_only(demo):
+    _, db = demo
+    view = family_for(db, psn_no="P10000001", today=TODAY)
+    assert view.own == 356000 and view.relatives == []
+
+
+def test_relatives_in_binding_order(demo):
+    _, db = demo
+    db.execute("UPDATE persons SET insutype = '310' WHERE psn_no = 'P10000002'")
+    with db.conn:
+        db.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
+                   "VALUES ('P10000002', 'P10000003', '30', 'local', 0, '2024-01-01')")
+    view = family_for(db, card_no="A10000003", today=TODAY)
+    assert [(r.owner_name, r.available) for r in view.relatives] == [("张伟", 356000), ("李娜", 12000)]
+    assert view.relatives[0].binding_id < view.relatives[1].binding_id
+
+
+@pytest.mark.parametrize("change", [
+    "UPDATE persons SET psn_insu_stas = '4' WHERE psn_no = 'P10000001'",   # owner's insurance ended
+    "UPDATE persons SET psn_insu_stas = '2' WHERE psn_no = 'P10000001'",   # owner suspended
+    "UPDATE bindings SET status = 'ended' WHERE user_psn_no = 'P10000003'",
+    "UPDATE bindings SET begin_date = '2027-01-01' WHERE user_psn_no = 'P10000003'",  # not begun yet
+    "UPDATE bindings SET end_date = '2026-11-28' WHERE user_psn_no = 'P10000003'",    # ended yesterday
+])
+def test_bindings_that_cannot_pay_are_not_offered(demo, change):
+    _, db = demo
+    db.execute(change)
+    assert family_for(db, card_no="A10000003", today=TODAY).relatives == []
+
+
+def test_unknown_person(demo):
+    _, db = demo
+    with pytest.raises(CashierError) as info:
+        family_for(db, certno="110101199003070011", today=TODAY)
+    assert info.value.code == "person_unknown" and "110101********0011" in info.value.message
+
+
+def test_cli_family_json(demo, config_file, capsys):
+    code, out = run_cli(config_file, "family", "--card-no", "C30000007", "--date", TODAY, "--json", capsys=capsys)
+    assert code == 0
+    assert out["person"]["psn_name"] == "陈𬌗" and out["person"]["certno"] == "320502********7218"
+    assert out["own"] is None
+    assert out["relatives"] == [{"owner_psn_no": "P30000006", "owner_name": "王芳", "relation": "20",
+                                 "relation_name": "子", "scope": "local", "available": 80000, "binding_id": 4}]
+    code, out = run_cli(config_file, "family", "--psn-no", "P10000002", "--json", capsys=capsys)
+    assert code == 0 and out["own"] == {"balc": 12000} and out["relatives"] == []
+    code, out = run_cli(config_file, "family", "--card-no", "Z1", "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "person_unknown"
+    code, text = run_cli(config_file, "family", "--card-no", "A10000004", capsys=capsys)
+    assert code == 0 and "张国强" in text and "父亲(51) 张伟" in text and "3560.00 yuan" in text
+    assert "411602195002177017" not in text
+
+
+def test_lookup_works_from_another_thread_with_its_own_connection(demo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from terminal.store.db import open_from_config
+    cfg, _ = demo
+
+    def work():
+        db = open_from_config(cfg)
+        try:
+            return family_for(db, card_no="A10000003", today=TODAY).relatives[0].available
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda _: work(), range(4))) == [356000] * 4
