@@ -64,3 +64,63 @@ def write_bill(path: Path, med_type: str = "11", items: list[tuple] = (("A", 2, 
         {"code": f"X{i:03d}", "name": "阿莫西林胶囊", "category": "drug", "class": c, "qty": q, "price": p}
         for i, (c, q, p) in enumerate(items, 1)]}, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+# ---- contention: few owners, many users, every patient drawing on the same balances and quotas
+CONTENTION_OWNERS = [("O1", 400000), ("O2", 200000), ("O3", 100000)]    # 310 with accounts; they settle too
+CONTENTION_USERS = [f"U{i}" for i in range(1, 9)]                     # 390, no account of their own
+CONTENTION_QUOTA = 30000                                             # O3 -> U1..U4 cross-province
+
+
+def contention_patients() -> list[tuple[str, list[str]]]:
+    """(patient psn_no, owners bound to them in binding order)."""
+    users = [(u, ["O1", "O2"] + (["O3"] if int(u[1:]) <= 4 else [])) for u in CONTENTION_USERS]
+    return users + [(o, []) for o, _ in CONTENTION_OWNERS]
+
+
+def seed_contention(db) -> None:
+    from drivers.certno import check_digit
+    conn = db.conn
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES ('410100', '郑州市', '', 1)")
+    people = [(o, "310") for o, _ in CONTENTION_OWNERS] + [(u, "390") for u in CONTENTION_USERS]
+    for n, (psn_no, insutype) in enumerate(people, 1):
+        first17 = f"41010219800101{n:03d}"
+        conn.execute("INSERT INTO persons (psn_no, certno, psn_name, card_no, insuplc_admdvs, insutype, "
+                     "psn_insu_stas) VALUES (?, ?, ?, ?, '410100', ?, '1')",
+                     [psn_no, first17 + check_digit(first17), f"测试{psn_no}", f"T{n:08d}", insutype])
+    for psn_no, balc in CONTENTION_OWNERS:
+        conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [psn_no, balc])
+    for user, owners in contention_patients():
+        for owner in owners:
+            scope, quota = ("cross_province", CONTENTION_QUOTA) if owner == "O3" else ("local", 0)
+            conn.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
+                         "VALUES (?, ?, '30', ?, ?, '2025-01-01')", [owner, user, scope, quota])
+    conn.execute("COMMIT")
+
+
+def check_money_invariants(db, start: dict[str, int]) -> dict[str, int]:
+    """Every balance and quota = its start minus its ledger entries, none negative; every settlement's
+    entries add up to its total; accumulators equal the sums of the settlements. Returns counts."""
+    now = balances(db)
+    for key, value in now.items():
+        assert value >= 0, f"{key} overdrawn: {value}"
+        if key.startswith("q"):
+            spent = db.execute("SELECT coalesce(sum(amount), 0) FROM ledger WHERE source = 'quota' AND binding_id = ?",
+                               [int(key[1:])]).fetchone()[0]
+        else:
+            spent = db.execute("SELECT coalesce(sum(amount), 0) FROM ledger WHERE source = 'balc' AND psn_no = ?",
+                               [key]).fetchone()[0]
+        assert value == start[key] - spent, f"{key}: {value} != {start[key]} - {spent}"
+    bad = db.execute("SELECT s.setl_id, s.medfee_sumamt, sum(l.amount) FROM settlements s LEFT JOIN ledger l "
+                     "ON l.setl_id = s.setl_id GROUP BY s.setl_id HAVING sum(l.amount) IS NOT s.medfee_sumamt").fetchall()
+    assert bad == [], f"settlements whose entries do not add up: {bad[:5]}"
+    acc = db.execute("SELECT a.psn_no, a.deductible_used, a.fund_paid, coalesce(sum(s.act_pay_dedc), 0), "
+                     "coalesce(sum(s.fund_pay_sumamt), 0) FROM accumulators a LEFT JOIN settlements s "
+                     "ON s.psn_no = a.psn_no AND substr(s.setl_date, 1, 4) = CAST(a.year AS TEXT) "
+                     "GROUP BY a.psn_no, a.year").fetchall()
+    for psn_no, dedc, fund, sum_dedc, sum_fund in acc:
+        assert (dedc, fund) == (sum_dedc, sum_fund), f"accumulators of {psn_no}"
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    return {"settlements": db.execute("SELECT count(*) FROM settlements").fetchone()[0],
+            "mulaid": db.execute("SELECT count(*) FROM ledger WHERE account = 'binding'").fetchone()[0]}
