@@ -1,0 +1,124 @@
+"""`cashier card read|verify` and `cashier emulator profiles` run as a user runs them (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from card_helpers import PROFILE_IDS, expected_json, profile
+
+from drivers import certno
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cashier() -> list[str]:
+    exe = Path(sys.executable).parent / "cashier"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("cashier")
+    return [found] if found else [sys.executable, "-m", "terminal.cli.main"]
+
+
+@pytest.fixture
+def cli(config_file: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB")}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*_cashier(), "--config", str(config_file), *args], cwd=config_file.parent,
+                              capture_output=True, text=True, timeout=60, env=env)
+
+    return run
+
+
+@pytest.mark.parametrize("pid", PROFILE_IDS)
+def test_card_read_json_and_line(cli, pid):
+    out = cli("card", "read", "--reader", f"emulator:{pid}", "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    card, holder = expected_json(pid)
+    assert got["card"] == card and got["holder"] == holder
+    assert got["atr"] == profile(pid)["atr"] and got["region"] == card["card_sn"][:6]
+    line = cli("card", "read", "--reader", f"emulator:{pid}", "--line")
+    assert line.returncode == 0, line.stderr
+    text = line.stdout.rstrip("\n")
+    assert text == got["line"]
+    expected = "|".join([card["card_sn"][:6], holder["certno"], card["card_no"], card["card_sn"],
+                         holder["name"], profile(pid)["atr"][8:], card["version"],
+                         card["issue_date"].replace("-", ""), card["expiry_date"].replace("-", ""), "", ""]) + "|"
+    assert text == expected
+
+
+def test_text_output_masks_the_id_number(cli):
+    out = cli("card", "read", "--reader", "emulator:li_na")
+    assert out.returncode == 0, out.stderr
+    assert "41010519800923682X" not in out.stdout
+    assert certno.mask("41010519800923682X") in out.stdout and "李娜" in out.stdout
+
+
+def test_default_reader_from_config(cli, config_file):
+    text = config_file.read_text(encoding="utf-8").replace('spec = "pcsc"', 'spec = "emulator:chen_jie"')
+    config_file.write_text(text, encoding="utf-8")
+    out = cli("card", "read", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["holder"]["name"] == "陈𬌗"
+
+
+def test_wrong_pin_then_blocked_across_runs(cli):
+    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000")
+    assert out.returncode == 1 and out.stderr.strip() == "cashier: Wrong PIN. 2 tries left."
+    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
+    assert out.returncode == 1
+    assert json.loads(out.stdout) == {"error": {"code": "pin_wrong", "message": "Wrong PIN. 1 tries left."}}
+    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
+    assert json.loads(out.stdout)["error"]["code"] == "pin_blocked"
+    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "123456")  # a new run: still blocked
+    assert out.returncode == 1 and out.stderr.strip() == "cashier: The card's PIN is blocked."
+
+
+def test_blocked_card_and_right_pin(cli):
+    out = cli("card", "verify", "--reader", "emulator:wang_fang", "--pin", "123456", "--json")
+    assert out.returncode == 1
+    assert json.loads(out.stdout) == {"error": {"code": "pin_blocked", "message": "The card's PIN is blocked."}}
+    ok = cli("card", "verify", "--reader", "emulator:zhang_min", "--pin", "123456", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"verified": True}
+
+
+def test_malformed_pin(cli):
+    out = cli("card", "verify", "--reader", "emulator:zhang_min", "--pin", "12", "--json")
+    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "pin_invalid"
+
+
+def test_change_pin(cli):
+    assert cli("card", "change-pin", "--reader", "emulator:zhao_lan", "--old", "123456", "--new", "13579").returncode == 0
+    assert cli("card", "verify", "--reader", "emulator:zhao_lan", "--pin", "13579").returncode == 0
+    assert cli("card", "verify", "--reader", "emulator:zhao_lan", "--pin", "123456").returncode == 1
+
+
+def test_trace_redacts_the_pin(cli):
+    out = cli("card", "verify", "--reader", "emulator:zhang_min", "--pin", "123456", "--trace")
+    assert out.returncode == 0
+    assert "> 00 20 00 00 03 ** ** **" in out.stderr and "12 34 56" not in out.stderr
+    assert "> 00 A4 04 00 0F 73 78 31 2E 73 68 2E C9 E7 BB E1 B1 A3 D5 CF" in out.stderr
+
+
+def test_unknown_profile_and_reader(cli):
+    out = cli("card", "read", "--reader", "emulator:nobody", "--json")
+    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "unknown_profile"
+    out = cli("card", "read", "--reader", "floppy:A", "--json")
+    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "bad_reader_spec"
+
+
+def test_emulator_profiles(cli):
+    out = cli("emulator", "profiles", "--json")
+    assert out.returncode == 0, out.stderr
+    items = json.loads(out.stdout)["profiles"]
+    assert [p["id"] for p in items] == PROFILE_IDS
+    assert all(set(p) >= {"id", "name", "description", "version"} for p in items)
+    text = cli("emulator", "profiles").stdout
+    assert "li_na" in text and "3.00" in text
