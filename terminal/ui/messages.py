@@ -14,20 +14,19 @@ from textual.message import Message
 
 
 @dataclass
-class CardInserted(Message):
-    """A card went into the window's reader."""
+class CardInserted(Message, bubble=False):
+    """A card went into the window's reader.
 
-    bubble = False  # posted to the app, then re-posted to the active screen: must not come back up
+    Posted to the app, then re-posted to the active screen: it must not bubble back up.
+    """
 
     reader: str = ""
     atr: bytes = b""
 
 
 @dataclass
-class CardRemoved(Message):
-    """The card left the window's reader."""
-
-    bubble = False
+class CardRemoved(Message, bubble=False):
+    """The card left the window's reader (not bubbling, like CardInserted)."""
 
     reader: str = ""
 

@@ -79,6 +79,7 @@ class KioskScreen(Screen):
         self.paying = False
         self._last_activity = time.monotonic()
         self._card_in = False
+        self._notice = ""
 
     # -- app services ---------------------------------------------------------------------
     @property
@@ -210,6 +211,7 @@ class KioskScreen(Screen):
     def _idle_notice(self, text: str) -> None:
         if self._card_in and not text and not self.demo:
             text = self.tr("take_card")
+        self._notice = text
         self.query_one("#idle-notice", Static).update(text)
 
     def _busy(self, key: str) -> None:
@@ -295,7 +297,10 @@ class KioskScreen(Screen):
         self._refresh_demo_bar()
         if self.paying:
             return  # the payment worker decides: committed (receipt) or nothing written
-        if self.view in ("idle", "receipt"):
+        if self.view == "idle":
+            if self._notice == self.tr("take_card"):
+                self._idle_notice("")
+        elif self.view == "receipt":
             self.reset()
         else:
             self.reset(self.tr("card_removed"))

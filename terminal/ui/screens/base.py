@@ -61,8 +61,10 @@ class CashierScreen(Screen):
                     "tray_pick": "key.tray_pick", "tray_toggle": "key.tray_toggle", "app.quit": "key.quit",
                     "back": "key.back"}
 
-    def t(self, key: str, **fields: object) -> str:
-        return self.app.t(key, **fields)  # type: ignore[attr-defined]
+    @property
+    def t(self):
+        """The app's Translator: `self.t(key, **fields)`, `self.t.has(key)`."""
+        return self.app.t  # type: ignore[attr-defined]
 
     @property
     def lang(self) -> str:

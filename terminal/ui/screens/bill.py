@@ -75,7 +75,7 @@ class BillScreen(CardScreen):
         super().on_mount()
         t = self.t
         table = self.query_one("#items", DataTable)
-        for label, width in (("#", 3), (t("bill.code"), 8), (t("bill.item"), 18), (t("bill.class"), 6),
+        for label, width in (("#", 2), (t("bill.code"), 8), (t("bill.item"), 16), (t("bill.class"), 6),
                              (t("bill.qty"), 6), (t("bill.price"), 10), (t("bill.amount"), 11)):
             table.add_column(label, width=width)
         self.query_one("#split", SplitPanel).border_title = t("bill.split")

@@ -66,9 +66,10 @@ class CardTray(Horizontal):
         current = app.tray_card  # type: ignore[attr-defined]
         for card in self.query(TrayCard):
             card.set_class(card.profile == current, "inserted")
-        state = self.query_one(".tray-state", Label)
-        state.update(app.t("tray.inserted", name=card_label(current)) if current  # type: ignore[attr-defined]
-                     else app.t("tray.empty"))  # type: ignore[attr-defined]
+        text = (app.t("tray.inserted", name=card_label(current)) if current  # type: ignore[attr-defined]
+                else app.t("tray.empty"))  # type: ignore[attr-defined]
+        for state in self.query(".tray-state").results(Label):
+            state.update(text)
 
 
 class CardPicker(ModalScreen[str | None]):

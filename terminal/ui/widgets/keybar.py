@@ -40,12 +40,14 @@ class KeyBar(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        seen: set[str] = set()
+        from terminal.ui.screens.base import CashierScreen
+        window_wide = {b.action for b in CashierScreen.BINDINGS}
+        shown: list[Binding] = []
         for bindings in self.screen._bindings.key_to_bindings.values():
-            for binding in bindings:
-                if binding.show and binding.action not in seen:
-                    seen.add(binding.action)
-                    yield KeyCap(binding)
+            shown += [b for b in bindings if b.show and b.action not in {s.action for s in shown}]
+        # this screen's own keys first, then the ones that work anywhere
+        for binding in sorted(shown, key=lambda b: b.action in window_wide):
+            yield KeyCap(binding)
 
     async def rebuild(self) -> None:
         await self.remove_children()
