@@ -156,6 +156,8 @@ class _Importer:
         self.ended: list[tuple[int, tuple]] = []         # ended bindings (history), matched row by row
         self.stamp = now_iso()
         self.relation_table = relations.table()
+        self.binding_codes = frozenset(c for c, r in self.relation_table.items() if r.kind not in ("self", "none"))
+        self.good_dates: set[str] = set()  # begin dates already checked (they repeat a lot)
 
     # --- errors ---------------------------------------------------------------------------------
     def error(self, line: int, message: str) -> None:
@@ -230,35 +232,45 @@ class _Importer:
         return None
 
     def binding(self, o: dict, n: int) -> str | None:
-        owner, user = o.get("owner_psn_no"), o.get("user_psn_no")
+        # the hot path of a large export (3 bindings a person): plain checks, no calls when all is well
+        g = o.get
+        owner, user, code = g("owner_psn_no"), g("user_psn_no"), g("relation")
+        scope, quota, begin = g("scope", "local"), g("quota", 0), g("begin_date")
+        end, status = g("end_date"), g("status", "active")
         if type(owner) is not str or not owner or type(user) is not str or not user:
             return "binding: owner_psn_no and user_psn_no are required"
         if owner == user:
             return f"binding: owner and user are the same person {owner}"
-        code = o.get("relation")
-        rel = self.relation_table.get(code) if type(code) is str else None
-        if rel is None:
-            return f"binding {owner}->{user}: unknown relation code {code!r} (GB/T 4761)"
-        if rel.kind in ("self", "none"):
+        if type(code) is not str or code not in self.binding_codes:
+            rel = self.relation_table.get(code) if type(code) is str else None
+            if rel is None:
+                return f"binding {owner}->{user}: unknown relation code {code!r} (GB/T 4761)"
             return f"binding {owner}->{user}: relation {code} ({rel.en}) is not a family relation"
-        scope, quota = o.get("scope", "local"), o.get("quota", 0)
         if scope not in SCOPES:
             return f"binding {owner}->{user}: scope must be local or cross_province, not {scope!r}"
-        if not _is_fen(quota):
+        if type(quota) is not int or not 0 <= quota <= MAX_FEN:
             return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
         if scope == "local" and quota:
             return f"binding {owner}->{user}: a local binding has no quota (got {quota})"
-        begin, end, status = o.get("begin_date"), o.get("end_date"), o.get("status", "active")
-        if not _is_date(begin):
-            return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {begin!r}"
+        if begin not in self.good_dates:
+            if not _is_date(begin):
+                return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {begin!r}"
+            self.good_dates.add(begin)
         if end is not None and (not _is_date(end) or end < begin):
             return f"binding {owner}->{user}: end_date must be a date on or after begin_date, not {end!r}"
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
         if status == "ended":
-            row = row + ("ended",)  # a 9-tuple: history, matched row by row in finish()
-        self.route("binding", n, row, (owner, user))
+            self.route("binding_ended", n, row, (owner, user))
+        elif owner in self.psn_seen and user in self.psn_seen:
+            self.buffers["binding"].append(row)
+            self.linenos["binding"].append(n)
+            self.buffered += 1
+            if self.buffered >= CHUNK:
+                self.flush()
+        else:
+            self.route("binding", n, row, (owner, user))
         return None
 
     # --- routing and flushing -------------------------------------------------------------------
@@ -275,7 +287,7 @@ class _Importer:
             self.pending.append((n, kind, row))
 
     def add(self, kind: str, n: int, row: tuple) -> None:
-        if kind == "binding" and len(row) == 9:
+        if kind == "binding_ended":  # history: matched row by row in finish()
             self.ended.append((n, row))
             return
         self.buffers[kind].append(row)
@@ -332,7 +344,8 @@ class _Importer:
             refs = (row[0],) if kind == "account" else (row[0], row[1])
             missing = [r for r in refs if not self.known_person(r)]
             if missing:
-                self.error(n, f"{kind}: {', '.join(missing)} is not a person in this file or the database")
+                what = "binding" if kind == "binding_ended" else kind
+                self.error(n, f"{what}: {', '.join(missing)} is not a person in this file or the database")
             else:
                 self.add(kind, n, row)
         self.flush()
@@ -370,7 +383,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
     imp = _Importer(db, report)
     handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
-    loads = json.loads
+    parse = _line_parser()
     done = 0
     try:
         with fh, write_transaction(db):
@@ -381,10 +394,9 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
                 if not raw.strip():
                     continue
                 report.lines += 1
-                try:
-                    obj = loads(raw)
-                except ValueError as exc:
-                    imp.error(n, f"not valid JSON: {getattr(exc, 'msg', exc)}")
+                obj = parse(raw)
+                if type(obj) is str:  # the parse error
+                    imp.error(n, obj)
                     continue
                 if type(obj) is not dict:
                     imp.error(n, "not a JSON object")
@@ -420,6 +432,31 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
             progress(total, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _line_parser() -> Callable[[bytes], object]:
+    """bytes of one line -> the JSON value, or an error text. The C scanner on the whole line is about
+    3x faster than json.loads (no encoding sniffing, no wrapper); json.loads only words the error."""
+    scan = json.JSONDecoder().scan_once
+
+    def parse(raw: bytes) -> object:
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            return "not UTF-8 text"
+        try:
+            obj, end = scan(text, 0)
+            if end == len(text):
+                return obj
+        except (StopIteration, ValueError):
+            pass
+        try:
+            json.loads(text)
+        except ValueError as exc:
+            return f"not valid JSON: {getattr(exc, 'msg', exc)}"
+        return "not valid JSON"
+
+    return parse
 
 
 class _Refused(Exception):
