@@ -62,8 +62,8 @@ def compact_date(iso: str) -> str:
 
 
 def text(raw: bytes) -> str:
-    """GBK/GB18030 text, padding of 00 and 20 stripped at both ends."""
-    stripped = raw.rstrip(b"\x00 ").lstrip(b"\x00 ")
+    """GBK/GB18030 text, padding of 00 and 20 (and FF, never a GBK byte) stripped at both ends."""
+    stripped = raw.rstrip(b"\x00 \xff").lstrip(b"\x00 ")
     stripped = stripped.split(b"\x00", 1)[0]
     try:
         return stripped.decode(TEXT_ENCODING)

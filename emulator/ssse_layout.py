@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from drivers import codecs
-from drivers.ssse import SSSE_AID
 from drivers.tlv import TLV
 from emulator.card_os.files import DF, RecordEF, TransparentEF, make_mf
 
+#: the SSSE application's DF name, "sx1.sh.社会保障" in GBK (DESIGN §3.1) - spelled out here,
+#: not taken from the drivers, so a driver bug cannot hide behind the emulator
+SSSE_DF_NAME = "sx1.sh.社会保障".encode("gbk")
 SSSE_DF_FID = 0xDDF1
 EF_DIR_FID = 0x2F01
 
@@ -65,7 +67,7 @@ def ef06_records(holder: dict[str, Any], name_padding: int = 0x00) -> list[bytes
 def build_tree(profile: dict[str, Any], name_padding: int = 0x00, needs_external_auth: bool = False) -> DF:
     mf = make_mf()
     mf.add(TransparentEF(EF_DIR_FID, sfi=1, content=bytes.fromhex(profile["card"]["card_sn"])))
-    ssse = mf.add(DF(SSSE_DF_FID, name=SSSE_AID))
+    ssse = mf.add(DF(SSSE_DF_FID, name=SSSE_DF_NAME))
     assert isinstance(ssse, DF)
     ssse.add(RecordEF(0xEF05, sfi=5, records=ef05_records(profile["card"])))
     ssse.add(RecordEF(0xEF06, sfi=6, records=ef06_records(profile["holder"], name_padding),

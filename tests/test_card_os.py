@@ -225,3 +225,14 @@ def test_profile_from_a_path(tmp_path, state_dir):
 def test_unknown_option(state_dir):
     with pytest.raises(TypeError):
         load_card("zhang_wei", state_dir, bogus=True)
+
+
+def test_df_name_is_the_spec_bytes():
+    from emulator.ssse_layout import SSSE_DF_NAME
+    assert SSSE_DF_NAME.hex(" ").upper() == SELECT_SSSE[15:]
+
+
+def test_card_without_key_0a_on_a_3_0_profile_switch(state_dir):
+    c = load_card("zhang_min", state_dir)                           # a 3.0 card: key 0A present
+    assert c.keys.external is not None
+    assert load_card("liu_yang", state_dir).keys.external is None   # 1.0: none

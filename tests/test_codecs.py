@@ -34,6 +34,7 @@ def test_dates():
 def test_text_gbk_and_rare_characters():
     assert codecs.text("张伟".encode("gbk") + b"\x00" * 26) == "张伟"
     assert codecs.text("张伟".encode("gbk") + b"\x20" * 26) == "张伟"
+    assert codecs.text("张伟".encode("gbk") + b"\xff" * 26) == "张伟"
     rare = codecs.encode_text("陈𬌗", 30)
     assert len(rare) == 30 and rare[2:6] == "𬌗".encode("gb18030") and len("𬌗".encode("gb18030")) == 4
     assert codecs.text(rare) == "陈𬌗"

@@ -6,6 +6,7 @@ import pytest
 from card_helpers import PROFILE_IDS, SELECT_SSSE, expected_json, psam, tx
 
 from drivers import ssse
+from drivers.apdu import Trace
 from drivers.errors import CardError
 from drivers.psam import external_cryptogram
 
@@ -148,6 +149,15 @@ def test_wrong_psam_key_is_a_clear_error(card_reader):
         ssse.read_card(card_reader("li_na"), psam(external="00" * 16))
     assert e.value.code == "external_auth_failed"
     assert "External authentication" in e.value.message
+
+
+def test_locked_ef06_on_an_older_card_is_authenticated_on_demand(card_reader):
+    """A card that answers 69 82 on EF06 gets EXTERNAL AUTHENTICATE even below version 3.00."""
+    trace = Trace()
+    result = ssse.read_card(card_reader("zhang_wei", needs_external_auth=True), psam(), trace=trace)
+    assert result.holder.certno == "410102197805126716" and result.authenticated
+    i = trace.lines.index("< 6982")
+    assert trace.lines[i + 1] == "> 00 84 00 00 08"
 
 
 def test_3_0_card_without_psam_reads_empty_name_and_certno(card_reader):

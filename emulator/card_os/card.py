@@ -67,7 +67,6 @@ class VirtualCard:
     quirks: Quirks = field(default_factory=Quirks)
     profile_id: str = ""
     session: Session = field(init=False)
-    powered: bool = field(default=True, init=False)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -81,13 +80,11 @@ class VirtualCard:
             if saved is not None:
                 self.pin = saved
             self.session = Session(self.mf)
-            self.powered = True
             return self.atr
 
     def power_off(self) -> None:
         with self._lock:
             self.session = Session(self.mf)
-            self.powered = False
 
     def save_state(self) -> None:
         try:

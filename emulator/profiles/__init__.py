@@ -71,6 +71,13 @@ def list_profiles() -> list[ProfileInfo]:
     return out
 
 
+def _version_number(version: str) -> float:
+    try:
+        return float(version)
+    except ValueError:
+        return 0.0
+
+
 def _key(hexkey: str | None) -> bytes | None:
     return bytes.fromhex(hexkey) if hexkey else None
 
@@ -92,7 +99,7 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     needs_auth = bool(options.get("needs_external_auth", security.get("needs_external_auth", False)))
     version = profile["card"]["version"]
     # key 0A exists on 3.0 cards (and any card that locks EF06); older cards answer 6D 00
-    has_key = security.get("has_external_key", needs_auth or version >= "3.00")
+    has_key = security.get("has_external_key", needs_auth or _version_number(version) >= 3.0)
     keys = Keys(
         external=_key(options.get("external_key", security.get("external_key"))) if has_key else None,
         internal=_key(options.get("internal_key", security.get("internal_key"))),
