@@ -1,0 +1,304 @@
+"""The patient's kiosk with Pilot: every step, wrong and blocked PINs, card pulled, idle timeout, no cashier screen.
+
+Real parts: the app from `build_app(mode="kiosk")`, the in-process emulator's tray, the demo database in tmp,
+the settlement service. Assertions are on what the patient reads and on the balances in the database.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from terminal.config import load_config
+
+SIZE = (100, 30)
+
+
+def screen_text(app) -> str:
+    """Every character on the screen now, line by line."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def settle_down(app, pilot) -> None:
+    """Let workers finish and their messages land (DESIGN §10: wait_for_complete, then pause)."""
+    await pilot.pause()
+    try:
+        await app.workers.wait_for_complete()
+    except Exception:  # a worker cancelled by a newer one
+        pass
+    await pilot.pause()
+
+
+def make_cfg(config_file: Path, **web: object):
+    """The tmp config with [web] keys replaced (e.g. kiosk_idle_s=0.5)."""
+    text = config_file.read_text(encoding="utf-8")
+    for key, value in web.items():
+        lines = [f"{key} = {json.dumps(value)}" if line.startswith(f"{key} =") else line for line in text.splitlines()]
+        text = "\n".join(lines) + "\n"
+    config_file.write_text(text, encoding="utf-8")
+    from terminal.services.demo_db import ensure_demo_db
+    cfg = load_config(config_file)
+    ensure_demo_db(cfg)
+    return cfg
+
+
+def balance(cfg, psn_no: str) -> int:
+    import sqlite3
+    with sqlite3.connect(cfg.db_path) as conn:
+        return conn.execute("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()[0]
+
+
+def settlements(cfg) -> list[dict]:
+    import sqlite3
+    conn = sqlite3.connect(cfg.db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM settlements ORDER BY created_at")]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def kiosk_cfg(config_file: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    return make_cfg(config_file)
+
+
+def kiosk_app(cfg, lang: str | None = None):
+    from terminal.ui.app import build_app
+    return build_app(cfg, demo=True, mode="kiosk", lang=lang)
+
+
+async def insert(app, pilot, key: str) -> str:
+    """Tap the demo tray's card `key` (1–9) on the idle screen; the patient's overview comes up."""
+    await pilot.press(key)
+    await settle_down(app, pilot)
+    return screen_text(app)
+
+
+async def pay_with(app, pilot, option: str, pin: str = "123456") -> str:
+    await pilot.press("enter")           # 去缴费
+    await pilot.pause()
+    await pilot.press(option)            # who pays
+    await pilot.pause()
+    await pilot.press(*pin)
+    await pilot.press("enter")
+    await settle_down(app, pilot)
+    return screen_text(app)
+
+
+# tray order is the cast's card order: 1 张伟, 2 李娜, 3 张小雨, 4 张国强, 5 张敏, 6 王芳, ...
+ZHANG_WEI, ZHANG_XIAOYU, WANG_FANG = "1", "3", "6"
+
+
+async def test_idle_screen_asks_for_the_card(kiosk_cfg):
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "请插入社保卡" in text
+        assert "张小雨" in text                       # the demo tray, with people's names
+        assert app.screen.view == "idle"
+
+
+async def test_daughter_pays_demo_bill_from_fathers_account(kiosk_cfg):
+    """张小雨 (resident, no account) pays the demo bill from 张伟's account, as a patient would."""
+    before = balance(kiosk_cfg, "P10000001")
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert "您好，张小雨" in text
+        assert "410105********6927" in text and "410105201206016927" not in text   # masked ID only
+        assert "您没有个人账户" in text
+        assert "张伟" in text and f"¥{before // 100:,}.{before % 100:02d}" in text
+        assert "¥108.40" in text                     # the bundled demo bill
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "请选择付款账户" in text and "1  张伟的账户" in text
+        await pilot.press("1")
+        await pilot.pause()
+        assert "请输入社保卡密码" in screen_text(app)
+        await pilot.press(*"1234")
+        await pilot.pause()
+        assert "● ● ● ● ○ ○" in screen_text(app)   # masked as it is typed
+        assert "1234" not in screen_text(app)
+        await pilot.press(*"56", "enter")
+        await settle_down(app, pilot)
+        text = screen_text(app)
+    assert "缴费成功" in text
+    [row] = settlements(kiosk_cfg)
+    assert row["medfee_sumamt"] == 10840
+    assert row["acct_mulaid_pay"] == 6364 and row["own_acct_pay"] == 0 and row["psn_cash_pay"] == 0
+    assert row["fund_pay_sumamt"] == 4476
+    assert balance(kiosk_cfg, "P10000001") == before - 6364
+    assert "张伟的账户支付" in text and "¥63.64" in text and row["setl_id"] in text
+
+
+async def test_worker_pays_from_own_account_and_done_returns_to_idle(kiosk_cfg):
+    before = balance(kiosk_cfg, "P10000001")
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = await insert(app, pilot, ZHANG_WEI)
+        assert "您好，张伟" in text and "没有可用的家庭共济账户" in text
+        text = await pay_with(app, pilot, "1")
+        assert "缴费成功" in text and "个人账户支付" in text
+        await pilot.press("enter")                   # 完成: the card comes out, back to idle
+        await settle_down(app, pilot)
+        assert app.screen.view == "idle" and app.tray_card is None
+    [row] = settlements(kiosk_cfg)
+    assert row["own_acct_pay"] == 10840 and balance(kiosk_cfg, "P10000001") == before - 10840
+
+
+async def test_wrong_pin_then_right(kiosk_cfg):
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await insert(app, pilot, ZHANG_XIAOYU)
+        text = await pay_with(app, pilot, "1", pin="654321")
+        assert app.screen.view == "pin"
+        assert "2" in text and ("密码错误" in text or "PIN" in text)   # the catalogue's message, tries left
+        assert settlements(kiosk_cfg) == []
+        await pilot.press(*"123456", "enter")
+        await settle_down(app, pilot)
+        assert "缴费成功" in screen_text(app)
+    assert len(settlements(kiosk_cfg)) == 1
+
+
+async def test_blocked_card_is_sent_to_the_window(kiosk_cfg):
+    before = balance(kiosk_cfg, "P30000006")
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await insert(app, pilot, WANG_FANG)
+        text = await pay_with(app, pilot, "1")
+        assert app.screen.view == "message"
+        assert "请到人工窗口办理" in text and "锁" in text
+    assert settlements(kiosk_cfg) == [] and balance(kiosk_cfg, "P30000006") == before
+
+
+async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg):
+    before = balance(kiosk_cfg, "P10000001")
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await insert(app, pilot, ZHANG_XIAOYU)
+        await pilot.press("enter", "1", *"123")
+        await pilot.pause()
+        assert app.screen.view == "pin"
+        await pilot.press("f9")                      # the demo tray's "remove card"
+        await settle_down(app, pilot)
+        assert app.screen.view == "idle"
+        assert "卡已取出，未扣费" in screen_text(app)
+    assert settlements(kiosk_cfg) == [] and balance(kiosk_cfg, "P10000001") == before
+
+
+async def test_idle_timeout_returns_to_idle_and_gives_the_card_back(config_file, monkeypatch):
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    cfg = make_cfg(config_file, kiosk_idle_s=0.4)
+    app = kiosk_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await insert(app, pilot, ZHANG_XIAOYU)
+        assert app.screen.view == "overview"
+        await pilot.pause(0.8)
+        assert app.screen.view == "idle"
+        assert "操作超时" in screen_text(app)
+        assert app.tray_card is None
+
+
+async def test_a_bill_in_the_bills_folder_is_offered_and_filed_when_paid(config_file, monkeypatch):
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    cfg = make_cfg(config_file, demo_bill=False)
+    bills = cfg.resolve("var/bills")
+    bills.mkdir(parents=True)
+    bill = {"med_type": "11", "items": [{"code": "X001", "name": "阿莫西林胶囊", "category": "drug", "class": "A",
+                                         "qty": 2, "price": 1250}]}
+    (bills / "A10000003.json").write_text(json.dumps(bill, ensure_ascii=False), encoding="utf-8")
+    app = kiosk_app(cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert "阿莫西林胶囊" in text and "¥25.00" in text and "布洛芬" not in text
+        text = await pay_with(app, pilot, "1")
+        assert "缴费成功" in text
+        await pilot.press("enter")
+        await settle_down(app, pilot)
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert "您没有待缴费用" in text             # filed: not offered twice
+    assert not (bills / "A10000003.json").exists() and (bills / "paid" / "A10000003.json").exists()
+    [row] = settlements(cfg)
+    assert row["medfee_sumamt"] == 2500
+
+
+async def test_english_by_config(kiosk_cfg):
+    app = kiosk_app(kiosk_cfg, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Please insert your social security card" in screen_text(app)
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert "Hello, 张小雨" in text and "Family accounts" in text
+
+
+CASHIER_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f10", "f11", "f12", "ctrl+p", "ctrl+r",
+                "ctrl+b", "ctrl+d", "ctrl+t", "ctrl+s", "question_mark", "b", "r", "d", "t", "h", "tab", "escape"]
+
+
+async def test_no_cashier_screen_is_reachable_by_key(kiosk_cfg):
+    from terminal.ui.kiosk import KioskScreen
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for when in ("idle", "overview"):
+            if when == "overview":
+                await insert(app, pilot, ZHANG_XIAOYU)
+            for key in CASHIER_KEYS:
+                await pilot.press(key)
+                await pilot.pause()
+                stack = [type(s).__name__ for s in app.screen_stack]
+                assert isinstance(app.screen, KioskScreen), f"{key} opened {stack}"
+                assert stack[-1] == "KioskScreen" and len(stack) <= 2, stack
+        assert not app.ENABLE_COMMAND_PALETTE
+        assert "terminal.ui.screens.bindings" not in [type(s).__module__ for s in app.screen_stack]
+    assert settlements(kiosk_cfg) == []
+
+
+KIOSK_PROBE = """
+import asyncio, sys
+from terminal.config import load_config
+from terminal.ui.app import build_app
+async def main():
+    app = build_app(load_config(sys.argv[1]), demo=True, mode="kiosk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.press("enter", "1", *"123456", "enter")
+        await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.view == "receipt", app.screen.view
+asyncio.run(main())
+print(" ".join(sorted(m for m in sys.modules if m.startswith("terminal."))))
+"""
+
+
+def test_a_whole_kiosk_payment_never_loads_a_cashier_screen_or_service(kiosk_cfg):
+    """Not reachable because not there: reversal, binding, day-end and the cashier's screens are never imported."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", KIOSK_PROBE, str(kiosk_cfg.path)], capture_output=True, text=True,
+                         timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(out.stdout.split())
+    assert "terminal.ui.kiosk.screen" in loaded and "terminal.services.settlement" in loaded
+    for module in ("terminal.services.reversal", "terminal.services.reconcile", "terminal.services.bindings",
+                   "terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
+                   "terminal.ui.screens.waiting", "terminal.ui.screens.payment", "terminal.ui.screens.help"):
+        assert module not in loaded, module
