@@ -13,6 +13,14 @@ PROFILE_IDS = sorted(p.stem for p in PROFILES.glob("*.json"))
 SELECT_SSSE = "00 A4 04 00 0F 73 78 31 2E 73 68 2E C9 E7 BB E1 B1 A3 D5 CF"
 EXTERNAL_KEY = "0123456789ABCDEFFEDCBA9876543210"
 INTERNAL_KEY = "00112233445566778899AABBCCDDEEFF"
+#: card habits that are not this project's card (load_card options): the drivers must read them all
+QUIRKS = [
+    {"select_fci": True},
+    {"get_response": True},
+    {"exact_le": True},
+    {"name_padding": 0x20},
+    {"select_fci": True, "get_response": True, "exact_le": True, "name_padding": 0x20},
+]
 
 
 def psam(external: str = EXTERNAL_KEY, internal: str | None = INTERNAL_KEY) -> VirtualPSAM:

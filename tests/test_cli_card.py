@@ -61,6 +61,12 @@ def test_text_output_masks_the_id_number(cli):
     assert certno.mask("41010519800923682X") in out.stdout and "李娜" in out.stdout
 
 
+def test_expired_card_reads_and_says_so(cli):
+    out = cli("card", "read", "--reader", "emulator:liu_yang")
+    assert out.returncode == 0 and "2024-05-31  已过期 EXPIRED" in out.stdout
+    assert "EXPIRED" not in cli("card", "read", "--reader", "emulator:zhang_wei").stdout
+
+
 def test_default_reader_from_config(cli, config_file):
     text = config_file.read_text(encoding="utf-8").replace('spec = "pcsc"', 'spec = "emulator:chen_jie"')
     config_file.write_text(text, encoding="utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from card_helpers import PROFILE_IDS, SELECT_SSSE, expected_json, psam, tx
+from card_helpers import PROFILE_IDS, QUIRKS, SELECT_SSSE, expected_json, psam, tx
 
 from drivers import ssse
 from drivers.apdu import Trace
@@ -193,15 +193,6 @@ def test_full_read_matches_profile(card_reader, pid):
     assert got["card"] == card
     assert got["holder"] == holder
     assert got["region"] == card["card_sn"][:6]
-
-
-QUIRKS = [
-    {"select_fci": True},
-    {"get_response": True},
-    {"exact_le": True},
-    {"name_padding": 0x20},
-    {"select_fci": True, "get_response": True, "exact_le": True, "name_padding": 0x20},
-]
 
 
 @pytest.mark.parametrize("quirks", QUIRKS, ids=lambda q: "+".join(q))

@@ -87,11 +87,16 @@ def text_of(r: CardRead) -> str:
         ("地区 region", r.region),
         ("规范版本 version", c.version),
         ("发卡日期 issued", c.issue_date or "-"),
-        ("有效期 expires", c.expiry_date or "-"),
+        ("有效期 expires", (c.expiry_date or "-") + ("  已过期 EXPIRED" if c.expired(_today()) else "")),
         ("ATR", r.atr),
     ]
     width = max(_width(k) for k, _ in rows)
     return "\n".join(f"{k}{' ' * (width - _width(k))}  {v}" for k, v in rows)
+
+
+def _today() -> str:
+    import datetime as dt
+    return dt.date.today().isoformat()
 
 
 def _width(s: str) -> int:
