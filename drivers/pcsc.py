@@ -203,22 +203,25 @@ class PcscReader(Reader):
             if self._card is None:
                 self.connect()
             rc, response = sc.SCardTransmit(self._card, self._protocol, list(apdu))
-            if rc != sc.SCARD_S_SUCCESS:
+            if rc != sc.SCARD_S_SUCCESS or len(response) < 2:
                 card, self._card, self._atr = self._card, None, b""
                 if card is not None:
                     sc.SCardDisconnect(card, sc.SCARD_LEAVE_CARD)
-                self._call(rc, f"sending {bytes(apdu[:4]).hex().upper()}", self._why_failed(rc))
-            if len(response) < 2:
-                raise CardError(READER_ERROR, f"response of {len(response)} bytes has no status word")
+                doing = f"sending {bytes(apdu[:4]).hex().upper()}"
+                if rc != sc.SCARD_S_SUCCESS:
+                    self._call(rc, doing, self._why_failed(rc))
+                # vpcd answers nothing when its card went away mid-command
+                kind = self._why_failed(sc.SCARD_E_NOT_TRANSACTED) or READER_ERROR
+                raise CardError(kind, f"{doing}: no status word in the answer")
             return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
     def _why_failed(self, rc: int) -> ErrorKind | None:
-        """A failed transmit: card_removed if the card left (pcscd notices within ~0.4 s; we wait ≤ 1 s)."""
+        """A failed transmit: card_removed if the card left (pcscd notices within ~0.6 s; we wait ≤ 1.5 s)."""
         if rc in (sc.SCARD_W_REMOVED_CARD, sc.SCARD_E_NO_SMARTCARD):
             return CARD_REMOVED
         if rc in _CONTEXT_LOST or rc == sc.SCARD_W_RESET_CARD:
             return None
-        deadline = time.monotonic() + min(1.0, self.timeout)
+        deadline = time.monotonic() + min(1.5, self.timeout)
         while time.monotonic() < deadline:
             if not self._present_in([self.name]):
                 return CARD_REMOVED
@@ -253,18 +256,26 @@ class PcscReader(Reader):
                 return
             sc.SCardReleaseContext(_context())  # raise NO_SERVICE now rather than lose the monitor thread
             self._observer = _Observer(self)
-            _monitor().addObserver(self._observer)
+            with _MONITOR_LOCK:
+                _monitor().addObserver(self._observer)
 
     def _stop_events(self) -> None:
         with self._lock:
             observer, self._observer = self._observer, None
         if observer is not None:
-            CardMonitor().deleteObserver(observer)
+            with _MONITOR_LOCK:
+                monitor = CardMonitor()
+                monitor.deleteObserver(observer)
+                if monitor.countObservers() == 0:
+                    _stop_monitor()
 
     def close(self) -> None:
         super().close()
         with self._lock:
             self._forget()
+
+
+_MONITOR_LOCK = threading.Lock()
 
 
 def _monitor():
@@ -275,6 +286,22 @@ def _monitor():
             CardMonitoringThread.instance = None
             CardMonitor.instance = None
     return CardMonitor()  # takes CardMonitor.lock itself
+
+
+def _stop_monitor(wait: float = 2.0) -> None:
+    """No observer is left: end pyscard's monitor thread (SCardCancel wakes it) so none lingers."""
+    with CardMonitor.lock, CardMonitoringThread.lock:
+        thread = CardMonitoringThread.instance
+        CardMonitoringThread.instance = None
+        CardMonitor.instance = None
+    if thread is None:
+        return
+    thread.stop()
+    request = getattr(thread.cardrequest, "pcsccardrequest", None)
+    hcontext = getattr(request, "hcontext", None)
+    if hcontext is not None:
+        sc.SCardCancel(hcontext)
+    thread.join(wait)
 
 
 class _Observer(CardObserver):
