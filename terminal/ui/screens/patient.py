@@ -113,7 +113,7 @@ class PatientScreen(CardScreen):
             code = str(pick(rel, "relation", ""))
             scope = str(pick(rel, "scope", "local"))
             table.add_row(str(i), str(pick(rel, "owner_name", "")),
-                          f"{code} {relations.name(code, self.lang)}",
+                          t("rel.patient_is", name=relations.name(code, self.lang)),
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
                           yuan(int(pick(rel, "available", 0) or 0)))
         none = self.query_one("#family-none", Label)

@@ -35,10 +35,10 @@ class PaymentScreen(CardScreen):
         Binding("f5", "confirm", "confirm", key_display="F5"),
         Binding("f7", "toggle_accounts", "accounts", key_display="F7"),
         Binding("space", "toggle_row", "toggle", key_display="Space"),
-        Binding("ctrl+up", "move(-1)", "up", key_display="^↑"),
-        Binding("ctrl+down", "move(1)", "down", key_display="^↓"),
+        Binding("ctrl+up", "move(-1)", "up", key_display="Ctrl+↑", show=False),
+        Binding("ctrl+down", "move(1)", "down", key_display="Ctrl+↓", show=False),
     ]
-    LABELS = {"confirm": "key.confirm", "toggle_accounts": "pay.use_account", "toggle_row": "key.toggle",
+    LABELS = {"confirm": "key.confirm", "toggle_accounts": "key.accounts", "toggle_row": "key.toggle",
               "move(-1)": "key.up", "move(1)": "key.down"}
 
     def __init__(self, card, family, bill) -> None:
@@ -102,7 +102,7 @@ class PaymentScreen(CardScreen):
         super().on_mount()
         t = self.t
         table = self.query_one("#accounts", DataTable)
-        for label, width in ((t("col.order"), 5), (t("col.use"), 5), (t("col.account"), 30),
+        for label, width in ((t("col.order"), 5), (t("col.use"), 5), (t("col.account"), 26),
                              (t("col.available"), 14), (t("col.pays"), 14)):
             table.add_column(label, width=width)
         self.query_one("#split", SplitPanel).border_title = t("bill.split")
@@ -134,7 +134,7 @@ class PaymentScreen(CardScreen):
             use = self.acct_used and owner not in self.skipped
             n += 1
             code = str(pick(rel, "relation", ""))
-            label = f"{pick(rel, 'owner_name', owner)} ({relations.name(code, self.lang)})"
+            label = f"{pick(rel, 'owner_name', owner)} ({t('rel.patient_is', name=relations.name(code, self.lang))})"
             table.add_row(str(n), "[X]" if use else "[ ]", label, yuan(int(pick(rel, "available", 0) or 0)),
                           yuan(paid.get(owner, 0) if use else 0), key=owner)
         table.add_row(str(n + 1), "[X]", t("pay.cash"), "", yuan(amount(self.preview, "psn_cash_pay")), key="cash")

@@ -1,0 +1,232 @@
+"""The cashier's journeys at the window, driven with Pilot on the demo database, asserting the balances
+in the database and what the screen says (in Chinese, the default)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui_pilot import (balance, count, demo_app, enter_bill, insert, press, screen_text, settle_down,
+                      type_text)
+
+AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
+
+
+async def to_payment(app, pilot, profile: str, items=(AMOXICILLIN,)) -> None:
+    """Card in → patient → F2 bill → items → F5 payment."""
+    await insert(app, pilot, profile)
+    assert type(app.screen).__name__ == "PatientScreen"
+    await press(app, pilot, "f2")
+    await enter_bill(app, pilot, list(items))
+    await press(app, pilot, "f5")
+    assert type(app.screen).__name__ == "PaymentScreen"
+
+
+async def pay_with_pin(app, pilot, pin: str) -> None:
+    await type_text(app, pilot, pin)
+    await press(app, pilot, "enter")
+
+
+async def test_settle_with_own_account(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "zhang_wei")
+        # 310 outpatient, deductible not yet used this year: all ¥251.00 is his, from his own account
+        assert "¥251.00" in screen_text(app)
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "ResultScreen"
+        text = screen_text(app)
+        assert "结算完成" in text and "¥251.00" in text
+        assert "410102********6716" in text and "410102197805126716" not in text   # masked on the slip too
+    assert balance(cfg, "P10000001") == 356000 - 25100
+    assert count(cfg, "settlements") == 1
+    assert list((cfg.slips_dir).glob("*.txt")), "the slip is saved"
+
+
+async def test_settle_with_relatives_account(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await insert(app, pilot, "zhang_xiaoyu")
+        text = screen_text(app)
+        assert "张伟" in text and "患者是其女" in text and "¥3,560.00" in text   # her father's account may pay
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN])
+        await press(app, pilot, "f5")
+        # 390 resident outpatient: the fund pays 50 %, ¥125.50; her father's account the other ¥125.50
+        text = screen_text(app)
+        assert "¥125.50" in text
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "ResultScreen"
+    assert balance(cfg, "P10000001") == 356000 - 12550
+    assert count(cfg, "ledger", "account = 'binding' AND amount = 12550") == 1
+
+
+async def test_not_enough_in_the_account_pays_cash(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "li_na")
+        # ¥251.00 out of pocket; her account holds ¥120.00; ¥131.00 in cash
+        text = screen_text(app)
+        assert "应收现金" in text and "¥131.00" in text
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "ResultScreen"
+        assert "¥131.00" in screen_text(app)
+    assert balance(cfg, "P10000002") == 0
+    assert count(cfg, "ledger", "account = 'cash' AND amount = 13100") == 1
+
+
+async def test_wrong_pin_then_right(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "zhang_wei")
+        await pay_with_pin(app, pilot, "000000")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        assert "密码错误" in screen_text(app) and "剩余2次" in screen_text(app)
+        assert balance(cfg, "P10000001") == 356000 and count(cfg, "settlements") == 0
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "ResultScreen"
+    assert balance(cfg, "P10000001") == 356000 - 25100
+    assert count(cfg, "settlements") == 1
+
+
+async def test_blocked_card_is_refused_in_place(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "wang_fang")
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        assert "密码已锁定" in screen_text(app)
+        assert "Traceback" not in screen_text(app)
+        # without the accounts (F7) the patient may still pay the out-of-pocket part in cash
+        await press(app, pilot, "f7")
+        assert "无需密码" in screen_text(app)
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "ResultScreen"
+    assert balance(cfg, "P30000006") == 80000
+    assert count(cfg, "ledger", "account IN ('own', 'binding')") == 0
+
+
+async def test_card_removed_on_the_payment_screen_writes_nothing(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "zhang_wei")
+        await type_text(app, pilot, "123456")
+        app.tray_remove()
+        await settle_down(app, pilot)
+        assert type(app.screen).__name__ == "WaitingScreen"
+        assert any("未记账" in str(n.message) for n in app._notifications)
+    assert balance(cfg, "P10000001") == 356000
+    assert count(cfg, "settlements") == 0
+
+
+async def test_card_pulled_while_the_settlement_runs_writes_nothing(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "zhang_wei")
+        await type_text(app, pilot, "123456")
+        app.reader.faults.remove_after(2)        # pulled in the middle of the card's re-read
+        await press(app, pilot, "enter")
+        assert type(app.screen).__name__ == "WaitingScreen"
+    assert balance(cfg, "P10000001") == 356000
+    assert count(cfg, "settlements") == 0
+
+
+async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
+    from textual.widgets import Select
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f3")
+        assert type(app.screen).__name__ == "BindingsScreen"
+        assert "张小雨" in screen_text(app) and "张国强" in screen_text(app)
+        # an in-law is not a close relative: refused with the reason, nothing written
+        await type_text(app, pilot, "A10000002")
+        app.screen.query_one("#relation", Select).value = "38"
+        app.screen.query_one("#pin").focus()
+        await type_text(app, pilot, "123456")
+        await press(app, pilot, "f5")
+        refused = screen_text(app)
+        assert "近亲属" in refused or "儿媳" in refused
+        assert count(cfg, "bindings", "user_psn_no = 'P10000002'") == 0
+        # his wife (12): bound
+        app.screen.query_one("#relation", Select).value = "12"
+        app.screen.query_one("#pin").focus()
+        await type_text(app, pilot, "123456")
+        await press(app, pilot, "f5")
+        assert "已绑定" in screen_text(app)
+        assert "李娜" in screen_text(app)
+    assert count(cfg, "bindings", "owner_psn_no = 'P10000001' AND user_psn_no = 'P10000002' AND status = 'active'") == 1
+
+
+async def test_unbind_after_confirmation(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f3")
+        app.screen.query_one("#pin").focus()
+        await type_text(app, pilot, "123456")
+        app.screen.query_one("#list").focus()
+        await press(app, pilot, "f3")                    # first row: 张小雨
+        assert type(app.screen).__name__ == "ConfirmModal"
+        assert "张小雨" in str(app.screen.query_one("#question").render())
+        await press(app, pilot, "y")
+        assert "已解绑 张小雨" in screen_text(app)
+        table = app.screen.query_one("#list")
+        names = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
+        assert "张小雨" not in names and "张国强" in names
+    assert count(cfg, "bindings", "user_psn_no = 'P10000003' AND status = 'ended'") == 1
+
+
+async def test_reverse_todays_settlement(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "zhang_wei")
+        await pay_with_pin(app, pilot, "123456")
+        assert balance(cfg, "P10000001") == 356000 - 25100
+        await press(app, pilot, "f4")
+        assert type(app.screen).__name__ == "TodayScreen"
+        assert "张伟" in screen_text(app) and "¥251.00" in screen_text(app)
+        await press(app, pilot, "f7")
+        assert type(app.screen).__name__ == "ConfirmModal"
+        await press(app, pilot, "n")                     # said no: nothing happens
+        assert balance(cfg, "P10000001") == 356000 - 25100
+        await press(app, pilot, "f7", "y")
+        text = screen_text(app)
+        assert "已冲正" in text and "冲正记录" in text
+    assert balance(cfg, "P10000001") == 356000
+    assert count(cfg, "settlements", "status = 'reversal'") == 1
+
+
+async def test_day_end_reconciliation(cfg):
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await to_payment(app, pilot, "li_na")
+        await pay_with_pin(app, pilot, "123456")
+        await press(app, pilot, "f10")
+        assert type(app.screen).__name__ == "WaitingScreen"
+        assert "¥131.00" in screen_text(app)              # today's cash on the waiting screen
+        await press(app, pilot, "f6")
+        text = screen_text(app)
+        assert "对账平衡" in text and "结算笔数: 1" in text
+        assert "¥251.00" in text and "¥120.00" in text and "¥131.00" in text
+
+
+@pytest.mark.parametrize("lang,expected", [("zh", "请插入社会保障卡"), ("en", "Please insert the social security card")])
+async def test_language(cfg, lang, expected):
+    app = demo_app(cfg, lang=lang)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        assert expected in screen_text(app)
+        await press(app, pilot, "f1")
+        assert type(app.screen).__name__ == "HelpScreen"
+        assert "F7" in screen_text(app) and "F10" in screen_text(app)

@@ -1,0 +1,106 @@
+"""Helpers for the cashier UI tests: a window on the demo database with a fixed clock, and Pilot steps
+that wait for the thread workers (DESIGN §10: press, wait for the workers, then pause)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from textual.worker import WorkerCancelled
+
+NOW = datetime(2026, 11, 29, 10, 30, 0)
+SIZE = (120, 40)
+
+
+def demo_app(cfg, lang: str = "zh", mode: str = "cashier", reader_spec: str | None = None, demo: bool = True):
+    """The app the tests drive: demo database (the cast) created, emulator tray, fixed clock."""
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.ui.app import build_app
+    ensure_demo_db(cfg)
+    return build_app(cfg, reader_spec=reader_spec, demo=demo, mode=mode, lang=lang, now=NOW)
+
+
+async def settle_down(app, pilot, rounds: int = 3) -> None:
+    """Let every worker finish and every message be handled (a cancelled exclusive worker is fine)."""
+    for _ in range(rounds):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        await pilot.pause()
+
+
+async def press(app, pilot, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle_down(app, pilot)
+
+
+async def type_text(app, pilot, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch)
+    await settle_down(app, pilot)
+
+
+async def wait_for(app, pilot, predicate, timeout: float = 5.0) -> None:
+    """For events from other threads (PC/SC): poll until the screen shows what we wait for."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("the UI did not get there in time")
+        await asyncio.sleep(0.02)
+        await settle_down(app, pilot, 1)
+
+
+def screen_text(app) -> str:
+    """Everything the active screen shows, as text (labels, statics, tables, inputs' values)."""
+    from textual.widgets import DataTable, Input, Static
+    parts: list[str] = []
+    for widget in app.screen.query("*"):
+        if not widget.display:
+            continue
+        if isinstance(widget, DataTable):
+            for row in range(widget.row_count):
+                parts.append(" ".join(str(c) for c in widget.get_row_at(row)))
+        elif isinstance(widget, Input):
+            parts.append("*" * len(widget.value) if widget.password else widget.value)
+        elif isinstance(widget, Static):
+            parts.append(str(widget.render()))
+    return "\n".join(parts)
+
+
+def balance(cfg, psn_no: str) -> int | None:
+    from terminal.store.db import open_from_config
+    db = open_from_config(cfg)
+    try:
+        row = db.execute("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()
+        return None if row is None else row[0]
+    finally:
+        db.conn.close()
+
+
+def count(cfg, table: str, where: str = "1", args: list | None = None) -> int:
+    from terminal.store.db import open_from_config
+    db = open_from_config(cfg)
+    try:
+        return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args or []).fetchone()[0]
+    finally:
+        db.conn.close()
+
+
+async def insert(app, pilot, profile: str) -> None:
+    """Put a demo card in the reader from the tray (as F8 + digit would) and wait for the patient screen."""
+    app.tray_insert(profile)
+    await settle_down(app, pilot)
+
+
+async def enter_bill(app, pilot, items: list[tuple[str, str, str, str, str]]) -> None:
+    """On the bill screen: type each (code, name, class, qty, price in yuan) line and press Enter."""
+    for line in items:
+        for i, text in enumerate(line):
+            if i:
+                await pilot.press("tab")
+            if text:
+                await type_text(app, pilot, text)
+        await press(app, pilot, "enter")
