@@ -246,7 +246,7 @@ async def test_english_by_config(kiosk_cfg):
 
 
 CASHIER_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f10", "f11", "f12", "ctrl+p", "ctrl+r",
-                "ctrl+b", "ctrl+d", "ctrl+t", "ctrl+s", "question_mark", "b", "r", "d", "t", "h", "tab", "escape"]
+                "ctrl+b", "ctrl+d", "ctrl+t", "ctrl+s", "question_mark", "b", "r", "d", "t", "h", "tab"]
 
 
 async def test_no_cashier_screen_is_reachable_by_key(kiosk_cfg):
@@ -257,12 +257,10 @@ async def test_no_cashier_screen_is_reachable_by_key(kiosk_cfg):
         for when in ("idle", "overview"):
             if when == "overview":
                 await insert(app, pilot, ZHANG_XIAOYU)
-            for key in CASHIER_KEYS:
-                await pilot.press(key)
-                await pilot.pause()
-                stack = [type(s).__name__ for s in app.screen_stack]
-                assert isinstance(app.screen, KioskScreen), f"{key} opened {stack}"
-                assert stack[-1] == "KioskScreen" and len(stack) <= 2, stack
+            await pilot.press(*CASHIER_KEYS)   # none of them may open anything (no escape: it could hide one)
+            await pilot.pause()
+            stack = [type(s).__name__ for s in app.screen_stack]
+            assert isinstance(app.screen, KioskScreen) and len(stack) <= 2, stack
         assert not app.ENABLE_COMMAND_PALETTE
         assert "terminal.ui.screens.bindings" not in [type(s).__module__ for s in app.screen_stack]
     assert settlements(kiosk_cfg) == []
