@@ -137,13 +137,6 @@ def _require_active(patient: Patient) -> None:
                           f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算")
 
 
-def _own_balc(db: sqlite_utils.Database, patient: Patient) -> int | None:
-    if patient.insutype != "310":
-        return None          # only employee insurance has a personal account
-    row = db.execute("SELECT balc FROM accounts WHERE psn_no = ?", [patient.psn_no]).fetchone()
-    return None if row is None else int(row[0])
-
-
 def _relative_sources(db: sqlite_utils.Database, patient: Patient, relatives: Relatives,
                       day: str) -> list[RelativeSource]:
     """The bindings that may pay, in the order to draw on them (family lookup order, or as listed)."""
@@ -168,18 +161,29 @@ def _relative_sources(db: sqlite_utils.Database, patient: Patient, relatives: Re
     return chosen
 
 
-def _ytd(db: sqlite_utils.Database, psn_no: str, year: int) -> YearToDate:
-    row = db.execute("SELECT deductible_used, fund_paid FROM accumulators WHERE psn_no = ? AND year = ?",
-                     [psn_no, year]).fetchone()
-    return YearToDate(*row) if row else YearToDate()
+_STANDING_SQL = ("SELECT (SELECT balc FROM accounts WHERE psn_no = ?1), "
+                 "(SELECT deductible_used FROM accumulators WHERE psn_no = ?1 AND year = ?2), "
+                 "(SELECT fund_paid FROM accumulators WHERE psn_no = ?1 AND year = ?2)")
+_POLICIES: dict[int, tuple[dict, Policy]] = {}
+
+
+def _policy(cfg) -> Policy:
+    """The config's policy, parsed once per loaded config."""
+    raw = cfg.raw
+    cached = _POLICIES.get(id(raw))
+    if cached is None or cached[0] is not raw:
+        cached = _POLICIES[id(raw)] = (raw, Policy.from_config(cfg))
+    return cached[1]
 
 
 def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_used_flag: bool,
              now: datetime, policy: Policy | None = None) -> PreSettlement:
+    """Read the patient's standing (balance, year accumulators, relatives) and apply §6.2."""
     _require_active(patient)
-    return presettle(bill, policy or Policy.from_config(cfg), insutype=patient.insutype,
-                     hosp_lv=cfg.terminal.hosp_lv, ytd=_ytd(db, patient.psn_no, now.year),
-                     own_balc=_own_balc(db, patient) if acct_used_flag else None,
+    balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
+    own = balc if acct_used_flag and patient.insutype == "310" else None  # only employees have an account
+    return presettle(bill, policy or _policy(cfg), insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
+                     ytd=YearToDate(dedc_used or 0, fund_paid or 0), own_balc=own,
                      relatives=_relative_sources(db, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
                      acct_used_flag=acct_used_flag)
 
@@ -192,8 +196,9 @@ def presettle_for(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, relat
 
 # ---------------------------------------------------------------- results
 
-def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool = False) -> SettlementResult:
-    patient = patient_by_psn_no(db, row["psn_no"])
+def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool = False,
+                patient: Patient | None = None) -> SettlementResult:
+    patient = patient or patient_by_psn_no(db, row["psn_no"])
     return SettlementResult(
         setl_id=row["setl_id"], mdtrt_id=row["mdtrt_id"], msgid=row["msgid"], request_id=row["request_id"],
         psn_no=row["psn_no"], psn_name=patient.psn_name, certno_masked=patient.certno_masked,
@@ -266,9 +271,12 @@ def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, wind
     return entries
 
 
+SETTLEMENT_INSERT = (f"INSERT INTO settlements ({', '.join(chr(34) + c + chr(34) for c in SETTLEMENT_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(SETTLEMENT_COLUMNS))})")
+
+
 def insert_settlement(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
-    db.conn.execute(f"INSERT INTO settlements ({', '.join(chr(34) + c + chr(34) for c in SETTLEMENT_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(SETTLEMENT_COLUMNS))})", [row[c] for c in SETTLEMENT_COLUMNS])
+    db.conn.execute(SETTLEMENT_INSERT, [row[c] for c in SETTLEMENT_COLUMNS])
 
 
 @contextmanager
@@ -330,7 +338,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
             "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid})
         if not still_present():   # the card left before commit: nothing happened
             raise CardError(CARD_REMOVED, "the card was removed before the settlement was committed")
-    return _row_result(db, row)
+    return _row_result(db, row, patient=patient)
 
 
 # ---------------------------------------------------------------- at the window, with a card
