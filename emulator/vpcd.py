@@ -278,11 +278,12 @@ def _cli_serve(args: argparse.Namespace) -> int:
     def stop(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    first = load_card(args.profile, state_dir)  # an unknown profile fails here, before serving
     signal.signal(signal.SIGTERM, stop)
     side = VpcdCardSide(args.slot, args.host).start()
     say = _Say(args)
     try:
-        side.insert(load_card(args.profile, state_dir), wait=None)
+        side.insert(first, wait=None)
         say(f"serving {args.profile} in {side.reader_name} (port {side.port}); "
             "stdin: 'insert PROFILE' / 'remove'; Ctrl-C stops")
         for line in sys.stdin:

@@ -9,6 +9,7 @@ with the reason — unless CI=true, where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,17 @@ class PcscStack:
             return
         side.remove()
         wait_card_state(side.reader_name, False, SEEN_TIMEOUT_S)
+
+    @contextlib.contextmanager
+    def without_pcscd(self) -> Iterator[None]:
+        """Stop our pcscd for a while (to see what users get when the service is down), then restart it."""
+        for slot in list(self.sides):
+            self.pull(slot)
+        self.daemon.stop()
+        try:
+            yield
+        finally:
+            self.daemon.start()
 
     def close(self) -> None:
         for side in self.sides.values():
