@@ -41,6 +41,7 @@ class PinState:
     @classmethod
     def fresh(cls, card_sn: str, pin: str, max_tries: int, tries_left: int | None = None) -> "PinState":
         salt = os.urandom(16)
+        max_tries = max(1, min(max_tries, 15))  # 63 Cx has one nibble for the count
         left = max_tries if tries_left is None else max(0, min(tries_left, max_tries))
         return cls(card_sn, max_tries, left, salt.hex(), hash_pin(pin, salt))
 

@@ -67,6 +67,20 @@ def test_expired_card_reads_and_says_so(cli):
     assert "EXPIRED" not in cli("card", "read", "--reader", "emulator:zhang_wei").stdout
 
 
+def test_a_card_from_outside_the_repository(cli, tmp_path):
+    """emulator:PATH.json plays a card laid out like the profiles but not bundled."""
+    other = profile("zhang_wei")
+    other["holder"].update(name="欧阳娜娜", name_ext="", certno="110101199003074514")
+    other["card"].update(card_no="Z99000001", card_sn="110100D156000005C38275EEFC9B0001", version="3.00")
+    path = tmp_path / "stranger.json"
+    path.write_text(json.dumps(other, ensure_ascii=False), encoding="utf-8")
+    out = cli("card", "read", "--reader", f"emulator:{path}", "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["holder"]["name"] == "欧阳娜娜" and got["card"]["card_no"] == "Z99000001"
+    assert got["line"].startswith("110100|110101199003074514|Z99000001|")
+
+
 def test_default_reader_from_config(cli, config_file):
     text = config_file.read_text(encoding="utf-8").replace('spec = "pcsc"', 'spec = "emulator:chen_jie"')
     config_file.write_text(text, encoding="utf-8")
