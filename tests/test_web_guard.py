@@ -1,0 +1,65 @@
+"""The §10 guard without a browser: an app process that ignores "quit" and SIGTERM is killed by the stop.
+
+textual-serve's own stop sends "quit" and waits for the app forever; an app caught starting when its browser
+went away was seen spinning at 100% CPU, ignoring SIGTERM. `GuardedAppService.stop` waits, then kills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+import time
+
+from textual_serve.download_manager import DownloadManager
+
+from terminal.web.server import STOP_GRACE_S, AppCommand, GuardedAppService
+
+STUBBORN = ("import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\n"
+            "while True: time.sleep(0.05)")
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def _noop(*_args) -> None:
+    return None
+
+
+async def test_stop_kills_an_app_that_ignores_quit_and_sigterm():
+    service = GuardedAppService(f"exec {shlex.quote(sys.executable)} -c {shlex.quote(STUBBORN)}",
+                                write_bytes=_noop, write_str=_noop, close=_noop,
+                                download_manager=DownloadManager())
+    service.grace_s = 0.5
+    await service.start(80, 24)
+    await asyncio.sleep(0.3)
+    pid = service._process.pid
+    assert alive(pid)
+    started = time.monotonic()
+    await asyncio.wait_for(service.stop(), 10)
+    assert time.monotonic() - started < 3
+    assert not alive(pid)             # exec: the kill reached Python itself, and it was reaped
+    await service.stop()              # a second stop (textual-serve calls it twice) is harmless
+
+
+async def test_stop_lets_a_well_behaved_app_quit_by_itself():
+    service = GuardedAppService(f"exec {shlex.quote(sys.executable)} -c \"print('__GANGLION__')\"",
+                                write_bytes=_noop, write_str=_noop, close=_noop,
+                                download_manager=DownloadManager())
+    await service.start(80, 24)
+    await asyncio.wait_for(service.stop(), STOP_GRACE_S + 2)
+    assert service._process.returncode == 0
+
+
+def test_app_command_execs_this_python_with_quoted_arguments():
+    cmd = AppCommand(mode="kiosk", reader="pcsc:ACS ACR39U 00 00", config="/x y/config.toml", lang="en").shell()
+    assert cmd.startswith(f"exec {shlex.quote(sys.executable)} -m terminal.web.app_main ")
+    assert shlex.split(cmd)[1:] == [sys.executable, "-m", "terminal.web.app_main", "--mode", "kiosk", "--reader",
+                                    "pcsc:ACS ACR39U 00 00", "--config", "/x y/config.toml", "--lang", "en"]
+    assert STOP_GRACE_S == 3.0
