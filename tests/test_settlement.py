@@ -123,7 +123,7 @@ def test_nothing_in_any_account_is_all_cash_without_a_pin(db, cfg, card):
     r = settle(db, cfg, card("zhang_guoqiang"), bill(("A", 1, 3000)), pin=None, relatives="none")
     assert (r.acct_pay, r.psn_cash_pay, r.balc) == (0, r.psn_part_amt, None)
     r2 = settle(db, cfg, card("zhang_wei"), bill(("A", 1, 3000)), pin=None, acct_used_flag=False)
-    assert (r2.acct_pay, r2.psn_cash_pay, r2.acct_used_flag) == (0, 3000, "0")
+    assert (r2.acct_pay, r2.psn_cash_pay, r2.acct_used_flag, r2.balc) == (0, 3000, "0", 200000)
     assert balances(db) == before
 
 

@@ -181,7 +181,7 @@ def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_u
     """Read the patient's standing (balance, year accumulators, relatives) and apply §6.2."""
     _require_active(patient)
     balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
-    own = balc if acct_used_flag and patient.insutype == "310" else None  # only employees have an account
+    own = balc if patient.insutype == "310" else None  # only employees have an account; shown even if unused
     return presettle(bill, policy or _policy(cfg), insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
                      ytd=YearToDate(dedc_used or 0, fund_paid or 0), own_balc=own,
                      relatives=_relative_sources(db, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
