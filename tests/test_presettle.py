@@ -122,7 +122,8 @@ def test_no_rule_matching_is_refused():
 
 @pytest.mark.parametrize("section, message", [
     ({}, "missing"),
-    ({"b_selfpay_ratio": 0.1, "rule": []}, "floats are not exact"),
+    ({"b_selfpay_ratio": "zero point one", "rule": []}, "decimal string"),
+    ({"b_selfpay_ratio": 1.5, "rule": []}, "between 0 and 1"),
     ({"b_selfpay_ratio": "1.5", "rule": []}, "between 0 and 1"),
     ({"b_selfpay_ratio": "0.1", "rule": []}, "at least one"),
     ({"b_selfpay_ratio": "0.1", "rule": [{"insutype": "320", "med_type": "11", "hosp_lv": "*", "deductible": 0,
@@ -141,6 +142,13 @@ def test_no_rule_matching_is_refused():
 def test_policy_problems_are_named(section, message):
     with pytest.raises(ConfigError, match=message):
         parse_policy(section)
+
+
+def test_a_bare_toml_float_ratio_is_taken_as_typed():
+    policy = parse_policy({"b_selfpay_ratio": 0.1, "rule": [
+        {"insutype": "*", "med_type": "*", "hosp_lv": "*", "deductible": 0, "deductible_scope": "year",
+         "ratio": 0.7, "annual_cap": 100}]})
+    assert (policy.b_selfpay_ratio, policy.rules[0].ratio) == (Decimal("0.1"), Decimal("0.7"))
 
 
 def test_shipped_config_policy_parses(cfg):

@@ -122,6 +122,8 @@ def parse_bill(obj: Any) -> Bill:
     if not isinstance(obj, dict):
         raise _bad("the bill must be a JSON object with med_type and items", "账单必须是含 med_type 和 items 的 JSON 对象")
     med_type = obj.get("med_type")
+    if isinstance(med_type, int) and not isinstance(med_type, bool):
+        med_type = str(med_type)
     if med_type not in MED_TYPES:
         raise _bad(f"med_type must be 11 (general outpatient), 14 (chronic/special outpatient) or 21 (inpatient) "
                    f"(got {med_type!r})", f"医疗类别必须是 11、14 或 21(收到 {med_type!r})")

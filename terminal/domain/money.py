@@ -1,7 +1,7 @@
 """Money helpers shared by the domain: integer fen, Decimal ratios, half-up rounding, yuan text.
 
 API: `round_fen(x: Decimal) -> int` (half-up to the fen), `yuan(fen) -> "12.50"`,
-`parse_ratio(value, what) -> Decimal` (a string like "0.70", 0..1; floats refused).
+`parse_ratio(value, what) -> Decimal` (a string like "0.70", 0..1; a bare 0.7 is taken as typed).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ def yuan(fen: int) -> str:
 
 def parse_ratio(value: object, what: str) -> Decimal:
     """A ratio written as a decimal string ("0.70") or 0/1; ValueError with a clear message otherwise."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r}; floats are not exact)")
-    if isinstance(value, int):
-        value = str(value)
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})")
+    if isinstance(value, (int, float)):
+        value = repr(value)     # a TOML 0.7 is read back as the shortest decimal that was typed: "0.7"
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})")
     try:
