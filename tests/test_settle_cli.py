@@ -212,3 +212,11 @@ def test_settle_through_pcsc(cli, pcsc_reader_factory):
     code, wrong = settle(cli, "--reader", f"pcsc:{reader.name}", "--pin", "999999")
     assert code == 1 and wrong["error"]["code"] == "pin_wrong"
     assert cli.run("reconcile", "--json")[1]["count"] == 1
+
+
+def test_settle_through_a_serial_terminal_with_the_pin_on_its_keypad(cli, state_dir, tmp_path):
+    from serial_support import terminal_with
+    with terminal_with("zhang_wei", state_dir, tmp_path, keypad=["123456"]) as term:
+        code, out = settle(cli, "--reader", f"serial:{term.path}")        # no --pin: typed on the keypad
+    assert code == 0, out
+    assert (out["medfee_sumamt"], out["fund_pay_sumamt"], out["acct_pay"], out["balc"]) == (37637, 9785, 27852, 22148)
