@@ -9,6 +9,7 @@ from datetime import datetime
 from textual.worker import WorkerCancelled
 
 NOW = datetime(2026, 11, 29, 10, 30, 0)
+AMOXICILLIN_LINE = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
 SIZE = (120, 40)
 
 
