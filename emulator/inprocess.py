@@ -25,8 +25,7 @@ class InProcessReader(Reader):
         self.faults = Faults()
         self._lock = threading.RLock()
         self._card = card
-        self._connected = False
-        self._lost = False    # the card was pulled while connected
+        self._session: VirtualCard | None = None  # the card connect() powered, until disconnect()
 
     @property
     def card(self) -> VirtualCard | None:
@@ -37,19 +36,17 @@ class InProcessReader(Reader):
         """Put a card in the slot (pulling any card already there)."""
         self.remove()
         with self._lock:
-            self._card, self._lost = card, False
+            self._card = card
         self._emit(CardEvent("inserted", self.name, card.atr))
 
     def remove(self) -> None:
-        """Pull the card; a connected session then fails with card_removed."""
+        """Pull the card; a session with it then fails with card_removed, even if another card goes in."""
         with self._lock:
             card = self._card
             if card is None:
                 return
             card.power_off()
             self._card = None
-            self._lost = self._connected
-            self._connected = False
         self._emit(CardEvent("removed", self.name))
 
     # Reader --------------------------------------------------------------
@@ -57,21 +54,19 @@ class InProcessReader(Reader):
         with self._lock:
             if self._card is None:
                 raise CardError(NO_CARD)
-            self._lost = False
-            self._connected = True
+            self._session = self._card
             return self._card.power_on()
 
     def disconnect(self) -> None:
         with self._lock:
-            if self._connected and self._card is not None:
+            if self._session is not None and self._session is self._card:
                 self._card.power_off()
-            self._connected = False
-            self._lost = False
+            self._session = None
 
     @property
     def atr(self) -> bytes:
         with self._lock:
-            return self._card.atr if (self._card is not None and self._connected) else b""
+            return self._card.atr if (self._card is not None and self._session is self._card) else b""
 
     def card_present(self) -> bool:
         with self._lock:
@@ -84,10 +79,12 @@ class InProcessReader(Reader):
             time.sleep(self.faults.delay_s)
         with self._lock:
             card = self._card
+            if self._session is not None and card is not self._session:
+                raise CardError(CARD_REMOVED)
             if card is None:
-                raise CardError(CARD_REMOVED if self._lost else NO_CARD)
-            if not self._connected:
-                self._connected = True
+                raise CardError(NO_CARD)
+            if self._session is None:  # transmit without connect: power the card first
+                self._session = card
                 card.power_on()
             response = card.process(bytes(apdu))
         response = self.faults.maybe_corrupt(response)

@@ -47,6 +47,19 @@ def test_transmit_after_removal(state_dir):
     assert e.value.code == "card_removed"
 
 
+def test_card_swapped_between_commands(state_dir):
+    """Another card in the slot does not continue the first card's session."""
+    r = InProcessReader(load_card("zhang_wei", state_dir))
+    tx(r, SELECT_SSSE)
+    r.insert(load_card("li_na", state_dir))
+    with pytest.raises(CardError) as e:
+        r.transmit(bytes.fromhex("00B2072C00"))
+    assert e.value.code == "card_removed"
+    assert r.atr == b""
+    r.connect()
+    assert read_card(r, psam()).card.card_no == "A10000002"
+
+
 def test_card_pulled_mid_read(state_dir):
     r = InProcessReader(load_card("zhang_wei", state_dir))
     r.faults.remove_after(5)
