@@ -182,6 +182,20 @@ async def test_blocked_card_is_sent_to_the_window(kiosk_cfg):
     assert settlements(kiosk_cfg) == [] and balance(kiosk_cfg, "P30000006") == before
 
 
+async def test_expired_card_and_suspended_insurance_are_sent_to_the_window(kiosk_cfg):
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = await insert(app, pilot, "8")                  # 刘洋: an expired 1.0 card
+        assert app.screen.view == "message" and "您的社保卡已过有效期" in text and "请到人工窗口办理" in text
+        await pilot.press("enter")                            # 完成: card out, idle
+        await settle_down(app, pilot)
+        assert app.screen.view == "idle"
+        text = await insert(app, pilot, "9")                  # 赵兰: insurance suspended
+        assert app.screen.view == "message" and "暂停" in text and "请到人工窗口办理" in text
+    assert settlements(kiosk_cfg) == []
+
+
 async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg):
     before = balance(kiosk_cfg, "P10000001")
     app = kiosk_app(kiosk_cfg)

@@ -54,7 +54,8 @@ class KioskBackend:
         payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
                                    relation_name=self._relation_name(r.relation), available=int(r.available))
                        for r in family.relatives)
-        return Patient(name=person.psn_name, certno_masked=mask(person.certno), card_no=card.card.card_no,
+        expired = card.card.expired(self._now().date().isoformat())
+        return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
                        psn_no=person.psn_no, own_balc=family.own, family=payers, raw=family)
 
     def _relation_name(self, code: str) -> str:
@@ -74,14 +75,20 @@ class KioskBackend:
         return None
 
     def pending_bill(self, patient: Patient) -> PendingBill | None:
+        """The bill with the fund's share for this patient (a refusal, e.g. insurance suspended, raises here)."""
         from terminal.domain.bill import load_bill
+        from terminal.services.settlement import presettle_for
+        from terminal.ui.window_ops import database
         path = self.bill_path(patient)
         if path is None:
             return None
         bill = load_bill(path)
-        lines = tuple(BillLine(i.name, _qty_text(i.qty), i.amount) for i in bill.items)
+        with database(self.cfg) as db:
+            pre = presettle_for(db, self.cfg, patient.psn_no, bill, relatives="none", acct_used_flag=False,
+                                now=self._now())
+        lines = tuple(BillLine(i.name, _qty_text(i.qty), amount) for i, amount in zip(bill.items, pre.item_amounts))
         in_folder = path.parent != DEMO_BILLS
-        return PendingBill(lines=lines, total=sum(line.amount for line in lines),
+        return PendingBill(lines=lines, total=pre.medfee_sumamt, fund_pay=pre.fund_pay_sumamt,
                            source=path.name if in_folder else "demo", bill=bill, path=path if in_folder else None)
 
     # -- ways to pay -----------------------------------------------------------------------

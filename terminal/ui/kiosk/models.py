@@ -24,6 +24,7 @@ class FamilyPayer:
 @dataclass(frozen=True)
 class Patient:
     name: str
+    expired: bool          # the card is past its expiry date
     certno_masked: str
     card_no: str
     psn_no: str
@@ -44,6 +45,7 @@ class PendingBill:
     lines: tuple[BillLine, ...]
     total: int             # medfee_sumamt, fen
     source: str            # file name, or "demo"
+    fund_pay: int = 0      # fund_pay_sumamt for this patient now (pre-settlement, nothing written)
     bill: Any = field(default=None, compare=False, repr=False)  # terminal.domain.bill.Bill
     path: Any = field(default=None, compare=False, repr=False)  # the file in bills_dir, or None
 

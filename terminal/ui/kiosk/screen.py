@@ -321,7 +321,9 @@ class KioskScreen(Screen):
     def _pressed(self, event: Button.Pressed) -> None:
         self._touch()
         bid = event.button.id or ""
-        if bid.startswith("tray-") and bid != "tray-remove":
+        if event.button.has_class("option"):
+            self._choose(self.options[int(event.button.name or 0)])
+        elif bid.startswith("tray-") and bid != "tray-remove":
             self.app.tray_insert(bid[len("tray-"):])  # type: ignore[attr-defined]
         elif bid == "tray-remove":
             self.app.tray_remove()  # type: ignore[attr-defined]
@@ -332,8 +334,6 @@ class KioskScreen(Screen):
             self.reset()
         elif bid == "choose-back":
             self.show("overview")
-        elif bid.startswith("option-"):
-            self._choose(self.options[int(bid[len("option-"):])])
         elif bid == "pin-back":
             self.show("choose")
         elif bid == "key-clear":
@@ -358,6 +358,9 @@ class KioskScreen(Screen):
 
     def on__loaded(self, message: _Loaded) -> None:
         self.patient, self.bill, self.options = message.patient, message.bill, message.options
+        if message.patient.expired:
+            self._message(self.tr("card_expired"), self.tr("see_window"))
+            return
         self._fill_overview()
         self._fill_options()
         self.show("overview")
@@ -386,10 +389,10 @@ class KioskScreen(Screen):
         if bill is None:
             table.add_row(f"  {self.tr('no_bill')}", "")
         else:
-            if self.options:
-                fund = self.options[0].fund_pay
-                table.add_row(f"  {self.tr('fund_pays')}", yuan(fund))
-                table.add_row(f"  [b]{self.tr('you_pay')}[/b]", f"[b $warning]{yuan(bill.total - fund)}[/]")
+            table.add_row(f"  {self.tr('fund_pays')}", yuan(bill.fund_pay))
+            table.add_row(f"  [b]{self.tr('you_pay')}[/b]", f"[b $warning]{yuan(bill.total - bill.fund_pay)}[/]")
+            if not self.options:
+                table.add_row(f"  [b $warning]{self.tr('no_account_pays')}[/]", "")
             table.add_row("", "")
             shown = bill.lines[:5]
             for line in shown:
@@ -411,7 +414,8 @@ class KioskScreen(Screen):
             detail = f"{self.tr('account_pays')} {yuan(o.own_pay + o.mulaid_pay)}"
             if o.cash_pay:
                 detail += f"   {self.tr('cash_left')} {yuan(o.cash_pay)}"
-            buttons.append(Button(f"{i + 1}  {who}\n{detail}", id=f"option-{i}", classes="option"))
+            # no id: the old buttons are still being removed while these mount
+            buttons.append(Button(f"{i + 1}  {who}\n{detail}", name=str(i), classes="option"))
         box.mount_all(buttons)
 
     # -- step 2: choose who pays, then the PIN ----------------------------------------------
@@ -486,5 +490,6 @@ class KioskScreen(Screen):
         if not self._card_in and message.code in ("card_removed", "no_card"):
             self.reset(self.tr("card_removed"))
             return
-        title = self.tr("unknown_patient") if message.code in ("unknown_person", "not_found") else self.tr("error")
+        unknown = message.code in ("person_unknown", "unknown_person", "unknown_card")
+        title = self.tr("unknown_patient") if unknown else self.tr("error")
         self._message(title, f"{message.message}\n\n{self.tr('see_window')}")

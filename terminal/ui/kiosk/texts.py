@@ -50,6 +50,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "in_use_hint": {"zh": "另一个窗口正在使用读卡器。\n请关闭另一个窗口，本页面将自动开始。",
                     "en": "Another window is using the card reader.\nClose it and this page starts by itself."},
     "error": {"zh": "无法完成", "en": "Could not finish"},
+    "no_account_pays": {"zh": "无可用账户，请到窗口缴费", "en": "No account can pay: pay at a window"},
+    "card_expired": {"zh": "您的社保卡已过有效期", "en": "Your card has expired"},
     "see_window": {"zh": "请到人工窗口办理", "en": "Please go to a cashier window"},
     "unknown_patient": {"zh": "未找到您的参保信息", "en": "Your insurance record was not found"},
 }
