@@ -299,9 +299,16 @@ def _stop_monitor(wait: float = 2.0) -> None:
     thread.stop()
     request = getattr(thread.cardrequest, "pcsccardrequest", None)
     hcontext = getattr(request, "hcontext", None)
-    if hcontext is not None:
-        sc.SCardCancel(hcontext)
-    thread.join(wait)
+    deadline = time.monotonic() + wait
+    while thread.is_alive() and time.monotonic() < deadline:
+        if hcontext is not None:  # a cancel only wakes a wait already under way: repeat it
+            sc.SCardCancel(hcontext)
+        thread.join(0.05)
+    if not thread.is_alive() and request is not None:
+        try:
+            request.release()  # else its __del__ complains once pcscd is gone
+        except Exception:  # noqa: BLE001 - pcscd already gone: nothing to release
+            pass
 
 
 class _Observer(CardObserver):
