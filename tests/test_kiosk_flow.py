@@ -139,6 +139,30 @@ async def test_daughter_pays_demo_bill_from_fathers_account(kiosk_cfg):
     assert "张伟的账户支付" in text and "¥63.64" in text and row["setl_id"] in text
 
 
+async def test_everything_by_tapping(kiosk_cfg):
+    """A touch screen: the tray card, Pay, the account, the on-screen keypad, Confirm, Done."""
+    app = kiosk_app(kiosk_cfg)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click("#tray-zhang_xiaoyu")
+        await settle_down(app, pilot)
+        await pilot.click("#to-choose")
+        await pilot.click(".option")
+        await pilot.pause()
+        for digit in "12345":
+            await pilot.click(f"#key-{digit}")
+        await pilot.click("#key-clear")                      # changed her mind: start again
+        for digit in "123456":
+            await pilot.click(f"#key-{digit}")
+        await pilot.press("enter")                            # Enter confirms even after a tap on a digit
+        await settle_down(app, pilot)
+        assert app.screen.view == "receipt" and "缴费成功" in screen_text(app)
+        await pilot.click("#done")
+        await settle_down(app, pilot)
+        assert app.screen.view == "idle" and app.tray_card is None
+    assert len(settlements(kiosk_cfg)) == 1
+
+
 async def test_worker_pays_from_own_account_and_done_returns_to_idle(kiosk_cfg):
     before = balance(kiosk_cfg, "P10000001")
     app = kiosk_app(kiosk_cfg)

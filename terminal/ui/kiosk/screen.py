@@ -170,6 +170,8 @@ class KioskScreen(Screen):
         return [(pid, names.get(pid, pid)) for pid in self.app.tray_profiles()]  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
+        for key in self.query(".pin-key"):
+            key.can_focus = False   # digits and Enter always go to the PIN, whatever was tapped last
         idle_s = self.settings.kiosk_idle_s
         self.set_interval(min(1.0, idle_s / 4), self._check_idle)
         error = getattr(self.app, "reader_error", None)
@@ -188,8 +190,7 @@ class KioskScreen(Screen):
     def show(self, view: str) -> None:
         self.view = view
         self.query_one("#views", ContentSwitcher).current = view
-        first = {"overview": "#to-choose", "receipt": "#done", "message": "#message-done",
-                 "pin": "#key-ok"}.get(view)
+        first = {"overview": "#to-choose", "receipt": "#done", "message": "#message-done"}.get(view)
         if view == "choose":
             buttons = list(self.query("#option-list Button"))
             if buttons:
