@@ -6,6 +6,7 @@ the settlement service. Assertions are on what the patient reads and on the bala
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -72,6 +73,15 @@ def kiosk_app(cfg, lang: str | None = None):
     return build_app(cfg, demo=True, mode="kiosk", lang=lang)
 
 
+@contextlib.asynccontextmanager
+async def running(cfg, lang: str | None = None):
+    """The kiosk app (demo tray) running under Pilot, first screen drawn."""
+    app = kiosk_app(cfg, lang)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        yield app, pilot
+
+
 async def insert(app, pilot, key: str) -> str:
     """Tap the demo tray's card `key` (1–9) on the idle screen; the patient's overview comes up."""
     await pilot.press(key)
@@ -95,9 +105,7 @@ ZHANG_WEI, ZHANG_XIAOYU, WANG_FANG = "1", "3", "6"
 
 
 async def test_idle_screen_asks_for_the_card(kiosk_cfg):
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         text = screen_text(app)
         assert "请插入社保卡" in text
         assert "张小雨" in text                       # the demo tray, with people's names
@@ -107,9 +115,7 @@ async def test_idle_screen_asks_for_the_card(kiosk_cfg):
 async def test_daughter_pays_demo_bill_from_fathers_account(kiosk_cfg):
     """张小雨 (resident, no account) pays the demo bill from 张伟's account, as a patient would."""
     before = balance(kiosk_cfg, "P10000001")
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         text = await insert(app, pilot, ZHANG_XIAOYU)
         assert "您好，张小雨" in text
         assert "410105********6927" in text and "410105201206016927" not in text   # masked ID only
@@ -141,9 +147,7 @@ async def test_daughter_pays_demo_bill_from_fathers_account(kiosk_cfg):
 
 async def test_everything_by_tapping(kiosk_cfg):
     """A touch screen: the tray card, Pay, the account, the on-screen keypad, Confirm, Done."""
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         await pilot.click("#tray-zhang_xiaoyu")
         await settle_down(app, pilot)
         await pilot.click("#to-choose")
@@ -165,9 +169,7 @@ async def test_everything_by_tapping(kiosk_cfg):
 
 async def test_worker_pays_from_own_account_and_done_returns_to_idle(kiosk_cfg):
     before = balance(kiosk_cfg, "P10000001")
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         text = await insert(app, pilot, ZHANG_WEI)
         assert "您好，张伟" in text and "没有可用的家庭共济账户" in text
         text = await pay_with(app, pilot, "1")
@@ -180,9 +182,7 @@ async def test_worker_pays_from_own_account_and_done_returns_to_idle(kiosk_cfg):
 
 
 async def test_wrong_pin_then_right(kiosk_cfg):
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         text = await pay_with(app, pilot, "1", pin="654321")
         assert app.screen.view == "pin"
@@ -196,9 +196,7 @@ async def test_wrong_pin_then_right(kiosk_cfg):
 
 async def test_blocked_card_is_sent_to_the_window(kiosk_cfg):
     before = balance(kiosk_cfg, "P30000006")
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         await insert(app, pilot, WANG_FANG)
         text = await pay_with(app, pilot, "1")
         assert app.screen.view == "message"
@@ -207,9 +205,7 @@ async def test_blocked_card_is_sent_to_the_window(kiosk_cfg):
 
 
 async def test_expired_card_and_suspended_insurance_are_sent_to_the_window(kiosk_cfg):
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         text = await insert(app, pilot, "8")                  # 刘洋: an expired 1.0 card
         assert app.screen.view == "message" and "您的社保卡已过有效期" in text and "请到人工窗口办理" in text
         await pilot.press("enter")                            # 完成: card out, idle
@@ -222,9 +218,7 @@ async def test_expired_card_and_suspended_insurance_are_sent_to_the_window(kiosk
 
 async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg):
     before = balance(kiosk_cfg, "P10000001")
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         await pilot.press("enter", "1", *"123")
         await pilot.pause()
@@ -239,9 +233,7 @@ async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg
 async def test_idle_timeout_returns_to_idle_and_gives_the_card_back(config_file, monkeypatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     cfg = make_cfg(config_file, kiosk_idle_s=0.4)
-    app = kiosk_app(cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(cfg) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         assert app.screen.view == "overview"
         await pilot.pause(0.8)
@@ -258,9 +250,7 @@ async def test_a_bill_in_the_bills_folder_is_offered_and_filed_when_paid(config_
     bill = {"med_type": "11", "items": [{"code": "X001", "name": "阿莫西林胶囊", "category": "drug", "class": "A",
                                          "qty": 2, "price": 1250}]}
     (bills / "A10000003.json").write_text(json.dumps(bill, ensure_ascii=False), encoding="utf-8")
-    app = kiosk_app(cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(cfg) as (app, pilot):
         text = await insert(app, pilot, ZHANG_XIAOYU)
         assert "阿莫西林胶囊" in text and "¥25.00" in text and "布洛芬" not in text
         text = await pay_with(app, pilot, "1")
@@ -275,9 +265,7 @@ async def test_a_bill_in_the_bills_folder_is_offered_and_filed_when_paid(config_
 
 
 async def test_english_by_config(kiosk_cfg):
-    app = kiosk_app(kiosk_cfg, lang="en")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg, lang="en") as (app, pilot):
         assert "Please insert your social security card" in screen_text(app)
         text = await insert(app, pilot, ZHANG_XIAOYU)
         assert "Hello, 张小雨" in text and "Family accounts" in text
@@ -289,9 +277,7 @@ CASHIER_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f10", "f11", "f
 
 async def test_no_cashier_screen_is_reachable_by_key(kiosk_cfg):
     from terminal.ui.kiosk import KioskScreen
-    app = kiosk_app(kiosk_cfg)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with running(kiosk_cfg) as (app, pilot):
         for when in ("idle", "overview"):
             if when == "overview":
                 await insert(app, pilot, ZHANG_XIAOYU)
