@@ -64,12 +64,19 @@ def ef06_records(holder: dict[str, Any], name_padding: int = 0x00) -> list[bytes
     return records
 
 
-def build_tree(profile: dict[str, Any], name_padding: int = 0x00, needs_external_auth: bool = False) -> DF:
+#: what a real 3.0 card blanks when read without external authentication (DESIGN §3.3)
+BLANKED_WHEN_LOCKED = frozenset({0x08, 0x09})
+
+
+def build_tree(profile: dict[str, Any], name_padding: int = 0x00, needs_external_auth: bool = False,
+               locked_reads_blank: bool = False) -> DF:
+    """locked_reads_blank: EF06 answers ID number and name as blanks (not 69 82) until authenticated."""
     mf = make_mf()
     mf.add(TransparentEF(EF_DIR_FID, sfi=1, content=bytes.fromhex(profile["card"]["card_sn"])))
     ssse = mf.add(DF(SSSE_DF_FID, name=SSSE_DF_NAME))
     assert isinstance(ssse, DF)
     ssse.add(RecordEF(0xEF05, sfi=5, records=ef05_records(profile["card"])))
     ssse.add(RecordEF(0xEF06, sfi=6, records=ef06_records(profile["holder"], name_padding),
-                      needs_external_auth=needs_external_auth))
+                      needs_external_auth=needs_external_auth,
+                      blank_tags=BLANKED_WHEN_LOCKED if locked_reads_blank else frozenset()))
     return mf

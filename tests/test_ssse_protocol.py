@@ -167,6 +167,20 @@ def test_3_0_card_without_psam_reads_empty_name_and_certno(card_reader):
     assert result.card.card_no == "A10000002"
 
 
+def test_3_0_card_that_blanks_instead_of_refusing(card_reader):
+    """The real card's way (DESIGN §3.3): unauthenticated, name and ID number read as empty."""
+    r = card_reader("li_na", locked_reads_blank=True)
+    tx(r, SELECT_SSSE)
+    tx(r, "00 A4 02 00 02 EF 06")
+    assert tx(r, "00 B2 08 00 00") == (b"\x08\x12" + bytes(18), OK)
+    assert tx(r, "00 B2 0A 00 00") == (b"\x0A\x012", OK)
+    r.disconnect()
+    blank = ssse.read_card(card_reader("li_na", locked_reads_blank=True), None)
+    assert (blank.holder.certno, blank.holder.name, blank.holder.gend) == ("", "", "2")
+    full = ssse.read_card(card_reader("li_na", locked_reads_blank=True), psam())
+    assert full.to_json()["holder"] == expected_json("li_na")[1]
+
+
 def test_older_card_has_no_key_0a(card_reader):
     r = card_reader("zhang_wei")
     tx(r, SELECT_SSSE)

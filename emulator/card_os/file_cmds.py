@@ -127,7 +127,8 @@ def read_record(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if not isinstance(ef, RecordEF):
         return b"", SW.INCOMPATIBLE_FILE
     s = card.session
-    if ef.needs_external_auth and not s.authenticated:
+    locked = ef.needs_external_auth and not s.authenticated
+    if locked and not ef.blank_tags:
         return b"", SW.SECURITY
     if mode == 0b100:                                    # record number P1 (0 = current record)
         number = cmd.p1 or s.current_record
@@ -146,6 +147,8 @@ def read_record(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if record is None:
         return b"", SW.RECORD_NOT_FOUND
     s.current_record = number
+    if locked and record[0] in ef.blank_tags:
+        return record[:2] + bytes(len(record) - 2), SW.OK  # a 3.0 card unauthenticated: empty value
     return record, SW.OK
 
 

@@ -22,6 +22,8 @@ class RecordEF(CardFile):
     records: list[bytes] = field(default_factory=list)
     #: True: reading answers 69 82 until the card's external authentication is done
     needs_external_auth: bool = False
+    #: with needs_external_auth: these tags read as blanks (00 bytes) instead of 69 82, the rest reads
+    blank_tags: frozenset[int] = frozenset()
 
     def record(self, number: int) -> bytes | None:
         """Record by its 1-based number."""

@@ -22,7 +22,7 @@ from emulator.state import PinState, StateStore
 FOLDER = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z0-9_]+$")
 _QUIRKS = set(Quirks.__dataclass_fields__)
-_OPTIONS = _QUIRKS | {"needs_external_auth", "tries_left", "max_tries", "external_key", "internal_key", "atr"}
+_OPTIONS = _QUIRKS | {"needs_external_auth", "locked_reads_blank", "tries_left", "max_tries", "external_key", "internal_key", "atr"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     """A fresh virtual card for a profile; its PIN state comes from the state folder when saved there.
 
     Options (override the profile): select_fci, get_response, exact_le, name_padding (card quirks),
-    needs_external_auth, tries_left, max_tries, external_key, internal_key (hex or None), atr (hex).
+    needs_external_auth, locked_reads_blank (EF06 blanks ID number and name instead of 69 82), tries_left, max_tries, external_key, internal_key (hex or None), atr (hex).
     """
     unknown = set(options) - _OPTIONS
     if unknown:
@@ -113,7 +113,9 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
         tries = options.get("tries_left", pin_cfg.get("tries_left"))
         pin = PinState.fresh(card_sn, str(pin_cfg.get("initial", "123456")), max_tries, tries)
     atr = bytes.fromhex(options.get("atr", profile.get("atr", "3B6D0000008C544CB386844116018593CA")))
-    mf = build_tree(profile, name_padding=quirks.name_padding, needs_external_auth=needs_auth)
+    blank = bool(options.get("locked_reads_blank", security.get("locked_reads_blank", False)))
+    mf = build_tree(profile, name_padding=quirks.name_padding, needs_external_auth=needs_auth,
+                    locked_reads_blank=blank)
     card = VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
                        quirks=quirks, profile_id=str(profile["id"]))
     if fresh:
