@@ -30,7 +30,8 @@ from drivers.serial_t1.block import (
 from drivers.serial_t1.link import DeviceLink, LineClosed
 from emulator.card_os import VirtualCard
 
-#: vendor terminal command (tests, benchmarks): `20 EC 00 00 <data>` answers data + 90 00
+#: vendor terminal command (tests, benchmarks): `20 EC HH LL <data>` answers data, then HHLL
+#: pattern bytes (i & 0xFF), then 90 00: a long answer for a short command
 INS_ECHO = 0xEC
 #: how often the terminal asks for more time while it waits (keypad, stall), seconds
 WTX_EVERY = 0.4
@@ -291,7 +292,8 @@ class SerialTerminal:
         if ins == tc.INS_PERFORM_VERIFICATION:
             return self._perform_verification(cmd)
         if ins == INS_ECHO:
-            return cmd[4:] + _sw(tc.SW_OK)
+            pattern = bytes(i & 0xFF for i in range(int.from_bytes(cmd[2:4], "big")))
+            return cmd[4:] + pattern + _sw(tc.SW_OK)
         return _sw(tc.SW_INS_UNKNOWN)
 
     def _perform_verification(self, cmd: bytes) -> bytes:

@@ -30,6 +30,8 @@ from drivers.serial_t1.block import (
 
 #: clean blocks received in a row before a receiver stops asking for second copies
 CLEAN_STREAK = 8
+#: seconds of silence that end a garbled block (many byte times even at 9600 baud)
+QUIET = 0.02
 #: copies of one block a receiver asks for before it counts a failure
 MAX_COPIES = 4
 
@@ -86,9 +88,10 @@ class SerialLine:
 class Channel:
     """Reads and writes whole blocks on a Line, every wait bounded."""
 
-    def __init__(self, line: Line, cwt: float = 0.1, trace: Callable[[str, Block], None] | None = None) -> None:
+    def __init__(self, line: Line, cwt: float = 0.05, trace: Callable[[str, Block], None] | None = None) -> None:
         self.line = line
         self.cwt = cwt  # longest gap between two bytes of one block
+        self.quiet = min(cwt, QUIET)  # a gap this long ends a garbled block
         self.trace = trace
         self.bytes_out = 0
         self.bytes_in = 0
@@ -127,10 +130,10 @@ class Channel:
         return blk
 
     def drain(self, limit: float = 1.0) -> None:
-        """Swallow the rest of a garbled block: read until the line is quiet (bounded)."""
+        """Swallow the rest of a garbled block: read until the line is quiet for `quiet` s (bounded)."""
         end = time.monotonic() + limit
         while time.monotonic() < end:
-            got = self.line.read(4096, self.cwt)
+            got = self.line.read(4096, self.quiet)
             self.bytes_in += len(got)
             if not got:
                 return
@@ -173,7 +176,7 @@ class _Failed(Exception):
 class HostLink:
     """The host side: `transceive(nad, data) -> (nad, data)`, one command and its answer."""
 
-    def __init__(self, line: Line, *, timeout: float = 5.0, bwt: float | None = None, cwt: float = 0.1,
+    def __init__(self, line: Line, *, timeout: float = 5.0, bwt: float | None = None, cwt: float = 0.05,
                  retries: int = 3, restarts: int = 3, confirm: str = "auto", max_wtx: float = 300.0,
                  trace: Callable[[str, Block], None] | None = None) -> None:
         self.chan = Channel(line, cwt, trace)
@@ -188,6 +191,7 @@ class HostLink:
         self._deadline = 0.0
         self._wtx_granted = 0.0
         self._troubled = ""
+        self._dirty = False  # True while an exchange is unfinished or failed: RESYNCH first
         self.stats = {"retransmits": 0, "resynchs": 0, "wtx": 0, "confirms": 0}
 
     # public -------------------------------------------------------------------
@@ -202,14 +206,27 @@ class HostLink:
         self._wtx_granted = 0.0
         self._troubled = ""
         restarts = 0
+        if self._dirty:  # an earlier exchange failed: the sequence numbers are unknown
+            self.resynch()
         while True:
+            self._dirty = True
             try:
-                return self._exchange(nad_, data)
+                answer = self._exchange(nad_, data)
             except _Failed as exc:
                 self.resynch()
                 if not restartable or restarts >= self.restarts:
                     raise CardError(LINE_ERROR, f"{exc}; gave up after RESYNCH") from None
                 restarts += 1
+                continue
+            self._dirty = False
+            return answer
+
+    def start(self) -> None:
+        """Begin a session: RESYNCH so both sides count from 0 (bounded by `timeout`)."""
+        self._deadline = time.monotonic() + self.timeout
+        self._troubled = ""
+        self.stats["resynchs"] -= 1
+        self.resynch()
 
     def resynch(self) -> None:
         """S(RESYNCH): both sides back to sequence 0; CardError(LINE_ERROR) if it fails 3 times."""
@@ -218,15 +235,23 @@ class HostLink:
         for _ in range(self.retries):
             self.chan.drain()
             self.chan.write(req)
-            try:
-                got = self.chan.read(self._wait(self.bwt))
-            except (BlockTimeout, BlockError):
-                continue
-            if got.kind is Kind.S and got.stype is SType.RESYNCH and got.response:
+            if self._resynch_answered():
                 self.ns = self.nr = 0
                 self.confirm = Confirmer(self.confirm.mode)
+                self._dirty = False
                 return
         raise CardError(LINE_ERROR, "the card terminal does not answer RESYNCH")
+
+    def _resynch_answered(self) -> bool:
+        """Read until S(RESYNCH response); stale blocks before it are skipped. False on garbage or silence."""
+        end = time.monotonic() + self.bwt
+        while True:
+            try:
+                got = self.chan.read(self._wait(end - time.monotonic()))
+            except (BlockTimeout, BlockError):
+                return False
+            if got.kind is Kind.S and got.stype is SType.RESYNCH and got.response:
+                return True
 
     # exchange -----------------------------------------------------------------
     def _wait(self, wanted: float) -> float:
@@ -346,7 +371,7 @@ class DeviceLink:
     while a handler is busy (keypad, slow card).
     """
 
-    def __init__(self, line: Line, handler: Handler, *, cwt: float = 0.1, confirm: str = "auto",
+    def __init__(self, line: Line, handler: Handler, *, cwt: float = 0.05, confirm: str = "auto",
                  trace: Callable[[str, Block], None] | None = None) -> None:
         self.chan = Channel(line, cwt, trace)
         self.handler = handler

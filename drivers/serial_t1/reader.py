@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from drivers.apdu import SECRET_INS
 from drivers.errors import CARD_REMOVED, NO_CARD, READER_ERROR, CardError
 from drivers.reader import CardEvent, Reader
 from drivers.serial_t1 import terminal_commands as tc
@@ -37,28 +38,35 @@ class SerialReader(Reader):
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()
         if open_now:
-            self._open()
+            self._open_port()
 
     # line -----------------------------------------------------------------------
-    def _open(self) -> HostLink:
-        if self._link is not None:
-            return self._link
+    def _open_port(self) -> None:
+        if self._port is not None:
+            return
         try:
             import serial
             self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.timeout,
                                                exclusive=True if "://" not in self.url else None)
         except Exception as exc:  # SerialException, ValueError for a bad URL, OSError
             raise CardError(READER_ERROR, f"cannot open the card terminal at {self.url}: {exc}") from None
-        self._link = HostLink(SerialLine(self._port, self.url), timeout=self.timeout, **self._link_options)
-        return self._link
+
+    def _open(self) -> HostLink:
+        if self._link is not None:
+            return self._link
+        self._open_port()
+        link = HostLink(SerialLine(self._port, self.url), timeout=self.timeout, **self._link_options)
+        link.start()  # RESYNCH: the terminal may still hold sequence numbers from an earlier host
+        self._link = link
+        return link
 
     @property
     def link(self) -> HostLink:
         return self._open()
 
-    def _terminal(self, command: bytes, extra_wait: float = 0.0) -> tuple[bytes, int]:
+    def _terminal(self, command: bytes, extra_wait: float = 0.0, restartable: bool = True) -> tuple[bytes, int]:
         with self._lock:
-            _, answer = self.link.transceive(NAD_HOST_TO_TERMINAL, command, extra_wait)
+            _, answer = self.link.transceive(NAD_HOST_TO_TERMINAL, command, extra_wait, restartable)
         return tc.split_sw(answer, f"terminal command {command[:2].hex().upper()}")
 
     # Reader ---------------------------------------------------------------------
@@ -88,7 +96,9 @@ class SerialReader(Reader):
         with self._lock:
             if not self._atr:
                 raise CardError(NO_CARD, "connect() first")
-            nad_, answer = self.link.transceive(NAD_HOST_TO_CARD, bytes(apdu))
+            # a PIN check must not run twice: no restart after RESYNCH for VERIFY / CHANGE PIN
+            once = len(apdu) > 1 and apdu[1] in SECRET_INS
+            nad_, answer = self.link.transceive(NAD_HOST_TO_CARD, bytes(apdu), restartable=not once)
         data, sw = tc.split_sw(answer, "card answer")
         if nad_ != NAD_CARD_TO_HOST:
             err = tc.terminal_error(sw, "during a card command")
@@ -113,7 +123,8 @@ class SerialReader(Reader):
         with self._lock:
             if not self._atr:
                 raise CardError(NO_CARD, "connect() first")
-            data, sw = self._terminal(tc.perform_verification(p2, int(round(timeout))), extra_wait=timeout)
+            data, sw = self._terminal(tc.perform_verification(p2, int(round(timeout))), extra_wait=timeout,
+                                      restartable=False)
         err = tc.terminal_error(sw, "during PIN entry")
         if err is not None:
             if err.kind is CARD_REMOVED:
