@@ -140,9 +140,9 @@ class CashierApp(App):
         from terminal.ui.screens.waiting import WaitingScreen
         while len(self.screen_stack) > 1 and not isinstance(self.screen, WaitingScreen):
             self.pop_screen()
-        if notice:
-            self.notify(notice, severity="warning", timeout=6)
         if isinstance(self.screen, WaitingScreen):
+            if notice:
+                self.screen.show_notice(notice)   # stays until the next card
             self.screen.refresh_totals()
 
     # reading the card --------------------------------------------------------

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.containers import Center, Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Digits, Static
+from textual.widgets import Button, ContentSwitcher, Static
 
 from terminal.ui.kiosk.backend import KioskBackend
 from terminal.ui.kiosk.models import PayOption, PendingBill, Patient, Receipt
@@ -133,20 +132,20 @@ class KioskScreen(Screen):
                 yield Vertical(id="option-list")
                 with Horizontal(classes="actions"):
                     yield Button(self.tr("back"), id="choose-back", classes="secondary")
-            with Vertical(id="pin", classes="view"):
-                yield Static(self.tr("pin"), classes="step-title")
-                yield Static("", id="pin-summary", classes="hint")
-                yield Static("", id="pin-dots")
-                yield Static("", id="pin-message", classes="notice")
-                with Center():
-                    with Grid(id="keypad"):
-                        for d in "123456789":
-                            yield Button(d, id=f"key-{d}", classes="pin-key")
-                        yield Button(self.tr("clear"), id="key-clear", classes="pin-key")
-                        yield Button("0", id="key-0", classes="pin-key")
-                        yield Button(self.tr("confirm"), id="key-ok", variant="success", classes="pin-key")
-                with Horizontal(classes="actions"):
-                    yield Button(self.tr("back"), id="pin-back", classes="secondary")
+            with Horizontal(id="pin", classes="view"):
+                with Vertical(id="pin-left"):
+                    yield Static(self.tr("pin"), classes="step-title")
+                    yield Static("", id="pin-summary", classes="hint")
+                    yield Static("", id="pin-dots")
+                    yield Static("", id="pin-message", classes="notice")
+                    with Horizontal(classes="actions"):
+                        yield Button(self.tr("back"), id="pin-back", classes="secondary")
+                with Grid(id="keypad"):
+                    for d in "123456789":
+                        yield Button(d, id=f"key-{d}", classes="pin-key")
+                    yield Button(self.tr("clear"), id="key-clear", classes="pin-key")
+                    yield Button("0", id="key-0", classes="pin-key")
+                    yield Button(self.tr("confirm"), id="key-ok", variant="success", classes="pin-key")
             with Vertical(id="receipt", classes="view"):
                 yield Static(self.tr("paid"), id="paid-title", classes="big-box success")
                 yield Static("", id="receipt-body", classes="panel")

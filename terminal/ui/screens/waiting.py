@@ -72,12 +72,14 @@ class WaitingScreen(CashierScreen):
         self.show_reader()
         self.query_one("#error", ErrorLine).show(message)
 
+    def show_notice(self, text: str) -> None:
+        self.query_one("#error", ErrorLine).show(text)
+
     def on_card_inserted(self, message: CardInserted) -> None:
         self.query_one("#error", ErrorLine).clear()
         self.show_reader(reading=True)
 
     def on_card_removed(self, message: CardRemoved) -> None:
-        self.query_one("#error", ErrorLine).clear()
         self.show_reader()
 
     def action_insert(self, index: int) -> None:

@@ -1,0 +1,58 @@
+"""One whole journey through the real PC/SC stack: the emulator's card served by vpcd into pcscd, the app
+listening with pyscard's CardMonitor (events from its thread reach the UI with post_message)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ui_pilot import (AMOXICILLIN_LINE, balance, count, demo_app, enter_bill, press, screen_text, settle_down,
+                      type_text, wait_for)
+
+pytestmark = pytest.mark.pcsc
+
+
+async def test_settle_through_pcsc(cfg, pcsc_stack, state_dir):
+    from emulator.profiles import load_card
+    side = pcsc_stack.side(0)
+    await asyncio.to_thread(pcsc_stack.pull, 0)
+    app = demo_app(cfg, reader_spec=f"pcsc:{side.reader_name}", demo=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        assert type(app.screen).__name__ == "WaitingScreen"
+        assert app.reader_error is None
+        await asyncio.to_thread(pcsc_stack.serve, load_card("zhang_wei", state_dir), 0)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen")
+        assert "张伟" in screen_text(app) and "410102********6716" in screen_text(app)
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        await type_text(app, pilot, "123456")
+        await press(app, pilot, "enter")
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen")
+        assert "¥251.00" in screen_text(app)
+        await asyncio.to_thread(pcsc_stack.pull, 0)     # the patient takes the card: back to waiting
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "WaitingScreen")
+    assert balance(cfg, "P10000001") == 356000 - 25100
+    assert count(cfg, "settlements") == 1
+
+
+async def test_card_pulled_mid_payment_through_pcsc(cfg, pcsc_stack, state_dir):
+    from emulator.profiles import load_card
+    side = pcsc_stack.side(0)
+    await asyncio.to_thread(pcsc_stack.pull, 0)
+    app = demo_app(cfg, reader_spec=f"pcsc:{side.reader_name}", demo=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await asyncio.to_thread(pcsc_stack.serve, load_card("li_na", state_dir), 0)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        await type_text(app, pilot, "123456")
+        await asyncio.to_thread(pcsc_stack.pull, 0)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "WaitingScreen")
+        assert "支付过程中卡被拔出,本次结算未记账" in screen_text(app)
+    assert balance(cfg, "P10000002") == 12000
+    assert count(cfg, "settlements") == 0
