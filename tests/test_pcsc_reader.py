@@ -245,19 +245,5 @@ def test_an_unknown_card_is_the_wrong_card_type(pcsc_reader_factory):
     assert err.value.reader_code == -1
 
 
-QUIRKS = [
-    {"select_fci": True},
-    {"get_response": True},
-    {"exact_le": True},
-    {"name_padding": 0x20},
-    {"select_fci": True, "get_response": True, "exact_le": True, "name_padding": 0x20},
-]
-
-
-@pytest.mark.parametrize("options", QUIRKS, ids=lambda o: "+".join(o))
-@pytest.mark.parametrize("profile", ["li_na", "chen_jie"])
-def test_a_card_with_quirks_reads_correctly(pcsc_reader_factory, state_dir, profile, options):
-    reader = pcsc_reader_factory(profile, **options)
-    result = read_card(reader, psam())
-    assert result.holder == holder_in_process(profile, state_dir)
-    assert result.holder.name in ("李娜", "陈𬌗")
+# Cards with other habits (FCI, 61xx, 6Cxx, space padding) are read through PC/SC by the shared
+# suite: tests/test_ssse_protocol.py::test_drivers_read_cards_with_other_habits[pcsc-...].
