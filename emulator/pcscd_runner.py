@@ -66,12 +66,29 @@ def missing_parts() -> str | None:
     return None
 
 
+def comm_socket_listening(path: Path = COMM_SOCKET) -> bool:
+    """Whether some process listens on pcscd's socket (read from /proc/net/unix: no connection made,
+    so a socket-activated pcscd is not started by looking)."""
+    try:
+        lines = Path("/proc/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 8 and fields[7] == str(path) and int(fields[3], 16) & 0x10000:  # __SO_ACCEPTCON
+            return True
+    return False
+
+
 def foreign_pcscd(ours: int | None = None) -> str | None:
-    """A reason to refuse when a pcscd we did not start is running."""
+    """A reason to refuse when a pcscd we did not start is running (or its socket is held for one)."""
     others = [pid for pid in running_pcscd_pids() if pid != ours]
     if others:
         return (f"a pcscd we did not start is running (PID {', '.join(map(str, others))}); "
                 "refusing to touch it — stop it yourself to run the PC/SC path")
+    if ours is None and comm_socket_listening():
+        return (f"something listens on {COMM_SOCKET} without a pcscd process (systemd's pcscd.socket?); "
+                "refusing to touch it — e.g. `systemctl stop pcscd.socket` to run the PC/SC path")
     return None
 
 

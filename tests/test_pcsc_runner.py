@@ -72,3 +72,21 @@ def test_unavailable_stack_skips_but_fails_under_ci(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true: no root"):
         pcsc_stack._unavailable("no root")
+
+
+def test_a_held_comm_socket_without_pcscd_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import socket
+    path = tmp_path / "pcscd.comm"
+    assert not pcscd_runner.comm_socket_listening(path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    assert not pcscd_runner.comm_socket_listening(path)      # bound is not listening
+    server.listen(1)
+    try:
+        assert pcscd_runner.comm_socket_listening(path)
+        monkeypatch.setattr(pcscd_runner, "running_pcscd_pids", lambda: [])
+        monkeypatch.setattr(pcscd_runner, "COMM_SOCKET", path)
+        monkeypatch.setattr(pcscd_runner, "comm_socket_listening", lambda p=path: True)
+        assert "pcscd.socket" in foreign_pcscd()
+    finally:
+        server.close()
