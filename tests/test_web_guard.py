@@ -63,3 +63,14 @@ def test_app_command_execs_this_python_with_quoted_arguments():
     assert shlex.split(cmd)[1:] == [sys.executable, "-m", "terminal.web.app_main", "--mode", "kiosk", "--reader",
                                     "pcsc:ACS ACR39U 00 00", "--config", "/x y/config.toml", "--lang", "en"]
     assert STOP_GRACE_S == 3.0
+
+
+def test_cashier_web_refuses_an_unknown_reader_with_a_clear_message(tmp_path):
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(root / "config.toml"), "web",
+                          "--reader", "usb:thing", "--port", "1"], capture_output=True, text=True, timeout=30,
+                         cwd=tmp_path)
+    assert out.returncode == 2
+    assert "unknown reader spec 'usb:thing'" in out.stderr and "Traceback" not in out.stderr

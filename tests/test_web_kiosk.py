@@ -122,13 +122,13 @@ def expose_xterm(route) -> None:
     route.fulfill(response=response, body=body)
 
 
-def open_kiosk(browser, server: WebServer, requests: list[str] | None = None):
+def open_kiosk(browser, server: WebServer, requests: list[str] | None = None, query: str = ""):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.route("**/static/js/textual.js", expose_xterm)
     if requests is not None:
         page.on("request", lambda r: requests.append(r.url))
-    page.goto(server.url)
+    page.goto(server.url + query)
     return context, page
 
 
@@ -203,12 +203,13 @@ def test_a_second_tab_sees_in_use_and_takes_over_when_the_first_closes(browser, 
     second = None
     try:
         wait_text(page1, "请插入社保卡")
-        second, page2 = open_kiosk(browser, server)
+        second, page2 = open_kiosk(browser, server, query="?mode=cashier")   # no URL reaches the cashier app
         wait_text(page2, "本自助机正在使用中")
         save_artifact(page2, tmp_path, "kiosk-in-use.png")
         first.close()
         first = None
-        wait_text(page2, "请插入社保卡", timeout=20)           # the lock went with the first tab's app
+        text = wait_text(page2, "请插入社保卡", timeout=20)    # the lock went with the first tab's app
+        assert "医保自助缴费" in text and "收费员" not in text
     finally:
         for context in (first, second):
             if context is not None:

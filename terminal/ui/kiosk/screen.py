@@ -425,7 +425,7 @@ class KioskScreen(Screen):
         who = self.tr("pay_own") if option.key == "own" else \
             self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
         self.query_one("#pin-summary", Static).update(
-            f"{who}  ·  {self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
+            f"{who}\n{self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
         self.query_one("#pin-message", Static).update(self.tr("pin_hint"))
         self._show_pin()
         self.show("pin")
