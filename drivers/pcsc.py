@@ -115,6 +115,7 @@ class PcscReader(Reader):
         self._card: int | None = None
         self._protocol = 0
         self._atr = b""
+        self._lost = False  # the card went away mid-session: no silent reconnect to whatever is there now
         self._observer: "_Observer | None" = None
 
     # context ---------------------------------------------------------------
@@ -183,6 +184,7 @@ class PcscReader(Reader):
                     time.sleep(0.05)
                     continue
                 self._call(rc, f"connecting to the card in {reader!r}")
+            self._lost = False
             rc, _name, _state, _proto, atr = sc.SCardStatus(card)
             if rc != sc.SCARD_S_SUCCESS:
                 sc.SCardDisconnect(card, sc.SCARD_LEAVE_CARD)
@@ -194,17 +196,20 @@ class PcscReader(Reader):
     def disconnect(self) -> None:
         """Release the card; reset it so the next program starts from a fresh card session."""
         with self._lock:
-            card, self._card, self._atr = self._card, None, b""
+            card, self._card, self._atr, self._lost = self._card, None, b"", False
             if card is not None:
                 sc.SCardDisconnect(card, sc.SCARD_RESET_CARD)
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        """One APDU; transmit without connect connects first, but never after the card was lost."""
         with self._lock:
+            if self._lost:
+                raise CardError(CARD_REMOVED, "connect again to start a new card session")
             if self._card is None:
                 self.connect()
             rc, response = sc.SCardTransmit(self._card, self._protocol, list(apdu))
             if rc != sc.SCARD_S_SUCCESS or len(response) < 2:
-                card, self._card, self._atr = self._card, None, b""
+                card, self._card, self._atr, self._lost = self._card, None, b"", True
                 if card is not None:
                     sc.SCardDisconnect(card, sc.SCARD_LEAVE_CARD)
                 doing = f"sending {bytes(apdu[:4]).hex().upper()}"

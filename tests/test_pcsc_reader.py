@@ -149,7 +149,10 @@ def test_a_card_pulled_mid_read_gives_a_clear_error(pcsc_reader_factory, state_d
     assert err.value.code == "card_removed"
     assert "removed" in err.value.message
     assert time.monotonic() - t0 < 3.0
-    with pytest.raises(CardError) as again:                     # and the next try says there is no card
+    with pytest.raises(CardError) as later:                     # no silent reconnect mid-session
+        reader.transmit(bytes.fromhex("00A4040000"))
+    assert later.value.code == "card_removed"
+    with pytest.raises(CardError) as again:                     # and a new session finds no card
         reader.connect()
     assert again.value.code == "no_card"
 
