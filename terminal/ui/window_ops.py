@@ -27,12 +27,29 @@ def database(cfg: Config) -> Iterator[Any]:
 
 def load_patient(cfg: Config, reader: Reader | None, today: str | None = None) -> tuple[Any, Any]:
     """Read the card in the reader, then find the person and every account that may pay for them."""
-    from terminal.card_session import CardSession
     from terminal.services.family import family_for
-    card = CardSession(_need(reader), cfg).read()
+    card = _read_settled(cfg, _need(reader))
     with database(cfg) as db:
         family = family_for(db, card_no=card.card.card_no, today=today)
     return card, family
+
+
+def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
+    """Read the card; a card that pcscd reports "removed" while it is still in the slot was being
+    powered up as we came in (seen right after an insert event through vpcd): read it again."""
+    import time
+
+    from drivers.errors import CardError
+    from terminal.card_session import CardSession
+    for attempt in range(attempts):
+        try:
+            return CardSession(reader, cfg).read()
+        except CardError as exc:
+            if exc.code != "card_removed" or attempt == attempts - 1 or not reader.card_present():
+                raise
+            reader.disconnect()
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
 def day_report(cfg: Config, day: str, window: str | None) -> Any:
