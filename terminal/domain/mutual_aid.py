@@ -103,6 +103,11 @@ def _refuse(code: str, en: str, zh: str, **details: object) -> RuleRefused:
     return RuleRefused(code, en, zh, **details)
 
 
+def _status_text(p: Party) -> tuple[str, str]:
+    """The insurance status in words (en, zh)."""
+    return STAS_TEXT.get(p.psn_insu_stas, (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}"))
+
+
 # --- the checks --------------------------------------------------------------------------------
 
 def check_owner(owner: Party) -> None:
@@ -113,7 +118,7 @@ def check_owner(owner: Party) -> None:
                       "only an employee's personal account can be shared",
                       f"{owner.psn_name}参加的是居民医保({owner.insutype}),只有职工医保(310)个人账户可以共济")
     if owner.psn_insu_stas != STAS_ACTIVE:
-        en, zh = STAS_TEXT.get(owner.psn_insu_stas, (f"status {owner.psn_insu_stas}", f"状态{owner.psn_insu_stas}"))
+        en, zh = _status_text(owner)
         raise _refuse("owner_not_active",
                       f"{owner.psn_name}'s insurance is {en}: an owner's insurance must be active",
                       f"{owner.psn_name}的参保状态为{zh},授权人须正常参保")
@@ -128,7 +133,7 @@ def check_user(user: Party) -> None:
         raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
                       f"{user.psn_name}未参加基本医疗保险")
     if user.psn_insu_stas != STAS_ACTIVE:
-        en, zh = STAS_TEXT.get(user.psn_insu_stas, (f"status {user.psn_insu_stas}", f"状态{user.psn_insu_stas}"))
+        en, zh = _status_text(user)
         raise _refuse("user_not_active",
                       f"{user.psn_name}'s insurance is {en}: only an actively insured relative can be bound",
                       f"{user.psn_name}的参保状态为{zh},只能绑定正常参保的亲属")
