@@ -91,15 +91,24 @@ class CashierWebServer(Server):
                          title=title or ("自助缴费 Self-service" if command.mode == "kiosk" else "cashier"),
                          templates_path=TEMPLATES)
         self.app_command = command
+        self.fixed_public_url = bool(public_url)
 
     async def on_startup(self, app: web.Application) -> None:
         # One clear line (the stock banner prints the whole command); tests wait for it.
         print(f"cashier web: serving {self.app_command.mode} mode on {self.public_url}", flush=True)
+        if self.host in ("0.0.0.0", "::") and not self.fixed_public_url:
+            print(f"(every interface: browsers open http://<this machine's address>:{self.port}/)", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
         context = await Server.handle_index.__wrapped__(self, request)  # type: ignore[attr-defined]
+        if not self.fixed_public_url:
+            # No --public-url: the page talks back to the address the browser used (a LAN address
+            # when listening on 0.0.0.0), not to the listening address.
+            base = f"{request.scheme}://{request.host}"
+            context["config"]["static"]["url"] = f"{base}/static/"
+            context["app_websocket_url"] = f"{'wss' if request.scheme == 'https' else 'ws'}://{request.host}/ws"
         context["kiosk"] = kiosk = self.app_command.mode == "kiosk"
         if kiosk and "fontsize" not in request.query:
             context["font_size"] = KIOSK_FONT_SIZE  # large type for patients; ?fontsize=N overrides
