@@ -252,6 +252,8 @@ class HostLink:
                 return False
             if got.kind is Kind.S and got.stype is SType.RESYNCH and got.response:
                 return True
+            if got.kind is Kind.R:
+                return False  # the terminal did not understand our request
 
     # exchange -----------------------------------------------------------------
     def _wait(self, wanted: float) -> float:
@@ -277,8 +279,6 @@ class HostLink:
             reply = self._send(r_block(nad_, self.nr))
             parts.append(reply.inf)
             self.nr ^= 1
-        if answer_nad != reply_nad(nad_):
-            raise CardError(READER_ERROR, f"answer from NAD {answer_nad:02X} to a message for {nad_:02X}")
         return answer_nad, b"".join(parts)
 
     def _send(self, blk: Block) -> Block:

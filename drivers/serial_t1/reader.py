@@ -14,7 +14,9 @@ from drivers.apdu import SECRET_INS
 from drivers.errors import CARD_REMOVED, NO_CARD, READER_ERROR, CardError
 from drivers.reader import CardEvent, Reader
 from drivers.serial_t1 import terminal_commands as tc
-from drivers.serial_t1.block import NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL
+from drivers.serial_t1.block import (
+    NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST,
+)
 from drivers.serial_t1.link import HostLink, SerialLine
 
 POLL_S = 0.25
@@ -66,7 +68,9 @@ class SerialReader(Reader):
 
     def _terminal(self, command: bytes, extra_wait: float = 0.0, restartable: bool = True) -> tuple[bytes, int]:
         with self._lock:
-            _, answer = self.link.transceive(NAD_HOST_TO_TERMINAL, command, extra_wait, restartable)
+            nad_, answer = self.link.transceive(NAD_HOST_TO_TERMINAL, command, extra_wait, restartable)
+        if nad_ != NAD_TERMINAL_TO_HOST:
+            raise CardError(READER_ERROR, f"terminal command answered from NAD {nad_:02X}")
         return tc.split_sw(answer, f"terminal command {command[:2].hex().upper()}")
 
     # Reader ---------------------------------------------------------------------
@@ -102,8 +106,9 @@ class SerialReader(Reader):
         data, sw = tc.split_sw(answer, "card answer")
         if nad_ != NAD_CARD_TO_HOST:
             err = tc.terminal_error(sw, "during a card command")
-            if err is not None and err.kind is CARD_REMOVED:
-                self._atr = b""
+            if err is not None and err.kind in (CARD_REMOVED, NO_CARD):
+                self._atr = b""  # pulled, or pulled and another card put in (not powered)
+                raise CardError(CARD_REMOVED, err.detail)
             raise err or CardError(READER_ERROR, f"the terminal answered {sw:04X} for the card")
         return data, sw
 
