@@ -33,6 +33,8 @@ from emulator.card_os import VirtualCard
 #: vendor terminal command (tests, benchmarks): `20 EC HH LL <data>` answers data, then HHLL
 #: pattern bytes (i & 0xFF), then 90 00: a long answer for a short command
 INS_ECHO = 0xEC
+#: bytes seen within this long after the line clock belong to the same burst
+CONTINUATION_S = 0.002
 #: how often the terminal asks for more time while it waits (keypad, stall), seconds
 WTX_EVERY = 0.4
 
@@ -67,6 +69,7 @@ class PtyLine:
         self.faults = faults
         self.rng = random.Random(faults.seed)
         self.closed = False
+        self._line_clock = 0.0
         self.bytes_in = 0
         self.bytes_out = 0
 
@@ -84,8 +87,15 @@ class PtyLine:
         return bytes(out)
 
     def _pace(self, n: int) -> None:
-        if self.faults.bytes_per_s > 0 and n:
-            time.sleep(n / self.faults.bytes_per_s)
+        """Hold n bytes for their time on the line, on a line clock (no drift from sleep overshoot)."""
+        if self.faults.bytes_per_s <= 0 or not n:
+            return
+        now = time.monotonic()
+        if now - self._line_clock > CONTINUATION_S:
+            self._line_clock = now  # the line was idle: these bytes start now
+        self._line_clock += n / self.faults.bytes_per_s
+        if self._line_clock > now:
+            time.sleep(self._line_clock - now)
 
     def read(self, n: int, timeout: float) -> bytes:
         if self.closed:
