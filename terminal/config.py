@@ -49,7 +49,7 @@ class EmulatorSection:
 class PsamSection:
     external_key: str = ""
     internal_key: str = ""
-    check_card: bool = True
+    check_card: bool = False
 
 
 @dataclass(frozen=True)
