@@ -150,19 +150,19 @@ class CashierApp(App):
     def read_card(self) -> None:
         from terminal.ui import window_ops
         try:
-            card, family = window_ops.load_patient(self.cfg, self.reader, self.today())
+            card, family, places = window_ops.load_patient(self.cfg, self.reader, self.today())
         except Exception as exc:
             code, message = describe(exc, self.lang)
             self.post_message(WorkFailed("read", code, message))
             return
-        self.post_message(PatientLoaded(card, family))
+        self.post_message(PatientLoaded(card, family, places))
 
     def on_patient_loaded(self, message: PatientLoaded) -> None:
         if not self.card_present:
             return  # the card left while it was being read
         from terminal.ui.screens.patient import PatientScreen
         self.back_to_waiting()
-        self.push_screen(PatientScreen(message.card, message.family))
+        self.push_screen(PatientScreen(message.card, message.family, message.places))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "read":

@@ -23,6 +23,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.tray_toggle": ("插/拔卡", "Insert/remove"),
     "key.add": ("添加", "Add"),
     "key.remove": ("删除", "Remove"),
+    "key.unbind": ("解绑", "Unbind"),
     "key.confirm": ("确认", "Confirm"),
     "key.reverse": ("冲正", "Reverse"),
     "key.print": ("打印到文件", "Print to file"),
@@ -146,6 +147,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.keypad_wait": ("等待读卡器键盘输入密码…", "Waiting for the PIN on the reader's keypad…"),
     # result
     "res.title": ("结算完成", "Settled"),
+    "res.amounts": ("结算金额", "Amounts"),
     "res.setl_id": ("结算号", "Settlement id"),
     "res.saved": ("结算单已保存", "Slip saved"),
     "res.print_to": ("打印到文件", "Print to file"),
@@ -193,6 +195,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rec.date": ("对账日期", "Date"),
     "rec.window": ("窗口", "Window"),
     "rec.count": ("结算笔数", "Settlements"),
+    "rec.breakdown": ("结算 {settled} 笔,冲正 {reversals} 笔", "{settled} settled, {reversals} reversed"),
     "rec.ok": ("对账平衡:汇总与账目一致", "Balanced: the totals match the ledger"),
     "rec.bad": ("对账不平:汇总与账目不一致", "NOT balanced: the totals differ from the ledger"),
     "rec.settled": ("结算汇总", "Settlements"),

@@ -37,6 +37,7 @@ class PatientLoaded(Message):
 
     card: Any = None          # drivers.card_data.CardRead
     family: Any = None        # terminal.services.family.FamilyView
+    places: dict = None       # type: ignore[assignment]  # region code -> name
 
 
 @dataclass

@@ -25,13 +25,22 @@ def database(cfg: Config) -> Iterator[Any]:
         db.conn.close()
 
 
-def load_patient(cfg: Config, reader: Reader | None, today: str | None = None) -> tuple[Any, Any]:
-    """Read the card in the reader, then find the person and every account that may pay for them."""
+def load_patient(cfg: Config, reader: Reader | None, today: str | None = None) -> tuple[Any, Any, dict[str, str]]:
+    """Read the card in the reader, then find the person and every account that may pay for them.
+
+    Also the names of the places on screen (card region, insured area): {code: name}.
+    """
     from terminal.services.family import family_for
+    from terminal.store.people import region
     card = _read_settled(cfg, _need(reader))
     with database(cfg) as db:
         family = family_for(db, card_no=card.card.card_no, today=today)
-    return card, family
+        places = {}
+        for code in {card.card.region, family.person.insuplc_admdvs}:
+            place = region(db, code)
+            if place is not None:
+                places[code] = f"{place.province}{place.name}" if place.province != place.name else place.name
+    return card, family, places
 
 
 def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:

@@ -30,6 +30,9 @@ class ErrorLine(Static):
     ErrorLine.ok { color: $text-success; }
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, markup=False, **kwargs)   # card and rule messages may hold [brackets]
+
     def show(self, message: str, ok: bool = False) -> None:
         self.update(message)
         self.set_class(True, "shown")

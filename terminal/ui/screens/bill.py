@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +19,7 @@ from terminal.errors import describe
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.screens.patient import pick
-from terminal.ui.widgets.money import parse_yuan, yuan
+from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel
 
 MED_TYPES = ("11", "14", "21")
@@ -90,14 +91,14 @@ class BillScreen(CardScreen):
         table.clear()
         for i, item in enumerate(self.items, 1):
             table.add_row(str(i), item["code"], item["name"], item["class"], str(item["qty"]),
-                          yuan(item["price"]).lstrip("¥"), "")
+                          Text(yuan(item["price"]).lstrip("¥"), justify="right"), "")
         self.query_one("#items-empty", Label).display = not self.items
         table.display = bool(self.items)
 
     def _show_amounts(self, amounts: tuple[int, ...]) -> None:
         table = self.query_one("#items", DataTable)
         for row, value in zip(range(len(self.items)), amounts):
-            table.update_cell_at((row, 6), yuan(value))
+            table.update_cell_at((row, 6), money_cell(value))
 
     def _show_med_type(self) -> None:
         self.query_one("#med-type", Label).update(

@@ -19,7 +19,7 @@ from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.screens.patient import pick
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.masked_id import masked
-from terminal.ui.widgets.money import parse_yuan, yuan
+from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
 
 
 class BindingsScreen(CardScreen):
@@ -30,7 +30,7 @@ class BindingsScreen(CardScreen):
         Binding("f5", "bind", "add", key_display="F5"),
         Binding("f3", "unbind", "remove", key_display="F3"),
     ]
-    LABELS = {"bind": "key.add", "unbind": "key.remove"}
+    LABELS = {"bind": "key.add", "unbind": "key.unbind"}
 
     def __init__(self, card, family) -> None:
         super().__init__()
@@ -108,7 +108,7 @@ class BindingsScreen(CardScreen):
             table.add_row(user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
                           f"{binding.relation} {relations.name(binding.relation, self.lang)}",
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          yuan(binding.quota) if scope == "cross_province" else "—", binding.begin_date)
+                          money_cell(binding.quota) if scope == "cross_province" else "—", binding.begin_date)
         table.display = bool(self.rows)
         self.query_one("#none", Label).display = not self.rows
 

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Label, Static
 from terminal.errors import describe
 from terminal.ui.messages import TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
-from terminal.ui.widgets.money import yuan
+from terminal.ui.widgets.money import money_cell
 
 FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
 
@@ -71,12 +71,12 @@ class DayEndScreen(CashierScreen):
         t = self.t
         report = message.report
         self.query_one("#count", Label).update(
-            f"{t('rec.count')}: {report.count}  ({t('today.state_ok')} {report.settled}, "
-            f"{t('today.state_reversal')} {report.reversals})")
+            f"{t('rec.count')}: {report.count}  ({t('rec.breakdown', settled=report.settled, reversals=report.reversals)})")
         table = self.query_one("#sums", DataTable)
         table.clear()
         for name in FIELDS:
-            table.add_row(t(f"f.{name}").strip(), yuan(report.sums.get(name, 0)), yuan(report.ledger.get(name, 0)))
+            table.add_row(t(f"f.{name}").strip(), money_cell(report.sums.get(name, 0)),
+                          money_cell(report.ledger.get(name, 0)))
         verdict = self.query_one("#verdict", Static)
         verdict.update(t("rec.ok") if report.ok else t("rec.bad"))
         verdict.set_class(report.ok, "ok")

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Label, Static
 from terminal.domain import relations
 from terminal.ui.screens.base import CardScreen, tcss
 from terminal.ui.widgets.masked_id import masked
-from terminal.ui.widgets.money import yuan
+from terminal.ui.widgets.money import money_cell, yuan
 
 
 def pick(obj: object, name: str, default: object = None) -> object:
@@ -31,10 +31,11 @@ class PatientScreen(CardScreen):
     ]
     LABELS = {"bill": "key.bill", "bindings": "key.bindings"}
 
-    def __init__(self, card, family) -> None:
+    def __init__(self, card, family, places: dict[str, str] | None = None) -> None:
         super().__init__()
         self.card = card
         self.family = family
+        self.places = places or {}
 
     @property
     def person(self):
@@ -55,7 +56,7 @@ class PatientScreen(CardScreen):
                         ("pat.card_no", card.card_no),
                         ("pat.card_ver", card.version),
                         ("pat.valid", f"{card.issue_date} ~ {card.expiry_date}"),
-                        ("pat.region", card.region),
+                        ("pat.region", self._region_text(card.region)),
                         ("pat.brdy", holder.brdy),
                     ):
                         yield Label(t(key), classes="k")
@@ -74,7 +75,8 @@ class PatientScreen(CardScreen):
             with Horizontal(id="own"):
                 yield Label(t("pat.own"), id="own-label")
                 own = self.own_balance()
-                yield Static(yuan(own) if own is not None else t("pat.own_none"), id="own-balc")
+                yield Static(yuan(own) if own is not None else t("pat.own_none"), id="own-balc",
+                             classes="none" if own is None else "")
             yield Label(t("pat.family"), id="family-title")
             yield DataTable(id="family", cursor_type="row", zebra_stripes=True)
             yield Label("", id="family-none")
@@ -85,7 +87,7 @@ class PatientScreen(CardScreen):
         yield from self.compose_frame_bottom()
 
     def _region_text(self, code: object) -> str:
-        name = pick(self.family, "insuplc_name") or pick(self.person, "insuplc_name")
+        name = self.places.get(str(code))
         return f"{code} {name}" if name else str(code or "")
 
     def own_balance(self) -> int | None:
@@ -115,7 +117,7 @@ class PatientScreen(CardScreen):
             table.add_row(str(i), str(pick(rel, "owner_name", "")),
                           t("rel.patient_is", name=relations.name(code, self.lang)),
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          yuan(int(pick(rel, "available", 0) or 0)))
+                          money_cell(int(pick(rel, "available", 0) or 0)))
         none = self.query_one("#family-none", Label)
         if not self.relatives():
             table.display = False

@@ -19,7 +19,7 @@ from terminal.errors import describe
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.screens.patient import pick
-from terminal.ui.widgets.money import yuan
+from terminal.ui.widgets.money import money_cell, yuan
 from terminal.ui.widgets.split import SplitPanel, amount
 
 _tokens = itertools.count(1)
@@ -127,7 +127,7 @@ class PaymentScreen(CardScreen):
         n = 0
         if own is not None:
             n += 1
-            table.add_row(str(n), on, t("pay.own"), yuan(own), yuan(amount(self.preview, "own_acct_pay")),
+            table.add_row(str(n), on, t("pay.own"), money_cell(own), money_cell(amount(self.preview, "own_acct_pay")),
                           key="own")
         for rel in self.order:
             owner = str(pick(rel, "owner_psn_no"))
@@ -135,9 +135,10 @@ class PaymentScreen(CardScreen):
             n += 1
             code = str(pick(rel, "relation", ""))
             label = f"{pick(rel, 'owner_name', owner)} ({t('rel.patient_is', name=relations.name(code, self.lang))})"
-            table.add_row(str(n), "[X]" if use else "[ ]", label, yuan(int(pick(rel, "available", 0) or 0)),
-                          yuan(paid.get(owner, 0) if use else 0), key=owner)
-        table.add_row(str(n + 1), "[X]", t("pay.cash"), "", yuan(amount(self.preview, "psn_cash_pay")), key="cash")
+            table.add_row(str(n), "[X]" if use else "[ ]", label, money_cell(int(pick(rel, "available", 0) or 0)),
+                          money_cell(paid.get(owner, 0) if use else 0), key=owner)
+        table.add_row(str(n + 1), "[X]", t("pay.cash"), "", money_cell(amount(self.preview, "psn_cash_pay")),
+                      key="cash")
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)
         self.query_one("#accounts-state", Label).update(

@@ -44,17 +44,18 @@ class ResultScreen(CardScreen):
                 with Horizontal(id="cash-due"):
                     yield Label(t("pay.cash_due"), id="cash-label")
                     yield Label(yuan(amount(self.result, "psn_cash_pay")), id="cash-value")
-                yield Label(f"{t('res.saved')}: {self.slip_path}" if self.slip_path else "", id="saved")
+                yield Static(f"{t('res.saved')}: {self.slip_path}" if self.slip_path else "", id="saved",
+                             markup=False)
                 yield ErrorLine(id="error")
                 yield Label(t("res.next"), id="next-hint")
             with VerticalScroll(id="slip-box"):
-                yield Static(self.slip_text, id="slip")
+                yield Static(self.slip_text, id="slip", markup=False)
         yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         super().on_mount()
         split = self.query_one("#split", SplitPanel)
-        split.border_title = self.t("f.medfee_sumamt")
+        split.border_title = self.t("res.amounts")
         split.show(self.result)
         self.query_one("#slip-box").border_title = "结算单" if self.lang == "zh" else "Settlement slip"
 

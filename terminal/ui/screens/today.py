@@ -13,7 +13,7 @@ from terminal.errors import describe
 from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
-from terminal.ui.widgets.money import yuan
+from terminal.ui.widgets.money import money_cell, yuan
 
 
 class TodayScreen(CashierScreen):
@@ -46,9 +46,9 @@ class TodayScreen(CashierScreen):
         super().on_mount()
         t = self.t
         table = self.query_one("#setl", DataTable)
-        for key, width in (("today.col_time", 9), ("today.col_id", 24), ("today.col_name", 10),
-                           ("today.col_total", 12), ("today.col_fund", 12), ("today.col_acct", 12),
-                           ("today.col_cash", 12), ("today.col_state", 10)):
+        for key, width in (("today.col_time", 9), ("today.col_id", 26), ("today.col_name", 10),
+                           ("today.col_total", 11), ("today.col_fund", 11), ("today.col_acct", 11),
+                           ("today.col_cash", 11), ("today.col_state", 10)):
             table.add_column(t(key), width=width)
         table.focus()
         self.action_reload()
@@ -78,8 +78,8 @@ class TodayScreen(CashierScreen):
         for r in self.rows:
             state = {"settled": "today.state_ok", "reversed": "today.state_reversed",
                      "reversal": "today.state_reversal"}.get(r.status, "")
-            table.add_row(r.created_at[11:19], r.setl_id, r.psn_name, yuan(r.medfee_sumamt),
-                          yuan(r.fund_pay_sumamt), yuan(r.acct_pay), yuan(r.psn_cash_pay),
+            table.add_row(r.created_at[11:19], r.setl_id, r.psn_name, money_cell(r.medfee_sumamt),
+                          money_cell(r.fund_pay_sumamt), money_cell(r.acct_pay), money_cell(r.psn_cash_pay),
                           t(state) if state else r.status, key=r.setl_id)
         self.query_one("#none", Label).display = not self.rows
         table.display = bool(self.rows)

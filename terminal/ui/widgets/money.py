@@ -50,3 +50,8 @@ class Money(Static):
     def set(self, fen: int | None) -> None:
         self._fen = fen
         self.update(Text(yuan(fen)))
+
+
+def money_cell(fen: int | None) -> Text:
+    """An amount for a table cell: right-aligned so the decimal points line up."""
+    return Text(yuan(fen), justify="right")
