@@ -201,3 +201,14 @@ def test_loop_url_opens_and_fails_clearly_without_a_terminal():
     assert info.value.code in ("line_error", "timeout")
     assert time.monotonic() - start < 3
     reader.close()
+
+
+@pytest.mark.parametrize("profile", ["zhang_wei", "li_na", "chen_jie"])
+def test_serial_read_equals_the_other_transports(card_reader, profile, state_dir, tmp_path):
+    """The same CardRead over the serial terminal as over the in-process reader and PC/SC (pcscd + vpcd)."""
+    other = card_reader(profile)
+    other.connect()
+    want = read_card(other, psam()).to_json()
+    with terminal_with(profile, state_dir, tmp_path) as term, reader_on(term) as reader:
+        reader.connect()
+        assert read_card(reader, psam()).to_json() == want
