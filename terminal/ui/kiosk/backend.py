@@ -48,7 +48,7 @@ class KioskBackend:
     def read_patient(self) -> Patient:
         """Read the card and look up the patient's own and family accounts."""
         from terminal.ui.window_ops import load_patient
-        card, family = load_patient(self.cfg, self.reader)
+        card, family = load_patient(self.cfg, self.reader, today=self._now().date().isoformat())[:2]
         self._card = card
         person = family.person
         payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
