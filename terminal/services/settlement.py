@@ -18,13 +18,14 @@ psn_no in the order to draw on them. A retry with the same request id returns th
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
@@ -196,6 +197,10 @@ def presettle_for(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, relat
 
 # ---------------------------------------------------------------- results
 
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool = False,
                 patient: Patient | None = None) -> SettlementResult:
     patient = patient or patient_by_psn_no(db, row["psn_no"])
@@ -205,7 +210,7 @@ def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool =
         insutype=row["insutype"], med_type=row["med_type"], hosp_lv=row["hosp_lv"], window=row["window"],
         operator=row["operator"], acct_used_flag=row["acct_used_flag"],
         amounts={c: row[c] for c in AMOUNT_COLUMNS}, own_acct_pay=row["own_acct_pay"], balc=row["balc"],
-        mulaid=json.loads(row["mulaid"]), bill=json.loads(row["bill"]), status=row["status"],
+        mulaid=_json(row["mulaid"]), bill=_json(row["bill"]), status=row["status"],
         created_at=row["created_at"], setl_date=row["setl_date"], reversal_of=row["reversal_of"],
         replayed=replayed)
 
@@ -279,9 +284,31 @@ def insert_settlement(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     db.conn.execute(SETTLEMENT_INSERT, [row[c] for c in SETTLEMENT_COLUMNS])
 
 
+def _writer_queue(db: sqlite_utils.Database) -> IO[str] | None:
+    """This connection's handle on `<db>.lock`, the queue the money writers wait in (None: in memory)."""
+    queue = getattr(db, "_cashier_writer_queue", False)
+    if queue is False:
+        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+        try:
+            queue = open(f"{path}.lock", "a") if path else None
+        except OSError:
+            queue = None
+        db._cashier_writer_queue = queue  # type: ignore[attr-defined]
+    return queue
+
+
 @contextmanager
 def write_tx(db: sqlite_utils.Database) -> Iterator[None]:
-    """The store's IMMEDIATE write transaction; a lock held too long by another window -> StoreError."""
+    """The store's IMMEDIATE write transaction, entered through a kernel lock queue.
+
+    Windows waiting for SQLite's lock sleep 1, 2, 5 … 100 ms between tries, leaving the database idle
+    while a sub-millisecond settlement could run; waiting in flock() instead wakes the next window the
+    moment the last one commits (the kernel drops the lock of a killed process). A lock held too long
+    by a writer outside this queue -> StoreError.
+    """
+    queue = _writer_queue(db)
+    if queue is not None:
+        fcntl.flock(queue, fcntl.LOCK_EX)
     try:
         with write_transaction(db):
             yield
@@ -290,6 +317,9 @@ def write_tx(db: sqlite_utils.Database) -> Iterator[None]:
             raise
         raise StoreError("db_busy", f"the database is busy (another window holds it): {exc}",
                          "数据库忙(其他窗口正在写入),请重试") from None
+    finally:
+        if queue is not None:
+            fcntl.flock(queue, fcntl.LOCK_UN)
 
 
 LEDGER_INSERT = ('INSERT INTO ledger (setl_id, account, source, psn_no, binding_id, amount, balc_after, at, "window", '
@@ -306,6 +336,8 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
     setl_id, mdtrt_id, msgid = new_ids(cfg, now)
     at, day, window, operator = now.isoformat(timespec="seconds"), now.date().isoformat(), \
         cfg.terminal.window, cfg.terminal.operator
+    bill_obj = bill.to_json()
+    bill_text = json.dumps(bill_obj, ensure_ascii=False)
     with write_tx(db):
         first = _one(db, "request_id", request_id)
         if first is not None:
@@ -324,7 +356,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                "acct_used_flag": "1" if acct_used_flag else "0",
                **{c: getattr(pre, c) for c in AMOUNT_COLUMNS}, "own_acct_pay": pre.own_acct_pay, "balc": pre.balc,
                "mulaid": json.dumps(mulaid, ensure_ascii=False),
-               "bill": json.dumps(bill.to_json(), ensure_ascii=False), "status": "settled",
+               "bill": bill_text, "status": "settled",
                "created_at": at, "setl_date": day, "reversal_of": None}
         insert_settlement(db, row)
         db.conn.executemany(LEDGER_INSERT, entries)
@@ -338,7 +370,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
             "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid})
         if not still_present():   # the card left before commit: nothing happened
             raise CardError(CARD_REMOVED, "the card was removed before the settlement was committed")
-    return _row_result(db, row, patient=patient)
+    return _row_result(db, {**row, "mulaid": mulaid, "bill": bill_obj}, patient=patient)
 
 
 # ---------------------------------------------------------------- at the window, with a card
