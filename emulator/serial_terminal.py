@@ -185,9 +185,8 @@ class SerialTerminal:
 
     def remove(self) -> None:
         with self._lock:
-            if self._card is not None:
-                self._card.power_off()
-            self._card, self._powered = None, False
+            self._power_down()
+            self._card = None
 
     @property
     def card(self) -> VirtualCard | None:
@@ -268,15 +267,18 @@ class SerialTerminal:
                 return NAD_TERMINAL_TO_HOST, _sw(tc.SW_NOT_POWERED)
             return NAD_CARD_TO_HOST, card.process(apdu)
 
+    def _power_down(self) -> None:
+        with self._lock:
+            if self._card is not None:
+                self._card.power_off()
+            self._powered = False
+
     def _terminal_command(self, cmd: bytes) -> bytes:
         if len(cmd) < 4 or cmd[0] != tc.CLA_CT:
             return _sw(0x6E00 if cmd[:1] != bytes((tc.CLA_CT,)) else 0x6700)
         ins = cmd[1]
-        if ins == tc.INS_RESET_CT:
-            with self._lock:
-                if self._card is not None:
-                    self._card.power_off()
-                self._powered = False
+        if ins in (tc.INS_RESET_CT, tc.INS_EJECT_ICC):
+            self._power_down()  # EJECT: the card is powered off and offered at the slot's lip
             return _sw(tc.SW_OK)
         if ins == tc.INS_REQUEST_ICC:
             wait = cmd[5] if len(cmd) >= 6 and cmd[4] == 0x01 else 0
@@ -293,12 +295,6 @@ class SerialTerminal:
                 ss = tc.STATUS_NO_CARD if self._card is None else (
                     tc.STATUS_POWERED if self._powered else tc.STATUS_PRESENT)
             return bytes((0x80, 0x01, ss)) + _sw(tc.SW_OK)
-        if ins == tc.INS_EJECT_ICC:
-            with self._lock:
-                if self._card is not None:
-                    self._card.power_off()
-                self._powered = False
-            return _sw(tc.SW_OK)
         if ins == tc.INS_PERFORM_VERIFICATION:
             return self._perform_verification(cmd)
         if ins == INS_ECHO:
