@@ -9,6 +9,7 @@ Back to idle after `[web].kiosk_idle_s` without a key or click, or when the card
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,7 @@ class KioskScreen(Screen):
     def tr(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
 
-    @property
+    @cached_property
     def settings(self) -> WebSettings:
         return WebSettings.from_config(self.app.cfg)  # type: ignore[attr-defined]
 
@@ -177,13 +178,18 @@ class KioskScreen(Screen):
         if error:
             self._idle_notice(error[1])
         self._refresh_demo_bar()
-        reader = getattr(self.app, "reader", None)
-        if reader is not None and not self.demo:
-            try:
-                if reader.card_present():
-                    self.on_card_inserted(CardInserted())
-            except Exception:
-                pass
+        if getattr(self.app, "reader", None) is not None and not self.demo:
+            self.card_already_in()
+
+    @work(thread=True, group="kiosk-start")
+    def card_already_in(self) -> None:
+        """A card left in a real reader when the kiosk starts is read at once (asked off the UI thread)."""
+        try:
+            present = self.app.reader.card_present()  # type: ignore[attr-defined]
+        except Exception:
+            return
+        if present:
+            self.post_message(CardInserted())
 
     # -- switching views ------------------------------------------------------------------
     def show(self, view: str) -> None:
