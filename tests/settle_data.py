@@ -15,6 +15,7 @@ PEOPLE = [  # psn_no, certno, name, card_no, admdvs, insutype, stas, balc (None 
     ("P10000003", "410105201206016927", "张小雨", "A10000003", "410100", "390", "1", None),
     ("P10000004", "411602195002177017", "张国强", "A10000004", "411600", "390", "1", None),
     ("P20000005", "410102198311307028", "张敏", "B20000005", "510100", "390", "1", None),
+    ("P30000006", "320502198504087121", "王芳", "C30000006", "320500", "310", "1", 80000),
     ("P40000008", "110105197507077213", "刘洋", "D40000008", "110100", "310", "1", 80000),
     ("P40000009", "110105195212257322", "赵兰", "D40000009", "110100", "390", "2", None),
 ]
@@ -38,7 +39,7 @@ def seed(db) -> None:
         if balc is not None:
             conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [psn_no, balc])
     for region, name, cross in (("410100", "郑州市", 1), ("411600", "周口市", 0), ("510100", "成都市", 1),
-                                ("110100", "北京市", 0)):
+                                ("320500", "苏州市", 1), ("110100", "北京市", 0)):
         conn.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES (?, ?, '', ?)",
                      [region, name, cross])
     for bid, owner, user, rel, scope, quota in BINDINGS:

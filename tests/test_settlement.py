@@ -7,6 +7,8 @@ import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drivers.errors import CardError
 from settle_data import balances, counts, seed
@@ -145,6 +147,17 @@ def test_wrong_pin_nothing_written(db, cfg, card):
     assert action == "pin_failed" and "654321" not in detail and "123456" not in detail
 
 
+def test_blocked_pin_nothing_written(db, cfg, card):
+    before = (balances(db), counts(db))
+    with pytest.raises(CardError) as info:
+        settle(db, cfg, card("wang_fang"), bill(("A", 1, 3000)), pin="123456")
+    assert info.value.code == "pin_blocked"
+    assert (balances(db), counts(db)) == before
+    # with her account left alone she may still pay the individual part in cash: no PIN is needed
+    r = settle(db, cfg, card("wang_fang"), bill(("A", 1, 3000)), pin=None, acct_used_flag=False)
+    assert (r.acct_pay, r.psn_cash_pay, r.balc) == (0, 3000, 80000)
+
+
 def test_card_removed_before_commit_nothing_written(db, cfg, card):
     class PulledAfterPin(CardSession):
         def verify_pin(self, pin):
@@ -240,3 +253,47 @@ def test_reconciliation_passes_then_fails_loudly_after_a_hand_edit(db, cfg, card
     assert any(m.window == "W01" and m.field == "acct_pay" and m.settlements - m.ledger == 100
                for m in bad.mismatches)
     assert "MISMATCH" in bad.text() and r.setl_id in bad.text()
+
+
+ops = st.lists(st.tuples(st.sampled_from(["settle", "settle", "settle", "reverse"]),
+                         st.sampled_from(["P10000001", "P10000002", "P10000003", "P10000004", "P20000005"]),
+                         st.sampled_from(["auto", "none", ("P10000002", "P10000001"), ("P10000001",)]),
+                         st.booleans(),
+                         st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from([1, 2, "0.5", "1.333"]),
+                                            st.integers(0, 120000)), min_size=1, max_size=3)),
+               min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=ops)
+def test_any_sequence_of_settlements_and_reversals_keeps_the_books(cfg, script):
+    """Random settlements and reversals on a fresh database: balances, quotas, accumulators, reconciliation."""
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from settle_data import check_money_invariants
+    from terminal.services.settlement import commit_settlement
+    from terminal.store.db import open_db
+    with tempfile.TemporaryDirectory() as d:
+        local = cfg.with_overrides(terminal=replace(cfg.terminal, slips_dir=str(Path(d) / "slips")))
+        db = open_db(Path(d) / "t.db", create=True)
+        seed(db)
+        start = balances(db)
+        made: list[str] = []
+        for op, psn_no, relatives, use_account, items in script:
+            if op == "reverse":
+                if made:
+                    reverse(db, local, made.pop(0), save_slip=False)
+                continue
+            rels = relatives if isinstance(relatives, str) else list(relatives)
+            try:
+                r = commit_settlement(db, local, psn_no, bill(*items), relatives=rels, acct_used_flag=use_account)
+            except RuleRefused as exc:
+                assert exc.code == "no_binding"
+                continue
+            made.append(r.setl_id)
+            assert r.medfee_sumamt == r.fund_pay_sumamt + r.acct_pay + r.psn_cash_pay
+        check_money_invariants(db, start)
+        assert reconcile(db, local).ok
+        db.conn.close()
