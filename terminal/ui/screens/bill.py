@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -91,14 +90,14 @@ class BillScreen(CardScreen):
         table.clear()
         for i, item in enumerate(self.items, 1):
             table.add_row(str(i), item["code"], item["name"], item["class"], str(item["qty"]),
-                          Text(yuan(item["price"]).lstrip("¥"), justify="right"), "")
+                          yuan(item["price"]).lstrip("¥").rjust(10), "")
         self.query_one("#items-empty", Label).display = not self.items
         table.display = bool(self.items)
 
     def _show_amounts(self, amounts: tuple[int, ...]) -> None:
         table = self.query_one("#items", DataTable)
         for row, value in zip(range(len(self.items)), amounts):
-            table.update_cell_at((row, 6), money_cell(value))
+            table.update_cell_at((row, 6), money_cell(value, 11))
 
     def _show_med_type(self) -> None:
         self.query_one("#med-type", Label).update(

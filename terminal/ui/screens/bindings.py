@@ -108,7 +108,7 @@ class BindingsScreen(CardScreen):
             table.add_row(user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
                           f"{binding.relation} {relations.name(binding.relation, self.lang)}",
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          money_cell(binding.quota) if scope == "cross_province" else "—", binding.begin_date)
+                          money_cell(binding.quota, 12) if scope == "cross_province" else "—", binding.begin_date)
         table.display = bool(self.rows)
         self.query_one("#none", Label).display = not self.rows
 

@@ -75,8 +75,8 @@ class DayEndScreen(CashierScreen):
         table = self.query_one("#sums", DataTable)
         table.clear()
         for name in FIELDS:
-            table.add_row(t(f"f.{name}").strip(), money_cell(report.sums.get(name, 0)),
-                          money_cell(report.ledger.get(name, 0)))
+            table.add_row(t(f"f.{name}").strip(), money_cell(report.sums.get(name, 0), 16),
+                          money_cell(report.ledger.get(name, 0), 16))
         verdict = self.query_one("#verdict", Static)
         verdict.update(t("rec.ok") if report.ok else t("rec.bad"))
         verdict.set_class(report.ok, "ok")

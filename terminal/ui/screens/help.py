@@ -19,14 +19,14 @@ def _screens() -> list[tuple[str, type]]:
     from terminal.ui.screens.result import ResultScreen
     from terminal.ui.screens.today import TodayScreen
     from terminal.ui.screens.waiting import WaitingScreen
-    return [("wait.title", WaitingScreen), ("pat.title", PatientScreen), ("bill.title", BillScreen),
+    return [("wait.name", WaitingScreen), ("pat.title", PatientScreen), ("bill.title", BillScreen),
             ("pay.title", PaymentScreen), ("res.title", ResultScreen), ("bind.title", BindingsScreen),
             ("today.title", TodayScreen), ("rec.title", DayEndScreen)]
 
 
 #: keys that are not bindings of a screen (typing and the widgets' own keys)
 EXTRA = {
-    "wait.title": [("1-9", "help.k_insert")],
+    "wait.name": [("1-9", "help.k_insert")],
     "bill.title": [("Enter", "help.k_add"), ("Tab", "help.k_next_field")],
     "pay.title": [("Enter", "key.confirm")],
     "today.title": [("Enter", "key.reverse")],
@@ -57,10 +57,13 @@ class HelpScreen(CashierScreen):
         table.add_column(t("help.key"), width=12)
         table.add_column(t("help.does"), width=40)
         labels = {**CashierScreen._BASE_LABELS}
+        first = True
         for b in CashierScreen.BINDINGS:
             if b.action.startswith("tray") and not getattr(self.app, "demo", False):
                 continue
-            table.add_row(t("help.global"), b.key_display or b.key, t(labels.get(b.action, b.action)))
+            table.add_row(t("help.global") if first else "", b.key_display or b.key, t(labels.get(b.action, b.action)))
+            first = False
+        table.add_row("", t("help.mouse"), t("help.mouse_does"))
         for title, screen in _screens():
             own = {**CashierScreen._BASE_LABELS, **screen.LABELS}
             first = True

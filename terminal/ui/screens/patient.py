@@ -117,7 +117,7 @@ class PatientScreen(CardScreen):
             table.add_row(str(i), str(pick(rel, "owner_name", "")),
                           t("rel.patient_is", name=relations.name(code, self.lang)),
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          money_cell(int(pick(rel, "available", 0) or 0)))
+                          money_cell(int(pick(rel, "available", 0) or 0), 16))
         none = self.query_one("#family-none", Label)
         if not self.relatives():
             table.display = False

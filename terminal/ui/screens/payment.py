@@ -102,8 +102,8 @@ class PaymentScreen(CardScreen):
         super().on_mount()
         t = self.t
         table = self.query_one("#accounts", DataTable)
-        for label, width in ((t("col.order"), 5), (t("col.use"), 5), (t("col.account"), 26),
-                             (t("col.available"), 14), (t("col.pays"), 14)):
+        for label, width in ((t("col.order"), 5), (t("col.use"), 4), (t("col.account"), 30),
+                             (t("col.available"), 12), (t("col.pays"), 12)):
             table.add_column(label, width=width)
         self.query_one("#split", SplitPanel).border_title = t("bill.split")
         pin = self.query_one("#pin", Input)
@@ -127,7 +127,8 @@ class PaymentScreen(CardScreen):
         n = 0
         if own is not None:
             n += 1
-            table.add_row(str(n), on, t("pay.own"), money_cell(own), money_cell(amount(self.preview, "own_acct_pay")),
+            table.add_row(str(n), on, t("pay.own"), money_cell(own, 12),
+                          money_cell(amount(self.preview, "own_acct_pay"), 12),
                           key="own")
         for rel in self.order:
             owner = str(pick(rel, "owner_psn_no"))
@@ -135,9 +136,9 @@ class PaymentScreen(CardScreen):
             n += 1
             code = str(pick(rel, "relation", ""))
             label = f"{pick(rel, 'owner_name', owner)} ({t('rel.patient_is', name=relations.name(code, self.lang))})"
-            table.add_row(str(n), "[X]" if use else "[ ]", label, money_cell(int(pick(rel, "available", 0) or 0)),
-                          money_cell(paid.get(owner, 0) if use else 0), key=owner)
-        table.add_row(str(n + 1), "[X]", t("pay.cash"), "", money_cell(amount(self.preview, "psn_cash_pay")),
+            table.add_row(str(n), "[X]" if use else "[ ]", label, money_cell(int(pick(rel, "available", 0) or 0), 12),
+                          money_cell(paid.get(owner, 0) if use else 0, 12), key=owner)
+        table.add_row(str(n + 1), "[X]", t("pay.cash"), "", money_cell(amount(self.preview, "psn_cash_pay"), 12),
                       key="cash")
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)

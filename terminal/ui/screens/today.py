@@ -78,8 +78,9 @@ class TodayScreen(CashierScreen):
         for r in self.rows:
             state = {"settled": "today.state_ok", "reversed": "today.state_reversed",
                      "reversal": "today.state_reversal"}.get(r.status, "")
-            table.add_row(r.created_at[11:19], r.setl_id, r.psn_name, money_cell(r.medfee_sumamt),
-                          money_cell(r.fund_pay_sumamt), money_cell(r.acct_pay), money_cell(r.psn_cash_pay),
+            table.add_row(r.created_at[11:19], r.setl_id, r.psn_name, money_cell(r.medfee_sumamt, 11),
+                          money_cell(r.fund_pay_sumamt, 11), money_cell(r.acct_pay, 11),
+                          money_cell(r.psn_cash_pay, 11),
                           t(state) if state else r.status, key=r.setl_id)
         self.query_one("#none", Label).display = not self.rows
         table.display = bool(self.rows)

@@ -52,6 +52,7 @@ class Money(Static):
         self.update(Text(yuan(fen)))
 
 
-def money_cell(fen: int | None) -> Text:
-    """An amount for a table cell: right-aligned so the decimal points line up."""
-    return Text(yuan(fen), justify="right")
+def money_cell(fen: int | None, width: int) -> str:
+    """An amount for a table cell of `width` columns, right-aligned so the decimal points line up
+    (DataTable ignores a Text's justify)."""
+    return yuan(fen).rjust(width)
