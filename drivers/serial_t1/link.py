@@ -10,7 +10,8 @@ Rules (ISO 7816-3 T=1, simplified):
   the exchange; when that fails too, a clear `CardError(LINE_ERROR)`;
 - S(WTX request) is answered with S(WTX response) and extends the next wait.
 
-The XOR LRC misses two flips in the same bit column, so once a line has shown errors
+The XOR LRC misses two flips in the same bit column (and 1 in 256 misframed blocks), so
+each side accepts only blocks addressed to it (NAD), and once a line has shown an error
 (and at the start of a link) each receiver asks for a second copy of every I-block
 (R(N = that block, EE = 00)) and accepts only two identical copies: a noisy line
 yields the right data or an error, not wrong data.
@@ -24,7 +25,7 @@ from typing import Callable, Protocol
 
 from drivers.errors import LINE_ERROR, READER_ERROR, TIMEOUT, CardError
 from drivers.serial_t1.block import (
-    MAX_INF, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST, R_LRC, R_OK, R_OTHER, Block, BlockError, Kind, SType, decode, i_block, r_block,
+    MAX_INF, NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST, R_LRC, R_OK, R_OTHER, Block, BlockError, Kind, SType, decode, i_block, r_block,
     reply_nad, s_block, split_inf,
 )
 
@@ -88,8 +89,10 @@ class SerialLine:
 class Channel:
     """Reads and writes whole blocks on a Line, every wait bounded."""
 
-    def __init__(self, line: Line, cwt: float = 0.05, trace: Callable[[str, Block], None] | None = None) -> None:
+    def __init__(self, line: Line, cwt: float = 0.05, trace: Callable[[str, Block], None] | None = None,
+                 nads: frozenset[int] | None = None) -> None:
         self.line = line
+        self.nads = nads  # NADs this side can receive: a misframed block rarely has one
         self.cwt = cwt  # longest gap between two bytes of one block
         self.quiet = min(cwt, QUIET)  # a gap this long ends a garbled block
         self.trace = trace
@@ -125,6 +128,8 @@ class Channel:
         rest = self._read_exact(head[2] + 1, self.cwt)
         self.bytes_in += len(rest)
         blk = decode(head + rest)
+        if self.nads is not None and blk.nad not in self.nads:
+            raise BlockError(f"NAD {blk.nad:02X} is not addressed to this side")
         if self.trace:
             self.trace("<", blk)
         return blk
@@ -145,14 +150,16 @@ class Confirmer:
 
     mode: str = "auto"  # "auto" | "always" | "never"
     clean: int = 0
+    noisy: bool = False  # a line that failed once stays suspect for the link's life
     copies: list[Block] = field(default_factory=list)
 
     @property
     def needed(self) -> bool:
-        return self.mode == "always" or (self.mode == "auto" and self.clean < CLEAN_STREAK)
+        return self.mode == "always" or (self.mode == "auto" and (self.noisy or self.clean < CLEAN_STREAK))
 
     def error(self) -> None:
         self.clean = 0
+        self.noisy = True
 
     def good(self) -> None:
         self.clean += 1
@@ -179,7 +186,7 @@ class HostLink:
     def __init__(self, line: Line, *, timeout: float = 5.0, bwt: float | None = None, cwt: float = 0.05,
                  retries: int = 3, restarts: int = 3, confirm: str = "auto", max_wtx: float = 300.0,
                  trace: Callable[[str, Block], None] | None = None) -> None:
-        self.chan = Channel(line, cwt, trace)
+        self.chan = Channel(line, cwt, trace, nads=frozenset((NAD_TERMINAL_TO_HOST, NAD_CARD_TO_HOST)))
         self.timeout = timeout
         self.bwt = bwt if bwt is not None else min(1.0, timeout)
         self.retries = retries
@@ -237,7 +244,7 @@ class HostLink:
             self.chan.write(req)
             if self._resynch_answered():
                 self.ns = self.nr = 0
-                self.confirm = Confirmer(self.confirm.mode)
+                self.confirm = Confirmer(self.confirm.mode, noisy=self.confirm.noisy)
                 self._dirty = False
                 return
         raise CardError(LINE_ERROR, "the card terminal does not answer RESYNCH")
@@ -373,7 +380,7 @@ class DeviceLink:
 
     def __init__(self, line: Line, handler: Handler, *, cwt: float = 0.05, confirm: str = "auto",
                  trace: Callable[[str, Block], None] | None = None) -> None:
-        self.chan = Channel(line, cwt, trace)
+        self.chan = Channel(line, cwt, trace, nads=frozenset((NAD_HOST_TO_TERMINAL, NAD_HOST_TO_CARD)))
         self.handler = handler
         self.confirm = Confirmer(confirm)
         self._reset()
@@ -411,7 +418,7 @@ class DeviceLink:
             return  # a late WTX response
         if blk.stype in (SType.RESYNCH, SType.ABORT):
             self._reset()
-            self.confirm = Confirmer(self.confirm.mode)
+            self.confirm = Confirmer(self.confirm.mode, noisy=self.confirm.noisy)
         self.chan.write(s_block(reply_nad(blk.nad), blk.stype, response=True, inf=blk.inf))
 
     def _on_r(self, blk: Block) -> None:
