@@ -27,18 +27,13 @@ DEMO_BILLS = Path(__file__).resolve().parent.parent.parent / "web" / "demo_bills
 class KioskBackend:
     """One patient at a time: read → bill → ways to pay → pay."""
 
-    def __init__(self, cfg: Config, reader: Reader | None, *, lang: str = "zh", demo: bool = False,
+    def __init__(self, cfg: Config, reader: Reader | None, *, lang: str = "zh",
                  now: Callable[[], datetime] | None = None) -> None:
         self.cfg = cfg
         self.reader = reader
         self.lang = lang
-        self.demo = demo
         self.settings = WebSettings.from_config(cfg)
         self._now = now or datetime.now
-        self._card: Any = None
-
-    def forget(self) -> None:
-        self._card = None
 
     def describe(self, exc: BaseException) -> tuple[str, str]:
         from terminal.errors import describe
@@ -49,14 +44,13 @@ class KioskBackend:
         """Read the card and look up the patient's own and family accounts."""
         from terminal.ui.window_ops import load_patient
         card, family = load_patient(self.cfg, self.reader, today=self._now().date().isoformat())[:2]
-        self._card = card
         person = family.person
         payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
                                    relation_name=self._relation_name(r.relation), available=int(r.available))
                        for r in family.relatives)
         expired = card.card.expired(self._now().date().isoformat())
         return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
-                       psn_no=person.psn_no, own_balc=family.own, family=payers, raw=family)
+                       psn_no=person.psn_no, own_balc=family.own, family=payers)
 
     def _relation_name(self, code: str) -> str:
         from terminal.domain.relations import name
@@ -89,7 +83,7 @@ class KioskBackend:
         lines = tuple(BillLine(i.name, _qty_text(i.qty), amount) for i, amount in zip(bill.items, pre.item_amounts))
         in_folder = path.parent != DEMO_BILLS
         return PendingBill(lines=lines, total=pre.medfee_sumamt, fund_pay=pre.fund_pay_sumamt,
-                           source=path.name if in_folder else "demo", bill=bill, path=path if in_folder else None)
+                           bill=bill, path=path if in_folder else None)
 
     # -- ways to pay -----------------------------------------------------------------------
     def pay_options(self, patient: Patient, bill: PendingBill) -> list[PayOption]:

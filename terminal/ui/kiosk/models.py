@@ -16,8 +16,8 @@ class FamilyPayer:
 
     owner_psn_no: str
     owner_name: str
-    relation: str          # GB/T 4761 code, e.g. "20" (father? see relations.json), shown by name
-    relation_name: str     # in the kiosk's language
+    relation: str          # GB/T 4761 code: what the patient is to the owner ("30": the owner's daughter)
+    relation_name: str     # that relation's name in the kiosk's language
     available: int         # fen
 
 
@@ -30,7 +30,6 @@ class Patient:
     psn_no: str
     own_balc: int | None                 # None: no personal account (resident insurance)
     family: tuple[FamilyPayer, ...] = ()
-    raw: Any = field(default=None, compare=False, repr=False)   # the services' own objects
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,6 @@ class BillLine:
 class PendingBill:
     lines: tuple[BillLine, ...]
     total: int             # medfee_sumamt, fen
-    source: str            # file name, or "demo"
     fund_pay: int = 0      # fund_pay_sumamt for this patient now (pre-settlement, nothing written)
     bill: Any = field(default=None, compare=False, repr=False)  # terminal.domain.bill.Bill
     path: Any = field(default=None, compare=False, repr=False)  # the file in bills_dir, or None

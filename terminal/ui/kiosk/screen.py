@@ -37,7 +37,6 @@ def _grid() -> Table:
     table.add_column(ratio=1)
     table.add_column(justify="right", no_wrap=True)
     return table
-VIEWS = ("idle", "busy", "overview", "choose", "pin", "receipt", "message")
 
 
 @dataclass
@@ -57,7 +56,6 @@ class _Failed(Message):
     step: str           # "read" | "pin" | "pay"
     code: str
     message: str
-    tries_left: int | None = None
 
 
 class KioskScreen(Screen):
@@ -97,8 +95,7 @@ class KioskScreen(Screen):
     def backend(self) -> KioskBackend:
         if self._backend is None:
             app = self.app
-            self._backend = KioskBackend(app.cfg, app.reader, lang=self.lang,  # type: ignore[attr-defined]
-                                         demo=bool(getattr(app, "demo", False)), now=app.now)  # type: ignore[attr-defined]
+            self._backend = KioskBackend(app.cfg, app.reader, lang=self.lang, now=app.now)  # type: ignore[attr-defined]
         return self._backend
 
     @property
@@ -210,7 +207,6 @@ class KioskScreen(Screen):
         self.workers.cancel_group(self, "kiosk")
         self.patient, self.bill, self.options, self.option = None, None, [], None
         self.pin, self.paying = "", False
-        self.backend.forget()
         self._idle_notice(notice)
         self.show("idle")
 
@@ -461,7 +457,7 @@ class KioskScreen(Screen):
             receipt = self.backend.pay(self.patient, self.bill, self.option, pin)
         except Exception as exc:
             code, message = self.backend.describe(exc)
-            self.post_message(_Failed("pay", code, message, getattr(exc, "tries_left", None)))
+            self.post_message(_Failed("pay", code, message))
             return
         self.post_message(_Paid(receipt))
 
