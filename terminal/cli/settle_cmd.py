@@ -66,8 +66,8 @@ def cmd_settle(args: argparse.Namespace) -> int:
     cfg, db = _open(args)
     session = CardSession(open_reader(args.reader, cfg), cfg)
     try:
-        patient = settlement.patient_for_card(db, session.read())
         if args.pre:
+            patient = settlement.patient_for_card(db, session.read())
             pre = settlement.presettle_for(db, cfg, patient.psn_no, bill, relatives, not args.no_account)
             out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
                    "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,

@@ -386,7 +386,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
            relatives: Relatives = "auto", acct_used_flag: bool = True, request_id: str | None = None,
            now: datetime | None = None, save_slip: bool = True) -> SettlementResult:
     """The whole window flow: card -> patient -> (PIN if an account will pay) -> commit -> slip."""
-    card_read = session.last_read or session.read()
+    card_read = session.read()   # always the card in the reader now, never one read before a swap
     patient = patient_for_card(db, card_read)
     if request_id:
         first = find_by_request(db, request_id)
