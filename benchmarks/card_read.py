@@ -135,35 +135,68 @@ def insert_latencies(side: VpcdCardSide, card, n: int) -> list[float]:
         raise SystemExit(f"no {kind} event within {timeout} s")
 
     try:
-        for _ in range(n):
-            side.remove()
-            next_event("removed")
+        for _ in range(n):  # the slot starts empty; the card side keeps the reinsertion gap
             if not side.insert(card, wait=5.0):
                 raise SystemExit("vpcd did not accept the card")
             latencies.append(next_event("inserted") - side.inserted_at)
+            side.remove()
+            next_event("removed")
     finally:
         watcher.close()
     return latencies
+
+
+class CardProcess:
+    """The card served by another process, as a real card is not inside the terminal's program
+    (and its thread would compete with the reader's for this process's interpreter lock)."""
+
+    def __init__(self, state: str) -> None:
+        import subprocess
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve-card", state],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the card process did not start")
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()  # its cue to take the card out and end
+        self.proc.wait(10)
+
+
+def serve_card(state: str) -> int:
+    """--serve-card: the child side of CardProcess."""
+    side = VpcdCardSide(0).start()
+    side.insert(load_card(PROFILE, state), wait=5.0)
+    print("ready", flush=True)
+    sys.stdin.read()
+    side.stop()
+    return 0
 
 
 def run(args: argparse.Namespace) -> float:
     from terminal.config import load_config
     psam = load_config(ROOT / "config.toml").psam_keys()
     state = tempfile.mkdtemp(prefix="cashier-bench-")
+    slot0 = "Virtual PCD 00 00"
     with own_pcscd() as daemon:
         print(f"pcscd_pid={daemon.pid}")
-        side = VpcdCardSide(0).start()
+        card_process = CardProcess(state)
         try:
-            card = load_card(PROFILE, state)
-            side.insert(card, wait=5.0)
-            if not wait_card_state(side.reader_name, True, 5.0):
+            if not wait_card_state(slot0, True, 5.0):
                 raise SystemExit("pcscd never saw the card")
-            reader = PcscReader(side.reader_name)
+            reader = PcscReader(slot0)
             count = apdu_count(reader, psam)
-            singles, batches, pcsc = floor_and_reads(side.reader_name, reader, psam, count, args.reads)
+            singles, batches, pcsc = floor_and_reads(slot0, reader, psam, count, args.reads)
             reader.close()
-            local = full_reads(InProcessReader(load_card(PROFILE, state)), psam, args.reads)
-            inserts = insert_latencies(side, card, args.inserts)
+        finally:
+            card_process.stop()
+        local = full_reads(InProcessReader(load_card(PROFILE, state)), psam, args.reads)
+        wait_card_state(slot0, False, 5.0)
+        side = VpcdCardSide(0, reinsert_gap=0.6).start()
+        try:
+            time.sleep(side.reinsert_gap)  # the child's card just left
+            inserts = insert_latencies(side, load_card(PROFILE, state), args.inserts)
         finally:
             side.stop()
     floor_med = statistics.median(batches) / count  # per APDU, from batches as long as a read
@@ -190,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reads", type=int, default=200, help="full reads per transport")
     parser.add_argument("--inserts", type=int, default=10, help="insert/remove cycles for the event latency")
     parser.add_argument("--check", action="store_true", help=f"exit 1 when the ratio exceeds {TARGET}")
+    parser.add_argument("--serve-card", metavar="STATE_DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve_card:
+        return serve_card(args.serve_card)
     why = missing_parts()
     if why:
         print(f"refused: {why}", file=sys.stderr)

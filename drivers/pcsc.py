@@ -8,8 +8,12 @@ pyscard's CardMonitor. Every wait is bounded by `timeout`.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import weakref
+from typing import Any, Callable
 
 from smartcard import scard as sc
 from smartcard.CardMonitoring import CardMonitor, CardMonitoringThread, CardObserver
@@ -102,6 +106,91 @@ def wait_card_state(reader: str, present: bool, timeout: float) -> bool:
         sc.SCardReleaseContext(ctx)
 
 
+def _open_fds() -> set[tuple[int, str]]:
+    """(fd, what it points to) for this process; empty where there is no /proc."""
+    found = set()
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return found
+    for name in names:
+        try:
+            found.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def _pcscd_sockets(fds: set[tuple[int, str]]) -> list[int]:
+    """Those of `fds` that are sockets connected to pcscd."""
+    result = []
+    for fd, target in fds:
+        if not target.startswith("socket:"):
+            continue
+        try:
+            with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as dup:
+                peer = dup.getpeername()
+        except OSError:
+            continue
+        if isinstance(peer, str) and peer.endswith("pcscd.comm"):
+            result.append(fd)
+    return result
+
+
+_ESTABLISH_LOCK = threading.Lock()
+
+
+def _watched_context() -> tuple[int, list[int]]:
+    """A new PC/SC context and the socket(s) pcsc-lite opened for it (one per context)."""
+    with _ESTABLISH_LOCK:
+        before = _open_fds()
+        ctx = _context()
+        return ctx, _pcscd_sockets(_open_fds() - before)
+
+
+class _Watchdog:
+    """Bounds the calls that wait on the card (connect, transmit, reset) without a thread hop per APDU.
+
+    vpcd waits for ever for a card that does not answer, and so would SCardTransmit. The caller sets
+    a deadline before such a call; one watchdog thread for all readers looks ten times a second and,
+    when a deadline passed, shuts down that context's socket to pcscd: the blocked call returns at once
+    with an error and the reader reports a timeout.
+    """
+
+    def __init__(self) -> None:
+        self._readers: "weakref.WeakSet[PcscReader]" = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, reader: "PcscReader") -> None:
+        with self._lock:
+            self._readers.add(reader)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="pcsc-watchdog", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.1)
+            now = time.monotonic()
+            with self._lock:
+                readers = list(self._readers)
+            for reader in readers:
+                deadline = reader._deadline
+                if deadline is not None and now > deadline and not reader._aborted:
+                    reader._abort_context()  # checks the deadline again
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _release(card: int | None, ctx: int | None, disposition: int = sc.SCARD_LEAVE_CARD) -> None:
+    if card is not None:
+        sc.SCardDisconnect(card, disposition)
+    if ctx is not None:
+        sc.SCardReleaseContext(ctx)
+
+
 class PcscReader(Reader):
     """One PC/SC reader: `name=None` picks the first reader holding a card at connect time."""
 
@@ -115,13 +204,19 @@ class PcscReader(Reader):
         self._card: int | None = None
         self._protocol = 0
         self._atr = b""
-        self._lost = False  # the card went away mid-session: no silent reconnect to whatever is there now
+        #: the session broke (card pulled, no answer): no silent reconnect to whatever is there now
+        self._lost: ErrorKind | None = None
+        self._ctx_sockets: list[int] = []
+        self._deadline: float | None = None  # set while a call waits on the card (see _Watchdog)
+        self._aborted = False
         self._observer: "_Observer | None" = None
 
     # context ---------------------------------------------------------------
     def _ctx_or_new(self) -> int:
         if self._ctx is None:
-            self._ctx = _context()
+            self._ctx, self._ctx_sockets = _watched_context()
+            self._aborted = False
+            _WATCHDOG.watch(self)
         return self._ctx
 
     def _call(self, rc: int, doing: str, kind: ErrorKind | None = None) -> None:
@@ -134,11 +229,36 @@ class PcscReader(Reader):
         raise pcsc_error(rc, doing, kind)
 
     def _forget(self) -> None:
-        self._card = None
-        self._atr = b""
-        if self._ctx is not None:
-            sc.SCardReleaseContext(self._ctx)
-            self._ctx = None
+        card, ctx = self._card, self._ctx
+        self._card, self._ctx, self._ctx_sockets, self._atr = None, None, [], b""
+        _release(card, ctx)
+
+    def _abort_context(self) -> None:
+        """Called by the watchdog: cut this context's connection to pcscd so the blocked call returns."""
+        deadline = self._deadline
+        if deadline is None or time.monotonic() <= deadline:  # the call returned meanwhile
+            return
+        self._aborted = True
+        for fd in self._ctx_sockets:
+            try:
+                with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as dup:
+                    dup.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _on_card(self, doing: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """A call that waits on the card, bounded by timeout (see _Watchdog). On overrun the context is
+        gone and the session counts as lost."""
+        self._deadline = time.monotonic() + self.timeout
+        try:
+            result = fn(*args)
+        finally:
+            self._deadline = None
+        if self._aborted:
+            self._forget()
+            self._lost = TIMEOUT
+            raise CardError(TIMEOUT, f"{doing}: no answer within {self.timeout:g} s")
+        return result
 
     def list_readers(self) -> list[str]:
         with self._lock:
@@ -172,8 +292,9 @@ class PcscReader(Reader):
             deadline = time.monotonic() + self.timeout
             while True:
                 reader = self._pick(ctx)
-                rc, card, protocol = sc.SCardConnect(ctx, reader, sc.SCARD_SHARE_SHARED,
-                                                     sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
+                rc, card, protocol = self._on_card(f"connecting to the card in {reader!r}", sc.SCardConnect,
+                                                   ctx, reader, sc.SCARD_SHARE_SHARED,
+                                                   sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
                 if rc == sc.SCARD_S_SUCCESS:
                     break
                 if rc == sc.SCARD_E_NO_SMARTCARD or rc == sc.SCARD_W_REMOVED_CARD:
@@ -184,40 +305,43 @@ class PcscReader(Reader):
                     time.sleep(0.05)
                     continue
                 self._call(rc, f"connecting to the card in {reader!r}")
-            self._lost = False
             rc, _name, _state, _proto, atr = sc.SCardStatus(card)
             if rc != sc.SCARD_S_SUCCESS:
                 sc.SCardDisconnect(card, sc.SCARD_LEAVE_CARD)
                 self._call(rc, "reading the ATR", CARD_REMOVED)
-            self._card, self._protocol, self._atr = card, protocol, bytes(atr)
+            self._card, self._protocol, self._atr, self._lost = card, protocol, bytes(atr), None
             self.name = reader
             return self._atr
 
     def disconnect(self) -> None:
         """Release the card; reset it so the next program starts from a fresh card session."""
         with self._lock:
-            card, self._card, self._atr, self._lost = self._card, None, b"", False
+            card, self._card, self._atr, self._lost = self._card, None, b"", None
             if card is not None:
-                sc.SCardDisconnect(card, sc.SCARD_RESET_CARD)
+                try:
+                    self._on_card("resetting the card", sc.SCardDisconnect, card, sc.SCARD_RESET_CARD)
+                except CardError:
+                    self._lost = None  # it is gone either way
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         """One APDU; transmit without connect connects first, but never after the card was lost."""
         with self._lock:
-            if self._lost:
-                raise CardError(CARD_REMOVED, "connect again to start a new card session")
+            if self._lost is not None:
+                raise CardError(self._lost, "the card session broke; connect again to start a new one")
             if self._card is None:
                 self.connect()
-            rc, response = sc.SCardTransmit(self._card, self._protocol, list(apdu))
+            doing = f"sending {bytes(apdu[:4]).hex().upper()}"
+            rc, response = self._on_card(doing, sc.SCardTransmit, self._card, self._protocol, list(apdu))
             if rc != sc.SCARD_S_SUCCESS or len(response) < 2:
-                card, self._card, self._atr, self._lost = self._card, None, b"", True
+                card, self._card, self._atr = self._card, None, b""
                 if card is not None:
                     sc.SCardDisconnect(card, sc.SCARD_LEAVE_CARD)
-                doing = f"sending {bytes(apdu[:4]).hex().upper()}"
+                # vpcd answers nothing at all when its card went away mid-command
+                kind = self._why_failed(rc if rc != sc.SCARD_S_SUCCESS else sc.SCARD_E_NOT_TRANSACTED)
+                self._lost = kind or READER_ERROR
                 if rc != sc.SCARD_S_SUCCESS:
-                    self._call(rc, doing, self._why_failed(rc))
-                # vpcd answers nothing when its card went away mid-command
-                kind = self._why_failed(sc.SCARD_E_NOT_TRANSACTED) or READER_ERROR
-                raise CardError(kind, f"{doing}: no status word in the answer")
+                    self._call(rc, doing, kind)
+                raise CardError(self._lost, f"{doing}: no status word in the answer")
             return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
     def _why_failed(self, rc: int) -> ErrorKind | None:

@@ -248,5 +248,34 @@ def test_an_unknown_card_is_the_wrong_card_type(pcsc_reader_factory):
     assert err.value.reader_code == -1
 
 
+class Silent(NotSocialSecurity):
+    """A card that takes far too long to answer READ BINARY (vpcd itself would wait for ever)."""
+
+    def process(self, apdu: bytes) -> bytes:
+        if apdu[1] == 0xB0:
+            time.sleep(2.5)
+        return b"\x90\x00"
+
+
+def test_a_card_that_never_answers_times_out_instead_of_hanging(pcsc_reader_factory):
+    name = pcsc_reader_factory.stack.serve(Silent(), 0)
+    reader = PcscReader(name, timeout=1.0)
+    try:
+        reader.connect()
+        t0 = time.monotonic()
+        with pytest.raises(CardError) as err:
+            reader.transmit(bytes.fromhex("00B0000000"))
+        assert err.value.code == "timeout"
+        assert 0.9 < time.monotonic() - t0 < 1.5
+        with pytest.raises(CardError) as later:                 # the broken session stays broken
+            reader.transmit(bytes.fromhex("00A4000000"))
+        assert later.value.code == "timeout"
+        time.sleep(2.0)                                         # the card finally answers the old command
+        reader.connect()
+        assert reader.transmit(bytes.fromhex("00A4000000")) == (b"", 0x9000)
+    finally:
+        reader.close()
+
+
 # Cards with other habits (FCI, 61xx, 6Cxx, space padding) are read through PC/SC by the shared
 # suite: tests/test_ssse_protocol.py::test_drivers_read_cards_with_other_habits[pcsc-...].
