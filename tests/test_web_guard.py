@@ -7,13 +7,19 @@ went away was seen spinning at 100% CPU, ignoring SIGTERM. `GuardedAppService.st
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
+import socket
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from textual_serve.download_manager import DownloadManager
 
 from terminal.web.server import STOP_GRACE_S, AppCommand, GuardedAppService
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STUBBORN = ("import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
             "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\n"
@@ -65,12 +71,24 @@ def test_app_command_execs_this_python_with_quoted_arguments():
     assert STOP_GRACE_S == 3.0
 
 
+def run_web(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """`cashier --config <repo config> web ARGS` with the database in tmp_path."""
+    env = {**os.environ, "CASHIER_DB": str(tmp_path / "cashier.db")}
+    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config.toml"), "web",
+                           *args], capture_output=True, text=True, timeout=30, cwd=tmp_path, env=env)
+
+
 def test_cashier_web_refuses_an_unknown_reader_with_a_clear_message(tmp_path):
-    import subprocess
-    from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(root / "config.toml"), "web",
-                          "--reader", "usb:thing", "--port", "1"], capture_output=True, text=True, timeout=30,
-                         cwd=tmp_path)
+    out = run_web(tmp_path, "--reader", "usb:thing", "--port", "1")
     assert out.returncode == 2
     assert "unknown reader spec 'usb:thing'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cashier_web_says_so_when_the_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = run_web(tmp_path, "--reader", "emulator", "--port", str(port))
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr

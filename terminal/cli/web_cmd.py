@@ -39,6 +39,20 @@ def run_web(args: argparse.Namespace) -> int:
                          db=str(cfg.db_path) if args.db else None, lang=args.lang)
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
+    _check_free(host, port)
     serve(command, host, port, args.public_url or settings.public_url or None)
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    """A clear message instead of aiohttp's traceback when the address is taken."""
+    import socket
+    from terminal.errors import CashierError
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise CashierError("address_in_use", f"cannot listen on {host}:{port}: {exc.strerror} "
+                           "(another `cashier web`? use --port)", f"无法在 {host}:{port} 上监听:{exc.strerror}") from None
 
