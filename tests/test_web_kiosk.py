@@ -182,6 +182,7 @@ def test_patient_pays_the_demo_bill_from_a_relatives_account_in_the_browser(brow
         started = time.monotonic()
         wait_text(page, "请插入社保卡")                        # the page loads and the terminal renders
         assert time.monotonic() - started < 10
+        assert page.evaluate("document.activeElement.classList.contains('xterm-helper-textarea')")  # keys go in
         page.keyboard.press("3")                               # a key reaches the app: the demo tray's card 3
         text = wait_text(page, "您好，张小雨")                 # the card in the emulator shows the patient
         assert "410105********6927" in text and "张伟" in text and "¥108.40" in text
