@@ -3,11 +3,14 @@
 Uses pyscard's thin `smartcard.scard` layer so every PC/SC return code can be
 mapped to the error catalogue (no pcscd, no reader, no card, card pulled, reader
 held exclusively by another program, ...). Insert/remove events come from
-pyscard's CardMonitor. Every wait is bounded by `timeout`.
+pyscard's CardMonitor. Every wait is bounded by `timeout`: pcscd's own calls return at
+once, and the calls that wait on the card are cut off by a watchdog (Linux: it finds the
+context's socket to pcscd in /proc/self/fd; elsewhere such a call is reported late).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -23,6 +26,8 @@ from drivers.errors import (
     WRONG_CARD_TYPE, CardError, ErrorKind,
 )
 from drivers.reader import CardEvent, Reader
+
+log = logging.getLogger("cashier.pcsc")
 
 _KIND_BY_RC: dict[int, ErrorKind] = {
     sc.SCARD_E_NO_SERVICE: NO_SERVICE,
@@ -426,6 +431,8 @@ def _stop_monitor(wait: float = 2.0) -> None:
     if thread is None:
         return
     thread.stop()
+    if thread is threading.current_thread():  # a listener stopped events from inside a callback
+        return
     request = getattr(thread.cardrequest, "pcsccardrequest", None)
     hcontext = getattr(request, "hcontext", None)
     deadline = time.monotonic() + wait
@@ -452,9 +459,10 @@ class _Observer(CardObserver):
 
     def update(self, observable, handlers) -> None:
         added, removed = handlers
-        for card in removed:
-            if self._ours(card):
-                self.reader._emit(CardEvent("removed", card.reader, bytes(card.atr)))
-        for card in added:
-            if self._ours(card):
-                self.reader._emit(CardEvent("inserted", card.reader, bytes(card.atr)))
+        events = [CardEvent("removed", c.reader, bytes(c.atr)) for c in removed if self._ours(c)]
+        events += [CardEvent("inserted", c.reader, bytes(c.atr)) for c in added if self._ours(c)]
+        for event in events:
+            try:
+                self.reader._emit(event)
+            except Exception:  # a failing listener must not end pyscard's monitor thread
+                log.exception("card event listener failed")

@@ -86,6 +86,25 @@ def test_insert_and_remove_events_reach_the_listener(pcsc_reader_factory):
         watcher.close()
 
 
+def test_a_failing_listener_does_not_stop_the_events(pcsc_reader_factory):
+    pcsc_reader_factory.stack.pull(0)
+    watcher = PcscReader(SLOT0)
+    events = Events()
+
+    def broken(event: CardEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    watcher.add_listener(broken)
+    watcher.add_listener(events)
+    try:
+        pcsc_reader_factory("zhang_wei")
+        events.next("inserted")
+        pcsc_reader_factory.stack.pull(0)
+        events.next("removed")                                   # the monitor thread lived on
+    finally:
+        watcher.close()
+
+
 def test_events_of_another_reader_are_not_delivered(pcsc_reader_factory):
     watcher = PcscReader(SLOT0)
     events = Events()
