@@ -403,6 +403,16 @@ class PcscReader(Reader):
                 if monitor.countObservers() == 0:
                     _stop_monitor()
 
+    def _emit(self, event: CardEvent) -> None:
+        """Each listener on its own: one that fails neither starves the others nor ends the monitor thread."""
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - logged; the reader keeps working
+                log.exception("card event listener failed")
+
     def close(self) -> None:
         super().close()
         with self._lock:
@@ -462,7 +472,4 @@ class _Observer(CardObserver):
         events = [CardEvent("removed", c.reader, bytes(c.atr)) for c in removed if self._ours(c)]
         events += [CardEvent("inserted", c.reader, bytes(c.atr)) for c in added if self._ours(c)]
         for event in events:
-            try:
-                self.reader._emit(event)
-            except Exception:  # a failing listener must not end pyscard's monitor thread
-                log.exception("card event listener failed")
+            self.reader._emit(event)
