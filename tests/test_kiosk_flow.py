@@ -232,11 +232,13 @@ async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg
 
 async def test_idle_timeout_returns_to_idle_and_gives_the_card_back(config_file, monkeypatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
-    cfg = make_cfg(config_file, kiosk_idle_s=0.4)
+    cfg = make_cfg(config_file, kiosk_idle_s=1.0)
     async with running(cfg) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         assert app.screen.view == "overview"
-        await pilot.pause(0.8)
+        await pilot.pause(0.5)
+        assert app.screen.view == "overview"                  # not yet
+        await pilot.pause(1.2)
         assert app.screen.view == "idle"
         assert "操作超时" in screen_text(app)
         assert app.tray_card is None

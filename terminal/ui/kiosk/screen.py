@@ -270,8 +270,8 @@ class KioskScreen(Screen):
         self._touch()
 
     def _check_idle(self) -> None:
-        if self.view == "idle" or self.paying:
-            return
+        if self.view in ("idle", "busy") or self.paying:
+            return  # nothing to time out, or a worker that ends by itself (reader timeouts)
         if time.monotonic() - self._last_activity >= self.settings.kiosk_idle_s:
             self._eject()
             self.reset(self.tr("timeout"))
@@ -313,7 +313,7 @@ class KioskScreen(Screen):
         current = getattr(self.app, "tray_card", None)
         names = dict(self._tray_profiles())
         self.query_one("#demo-state", Static).update(
-            f"{self.tr('tray')}: {names.get(current, current)}" if current else self.tr("insert"))
+            f"{self.tr('tray')}: {names.get(current, current) if current else '—'}")
         self.query_one("#tray-remove", Button).disabled = not current
         for button in self.query(".tray-card"):
             button.set_class(button.id == f"tray-{current}", "inserted")
@@ -360,6 +360,7 @@ class KioskScreen(Screen):
 
     def on__loaded(self, message: _Loaded) -> None:
         self.patient, self.bill, self.options = message.patient, message.bill, message.options
+        self._touch()  # the patient's time starts when there is something to read
         if message.patient.expired:
             self._message(self.tr("card_expired"), self.tr("see_window"))
             return
