@@ -236,9 +236,9 @@ async def test_idle_timeout_returns_to_idle_and_gives_the_card_back(config_file,
     async with running(cfg) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         assert app.screen.view == "overview"
-        await pilot.pause(0.5)
+        await pilot.pause(0.3)
         assert app.screen.view == "overview"                  # not yet
-        await pilot.pause(1.2)
+        await pilot.pause(1.4)
         assert app.screen.view == "idle"
         assert "操作超时" in screen_text(app)
         assert app.tray_card is None
