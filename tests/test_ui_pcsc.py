@@ -13,17 +13,26 @@ from ui_pilot import (AMOXICILLIN_LINE, balance, count, demo_app, enter_bill, pr
 pytestmark = pytest.mark.pcsc
 
 
-async def test_settle_through_pcsc(cfg, pcsc_stack, state_dir):
+async def card_in(app, pilot, pcsc_stack, state_dir, profile: str) -> None:
+    """Serve the profile's card in slot 0 and wait for the patient screen."""
     from emulator.profiles import load_card
-    side = pcsc_stack.side(0)
+    await asyncio.to_thread(pcsc_stack.serve, load_card(profile, state_dir), 0)
+    await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen")
+
+
+async def empty_slot_app(cfg, pcsc_stack):
+    """The app on vpcd's slot 0 through pcscd, the slot empty."""
     await asyncio.to_thread(pcsc_stack.pull, 0)
-    app = demo_app(cfg, reader_spec=f"pcsc:{side.reader_name}", demo=False)
+    return demo_app(cfg, reader_spec=f"pcsc:{pcsc_stack.side(0).reader_name}", demo=False)
+
+
+async def test_settle_through_pcsc(cfg, pcsc_stack, state_dir):
+    app = await empty_slot_app(cfg, pcsc_stack)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_down(app, pilot)
         assert type(app.screen).__name__ == "WaitingScreen"
         assert app.reader_error is None
-        await asyncio.to_thread(pcsc_stack.serve, load_card("zhang_wei", state_dir), 0)
-        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen")
+        await card_in(app, pilot, pcsc_stack, state_dir, "zhang_wei")
         assert "张伟" in screen_text(app) and "410102********6716" in screen_text(app)
         await press(app, pilot, "f2")
         await enter_bill(app, pilot, [AMOXICILLIN_LINE])
@@ -39,14 +48,10 @@ async def test_settle_through_pcsc(cfg, pcsc_stack, state_dir):
 
 
 async def test_card_pulled_mid_payment_through_pcsc(cfg, pcsc_stack, state_dir):
-    from emulator.profiles import load_card
-    side = pcsc_stack.side(0)
-    await asyncio.to_thread(pcsc_stack.pull, 0)
-    app = demo_app(cfg, reader_spec=f"pcsc:{side.reader_name}", demo=False)
+    app = await empty_slot_app(cfg, pcsc_stack)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle_down(app, pilot)
-        await asyncio.to_thread(pcsc_stack.serve, load_card("li_na", state_dir), 0)
-        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen")
+        await card_in(app, pilot, pcsc_stack, state_dir, "li_na")
         await press(app, pilot, "f2")
         await enter_bill(app, pilot, [AMOXICILLIN_LINE])
         await press(app, pilot, "f5")

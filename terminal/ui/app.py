@@ -20,7 +20,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from textual import work
 from textual.app import App
 
 from drivers.reader import CardEvent, Reader
@@ -146,16 +145,12 @@ class CashierApp(App):
             self.screen.refresh_totals()
 
     # reading the card --------------------------------------------------------
-    @work(thread=True, exclusive=True, group="card")
     def read_card(self) -> None:
         from terminal.ui import window_ops
-        try:
-            card, family, places = window_ops.load_patient(self.cfg, self.reader, self.today())
-        except Exception as exc:
-            code, message = describe(exc, self.lang)
-            self.post_message(WorkFailed("read", code, message))
-            return
-        self.post_message(PatientLoaded(card, family, places))
+        from terminal.ui.workers import run_service
+        cfg, reader, today = self.cfg, self.reader, self.today()
+        run_service(self, "read", lambda: window_ops.load_patient(cfg, reader, today),
+                    lambda loaded: PatientLoaded(*loaded), group="card")
 
     def on_patient_loaded(self, message: PatientLoaded) -> None:
         if not self.card_present:

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import itertools
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label
 
-from terminal.errors import describe
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.screens.patient import pick
 from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel
+from terminal.ui.workers import run_service
 
 MED_TYPES = ("11", "14", "21")
 _tokens = itertools.count(1)
@@ -133,7 +133,7 @@ class BillScreen(CardScreen):
         try:
             parse_bill({"med_type": self.med_type, "items": self.items + [item]})
         except Exception as exc:
-            error.show(describe(exc, self.lang)[1])
+            error.show(self.error_text(exc))
             return
         error.clear()
         self.items.append(item)
@@ -186,18 +186,10 @@ class BillScreen(CardScreen):
             self.preview = None
             self.query_one("#split", SplitPanel).show(None)
             return
-        self.presettle(bill, self._token)
-
-    @work(thread=True, exclusive=True, group="presettle")
-    def presettle(self, bill, token: int) -> None:
         from terminal.ui import window_ops
-        try:
-            result = window_ops.presettle(self.app.cfg, self.psn_no, bill)  # type: ignore[attr-defined]
-        except Exception as exc:
-            code, message = describe(exc, self.app.lang)  # type: ignore[attr-defined]
-            self.post_message(WorkFailed("presettle", code, message))
-            return
-        self.post_message(PreSettled(result, token))
+        cfg, now, psn_no, token = self.app.cfg, self.app.now(), self.psn_no, self._token  # type: ignore[attr-defined]
+        run_service(self, "presettle", lambda: window_ops.presettle(cfg, psn_no, bill, now=now),
+                    lambda result: PreSettled(result, token))
 
     def on_pre_settled(self, message: PreSettled) -> None:
         if message.token != self._token:
@@ -221,7 +213,7 @@ class BillScreen(CardScreen):
         try:
             bill = parse_bill(self.bill_obj(with_draft=False))
         except Exception as exc:
-            self.query_one("#error", ErrorLine).show(describe(exc, self.lang)[1])
+            self.query_one("#error", ErrorLine).show(self.error_text(exc))
             return
         from terminal.ui.screens.payment import PaymentScreen
         self.app.push_screen(PaymentScreen(self.card, self.family, bill))

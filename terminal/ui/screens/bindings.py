@@ -6,20 +6,20 @@ card); a refusal is shown in place with the rule's reason.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Select
 
 from terminal.domain import relations
-from terminal.errors import describe
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.screens.patient import pick
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.masked_id import masked
 from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
+from terminal.ui.workers import run_service
 
 
 class BindingsScreen(CardScreen):
@@ -87,16 +87,11 @@ class BindingsScreen(CardScreen):
         self.query_one("#user", Input).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="bindings")
     def load(self) -> None:
         from terminal.ui import window_ops
-        app = self.app
-        try:
-            rows = window_ops.owner_bindings(app.cfg, str(pick(self.owner, "psn_no")))  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("load", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(BindingsLoaded(self.owner, rows))
+        cfg, owner = self.app.cfg, self.owner  # type: ignore[attr-defined]
+        run_service(self, "load", lambda: window_ops.owner_bindings(cfg, str(pick(owner, "psn_no"))),
+                    lambda rows: BindingsLoaded(owner, rows))
 
     def on_bindings_loaded(self, message: BindingsLoaded) -> None:
         t = self.t
@@ -154,17 +149,13 @@ class BindingsScreen(CardScreen):
         error.show(self.t("notice.busy"), ok=True)
         self.do_bind(pin, user, str(relation), scope, quota)
 
-    @work(thread=True, exclusive=True, group="bind")
     def do_bind(self, pin: str | None, user: str, relation: str, scope: str, quota: int) -> None:
         from terminal.ui import window_ops
         app = self.app
-        try:
-            binding = window_ops.bind(app.cfg, app.reader, pin=pin, user=user, relation=relation,  # type: ignore[attr-defined]
-                                      scope=scope, quota=quota, today=app.today())  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("bind", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(BindingChanged("bound", user, binding))
+        cfg, reader, today = app.cfg, app.reader, app.today()  # type: ignore[attr-defined]
+        run_service(self, "bind", lambda: window_ops.bind(cfg, reader, pin=pin, user=user, relation=relation,
+                                                          scope=scope, quota=quota, today=today),
+                    lambda binding: BindingChanged("bound", user, binding))
 
     def action_unbind(self) -> None:
         if self.busy:
@@ -188,16 +179,12 @@ class BindingsScreen(CardScreen):
         self.app.push_screen(ConfirmModal(self.t("bind.confirm_unbind", owner=pick(self.owner, "psn_name"),
                                                  user=name)), answered)
 
-    @work(thread=True, exclusive=True, group="bind")
     def do_unbind(self, pin: str | None, user: str, name: str) -> None:
         from terminal.ui import window_ops
         app = self.app
-        try:
-            result = window_ops.unbind(app.cfg, app.reader, pin=pin, user=user, today=app.today())  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("unbind", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(BindingChanged("unbound", name, result))
+        cfg, reader, today = app.cfg, app.reader, app.today()  # type: ignore[attr-defined]
+        run_service(self, "unbind", lambda: window_ops.unbind(cfg, reader, pin=pin, user=user, today=today),
+                    lambda result: BindingChanged("unbound", name, result), group="bind")
 
     def on_binding_changed(self, message: BindingChanged) -> None:
         self.busy = False

@@ -3,16 +3,15 @@ against the ledger by the reconcile service; the verdict in words a cashier can 
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
-from terminal.errors import describe
 from terminal.ui.messages import TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import money_cell
+from terminal.ui.workers import run_service
 
 FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
 
@@ -56,16 +55,10 @@ class DayEndScreen(CashierScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="dayend")
     def load(self) -> None:
         from terminal.ui import window_ops
-        app = self.app
-        try:
-            report = window_ops.day_report(app.cfg, app.today(), app.cfg.terminal.window)  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("dayend", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(TotalsLoaded(report))
+        cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
+        run_service(self, "dayend", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:
         t = self.t

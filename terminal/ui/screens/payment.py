@@ -9,18 +9,18 @@ from __future__ import annotations
 import itertools
 import uuid
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label
 
-from terminal.errors import describe
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.screens.patient import pick
 from terminal.ui.widgets.money import money_cell, yuan
 from terminal.ui.widgets.split import SplitPanel, amount
+from terminal.ui.workers import run_service
 
 _tokens = itertools.count(1)
 
@@ -196,20 +196,13 @@ class PaymentScreen(CardScreen):
 
     # the split for these choices -------------------------------------------------
     def update_preview(self) -> None:
-        self._token = next(_tokens)
-        self.presettle(self.chosen_relatives(), self.acct_used, self._token)
-
-    @work(thread=True, exclusive=True, group="presettle")
-    def presettle(self, relatives: list[str], acct_used: bool, token: int) -> None:
         from terminal.ui import window_ops
-        app = self.app
-        try:
-            result = window_ops.presettle(app.cfg, self.psn_no, self.bill, relatives=relatives,  # type: ignore[attr-defined]
-                                          acct_used_flag=acct_used, now=app.now())  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("presettle", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(PreSettled(result, token))
+        self._token = token = next(_tokens)
+        cfg, now, psn_no, bill = self.app.cfg, self.app.now(), self.psn_no, self.bill  # type: ignore[attr-defined]
+        relatives, acct_used = self.chosen_relatives(), self.acct_used
+        run_service(self, "presettle", lambda: window_ops.presettle(cfg, psn_no, bill, relatives=relatives,
+                                                                    acct_used_flag=acct_used, now=now),
+                    lambda result: PreSettled(result, token))
 
     def on_pre_settled(self, message: PreSettled) -> None:
         if message.token != self._token:
@@ -241,18 +234,14 @@ class PaymentScreen(CardScreen):
         self._show_pin_state()
         self.charge(pin, self.chosen_relatives(), self.acct_used)
 
-    @work(thread=True, exclusive=True, group="settle")
     def charge(self, pin: str | None, relatives: list[str], acct_used: bool) -> None:
         from terminal.ui import window_ops
         app = self.app
-        try:
-            result, slip = window_ops.settle(app.cfg, app.reader, self.bill, pin=pin,  # type: ignore[attr-defined]
-                                             relatives=relatives, acct_used_flag=acct_used,
-                                             request_id=self.request_id, now=app.now())  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("settle", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(Settled(result, slip, str(getattr(result, "slip_path", "") or "")))
+        cfg, reader, now, bill, request_id = app.cfg, app.reader, app.now(), self.bill, self.request_id  # type: ignore[attr-defined]
+        run_service(self, "settle", lambda: window_ops.settle(cfg, reader, bill, pin=pin, relatives=relatives,
+                                                              acct_used_flag=acct_used, request_id=request_id,
+                                                              now=now),
+                    lambda done: Settled(done[0], done[1], str(getattr(done[0], "slip_path", "") or "")))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         error = self.query_one("#error", ErrorLine)

@@ -3,17 +3,17 @@ confirmation. The reversal itself is the service's (same day, every balance rest
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
-from terminal.errors import describe
 from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.money import money_cell, yuan
+from terminal.ui.workers import run_service
 
 
 class TodayScreen(CashierScreen):
@@ -59,16 +59,11 @@ class TodayScreen(CashierScreen):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="today")
     def load(self) -> None:
         from terminal.ui import window_ops
-        app = self.app
-        try:
-            rows = window_ops.todays_settlements(app.cfg, app.today(), app.cfg.terminal.window)  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("today", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(SettlementsLoaded(rows))
+        cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
+        run_service(self, "today", lambda: window_ops.todays_settlements(cfg, day, cfg.terminal.window),
+                    SettlementsLoaded)
 
     def on_settlements_loaded(self, message: SettlementsLoaded) -> None:
         t = self.t
@@ -111,16 +106,11 @@ class TodayScreen(CashierScreen):
                 self.do_reverse(row.setl_id)
         self.app.push_screen(ConfirmModal(question), answered)
 
-    @work(thread=True, exclusive=True, group="reverse")
     def do_reverse(self, setl_id: str) -> None:
         from terminal.ui import window_ops
-        app = self.app
-        try:
-            result = window_ops.reverse(app.cfg, setl_id, now=app.now())  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.post_message(WorkFailed("reverse", *describe(exc, app.lang)))  # type: ignore[attr-defined]
-            return
-        self.post_message(Reversed(setl_id, result))
+        cfg, now = self.app.cfg, self.app.now()  # type: ignore[attr-defined]
+        run_service(self, "reverse", lambda: window_ops.reverse(cfg, setl_id, now=now),
+                    lambda result: Reversed(setl_id, result))
 
     def on_reversed(self, message: Reversed) -> None:
         self.query_one("#error", ErrorLine).show(self.t("notice.reversed", setl_id=message.setl_id), ok=True)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Label, Static
 
-from terminal.errors import describe
 from terminal.ui.messages import CardInserted, CardRemoved, TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import yuan
+from terminal.ui.workers import run_service
 
 #: the totals shown, in this order (reconciliation field names)
 TOTAL_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
@@ -95,17 +94,10 @@ class WaitingScreen(CashierScreen):
         self.query_one("#date", Label).update(self.app.today())  # type: ignore[attr-defined]
         self.load_totals()
 
-    @work(thread=True, exclusive=True, group="totals")
     def load_totals(self) -> None:
         from terminal.ui import window_ops
-        app = self.app
-        try:
-            report = window_ops.day_report(app.cfg, app.today(), app.cfg.terminal.window)  # type: ignore[attr-defined]
-        except Exception as exc:
-            code, message = describe(exc, app.lang)  # type: ignore[attr-defined]
-            self.post_message(WorkFailed("totals", code, message))
-            return
-        self.post_message(TotalsLoaded(report))
+        cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
+        run_service(self, "totals", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:
         report = message.report

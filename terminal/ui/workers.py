@@ -1,0 +1,29 @@
+"""One way to run a service call off the UI thread: a thread worker that posts the result back as a
+message, or `WorkFailed(action, code, message)` with the catalogue's message — never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from textual.dom import DOMNode
+from textual.message import Message
+
+from terminal.errors import describe
+from terminal.ui.messages import WorkFailed
+
+
+def run_service(node: DOMNode, action: str, call: Callable[[], Any], done: Callable[[Any], Message],
+                group: str | None = None) -> None:
+    """Run `call()` on a thread worker of `node` (exclusive in its group: a newer call supersedes an older
+    one); post `done(result)` to the node, or WorkFailed. `call` must only read, never touch widgets."""
+    lang = node.app.lang  # type: ignore[attr-defined]
+
+    def job() -> None:
+        try:
+            result = call()
+        except Exception as exc:  # every failure a cashier can meet is described by the catalogue
+            node.post_message(WorkFailed(action, *describe(exc, lang)))
+            return
+        node.post_message(done(result))
+
+    node.run_worker(job, name=action, group=group or action, exclusive=True, thread=True)
