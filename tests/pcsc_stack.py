@@ -147,15 +147,17 @@ def _uses_pcsc(item: pytest.Item) -> bool:
             or item.get_closest_marker("pcsc") is not None)
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark PC/SC tests; give the first one time to wait for the machine-wide lock."""
-    first = True
+    """Mark the tests that use the stack `pcsc` (before `-m` selects on it)."""
     for item in items:
-        if not _uses_pcsc(item):
-            continue
-        if item.get_closest_marker("pcsc") is None:
+        if _uses_pcsc(item) and item.get_closest_marker("pcsc") is None:
             item.add_marker(pytest.mark.pcsc)
-        if first:
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The first PC/SC test that will run sets the stack up: give it time to wait for the lock."""
+    for item in session.items:
+        if _uses_pcsc(item):
             item.add_marker(pytest.mark.timeout(LOCK_WAIT_S + 120))
-            first = False
+            return
