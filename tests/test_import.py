@@ -208,3 +208,26 @@ def test_import_is_one_transaction_with_the_database_checks(empty_db, tmp_path):
     with pytest.raises(sqlite3.IntegrityError):
         empty_db.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
                          "VALUES ('Q1', 'Q2', '12', 'local', 0, '2025-01-01')")  # a second active pair
+
+
+def test_large_files_are_read_by_a_second_process_with_the_same_results(empty_db, tmp_path, monkeypatch):
+    """The worker path (used from PARALLEL_MIN_BYTES up) forced on small files: same rows, same errors."""
+    from terminal.store import importer
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+    import_file(empty_db, write_jsonl(tmp_path / "first.jsonl", [person("Q9", 9)]))  # a person already in the db
+    lines = [
+        {"kind": "binding", "owner_psn_no": "Q9", "user_psn_no": "Q2", "relation": "12", "scope": "local",
+         "quota": 0, "begin_date": "2023-01-01"},                                       # forward reference
+        person("B2", 12, card_no="T00000009"),                                          # duplicate card (db)
+        {"kind": "account", "psn_no": "Q2", "balc": -3},                                # negative
+    ]
+    bad = family_export(tmp_path, lines)
+    report = import_file(empty_db, bad)
+    assert not report.imported
+    assert [(e.line, e.message.split(":")[0]) for e in report.errors] == [(12, "person B2"), (13, "account Q2")]
+    assert "duplicate card_no T00000009, already held by Q9" in report.errors[0].message
+    assert empty_db.execute("SELECT count(*) FROM persons").fetchone()[0] == 1
+    report = import_file(empty_db, bad, skip_bad=True)
+    assert report.imported and report.bad == 2 and report.kinds["binding"].inserted == 4
+    before = dump(empty_db)
+    assert import_file(empty_db, bad, skip_bad=True).changes == 0 and dump(empty_db) == before

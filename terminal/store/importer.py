@@ -3,7 +3,8 @@
 Every line is validated (ID check digit, codes, references, amounts, duplicates); bad lines are reported
 by number and, unless skip_bad, nothing is imported. All in one transaction. Rows are upserts that
 compare: a re-import of the same file changes nothing (0 changes). Fast: bulk `executemany` in chunks
-(a chunk that hits a constraint is redone row by row to name the line).
+(a chunk that hits a constraint is redone row by row to name the line); canonical binding lines skip the
+JSON parser; from PARALLEL_MIN_BYTES a second process reads and validates while this one writes.
 
 The export is the centre's view: an account's `balc` is after any cross-province quota, and a binding's
 `quota` is its remaining earmark; import takes both as given and moves no money.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -29,10 +31,11 @@ import sqlite_utils
 from drivers import certno as certno_mod
 from terminal.domain import relations
 from terminal.domain.mutual_aid import MAX_FEN, SCOPES
-from terminal.errors import BadInput
+from terminal.errors import BadInput, StoreError
 from terminal.store.people import now_iso, write_transaction
 
 CHUNK = 5000
+PARALLEL_MIN_BYTES = 16 << 20  # from this size a second process reads and validates
 MAX_ERRORS_KEPT = 1000
 Progress = Callable[[int, int], None]
 
@@ -144,10 +147,11 @@ def _fen_problem(name: str, v: object) -> str:
 class _Importer:
     """One run: validate lines into per-kind buffers, flush them in chunks, collect errors."""
 
-    def __init__(self, db: sqlite_utils.Database, report: ImportReport) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+    def __init__(self, report: ImportReport, conn: sqlite3.Connection,
+                 sink: Callable[[str, list[tuple], list[int]], None] | None = None) -> None:
+        self.conn = conn                  # writes (main process); in a worker: a read-only lookup connection
         self.report = report
+        self.sink = sink or self.write    # where full chunks go: the database, or the pipe to it
         self.buffers: dict[str, list[tuple]] = {k: [] for k in KINDS}
         self.linenos: dict[str, list[int]] = {k: [] for k in KINDS}
         self.buffered = 0
@@ -302,7 +306,7 @@ class _Importer:
         for kind in KINDS:
             rows = self.buffers[kind]
             if rows:
-                self.write(kind, rows, self.linenos[kind])
+                self.sink(kind, rows, self.linenos[kind])
                 self.buffers[kind] = []
                 self.linenos[kind] = []
         self.buffered = 0
@@ -383,45 +387,15 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     conn = db.conn
     old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
-    imp = _Importer(db, report)
-    handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
-    parse = _line_parser()
-    fast_binding, binding_fields = _FAST_BINDING.match, imp.binding_fields
-    done = 0
+    imp = _Importer(report, conn)
+    db_file = _file_of(conn)
+    parallel = bool(db_file) and total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
     try:
         with fh, write_transaction(db):
-            for n, raw in enumerate(fh, 1):
-                done += len(raw)
-                if progress is not None and not n & 0x3FFF:
-                    progress(done, total)
-                if not raw.strip():
-                    continue
-                report.lines += 1
-                m = fast_binding(raw)
-                if m is not None:  # a canonical binding line: no JSON parse needed (same checks follow)
-                    owner, user, code, scope, quota, begin = m.groups()
-                    problem = binding_fields(n, owner.decode(), user.decode(), code.decode(), scope.decode(),
-                                             int(quota), begin.decode(), None, "active")
-                    if problem is not None:
-                        imp.error(n, problem)
-                    continue
-                obj = parse(raw)
-                if type(obj) is str:  # the parse error
-                    imp.error(n, obj)
-                    continue
-                if type(obj) is not dict:
-                    imp.error(n, "not a JSON object")
-                    continue
-                handler = handlers.get(obj.get("kind"))
-                if handler is None:
-                    imp.error(n, f"unknown kind {obj.get('kind')!r} (region, person, account, binding)")
-                    continue
-                try:
-                    problem = handler(obj, n)
-                except (TypeError, AttributeError) as exc:  # a list or object where text belongs
-                    problem = f"{obj.get('kind')}: malformed field value ({exc})"
-                if problem is not None:
-                    imp.error(n, problem)
+            if parallel:
+                _read_in_worker(imp, path, db_file, progress)
+            else:
+                _read_lines(imp, fh, total, progress)
             imp.finish()
             counts_after = _row_counts(db)
             for kind in KINDS:
@@ -429,6 +403,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
                 k.inserted = counts_after[kind] - counts_before[kind]
                 k.updated -= k.inserted
             report.changes = sum(k.inserted + k.updated for k in report.kinds.values())
+            report.errors.sort(key=lambda e: e.line)
+            del report.errors[MAX_ERRORS_KEPT:]
             if report.bad and not skip_bad:
                 raise _Refused()
         report.imported = True
@@ -443,6 +419,115 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
             progress(total, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> None:
+    """Validate every line of the export into the importer's buffers (which flush to its sink)."""
+    report = imp.report
+    handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
+    parse = _line_parser()
+    fast_binding, binding_fields = _FAST_BINDING.match, imp.binding_fields
+    done = 0
+    for n, raw in enumerate(fh, 1):
+        done += len(raw)
+        if progress is not None and not n & 0x3FFF:
+            progress(done, total)
+        if not raw.strip():
+            continue
+        report.lines += 1
+        m = fast_binding(raw)
+        if m is not None:  # a canonical binding line: no JSON parse needed (same checks follow)
+            owner, user, code, scope, quota, begin = m.groups()
+            problem = binding_fields(n, owner.decode(), user.decode(), code.decode(), scope.decode(),
+                                     int(quota), begin.decode(), None, "active")
+            if problem is not None:
+                imp.error(n, problem)
+            continue
+        obj = parse(raw)
+        if type(obj) is str:  # the parse error
+            imp.error(n, obj)
+            continue
+        if type(obj) is not dict:
+            imp.error(n, "not a JSON object")
+            continue
+        handler = handlers.get(obj.get("kind"))
+        if handler is None:
+            imp.error(n, f"unknown kind {obj.get('kind')!r} (region, person, account, binding)")
+            continue
+        try:
+            problem = handler(obj, n)
+        except (TypeError, AttributeError) as exc:  # a list or object where text belongs
+            problem = f"{obj.get('kind')}: malformed field value ({exc})"
+        if problem is not None:
+            imp.error(n, problem)
+
+
+def _file_of(conn: sqlite3.Connection) -> str:
+    """The main database's file, or "" for an in-memory one."""
+    for _seq, name, file in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or ""
+    return ""
+
+
+def _read_in_worker(imp: _Importer, path: Path, db_file: str, progress: Progress | None) -> None:
+    """Large files: a second process reads and validates while this one writes (the JSON work and the
+    SQLite work overlap on two cores). Rows arrive in chunks, in file order, over a pipe."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")  # never fork a process holding an open SQLite connection
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_validate_worker, args=(str(path), db_file, imp.stamp, send), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        while True:
+            try:
+                msg = recv.recv()
+            except EOFError:
+                raise StoreError("import_worker", "the import's reading process stopped unexpectedly",
+                                 "导入读取进程意外退出") from None
+            if msg[0] == "rows":
+                imp.write(msg[1], msg[2], msg[3])
+            elif msg[0] == "progress":
+                if progress is not None:
+                    progress(msg[1], msg[2])
+            elif msg[0] == "end":
+                _, lines, bad, errors, pending, ended = msg
+                imp.report.lines += lines
+                imp.report.bad += bad
+                imp.report.errors.extend(errors)
+                imp.pending.extend(pending)
+                imp.ended.extend(ended)
+                return
+            else:
+                raise BadInput("import_file", f"cannot read {path}: {msg[1]}", f"无法读取导入文件 {path}")
+    finally:
+        recv.close()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+
+
+def _validate_worker(path: str, db_file: str, stamp: str, out) -> None:
+    """The reading process: validate, send chunks; references are checked against the database as it was
+    before this import (a read-only connection) and against the persons of the file itself."""
+    try:
+        lookup = sqlite3.connect(Path(db_file).as_uri() + "?mode=ro", uri=True)
+        report = ImportReport(path)
+        imp = _Importer(report, lookup, sink=lambda kind, rows, linenos: out.send(("rows", kind, rows, linenos)))
+        imp.stamp = stamp
+        with open(path, "rb") as fh:
+            _read_lines(imp, fh, os.path.getsize(path), lambda done, total: out.send(("progress", done, total)))
+        imp.flush()
+        out.send(("end", report.lines, report.bad, report.errors, imp.pending, imp.ended))
+    except BaseException as exc:  # noqa: BLE001  the parent turns it into a clear message
+        try:
+            out.send(("fail", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
+    finally:
+        out.close()
 
 
 # A binding line exactly as §8.2 writes it (keys in that order, plain ASCII values, no end_date/status):
