@@ -185,6 +185,17 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(config_file, tmp_path):
     assert proc.stderr == "" and "10 lines" in proc.stdout
 
 
+def test_cli_import_through_the_reading_process(config_file, tmp_path):
+    import os
+    path = family_export(tmp_path)
+    env = dict(os.environ, CASHIER_IMPORT_PARALLEL_BYTES="0")
+    proc = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(config_file), "db", "import",
+                           str(path), "--json"], capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["imported"] and out["kinds"]["binding"]["inserted"] == 3 and out["kinds"]["person"]["inserted"] == 4
+
+
 def test_progress_bar_draws_on_a_terminal(empty_db, tmp_path):
     import io
 

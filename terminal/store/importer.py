@@ -35,7 +35,8 @@ from terminal.errors import BadInput, StoreError
 from terminal.store.people import now_iso, write_transaction
 
 CHUNK = 5000
-PARALLEL_MIN_BYTES = 16 << 20  # from this size a second process reads and validates
+# from this size a second process reads and validates (env CASHIER_IMPORT_PARALLEL_BYTES overrides; tests)
+PARALLEL_MIN_BYTES = int(os.environ.get("CASHIER_IMPORT_PARALLEL_BYTES", 16 << 20))
 MAX_ERRORS_KEPT = 1000
 Progress = Callable[[int, int], None]
 
