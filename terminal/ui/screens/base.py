@@ -16,6 +16,13 @@ from textual.widgets import Header, Static
 from terminal.errors import describe
 
 
+def pick(obj: object, name: str, default: object = None) -> object:
+    """A field of a service result, whether it is a dataclass or a dict."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
 def tcss(module_file: str) -> str:
     """The .tcss beside a screen's module."""
     return str(Path(module_file).with_suffix(".tcss"))
@@ -144,6 +151,9 @@ class CashierScreen(Screen):
         else:
             app.tray_insert(app.tray_selected)  # type: ignore[attr-defined]
 
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
@@ -160,3 +170,8 @@ class CardScreen(CashierScreen):
     BINDINGS = [Binding("escape", "back", "back", key_display="Esc")]
     #: True while a payment is being made on this screen (for the removal notice)
     PAYING = False
+    family: object = None   # the FamilyView of the card's holder
+
+    @property
+    def psn_no(self) -> str:
+        return str(pick(pick(self.family, "person"), "psn_no", ""))

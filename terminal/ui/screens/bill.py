@@ -16,7 +16,6 @@ from textual.widgets import DataTable, Input, Label
 
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
-from terminal.ui.screens.patient import pick
 from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel
 from terminal.ui.workers import run_service
@@ -45,9 +44,6 @@ class BillScreen(CardScreen):
         self.preview = None
         self._token = 0
 
-    @property
-    def psn_no(self) -> str:
-        return str(pick(pick(self.family, "person"), "psn_no", ""))
 
     def compose(self) -> ComposeResult:
         t = self.t

@@ -14,8 +14,7 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from terminal.domain import relations
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
-from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
-from terminal.ui.screens.patient import pick
+from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.masked_id import masked
 from terminal.ui.widgets.money import money_cell, parse_yuan, yuan

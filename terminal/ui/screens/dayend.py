@@ -22,9 +22,9 @@ class DayEndScreen(CashierScreen):
     CSS_PATH = tcss(__file__)
     BINDINGS = [
         Binding("escape", "close", "back", key_display="Esc"),
-        Binding("f5", "reload", "refresh", key_display="F5"),
+        Binding("f5", "load", "refresh", key_display="F5"),
     ]
-    LABELS = {"close": "key.back", "reload": "key.refresh"}
+    LABELS = {"close": "key.back", "load": "key.refresh"}
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -47,12 +47,6 @@ class DayEndScreen(CashierScreen):
         table.add_column("", width=30)
         table.add_column(t("rec.settled"), width=16)
         table.add_column(t("rec.ledger"), width=16)
-        self.action_reload()
-
-    def action_close(self) -> None:
-        self.app.pop_screen()
-
-    def action_reload(self) -> None:
         self.load()
 
     def load(self) -> None:

@@ -83,8 +83,6 @@ class HelpScreen(CashierScreen):
                 first = False
         table.focus()
 
-    def action_close(self) -> None:
-        self.app.pop_screen()
 
 
 def _own_bindings(screen: type) -> list[Binding]:

@@ -9,16 +9,9 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
 from terminal.domain import relations
-from terminal.ui.screens.base import CardScreen, tcss
+from terminal.ui.screens.base import CardScreen, pick, tcss
 from terminal.ui.widgets.masked_id import masked
 from terminal.ui.widgets.money import money_cell, yuan
-
-
-def pick(obj: object, name: str, default: object = None) -> object:
-    """A field of a service result, whether it is a dataclass or a dict."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 class PatientScreen(CardScreen):

@@ -16,8 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label
 
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
-from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
-from terminal.ui.screens.patient import pick
+from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
 from terminal.ui.widgets.money import money_cell, yuan
 from terminal.ui.widgets.split import SplitPanel, amount
 from terminal.ui.workers import run_service
@@ -56,9 +55,6 @@ class PaymentScreen(CardScreen):
         self._token = 0
 
     # what the patient has ------------------------------------------------------
-    @property
-    def psn_no(self) -> str:
-        return str(pick(pick(self.family, "person"), "psn_no", ""))
 
     def own_balance(self) -> int | None:
         own = pick(self.family, "own")

@@ -23,9 +23,9 @@ class TodayScreen(CashierScreen):
     BINDINGS = [
         Binding("escape", "close", "back", key_display="Esc"),
         Binding("f7", "reverse", "reverse", key_display="F7"),
-        Binding("f5", "reload", "refresh", key_display="F5"),
+        Binding("f5", "load", "refresh", key_display="F5"),
     ]
-    LABELS = {"close": "key.back", "reverse": "key.reverse", "reload": "key.refresh"}
+    LABELS = {"close": "key.back", "reverse": "key.reverse", "load": "key.refresh"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,12 +51,6 @@ class TodayScreen(CashierScreen):
                            ("today.col_cash", 11), ("today.col_state", 10)):
             table.add_column(t(key), width=width)
         table.focus()
-        self.action_reload()
-
-    def action_close(self) -> None:
-        self.app.pop_screen()
-
-    def action_reload(self) -> None:
         self.load()
 
     def load(self) -> None:
