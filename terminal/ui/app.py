@@ -70,14 +70,17 @@ class CashierApp(App):
     # start and stop -----------------------------------------------------------
     def on_mount(self) -> None:
         self._open_reader()
+        if self.reader is not None:
+            try:
+                self.reader.add_listener(self._card_event)
+            except Exception as exc:  # pcscd not running: said on the waiting screen, never a traceback
+                self.reader_error = describe(exc, self.lang)
         if self.mode == "kiosk":
             from terminal.ui.kiosk import KioskScreen  # the kiosk's own package, imported only here
             self.push_screen(KioskScreen())
         else:
             from terminal.ui.screens.waiting import WaitingScreen
             self.push_screen(WaitingScreen())
-        if self.reader is not None:
-            self.reader.add_listener(self._card_event)
 
     def _open_reader(self) -> None:
         from terminal.readers import open_reader

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Label, Static
 
 from terminal.ui.messages import CardInserted, CardRemoved, TotalsLoaded, WorkFailed
@@ -28,9 +28,10 @@ class WaitingScreen(CashierScreen):
             yield Static(self.t("wait.title"), id="prompt")
             yield Label(self.t("wait.hint"), id="hint")
             yield ErrorLine(id="error")
-            with Grid(id="status"):
+            with Horizontal(id="reader-row"):
                 yield Label(self.t("wait.reader"), classes="k")
                 yield Label("", id="reader")
+            with Grid(id="status"):
                 yield Label(self.t("wait.window"), classes="k")
                 yield Label(self.app.cfg.terminal.window, id="window")  # type: ignore[attr-defined]
                 yield Label(self.t("wait.operator"), classes="k")
