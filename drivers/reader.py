@@ -6,6 +6,7 @@ so the social-security-card protocol runs unchanged over any of them.
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -78,7 +79,10 @@ class Reader(ABC):
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # one failing listener must not starve the others
+                logging.getLogger("cashier.reader").exception("card event listener failed")
 
     def _start_events(self) -> None:
         """Transports with their own event source (CardMonitor, polling) start it here."""
