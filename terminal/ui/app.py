@@ -75,6 +75,8 @@ class CashierApp(App):
                 self.reader.add_listener(self._card_event)
             except Exception as exc:  # pcscd not running: said on the waiting screen, never a traceback
                 self.reader_error = describe(exc, self.lang)
+            else:
+                self._card_already_in()
         if self.mode == "kiosk":
             from terminal.ui.kiosk import KioskScreen  # the kiosk's own package, imported only here
             self.push_screen(KioskScreen())
@@ -112,7 +114,22 @@ class CashierApp(App):
         else:
             self.post_message(CardRemoved(event.reader))
 
+    def _card_already_in(self) -> None:
+        """A card in the reader before the app listened is a card inserted now (a polling reader only
+        reports changes)."""
+        reader = self.reader
+
+        def check() -> None:
+            try:
+                if reader is not None and reader.card_present():
+                    self._card_event(CardEvent("inserted", getattr(reader, "name", "")))
+            except Exception:
+                pass  # the reader's own events will tell
+        self.run_worker(check, thread=True, name="card-at-start")
+
     def on_card_inserted(self, message: CardInserted) -> None:
+        if self.card_present:
+            return  # the same card reported twice (at start: our check and the reader's monitor)
         self.card_present = True
         if self.mode == "kiosk":
             self.screen.post_message(CardInserted(message.reader, message.atr))

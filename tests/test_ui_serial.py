@@ -1,0 +1,36 @@
+"""The payment journey on a serial card terminal with its own PIN keypad (a real pty): the screen asks the
+patient to type the PIN on the terminal, never shows a PIN field, and the card verifies it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui_pilot import (AMOXICILLIN_LINE, balance, count, demo_app, enter_bill, press, screen_text, settle_down,
+                      wait_for)
+
+
+@pytest.fixture
+def terminal(tmp_path, state_dir):
+    from emulator.profiles import load_card
+    from emulator.serial_terminal import SerialTerminal
+    term = SerialTerminal(load_card("zhang_wei", state_dir), link=tmp_path / "ttyCT").start()
+    yield term
+    term.stop()
+
+
+async def test_keypad_pin_on_the_serial_terminal(cfg, terminal):
+    app = demo_app(cfg, reader_spec=f"serial:{terminal.path}", demo=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=10)
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        text = screen_text(app)
+        assert "请患者在读卡器键盘上输入密码" in text
+        assert not app.screen.query_one("#pin").display        # no PIN field on the cashier's screen
+        terminal.keypad.type("123456")                         # the patient types on the terminal
+        await press(app, pilot, "f5")
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
+    assert balance(cfg, "P10000001") == 356000 - 25100
+    assert count(cfg, "settlements") == 1
