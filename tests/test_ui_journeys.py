@@ -230,3 +230,35 @@ async def test_language(cfg, lang, expected):
         await press(app, pilot, "f1")
         assert type(app.screen).__name__ == "HelpScreen"
         assert "F7" in screen_text(app) and "F10" in screen_text(app)
+
+
+async def test_relatives_in_the_order_the_cashier_chooses(cfg):
+    from textual.widgets import Select
+    app = demo_app(cfg)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_down(app, pilot)
+        # 李娜 binds her daughter too (at the window, with her card and PIN)
+        await insert(app, pilot, "li_na")
+        await press(app, pilot, "f3")
+        await type_text(app, pilot, "A10000003")
+        app.screen.query_one("#relation", Select).value = "30"
+        app.screen.query_one("#pin").focus()
+        await type_text(app, pilot, "123456")
+        await press(app, pilot, "enter")
+        assert "已绑定 张小雨" in screen_text(app)
+        # 张小雨 pays: her father's account first by default; the cashier moves her mother's up
+        await insert(app, pilot, "zhang_xiaoyu")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN])
+        await press(app, pilot, "f5")
+        table = app.screen.query_one("#accounts")
+        assert [str(table.get_row_at(r)[2]).split()[0] for r in range(table.row_count)] == ["张伟", "李娜", "现金"]
+        table.focus()
+        await press(app, pilot, "down", "ctrl+up")
+        assert [str(table.get_row_at(r)[2]).split()[0] for r in range(table.row_count)] == ["李娜", "张伟", "现金"]
+        app.screen.query_one("#pin").focus()
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "ResultScreen"
+    # ¥125.50 out of pocket: all of her mother's ¥120.00 first, then ¥5.50 from her father
+    assert balance(cfg, "P10000002") == 0
+    assert balance(cfg, "P10000001") == 356000 - 550

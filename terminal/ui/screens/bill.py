@@ -141,6 +141,9 @@ class BillScreen(CardScreen):
 
     @on(Input.Changed)
     def typing(self, event: Input.Changed) -> None:
+        if event.input.id == "in-class" and event.value != event.value.upper():
+            event.input.value = event.value.upper()   # A, B, C as the catalogue writes them
+            return
         self.update_preview()
 
     def action_remove_item(self) -> None:

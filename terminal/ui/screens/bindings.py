@@ -37,6 +37,7 @@ class BindingsScreen(CardScreen):
         self.family = family
         self.rows: list = []
         self.busy = False
+        self._just_bound: int | None = None
 
     @property
     def owner(self):
@@ -105,6 +106,10 @@ class BindingsScreen(CardScreen):
                           money_cell(binding.quota, 12) if scope == "cross_province" else "—", binding.begin_date)
         table.display = bool(self.rows)
         self.query_one("#none", Label).display = not self.rows
+        bound = [user for binding, user in self.rows if binding.id == self._just_bound and user is not None]
+        if bound:   # say who, not the number typed
+            self.query_one("#error", ErrorLine).show(self.t("notice.bound", name=bound[0].psn_name), ok=True)
+            self._just_bound = None
 
     def _pin(self) -> tuple[bool, str | None]:
         """(ok, pin): the PIN typed, or None for the keypad."""
@@ -192,6 +197,7 @@ class BindingsScreen(CardScreen):
             for name in ("#user", "#quota"):
                 self.query_one(name, Input).value = ""
         self.query_one("#error", ErrorLine).show(self.t(f"notice.{message.kind}", name=message.name), ok=True)
+        self._just_bound = getattr(message.result, "id", None) if message.kind == "bound" else None
         self.load()
 
     def on_work_failed(self, message: WorkFailed) -> None:
