@@ -31,8 +31,8 @@ from drivers.serial_t1.block import (
 
 #: clean blocks received in a row before a receiver stops asking for second copies
 CLEAN_STREAK = 8
-#: seconds of silence that end a garbled block (many byte times even at 9600 baud)
-QUIET = 0.02
+#: seconds of silence that end a garbled block (5 byte times at 9600 baud; leftovers only cost a retry)
+QUIET = 0.005
 #: copies of one block a receiver asks for before it counts a failure
 MAX_COPIES = 4
 
