@@ -33,8 +33,9 @@ from emulator.card_os import VirtualCard
 #: vendor terminal command (tests, benchmarks): `20 EC HH LL <data>` answers data, then HHLL
 #: pattern bytes (i & 0xFF), then 90 00: a long answer for a short command
 INS_ECHO = 0xEC
-#: bytes seen within this long after the line clock belong to the same burst
+#: bytes already waiting within this long after the line clock continue the burst being paced
 CONTINUATION_S = 0.002
+WAITING_S = 0.0002
 #: how often the terminal asks for more time while it waits (keypad, stall), seconds
 WTX_EVERY = 0.4
 
@@ -86,36 +87,39 @@ class PtyLine:
             out.append(b)
         return bytes(out)
 
-    def _pace(self, n: int) -> None:
-        """Hold n bytes for their time on the line, on a line clock (no drift from sleep overshoot)."""
-        if self.faults.bytes_per_s <= 0 or not n:
-            return
-        now = time.monotonic()
-        if now - self._line_clock > CONTINUATION_S:
-            self._line_clock = now  # the line was idle: these bytes start now
-        self._line_clock += n / self.faults.bytes_per_s
-        if self._line_clock > now:
-            time.sleep(self._line_clock - now)
+    def _pace(self, n: int, start: float) -> None:
+        """Hold n bytes for their time on the line from `start`, on a line clock (no sleep drift)."""
+        self._line_clock = start + n / self.faults.bytes_per_s
+        left = self._line_clock - time.monotonic()
+        if left > 0:
+            time.sleep(left)
 
     def read(self, n: int, timeout: float) -> bytes:
         if self.closed:
             raise LineClosed("the terminal's line is closed")
+        called = time.monotonic()
         ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
         if not ready:
             return b""
+        arrived = time.monotonic()
         try:
             data = os.read(self.fd, n)
         except OSError:  # EIO: no host has the slave open (yet, or any more)
             time.sleep(min(timeout, 0.05))
             return b""
         self.bytes_in += len(data)
-        self._pace(len(data))
+        if self.faults.bytes_per_s > 0 and data:
+            # bytes that were waiting right after we paced their first part continue that burst;
+            # otherwise they start arriving now
+            burst = arrived - called < WAITING_S and called - self._line_clock < CONTINUATION_S
+            self._pace(len(data), self._line_clock if burst else arrived)
         return self._spoil(data) if self.faults.both_ways else data
 
     def write(self, data: bytes) -> None:
         if self.closed:
             raise LineClosed("the terminal's line is closed")
-        self._pace(len(data))
+        if self.faults.bytes_per_s > 0 and data:
+            self._pace(len(data), max(self._line_clock, time.monotonic()))
         self.bytes_out += len(data)
         data = self._spoil(data)
         view = memoryview(data)
