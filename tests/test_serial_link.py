@@ -174,3 +174,19 @@ def test_closed_pty_is_a_clear_error_not_a_hang(term):
     assert time.monotonic() - start < 2.0
     assert info.value.code in ("reader_error", "line_error")
     port.close()
+
+
+def test_simulated_line_speed_holds_bytes_for_their_time(tmp_path):
+    """At 9600 baud an exchange takes at least its bytes × 10 bits ÷ 9600 (and not wildly more)."""
+    with SerialTerminal(None, tmp_path / "tty", LineFaults.at_baud(9600)) as t:
+        link, port = open_host(t)
+        try:
+            echo(link, b"warm")
+            before = link.chan.bytes_out + link.chan.bytes_in
+            start = time.monotonic()
+            assert echo(link, bytes(200)) == bytes(200)
+            elapsed = time.monotonic() - start
+            floor = (link.chan.bytes_out + link.chan.bytes_in - before) * 10 / 9600
+        finally:
+            port.close()
+    assert floor * 0.98 <= elapsed < floor * 2 + 0.1, (elapsed, floor)
