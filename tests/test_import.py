@@ -242,3 +242,9 @@ def test_large_files_are_read_by_a_second_process_with_the_same_results(empty_db
     assert report.imported and report.bad == 2 and report.kinds["binding"].inserted == 4
     before = dump(empty_db)
     assert import_file(empty_db, bad, skip_bad=True).changes == 0 and dump(empty_db) == before
+
+
+def test_a_byte_order_mark_is_not_an_error(empty_db, tmp_path):
+    path = family_export(tmp_path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert import_file(empty_db, path).imported

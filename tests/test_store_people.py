@@ -128,3 +128,19 @@ def test_cli_db_init_is_repeatable(config_file, capsys):
     assert code == 0 and "people_0001_tables" in out["migrations"] and out["regions_loaded"] == 33
     code, out = run_cli(config_file, "db", "init", "--regions", "--json", capsys=capsys)
     assert code == 0 and out["regions_loaded"] == 0
+
+
+def test_a_busy_database_is_a_clear_message(demo):
+    cfg, db = demo
+    from terminal.store.db import open_db
+    other = open_db(cfg.db_path, busy_timeout_ms=50)
+    other.execute("BEGIN IMMEDIATE")
+    db.execute("PRAGMA busy_timeout = 100")  # this window waits 0.1 s, not the configured 10 s
+    try:
+        with pytest.raises(StoreError) as info:
+            with people.write_transaction(db):
+                pass
+        assert info.value.code == "db_busy" and "another window" in info.value.message
+    finally:
+        other.execute("ROLLBACK")
+        other.close()

@@ -547,7 +547,7 @@ def _line_parser() -> Callable[[bytes], object]:
 
     def parse(raw: bytes) -> object:
         try:
-            text = raw.decode("utf-8").strip()
+            text = raw.decode("utf-8").strip().lstrip("\ufeff")  # a byte-order mark from a Windows editor
         except UnicodeDecodeError:
             return "not UTF-8 text"
         try:

@@ -18,6 +18,7 @@ import contextlib
 import datetime as _dt
 import json
 import secrets
+import sqlite3
 from dataclasses import dataclass, fields
 from typing import Any, Iterator
 
@@ -25,6 +26,7 @@ import sqlite_utils
 
 from terminal.domain.mutual_aid import Party
 from terminal.domain.regions import Region
+from terminal.errors import StoreError
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,11 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         else:
             conn.execute(f"RELEASE SAVEPOINT {name}")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:  # another window kept the write lock past busy_timeout
+        raise StoreError("db_busy", f"the database is busy (another window is writing): {exc}",
+                         "数据库忙(其他窗口正在写入),请稍后重试") from None
     try:
         yield db
     except BaseException:
