@@ -103,9 +103,11 @@ def _refuse(code: str, en: str, zh: str, **details: object) -> RuleRefused:
     return RuleRefused(code, en, zh, **details)
 
 
-def _status_text(p: Party) -> tuple[str, str]:
-    """The insurance status in words (en, zh)."""
-    return STAS_TEXT.get(p.psn_insu_stas, (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}"))
+def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
+    """Refuse with the person's insurance status in words unless it is active."""
+    if p.psn_insu_stas != STAS_ACTIVE:
+        en, zh = STAS_TEXT.get(p.psn_insu_stas, (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}"))
+        raise _refuse(code, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -117,11 +119,7 @@ def check_owner(owner: Party) -> None:
                       f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
                       "only an employee's personal account can be shared",
                       f"{owner.psn_name}参加的是居民医保({owner.insutype}),只有职工医保(310)个人账户可以共济")
-    if owner.psn_insu_stas != STAS_ACTIVE:
-        en, zh = _status_text(owner)
-        raise _refuse("owner_not_active",
-                      f"{owner.psn_name}'s insurance is {en}: an owner's insurance must be active",
-                      f"{owner.psn_name}的参保状态为{zh},授权人须正常参保")
+    _require_active(owner, "owner_not_active", "an owner's insurance must be active", "授权人须正常参保")
     if owner.balc is None:
         raise _refuse("owner_no_account", f"{owner.psn_name} has no personal account to share",
                       f"{owner.psn_name}没有职工医保个人账户,无法共济")
@@ -132,11 +130,8 @@ def check_user(user: Party) -> None:
     if user.insutype not in INSUTYPES:
         raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
                       f"{user.psn_name}未参加基本医疗保险")
-    if user.psn_insu_stas != STAS_ACTIVE:
-        en, zh = _status_text(user)
-        raise _refuse("user_not_active",
-                      f"{user.psn_name}'s insurance is {en}: only an actively insured relative can be bound",
-                      f"{user.psn_name}的参保状态为{zh},只能绑定正常参保的亲属")
+    _require_active(user, "user_not_active", "only an actively insured relative can be bound",
+                    "只能绑定正常参保的亲属")
 
 
 def check_not_self(owner: Party, user: Party) -> None:
