@@ -255,3 +255,13 @@ def test_bind_through_pcscd_and_vpcd(demo, pcsc_reader_factory):
         session.close()
     assert (binding.owner_psn_no, binding.user_psn_no, binding.status) == ("P10000001", "P10000002", "active")
     assert audit(db, "bind")[0][3] == f"binding:{binding.id}"
+
+
+def test_a_district_belongs_to_its_citys_pooling_area(demo, tmp_path):
+    cfg, db = demo
+    from terminal.store.importer import import_file
+    mother = person("P20000011", 11, psn_name="张母", gend="2", insutype="390", insuplc_admdvs="510104")
+    assert import_file(db, write_jsonl(tmp_path / "mother.jsonl", [mother])).imported
+    binding = bind_at_window(db, cfg, session_for(cfg, "zhang_wei"), "123456", mother["card_no"], "52",
+                             scope="cross_province", quota=1000, today=TODAY)
+    assert binding.scope == "cross_province" and people.pooling_area(db, "510104").name == "成都市"

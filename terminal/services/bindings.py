@@ -30,7 +30,8 @@ from terminal.domain import mutual_aid as rules
 from terminal.errors import BadInput, RuleRefused
 from terminal.services.family import find_patient
 from terminal.store.people import (Binding, Person, account_of, active_binding, add_audit, binding_by_id,
-                                   bindings_of_user, find_person, now_iso, party_of, region, write_transaction)
+                                   bindings_of_user, find_person, now_iso, party_of, pooling_area,
+                                   write_transaction)
 
 _CERTNO_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
@@ -112,8 +113,8 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
         owner_party, user_party = party_of(db, owner), party_of(db, user_person)
         owners = [b.owner_psn_no for b in bindings_of_user(db, user_person.psn_no)]
         rules.check_binding(policy, owner_party, user_party, relation, on_date=today, scope=scope, quota=quota,
-                            active_owners_of_user=owners, owner_area=region(db, owner.insuplc_admdvs),
-                            user_area=region(db, user_person.insuplc_admdvs))
+                            active_owners_of_user=owners, owner_area=pooling_area(db, owner.insuplc_admdvs),
+                            user_area=pooling_area(db, user_person.insuplc_admdvs))
         _card_still_there(session)
         if quota:
             moved = db.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "

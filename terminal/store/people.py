@@ -8,6 +8,7 @@ API (all take a sqlite_utils.Database opened on this thread):
   bindings_of_owner(db, psn_no, active_only) -> [Binding]
   active_binding(db, owner, user)            -> Binding | None
   region(db, admdvs)                         -> Region | None
+  pooling_area(db, admdvs)                   -> Region | None  (the area, else its city)
   add_audit(db, operator, window, action, subject, detail)
   counts(db)                                 -> {table: rows}
 """
@@ -183,6 +184,14 @@ def region(db: sqlite_utils.Database, admdvs: str) -> Region | None:
     row = db.execute("SELECT admdvs, name, province, cross_province FROM regions WHERE admdvs = ?",
                      [admdvs]).fetchone()
     return Region(row[0], row[1], row[2] or "", bool(row[3])) if row else None
+
+
+def pooling_area(db: sqlite_utils.Database, admdvs: str) -> Region | None:
+    """The pooling area of an insured-area code: the area itself, else its city (a district's 410102 -> 410100)."""
+    found = region(db, admdvs)
+    if found is None and len(admdvs) == 6 and not admdvs.endswith("00"):
+        found = region(db, admdvs[:4] + "00")
+    return found
 
 
 def add_audit(db: sqlite_utils.Database, *, operator: str | None, window: str | None, action: str,
