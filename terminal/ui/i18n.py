@@ -22,6 +22,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.tray_pick": ("选卡", "Cards"),
     "key.tray_toggle": ("插/拔卡", "Card in/out"),
     "key.add": ("添加", "Add"),
+    "key.reread": ("重新读卡", "Read again"),
     "key.remove": ("删除", "Remove"),
     "key.unbind": ("解绑", "Unbind"),
     "key.confirm": ("确认", "Confirm"),

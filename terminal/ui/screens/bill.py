@@ -55,6 +55,10 @@ class BillScreen(CardScreen):
                     yield Label("", id="med-type")
                 yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
                 yield Label(t("bill.empty"), id="items-empty")
+                with Horizontal(id="entry-labels"):
+                    for key, ident in (("bill.code", "l-code"), ("bill.item", "l-name"), ("bill.class", "l-class"),
+                                       ("bill.qty", "l-qty"), ("bill.price", "l-price")):
+                        yield Label(t(key), id=ident)
                 with Horizontal(id="entry"):
                     yield Input(placeholder=t("bill.code"), id="in-code", max_length=20)
                     yield Input(placeholder=t("bill.item"), id="in-name", max_length=40)

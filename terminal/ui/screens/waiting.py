@@ -20,7 +20,9 @@ class WaitingScreen(CashierScreen):
     """The window at rest. A card inserted opens the patient (the app reads it)."""
 
     CSS_PATH = tcss(__file__)
-    BINDINGS = [Binding(str(i), f"insert({i})", show=False) for i in range(1, 10)]
+    BINDINGS = [Binding("f5", "reread", "reread", key_display="F5")] + [
+        Binding(str(i), f"insert({i})", show=False) for i in range(1, 10)]
+    LABELS = {"reread": "key.reread"}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -81,6 +83,16 @@ class WaitingScreen(CashierScreen):
 
     def on_card_removed(self, message: CardRemoved) -> None:
         self.show_reader()
+
+    def action_reread(self) -> None:
+        """Read the card in the reader again (after a read error, or back from a finished patient)."""
+        app = self.app
+        if app.card_present:  # type: ignore[attr-defined]
+            self.query_one("#error", ErrorLine).clear()
+            self.show_reader(reading=True)
+            app.read_card()  # type: ignore[attr-defined]
+        else:
+            self.query_one("#error", ErrorLine).show(self.t("notice.no_card"))
 
     def action_insert(self, index: int) -> None:
         app = self.app
