@@ -126,7 +126,9 @@ class PtyLine:
         while view:
             try:
                 n = os.write(self.fd, view)
-            except BlockingIOError:
+            except BlockingIOError:  # nobody reads the other end: wait, unless we were unplugged
+                if self.closed:
+                    raise LineClosed("the terminal's line is closed") from None
                 select.select([], [self.fd], [], 0.05)
                 continue
             view = view[n:]

@@ -19,15 +19,18 @@ yields the right data or an error, not wrong data.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from drivers.errors import LINE_ERROR, READER_ERROR, TIMEOUT, CardError
 from drivers.serial_t1.block import (
-    MAX_INF, NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST, R_LRC, R_OK, R_OTHER, Block, BlockError, Kind, SType, decode, i_block, r_block,
-    reply_nad, s_block, split_inf,
+    MAX_INF, NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST, R_LRC, R_OK,
+    R_OTHER, Block, BlockError, Kind, SType, decode, i_block, r_block, reply_nad, s_block, split_inf,
 )
+
+log = logging.getLogger("cashier.serial")
 
 #: clean blocks received in a row before a receiver stops asking for second copies
 CLEAN_STREAK = 8
@@ -456,7 +459,11 @@ class DeviceLink:
         command, self.inbuf = bytes(self.inbuf), bytearray()
         self.out = []
         self.last = None
-        out_nad, answer = self.handler(blk.nad, command)
+        try:
+            out_nad, answer = self.handler(blk.nad, command)
+        except Exception:  # a broken handler still answers, like a terminal reporting a fault
+            log.exception("serial terminal: handling %s failed", command[:4].hex())
+            out_nad, answer = NAD_TERMINAL_TO_HOST, b"\x6f\x00"
         chunks = split_inf(answer)
         blocks = []
         for i, chunk in enumerate(chunks):
