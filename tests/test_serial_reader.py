@@ -212,3 +212,41 @@ def test_serial_read_equals_the_other_transports(card_reader, profile, state_dir
     with terminal_with(profile, state_dir, tmp_path) as term, reader_on(term) as reader:
         reader.connect()
         assert read_card(reader, psam()).to_json() == want
+
+
+def _relay(listener, slave_path: str, stop: threading.Event) -> None:
+    """A terminal server (like ser2net): one TCP client <-> the pty, byte for byte."""
+    import os
+    import select
+    conn, _ = listener.accept()
+    fd = os.open(slave_path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        while not stop.is_set():
+            ready, _, _ = select.select([conn, fd], [], [], 0.1)
+            if conn in ready:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                os.write(fd, data)
+            if fd in ready:
+                conn.sendall(os.read(fd, 4096))
+    finally:
+        os.close(fd)
+        conn.close()
+
+
+def test_socket_url_through_a_terminal_server(state_dir, tmp_path):
+    """`serial:socket://HOST:PORT` reads the card through a TCP terminal server in front of the pty."""
+    import socket
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+    with terminal_with("zhang_wei", state_dir, tmp_path) as term:
+        relay = threading.Thread(target=_relay, args=(listener, term.slave_path, stop), daemon=True)
+        relay.start()
+        with SerialReader(f"socket://127.0.0.1:{port}") as reader:
+            reader.connect()
+            assert read_card(reader, psam()).holder.certno == "410102197805126716"
+        stop.set()
+        relay.join(timeout=2)
+    listener.close()
