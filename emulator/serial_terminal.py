@@ -156,25 +156,25 @@ class SerialTerminal:
     """A card terminal on a pty: `start()`, `insert(card)`, `remove()`, `keypad.type(pin)`, `unplug()`, `stop()`."""
 
     def __init__(self, card: VirtualCard | None = None, link: str | os.PathLike[str] | None = None,
-                 faults: LineFaults | None = None, keypad: Keypad | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+                 faults: LineFaults | None = None, keypad: Keypad | None = None) -> None:
         self.faults = faults or LineFaults()
         self.keypad = keypad or Keypad()
-        self.log = log or (lambda _msg: None)
         self._card = card
         self._powered = False
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._card_commands = 0
+        self.link_path = Path(link) if link else None
+        if self.link_path is not None and self.link_path.exists() and not self.link_path.is_symlink():
+            raise FileExistsError(f"{self.link_path} exists and is not a link; not replacing it")
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         os.set_blocking(self.master, False)
         self.slave_path = os.ttyname(self.slave)
-        self.link_path = Path(link) if link else None
         if self.link_path is not None:
-            if self.link_path.is_symlink() or self.link_path.exists():
-                self.link_path.unlink()
+            if self.link_path.is_symlink():
+                self.link_path.unlink()  # a link left by an earlier terminal
             self.link_path.symlink_to(self.slave_path)
         self.line = PtyLine(self.master, self.faults)
         self.device = DeviceLink(self.line, self._handle)
@@ -390,7 +390,11 @@ def _cli_serve(args: argparse.Namespace) -> int:
     faults = LineFaults(bytes_per_s=args.baud / 10 if args.baud else 0.0, flip_rate=args.flip_rate,
                         drop_rate=args.drop_rate, delay_s=args.delay, stall_s=args.stall,
                         stall_every=args.stall_every, seed=args.seed)
-    term = SerialTerminal(card, args.link, faults, Keypad(args.keypad)).start()
+    try:
+        term = SerialTerminal(card, args.link, faults, Keypad(args.keypad)).start()
+    except (FileExistsError, FileNotFoundError) as exc:
+        from terminal.errors import UsageError
+        raise UsageError("usage", f"--link: {exc}") from None
     say(f"serial terminal ready at {args.link} ({term.slave_path}); card: {args.profile or 'none'}; "
         "stdin: 'pin DIGITS' / 'insert PROFILE' / 'remove' / 'quit'")
     try:

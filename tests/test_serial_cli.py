@@ -108,3 +108,12 @@ def test_terminal_gone_is_a_clear_cli_error(run_env, tmp_path):
 def test_bad_flip_rate_is_a_usage_error(run_env, tmp_path):
     out = cashier(run_env, "emulator", "serial", "--link", str(tmp_path / "x"), "--flip-rate", "2")
     assert out.returncode == 2 and "between 0 and 1" in out.stderr
+
+
+def test_link_over_a_real_file_is_refused(run_env, tmp_path):
+    precious = tmp_path / "notes.txt"
+    precious.write_text("keep me")
+    out = cashier(run_env, "emulator", "serial", "--link", str(precious), "--profile", "zhang_wei",
+                  "--state-dir", str(tmp_path / "cards"))
+    assert out.returncode == 2 and "not a link" in out.stdout + out.stderr
+    assert precious.read_text() == "keep me"
