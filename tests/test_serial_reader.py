@@ -250,3 +250,14 @@ def test_socket_url_through_a_terminal_server(state_dir, tmp_path):
         stop.set()
         relay.join(timeout=2)
     listener.close()
+
+
+def test_terminal_unplugged_during_pin_entry(state_dir, tmp_path):
+    with terminal_with("zhang_wei", state_dir, tmp_path) as term, reader_on(term) as reader:
+        reader.connect()
+        threading.Timer(0.5, term.unplug).start()
+        start = time.monotonic()
+        with pytest.raises(CardError) as info:
+            reader.verify_on_keypad(0x00, timeout=30)
+        assert info.value.code == "reader_error"
+        assert time.monotonic() - start < 3
