@@ -376,8 +376,7 @@ def _cli_serve(args: argparse.Namespace) -> int:
     if args.state_dir:
         state_dir = args.state_dir
     else:
-        from terminal.cli.main import load_cfg  # CLI glue only: the state folder comes from config
-        state_dir = load_cfg(args).state_dir
+        state_dir = args.resolve_state_dir(args)  # given by the terminal's CLI: the config's card-state folder
 
     def say(msg: str) -> None:
         print(msg, flush=True)
@@ -393,8 +392,8 @@ def _cli_serve(args: argparse.Namespace) -> int:
     try:
         term = SerialTerminal(card, args.link, faults, Keypad(args.keypad)).start()
     except (FileExistsError, FileNotFoundError) as exc:
-        from terminal.errors import UsageError
-        raise UsageError("usage", f"--link: {exc}") from None
+        print(f"cashier: --link: {exc}", file=sys.stderr)
+        return 2
     say(f"serial terminal ready at {args.link} ({term.slave_path}); card: {args.profile or 'none'}; "
         "stdin: 'pin DIGITS' / 'insert PROFILE' / 'remove' / 'quit'")
     try:

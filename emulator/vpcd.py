@@ -272,8 +272,7 @@ def _cli_serve(args: argparse.Namespace) -> int:
     import signal
 
     from emulator.profiles import load_card
-    from terminal.cli.main import load_cfg  # CLI glue only: the state folder comes from config
-    state_dir = load_cfg(args).state_dir
+    state_dir = args.resolve_state_dir(args)  # given by the terminal's CLI: the config's card-state folder
 
     def stop(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

@@ -94,3 +94,17 @@ def test_drivers_alone_loads_no_project_layer_above(loaded):
     assert not _hits({"emulator", "terminal", "textual"}, loaded["drivers.ssse"]["loaded"])
     assert not _hits({"textual", "terminal"}, loaded["emulator.inprocess"]["loaded"])
     assert "textual" in loaded["terminal.ui.app"]["loaded"]  # the probe does see textual where it is
+
+
+@pytest.mark.parametrize("package,forbidden", [
+    ("drivers", ("emulator", "terminal", "textual")),
+    ("emulator", ("terminal", "textual")),
+])
+def test_no_late_imports_across_layers(package: str, forbidden: tuple[str, ...]) -> None:
+    """Imports inside functions escape the sys.modules probe: read the source too."""
+    import re
+    pattern = re.compile(r"^\s*(from|import)\s+(" + "|".join(forbidden) + r")\b", re.M)
+    offenders = [f"{p.relative_to(ROOT)}: {m.group(0).strip()}"
+                 for p in sorted((ROOT / package).rglob("*.py"))
+                 for m in pattern.finditer(p.read_text(encoding="utf-8"))]
+    assert offenders == []

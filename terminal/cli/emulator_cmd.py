@@ -14,6 +14,8 @@ ATTACHMENTS = ("emulator.vpcd", "emulator.serial_terminal")
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     emu = sub.add_parser("emulator", help="the virtual card: profiles, serve it through vpcd or a serial pty")
+    # the emulator never imports the terminal: its commands get the config's card-state folder from here
+    emu.set_defaults(resolve_state_dir=_state_dir)
     group = emu.add_subparsers(dest="emulator_command", metavar="ACTION", required=True)
     profiles = group.add_parser("profiles", parents=[common], help="list the bundled card profiles")
     profiles.set_defaults(handler=cmd_profiles)
@@ -25,6 +27,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                 continue  # not built yet
             raise
         module.register_cli(group, common)
+
+
+def _state_dir(args: argparse.Namespace):
+    from terminal.cli.main import load_cfg
+    return load_cfg(args).state_dir
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
