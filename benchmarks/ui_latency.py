@@ -2,7 +2,7 @@
 
 The app is built by the same factory as `cashier demo` / `cashier ui` and run headless. Each round puts
 a card in, waits until the patient screen is the active screen (the card read, the family lookup and the
-screen's mount all included), then takes it out and waits for the waiting screen.
+screen's mount all included), then takes it out, waits for the waiting screen and lets the app come to rest.
   inprocess  the emulator's in-process reader (the demo's card tray): the app's own cost
   pcsc       the emulator served by vpcd into our own pcscd, events from pyscard's CardMonitor;
              t0 = the card connected on the vpcd socket (pcscd's own detection is part of the figure)
@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
 
 PROFILES = ("zhang_wei", "zhang_xiaoyu", "li_na")
 TARGET_MS = 500.0
+IDLE_S = 0.5   # the window is at rest before the next card (a patient takes longer than this to step up)
 
 
 def figures(name: str, samples: list[float]) -> list[str]:
@@ -71,6 +72,7 @@ async def inprocess(cfg, rounds: int) -> list[float]:
             samples.append(await until(app, "PatientScreen") - t0)
             app.tray_remove()
             await until(app, "WaitingScreen")
+            await asyncio.sleep(IDLE_S)
     return samples
 
 
@@ -97,6 +99,7 @@ async def pcsc(cfg, rounds: int, side) -> list[float]:
             await asyncio.to_thread(side.remove)
             await asyncio.to_thread(wait_card_state, side.reader_name, False, 3.0)
             await until(app, "WaitingScreen")
+            await asyncio.sleep(IDLE_S)
     return samples
 
 

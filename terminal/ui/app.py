@@ -57,6 +57,7 @@ class CashierApp(App):
         self.tray_card: str | None = None       # the profile in the emulator's reader (demo)
         self.tray_selected: str = cfg.emulator.default_profile
         self.card_present = False
+        self._tray_profiles: list[str] | None = None
         self.title = self.t("app.title")
         self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
 
@@ -154,15 +155,16 @@ class CashierApp(App):
         paying = any(getattr(s, "PAYING", False) for s in stack)
         return self.t("notice.card_removed_paying" if paying else "notice.card_removed")
 
-    def back_to_waiting(self, notice: str | None = None) -> None:
-        """Unwind every screen above the waiting screen."""
+    def back_to_waiting(self, notice: str | None = None, refresh: bool = True) -> None:
+        """Unwind every screen above the waiting screen (and bring today's totals up to date)."""
         from terminal.ui.screens.waiting import WaitingScreen
         while len(self.screen_stack) > 1 and not isinstance(self.screen, WaitingScreen):
             self.pop_screen()
         if isinstance(self.screen, WaitingScreen):
             if notice:
                 self.screen.show_notice(notice)   # stays until the next card
-            self.screen.refresh_totals()
+            if refresh:
+                self.screen.refresh_totals()
 
     # reading the card --------------------------------------------------------
     def read_card(self) -> None:
@@ -176,7 +178,7 @@ class CashierApp(App):
         if not self.card_present:
             return  # the card left while it was being read
         from terminal.ui.screens.patient import PatientScreen
-        self.back_to_waiting()
+        self.back_to_waiting(refresh=False)
         self.push_screen(PatientScreen(message.card, message.family, message.places))
 
     def on_work_failed(self, message: WorkFailed) -> None:
@@ -189,8 +191,10 @@ class CashierApp(App):
 
     # the emulator's card tray (demo) ----------------------------------------
     def tray_profiles(self) -> list[str]:
-        from emulator.profiles import list_profiles
-        return [p.id for p in sorted(list_profiles(), key=lambda p: p.card_no)]  # the cast's order
+        if self._tray_profiles is None:
+            from emulator.profiles import list_profiles
+            self._tray_profiles = [p.id for p in sorted(list_profiles(), key=lambda p: p.card_no)]  # the cast's order
+        return list(self._tray_profiles)
 
     def tray_insert(self, profile: str) -> None:
         """Put the demo card `profile` into the in-process reader (taking out any card first)."""

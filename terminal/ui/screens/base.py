@@ -93,8 +93,12 @@ class CashierScreen(Screen):
                 yield CardTray()
             yield KeyBar()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._localize_bindings()   # before compose, so the key bar is built once, in the right language
+
     def on_mount(self) -> None:
-        self._localize_bindings()
+        """Screens extend this; the frame needs nothing more at mount."""
 
     def _localize_bindings(self) -> None:
         """Footer labels in the UI's language (bindings are declared once, in code)."""
@@ -109,10 +113,6 @@ class CashierScreen(Screen):
                     b = _replace(b, description=self.t(label))
                 new.append(b)
             self._bindings.key_to_bindings[key] = new
-        self.refresh_bindings()
-        from terminal.ui.widgets.keybar import KeyBar
-        for bar in self.query(KeyBar):
-            self.call_later(bar.rebuild)
 
     def error_text(self, exc: BaseException) -> str:
         return describe(exc, self.lang)[1]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
 
 from terminal.domain import relations
 from terminal.ui.screens.base import CardScreen, pick, tcss
+from terminal.ui.widgets.fields import FieldPanel
 from terminal.ui.widgets.masked_id import masked
 from terminal.ui.widgets.money import money_cell, yuan
 
@@ -44,27 +45,22 @@ class PatientScreen(CardScreen):
                 yield Label(t(f"gend.{holder.gend}") if t.has(f"gend.{holder.gend}") else "", id="gend")
                 yield Label(f"{t('pat.certno')} {masked(holder.certno or pick(person, 'certno'))}", id="certno")
             with Horizontal(id="panels"):
-                with Grid(id="card-panel", classes="panel"):
-                    for key, value in (
-                        ("pat.card_no", card.card_no),
-                        ("pat.card_ver", card.version),
-                        ("pat.valid", f"{card.issue_date} ~ {card.expiry_date}"),
-                        ("pat.region", self._region_text(card.region)),
-                        ("pat.brdy", holder.brdy),
-                    ):
-                        yield Label(t(key), classes="k")
-                        yield Label(str(value or "—"), classes="v")
-                with Grid(id="insu-panel", classes="panel"):
-                    insutype = str(pick(person, "insutype", ""))
-                    stas = str(pick(person, "psn_insu_stas", ""))
-                    for key, value in (
-                        ("pat.psn_no", pick(person, "psn_no", "")),
-                        ("pat.insutype", f"{insutype} {t('insutype.' + insutype) if t.has('insutype.' + insutype) else ''}"),
-                        ("pat.status", t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas),
-                        ("pat.insuplc", self._region_text(pick(person, "insuplc_admdvs", ""))),
-                    ):
-                        yield Label(t(key), classes="k")
-                        yield Label(str(value or "—"), classes="v", id="stas" if key == "pat.status" else None)
+                yield FieldPanel([
+                    (t("pat.card_no"), card.card_no, False),
+                    (t("pat.card_ver"), card.version, False),
+                    (t("pat.valid"), f"{card.issue_date} ~ {card.expiry_date}", self.expired),
+                    (t("pat.region"), self._region_text(card.region), False),
+                    (t("pat.brdy"), holder.brdy, False),
+                ], id="card-panel")
+                insutype = str(pick(person, "insutype", ""))
+                stas = str(pick(person, "psn_insu_stas", ""))
+                yield FieldPanel([
+                    (t("pat.psn_no"), str(pick(person, "psn_no", "")), False),
+                    (t("pat.insutype"), f"{insutype} {t('insutype.' + insutype) if t.has('insutype.' + insutype) else ''}",
+                     False),
+                    (t("pat.status"), t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas, not self.active),
+                    (t("pat.insuplc"), self._region_text(pick(person, "insuplc_admdvs", "")), False),
+                ], id="insu-panel")
             with Horizontal(id="own"):
                 yield Label(t("pat.own"), id="own-label")
                 own = self.own_balance()
@@ -78,6 +74,14 @@ class PatientScreen(CardScreen):
                 yield Static(yuan(self.total_available()), id="sum-value")
             yield Label("", id="warnings")
         yield from self.compose_frame_bottom()
+
+    @property
+    def expired(self) -> bool:
+        return self.card.card.expired(self.app.today())  # type: ignore[attr-defined]
+
+    @property
+    def active(self) -> bool:
+        return str(pick(self.person, "psn_insu_stas", "1")) == "1"
 
     def _region_text(self, code: object) -> str:
         name = self.places.get(str(code))
@@ -118,11 +122,10 @@ class PatientScreen(CardScreen):
         else:
             none.display = False
         warnings = []
-        if self.card.card.expired(self.app.today()):  # type: ignore[attr-defined]
+        if self.expired:
             warnings.append(t("pat.expired"))
-        if str(pick(self.person, "psn_insu_stas", "1")) != "1":
+        if not self.active:
             warnings.append(t("pat.inactive"))
-            self.query_one("#stas", Label).add_class("bad")
         w = self.query_one("#warnings", Label)
         if warnings:
             w.update(" · ".join(warnings))

@@ -6,6 +6,8 @@ same insert/remove events a real reader would, so the journey is the real one.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -14,11 +16,15 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    from emulator.profiles import list_profiles
+    return {p.id: p.name for p in list_profiles()}
+
+
 def card_label(profile: str) -> str:
     """The card's holder name (the tray shows people, as a cashier sees cards)."""
-    from emulator.profiles import list_profiles
-    names = {p.id: p.name for p in list_profiles()}
-    return names.get(profile, profile)
+    return _names().get(profile, profile)
 
 
 class TrayCard(Static):

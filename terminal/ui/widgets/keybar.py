@@ -48,7 +48,3 @@ class KeyBar(Horizontal):
         # this screen's own keys first, then the ones that work anywhere
         for binding in sorted(shown, key=lambda b: b.action in window_wide):
             yield KeyCap(binding)
-
-    async def rebuild(self) -> None:
-        await self.remove_children()
-        await self.mount_all(list(self.compose()))
