@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui_pilot import (balance, count, demo_app, enter_bill, insert, press, screen_text, settle_down,
-                      type_text)
+from ui_pilot import balance, count, enter_bill, insert, press, screen_text, settle_down, type_text, window
 
 AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
 
@@ -27,9 +26,7 @@ async def pay_with_pin(app, pilot, pin: str) -> None:
 
 
 async def test_settle_with_own_account(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "zhang_wei")
         # 310 outpatient, deductible not yet used this year: all ¥251.00 is his, from his own account
         assert "¥251.00" in screen_text(app)
@@ -44,9 +41,7 @@ async def test_settle_with_own_account(cfg):
 
 
 async def test_settle_with_relatives_account(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhang_xiaoyu")
         text = screen_text(app)
         assert "张伟" in text and "患者是其女" in text and "¥3,560.00" in text   # her father's account may pay
@@ -63,9 +58,7 @@ async def test_settle_with_relatives_account(cfg):
 
 
 async def test_not_enough_in_the_account_pays_cash(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "li_na")
         # ¥251.00 out of pocket; her account holds ¥120.00; ¥131.00 in cash
         text = screen_text(app)
@@ -78,9 +71,7 @@ async def test_not_enough_in_the_account_pays_cash(cfg):
 
 
 async def test_wrong_pin_then_right(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "zhang_wei")
         await pay_with_pin(app, pilot, "000000")
         assert type(app.screen).__name__ == "PaymentScreen"
@@ -93,9 +84,7 @@ async def test_wrong_pin_then_right(cfg):
 
 
 async def test_blocked_card_is_refused_in_place(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "wang_fang")
         await pay_with_pin(app, pilot, "123456")
         assert type(app.screen).__name__ == "PaymentScreen"
@@ -111,9 +100,7 @@ async def test_blocked_card_is_refused_in_place(cfg):
 
 
 async def test_card_removed_on_the_payment_screen_writes_nothing(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "zhang_wei")
         await type_text(app, pilot, "123456")
         app.tray_remove()
@@ -125,9 +112,7 @@ async def test_card_removed_on_the_payment_screen_writes_nothing(cfg):
 
 
 async def test_card_pulled_while_the_settlement_runs_writes_nothing(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "zhang_wei")
         await type_text(app, pilot, "123456")
         app.reader.faults.remove_after(2)        # pulled in the middle of the card's re-read
@@ -139,9 +124,7 @@ async def test_card_pulled_while_the_settlement_runs_writes_nothing(cfg):
 
 async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
     from textual.widgets import Select
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f3")
         assert type(app.screen).__name__ == "BindingsScreen"
@@ -166,9 +149,7 @@ async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
 
 
 async def test_unbind_after_confirmation(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f3")
         app.screen.query_one("#pin").focus()
@@ -186,9 +167,7 @@ async def test_unbind_after_confirmation(cfg):
 
 
 async def test_reverse_todays_settlement(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "zhang_wei")
         await pay_with_pin(app, pilot, "123456")
         assert balance(cfg, "P10000001") == 356000 - 25100
@@ -207,9 +186,7 @@ async def test_reverse_todays_settlement(cfg):
 
 
 async def test_day_end_reconciliation(cfg):
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "li_na")
         await pay_with_pin(app, pilot, "123456")
         await press(app, pilot, "f10")
@@ -223,9 +200,7 @@ async def test_day_end_reconciliation(cfg):
 
 @pytest.mark.parametrize("lang,expected", [("zh", "请插入社会保障卡"), ("en", "Please insert the social security card")])
 async def test_language(cfg, lang, expected):
-    app = demo_app(cfg, lang=lang)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg, lang=lang) as (app, pilot):
         assert expected in screen_text(app)
         await press(app, pilot, "f1")
         assert type(app.screen).__name__ == "HelpScreen"
@@ -234,9 +209,7 @@ async def test_language(cfg, lang, expected):
 
 async def test_relatives_in_the_order_the_cashier_chooses(cfg):
     from textual.widgets import Select
-    app = demo_app(cfg)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg) as (app, pilot):
         # 李娜 binds her daughter too (at the window, with her card and PIN)
         await insert(app, pilot, "li_na")
         await press(app, pilot, "f3")

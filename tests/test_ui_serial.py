@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui_pilot import (AMOXICILLIN_LINE, balance, count, demo_app, enter_bill, press, screen_text, settle_down,
-                      wait_for)
+from ui_pilot import AMOXICILLIN_LINE, balance, count, enter_bill, press, screen_text, wait_for, window
 
 
 @pytest.fixture
@@ -19,9 +18,7 @@ def terminal(tmp_path, state_dir):
 
 
 async def test_keypad_pin_on_the_serial_terminal(cfg, terminal):
-    app = demo_app(cfg, reader_spec=f"serial:{terminal.path}", demo=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle_down(app, pilot)
+    async with window(cfg, reader_spec=f"serial:{terminal.path}", demo=False) as (app, pilot):
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=10)
         await press(app, pilot, "f2")
         await enter_bill(app, pilot, [AMOXICILLIN_LINE])

@@ -4,6 +4,7 @@ that wait for the thread workers (DESIGN §10: press, wait for the workers, then
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from textual.worker import WorkerCancelled
@@ -19,6 +20,15 @@ def demo_app(cfg, lang: str = "zh", mode: str = "cashier", reader_spec: str | No
     from terminal.ui.app import build_app
     ensure_demo_db(cfg)
     return build_app(cfg, reader_spec=reader_spec, demo=demo, mode=mode, lang=lang, now=NOW)
+
+
+@asynccontextmanager
+async def window(cfg, **options):
+    """`async with window(cfg) as (app, pilot)`: the demo app running at 120×40, at rest."""
+    app = demo_app(cfg, **options)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_down(app, pilot)
+        yield app, pilot
 
 
 async def settle_down(app, pilot, rounds: int = 3) -> None:

@@ -6,8 +6,6 @@ pre-settlement; this screen only collects the items (price typed in yuan, kept i
 
 from __future__ import annotations
 
-import itertools
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,14 +15,12 @@ from textual.widgets import DataTable, Input, Label
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
-from terminal.ui.widgets.split import SplitPanel
-from terminal.ui.workers import run_service
+from terminal.ui.widgets.split import SplitPanel, SplitPreview
 
 MED_TYPES = ("11", "14", "21")
-_tokens = itertools.count(1)
 
 
-class BillScreen(CardScreen):
+class BillScreen(SplitPreview, CardScreen):
     """Enter adds the line being typed; F3 removes the chosen item; F7 changes the visit type; F5 pays."""
 
     CSS_PATH = tcss(__file__)
@@ -41,8 +37,6 @@ class BillScreen(CardScreen):
         self.family = family
         self.items: list[dict] = list(items or [])
         self.med_type = med_type
-        self.preview = None
-        self._token = 0
 
 
     def compose(self) -> ComposeResult:
@@ -184,21 +178,18 @@ class BillScreen(CardScreen):
                     bill = parse_bill(self.bill_obj(with_draft=False)) if self.items else None
                 except Exception:
                     bill = None
-        self._token = next(_tokens)
         if bill is None:
+            self._token = -1   # drop any answer still on its way
             self.preview = None
             self.query_one("#split", SplitPanel).show(None)
             return
         from terminal.ui import window_ops
-        cfg, now, psn_no, token = self.app.cfg, self.app.now(), self.psn_no, self._token  # type: ignore[attr-defined]
-        run_service(self, "presettle", lambda: window_ops.presettle(cfg, psn_no, bill, now=now),
-                    lambda result: PreSettled(result, token))
+        cfg, now, psn_no = self.app.cfg, self.app.now(), self.psn_no  # type: ignore[attr-defined]
+        self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, now=now))
 
     def on_pre_settled(self, message: PreSettled) -> None:
-        if message.token != self._token:
+        if not self.take_split(message):
             return
-        self.preview = message.result
-        self.query_one("#split", SplitPanel).show(message.result)
         amounts = getattr(message.result, "item_amounts", None)
         if amounts:
             self._show_amounts(tuple(amounts))

@@ -6,7 +6,6 @@ the service's `settle` (PIN verified on the card, the card checked again inside 
 
 from __future__ import annotations
 
-import itertools
 import uuid
 
 from textual import on
@@ -18,13 +17,12 @@ from textual.widgets import DataTable, Input, Label
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
 from terminal.ui.widgets.money import money_cell, yuan
-from terminal.ui.widgets.split import SplitPanel, amount
+from terminal.ui.widgets.split import SplitPanel, SplitPreview, amount
 from terminal.ui.workers import run_service
 
-_tokens = itertools.count(1)
 
 
-class PaymentScreen(CardScreen):
+class PaymentScreen(SplitPreview, CardScreen):
     """Space: use or skip the chosen relative; Ctrl+↑/↓: reorder; F7: personal accounts on/off;
     Enter or F5: charge."""
 
@@ -50,9 +48,7 @@ class PaymentScreen(CardScreen):
         self.order: list = rels                  # relatives in the order to draw on them
         self.skipped: set[str] = set()           # owners the cashier chose not to use
         self.acct_used = True
-        self.preview = None
         self.busy = False
-        self._token = 0
 
     # what the patient has ------------------------------------------------------
 
@@ -193,18 +189,14 @@ class PaymentScreen(CardScreen):
     # the split for these choices -------------------------------------------------
     def update_preview(self) -> None:
         from terminal.ui import window_ops
-        self._token = token = next(_tokens)
         cfg, now, psn_no, bill = self.app.cfg, self.app.now(), self.psn_no, self.bill  # type: ignore[attr-defined]
         relatives, acct_used = self.chosen_relatives(), self.acct_used
-        run_service(self, "presettle", lambda: window_ops.presettle(cfg, psn_no, bill, relatives=relatives,
-                                                                    acct_used_flag=acct_used, now=now),
-                    lambda result: PreSettled(result, token))
+        self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, relatives=relatives,
+                                                    acct_used_flag=acct_used, now=now))
 
     def on_pre_settled(self, message: PreSettled) -> None:
-        if message.token != self._token:
+        if not self.take_split(message):
             return
-        self.preview = message.result
-        self.query_one("#split", SplitPanel).show(message.result)
         self.query_one("#cash-value", Label).update(yuan(amount(message.result, "psn_cash_pay")))
         self._show_accounts()
         self._show_pin_state()

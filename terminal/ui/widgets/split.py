@@ -3,6 +3,8 @@ cash pay. Used by the bill, the payment and the result screens."""
 
 from __future__ import annotations
 
+import itertools
+
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Label
@@ -55,3 +57,28 @@ class SplitPanel(Grid):
     def show(self, result: object | None) -> None:
         for name, _key, _strong in ROWS:
             self.query_one(f"#v-{name}", Label).update(yuan(amount(result, name)))
+
+
+class SplitPreview:
+    """For screens that show the split of what is on screen (a `SplitPanel#split`): ask the settlement
+    service on a worker; only the answer to the newest question is shown."""
+
+    preview: object = None
+    _token: int = 0
+
+    def ask_split(self, call) -> None:
+        from terminal.ui.messages import PreSettled
+        from terminal.ui.workers import run_service
+        self._token = token = next(_TOKENS)
+        run_service(self, "presettle", call, lambda result: PreSettled(result, token))  # type: ignore[arg-type]
+
+    def take_split(self, message) -> bool:
+        """Show a PreSettled answer; False when a newer question is pending (the answer is dropped)."""
+        if message.token != self._token:
+            return False
+        self.preview = message.result
+        self.query_one("#split", SplitPanel).show(message.result)  # type: ignore[attr-defined]
+        return True
+
+
+_TOKENS = itertools.count(1)
