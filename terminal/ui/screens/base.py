@@ -114,6 +114,14 @@ class CashierScreen(Screen):
                 new.append(b)
             self._bindings.key_to_bindings[key] = new
 
+    def columns(self, selector: str, spec: tuple[tuple[str, int], ...]):
+        """The DataTable at `selector` with its columns: (i18n key or literal header, width)."""
+        from textual.widgets import DataTable
+        table = self.query_one(selector, DataTable)
+        for key, width in spec:
+            table.add_column(self.t(key) if self.t.has(key) else key, width=width)
+        return table
+
     def error_text(self, exc: BaseException) -> str:
         return describe(exc, self.lang)[1]
 

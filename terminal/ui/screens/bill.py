@@ -68,10 +68,8 @@ class BillScreen(SplitPreview, CardScreen):
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        table = self.query_one("#items", DataTable)
-        for label, width in (("#", 2), (t("bill.code"), 8), (t("bill.item"), 16), (t("bill.class"), 6),
-                             (t("bill.qty"), 6), (t("bill.price"), 10), (t("bill.amount"), 11)):
-            table.add_column(label, width=width)
+        self.columns("#items", (("#", 2), ("bill.code", 8), ("bill.item", 16), ("bill.class", 6), ("bill.qty", 6),
+                                ("bill.price", 10), ("bill.amount", 11)))
         self.query_one("#split", SplitPanel).border_title = t("bill.split")
         self._show_items()
         self._show_med_type()

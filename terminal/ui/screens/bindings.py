@@ -77,11 +77,8 @@ class BindingsScreen(CardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        t = self.t
-        table = self.query_one("#list", DataTable)
-        for key, width in (("bind.col_user", 10), ("bind.col_certno", 20), ("col.relation", 22),
-                           ("col.scope", 10), ("bind.col_quota", 12), ("bind.col_since", 12)):
-            table.add_column(t(key), width=width)
+        self.columns("#list", (("bind.col_user", 10), ("bind.col_certno", 20), ("col.relation", 22),
+                               ("col.scope", 10), ("bind.col_quota", 12), ("bind.col_since", 12)))
         if self.keypad:
             self.query_one("#pin", Input).display = False
         self.query_one("#user", Input).focus()

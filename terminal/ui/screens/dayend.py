@@ -42,11 +42,7 @@ class DayEndScreen(CashierScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        t = self.t
-        table = self.query_one("#sums", DataTable)
-        table.add_column("", width=30)
-        table.add_column(t("rec.settled"), width=16)
-        table.add_column(t("rec.ledger"), width=16)
+        self.columns("#sums", (("", 30), ("rec.settled", 16), ("rec.ledger", 16)))
         self.load()
 
     def load(self) -> None:

@@ -52,10 +52,7 @@ class HelpScreen(CashierScreen):
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        table = self.query_one("#keys", DataTable)
-        table.add_column(t("help.where"), width=24)
-        table.add_column(t("help.key"), width=12)
-        table.add_column(t("help.does"), width=40)
+        table = self.columns("#keys", (("help.where", 24), ("help.key", 12), ("help.does", 40)))
         labels = {**CashierScreen._BASE_LABELS}
         first = True
         for b in CashierScreen.BINDINGS:

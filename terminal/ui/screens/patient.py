@@ -102,12 +102,8 @@ class PatientScreen(CardScreen):
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        table = self.query_one("#family", DataTable)
-        table.add_column("#", width=3)
-        table.add_column(t("col.owner"), width=16)
-        table.add_column(t("col.relation"), width=28)
-        table.add_column(t("col.scope"), width=14)
-        table.add_column(t("col.available"), width=16)
+        table = self.columns("#family", (("#", 3), ("col.owner", 16), ("col.relation", 28), ("col.scope", 14),
+                                         ("col.available", 16)))
         for i, rel in enumerate(self.relatives(), 1):
             code = str(pick(rel, "relation", ""))
             scope = str(pick(rel, "scope", "local"))

@@ -93,10 +93,8 @@ class PaymentScreen(SplitPreview, CardScreen):
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        table = self.query_one("#accounts", DataTable)
-        for label, width in ((t("col.order"), 5), (t("col.use"), 4), (t("col.account"), 30),
-                             (t("col.available"), 12), (t("col.pays"), 12)):
-            table.add_column(label, width=width)
+        table = self.columns("#accounts", (("col.order", 5), ("col.use", 4), ("col.account", 30),
+                                           ("col.available", 12), ("col.pays", 12)))
         self.query_one("#split", SplitPanel).border_title = t("bill.split")
         pin = self.query_one("#pin", Input)
         if self.keypad:

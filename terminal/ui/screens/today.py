@@ -44,12 +44,9 @@ class TodayScreen(CashierScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        t = self.t
-        table = self.query_one("#setl", DataTable)
-        for key, width in (("today.col_time", 9), ("today.col_id", 26), ("today.col_name", 10),
-                           ("today.col_total", 11), ("today.col_fund", 11), ("today.col_acct", 11),
-                           ("today.col_cash", 11), ("today.col_state", 10)):
-            table.add_column(t(key), width=width)
+        table = self.columns("#setl", (("today.col_time", 9), ("today.col_id", 26), ("today.col_name", 10),
+                                       ("today.col_total", 11), ("today.col_fund", 11), ("today.col_acct", 11),
+                                       ("today.col_cash", 11), ("today.col_state", 10)))
         table.focus()
         self.load()
 
