@@ -149,6 +149,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.keypad_wait": ("等待读卡器键盘输入密码…", "Waiting for the PIN on the reader's keypad…"),
     # result
     "res.title": ("结算完成", "Settled"),
+    "res.slip": ("结算单", "Settlement slip"),
     "res.amounts": ("结算金额", "Amounts"),
     "res.setl_id": ("结算号", "Settlement id"),
     "res.saved": ("结算单已保存", "Slip saved"),

@@ -57,7 +57,7 @@ class ResultScreen(CardScreen):
         split = self.query_one("#split", SplitPanel)
         split.border_title = self.t("res.amounts")
         split.show(self.result)
-        self.query_one("#slip-box").border_title = "结算单" if self.lang == "zh" else "Settlement slip"
+        self.query_one("#slip-box").border_title = self.t("res.slip")
 
     def print_path(self) -> Path:
         cfg = self.app.cfg  # type: ignore[attr-defined]
