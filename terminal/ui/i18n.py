@@ -38,6 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wait.name": ("等待插卡", "Waiting for a card"),
     "wait.title": ("请插入社会保障卡", "Please insert the social security card"),
     "wait.hint": ("患者插卡后自动读卡", "The card is read as soon as it is inserted"),
+    "wait.demo_hint": ("演示:按 1-9 插入卡托中的卡(或 F8 选卡),F9 拔卡", "Demo: press 1-9 to insert a card from the tray (or F8), F9 to pull it"),
     "wait.reader": ("读卡器", "Reader"),
     "wait.reader_ok": ("就绪", "ready"),
     "wait.reader_card": ("有卡", "card present"),

@@ -29,6 +29,8 @@ class WaitingScreen(CashierScreen):
         with Vertical(id="waiting"):
             yield Static(self.t("wait.title"), id="prompt")
             yield Label(self.t("wait.hint"), id="hint")
+            if getattr(self.app, "demo", False):
+                yield Label(self.t("wait.demo_hint"), id="demo-hint")
             yield ErrorLine(id="error")
             with Horizontal(id="reader-row"):
                 yield Label(self.t("wait.reader"), classes="k")
