@@ -67,6 +67,8 @@ async def wait_for(app, pilot, predicate, timeout: float = 5.0) -> None:
 def screen_text(app) -> str:
     """Everything the active screen shows, as text (labels, statics, tables, inputs' values)."""
     from textual.widgets import DataTable, Input, Static
+
+    from terminal.ui.widgets.fields import FieldPanel
     parts: list[str] = []
     for widget in app.screen.query("*"):
         if not widget.display:
@@ -76,6 +78,8 @@ def screen_text(app) -> str:
                 parts.append(" ".join(str(c) for c in widget.get_row_at(row)))
         elif isinstance(widget, Input):
             parts.append("*" * len(widget.value) if widget.password else widget.value)
+        elif isinstance(widget, FieldPanel):
+            parts += [f"{label} {value}" for label, value, _alert in widget.rows]
         elif isinstance(widget, Static):
             parts.append(str(widget.render()))
     return "\n".join(parts)

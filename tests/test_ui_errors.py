@@ -1,0 +1,53 @@
+"""Bad input and failing cards at the window: the catalogue's message in place, nothing written, no traceback;
+and kiosk mode exposes none of the cashier's keys or screens."""
+
+from __future__ import annotations
+
+from ui_pilot import count, enter_bill, insert, press, screen_text, type_text, window
+
+
+async def test_a_corrupted_card_answer_is_reported_on_the_waiting_screen(cfg):
+    async with window(cfg) as (app, pilot):
+        app.reader.faults.corrupt_next(1)
+        await insert(app, pilot, "zhang_wei")
+        assert type(app.screen).__name__ == "WaitingScreen"
+        text = screen_text(app)
+        assert "Traceback" not in text
+        assert any(word in text for word in ("错误", "卡", "失败")), text
+        await press(app, pilot, "f5")                   # read again: now it reads
+        assert type(app.screen).__name__ == "PatientScreen"
+
+
+async def test_an_absurd_price_is_refused_in_place(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [("X001", "阿莫西林胶囊", "A", "1", "200000")])   # ¥200,000 a box
+        assert "不合理" in screen_text(app)
+        assert app.screen.items == []
+        await press(app, pilot, "f5")                   # nothing to pay yet
+        assert type(app.screen).__name__ == "BillScreen"
+        assert "请先添加费用项目" in screen_text(app)
+    assert count(cfg, "settlements") == 0
+
+
+async def test_inactive_insurance_is_refused_before_any_payment(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhao_lan")
+        assert "暂停参保" in screen_text(app) and "不能使用医保结算" in screen_text(app)
+        await press(app, pilot, "f2")
+        await type_text(app, pilot, "X001")
+        await press(app, pilot, "tab", "tab", "tab", "tab")
+        await type_text(app, pilot, "10")
+        assert "参保状态为暂停" in screen_text(app)
+    assert count(cfg, "settlements") == 0
+
+
+async def test_kiosk_mode_has_no_cashier_keys_or_screens(cfg):
+    from terminal.ui.screens.base import CashierScreen
+    async with window(cfg, mode="kiosk") as (app, pilot):
+        assert type(app.screen).__name__ == "KioskScreen"
+        assert not isinstance(app.screen, CashierScreen)
+        assert {b.key for bs in app._bindings.key_to_bindings.values() for b in bs} <= {"ctrl+q", "ctrl+c"}
+        await press(app, pilot, "f1", "f4", "f6", "f8", "f9")
+        assert not any(isinstance(s, CashierScreen) for s in app.screen_stack)
