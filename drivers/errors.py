@@ -82,7 +82,8 @@ class CardError(Exception):
     def _compose(self, base: str, zh: bool) -> str:
         parts = [base]
         if self.tries_left is not None:
-            parts.append(f"剩余{self.tries_left}次" if zh else f"{self.tries_left} tries left.")
+            parts.append(f"剩余{self.tries_left}次" if zh else
+                         f"{self.tries_left} {'try' if self.tries_left == 1 else 'tries'} left.")
         if self.detail:
             parts.append(f"({self.detail})")
         if self.sw is not None and self.kind in (CARD_STATUS,):

@@ -94,7 +94,7 @@ def test_wrong_pin_then_blocked_across_runs(cli):
     assert out.returncode == 1 and out.stderr.strip() == "cashier: Wrong PIN. 2 tries left."
     out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
     assert out.returncode == 1
-    assert json.loads(out.stdout) == {"error": {"code": "pin_wrong", "message": "Wrong PIN. 1 tries left."}}
+    assert json.loads(out.stdout) == {"error": {"code": "pin_wrong", "message": "Wrong PIN. 1 try left."}}
     out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
     assert json.loads(out.stdout)["error"]["code"] == "pin_blocked"
     out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "123456")  # a new run: still blocked
@@ -111,7 +111,7 @@ def test_blocked_card_and_right_pin(cli):
 
 def test_malformed_pin(cli):
     out = cli("card", "verify", "--reader", "emulator:zhang_min", "--pin", "12", "--json")
-    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "pin_invalid"
+    assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "pin_invalid"
 
 
 def test_change_pin(cli):
@@ -131,7 +131,7 @@ def test_unknown_profile_and_reader(cli):
     out = cli("card", "read", "--reader", "emulator:nobody", "--json")
     assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "unknown_profile"
     out = cli("card", "read", "--reader", "floppy:A", "--json")
-    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "bad_reader_spec"
+    assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "bad_reader_spec"
 
 
 def test_emulator_profiles(cli):

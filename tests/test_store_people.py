@@ -144,3 +144,29 @@ def test_a_busy_database_is_a_clear_message(demo):
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_an_empty_or_foreign_file_is_never_given_our_schema(tmp_path):
+    """Only `db init` initialises an empty file; another program's database is refused untouched."""
+    import sqlite3
+
+    from terminal.errors import StoreError
+    from terminal.store.db import open_db
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    with pytest.raises(StoreError) as exc:
+        open_db(empty)
+    assert exc.value.code == "db_empty" and empty.stat().st_size == 0
+    foreign = tmp_path / "foreign.db"
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE foo (x)")
+    con.commit()
+    con.close()
+    before = foreign.read_bytes()
+    for create in (False, True):
+        with pytest.raises(StoreError) as exc:
+            open_db(foreign, create=create)
+        assert exc.value.code == "db_foreign"
+    assert foreign.read_bytes() == before
+    open_db(empty, create=True)  # db init may initialise the empty file
+    assert open_db(empty).table_names()

@@ -41,7 +41,9 @@ def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
         return fail(args, exc.code, exc.localized(lang), exc.exit_code)
     except (CardError, ConfigError) as exc:
         code, message = describe(exc, lang)
-        return fail(args, code, message, 1)
+        # a malformed reader spec or PIN on the command line is a usage error, not the card's refusal
+        usage = isinstance(exc, CardError) and exc.code in ("bad_reader_spec", "pin_invalid")
+        return fail(args, code, message, 2 if usage else 1)
     except KeyboardInterrupt:
         return fail(args, "interrupted", "interrupted", 130)
     except BrokenPipeError:

@@ -31,6 +31,8 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                                check_same_thread=True)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if str(path) != ":memory:":
+            _check_is_ours(conn, path, create)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -51,6 +53,27 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
         if "locked" in text or "busy" in text:
             raise StoreError("db_busy", f"database is busy: {path} ({text})", f"数据库忙: {path}") from None
         raise StoreError("db_error", f"database error: {path}: {text}", f"数据库错误: {path}: {text}") from None
+
+
+def _check_is_ours(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    """Never write our schema into a file that is not a cashier database.
+
+    An empty file is only initialised by `db init` (create=True); a file holding
+    another program's tables is refused either way.
+    """
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        if create:
+            return
+        conn.close()
+        raise StoreError("db_empty", f"database file is empty: {path} (run `cashier db init`)",
+                         f"数据库文件为空: {path}(请先运行 cashier db init)")
+    ours = "_sqlite_migrations" in tables and conn.execute(
+        "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'cashier'").fetchone()[0] > 0
+    if not ours:
+        conn.close()
+        raise StoreError("db_foreign", f"not a cashier database: {path} (it holds other tables; nothing was changed)",
+                         f"不是收费数据库: {path}(未做任何修改)")
 
 
 def open_from_config(cfg, *, create: bool = False, migrate: bool = True) -> sqlite_utils.Database:
