@@ -35,6 +35,10 @@ async def test_settle_with_own_account(cfg):
         text = screen_text(app)
         assert "结算完成" in text and "¥251.00" in text
         assert "410102********6716" in text and "410102197805126716" not in text   # masked on the slip too
+        app.tray_remove()                                # the patient takes the card: the normal end
+        await settle_down(app, pilot)
+        assert type(app.screen).__name__ == "WaitingScreen"
+        assert "未记账" not in screen_text(app) and "¥251.00" in screen_text(app)   # today's totals
     assert balance(cfg, "P10000001") == 356000 - 25100
     assert count(cfg, "settlements") == 1
     assert list((cfg.slips_dir).glob("*.txt")), "the slip is saved"

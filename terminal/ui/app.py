@@ -149,10 +149,10 @@ class CashierApp(App):
 
     def _removal_notice(self) -> str | None:
         from terminal.ui.screens.base import CardScreen
-        stack = self.screen_stack
-        if not any(isinstance(s, CardScreen) for s in stack):
-            return None
-        paying = any(getattr(s, "PAYING", False) for s in stack)
+        journey = [s for s in self.screen_stack if isinstance(s, CardScreen)]
+        if not journey or journey[-1].FINISHED:
+            return None   # no patient open, or the patient's business is done (the card is simply taken)
+        paying = any(s.PAYING for s in journey)
         return self.t("notice.card_removed_paying" if paying else "notice.card_removed")
 
     def back_to_waiting(self, notice: str | None = None, refresh: bool = True) -> None:

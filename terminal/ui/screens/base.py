@@ -178,6 +178,8 @@ class CardScreen(CashierScreen):
     BINDINGS = [Binding("escape", "back", "back", key_display="Esc")]
     #: True while a payment is being made on this screen (for the removal notice)
     PAYING = False
+    #: True when the journey is complete: taking the card out then is the normal end, not an interruption
+    FINISHED = False
     family: object = None   # the FamilyView of the card's holder
 
     @property

@@ -19,6 +19,7 @@ class ResultScreen(CardScreen):
     """The receipt screen."""
 
     CSS_PATH = tcss(__file__)
+    FINISHED = True
     BINDINGS = [
         Binding("f7", "print", "print", key_display="F7"),
         Binding("f10", "next", "next", key_display="F10"),
