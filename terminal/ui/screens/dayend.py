@@ -42,7 +42,7 @@ class DayEndScreen(CashierScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.columns("#sums", (("", 30), ("rec.settled", 16), ("rec.ledger", 16)))
+        self.columns("#sums", (("", 28), ("rec.settled", 16), ("rec.ledger", 16)))
         self.load()
 
     def load(self) -> None:
