@@ -35,6 +35,10 @@ async def test_settle_with_own_account(cfg):
         text = screen_text(app)
         assert "结算完成" in text and "¥251.00" in text
         assert "410102********6716" in text and "410102197805126716" not in text   # masked on the slip too
+        await press(app, pilot, "f7")                    # print the slip to a file
+        printed = list((cfg.slips_dir / "print").glob("*.txt"))
+        assert len(printed) == 1 and "医疗费总额" in printed[0].read_text(encoding="utf-8")
+        assert "已打印到" in screen_text(app)
         app.tray_remove()                                # the patient takes the card: the normal end
         await settle_down(app, pilot)
         assert type(app.screen).__name__ == "WaitingScreen"
