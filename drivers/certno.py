@@ -1,7 +1,8 @@
-"""GB 11643 resident ID number: ISO 7064 MOD 11-2 check digit, masking."""
+"""GB 11643 resident ID number: ISO 7064 MOD 11-2 check digit, birth date, masking."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
@@ -29,7 +30,22 @@ def problem(certno: str) -> str | None:
         return "an ID number is 17 digits and a digit or X"
     if check_digit(certno[:17]) != certno[17].upper():
         return f"check digit should be {check_digit(certno[:17])}, not {certno[17]}"
+    born = certno[6:14]
+    try:
+        _dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
+    except ValueError:
+        return f"birth date {born} is not a real date"
     return None
+
+
+def birth_date(certno: str) -> str:
+    """The ISO birth date written in an 18-character ID number (digits 7-14), unchecked."""
+    return f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}"
+
+
+def sex(certno: str) -> str:
+    """The sex the ID number records (17th digit: odd '1' male, even '2' female)."""
+    return "1" if int(certno[16]) % 2 else "2"
 
 
 def mask(certno: str) -> str:

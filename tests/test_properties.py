@@ -103,7 +103,7 @@ def test_response_apdu_round_trip(data, sw):
 @given(st.text("0123456789", min_size=17, max_size=17))
 def test_certno_check_digit(first17):
     number = first17 + certno.check_digit(first17)
-    assert certno.is_valid(number) and certno.problem(number) is None
+    assert certno.is_valid(number) and "check digit" not in (certno.problem(number) or "")  # dates are random
     wrong = first17 + ("0" if number[-1] != "0" else "1")
     assert not certno.is_valid(wrong)
     assert certno.mask(number)[:6] == number[:6] and certno.mask(number)[-4:] == number[-4:]
