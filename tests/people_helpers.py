@@ -37,8 +37,10 @@ def certno(prefix17: str) -> str:
 
 
 def person(psn_no: str, seq: int, **over) -> dict:
-    """A valid person line; seq makes certno and card_no unique."""
-    base = f"41010219800101{seq % 1000:03d}"
+    """A valid person line; seq (< 100) makes certno and card_no unique. The ID number's 17th digit
+    agrees with gend (odd '1' male, the default; even '2' female), as the importer checks."""
+    gend = over.get("gend", "1")
+    base = f"41010219800101{seq % 100:02d}{2 if gend == '2' else 1}"
     d = {"kind": "person", "psn_no": psn_no, "certno": certno(base), "psn_name": f"测试{seq}", "gend": "1",
          "naty": "01", "brdy": "1980-01-01", "card_no": f"T{seq:08d}", "card_sn": "41" + "0" * 30,
          "insuplc_admdvs": "410100", "insutype": "310", "psn_insu_stas": "1"}

@@ -22,8 +22,9 @@ def session_for(cfg, profile: str) -> CardSession:
 
 
 def audit(db, action: str | None = None) -> list[tuple]:
-    sql = 'SELECT operator, "window", action, subject, detail FROM audit'
-    rows = db.execute(sql + (" WHERE action = ?" if action else "") + " ORDER BY id",
+    """The audit rows of the window's work (the demo database's own import rows left out)."""
+    sql = """SELECT operator, "window", action, subject, detail FROM audit WHERE action <> 'import'"""
+    rows = db.execute(sql + (" AND action = ?" if action else "") + " ORDER BY id",
                       [action] if action else []).fetchall()
     return [(o, w, a, s, json.loads(d) if d else None) for o, w, a, s, d in rows]
 

@@ -23,10 +23,10 @@ def dump(db) -> dict[str, list[tuple]]:
 
 
 def family_export(tmp_path: Path, extra: list[dict] | None = None) -> Path:
-    """An export not in the repository: a family of four in Chengdu and Suzhou."""
+    """An export not in the repository: a family of four in Zhengzhou and Chengdu."""
     objs = [
         {"kind": "region", "admdvs": "510100", "name": "成都市", "province": "四川省", "cross_province": True},
-        {"kind": "region", "admdvs": "320500", "name": "苏州市", "province": "江苏省", "cross_province": True},
+        {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
         person("Q1", 1),
         person("Q2", 2, gend="2", insutype="390"),
         person("Q3", 3, insutype="390", insuplc_admdvs="510100"),
@@ -52,7 +52,7 @@ def test_a_foreign_export_imports(empty_db, tmp_path):
     assert rows == [("Q2", "local", 0, "active"), ("Q3", "cross_province", 3000, "active"),
                     ("Q4", "local", 0, "ended")]
     assert empty_db.execute("SELECT certno FROM persons WHERE psn_no='Q1'").fetchone()[0] == certno(
-        "41010219800101001")
+        "41010219800101011")
 
 
 def test_reimporting_the_same_file_changes_nothing(empty_db, tmp_path):
@@ -132,6 +132,7 @@ def test_every_bad_line_is_reported_and_skip_bad_imports_the_rest(empty_db, tmp_
 
 def test_references_may_come_later_in_the_file_or_be_in_the_database(empty_db, tmp_path):
     forward = write_jsonl(tmp_path / "forward.jsonl", [
+        {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
         {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "12", "scope": "local",
          "quota": 0, "begin_date": "2023-01-01"},
         {"kind": "account", "psn_no": "Q1", "balc": 5},
@@ -225,7 +226,9 @@ def test_large_files_are_read_by_a_second_process_with_the_same_results(empty_db
     """The worker path (used from PARALLEL_MIN_BYTES up) forced on small files: same rows, same errors."""
     from terminal.store import importer
     monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
-    import_file(empty_db, write_jsonl(tmp_path / "first.jsonl", [person("Q9", 9)]))  # a person already in the db
+    import_file(empty_db, write_jsonl(tmp_path / "first.jsonl", [  # a person already in the db
+        {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
+        person("Q9", 9), {"kind": "account", "psn_no": "Q9", "balc": 10}]))
     lines = [
         {"kind": "binding", "owner_psn_no": "Q9", "user_psn_no": "Q2", "relation": "12", "scope": "local",
          "quota": 0, "begin_date": "2023-01-01"},                                       # forward reference

@@ -74,6 +74,13 @@ class MutualAidPolicy:
         return cls(tuple(sorted(rules, key=lambda r: r.since)),
                    bool(options.get("one_owner_per_user", False)), since)
 
+    @classmethod
+    def default(cls) -> "MutualAidPolicy":
+        """The rules as shipped in config.toml (for callers without a config: the demo loader, tests)."""
+        return cls((RelationRule("2021-01-01", frozenset({"10", "11", "12", "20", "30", "50", "51", "52"})),
+                    RelationRule("2024-07-01", frozenset({"10", "11", "12", "20", "30", "40", "50", "51", "52",
+                                                          "60", "70"}))))
+
     def rule_on(self, on_date: str) -> RelationRule | None:
         """The rule in force on a date: the latest whose `since` is on or before it."""
         current = None
@@ -271,6 +278,51 @@ def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: 
     check_one_owner(policy, owner, user, owners)
     check_scope(policy, scope, on_date, owner, user, owner_area, user_area)
     check_quota(scope, quota, owner)
+
+
+def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, begin_date: str,
+                         scope: str, status: str = "active", owner_area: Region | None = None,
+                         user_area: Region | None = None) -> None:
+    """A binding line of a centre export: the rules `bind` applies, as they stood on its begin_date.
+
+    Every line: relation allowed on begin_date (in-laws refused with the Civil Code reason), relation
+    agrees with the user's sex, scope matches the provinces, cross-province not before its date.
+    An active line also: the owner is employee-insured (310) with an account, and for cross-province both
+    pooling areas are open. Not checked: insurance status (the centre may hold a binding of a suspended
+    person; `family` does not offer it), duplicates (the database's active-pair index), and the quota
+    against the balance (the export's balance is already net of it).
+    """
+    check_not_self(owner, user)
+    if status == "active":
+        if owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None:
+            check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+                              owner.gend, owner.balc))
+    check_relation(policy, relation, begin_date, user)
+    if status == "active":
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
+    elif scope == "cross_province" and begin_date < policy.cross_province_since:
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
+
+
+def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, begin_date: str,
+                    scope: str, owner_area: Region | None = None, user_area: Region | None = None
+                    ) -> RuleRefused | None:
+    """Why a stored binding may not pay for its user now (None: it may). Defence in depth for the family
+    lookup: owner an active 310 with an account, user active, relation allowed on its begin_date, and for
+    cross-province both pooling areas open."""
+    try:
+        check_owner(owner)
+        check_user(user)
+        check_relation(policy, relation, begin_date)
+        if scope == "cross_province":
+            for person, area in ((owner, owner_area), (user, user_area)):
+                if area is None or not area.cross_province:
+                    raise _refuse("area_closed", f"cross-province mutual aid is not open in {person.psn_name}'s "
+                                  f"pooling area {person.insuplc_admdvs}",
+                                  f"{person.psn_name}的参保统筹区{person.insuplc_admdvs}未开通跨省共济")
+    except (RuleRefused, BadInput) as exc:
+        return exc if isinstance(exc, RuleRefused) else _refuse(exc.code, exc.message, exc.message_zh)
+    return None
 
 
 # --- money and life-cycle ----------------------------------------------------------------------

@@ -1,21 +1,34 @@
 """Import a centre export (DESIGN §8.2): JSON Lines typed by `kind` (region, person, account, binding).
 
-Every line is validated (ID check digit, codes, references, amounts, duplicates); bad lines are reported
-by number and, unless skip_bad, nothing is imported. All in one transaction. Rows are upserts that
-compare: a re-import of the same file changes nothing (0 changes). Fast: bulk `executemany` in chunks
-(a chunk that hits a constraint is redone row by row to name the line); canonical binding lines skip the
-JSON parser; from PARALLEL_MIN_BYTES a second process reads and validates while this one writes.
+Every line is validated (ID check digit and birth date, sex against the ID, codes, known pooling areas,
+references, amounts, duplicates, and each binding against the §6.1 rules `bind` applies, as they stood on
+its begin_date: terminal.domain.mutual_aid.check_centre_binding); bad lines are reported by number and,
+unless skip_bad, nothing is imported. All in one transaction. Fast: bulk `executemany` in chunks (a chunk
+that hits a constraint is redone row by row to name the line); canonical binding lines skip the JSON
+parser; from PARALLEL_MIN_BYTES a second process reads and validates while this one writes.
 
 The export is the centre's view: an account's `balc` is after any cross-province quota, and a binding's
 `quota` is its remaining earmark; import takes both as given and moves no money.
 
-API: import_file(db, path, skip_bad=False, progress=None) -> ImportReport
+Re-import policy (the window's own activity is never undone):
+- Every committed import is remembered in `imports` (the file's sha256, lines, time, counts). The same
+  file again is "already imported": nothing is read into the database and nothing changes.
+- A different (newer) export is an upsert that compares, except where the window acted since the last
+  import: an account with ledger entries against its balance (settlements, reversals) or a quota moved by
+  bind/unbind keeps its local balance, and a binding whose quota was drawn on or moved keeps its local row
+  (reported as `kept`). A binding ended here is not brought back by a line for the same pair with the same
+  begin_date (a new begin_date is a new binding).
+- Each committed import writes one `audit` row (action `import`) with its counts.
+
+API: import_file(db, path, skip_bad=False, progress=None, policy=None, operator=None, window=None)
+         -> ImportReport   (policy: the mutual-aid rules; default the ones shipped in config.toml)
      terminal_progress() -> progress callback drawing a bar on stderr, or None when not a terminal
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import re
@@ -30,9 +43,10 @@ import sqlite_utils
 
 from drivers import certno as certno_mod
 from terminal.domain import relations
-from terminal.domain.mutual_aid import MAX_FEN, SCOPES
-from terminal.errors import BadInput, StoreError
-from terminal.store.people import now_iso, write_transaction
+from terminal.domain.mutual_aid import MAX_FEN, SCOPES, MutualAidPolicy, Party, check_centre_binding
+from terminal.domain.regions import Region
+from terminal.errors import BadInput, CashierError, StoreError
+from terminal.store.people import add_audit, now_iso, write_transaction
 
 CHUNK = 5000
 # from this size a second process reads and validates (env CASHIER_IMPORT_PARALLEL_BYTES overrides; tests)
@@ -70,9 +84,11 @@ _SQL = {
         "INSERT INTO accounts (psn_no, balc, year, version) VALUES (?, ?, ?, 0) "
         "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1 "
         "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year"),
-    "binding": (
+    "binding": (  # an ended binding of the same pair and begin_date stays ended (ended at a window)
         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
-        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?) "
+        "created_by, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 'centre', ?8 "
+        "WHERE NOT EXISTS (SELECT 1 FROM bindings WHERE owner_psn_no = ?1 AND status = 'ended' "
+        "AND user_psn_no = ?2 AND begin_date = ?6) "
         "ON CONFLICT(owner_psn_no, user_psn_no) WHERE status = 'active' DO UPDATE SET "
         "relation = excluded.relation, scope = excluded.scope, quota = excluded.quota, "
         "begin_date = excluded.begin_date, end_date = excluded.end_date "
@@ -94,13 +110,14 @@ class LineError:
 
 @dataclass
 class KindCounts:
-    lines: int = 0
+    lines: int = 0      # good lines of this kind (bad ones are in ImportReport.bad)
     inserted: int = 0
     updated: int = 0
+    kept: int = 0       # lines that would have changed a row the window acted on since the last import
 
     @property
     def unchanged(self) -> int:
-        return self.lines - self.inserted - self.updated
+        return self.lines - self.inserted - self.updated - self.kept
 
 
 @dataclass
@@ -114,12 +131,16 @@ class ImportReport:
     imported: bool = False          # committed
     skip_bad: bool = False
     seconds: float = 0.0
+    sha256: str = ""
+    already: bool = False           # this very file was imported before: nothing read, nothing changed
+    kept_accounts: list[str] = field(default_factory=list)  # psn_no whose local balance was kept
 
     def summary(self) -> dict:
         return {
             "file": self.path, "lines": self.lines, "bad": self.bad, "imported": self.imported,
-            "changes": self.changes, "seconds": round(self.seconds, 3),
-            "kinds": {k: {"lines": c.lines, "inserted": c.inserted, "updated": c.updated,
+            "changes": self.changes, "seconds": round(self.seconds, 3), "sha256": self.sha256,
+            "already_imported": self.already, "kept_accounts": len(self.kept_accounts),
+            "kinds": {k: {"lines": c.lines, "inserted": c.inserted, "updated": c.updated, "kept": c.kept,
                           "unchanged": c.unchanged} for k, c in self.kinds.items()},
             "errors": [{"line": e.line, "message": e.message} for e in self.errors],
         }
@@ -149,20 +170,30 @@ class _Importer:
     """One run: validate lines into per-kind buffers, flush them in chunks, collect errors."""
 
     def __init__(self, report: ImportReport, conn: sqlite3.Connection,
-                 sink: Callable[[str, list[tuple], list[int]], None] | None = None) -> None:
+                 sink: Callable[[str, list[tuple], list[int]], None] | None = None,
+                 policy: MutualAidPolicy | None = None) -> None:
         self.conn = conn                  # writes (main process); in a worker: a read-only lookup connection
         self.report = report
         self.sink = sink or self.write    # where full chunks go: the database, or the pipe to it
+        self.policy = policy or MutualAidPolicy.default()
         self.buffers: dict[str, list[tuple]] = {k: [] for k in KINDS}
         self.linenos: dict[str, list[int]] = {k: [] for k in KINDS}
         self.buffered = 0
-        self.psn_seen: set[str] = set()       # psn_no of valid person lines in this file
-        self.pending: list[tuple[int, str, tuple]] = []  # lines whose referenced person may come later
+        self.psn_lines: set[str] = set()      # psn_no of every valid person line (duplicates are refused)
+        self.psn_seen: set[str] = set()       # psn_no of the person lines accepted
+        self.info: dict[str, tuple] = {}      # psn_no -> (name, gend, insutype, stas, admdvs) from this file
+        self.acct_seen: set[str] = set()      # psn_no of the account lines accepted
+        self.regions: dict[str, Region] = {}  # region lines of this file
+        self.pending: list[tuple[int, str, tuple]] = []  # lines whose references may come later
         self.ended: list[tuple[int, tuple]] = []         # ended bindings (history), matched row by row
+        self.finishing = False                # in finish(): nothing more can come, decide every pending line
         self.stamp = now_iso()
         self.relation_table = relations.table()
         self.binding_codes = frozenset(c for c, r in self.relation_table.items() if r.kind not in ("self", "none"))
         self.good_dates: set[str] = set()  # begin dates already checked (they repeat a lot)
+        self.rules_ok: set[tuple] = set()  # binding shapes that passed the §6.1 rules (they repeat a lot)
+        self.kept_accounts: set[str] = set()             # window activity since the last import (write side)
+        self.kept_pairs: set[tuple[str, str]] = set()
 
     # --- errors ---------------------------------------------------------------------------------
     def error(self, line: int, message: str) -> None:
@@ -182,6 +213,7 @@ class _Importer:
             return "region: province must be text"
         if open_ not in (True, False, 0, 1):
             return f"region: cross_province must be true or false, not {open_!r}"
+        self.regions[admdvs] = Region(admdvs, name, province or "", bool(open_))
         self.add("region", n, (admdvs, name, province, int(open_)))
         return None
 
@@ -189,25 +221,30 @@ class _Importer:
         psn_no, certno = o.get("psn_no"), o.get("certno")
         if type(psn_no) is not str or not psn_no or len(psn_no) > 32:
             return f"person: psn_no must be text of 1 to 32 characters, not {psn_no!r}"
-        if psn_no in self.psn_seen:
+        if psn_no in self.psn_lines:
             return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
         if type(certno) is not str:
             return "person: certno is missing"
         certno = certno.upper()
-        if not certno_mod.is_valid(certno):
-            return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {certno_mod.problem(certno)}"
+        why = certno_mod.problem(certno)
+        if why is not None:
+            return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
         name = o.get("psn_name")
         if type(name) is not str or not name.strip():
             return f"person {psn_no}: psn_name is missing"
         gend, naty, brdy = o.get("gend"), o.get("naty"), o.get("brdy")
         if gend is not None and gend not in _GEND:
             return f"person {psn_no}: gend must be one of 0 1 2 9, not {gend!r}"
+        if gend in ("1", "2") and gend != certno_mod.sex(certno):
+            said = "male (odd)" if certno_mod.sex(certno) == "1" else "female (even)"
+            return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
+                    f"{certno[16]} says {said}")
         if naty is not None and (type(naty) is not str or not _NATY.match(naty)):
             return f"person {psn_no}: naty must be a 2-digit code, not {naty!r}"
         if brdy is not None:
             if not _is_date(brdy):
                 return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
-            if brdy.replace("-", "") != certno[6:14]:
+            if brdy != certno_mod.birth_date(certno):
                 return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
         card_no, card_sn = o.get("card_no"), o.get("card_sn")
         if card_no is not None and (type(card_no) is not str or not _CARD_NO.match(card_no)):
@@ -221,9 +258,12 @@ class _Importer:
             return f"person {psn_no}: insutype must be 310 (employee) or 390 (resident), not {insutype!r}"
         if stas not in _STAS:
             return f"person {psn_no}: psn_insu_stas must be 1 (active), 2 (suspended) or 4 (ended), not {stas!r}"
-        self.psn_seen.add(psn_no)
-        self.add("person", n, (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype, stas))
-        return None
+        self.psn_lines.add(psn_no)
+        row = (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype, stas)
+        if self.area(admdvs) is None and not self.finishing:
+            self.pending.append((n, "person", row))  # its region line may come later in the file
+            return None
+        return self.accept("person", n, row)
 
     def account(self, o: dict, n: int) -> str | None:
         psn_no, balc, year = o.get("psn_no"), o.get("balc"), o.get("year")
@@ -233,8 +273,7 @@ class _Importer:
             return f"account {psn_no}: " + _fen_problem("balc", balc)
         if year is not None and (type(year) is not int or not 1990 <= year <= 2100):
             return f"account {psn_no}: year must be a year like 2026, not {year!r}"
-        self.route("account", n, (psn_no, balc, year), (psn_no,))
-        return None
+        return self.route("account", n, (psn_no, balc, year), (psn_no,))
 
     def binding(self, o: dict, n: int) -> str | None:
         g = o.get
@@ -268,30 +307,92 @@ class _Importer:
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
-        if status == "ended":
-            self.route("binding_ended", n, row, (owner, user))
-        elif owner in self.psn_seen and user in self.psn_seen:
-            self.buffers["binding"].append(row)
-            self.linenos["binding"].append(n)
-            self.buffered += 1
-            if self.buffered >= CHUNK:
-                self.flush()
-        else:
-            self.route("binding", n, row, (owner, user))
-        return None
+        return self.route("binding_ended" if status == "ended" else "binding", n, row, (owner, user))
 
-    # --- routing and flushing -------------------------------------------------------------------
+    # --- what the rules need to know about the people of a line: this file first, then the database ---
     def known_person(self, psn_no: str) -> bool:
         if psn_no in self.psn_seen:
             return True
         return self.conn.execute("SELECT 1 FROM persons WHERE psn_no = ?", (psn_no,)).fetchone() is not None
 
-    def route(self, kind: str, n: int, row: tuple, refs: tuple[str, ...]) -> None:
-        """Buffer a row whose references are known; hold it back when one may come later in the file."""
-        if all(self.known_person(r) for r in refs):
-            self.add(kind, n, row)
-        else:
+    def person_info(self, psn_no: str) -> tuple | None:
+        """(name, gend, insutype, stas, admdvs) of a person of this file or of the database."""
+        found = self.info.get(psn_no)
+        if found is None:
+            found = self.conn.execute("SELECT psn_name, gend, insutype, psn_insu_stas, insuplc_admdvs FROM persons "
+                                      "WHERE psn_no = ?", (psn_no,)).fetchone()
+        return found
+
+    def has_account(self, psn_no: str) -> bool:
+        if psn_no in self.acct_seen:
+            return True
+        return self.conn.execute("SELECT 1 FROM accounts WHERE psn_no = ?", (psn_no,)).fetchone() is not None
+
+    def area(self, admdvs: str) -> Region | None:
+        """The pooling area of an insured-area code (a district falls back to its city): file, then database."""
+        for code in (admdvs, admdvs[:4] + "00"):
+            found = self.regions.get(code)
+            if found is None:
+                row = self.conn.execute("SELECT admdvs, name, province, cross_province FROM regions "
+                                        "WHERE admdvs = ?", (code,)).fetchone()
+                found = Region(row[0], row[1], row[2] or "", bool(row[3])) if row else None
+            if found is not None:
+                return found
+        return None
+
+    # --- routing and flushing -------------------------------------------------------------------
+    def route(self, kind: str, n: int, row: tuple, refs: tuple[str, ...]) -> str | None:
+        """Accept a row whose references are known; hold it back when one may come later in the file
+        (a person, or an owner's account the binding rules need)."""
+        ready = all(self.known_person(r) for r in refs)
+        if ready and kind == "binding" and not self.finishing and not self.has_account(row[0]):
+            ready = False
+        if not ready and not self.finishing:
             self.pending.append((n, kind, row))
+            return None
+        return self.accept(kind, n, row)
+
+    def accept(self, kind: str, n: int, row: tuple) -> str | None:
+        """The checks that need the other lines (areas, the person of an account, the §6.1 rules); then buffer."""
+        if kind == "person":
+            psn_no, admdvs = row[0], row[8]
+            if self.area(admdvs) is None:
+                return (f"person {psn_no}: insuplc_admdvs {admdvs} is not a known pooling area "
+                        "(no region line for it in the file or the database)")
+            self.psn_seen.add(psn_no)
+            self.info[psn_no] = (row[2], row[3], row[9], row[10], admdvs)
+        elif kind == "account":
+            info = self.person_info(row[0])
+            if info is not None and info[2] != "310":
+                return (f"account {row[0]}: only employee insurance (310) has a personal account "
+                        f"({row[0]} has {info[2]})")
+            self.acct_seen.add(row[0])
+        elif kind in ("binding", "binding_ended"):
+            problem = self.binding_rules(row, "ended" if kind == "binding_ended" else "active")
+            if problem is not None:
+                return problem
+        self.add(kind, n, row)
+        return None
+
+    def binding_rules(self, row: tuple, status: str) -> str | None:
+        """The §6.1 rules on a binding line (mutual_aid.check_centre_binding), cached by the line's shape."""
+        owner, user, code, scope, _quota, begin = row[:6]
+        o, u = self.person_info(owner), self.person_info(user)
+        if o is None or u is None:
+            return f"binding: {owner if o is None else user} is not a person in this file or the database"
+        has_acct = self.has_account(owner) if status == "active" else True
+        key = (code, begin, scope, status, u[1], o[2], has_acct, o[4], u[4])
+        if key in self.rules_ok:
+            return None
+        owner_party = Party(owner, o[0], o[2], o[3], o[4], o[1], 0 if has_acct else None)
+        user_party = Party(user, u[0], u[2], u[3], u[4], u[1])
+        try:
+            check_centre_binding(self.policy, owner_party, user_party, code, begin_date=begin, scope=scope,
+                                 status=status, owner_area=self.area(o[4]), user_area=self.area(u[4]))
+        except CashierError as exc:
+            return f"binding {owner}->{user} (begin {begin}): {exc.code}: {exc.message}"
+        self.rules_ok.add(key)
+        return None
 
     def add(self, kind: str, n: int, row: tuple) -> None:
         if kind == "binding_ended":  # history: matched row by row in finish()
@@ -312,9 +413,40 @@ class _Importer:
                 self.linenos[kind] = []
         self.buffered = 0
 
+    def keep_local(self, kind: str, rows: list[tuple], linenos: list[int]) -> tuple[list[tuple], list[int]]:
+        """Drop the lines that would overwrite what the window did since the last import (see the module
+        docstring); those that differ from the local row are counted as kept."""
+        keys = self.kept_accounts if kind == "account" else self.kept_pairs
+        pick = (lambda r: r[0]) if kind == "account" else (lambda r: (r[0], r[1]))
+        out_rows, out_lines = [], []
+        for n, row in zip(linenos, rows):
+            if pick(row) not in keys:
+                out_rows.append(row)
+                out_lines.append(n)
+                continue
+            if kind == "account":
+                local = self.conn.execute("SELECT balc FROM accounts WHERE psn_no = ?", (row[0],)).fetchone()
+                differs = local is None or local[0] != row[1]
+                if differs and row[0] not in self.report.kept_accounts:
+                    self.report.kept_accounts.append(row[0])
+            else:
+                local = self.conn.execute("SELECT relation, scope, quota, begin_date FROM bindings WHERE "
+                                          "owner_psn_no = ? AND user_psn_no = ? AND status = 'active'",
+                                          (row[0], row[1])).fetchone()
+                differs = local is None or tuple(local) != tuple(row[2:6])
+            self.report.kinds[kind].lines += 1
+            if differs:
+                self.report.kinds[kind].kept += 1
+        return out_rows, out_lines
+
     def write(self, kind: str, rows: list[tuple], linenos: list[int]) -> None:
+        if (kind == "account" and self.kept_accounts) or (kind == "binding" and self.kept_pairs):
+            rows, linenos = self.keep_local(kind, rows, linenos)
+            if not rows:
+                return
         conn, sql = self.conn, _SQL[kind]
         before = conn.total_changes
+        failed = 0
         conn.execute("SAVEPOINT import_chunk")
         try:
             conn.executemany(sql, rows)
@@ -325,9 +457,10 @@ class _Importer:
                 try:
                     conn.execute(sql, row)
                 except sqlite3.IntegrityError as exc:
+                    failed += 1
                     self.error(n, self.explain(kind, row, exc))
         conn.execute("RELEASE SAVEPOINT import_chunk")
-        self.report.kinds[kind].lines += len(rows)
+        self.report.kinds[kind].lines += len(rows) - failed
         self.report.kinds[kind].updated += conn.total_changes - before  # inserted split out at the end
 
     def explain(self, kind: str, row: tuple, exc: sqlite3.IntegrityError) -> str:
@@ -345,22 +478,28 @@ class _Importer:
         return f"{kind}: {text}"
 
     def finish(self) -> None:
-        """Lines held back for a later person: resolve them now, or report the dangling reference."""
+        """Lines held back for a later line: resolve them now, or report the dangling reference."""
         self.flush()
-        for n, kind, row in self.pending:
-            refs = (row[0],) if kind == "account" else (row[0], row[1])
-            missing = [r for r in refs if not self.known_person(r)]
-            if missing:
-                what = "binding" if kind == "binding_ended" else kind
-                self.error(n, f"{what}: {', '.join(missing)} is not a person in this file or the database")
+        self.finishing = True
+        order = {"person": 0, "account": 1, "binding": 2, "binding_ended": 2}  # what a line needs goes first
+        for n, kind, row in sorted(self.pending, key=lambda p: (order[p[1]], p[0])):
+            if kind == "person":
+                problem = self.accept(kind, n, row)
             else:
-                self.add(kind, n, row)
+                refs = (row[0],) if kind == "account" else (row[0], row[1])
+                missing = [r for r in refs if not self.known_person(r)]
+                if missing:
+                    what = "binding" if kind == "binding_ended" else kind
+                    problem = f"{what}: {', '.join(missing)} is not a person in this file or the database"
+                else:
+                    problem = self.accept(kind, n, row)
+            if problem is not None:
+                self.error(n, problem)
         self.flush()
         for n, row in self.ended:
             exists = self.conn.execute(
                 "SELECT 1 FROM bindings WHERE owner_psn_no = ? AND user_psn_no = ? AND begin_date = ? "
                 "AND status = 'ended'", row[:2] + (row[5],)).fetchone()
-            self.report.kinds["binding"].lines += 1
             if exists is None:
                 try:
                     self.conn.execute(
@@ -370,29 +509,39 @@ class _Importer:
                     self.report.kinds["binding"].updated += 1
                 except sqlite3.IntegrityError as exc:
                     self.error(n, self.explain("binding", row, exc))
+                    continue
+            self.report.kinds["binding"].lines += 1
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool = False,
-                progress: Progress | None = None) -> ImportReport:
+                progress: Progress | None = None, policy: MutualAidPolicy | None = None,
+                operator: str | None = None, window: str | None = None) -> ImportReport:
     """Validate and import a centre export in one transaction; see the module docstring."""
     path = Path(path)
     report = ImportReport(str(path), skip_bad=skip_bad)
     try:
         total = path.stat().st_size
+        report.sha256 = _sha256(path)
         fh = open(path, "rb")
     except OSError as exc:
         raise BadInput("import_file", f"cannot read {path}: {exc.strerror or exc}",
                        f"无法读取导入文件 {path}") from None
     started = time.perf_counter()
-    counts_before = _row_counts(db)
+    if _already_imported(db, report.sha256):
+        fh.close()
+        report.imported = report.already = True
+        report.seconds = time.perf_counter() - started
+        return report
     conn = db.conn
     old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
-    imp = _Importer(report, conn)
+    imp = _Importer(report, conn, policy=policy)
     db_file = _file_of(conn)
     parallel = bool(db_file) and total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
     try:
         with fh, write_transaction(db):
+            counts_before = _row_counts(db)
+            imp.kept_accounts, imp.kept_pairs = _window_activity(db)
             if parallel:
                 _read_in_worker(imp, path, db_file, progress)
             else:
@@ -408,18 +557,95 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
             del report.errors[MAX_ERRORS_KEPT:]
             if report.bad and not skip_bad:
                 raise _Refused()
+            _record(db, report, path, operator, window)
         report.imported = True
     except _Refused:
         report.imported = False
         report.changes = 0
+        report.kept_accounts = []
         for k in report.kinds.values():
-            k.inserted = k.updated = 0
+            k.inserted = k.updated = k.kept = 0
     finally:
         conn.execute(f"PRAGMA cache_size = {old_cache}")
         if progress is not None:
             progress(total, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _has_table(db: sqlite_utils.Database, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
+
+
+def _already_imported(db: sqlite_utils.Database, sha256: str) -> bool:
+    return _has_table(db, "imports") and db.execute(
+        "SELECT 1 FROM imports WHERE sha256 = ?", [sha256]).fetchone() is not None
+
+
+def _marks(db: sqlite_utils.Database) -> tuple[int, int]:
+    """(ledger id, audit id) high-water marks of the last import; (0, 0) when none is recorded."""
+    if not _has_table(db, "imports"):
+        return 0, 0
+    row = db.execute("SELECT ledger_mark, audit_mark FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def _window_activity(db: sqlite_utils.Database) -> tuple[set[str], set[tuple[str, str]]]:
+    """Accounts and active binding pairs the window changed since the last import: ledger entries against
+    a balance or a quota (settlements, reversals), quotas moved by bind / unbind / a lapsed binding."""
+    ledger_mark, audit_mark = _marks(db)
+    accounts: set[str] = set()
+    binding_ids: set[int] = set()
+    if _has_table(db, "ledger"):
+        for psn_no, source, binding_id in db.execute(
+                "SELECT DISTINCT psn_no, source, binding_id FROM ledger WHERE id > ? "
+                "AND account IN ('own', 'binding')", [ledger_mark]).fetchall():
+            if source == "quota":
+                binding_ids.add(binding_id)
+            else:
+                accounts.add(psn_no)
+    for owner, subject in db.execute(
+            "SELECT json_extract(detail, '$.owner_psn_no'), subject FROM audit WHERE id > ? "
+            "AND ((action = 'bind' AND json_extract(detail, '$.quota') > 0) "
+            "OR (action = 'unbind' AND json_extract(detail, '$.returned') > 0))", [audit_mark]).fetchall():
+        if owner:
+            accounts.add(owner)
+        if subject and subject.startswith("binding:") and subject[8:].isdigit():
+            binding_ids.add(int(subject[8:]))
+    pairs: set[tuple[str, str]] = set()
+    for bid in binding_ids:
+        row = db.execute("SELECT owner_psn_no, user_psn_no FROM bindings WHERE id = ?", [bid]).fetchone()
+        if row:
+            pairs.add((row[0], row[1]))
+    return accounts, pairs
+
+
+def _record(db: sqlite_utils.Database, report: ImportReport, path: Path, operator: str | None,
+            window: str | None) -> None:
+    """One audit row summarising the import, and the `imports` row (with the new high-water marks)."""
+    kinds = {k: {"lines": c.lines, "inserted": c.inserted, "updated": c.updated, "kept": c.kept}
+             for k, c in report.kinds.items()}
+    detail = {"file": path.name, "sha256": report.sha256, "lines": report.lines, "bad": report.bad,
+              "changes": report.changes, "kept_accounts": len(report.kept_accounts), "kinds": kinds}
+    add_audit(db, operator=operator, window=window, action="import", subject=f"import:{report.sha256[:16]}",
+              detail=detail)
+    if not _has_table(db, "imports"):
+        return
+    ledger_mark = db.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0] \
+        if _has_table(db, "ledger") else 0
+    audit_mark = db.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+    db.execute("INSERT INTO imports (sha256, file, lines, at, changes, kept, ledger_mark, audit_mark, summary) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [report.sha256, path.name, report.lines, now_iso(), report.changes, len(report.kept_accounts),
+                ledger_mark, audit_mark, json.dumps(detail, ensure_ascii=False, sort_keys=True)])
 
 
 def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> None:
@@ -477,7 +703,8 @@ def _read_in_worker(imp: _Importer, path: Path, db_file: str, progress: Progress
     import multiprocessing
     ctx = multiprocessing.get_context("spawn")  # never fork a process holding an open SQLite connection
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_validate_worker, args=(str(path), db_file, imp.stamp, send), daemon=True)
+    proc = ctx.Process(target=_validate_worker, args=(str(path), db_file, imp.stamp, imp.policy, send),
+                       daemon=True)
     proc.start()
     send.close()
     try:
@@ -510,13 +737,14 @@ def _read_in_worker(imp: _Importer, path: Path, db_file: str, progress: Progress
             proc.join()
 
 
-def _validate_worker(path: str, db_file: str, stamp: str, out) -> None:
+def _validate_worker(path: str, db_file: str, stamp: str, policy: MutualAidPolicy, out) -> None:
     """The reading process: validate, send chunks; references are checked against the database as it was
     before this import (a read-only connection) and against the persons of the file itself."""
     try:
         lookup = sqlite3.connect(Path(db_file).as_uri() + "?mode=ro", uri=True)
         report = ImportReport(path)
-        imp = _Importer(report, lookup, sink=lambda kind, rows, linenos: out.send(("rows", kind, rows, linenos)))
+        imp = _Importer(report, lookup, sink=lambda kind, rows, linenos: out.send(("rows", kind, rows, linenos)),
+                        policy=policy)
         imp.stamp = stamp
         with open(path, "rb") as fh:
             _read_lines(imp, fh, os.path.getsize(path), lambda done, total: out.send(("progress", done, total)))

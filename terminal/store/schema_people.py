@@ -87,3 +87,23 @@ def people_0001_tables(db: sqlite_utils.Database) -> None:
     for statement in _PEOPLE_SQL:
         db.execute(statement)
 
+
+
+@MIGRATIONS(name="people_0002_imports")
+def people_0002_imports(db: sqlite_utils.Database) -> None:
+    """imports: every centre export committed (sha256, lines, time, counts), so the same file twice changes
+    nothing, and the ledger/audit high-water marks at that moment, so a newer export can tell which accounts
+    had window activity since (their local balance is kept)."""
+    db.execute("""CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        file TEXT NOT NULL,
+        lines INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        changes INTEGER NOT NULL,
+        kept INTEGER NOT NULL DEFAULT 0,
+        ledger_mark INTEGER NOT NULL DEFAULT 0,
+        audit_mark INTEGER NOT NULL DEFAULT 0,
+        summary TEXT CHECK (summary IS NULL OR json_valid(summary))
+    )""")
+    db.execute("CREATE INDEX imports_sha256 ON imports(sha256)")
