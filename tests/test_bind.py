@@ -210,7 +210,7 @@ def test_cli_bind_and_unbind_with_the_emulator(demo, config_file, capsys):
     assert code == 1 and out["error"]["code"] == "relation_in_law" and "1045" in out["error"]["message"]
     code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "1", "--user",
                         "A10000002", "--relation", "12", "--quota", "-5", "--json", capsys=capsys)
-    assert code == 1 and out["error"]["code"] == "amount_invalid"
+    assert code == 2 and out["error"]["code"] == "amount_invalid"  # a usage error, before the card is read
     code, out = run_cli(config_file, "--lang", "zh", "bind", "--reader", "emulator:zhang_wei", "--pin", "123456",
                         "--user", "D40000009", "--relation", "52", "--json", capsys=capsys)
     assert code == 1 and "暂停参保" in out["error"]["message"]

@@ -1,4 +1,8 @@
-"""`cashier db init | import FILE [--skip-bad] | stats` (DESIGN §8.1): the window's local cache."""
+"""`cashier db init | import FILE [--skip-bad] | stats` (DESIGN §8.1): the window's local cache.
+
+`db import` of a file already imported says so and changes nothing (exit 0); a newer export keeps the
+local balance of accounts the window used since the last import, and says how many (see
+terminal.store.importer)."""
 
 from __future__ import annotations
 
@@ -37,7 +41,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         if args.regions:
             from terminal.services.demo_db import DATA
             from terminal.store.importer import import_file, refusal
-            report = import_file(db, DATA / "regions.jsonl")
+            report = import_file(db, DATA / "regions.jsonl", operator=cfg.terminal.operator,
+                                 window=cfg.terminal.window)
             if not report.imported:
                 raise refusal(report)
             regions = report.changes
@@ -48,21 +53,29 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from terminal.services.bindings import policy_of
     from terminal.store.importer import import_file, refusal, terminal_progress
     cfg, db = _open(args, create=True)
     try:
-        report = import_file(db, args.file, skip_bad=args.skip_bad, progress=terminal_progress())
+        report = import_file(db, args.file, skip_bad=args.skip_bad, progress=terminal_progress(),
+                             policy=policy_of(cfg), operator=cfg.terminal.operator, window=cfg.terminal.window)
     finally:
         db.close()
     if not report.imported:
         raise refusal(report)
     summary = report.summary()
+    if report.already:
+        return emit(args, summary, f"{args.file} was already imported (sha256 {report.sha256[:16]}...): "
+                                   "nothing changed")
     lines = [f"imported {args.file}: {report.lines} lines, {report.changes} rows changed, "
              f"{report.seconds:.2f} s"]
     for kind, c in summary["kinds"].items():
         if c["lines"]:
             lines.append(f"  {kind:8} {c['lines']:>9} lines  {c['inserted']:>9} new  {c['updated']:>9} updated  "
-                         f"{c['unchanged']:>9} unchanged")
+                         f"{c['unchanged']:>9} unchanged" + (f"  {c['kept']:>9} kept" if c["kept"] else ""))
+    if report.kept_accounts:
+        lines.append(f"local balance kept for {len(report.kept_accounts)} account(s) with window activity "
+                     "since the last import")
     if report.bad:
         lines.append(f"skipped {report.bad} bad line(s):")
         lines += [f"  {e}" for e in report.errors[:20]]

@@ -44,10 +44,12 @@ def _open(args: argparse.Namespace):
 
 
 def cmd_family(args: argparse.Namespace) -> int:
+    from terminal.services.bindings import policy_of
     from terminal.services.family import family_for
     cfg, db = _open(args)
     try:
-        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=args.date)
+        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=args.date,
+                          policy=policy_of(cfg))
     finally:
         db.close()
     p = view.person
@@ -86,7 +88,12 @@ def _binding_json(db, binding) -> dict:
 
 
 def cmd_bind(args: argparse.Namespace) -> int:
+    from terminal.domain.mutual_aid import MAX_FEN
+    from terminal.errors import UsageError
     from terminal.services.bindings import bind_at_window
+    if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
+        raise UsageError("amount_invalid", f"--quota is fen from 0 to {MAX_FEN}, not {args.quota}",
+                         f"--quota 须为 0 到 {MAX_FEN} 分,而不是 {args.quota}")
     cfg, db = _open(args)
     try:
         session = _session(args, cfg)

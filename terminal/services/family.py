@@ -1,15 +1,22 @@
 """Family lookup: the patient's own account and every relative's account that may pay for them.
 
 API (plain functions, safe in a Textual thread worker with its own connection):
-  family_for(db, *, card_no=None, certno=None, psn_no=None, today=None) -> FamilyView
+  family_for(db, *, card_no=None, certno=None, psn_no=None, today=None, policy=None) -> FamilyView
     FamilyView.person (store Person), .own (own balance in fen, None without an account),
     .relatives [Relative(binding_id, owner_psn_no, owner_name, relation, relation_name, scope, available)]
     in the order the bindings were made (config relatives_order = "config"); .to_json() is the
     `cashier family --json` object (ID number masked).
-  find_patient(db, *, card_no=None, certno=None, psn_no=None) -> Person (CashierError person_unknown)
+  find_patient(db, *, card_no=None, certno=None, psn_no=None) -> Person
+      (BadInput certno_invalid for an ID number with a wrong check digit or birth date;
+       CashierError person_unknown)
+  relatives_of(db, psn_no, today, policy=None, user=None) -> [Relative]   (what settlement draws on)
 
-A relative appears when the binding is active and in force today and the owner is an active employee
-(310); `available` is the owner's balance for a local binding, the remaining quota for a cross-province one.
+A relative appears when the binding is active and in force today, the user's insurance is active, and the
+binding still passes the §6.1 rules (defence in depth, whatever put it in the database:
+mutual_aid.payable_problem): the owner an active employee (310) with an account, the relation allowed on
+the binding's begin_date (never an in-law), and for cross-province both pooling areas open. `available` is
+the owner's balance for a local binding, the remaining quota for a cross-province one. policy None = the
+rules shipped in config.toml.
 """
 
 from __future__ import annotations
@@ -20,10 +27,11 @@ from dataclasses import asdict, dataclass, field
 import sqlite_utils
 
 from drivers.certno import mask
+from drivers.certno import problem as certno_problem
 from terminal.domain import relations
-from terminal.domain.mutual_aid import INSUTYPE_EMPLOYEE, STAS_ACTIVE, available, in_force
-from terminal.errors import CashierError
-from terminal.store.people import Person, account_of, find_person
+from terminal.domain.mutual_aid import MutualAidPolicy, Party, available, in_force, payable_problem
+from terminal.errors import BadInput, CashierError
+from terminal.store.people import Person, account_of, find_person, pooling_area
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class FamilyView:
 
 _RELATIVES_SQL = (
     "SELECT b.id, b.owner_psn_no, o.psn_name, b.relation, b.scope, b.quota, b.begin_date, b.end_date, "
-    "a.balc, o.insutype, o.psn_insu_stas "
+    "a.balc, o.insutype, o.psn_insu_stas, o.insuplc_admdvs, o.gend "
     "FROM bindings b JOIN persons o ON o.psn_no = b.owner_psn_no "
     "LEFT JOIN accounts a ON a.psn_no = b.owner_psn_no "
     "WHERE b.user_psn_no = ? AND b.status = 'active' ORDER BY b.id")
@@ -68,6 +76,12 @@ _RELATIVES_SQL = (
 
 def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
                  psn_no: str | None = None) -> Person:
+    if certno is not None:
+        value = certno.strip().upper()
+        why = certno_problem(value)
+        if why:
+            raise BadInput("certno_invalid", f"invalid ID number {mask(value)}: {why}",
+                           f"证件号码{mask(value)}无效:{why}")
     person = find_person(db, card_no=card_no, certno=certno, psn_no=psn_no)
     if person is None:
         if card_no is not None:
@@ -81,21 +95,36 @@ def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certn
     return person
 
 
-def relatives_of(db: sqlite_utils.Database, psn_no: str, today: str) -> list[Relative]:
-    """Bindings that can pay for this user today, oldest first."""
+def relatives_of(db: sqlite_utils.Database, psn_no: str, today: str, policy: MutualAidPolicy | None = None,
+                 user: Person | None = None) -> list[Relative]:
+    """Bindings that can pay for this user today, oldest first (see the module docstring)."""
+    policy = policy or MutualAidPolicy.default()
+    rows = db.execute(_RELATIVES_SQL, [psn_no]).fetchall()
+    if not rows:
+        return []
+    user = user or find_person(db, psn_no=psn_no)
+    if user is None:
+        return []
+    user_party = user.party(None)
     out = []
-    for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, insutype,
-         stas) in db.execute(_RELATIVES_SQL, [psn_no]).fetchall():
-        if insutype != INSUTYPE_EMPLOYEE or stas != STAS_ACTIVE or not in_force("active", begin, end, today):
+    for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, insutype, stas, admdvs,
+         gend) in rows:
+        if not in_force("active", begin, end, today):
+            continue
+        owner_party = Party(owner, owner_name, insutype, stas, admdvs, gend, balc)
+        areas = ((pooling_area(db, admdvs), pooling_area(db, user.insuplc_admdvs)) if scope == "cross_province"
+                 else (None, None))
+        if payable_problem(policy, owner_party, user_party, rel, begin, scope, *areas) is not None:
             continue
         out.append(Relative(owner, owner_name, rel, relations.name(rel), scope, available(scope, balc, quota), bid))
     return out
 
 
 def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
-               psn_no: str | None = None, today: str | None = None) -> FamilyView:
+               psn_no: str | None = None, today: str | None = None,
+               policy: MutualAidPolicy | None = None) -> FamilyView:
     """The person and every account usable for them (DESIGN §6.1, `cashier family`)."""
     today = today or _dt.date.today().isoformat()
     person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
     acct = account_of(db, person.psn_no)
-    return FamilyView(person, acct.balc if acct else None, relatives_of(db, person.psn_no, today))
+    return FamilyView(person, acct.balc if acct else None, relatives_of(db, person.psn_no, today, policy, person))
