@@ -92,3 +92,42 @@ def test_lookup_works_from_another_thread_with_its_own_connection(demo):
 
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(lambda _: work(), range(4))) == [356000] * 4
+
+
+def test_an_invalid_id_number_is_certno_invalid_not_unknown(demo, config_file, capsys):
+    _, db = demo
+    with pytest.raises(CashierError) as info:
+        family_for(db, certno="410102197805126715", today=TODAY)  # 张伟's number with a wrong check digit
+    assert info.value.code == "certno_invalid" and "check digit should be 6" in info.value.message
+    assert "410102********6715" in info.value.message
+    code, out = run_cli(config_file, "family", "--certno", "410102197805126715", "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "certno_invalid" and "check digit" in out["error"]["message"]
+    from drivers.certno import check_digit
+    bad_day = "41010219850230201" + check_digit("41010219850230201")
+    code, out = run_cli(config_file, "family", "--certno", bad_day, "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "certno_invalid" and "not a real date" in out["error"]["message"]
+
+
+@pytest.mark.parametrize("owner,user,relation,scope,quota,begin", [
+    ("P10000001", "P10000002", "38", "local", 0, "2025-01-01"),               # 儿媳: an in-law
+    ("P30000006", "P20000005", "70", "cross_province", 100, "2023-05-01"),   # sibling before July 2024
+    ("P40000008", "P20000005", "70", "cross_province", 100, "2026-03-01"),   # owner in Beijing, not open
+    ("P10000004", "P10000003", "60", "local", 0, "2025-01-01"),              # owner 390, no account
+])
+def test_bindings_that_break_the_rules_are_never_offered(demo, owner, user, relation, scope, quota, begin):
+    """Defence in depth: whatever put such a binding in the database, neither the family lookup nor
+    settlement (relatives_of) offers it."""
+    from terminal.services.family import relatives_of
+    _, db = demo
+    before = [r.owner_psn_no for r in relatives_of(db, user, TODAY)]
+    with db.conn:
+        db.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", [owner, user, relation, scope, quota, begin])
+    assert [r.owner_psn_no for r in relatives_of(db, user, TODAY)] == before
+    assert owner not in [r.owner_psn_no for r in family_for(db, psn_no=user, today=TODAY).relatives]
+
+
+def test_an_inactive_user_is_offered_no_relative(demo):
+    _, db = demo
+    db.execute("UPDATE persons SET psn_insu_stas = '2' WHERE psn_no = 'P10000003'")
+    assert family_for(db, card_no="A10000003", today=TODAY).relatives == []

@@ -99,6 +99,13 @@ BAD_LINES = {
                   "scope": "local", "quota": 0, "begin_date": "2024-02-30"}, "begin_date must be a date"),
     "unknown kind": ({"kind": "hospital", "id": 1}, "unknown kind 'hospital'"),
     "list for a code": (person("B7", 17, gend=["1"]), "malformed"),
+    # the validation gaps an acceptance tester found
+    "unknown pooling area": (person("B8", 18, insuplc_admdvs="650100"), "650100 is not a known pooling area"),
+    "sex vs ID": (person("B9", 19, certno=certno("41010219800101192")), "gend 1 does not match the ID number"),
+    "account for a resident": ({"kind": "account", "psn_no": "Q2", "balc": 100},
+                               "only employee insurance (310) has a personal account"),
+    "birth date not a real date": (person("B10", 20, certno=certno("41010219850230201"), brdy=None),
+                                   "birth date 19850230 is not a real date"),
 }
 
 
@@ -111,7 +118,7 @@ def test_a_bad_line_refuses_the_whole_file_with_its_number(empty_db, tmp_path, c
     assert report.errors[0].line == 11, report.errors
     assert expected in report.errors[0].message, report.errors[0].message
     assert dump(empty_db) == {"regions": [], "persons": [], "accounts": [], "bindings": []}
-    if "certno" in case or "check digit" in case:
+    if "certno" in case or "check digit" in case or "real date" in case:
         assert "410102********" in report.errors[0].message  # the ID number masked in messages
 
 
@@ -251,3 +258,184 @@ def test_a_byte_order_mark_is_not_an_error(empty_db, tmp_path):
     path = family_export(tmp_path)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert import_file(empty_db, path).imported
+
+
+def test_skip_bad_counts_only_the_lines_imported(empty_db, tmp_path):
+    """A line refused by the database (duplicate card number) is bad, not 'unchanged'."""
+    path = family_export(tmp_path, [person("B2", 12, card_no="T00000001"),
+                                    {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q4", "relation": "51",
+                                     "scope": "local", "quota": 0, "begin_date": "2022-01-01", "status": "ended"}])
+    report = import_file(empty_db, path, skip_bad=True)
+    assert report.imported and report.bad == 1 and [e.line for e in report.errors] == [11]
+    counts = report.summary()["kinds"]
+    assert counts["person"] == {"lines": 4, "inserted": 4, "updated": 0, "kept": 0, "unchanged": 0}
+    assert counts["binding"] == {"lines": 4, "inserted": 3, "updated": 0, "kept": 0, "unchanged": 1}
+    assert sum(c["lines"] for c in counts.values()) + report.bad == report.lines
+
+
+# --- the §6.1 rules on binding lines ------------------------------------------------------------------------
+
+RULE_CASES = {  # extra lines after family_export's 10; the last one is refused
+    "in-law (儿媳)": ([{"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "38",
+                       "scope": "local", "quota": 0, "begin_date": "2025-01-01"}],
+                     "relation_in_law", "art. 1045"),
+    "sibling before July 2024": ([person("Q5", 5, insutype="390"),
+                                  {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q5", "relation": "70",
+                                   "scope": "local", "quota": 0, "begin_date": "2023-05-01"}],
+                                 "relation_not_allowed", "allowed from 2024-07-01"),
+    "owner in a closed area": ([{"kind": "region", "admdvs": "650100", "name": "乌鲁木齐市", "province": "新疆维吾尔自治区",
+                                 "cross_province": False},
+                                person("Q5", 5, insuplc_admdvs="650100"),
+                                {"kind": "account", "psn_no": "Q5", "balc": 1000},
+                                {"kind": "binding", "owner_psn_no": "Q5", "user_psn_no": "Q3", "relation": "20",
+                                 "scope": "cross_province", "quota": 100, "begin_date": "2026-03-01"}],
+                               "area_closed", "650100"),
+    "cross-province before its date": ([person("Q5", 5, insutype="390", insuplc_admdvs="510100"),
+                                        {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q5",
+                                         "relation": "20", "scope": "cross_province", "quota": 100,
+                                         "begin_date": "2025-12-01"}],
+                                       "cross_province_not_yet", "2026-01-09"),
+    "a resident owner without an account": ([{"kind": "binding", "owner_psn_no": "Q2", "user_psn_no": "Q3",
+                                              "relation": "20", "scope": "cross_province", "quota": 100,
+                                              "begin_date": "2026-03-01"}],
+                                            "owner_not_employee", "310"),
+    "son who is female": ([person("Q5", 5, gend="2", insutype="390"),
+                           {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q5", "relation": "20",
+                            "scope": "local", "quota": 0, "begin_date": "2025-01-01"}],
+                          "relation_gender_mismatch", "Q5"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RULE_CASES))
+@pytest.mark.parametrize("reader", ["serial", "worker"])
+def test_binding_lines_are_held_to_the_rules_bind_applies(empty_db, tmp_path, monkeypatch, case, reader):
+    from terminal.store import importer
+    if reader == "worker":
+        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+    extra, code, words = RULE_CASES[case]
+    report = import_file(empty_db, family_export(tmp_path, extra))
+    assert not report.imported and report.bad == 1, report.errors
+    (err,) = report.errors
+    assert err.line == 10 + len(extra), err
+    assert code in err.message and words in err.message, err.message
+    assert dump(empty_db) == {"regions": [], "persons": [], "accounts": [], "bindings": []}
+    skipped = import_file(empty_db, family_export(tmp_path, extra), skip_bad=True)
+    assert skipped.imported and skipped.kinds["binding"].inserted == 3  # the good bindings only
+
+
+def test_a_suspended_relative_may_hold_a_binding_but_it_does_not_pay(empty_db, tmp_path):
+    from terminal.services.family import family_for
+    extra = [person("Q8", 8, psn_insu_stas="2"), {"kind": "account", "psn_no": "Q8", "balc": 7000},
+             {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q4", "relation": "51", "scope": "local",
+              "quota": 0, "begin_date": "2024-02-01"},                       # Q4's insurance is suspended
+             {"kind": "binding", "owner_psn_no": "Q8", "user_psn_no": "Q2", "relation": "12", "scope": "local",
+              "quota": 0, "begin_date": "2024-02-01"}]                       # the owner Q8 is suspended
+    report = import_file(empty_db, family_export(tmp_path, extra))
+    assert report.imported and report.bad == 0 and report.kinds["binding"].inserted == 5
+    assert family_for(empty_db, psn_no="Q4", today="2026-11-29").relatives == []
+    assert [r.owner_psn_no for r in family_for(empty_db, psn_no="Q2", today="2026-11-29").relatives] == ["Q1"]
+
+
+def test_every_import_writes_one_audit_row_with_its_counts(empty_db, tmp_path):
+    def imports():
+        return [json.loads(d) for (d,) in empty_db.execute(
+            "SELECT detail FROM audit WHERE action = 'import' ORDER BY id").fetchall()]
+
+    path = family_export(tmp_path)
+    import_file(empty_db, path, operator="op7", window="W07")
+    (first,) = imports()
+    assert first["changes"] == 10 and first["lines"] == 10 and first["file"] == "centre.jsonl"
+    assert first["kinds"]["account"] == {"lines": 1, "inserted": 1, "updated": 0, "kept": 0}
+    assert empty_db.execute("SELECT operator, \"window\" FROM audit").fetchone() == ("op7", "W07")
+    import_file(empty_db, path)
+    assert len(imports()) == 1  # the same file: nothing written at all
+    newer = family_export(tmp_path, [{"kind": "account", "psn_no": "Q1", "balc": 99}])
+    import_file(empty_db, newer)
+    assert [i["changes"] for i in imports()] == [10, 1]
+
+
+# --- re-importing after the window has worked ---------------------------------------------------------------
+
+def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_path, capsys):
+    """The tester's finding: settle and unbind at the window, then import the same export, then a newer one."""
+    from people_helpers import TODAY
+    from settle_data import write_bill
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.services.family import family_for
+    from terminal.store.db import open_from_config
+    ensure_demo_db(cfg)
+    export = tmp_path / "export.jsonl"
+    export.write_bytes((DATA / "demo_export.jsonl").read_bytes())
+    code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
+    assert code == 0 and out["already_imported"] and out["changes"] == 0  # the demo loaded this very file
+
+    # at the window: 张伟 settles from his own account, then ends his cross-province binding of 张敏
+    code, out = run_cli(config_file, "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill",
+                        str(write_bill(tmp_path / "bill.json", items=[("A", 1, 150000)])), "--json", capsys=capsys)
+    assert code == 0 and out["acct_pay"] > 0, out
+    paid = out["acct_pay"]
+    code, out = run_cli(config_file, "unbind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user",
+                        "B20000005", "--date", TODAY, "--json", capsys=capsys)
+    assert code == 0 and out["returned"] == 50000
+    db = open_from_config(cfg)
+    try:
+        def state():
+            return (db.execute("SELECT psn_no, balc FROM accounts ORDER BY psn_no").fetchall(),
+                    db.execute("SELECT owner_psn_no, user_psn_no, status, quota FROM bindings ORDER BY id").fetchall())
+
+        after_window = state()
+        assert dict(after_window[0])["P10000001"] == 356000 - paid + 50000
+
+        code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
+        assert code == 0 and out["already_imported"] and out["changes"] == 0
+        code, text = run_cli(config_file, "db", "import", str(export), capsys=capsys)
+        assert code == 0 and "already imported" in text and "nothing changed" in text
+        assert state() == after_window
+
+        # a newer export: 李娜's balance changed at the centre; 张伟's and the ended binding stay local
+        newer = tmp_path / "newer.jsonl"
+        newer.write_text(export.read_text(encoding="utf-8").replace('"balc": 12000', '"balc": 13000'),
+                         encoding="utf-8")
+        code, out = run_cli(config_file, "db", "import", str(newer), "--json", capsys=capsys)
+        assert code == 0 and out["kept_accounts"] == 1 and out["kinds"]["account"]["kept"] == 1, out
+        balances = dict(state()[0])
+        assert balances["P10000001"] == 356000 - paid + 50000 and balances["P10000002"] == 13000
+        assert state()[1] == after_window[1]  # 张伟 -> 张敏 stays ended: no second quota
+        assert family_for(db, card_no="B20000005", today=TODAY).relatives == []
+
+        # and once imported, the next export applies again (no window activity since)
+        newest = tmp_path / "newest.jsonl"
+        newest.write_text(newer.read_text(encoding="utf-8").replace('"balc": 356000', '"balc": 300000'),
+                          encoding="utf-8")
+        code, text = run_cli(config_file, "db", "import", str(newest), capsys=capsys)
+        assert code == 0 and "kept" not in text
+        assert dict(state()[0])["P10000001"] == 300000
+    finally:
+        db.close()
+
+
+def test_a_quota_drawn_at_the_window_is_not_reset_by_a_newer_export(cfg, tmp_path):
+    """Settlement drew on 张敏's cross-province quota: the binding keeps its local quota."""
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.store.db import open_from_config
+    ensure_demo_db(cfg)
+    db = open_from_config(cfg)
+    try:
+        with db.conn:  # a settlement's ledger entry against the quota (as terminal.services.settlement writes it)
+            db.execute("UPDATE bindings SET quota = quota - 1234 WHERE id = 3")
+            db.execute("INSERT INTO settlements (setl_id, mdtrt_id, msgid, request_id, psn_no, \"window\", operator, "
+                       "med_type, insutype, hosp_lv, acct_used_flag, medfee_sumamt, fulamt_ownpay_amt, preselfpay_amt, "
+                       "inscp_scp_amt, act_pay_dedc, fund_pay_sumamt, psn_part_amt, acct_pay, acct_mulaid_pay, "
+                       "psn_cash_pay, own_acct_pay, bill, status, created_at, setl_date) VALUES ('S1', 'M1', 'G1', "
+                       "'R1', 'P20000005', 'W01', 'op', '11', '390', '2', '1', 1234, 0, 0, 1234, 0, 0, 1234, 1234, "
+                       "1234, 0, 0, '{}', 'settled', '2026-11-29T10:00:00', '2026-11-29')")
+            db.execute("INSERT INTO ledger (setl_id, account, source, psn_no, binding_id, amount, balc_after, at, "
+                       "\"window\", setl_date) VALUES ('S1', 'binding', 'quota', 'P10000001', 3, 1234, 48766, "
+                       "'2026-11-29T10:00:00', 'W01', '2026-11-29')")
+        newer = tmp_path / "newer.jsonl"
+        newer.write_text((DATA / "demo_export.jsonl").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        report = import_file(db, newer)
+        assert report.imported and report.kinds["binding"].kept == 1 and report.changes == 0
+        assert db.execute("SELECT quota FROM bindings WHERE id = 3").fetchone() == (48766,)
+    finally:
+        db.close()

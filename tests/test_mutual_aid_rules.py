@@ -227,3 +227,34 @@ def test_the_31_first_batch_pooling_areas_are_data():
     assert by_code["110100"].cross_province is False
     provinces = {by_code[c].province for c in codes}
     assert provinces == {"河南省", "重庆市", "山东省", "四川省", "甘肃省", "江苏省", "安徽省", "湖北省", "河北省"}
+
+
+def test_centre_binding_lines_follow_the_rules_of_their_begin_date(policy):
+    from terminal.domain.mutual_aid import check_centre_binding
+
+    def centre(code: str, owner=OWNER, user=DAUGHTER, relation="30", begin="2025-01-01", **kw):
+        kw.setdefault("owner_area", AREAS.get(owner.insuplc_admdvs))
+        kw.setdefault("user_area", AREAS.get(user.insuplc_admdvs))
+        if code == "ok":
+            check_centre_binding(policy, owner, user, relation, begin_date=begin, scope=kw.pop("scope", "local"), **kw)
+            return
+        with pytest.raises(RuleRefused) as info:
+            check_centre_binding(policy, owner, user, relation, begin_date=begin, scope=kw.pop("scope", "local"),
+                                 **kw)
+        assert info.value.code == code, info.value.message
+
+    centre("ok")
+    centre("ok", user=Party("P3", "张小雨", "390", "2", "410100", "2"))          # a suspended user may hold one
+    centre("ok", owner=Party("P1", "张伟", "310", "2", "410100", "1", 100))      # so may a suspended owner
+    centre("relation_in_law", user=Party("P2", "李娜", "310", "1", "410100", "2"), relation="38")
+    centre("relation_not_allowed", user=FATHER, relation="70", begin="2023-05-01")
+    centre("relation_gender_mismatch", relation="20")
+    centre("owner_not_employee", owner=Party("P4", "张国强", "390", "1", "411600", "1", None), user=DAUGHTER)
+    centre("owner_no_account", owner=Party("P1", "张伟", "310", "1", "410100", "1", None))
+    centre("cross_province_not_yet", user=SISTER, relation="70", scope="cross_province", begin="2025-12-01")
+    centre("area_closed", owner=Party("P8", "某人", "310", "1", "650100", "1", 100), user=SISTER, relation="70",
+           scope="cross_province", begin="2026-03-01")
+    centre("ok", user=SISTER, relation="70", scope="cross_province", begin="2026-03-01")
+    # history (an ended line): the relation rules still hold, the owner's account may be gone
+    centre("ok", owner=Party("P1", "张伟", "390", "4", "410100", "1", None), status="ended")
+    centre("relation_in_law", relation="38", user=DAUGHTER, status="ended")
