@@ -42,6 +42,17 @@ class CardSession:
         self.last_read = result
         return result
 
+    def require_valid(self, today: str) -> CardRead:
+        """The card last read, refused (card_expired) when past its expiry date on `today` (YYYY-MM-DD).
+
+        One check for every use of the card at the window (bind, unbind, settle), so they agree.
+        """
+        read = self.last_read if self.last_read is not None else self.read()
+        if read.card.expired(today):
+            from drivers.errors import CARD_EXPIRED
+            raise CardError(CARD_EXPIRED, f"expired on {read.card.expiry_date}")
+        return read
+
     def verify_pin(self, pin: str | None) -> None:
         """VERIFY with the PIN typed at the window, or on the reader's keypad when pin is None."""
         if pin is None:

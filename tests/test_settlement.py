@@ -293,3 +293,17 @@ def test_any_sequence_of_settlements_and_reversals_keeps_the_books(cfg, script):
         check_money_invariants(db, start)
         assert reconcile(db, local).ok
         db.conn.close()
+
+
+def test_an_expired_card_cannot_settle_nothing_written(db, cfg, card):
+    """刘洋's 1.0 card expired on 2024-05-31: refused like bind and the kiosk do (card_expired)."""
+    before = (balances(db), counts(db))
+    for flag in (True, False):
+        with pytest.raises(CardError) as info:
+            settle(db, cfg, card("liu_yang"), bill(("A", 1, 3000)), pin="123456", acct_used_flag=flag)
+        assert info.value.code == "card_expired" and "2024-05-31" in info.value.detail
+    assert (balances(db), counts(db)) == before
+    assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
+    # the day before it expired, the same card settled
+    r = settle(db, cfg, card("liu_yang"), bill(("A", 1, 3000)), pin="123456", now=datetime(2024, 5, 31, 10, 0))
+    assert r.acct_pay == 3000

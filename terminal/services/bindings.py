@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from drivers import certno as certno_mod
-from drivers.errors import CARD_EXPIRED, CARD_REMOVED, PIN_BLOCKED, PIN_WRONG, CardError
+from drivers.errors import CARD_REMOVED, PIN_BLOCKED, PIN_WRONG, CardError
 from terminal.domain import mutual_aid as rules
 from terminal.errors import BadInput, RuleRefused
 from terminal.services.family import find_patient
@@ -77,8 +77,7 @@ def _owner_from_card(db: sqlite_utils.Database, session, today: str) -> Person:
     if read.holder.certno and read.holder.certno.upper() != owner.certno:
         raise RuleRefused("card_mismatch", f"card {read.card.card_no} does not belong to {owner.psn_name} on record",
                           f"卡号{read.card.card_no}与登记的持卡人不符")
-    if read.card.expired(today):
-        raise CardError(CARD_EXPIRED, f"expired on {read.card.expiry_date}")
+    session.require_valid(today)
     return owner
 
 

@@ -386,8 +386,10 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
            relatives: Relatives = "auto", acct_used_flag: bool = True, request_id: str | None = None,
            now: datetime | None = None, save_slip: bool = True) -> SettlementResult:
     """The whole window flow: card -> patient -> (PIN if an account will pay) -> commit -> slip."""
+    now = now or datetime.now()
     card_read = session.read()   # always the card in the reader now, never one read before a swap
     patient = patient_for_card(db, card_read)
+    session.require_valid(now.date().isoformat())   # an expired card pays nothing, as at bind and the kiosk
     if request_id:
         first = find_by_request(db, request_id)
         if first is not None:
@@ -395,7 +397,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
                 raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
                                   f"请求号 {request_id} 已用于其他患者")
             return first
-    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now or datetime.now())
+    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now)
     # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
     accounts_usable = acct_used_flag and pre.acct_pay > 0
     if accounts_usable:
