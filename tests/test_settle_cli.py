@@ -220,3 +220,22 @@ def test_settle_through_a_serial_terminal_with_the_pin_on_its_keypad(cli, state_
         code, out = settle(cli, "--reader", f"serial:{term.path}")        # no --pin: typed on the keypad
     assert code == 0, out
     assert (out["medfee_sumamt"], out["fund_pay_sumamt"], out["acct_pay"], out["balc"]) == (37637, 9785, 27852, 22148)
+
+
+def test_a_reused_request_id_with_another_bill_is_refused(cli):
+    bill2 = write_bill(cli.dir / "bill2.json", "11", [("A", 1, 1000)])
+    bill3 = write_bill(cli.dir / "bill3.json", "11", [("A", 1, 2000)])
+    code, first = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill2),
+                          "--request-id", "S2", "--json")
+    assert code == 0 and not first["replayed"]
+    code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill3),
+                        "--request-id", "S2", "--json")
+    assert code == 1 and err["error"]["code"] == "request_id_conflict" and "S2" in err["error"]["message"]
+    code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill2),
+                        "--request-id", "S2", "--no-account", "--json")
+    assert code == 1 and err["error"]["code"] == "request_id_conflict"
+    code, again = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill2),
+                          "--request-id", "S2", "--json")
+    assert code == 0 and again["replayed"] and again["setl_id"] == first["setl_id"]
+    code, rec = cli.run("reconcile", "--json")
+    assert rec["count"] == 1 and rec["medfee_sumamt"] == 1000 and rec["ok"]

@@ -307,3 +307,62 @@ def test_an_expired_card_cannot_settle_nothing_written(db, cfg, card):
     # the day before it expired, the same card settled
     r = settle(db, cfg, card("liu_yang"), bill(("A", 1, 3000)), pin="123456", now=datetime(2024, 5, 31, 10, 0))
     assert r.acct_pay == 3000
+
+
+def test_a_reused_request_id_with_another_request_is_refused(db, cfg, card):
+    """A retry is the same request; another bill, patient, relatives choice or flag under the id is a conflict."""
+    from terminal.services.settlement import commit_settlement
+    first = settle(db, cfg, card("zhang_xiaoyu"), bill(("A", 1, 3000)), pin="123456", request_id="S2")
+    before = (balances(db), counts(db))
+    again = settle(db, cfg, card("zhang_xiaoyu"), bill(("A", "1.000", 3000)), pin="123456", request_id="S2")
+    assert again.replayed and again.setl_id == first.setl_id        # the same request, written differently
+    for other in (dict(b=bill(("A", 1, 3001))), dict(b=bill(("A", 1, 3000), med_type="14")),
+                  dict(b=bill(("A", 1, 3000)), relatives="none"), dict(b=bill(("A", 1, 3000)), relatives=["P10000002"]),
+                  dict(b=bill(("A", 1, 3000)), acct_used_flag=False)):
+        b = other.pop("b")
+        with pytest.raises(RuleRefused) as info:
+            settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", request_id="S2", **other)
+        assert info.value.code == "request_id_conflict" and "S2" in info.value.message
+        with pytest.raises(RuleRefused) as info:     # the same check inside the transaction
+            commit_settlement(db, cfg, "P10000003", b, request_id="S2", **other)
+        assert info.value.code == "request_id_conflict"
+    with pytest.raises(RuleRefused) as info:
+        settle(db, cfg, card("zhang_wei"), bill(("A", 1, 3000)), pin="123456", request_id="S2")
+    assert info.value.code == "request_id_conflict" and "another patient" in info.value.message
+    assert (balances(db), counts(db)) == before
+
+
+def test_the_request_fingerprint_is_kept_and_frozen(db, cfg, card):
+    import hashlib
+    r = settle(db, cfg, card("zhang_wei"), bill(("A", 2, 1250)), pin="123456", request_id="fp-1")
+    fp, = db.execute("SELECT request_fp FROM settlements WHERE setl_id = ?", [r.setl_id]).fetchone()
+    assert len(fp) == 64 and int(fp, 16) >= 0
+    canonical = json.dumps({"psn_no": "P10000001", "med_type": "11", "items": [
+        {"code": "X1", "name": "药品", "category": "drug", "class": "A", "qty": "2", "price": 1250}],
+        "acct_used_flag": True, "relatives": "auto"}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert fp == hashlib.sha256(canonical.encode()).hexdigest()
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE settlements SET request_fp = 'x' WHERE setl_id = ?", [r.setl_id])
+
+
+def test_a_database_from_before_the_fingerprint_is_migrated(cfg, card):
+    """Step 0002 on a window's database made by step 0001; rows written before it carry no fingerprint."""
+    import sqlite_utils
+    from terminal.services.settlement import _same_request
+    from terminal.store.migrations import MIGRATIONS
+    cfg.db_path.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite_utils.Database(str(cfg.db_path))
+    MIGRATIONS.apply(old, stop_before="settlement_0002_request_fingerprint")
+    assert "request_fp" not in old["settlements"].columns_dict
+    seed(old)
+    old.conn.close()
+    db = open_from_config(cfg)                       # migrates
+    assert "request_fp" in db["settlements"].columns_dict
+    first = settle(db, cfg, card("zhang_wei"), bill(("A", 1, 3000)), pin="123456", request_id="m-1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE settlements SET request_fp = NULL WHERE setl_id = ?", [first.setl_id])
+    reversed_ = reverse(db, cfg, first.setl_id)      # the only update allowed still works
+    assert db.execute("SELECT status, request_fp FROM settlements WHERE setl_id = ?",
+                      [reversed_.setl_id]).fetchone() == ("reversal", None)
+    _same_request({"psn_no": "P1", "request_fp": None}, "old-1", "P1", "f" * 64)   # a pre-0002 row: no check
+    db.conn.close()

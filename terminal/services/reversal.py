@@ -73,7 +73,7 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
                "window": window, "operator": cfg.terminal.operator, "status": "reversal",
                "balc": own_now[0] if own_now and orig["balc"] is not None else None,
                "mulaid": json.dumps(mulaid, ensure_ascii=False), "created_at": at, "setl_date": day,
-               "reversal_of": setl_id}
+               "reversal_of": setl_id, "request_fp": None}
         db.conn.execute("UPDATE settlements SET status = 'reversed' WHERE setl_id = ? AND status = 'settled'",
                         [setl_id])
         insert_settlement(db, row)

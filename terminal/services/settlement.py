@@ -13,12 +13,14 @@ API (plain functions taking `(db, cfg, ...)`, returning dataclasses; one connect
 - `find_by_request(db, request_id) -> SettlementResult | None`; `load_result(db, setl_id)`.
 `relatives`: "auto" (every usable binding, in the family lookup's order), "none", or a list of owner
 psn_no in the order to draw on them. A retry with the same request id returns the first result
-(`replayed=True`) and charges nothing.
+(`replayed=True`) and charges nothing; the same id with another request (patient, bill, relatives,
+account flag: `request_fingerprint`, stored as `request_fp`) is refused with `request_id_conflict`.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import sqlite3
 import uuid
@@ -241,6 +243,42 @@ def new_ids(cfg, now: datetime) -> tuple[str, str, str]:
     return f"S{stamp}{tail}", f"M{stamp}{tail}", f"{hosp}{stamp}{tail[:4]}"
 
 
+def _canonical_relatives(relatives: Relatives) -> str | list[str]:
+    if relatives is None or relatives == "none":
+        return "none"
+    if isinstance(relatives, str):
+        return relatives
+    return list(relatives)
+
+
+def request_fingerprint(psn_no: str, bill: Bill, acct_used_flag: bool, relatives: Relatives) -> str:
+    """sha256 of the canonical request (patient, bill, acct_used_flag as asked, relatives choice).
+
+    A retry under the same request id must give the same fingerprint; a quantity is written in its
+    shortest form ("1.000" and 1 are the same quantity), keys sorted, no spaces.
+    """
+    def qty(q) -> str:
+        return str(int(q)) if q == q.to_integral_value() else str(q.normalize())
+    canonical = {"psn_no": psn_no, "med_type": bill.med_type, "items": [
+        {"code": i.code, "name": i.name, "category": i.category, "class": i.cls, "qty": qty(i.qty), "price": i.price}
+        for i in bill.items], "acct_used_flag": bool(acct_used_flag), "relatives": _canonical_relatives(relatives)}
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _same_request(first: dict[str, Any], request_id: str, psn_no: str, fingerprint: str) -> None:
+    """A request id seen before must carry the same request, or it is refused (nothing written)."""
+    if first["psn_no"] != psn_no:
+        raise RuleRefused("request_id_conflict", f"request id {request_id} was used for another patient",
+                          f"请求号 {request_id} 已用于其他患者")
+    stored = first.get("request_fp")
+    if stored is not None and stored != fingerprint:   # rows from before step 0002 carry none
+        raise RuleRefused("request_id_conflict",
+                          f"request id {request_id} was used for a different request (another bill, relatives "
+                          f"choice or account flag); a retry must repeat the same request, or use a new id",
+                          f"请求号 {request_id} 已用于另一笔不同的结算请求(账单、共济人或账户选项不同)")
+
+
 # ---------------------------------------------------------------- the transaction
 
 def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, window: str, day: str) -> list[tuple]:
@@ -329,9 +367,13 @@ LEDGER_INSERT = ('INSERT INTO ledger (setl_id, account, source, psn_no, binding_
 def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
                       acct_used_flag: bool = True, request_id: str | None = None,
                       still_present: Callable[[], bool] = lambda: True, now: datetime | None = None,
-                      policy: Policy | None = None) -> SettlementResult:
-    """2207 in one IMMEDIATE transaction: re-read everything, re-compute, debit conditionally, append entries."""
+                      policy: Policy | None = None, fingerprint: str | None = None) -> SettlementResult:
+    """2207 in one IMMEDIATE transaction: re-read everything, re-compute, debit conditionally, append entries.
+
+    `fingerprint`: the request as asked (see `request_fingerprint`); default: from these arguments.
+    """
     now = now or datetime.now()
+    fingerprint = fingerprint or request_fingerprint(psn_no, bill, acct_used_flag, relatives)
     request_id = request_id or uuid.uuid4().hex
     setl_id, mdtrt_id, msgid = new_ids(cfg, now)
     at, day, window, operator = now.isoformat(timespec="seconds"), now.date().isoformat(), \
@@ -341,9 +383,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
     with write_tx(db):
         first = _one(db, "request_id", request_id)
         if first is not None:
-            if first["psn_no"] != psn_no:
-                raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
-                                  f"请求号 {request_id} 已用于其他患者")
+            _same_request(first, request_id, psn_no, fingerprint)
             return _row_result(db, first, replayed=True)
         patient = patient_by_psn_no(db, psn_no)
         pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now, policy)
@@ -357,7 +397,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                **{c: getattr(pre, c) for c in AMOUNT_COLUMNS}, "own_acct_pay": pre.own_acct_pay, "balc": pre.balc,
                "mulaid": json.dumps(mulaid, ensure_ascii=False),
                "bill": bill_text, "status": "settled",
-               "created_at": at, "setl_date": day, "reversal_of": None}
+               "created_at": at, "setl_date": day, "reversal_of": None, "request_fp": fingerprint}
         insert_settlement(db, row)
         db.conn.executemany(LEDGER_INSERT, entries)
         db.conn.execute("INSERT INTO accumulators (psn_no, year, deductible_used, fund_paid) VALUES (?, ?, ?, ?) "
@@ -390,13 +430,12 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
     card_read = session.read()   # always the card in the reader now, never one read before a swap
     patient = patient_for_card(db, card_read)
     session.require_valid(now.date().isoformat())   # an expired card pays nothing, as at bind and the kiosk
+    fingerprint = request_fingerprint(patient.psn_no, bill, acct_used_flag, relatives)
     if request_id:
-        first = find_by_request(db, request_id)
+        first = _one(db, "request_id", request_id)
         if first is not None:
-            if first.psn_no != patient.psn_no:
-                raise RuleRefused("request_id_reused", f"request id {request_id} was used for another patient",
-                                  f"请求号 {request_id} 已用于其他患者")
-            return first
+            _same_request(first, request_id, patient.psn_no, fingerprint)
+            return _row_result(db, first, replayed=True, patient=patient)
     pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now)
     # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
     accounts_usable = acct_used_flag and pre.acct_pay > 0
@@ -409,7 +448,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
             raise
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
                                acct_used_flag=accounts_usable, request_id=request_id,
-                               still_present=session.still_present, now=now)
+                               still_present=session.still_present, now=now, fingerprint=fingerprint)
     if save_slip and not result.replayed:
         from terminal.services.slip import save_slip as _save
         result.slip_path = str(_save(db, cfg, result))

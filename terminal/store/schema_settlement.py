@@ -8,6 +8,9 @@
   binding drew on) ; `amount` = what that source paid (a reversal writes the negation), so a
   balance is its start minus the sum of its entries, and a settlement's entries sum to its total.
 - `accumulators`: per person and calendar year, deductible used and fund paid.
+- step 0002: `settlements.request_fp`, the sha256 of the canonical request (patient, bill, flag,
+  relatives) so a reused request id with another request is refused; NULL on reversals and on rows
+  written before the step.
 Never edit an applied step; add a new one below.
 """
 
@@ -20,12 +23,21 @@ from terminal.store.migrations import MIGRATIONS
 AMOUNT_COLUMNS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc",
                   "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
 
-SETTLEMENT_COLUMNS = ("setl_id", "mdtrt_id", "msgid", "request_id", "psn_no", "window", "operator", "med_type",
-                      "insutype", "hosp_lv", "acct_used_flag", *AMOUNT_COLUMNS, "own_acct_pay", "balc",
-                      "mulaid", "bill", "status", "created_at", "setl_date", "reversal_of")
+# The columns of step 0001, frozen: its SQL (the trigger's list) must never change.
+_COLUMNS_0001 = ("setl_id", "mdtrt_id", "msgid", "request_id", "psn_no", "window", "operator", "med_type",
+                 "insutype", "hosp_lv", "acct_used_flag", *AMOUNT_COLUMNS, "own_acct_pay", "balc",
+                 "mulaid", "bill", "status", "created_at", "setl_date", "reversal_of")
+# Every column a settlement row is written with, as of the newest step.
+SETTLEMENT_COLUMNS = (*_COLUMNS_0001, "request_fp")
 
 _amounts = ",\n        ".join(f"{c} INTEGER NOT NULL CHECK (typeof({c}) = 'integer')" for c in AMOUNT_COLUMNS)
-_unchanged = " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in SETTLEMENT_COLUMNS if c != "status")
+
+
+def _unchanged_sql(columns: tuple[str, ...]) -> str:
+    return " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in columns if c != "status")
+
+
+_unchanged = _unchanged_sql(_COLUMNS_0001)
 
 _SETTLEMENT_SQL: tuple[str, ...] = (
     f"""CREATE TABLE settlements (
@@ -97,3 +109,16 @@ def settlement_0001_tables(db: sqlite_utils.Database) -> None:
     """settlements (append-only but for status), ledger (append-only), accumulators."""
     for statement in _SETTLEMENT_SQL:
         db.execute(statement)
+
+
+_ONLY_REVERSE_0002 = f"""CREATE TRIGGER settlements_only_reverse BEFORE UPDATE ON settlements
+    WHEN NOT (OLD.status = 'settled' AND NEW.status = 'reversed' AND {_unchanged_sql(SETTLEMENT_COLUMNS)})
+    BEGIN SELECT RAISE(ABORT, 'settlements are append-only: only settled -> reversed is allowed'); END"""
+
+
+@MIGRATIONS(name="settlement_0002_request_fingerprint")
+def settlement_0002_request_fingerprint(db: sqlite_utils.Database) -> None:
+    """settlements.request_fp (a retry must be the same request); the append-only trigger covers it."""
+    db.execute("ALTER TABLE settlements ADD COLUMN request_fp TEXT CHECK (request_fp IS NULL OR length(request_fp) = 64)")
+    db.execute("DROP TRIGGER settlements_only_reverse")
+    db.execute(_ONLY_REVERSE_0002)
