@@ -188,8 +188,24 @@ def test_bad_bill_is_named(cli, tmp_path):
                    '{"code":"X2","class":"A","qty":-1,"price":100}]}', encoding="utf-8")
     code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--bill", str(bad), "--json")
     assert code == 1 and err["error"] == {"code": "bad_bill", "message": "item 2 (X2): qty must be > 0 (got -1)"}
-    code, err = cli.run("reconcile", "--date", "29/11/2026", "--json")
-    assert code == 1 and err["error"]["code"] == "bad_date"
+
+@pytest.mark.parametrize("date", ["29/11/2026", "yesterday", "2026-13-01", "2026-02-30", "2026-1-05", " 2026-11-29"])
+def test_reconcile_date_is_strict_a_usage_error(cli, date):
+    code, err = cli.run("reconcile", "--date", date, "--json")
+    assert code == 2 and err["error"]["code"] == "bad_date" and "YYYY-MM-DD" in err["error"]["message"]
+
+
+def test_reconcile_a_real_past_date(cli):
+    code, rec = cli.run("reconcile", "--date", "2024-02-29", "--json")
+    assert code == 0 and rec["ok"] and rec["count"] == 0 and rec["date"] == "2024-02-29"
+
+
+@pytest.mark.parametrize("pin", ["12ab56", "123", "12345678901234567", "", "１２３４５６"])
+def test_a_malformed_pin_is_a_usage_error_before_the_card_is_touched(cli, pin):
+    for extra in ((), ("--no-account",)):       # refused even when no account would need it
+        code, err = settle(cli, "--reader", "emulator:zhang_wei", "--pin", pin, *extra)
+        assert code == 2 and err["error"]["code"] == "pin_invalid" and "4" in err["error"]["message"], err
+    assert cli.run("reconcile", "--json")[1]["count"] == 0
 
 
 def test_the_installed_command(cli):

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from datetime import date
 
 from terminal.cli.output import emit
-from terminal.errors import BadInput
+from terminal.errors import BadInput, UsageError
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -36,6 +37,31 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rec.add_argument("--date", help="YYYY-MM-DD (default today)")
     rec.add_argument("--window", help="one window (default every window)")
     rec.set_defaults(handler=cmd_reconcile)
+
+
+_PIN = re.compile(r"[0-9]{4,16}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _pin(value: str | None) -> str | None:
+    """--pin: 4 to 16 ASCII digits (never echoed back); None = the reader's keypad."""
+    if value is not None and not _PIN.fullmatch(value):
+        raise UsageError("pin_invalid", "--pin must be 4 to 16 digits (0-9); omit it to type the PIN on the reader's "
+                         "keypad", "--pin 应为4至16位数字;不填则在读卡器键盘上输入")
+    return value
+
+
+def _date(value: str | None) -> str | None:
+    """--date: a real calendar date written YYYY-MM-DD, or None (today)."""
+    if value is None:
+        return None
+    if _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise UsageError("bad_date", f"--date must be a real date written YYYY-MM-DD (got {value!r})",
+                     f"--date 应为真实日期,格式 YYYY-MM-DD(收到 {value!r})")
 
 
 def _relatives(value: str) -> str | list[str]:
@@ -61,6 +87,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.readers import open_reader
     from terminal.services import settlement
     from terminal.services.slip import slip_text
+    pin = _pin(args.pin)
     bill = load_bill(args.bill)
     relatives = _relatives(args.relatives)
     cfg, db = _open(args)
@@ -73,7 +100,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
                    "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
                    **pre.fields(), "pre": True}
             return emit(args, out, _pre_text(out))
-        result = settlement.settle(db, cfg, session, bill, pin=args.pin, relatives=relatives,
+        result = settlement.settle(db, cfg, session, bill, pin=pin, relatives=relatives,
                                    acct_used_flag=not args.no_account, request_id=args.request_id)
     finally:
         session.close()
@@ -102,10 +129,9 @@ def cmd_reverse(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from terminal.services.reconcile import reconcile
-    if args.date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
-        raise BadInput("bad_date", f"--date must be YYYY-MM-DD (got {args.date!r})", "--date 格式应为 YYYY-MM-DD")
+    day = _date(args.date)
     cfg, db = _open(args)
-    report = reconcile(db, cfg, args.date, args.window)
+    report = reconcile(db, cfg, day, args.window)
     emit(args, report.to_json(), report.text())
     if not report.ok:
         print("RECONCILIATION MISMATCH: " + "; ".join(str(m) for m in report.mismatches), file=sys.stderr)
