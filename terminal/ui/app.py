@@ -132,11 +132,9 @@ class CashierApp(App):
         if self.card_present:
             return  # the same card reported twice (at start: our check and the reader's monitor)
         self.card_present = True
-        if self.mode == "kiosk":
-            self.screen.post_message(CardInserted(message.reader, message.atr))
-            return
         self.screen.post_message(CardInserted(message.reader, message.atr))
-        self.read_card()
+        if self.mode != "kiosk":   # the kiosk reads the card itself
+            self.read_card()
 
     def on_card_removed(self, message: CardRemoved) -> None:
         self.card_present = False
