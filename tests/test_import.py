@@ -398,6 +398,7 @@ def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_pat
                          encoding="utf-8")
         code, out = run_cli(config_file, "db", "import", str(newer), "--json", capsys=capsys)
         assert code == 0 and out["kept_accounts"] == 1 and out["kinds"]["account"]["kept"] == 1, out
+        assert out["kinds"]["binding"]["kept"] == 1  # the line of the binding ended here
         balances = dict(state()[0])
         assert balances["P10000001"] == 356000 - paid + 50000 and balances["P10000002"] == 13000
         assert state()[1] == after_window[1]  # 张伟 -> 张敏 stays ended: no second quota
@@ -408,7 +409,7 @@ def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_pat
         newest.write_text(newer.read_text(encoding="utf-8").replace('"balc": 356000', '"balc": 300000'),
                           encoding="utf-8")
         code, text = run_cli(config_file, "db", "import", str(newest), capsys=capsys)
-        assert code == 0 and "kept" not in text
+        assert code == 0 and "local balance kept" not in text
         assert dict(state()[0])["P10000001"] == 300000
     finally:
         db.close()

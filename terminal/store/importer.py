@@ -84,11 +84,9 @@ _SQL = {
         "INSERT INTO accounts (psn_no, balc, year, version) VALUES (?, ?, ?, 0) "
         "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1 "
         "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year"),
-    "binding": (  # an ended binding of the same pair and begin_date stays ended (ended at a window)
+    "binding": (
         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
-        "created_by, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 'centre', ?8 "
-        "WHERE NOT EXISTS (SELECT 1 FROM bindings WHERE owner_psn_no = ?1 AND status = 'ended' "
-        "AND user_psn_no = ?2 AND begin_date = ?6) "
+        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?) "
         "ON CONFLICT(owner_psn_no, user_psn_no) WHERE status = 'active' DO UPDATE SET "
         "relation = excluded.relation, scope = excluded.scope, quota = excluded.quota, "
         "begin_date = excluded.begin_date, end_date = excluded.end_date "
@@ -194,6 +192,7 @@ class _Importer:
         self.rules_ok: set[tuple] = set()  # binding shapes that passed the §6.1 rules (they repeat a lot)
         self.kept_accounts: set[str] = set()             # window activity since the last import (write side)
         self.kept_pairs: set[tuple[str, str]] = set()
+        self.ended_keys: set[tuple[str, str, str]] = set()  # (owner, user, begin_date) of ended bindings
 
     # --- errors ---------------------------------------------------------------------------------
     def error(self, line: int, message: str) -> None:
@@ -235,8 +234,8 @@ class _Importer:
         gend, naty, brdy = o.get("gend"), o.get("naty"), o.get("brdy")
         if gend is not None and gend not in _GEND:
             return f"person {psn_no}: gend must be one of 0 1 2 9, not {gend!r}"
-        if gend in ("1", "2") and gend != certno_mod.sex(certno):
-            said = "male (odd)" if certno_mod.sex(certno) == "1" else "female (even)"
+        if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
+            said = "male (odd)" if gend == "2" else "female (even)"
             return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
                     f"{certno[16]} says {said}")
         if naty is not None and (type(naty) is not str or not _NATY.match(naty)):
@@ -307,6 +306,15 @@ class _Importer:
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
+        if status == "active" and owner in self.acct_seen and user in self.info:  # the common case, inlined
+            o, u = self.info.get(owner), self.info[user]
+            if o is not None and (code, begin, scope, status, u[1], o[2], True, o[4], u[4]) in self.rules_ok:
+                self.buffers["binding"].append(row)
+                self.linenos["binding"].append(n)
+                self.buffered += 1
+                if self.buffered >= CHUNK:
+                    self.flush()
+                return None
         return self.route("binding_ended" if status == "ended" else "binding", n, row, (owner, user))
 
     # --- what the rules need to know about the people of a line: this file first, then the database ---
@@ -416,11 +424,14 @@ class _Importer:
     def keep_local(self, kind: str, rows: list[tuple], linenos: list[int]) -> tuple[list[tuple], list[int]]:
         """Drop the lines that would overwrite what the window did since the last import (see the module
         docstring); those that differ from the local row are counted as kept."""
-        keys = self.kept_accounts if kind == "account" else self.kept_pairs
-        pick = (lambda r: r[0]) if kind == "account" else (lambda r: (r[0], r[1]))
         out_rows, out_lines = [], []
         for n, row in zip(linenos, rows):
-            if pick(row) not in keys:
+            if kind == "account":
+                local_activity = row[0] in self.kept_accounts
+            else:  # a binding ended here is not brought back; one whose quota moved here keeps its row
+                ended_here = (row[0], row[1], row[5]) in self.ended_keys
+                local_activity = ended_here or (row[0], row[1]) in self.kept_pairs
+            if not local_activity:
                 out_rows.append(row)
                 out_lines.append(n)
                 continue
@@ -429,6 +440,8 @@ class _Importer:
                 differs = local is None or local[0] != row[1]
                 if differs and row[0] not in self.report.kept_accounts:
                     self.report.kept_accounts.append(row[0])
+            elif ended_here:
+                differs = True
             else:
                 local = self.conn.execute("SELECT relation, scope, quota, begin_date FROM bindings WHERE "
                                           "owner_psn_no = ? AND user_psn_no = ? AND status = 'active'",
@@ -440,7 +453,7 @@ class _Importer:
         return out_rows, out_lines
 
     def write(self, kind: str, rows: list[tuple], linenos: list[int]) -> None:
-        if (kind == "account" and self.kept_accounts) or (kind == "binding" and self.kept_pairs):
+        if (kind == "account" and self.kept_accounts) or (kind == "binding" and (self.kept_pairs or self.ended_keys)):
             rows, linenos = self.keep_local(kind, rows, linenos)
             if not rows:
                 return
@@ -542,6 +555,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
         with fh, write_transaction(db):
             counts_before = _row_counts(db)
             imp.kept_accounts, imp.kept_pairs = _window_activity(db)
+            imp.ended_keys = {tuple(r) for r in db.execute(
+                "SELECT owner_psn_no, user_psn_no, begin_date FROM bindings WHERE status = 'ended'").fetchall()}
             if parallel:
                 _read_in_worker(imp, path, db_file, progress)
             else:
