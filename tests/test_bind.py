@@ -266,3 +266,12 @@ def test_a_district_belongs_to_its_citys_pooling_area(demo, tmp_path):
     binding = bind_at_window(db, cfg, session_for(cfg, "zhang_wei"), "123456", mother["card_no"], "52",
                              scope="cross_province", quota=1000, today=TODAY)
     assert binding.scope == "cross_province" and people.pooling_area(db, "510104").name == "成都市"
+
+
+def test_user_named_by_an_id_number_with_an_impossible_birth_date(demo):
+    from drivers.certno import check_digit
+    cfg, db = demo
+    bad_day = "41010519800230682" + check_digit("41010519800230682")
+    with pytest.raises(BadInput) as info:
+        bind_at_window(db, cfg, session_for(cfg, "zhang_wei"), "123456", bad_day, "12", today=TODAY)
+    assert info.value.code == "certno_invalid" and "19800230 is not a real date" in info.value.message

@@ -74,8 +74,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             lines.append(f"  {kind:8} {c['lines']:>9} lines  {c['inserted']:>9} new  {c['updated']:>9} updated  "
                          f"{c['unchanged']:>9} unchanged" + (f"  {c['kept']:>9} kept" if c["kept"] else ""))
     if report.kept_accounts:
-        lines.append(f"local balance kept for {len(report.kept_accounts)} account(s) with window activity "
-                     "since the last import")
+        lines.append(f"local balance kept for {len(report.kept_accounts)} accounts with window activity "
+                     f"since the last import: {', '.join(report.kept_accounts[:20])}")
     if report.bad:
         lines.append(f"skipped {report.bad} bad line(s):")
         lines += [f"  {e}" for e in report.errors[:20]]

@@ -59,7 +59,7 @@ def resolve_user(db: sqlite_utils.Database, text: str) -> Person:
         problem = certno_mod.problem(value)
         if problem:
             raise BadInput("certno_invalid", f"invalid ID number {certno_mod.mask(value)}: {problem}",
-                           f"证件号码{certno_mod.mask(value)}校验位错误")
+                           f"证件号码{certno_mod.mask(value)}无效:{problem}")
         return find_patient(db, certno=value)
     if not _CARD_NO.match(value):
         raise BadInput("user_invalid", f"give the relative's card number or 18-character ID number, not {text!r}",
