@@ -440,3 +440,19 @@ def test_a_quota_drawn_at_the_window_is_not_reset_by_a_newer_export(cfg, tmp_pat
         assert db.execute("SELECT quota FROM bindings WHERE id = 3").fetchone() == (48766,)
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("reader", ["serial", "worker"])
+def test_a_region_line_may_come_after_its_persons(empty_db, tmp_path, monkeypatch, reader):
+    from terminal.store import importer
+    if reader == "worker":
+        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+    path = write_jsonl(tmp_path / "late.jsonl", [
+        person("Q1", 1), {"kind": "account", "psn_no": "Q1", "balc": 10},
+        person("Q2", 2, gend="2", insutype="390"),
+        {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "12", "scope": "local",
+         "quota": 0, "begin_date": "2023-01-01"},
+        {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True}])
+    report = import_file(empty_db, path)
+    assert report.imported and report.bad == 0, report.errors
+    assert {k: c.inserted for k, c in report.kinds.items()} == {"region": 1, "person": 2, "account": 1, "binding": 1}
