@@ -2,7 +2,7 @@
 
 API: ensure_demo_db(cfg) -> Path   creates cfg.db_path when missing and loads regions.jsonl, then
 demo_export.jsonl, when it holds no person; a loaded file is only opened (and migrated), so a demo keeps
-its history.
+its history. The load's audit rows carry the configured operator and window.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def ensure_demo_db(cfg) -> Path:
     try:
         if db.execute("SELECT count(*) FROM persons").fetchone()[0] == 0:  # new, or an earlier load failed
             for export in DEMO_FILES:
-                report = import_file(db, export)
+                report = import_file(db, export, operator=cfg.terminal.operator, window=cfg.terminal.window)
                 if not report.imported:
                     raise refusal(report)
     finally:
