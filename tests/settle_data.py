@@ -7,6 +7,7 @@ Bindings: 张伟 -> 张小雨 (local), 李娜 -> 张小雨 (local), 张伟 -> �
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 PEOPLE = [  # psn_no, certno, name, card_no, admdvs, insutype, stas, balc (None = no account)
@@ -61,9 +62,11 @@ def counts(db) -> dict[str, int]:
 
 
 def write_bill(path: Path, med_type: str = "11", items: list[tuple] = (("A", 2, 1250),)) -> Path:
-    path.write_text(json.dumps({"med_type": med_type, "items": [
+    """A bill file; a qty given as text ("2.5") is written as the JSON number 2.5, exactly as typed."""
+    text = json.dumps({"med_type": med_type, "items": [
         {"code": f"X{i:03d}", "name": "阿莫西林胶囊", "category": "drug", "class": c, "qty": q, "price": p}
-        for i, (c, q, p) in enumerate(items, 1)]}, ensure_ascii=False), encoding="utf-8")
+        for i, (c, q, p) in enumerate(items, 1)]}, ensure_ascii=False)
+    path.write_text(re.sub(r'"qty": "([0-9]+(?:\.[0-9]+)?)"', r'"qty": \1', text), encoding="utf-8")
     return path
 
 

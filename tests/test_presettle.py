@@ -123,7 +123,7 @@ def test_no_rule_matching_is_refused():
 @pytest.mark.parametrize("section, message", [
     ({}, "missing"),
     ({"b_selfpay_ratio": "zero point one", "rule": []}, "decimal string"),
-    ({"b_selfpay_ratio": 1.5, "rule": []}, "between 0 and 1"),
+    ({"b_selfpay_ratio": 1.5, "rule": []}, 'must be a decimal string: quote it, b_selfpay_ratio = "1.5"'),
     ({"b_selfpay_ratio": "1.5", "rule": []}, "between 0 and 1"),
     ({"b_selfpay_ratio": "0.1", "rule": []}, "at least one"),
     ({"b_selfpay_ratio": "0.1", "rule": [{"insutype": "320", "med_type": "11", "hosp_lv": "*", "deductible": 0,
@@ -144,11 +144,49 @@ def test_policy_problems_are_named(section, message):
         parse_policy(section)
 
 
-def test_a_bare_toml_float_ratio_is_taken_as_typed():
-    policy = parse_policy({"b_selfpay_ratio": 0.1, "rule": [
-        {"insutype": "*", "med_type": "*", "hosp_lv": "*", "deductible": 0, "deductible_scope": "year",
-         "ratio": 0.7, "annual_cap": 100}]})
-    assert (policy.b_selfpay_ratio, policy.rules[0].ratio) == (Decimal("0.1"), Decimal("0.7"))
+def _one_rule(**changes) -> dict:
+    rule = {"insutype": "*", "med_type": "*", "hosp_lv": "*", "deductible": 0, "deductible_scope": "year",
+            "ratio": "0.7", "annual_cap": 100}
+    return {"b_selfpay_ratio": "0.1", "rule": [{**rule, **changes}]}
+
+
+@pytest.mark.parametrize("section, message", [
+    (_one_rule(ratio=0.75), r'ratio must be a decimal string: quote it, ratio = "0.75" \(floats are never used for money\)'),
+    ({**_one_rule(), "b_selfpay_ratio": 0.1}, 'b_selfpay_ratio = "0.1"'),
+    (_one_rule(ratio=1), 'ratio = "1"'),
+    (_one_rule(ratio=True), "decimal string"),
+    (_one_rule(hosp_lv="7"), 'hosp_lv must be one of 1, 2, 3 or "\\*"'),
+    (_one_rule(hosp_lv=3), 'hosp_lv must be one of 1, 2, 3 or "\\*"'),
+])
+def test_a_float_ratio_or_a_bad_level_is_refused(section, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_policy(section)
+    assert parse_policy(_one_rule(ratio="0.75")).rules[0].ratio == Decimal("0.75")
+
+
+@pytest.mark.parametrize("level, ok", [("1", True), ("2", True), ("3", True), ("7", False), ("*", False),
+                                       (3, False), ("", False)])
+def test_the_hospital_level_of_the_terminal_is_checked(cfg, level, ok):
+    """[terminal] hosp_lv picks the policy rule: a level the rules cannot mean is refused, not matched by "*"."""
+    from dataclasses import replace
+    from terminal.domain.policy import Policy
+    window = cfg.with_overrides(terminal=replace(cfg.terminal, hosp_lv=level))
+    if ok:
+        assert Policy.from_config(window).rules
+    else:
+        with pytest.raises(ConfigError, match='\\[terminal\\] hosp_lv must be "1", "2" or "3"'):
+            Policy.from_config(window)
+
+
+def test_absurd_amount_limits_come_from_the_policy():
+    from terminal.domain.bill import BillLimits
+    limits = parse_policy({**_one_rule(), "max_item_price": 300_000_000, "max_bill_total": 2_000_000_000}).bill_limits
+    assert limits == BillLimits(max_item_price=300_000_000, max_bill_total=2_000_000_000)
+    assert parse_policy(_one_rule()).bill_limits == BillLimits() == BillLimits(100_000_000, 1_000_000_000)
+    for key, value in (("max_item_price", -1), ("max_item_price", "100"), ("max_bill_total", 1.5),
+                       ("max_bill_total", 10**12)):
+        with pytest.raises(ConfigError, match=f"\\[policy\\]: {key} must be a whole number of fen"):
+            parse_policy({**_one_rule(), key: value})
 
 
 def test_shipped_config_policy_parses(cfg):
@@ -172,6 +210,39 @@ def test_shipped_config_policy_parses(cfg):
 def test_bill_problems_are_named(obj, message):
     with pytest.raises(BadInput, match=message):
         parse_bill(obj)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"med_type":"11","items":[{"code":"X1","class":"A","qty":"1.5","price":100}]}',
+     "item 1 \\(X1\\): qty must be a JSON number, not the string '1.5' \\(write 1.5 without quotes\\)"),
+    ('{"med_type":"11","items":[{"code":"X1","class":"A","qty":1,"price":100},{"code":"X2","class":"A","qty":1,'
+     '"price":"100"}]}', "item 2 \\(X2\\): price must be a JSON number, not the string '100'"),
+])
+def test_a_bill_file_has_numbers_not_strings_for_qty_and_price(text, message):
+    from terminal.domain.bill import bill_from_text
+    with pytest.raises(BadInput, match=message):
+        bill_from_text(text)
+    assert bill_from_text(text.replace('"1.5"', "1.5").replace('"100"', "100")).items[0].price == 100
+
+
+def test_the_absurd_amount_limits_are_generous_and_configurable():
+    from terminal.domain.bill import BillLimits, bill_from_text, check_limits
+    implant = {"med_type": "21", "items": [{"code": "H1", "class": "A", "qty": 1, "price": 35_000_000}]}  # ¥350,000
+    assert parse_bill(implant).total == 35_000_000                  # once refused above ¥100,000 a unit
+    with pytest.raises(BadInput, match="item 1 \\(H1\\): price 35000000 fen is above max_item_price 30000000"):
+        parse_bill(implant, limits=BillLimits(max_item_price=30_000_000))
+    car_t = {"med_type": "21", "items": [{"code": "T1", "class": "C", "qty": 1, "price": 120_000_000}]}
+    with pytest.raises(BadInput, match="above max_item_price 100000000 \\(\\[policy\\] in config.toml\\)"):
+        parse_bill(car_t)
+    assert parse_bill(car_t, limits=BillLimits(max_item_price=200_000_000)).total == 120_000_000
+    many = {"med_type": "21", "items": [{"code": f"H{i}", "class": "A", "qty": 1, "price": 90_000_000}
+                                        for i in range(12)]}
+    with pytest.raises(BadInput, match="the bill total 1080000000 fen is above max_bill_total 1000000000"):
+        parse_bill(many)
+    with pytest.raises(BadInput, match="the bill total 35000000 fen is above max_bill_total 30000000"):
+        check_limits(parse_bill(implant), BillLimits(max_bill_total=30_000_000))
+    text = '{"med_type":"21","items":[{"code":"T1","class":"C","qty":1,"price":120000000}]}'
+    assert bill_from_text(text, limits=BillLimits(max_item_price=200_000_000)).total == 120_000_000
 
 
 def test_bill_file_reads_decimals_exactly(tmp_path):

@@ -255,3 +255,24 @@ def test_a_reused_request_id_with_another_bill_is_refused(cli):
     assert code == 0 and again["replayed"] and again["setl_id"] == first["setl_id"]
     code, rec = cli.run("reconcile", "--json")
     assert rec["count"] == 1 and rec["medfee_sumamt"] == 1000 and rec["ok"]
+
+
+def test_bill_numbers_and_absurd_amount_limits_from_the_config(cli):
+    quoted = cli.dir / "quoted.json"
+    quoted.write_text('{"med_type":"11","items":[{"code":"X1","class":"A","qty":"1.5","price":100}]}', encoding="utf-8")
+    code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(quoted), "--json")
+    assert code == 1 and err["error"]["code"] == "bad_bill"
+    assert err["error"]["message"].startswith("item 1 (X1): qty must be a JSON number, not the string '1.5'")
+    car_t = write_bill(cli.dir / "car_t.json", "21", [("C", 1, 150_000_000)])      # 1,500,000.00 yuan a unit
+    code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(car_t), "--json")
+    assert code == 1 and err["error"]["code"] == "bad_bill" and "max_item_price 100000000" in err["error"]["message"]
+    text = cli.config.read_text(encoding="utf-8")
+    cli.config.write_text(text.replace("[policy]\n", "[policy]\nmax_item_price = 200000000\n", 1), encoding="utf-8")
+    code, out = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(car_t), "--json")
+    assert code == 0, out
+    assert (out["medfee_sumamt"], out["acct_pay"], out["psn_cash_pay"]) == (150_000_000, 50000, 150_000_000 - 50000)
+    cli.config.write_text(text.replace("[policy]\n", "[policy]\nmax_bill_total = 100000\n", 1), encoding="utf-8")
+    code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--json", "--bill",
+                        str(write_bill(cli.dir / "b.json", "11", [("A", 1, 100001)])))
+    assert code == 1 and "max_bill_total 100000" in err["error"]["message"]
+    assert cli.run("reconcile", "--json")[1]["count"] == 1

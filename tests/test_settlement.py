@@ -366,3 +366,18 @@ def test_a_database_from_before_the_fingerprint_is_migrated(cfg, card):
                       [reversed_.setl_id]).fetchone() == ("reversal", None)
     _same_request({"psn_no": "P1", "request_fp": None}, "old-1", "P1", "f" * 64)   # a pre-0002 row: no check
     db.conn.close()
+
+
+def test_the_configs_absurd_amount_limits_hold_for_any_bill(db, cfg, card, config_file):
+    """A bill parsed with the defaults (as the window's bill screen does) still meets the config's limits."""
+    from terminal.config import load_config
+    text = config_file.read_text(encoding="utf-8")
+    config_file.write_text(text.replace("max_item_price = 100000000", "max_item_price = 5000", 1), encoding="utf-8")
+    strict = load_config(config_file)
+    before = (balances(db), counts(db))
+    with pytest.raises(BadInput, match="item 1 \\(X1\\): price 5001 fen is above max_item_price 5000"):
+        presettle_for(db, strict, "P10000001", bill(("A", 1, 5001)))
+    with pytest.raises(BadInput, match="max_item_price 5000"):
+        settle(db, strict, card("zhang_wei"), bill(("A", 1, 5001)), pin="123456")
+    assert (balances(db), counts(db)) == before
+    assert settle(db, strict, card("zhang_wei"), bill(("A", 1, 5000)), pin="123456").medfee_sumamt == 5000

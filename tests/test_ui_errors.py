@@ -22,7 +22,7 @@ async def test_an_absurd_price_is_refused_in_place(cfg):
     async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f2")
-        await enter_bill(app, pilot, [("X001", "阿莫西林胶囊", "A", "1", "200000")])   # ¥200,000 a box
+        await enter_bill(app, pilot, [("X001", "阿莫西林胶囊", "A", "1", "2000000")])  # ¥2,000,000 a box
         assert "不合理" in screen_text(app)
         assert app.screen.items == []
         await press(app, pilot, "f5")                   # nothing to pay yet

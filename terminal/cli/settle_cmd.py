@@ -87,10 +87,14 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.readers import open_reader
     from terminal.services import settlement
     from terminal.services.slip import slip_text
+    from terminal.cli.main import load_cfg
+    from terminal.services.settlement import policy_for
+    from terminal.store.db import open_from_config
     pin = _pin(args.pin)
-    bill = load_bill(args.bill)
     relatives = _relatives(args.relatives)
-    cfg, db = _open(args)
+    cfg = load_cfg(args)
+    bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
+    db = open_from_config(cfg)
     session = CardSession(open_reader(args.reader, cfg), cfg)
     try:
         if args.pre:

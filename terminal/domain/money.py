@@ -1,7 +1,7 @@
 """Money helpers shared by the domain: integer fen, Decimal ratios, half-up rounding, yuan text.
 
 API: `round_fen(x: Decimal) -> int` (half-up to the fen), `yuan(fen) -> "12.50"`,
-`parse_ratio(value, what) -> Decimal` (a string like "0.70", 0..1; a bare 0.7 is taken as typed).
+`parse_ratio(value, what) -> Decimal` (a quoted decimal string like "0.70", 0..1; a bare number is refused).
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ def yuan(fen: int) -> str:
 
 
 def parse_ratio(value: object, what: str) -> Decimal:
-    """A ratio written as a decimal string ("0.70") or 0/1; ValueError with a clear message otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})")
-    if isinstance(value, (int, float)):
-        value = repr(value)     # a TOML 0.7 is read back as the shortest decimal that was typed: "0.7"
+    """A ratio written as a decimal string ("0.70"), 0..1; ValueError with a clear message otherwise.
+
+    A TOML number (0.75, or even 1) is refused with the quoted form to write instead: floats are
+    never used for money, and a ratio is part of every amount the fund pays.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"{what} must be a decimal string: quote it, {what} = \"{value}\" "
+                         f"(floats are never used for money)")
     if not isinstance(value, str):
         raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})")
     try:

@@ -7,6 +7,9 @@ API:
   matches, `"*"` matching anything; `RuleRefused("no_policy_rule")` when none does.
 - `PolicyRule`: insutype, med_type, hosp_lv, deductible (fen), deductible_scope
   ("year"|"visit"), ratio (Decimal), annual_cap (fen).
+- `Policy.bill_limits`: `BillLimits` from the optional `max_item_price`, `max_bill_total` (fen).
+- `check_hosp_lv(level)`: the terminal's own level must be "1", "2" or "3" (from_config checks it).
+Ratios are quoted decimal strings ("0.70"): a TOML number is refused, floats never touch money.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from terminal.config import ConfigError
+from terminal.domain.bill import BillLimits
 from terminal.domain.money import parse_ratio
 from terminal.errors import RuleRefused
 
@@ -23,6 +27,7 @@ INSUTYPES = ("310", "390")
 MED_TYPES = ("11", "14", "21")
 HOSP_LVS = ("1", "2", "3")
 SCOPES = ("year", "visit")
+LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
 MAX_FEN = 10**11  # 1,000,000,000 yuan: anything larger in a policy is a typo
 
@@ -46,9 +51,12 @@ class PolicyRule:
 class Policy:
     b_selfpay_ratio: Decimal
     rules: tuple[PolicyRule, ...]
+    bill_limits: BillLimits = BillLimits()
 
     @classmethod
     def from_config(cls, cfg) -> "Policy":
+        """The config's `[policy]`, and the `[terminal] hosp_lv` its rules are matched with, both checked."""
+        check_hosp_lv(cfg.terminal.hosp_lv)
         return parse_policy(cfg.section("policy"))
 
     def rule_for(self, insutype: str, med_type: str, hosp_lv: str) -> PolicyRule:
@@ -58,6 +66,14 @@ class Policy:
         raise RuleRefused("no_policy_rule",
                           f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
                           f"医保政策中没有适用于险种 {insutype}、医疗类别 {med_type}、医院等级 {hosp_lv} 的规则")
+
+
+def check_hosp_lv(level: Any) -> str:
+    """The hospital's own level ([terminal] hosp_lv): "*" is for rules only; "7" would silently match only "*"."""
+    if not isinstance(level, str) or level not in HOSP_LVS:
+        raise ConfigError(f"[terminal] hosp_lv must be \"1\", \"2\" or \"3\" (the hospital's level; \"*\" is only "
+                          f"for [[policy.rule]]) (got {level!r})")
+    return level
 
 
 def _code(rule: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
@@ -101,9 +117,10 @@ def parse_policy(section: dict[str, Any]) -> Policy:
     """The `[policy]` table as read from TOML -> Policy; every problem named precisely."""
     if not section:
         raise ConfigError("[policy] is missing from config.toml: settlement needs b_selfpay_ratio and rules")
-    unknown = sorted(set(section) - {"b_selfpay_ratio", "rule"})
+    unknown = sorted(set(section) - {"b_selfpay_ratio", "rule", *LIMIT_KEYS})
     if unknown:
-        raise ConfigError(f"[policy]: unknown key(s) {', '.join(unknown)}; expected b_selfpay_ratio and [[policy.rule]]")
+        raise ConfigError(f"[policy]: unknown key(s) {', '.join(unknown)}; expected b_selfpay_ratio, "
+                          f"{', '.join(LIMIT_KEYS)} and [[policy.rule]]")
     if "b_selfpay_ratio" not in section:
         raise ConfigError("[policy]: b_selfpay_ratio is missing (e.g. \"0.10\")")
     try:
@@ -113,4 +130,7 @@ def parse_policy(section: dict[str, Any]) -> Policy:
     rules = section.get("rule")
     if not isinstance(rules, list) or not rules:
         raise ConfigError("[policy]: at least one [[policy.rule]] is needed")
-    return Policy(b_ratio, tuple(_rule(r, f"[[policy.rule]] #{i}") for i, r in enumerate(rules, 1)))
+    defaults = BillLimits()
+    limits = BillLimits(**{k: _fen(section, k, "[policy]") if k in section else getattr(defaults, k)
+                           for k in LIMIT_KEYS})
+    return Policy(b_ratio, tuple(_rule(r, f"[[policy.rule]] #{i}") for i, r in enumerate(rules, 1)), limits)

@@ -33,7 +33,7 @@ import sqlite_utils
 
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
-from terminal.domain.bill import Bill
+from terminal.domain.bill import Bill, check_limits
 from terminal.domain.policy import Policy
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
 from terminal.errors import BadInput, RuleRefused, StoreError
@@ -170,7 +170,7 @@ _STANDING_SQL = ("SELECT (SELECT balc FROM accounts WHERE psn_no = ?1), "
 _POLICIES: dict[int, tuple[dict, Policy]] = {}
 
 
-def _policy(cfg) -> Policy:
+def policy_for(cfg) -> Policy:
     """The config's policy, parsed once per loaded config."""
     raw = cfg.raw
     cached = _POLICIES.get(id(raw))
@@ -183,9 +183,11 @@ def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_u
              now: datetime, policy: Policy | None = None) -> PreSettlement:
     """Read the patient's standing (balance, year accumulators, relatives) and apply §6.2."""
     _require_active(patient)
+    policy = policy or policy_for(cfg)
+    check_limits(bill, policy.bill_limits)      # the config's absurd-amount limits, whoever parsed the bill
     balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
     own = balc if patient.insutype == "310" else None  # only employees have an account; shown even if unused
-    return presettle(bill, policy or _policy(cfg), insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
+    return presettle(bill, policy, insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
                      ytd=YearToDate(dedc_used or 0, fund_paid or 0), own_balc=own,
                      relatives=_relative_sources(db, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
                      acct_used_flag=acct_used_flag)
