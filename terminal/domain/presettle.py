@@ -12,6 +12,12 @@ API:
   psn_cash_pay, balc (own balance after, None without an account), mulaid [MulaidPart], the rule
   applied and the year accumulators after; `.fields()` gives the national-name dict.
 All amounts integer fen; every ratio applied with Decimal and rounded half-up to the fen.
+
+Spec note (DESIGN §6.2, kept literally): there is ONE year accumulator per person and calendar year —
+deductible used and fund paid — shared by every med_type (11, 14 and 21 alike): an outpatient visit
+uses up the same deductible and annual cap an inpatient stay draws on. Real policies often keep
+outpatient and inpatient pools apart (separate 起付线 and 封顶线); doing so would need the accumulator
+keyed by pool as well, a spec change, not a fix.
 """
 
 from __future__ import annotations
