@@ -403,16 +403,6 @@ class PcscReader(Reader):
                 if monitor.countObservers() == 0:
                     _stop_monitor()
 
-    def _emit(self, event: CardEvent) -> None:
-        """Each listener on its own: one that fails neither starves the others nor ends the monitor thread."""
-        with self._listeners_lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:  # noqa: BLE001 - logged; the reader keeps working
-                log.exception("card event listener failed")
-
     def close(self) -> None:
         super().close()
         with self._lock:
