@@ -119,3 +119,10 @@ async def enter_bill(app, pilot, items: list[tuple[str, str, str, str, str]]) ->
             if text:
                 await type_text(app, pilot, text)
         await press(app, pilot, "enter")
+
+
+def rendered(widget) -> str:
+    """What a widget draws on the screen now, line by line (a cut-off amount shows here, not in its data)."""
+    from textual.geometry import Region
+    lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return "\n".join(line.text for line in lines)
