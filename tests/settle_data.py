@@ -2,6 +2,11 @@
 
 Bindings: 张伟 -> 张小雨 (local), 李娜 -> 张小雨 (local), 张伟 -> 张国强 (local),
 张伟 -> 张敏 (cross-province quota 300.00). 赵兰's insurance is suspended.
+
+The data obeys the §6.1 rules the family lookup re-checks (mutual_aid.payable_problem): each person's
+sex is the one their ID number says (17th digit odd = male), a relation agrees with it (30 daughter is
+female), a local binding stays within a province, and a cross-province one begins on or after the
+cross-province start date (2026-01-09) between two pooling areas where it is open.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ BINDINGS = [  # id, owner, user, relation, scope, quota
     (3, "P10000001", "P10000004", "51", "local", 0),
     (4, "P10000001", "P20000005", "70", "cross_province", 30000),
 ]
+BEGIN_LOCAL = "2025-01-01"
+BEGIN_CROSS_PROVINCE = "2026-01-09"     # the first day cross-province mutual aid is in force
+
+
+def gend_of(certno: str) -> str:
+    """The sex an ID number records: 17th digit odd = '1' (male), even = '2' (female)."""
+    return "1" if int(certno[16]) % 2 else "2"
+
 
 
 def seed(db) -> None:
@@ -34,8 +47,8 @@ def seed(db) -> None:
     conn.execute("BEGIN")
     for psn_no, certno, name, card_no, admdvs, insutype, stas, balc in PEOPLE:
         conn.execute("INSERT INTO persons (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, "
-                     "insuplc_admdvs, insutype, psn_insu_stas) VALUES (?, ?, ?, '1', '01', ?, ?, '', ?, ?, ?)",
-                     [psn_no, certno, name, f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}", card_no, admdvs,
+                     "insuplc_admdvs, insutype, psn_insu_stas) VALUES (?, ?, ?, ?, '01', ?, ?, '', ?, ?, ?)",
+                     [psn_no, certno, name, gend_of(certno), f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}", card_no, admdvs,
                       insutype, stas])
         if balc is not None:
             conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [psn_no, balc])
@@ -45,7 +58,9 @@ def seed(db) -> None:
                      [region, name, cross])
     for bid, owner, user, rel, scope, quota in BINDINGS:
         conn.execute("INSERT INTO bindings (id, owner_psn_no, user_psn_no, relation, scope, quota, begin_date, "
-                     "status) VALUES (?, ?, ?, ?, ?, ?, '2025-01-01', 'active')", [bid, owner, user, rel, scope, quota])
+                     "status) VALUES (?, ?, ?, ?, ?, ?, ?, 'active')",
+                     [bid, owner, user, rel, scope, quota,
+                      BEGIN_CROSS_PROVINCE if scope == "cross_province" else BEGIN_LOCAL])
     conn.execute("COMMIT")
 
 
@@ -74,6 +89,7 @@ def write_bill(path: Path, med_type: str = "11", items: list[tuple] = (("A", 2, 
 CONTENTION_OWNERS = [("O1", 400000), ("O2", 200000), ("O3", 100000)]    # 310 with accounts; they settle too
 CONTENTION_USERS = [f"U{i}" for i in range(1, 9)]                     # 390, no account of their own
 CONTENTION_QUOTA = 30000                                             # O3 -> U1..U4 cross-province
+CONTENTION_AREAS = {"O3": "510100"}     # O3 is insured in Chengdu (Sichuan), everyone else in Zhengzhou (Henan)
 
 
 def contention_patients() -> list[tuple[str, list[str]]]:
@@ -83,23 +99,28 @@ def contention_patients() -> list[tuple[str, list[str]]]:
 
 
 def seed_contention(db) -> None:
+    """Owners are men (gend 1), users their daughters (relation 30, gend 2): the sequence number in the
+    ID number is odd for a man, even for a woman. O3 -> U1..U4 crosses from Sichuan to Henan, both open."""
     from drivers.certno import check_digit
     conn = db.conn
     conn.execute("BEGIN")
-    conn.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES ('410100', '郑州市', '', 1)")
-    people = [(o, "310") for o, _ in CONTENTION_OWNERS] + [(u, "390") for u in CONTENTION_USERS]
-    for n, (psn_no, insutype) in enumerate(people, 1):
-        first17 = f"41010219800101{n:03d}"
-        conn.execute("INSERT INTO persons (psn_no, certno, psn_name, card_no, insuplc_admdvs, insutype, "
-                     "psn_insu_stas) VALUES (?, ?, ?, ?, '410100', ?, '1')",
-                     [psn_no, first17 + check_digit(first17), f"测试{psn_no}", f"T{n:08d}", insutype])
+    conn.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES ('410100', '郑州市', '河南省', 1)")
+    conn.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES ('510100', '成都市', '四川省', 1)")
+    people = [(o, "310", "1") for o, _ in CONTENTION_OWNERS] + [(u, "390", "2") for u in CONTENTION_USERS]
+    for n, (psn_no, insutype, gend) in enumerate(people, 1):
+        first17 = f"41010219800101{2 * n + (gend == '1'):03d}"
+        conn.execute("INSERT INTO persons (psn_no, certno, psn_name, gend, card_no, insuplc_admdvs, insutype, "
+                     "psn_insu_stas) VALUES (?, ?, ?, ?, ?, ?, ?, '1')",
+                     [psn_no, first17 + check_digit(first17), f"测试{psn_no}", gend, f"T{n:08d}",
+                      CONTENTION_AREAS.get(psn_no, "410100"), insutype])
     for psn_no, balc in CONTENTION_OWNERS:
         conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [psn_no, balc])
     for user, owners in contention_patients():
         for owner in owners:
-            scope, quota = ("cross_province", CONTENTION_QUOTA) if owner == "O3" else ("local", 0)
+            scope, quota, begin = (("cross_province", CONTENTION_QUOTA, BEGIN_CROSS_PROVINCE) if owner == "O3"
+                                   else ("local", 0, BEGIN_LOCAL))
             conn.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
-                         "VALUES (?, ?, '30', ?, ?, '2025-01-01')", [owner, user, scope, quota])
+                         "VALUES (?, ?, '30', ?, ?, ?)", [owner, user, scope, quota, begin])
     conn.execute("COMMIT")
 
 

@@ -131,3 +131,47 @@ def test_an_inactive_user_is_offered_no_relative(demo):
     _, db = demo
     db.execute("UPDATE persons SET psn_insu_stas = '2' WHERE psn_no = 'P10000003'")
     assert family_for(db, card_no="A10000003", today=TODAY).relatives == []
+
+
+@pytest.mark.parametrize("owner,user,bad,good", [
+    # relation against the user's recorded sex: 李娜 is female, so husband (11) is refused, wife (12) offered
+    ("P10000001", "P10000002", ("11", "local", 0, "2025-01-01"), ("12", "local", 0, "2025-01-01")),
+    # cross-province before it began (2026-01-09), then on the day
+    ("P30000006", "P20000005", ("70", "cross_province", 100, "2026-01-08"), ("70", "cross_province", 100, "2026-01-09")),
+    # Suzhou (Jiangsu) and Chengdu (Sichuan) are different provinces: local is refused
+    ("P30000006", "P20000005", ("70", "local", 0, "2026-03-01"), ("70", "cross_province", 100, "2026-03-01")),
+    # 张伟 and 李娜 are both insured in Zhengzhou: cross-province is refused
+    ("P10000001", "P10000002", ("12", "cross_province", 100, "2026-03-01"), ("12", "local", 0, "2026-03-01")),
+])
+def test_sex_scope_and_cross_province_date_are_checked_like_the_centre_import(demo, owner, user, bad, good):
+    """The family lookup applies the rules the centre import does (mutual_aid.check_centre_binding): the
+    same binding is offered once its one broken rule is put right."""
+    from terminal.services.family import relatives_of
+    _, db = demo
+    with db.conn:
+        bid = db.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", [owner, user, *bad]).lastrowid
+    assert owner not in [r.owner_psn_no for r in relatives_of(db, user, TODAY)]
+    assert owner not in [r.owner_psn_no for r in family_for(db, psn_no=user, today=TODAY).relatives]
+    with db.conn:
+        db.execute("UPDATE bindings SET relation = ?, scope = ?, quota = ?, begin_date = ? WHERE id = ?", [*good, bid])
+    assert owner in [r.owner_psn_no for r in relatives_of(db, user, TODAY)]
+    assert owner in [r.owner_psn_no for r in family_for(db, psn_no=user, today=TODAY).relatives]
+
+
+def test_payable_problem_names_the_broken_rule(demo):
+    """The reason a stored binding is not offered is the code the centre import would refuse it with."""
+    from terminal.domain.mutual_aid import MutualAidPolicy, payable_problem
+    from terminal.store.people import find_person, party_of, pooling_area
+    _, db = demo
+    policy = MutualAidPolicy.default()
+    zhang_wei, li_na, zhang_min, wang_fang = (party_of(db, find_person(db, psn_no=p)) for p in
+                                              ("P10000001", "P10000002", "P20000005", "P30000006"))
+    areas = (pooling_area(db, "320500"), pooling_area(db, "510100"))
+    assert payable_problem(policy, zhang_wei, li_na, "11", "2025-01-01", "local").code == "relation_gender_mismatch"
+    assert payable_problem(policy, wang_fang, zhang_min, "70", "2026-01-08", "cross_province",
+                           *areas).code == "cross_province_not_yet"
+    assert payable_problem(policy, wang_fang, zhang_min, "70", "2026-03-01", "local").code == "needs_cross_province"
+    assert payable_problem(policy, zhang_wei, li_na, "12", "2026-03-01", "cross_province",
+                           pooling_area(db, "410100"), pooling_area(db, "410100")).code == "not_cross_province"
+    assert payable_problem(policy, wang_fang, zhang_min, "70", "2026-01-09", "cross_province", *areas) is None

@@ -120,6 +120,22 @@ def test_cross_province_quota_then_cash(db, cfg, card):
     assert ledger(db, r.setl_id)[0] == ("binding", "quota", "P10000001", 4, 30000, 0)
 
 
+@pytest.mark.parametrize("profile,change", [
+    ("zhang_min", "UPDATE bindings SET begin_date = '2025-01-01' WHERE id = 4"),   # before cross-province began
+    ("zhang_min", "UPDATE persons SET insuplc_admdvs = '410100' WHERE psn_no = 'P20000005'"),  # one province
+    ("zhang_xiaoyu", "UPDATE persons SET gend = '1' WHERE psn_no = 'P10000003'"),  # a 'daughter' recorded male
+    ("zhang_guoqiang", "UPDATE persons SET insuplc_admdvs = '510100' WHERE psn_no = 'P10000004'"),  # local across
+])
+def test_a_binding_the_rules_refuse_is_never_drawn_on(db, cfg, card, profile, change):
+    """However a binding that breaks §6.1 got into the database, settlement draws nothing from it: cash."""
+    with db.conn:
+        db.execute(change)
+    before = balances(db)
+    r = settle(db, cfg, card(profile), bill(("C", 1, 4000)), pin="123456")
+    assert (r.acct_mulaid_pay, r.mulaid, r.psn_cash_pay) == (0, [], 4000)
+    assert balances(db) == before
+
+
 def test_nothing_in_any_account_is_all_cash_without_a_pin(db, cfg, card):
     before = balances(db)
     r = settle(db, cfg, card("zhang_guoqiang"), bill(("A", 1, 3000)), pin=None, relatives="none")

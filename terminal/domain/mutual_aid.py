@@ -308,18 +308,14 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
                     scope: str, owner_area: Region | None = None, user_area: Region | None = None
                     ) -> RuleRefused | None:
     """Why a stored binding may not pay for its user now (None: it may). Defence in depth for the family
-    lookup: owner an active 310 with an account, user active, relation allowed on its begin_date, and for
-    cross-province both pooling areas open."""
+    lookup: owner an active 310 with an account, user active, and the rules `check_centre_binding` applies
+    as they stood on its begin_date: relation allowed and agreeing with the user's sex, scope matching
+    the provinces, cross-province not before its start date and with both pooling areas open."""
     try:
         check_owner(owner)
         check_user(user)
-        check_relation(policy, relation, begin_date)
-        if scope == "cross_province":
-            for person, area in ((owner, owner_area), (user, user_area)):
-                if area is None or not area.cross_province:
-                    raise _refuse("area_closed", f"cross-province mutual aid is not open in {person.psn_name}'s "
-                                  f"pooling area {person.insuplc_admdvs}",
-                                  f"{person.psn_name}的参保统筹区{person.insuplc_admdvs}未开通跨省共济")
+        check_relation(policy, relation, begin_date, user)
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
     except (RuleRefused, BadInput) as exc:
         return exc if isinstance(exc, RuleRefused) else _refuse(exc.code, exc.message, exc.message_zh)
     return None

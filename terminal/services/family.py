@@ -13,10 +13,12 @@ API (plain functions, safe in a Textual thread worker with its own connection):
 
 A relative appears when the binding is active and in force today, the user's insurance is active, and the
 binding still passes the §6.1 rules (defence in depth, whatever put it in the database:
-mutual_aid.payable_problem): the owner an active employee (310) with an account, the relation allowed on
-the binding's begin_date (never an in-law), and for cross-province both pooling areas open. `available` is
-the owner's balance for a local binding, the remaining quota for a cross-province one. policy None = the
-rules shipped in config.toml.
+mutual_aid.payable_problem, the rules the centre import applies): the owner an active employee (310) with
+an account, the relation allowed on the binding's begin_date (never an in-law) and agreeing with the user's
+recorded sex, the scope matching the provinces (local within one, cross_province between two), and a
+cross-province binding begun on or after the cross-province start date with both pooling areas open.
+`available` is the owner's balance for a local binding, the remaining quota for a cross-province one.
+policy None = the rules shipped in config.toml.
 """
 
 from __future__ import annotations
