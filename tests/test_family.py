@@ -175,3 +175,26 @@ def test_payable_problem_names_the_broken_rule(demo):
     assert payable_problem(policy, zhang_wei, li_na, "12", "2026-03-01", "cross_province",
                            pooling_area(db, "410100"), pooling_area(db, "410100")).code == "not_cross_province"
     assert payable_problem(policy, wang_fang, zhang_min, "70", "2026-01-09", "cross_province", *areas) is None
+
+
+@pytest.mark.parametrize("pin", ["12ab56", "123", "12345678901234567", "", "１２３４５６"])
+@pytest.mark.parametrize("reader", ["emulator:zhang_wei", "emulator:no_such_card"])
+def test_bind_and_unbind_refuse_a_malformed_pin_before_the_card_is_read(demo, config_file, capsys, pin, reader):
+    """Like settle: a --pin that is not 4 to 16 digits is a usage error (exit 2, pin_invalid), found before
+    the card (or even the reader: no_such_card would fail there) or the database is touched."""
+    _, db = demo
+    before = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("audit", "bindings")]
+    for argv in (("bind", "--user", "A10000002", "--relation", "12"), ("unbind", "--user", "B20000005")):
+        code, out = run_cli(config_file, argv[0], "--reader", reader, "--pin", pin, *argv[1:], "--json",
+                            capsys=capsys)
+        assert code == 2 and out["error"]["code"] == "pin_invalid" and "4 to 16 digits" in out["error"]["message"]
+        assert pin not in out["error"]["message"] or not pin
+    assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("audit", "bindings")] == before
+    assert db.execute("SELECT count(*) FROM bindings WHERE user_psn_no = 'P20000005' AND status = 'active'"
+                      ).fetchone()[0] == 1
+
+
+def test_bind_with_a_well_formed_pin_still_reaches_the_card(demo, config_file, capsys):
+    code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "0000", "--user", "A10000002",
+                        "--relation", "12", "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "pin_wrong"      # four digits: the card says wrong, not usage
