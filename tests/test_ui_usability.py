@@ -38,3 +38,45 @@ async def test_amounts_stay_whole_after_the_first_settlement_and_the_bindings_sc
         assert "¥131.00" in drawn and "本次支付" in drawn, drawn
         assert table.size.width >= sum(c.get_render_width(table) for c in table.columns.values())
         assert app.screen.query_one("#pin").outer_size.width == 30
+
+
+X207 = ("X207", "头孢克肟片", "B", "1", "38.00")
+V100 = ("V100", "维生素C片", "A", "1", "5.00")
+
+
+def _item_names(app) -> list[str]:
+    table = app.screen.query_one("#items")
+    return [str(table.get_row_at(r)[2]) for r in range(table.row_count)] if table.display else []
+
+
+async def test_esc_keeps_the_bill_while_the_same_card_stays(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE, X207])
+        await type_text(app, pilot, "V1")                  # a line half typed
+        await press(app, pilot, "escape")
+        assert type(app.screen).__name__ == "PatientScreen"
+        await press(app, pilot, "f2")
+        assert _item_names(app) == ["阿莫西林胶囊", "头孢克肟片"]
+        assert app.screen.query_one("#in-code").value == "V1"
+        assert "¥289.00" in screen_text(app)               # the split of the kept bill
+        # another card: a new bill
+        await insert(app, pilot, "li_na")
+        await press(app, pilot, "f2")
+        assert _item_names(app) == []
+
+
+async def test_f3_removes_the_highlighted_row_even_from_the_entry_row(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE, X207, V100])
+        assert app.screen.focused.id == "in-code"
+        assert app.screen.query_one("#items").cursor_row == 2   # the newest line is the chosen one
+        await press(app, pilot, "up")                           # ↑ from the entry row: the middle one
+        await press(app, pilot, "f3")
+        assert _item_names(app) == ["阿莫西林胶囊", "维生素C片"]
+        assert "已删除第 2 行 头孢克肟片" in screen_text(app)
+        await press(app, pilot, "up", "up", "f3")
+        assert _item_names(app) == ["维生素C片"]

@@ -21,23 +21,29 @@ MED_TYPES = ("11", "14", "21")
 
 
 class BillScreen(SplitPreview, CardScreen):
-    """Enter adds the line being typed; F3 removes the chosen item; F7 changes the visit type; F5 pays."""
+    """Enter adds the line being typed; ↑/↓ choose an item in the table (from the entry row too: the
+    inputs do not use those keys) and F3 removes the chosen (highlighted) one; F7 changes the visit type;
+    F5 pays. Esc goes back to the patient and keeps the bill there while the same card stays in."""
 
     CSS_PATH = tcss(__file__)
     BINDINGS = [
         Binding("f5", "pay", "pay", key_display="F5"),
         Binding("f3", "remove_item", "remove", key_display="F3"),
         Binding("f7", "med_type", "medtype", key_display="F7"),
+        Binding("up", "pick_row(-1)", "pick", key_display="↑↓"),
+        Binding("down", "pick_row(1)", "pick", key_display="↓", show=False),
     ]
-    LABELS = {"pay": "key.pay", "remove_item": "key.remove", "med_type": "key.medtype"}
+    LABELS = {"pay": "key.pay", "remove_item": "key.remove_row", "med_type": "key.medtype",
+              "pick_row(-1)": "key.pick_row", "pick_row(1)": "key.pick_row"}
 
-    def __init__(self, card, family, items: list[dict] | None = None, med_type: str = "11") -> None:
+    def __init__(self, card, family, items: list[dict] | None = None, med_type: str = "11",
+                 entry: dict[str, str] | None = None) -> None:
         super().__init__()
         self.card = card
         self.family = family
         self.items: list[dict] = list(items or [])
         self.med_type = med_type
-
+        self.entry = dict(entry or {})   # the line being typed, kept with the bill
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -71,6 +77,8 @@ class BillScreen(SplitPreview, CardScreen):
         self.columns("#items", (("#", 2), ("bill.code", 8), ("bill.item", 16), ("bill.class", 6), ("bill.qty", 6),
                                 ("bill.price", 10), ("bill.amount", 11)))
         self.query_one("#split", SplitPanel).border_title = t("bill.split")
+        for ident, value in self.entry.items():
+            self.query_one(f"#{ident}", Input).value = value
         self._show_items()
         self._show_med_type()
         self.query_one("#in-code", Input).focus()
@@ -85,6 +93,14 @@ class BillScreen(SplitPreview, CardScreen):
                           yuan(item["price"]).lstrip("¥").rjust(10), "")
         self.query_one("#items-empty", Label).display = not self.items
         table.display = bool(self.items)
+        if self.items:
+            table.move_cursor(row=len(self.items) - 1)   # the newest item is the chosen one until ↑/↓
+
+    def action_pick_row(self, step: int) -> None:
+        """↑/↓ from the entry row move the items table's cursor (the table itself handles them when focused)."""
+        table = self.query_one("#items", DataTable)
+        if self.items:
+            table.move_cursor(row=max(0, min(len(self.items) - 1, table.cursor_row + step)))
 
     def _show_amounts(self, amounts: tuple[int, ...]) -> None:
         table = self.query_one("#items", DataTable)
@@ -143,13 +159,27 @@ class BillScreen(SplitPreview, CardScreen):
         self.update_preview()
 
     def action_remove_item(self) -> None:
+        """F3: remove the highlighted row of the items table (↑/↓ choose it), and say which."""
         table = self.query_one("#items", DataTable)
         if not self.items:
+            self.query_one("#error", ErrorLine).show(self.t("bill.nothing_to_remove"))
             return
         row = table.cursor_row if 0 <= table.cursor_row < len(self.items) else len(self.items) - 1
-        del self.items[row]
+        removed = self.items.pop(row)
         self._show_items()
+        if self.items:
+            table.move_cursor(row=min(row, len(self.items) - 1))
+        self.query_one("#error", ErrorLine).show(self.t("bill.removed", n=row + 1, name=removed["name"]), ok=True)
         self.update_preview()
+
+    def action_back(self) -> None:
+        """Esc: back to the patient, who keeps this bill (F2 shows it again while the same card stays in)."""
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+        if hasattr(below, "keep_bill"):
+            entry = {ident: self.query_one(f"#{ident}", Input).value
+                     for ident in ("in-code", "in-name", "in-class", "in-qty", "in-price")}
+            below.keep_bill(self.items, self.med_type, entry)  # type: ignore[union-attr]
+        super().action_back()
 
     def action_med_type(self) -> None:
         self.med_type = MED_TYPES[(MED_TYPES.index(self.med_type) + 1) % len(MED_TYPES)]
@@ -191,7 +221,9 @@ class BillScreen(SplitPreview, CardScreen):
         amounts = getattr(message.result, "item_amounts", None)
         if amounts:
             self._show_amounts(tuple(amounts))
-        self.query_one("#error", ErrorLine).clear()
+        error = self.query_one("#error", ErrorLine)
+        if not error.has_class("ok"):   # a refusal is over once the bill splits; a notice stays
+            error.clear()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "presettle":

@@ -30,6 +30,12 @@ class PatientScreen(CardScreen):
         self.card = card
         self.family = family
         self.places = places or {}
+        self.bill: dict = {}   # the bill typed so far for this card (kept when the cashier goes back with Esc)
+
+    def keep_bill(self, items: list[dict], med_type: str, entry: dict[str, str]) -> None:
+        self.bill = {"items": list(items), "med_type": med_type, "entry": dict(entry)}
+        if items:
+            self.notify(self.t("bill.kept", n=len(items)), timeout=4)
 
     @property
     def person(self):
@@ -130,7 +136,7 @@ class PatientScreen(CardScreen):
 
     def action_bill(self) -> None:
         from terminal.ui.screens.bill import BillScreen
-        self.app.push_screen(BillScreen(self.card, self.family))
+        self.app.push_screen(BillScreen(self.card, self.family, **self.bill))
 
     def action_bindings(self) -> None:
         from terminal.ui.screens.bindings import BindingsScreen
