@@ -1,12 +1,19 @@
 """Benchmark: centre-export import vs a raw sqlite3.executemany floor, and family-lookup latency.
 
-Generates N persons (half employees with accounts) and 3N bindings as a §8.2 export in a temp dir,
-imports it with `terminal.store.importer.import_file` into a fresh database, then inserts the very
-same rows with plain `sqlite3.executemany` into another fresh database with the same schema and
-pragmas (the floor). Then times `family_for` by card number on random persons.
+Generates N persons (half employees with accounts) and 3N bindings as a §8.2 export in a temp dir. The
+data keeps every rule the importer checks: gend is the ID's sex digit and brdy its birth date; only 310
+persons have accounts and own bindings; the relation fits the user's sex and the rule in force on its
+begin_date (2024-only codes begin on or after 2024-07-01); cross-province only between open areas of
+different provinces, from 2026-01-09, with a quota; a closed area binds only within its province.
+Inserts the very same rows with plain `sqlite3.executemany` into a fresh database with the same schema
+and pragmas (the floor), then imports the export with `terminal.store.importer.import_file` into
+another. Then: the same file again (recognised by sha256: "already imported", nothing read), a newer
+export of the same size (every 4th balance changed; an upsert that compares), and `family_for` by card
+number on random persons.
 
 Prints `key=value` lines. Targets (DESIGN §7 / issue 5): import_vs_raw >= 0.50, lookup_p99_ms < 1.
-Usage: python benchmarks/import_lookup.py [--persons 1000000] [--lookups 20000] [--keep DIR]
+The load average is printed with the figures: on a shared machine they move with it.
+Usage: python benchmarks/import_lookup.py [--persons 1000000] [--lookups 20000] [--keep DIR] [--no-newer]
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import shutil
 import statistics
@@ -29,62 +37,133 @@ from terminal.services.family import family_for  # noqa: E402
 from terminal.store.db import open_db  # noqa: E402
 from terminal.store.importer import import_file  # noqa: E402
 
-RELATIONS = ("10", "20", "30", "51", "52", "61", "70")
-DAY0 = dt.date(1950, 1, 1)
 TODAY = "2026-11-29"
 BINDINGS_PER_USER = 3
+DAY0 = dt.date(1950, 1, 1)
+STAMP = "2026-11-29T00:00:00+00:00"
+
+# pooling areas: (code, name, province, cross-province open); a person's area follows i % 10
+REGIONS = (("510100", "成都市", "四川省", True), ("411500", "信阳市", "河南省", True),
+           ("110100", "北京市", "北京市", False), ("410100", "郑州市", "河南省", True))
+AREA_OF_DIGIT = ("510100", "510100", "411500", "411500", "110100", "110100", "410100", "410100", "410100", "410100")
+OPEN = {code for code, _n, _p, is_open in REGIONS if is_open}
+
+# relations the user may be to the owner, by the user's sex ("1" male, "2" female): allowed since 2021 / only
+# since 2024-07-01 (the close-relative extension); sex-neutral codes go to either
+REL_2021 = {"1": ("11", "20", "51", "10", "50"), "2": ("12", "30", "52", "10", "50")}
+REL_2024 = {"1": ("41", "61", "71", "40", "60", "70"), "2": ("42", "62", "75", "40", "60", "70")}
+LOCAL_BEGIN = ("2021-06-01", "2023-03-15", "2024-07-01", "2025-01-01", "2026-02-01")
+LATE_BEGIN = ("2024-07-01", "2025-01-01", "2026-02-01")   # for the 2024-only codes
+CROSS_BEGIN = ("2026-01-09", "2026-02-01", "2026-05-20")  # cross-province opened 2026-01-09
+CROSS_QUOTA = 1000
+
+
+def sex_of(i: int) -> str:
+    """The 17th digit of person i's ID is the hundreds digit of i % 1000 (see person_row): odd = male."""
+    return "1" if (i % 1000) // 100 % 2 else "2"
+
+
+def area_of(i: int) -> str:
+    return AREA_OF_DIGIT[i % 10]
 
 
 def person_row(i: int) -> tuple:
+    """Person i: ID born DAY0 + i // 1000 days, sequence digits of i % 1000 reversed (so the sex digit does
+    not follow i's parity, i.e. employees are of both sexes); brdy is the ID's birth date, gend its sex."""
     born = DAY0 + dt.timedelta(days=i // 1000)
-    first17 = f"110101{born:%Y%m%d}{i % 1000:03d}"
+    first17 = f"110101{born:%Y%m%d}{f'{i % 1000:03d}'[::-1]}"
     employee = i % 2 == 0
-    return (f"P{i:07d}", first17 + check_digit(first17), f"人{i}", "1" if i % 3 else "2", "01", born.isoformat(),
-            f"Z{i:08d}", f"{i:032X}", "510100" if i % 10 == 0 else "410100", "310" if employee else "390", "1")
+    return (f"P{i:07d}", first17 + check_digit(first17), f"人{i}", sex_of(i), "01", born.isoformat(),
+            f"Z{i:08d}", f"{i:032X}", area_of(i), "310" if employee else "390", "1")
 
 
-def owners_of(u: int, n: int) -> list[int]:
-    """Three distinct employees (even numbers) other than u."""
+def owners_of(u: int, n: int) -> list[tuple[int, str]]:
+    """Three distinct employees (even numbers) other than u whose areas allow a binding, with the scope:
+    local within a province; cross-province only between two open areas of different provinces."""
     half = n // 2
-    out: list[int] = []
+    out: list[tuple[int, str]] = []
+    ua = area_of(u)
     k = 0
     while len(out) < BINDINGS_PER_USER:
+        if k > 10_000:
+            raise SystemExit(f"no three owners for person {u}: use more --persons")
         o = 2 * ((u // 2 + 1 + k * 7919) % half)
         k += 1
-        if o != u and o not in out:
-            out.append(o)
+        if o == u or any(o == x for x, _ in out):
+            continue
+        oa = area_of(o)
+        if oa[:2] == ua[:2]:
+            out.append((o, "local"))
+        elif oa in OPEN and ua in OPEN:
+            out.append((o, "cross_province"))
     return out
 
 
-def generate(n: int, path: Path) -> dict[str, list[tuple]]:
-    """Write the export and return the same rows as tuples for the raw floor."""
+def binding_of(u: int, k: int, scope: str) -> tuple[str, str]:
+    """(relation, begin_date) for the k-th binding of user u: a code matching u's sex, allowed on the date."""
+    h = u * 3 + k
+    if scope == "cross_province":
+        begin = CROSS_BEGIN[h % len(CROSS_BEGIN)]
+        codes = REL_2021[sex_of(u)] + REL_2024[sex_of(u)]
+        return codes[h % len(codes)], begin
+    if h % 3 == 0:
+        codes = REL_2024[sex_of(u)]
+        return codes[h % len(codes)], LATE_BEGIN[h % len(LATE_BEGIN)]
+    codes = REL_2021[sex_of(u)]
+    return codes[h % len(codes)], LOCAL_BEGIN[h % len(LOCAL_BEGIN)]
+
+
+def balance(i: int, newer: bool) -> int:
+    """Account balance in fen; the newer export changes every fourth one."""
+    balc = (i * 37) % 500000 + CROSS_QUOTA
+    return balc + 100 if newer and i % 4 == 0 else balc
+
+
+def generate(n: int, path: Path, newer_path: Path | None = None) -> dict[str, list[tuple]]:
+    """Write the export (and, when newer_path, a newer export of the same people: other balances) and
+    return the first export's rows as tuples for the raw floor."""
     rows: dict[str, list[tuple]] = {"regions": [], "persons": [], "accounts": [], "bindings": []}
-    stamp = "2026-11-29T00:00:00+00:00"
-    with path.open("w", encoding="utf-8") as f:
-        w = f.write
-        for code, name, prov in (("410100", "郑州市", "河南省"), ("510100", "成都市", "四川省")):
-            w(json.dumps({"kind": "region", "admdvs": code, "name": name, "province": prov,
-                          "cross_province": True}, ensure_ascii=False) + "\n")
-            rows["regions"].append((code, name, prov, 1))
+    f = path.open("w", encoding="utf-8")
+    g = newer_path.open("w", encoding="utf-8") if newer_path else None
+    w = f.write
+    try:
+        for code, name, prov, is_open in REGIONS:
+            line = json.dumps({"kind": "region", "admdvs": code, "name": name, "province": prov,
+                               "cross_province": is_open}, ensure_ascii=False) + "\n"
+            w(line)
+            if g:
+                g.write(line)
+            rows["regions"].append((code, name, prov, int(is_open)))
         keys = ("psn_no", "certno", "psn_name", "gend", "naty", "brdy", "card_no", "card_sn", "insuplc_admdvs",
                 "insutype", "psn_insu_stas")
         for i in range(n):
             r = person_row(i)
-            w(json.dumps({"kind": "person", **dict(zip(keys, r))}, ensure_ascii=False) + "\n")
+            line = json.dumps({"kind": "person", **dict(zip(keys, r))}, ensure_ascii=False) + "\n"
+            w(line)
             rows["persons"].append(r)
             if i % 2 == 0:
-                balc = (i * 37) % 500000
+                balc = balance(i, False)
                 w(f'{{"kind": "account", "psn_no": "{r[0]}", "balc": {balc}, "year": 2026}}\n')
                 rows["accounts"].append((r[0], balc, 2026, 0))
+            if g:
+                g.write(line)
+                if i % 2 == 0:
+                    g.write(f'{{"kind": "account", "psn_no": "{r[0]}", "balc": {balance(i, True)}, "year": 2026}}\n')
         for u in range(n):
-            for k, o in enumerate(owners_of(u, n)):
-                cross = (u % 10 == 0) != (o % 10 == 0)
-                scope, quota = ("cross_province", 1000) if cross else ("local", 0)
-                rel, begin = RELATIONS[(u + k) % len(RELATIONS)], "2025-01-01"
-                w(f'{{"kind": "binding", "owner_psn_no": "P{o:07d}", "user_psn_no": "P{u:07d}", '
-                  f'"relation": "{rel}", "scope": "{scope}", "quota": {quota}, "begin_date": "{begin}"}}\n')
+            for k, (o, scope) in enumerate(owners_of(u, n)):
+                rel, begin = binding_of(u, k, scope)
+                quota = CROSS_QUOTA if scope == "cross_province" else 0
+                line = (f'{{"kind": "binding", "owner_psn_no": "P{o:07d}", "user_psn_no": "P{u:07d}", '
+                        f'"relation": "{rel}", "scope": "{scope}", "quota": {quota}, "begin_date": "{begin}"}}\n')
+                w(line)
+                if g:
+                    g.write(line)
                 rows["bindings"].append((f"P{o:07d}", f"P{u:07d}", rel, scope, quota, begin, None, "active",
-                                         "centre", stamp))
+                                         "centre", STAMP))
+    finally:
+        f.close()
+        if g:
+            g.close()
     return rows
 
 
@@ -125,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--lookups", type=int, default=20_000)
     ap.add_argument("--keep", help="keep the export and databases in this folder")
+    ap.add_argument("--no-newer", dest="newer", action="store_false",
+                    help="skip importing a second, newer export of the same size")
     args = ap.parse_args(argv)
     n = args.persons
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cashier-bench-"))
@@ -132,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     out = {"persons": n, "bindings": n * BINDINGS_PER_USER, "sqlite": __import__("sqlite3").sqlite_version}
     try:
         export = work / "export.jsonl"
+        newer = work / "newer.jsonl" if args.newer else None
         t0 = time.perf_counter()
-        rows = generate(n, export)
+        rows = generate(n, export, newer)
         out["generate_s"] = round(time.perf_counter() - t0, 2)
         total_rows = sum(len(v) for v in rows.values())
         out["rows"] = total_rows
@@ -143,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         del rows
         db = open_db(work / "import.db", create=True)
         c0, w0 = time.process_time(), _children_cpu()
-        report = import_file(db, export)
+        load0 = os.getloadavg()[0]
+        report = import_file(db, export, operator="bench", window="B01")
         import_cpu = time.process_time() - c0
         worker_cpu = _children_cpu() - w0  # the reading process of a large import
         assert report.imported and report.bad == 0, report.errors[:5]
@@ -155,11 +238,20 @@ def main(argv: list[str] | None = None) -> int:
         out["import_cpu_s"] = round(import_cpu, 2)
         out["import_worker_cpu_s"] = round(worker_cpu, 2)
         out["raw_cpu_s"] = round(raw_cpu, 2)
-        out["load_avg_1m"] = round(__import__("os").getloadavg()[0], 2)
+        out["load_avg_1m_before"] = round(load0, 2)
+        out["load_avg_1m"] = round(os.getloadavg()[0], 2)
 
-        again = import_file(db, export)
-        out["reimport_s"] = round(again.seconds, 2)
-        out["reimport_changes"] = again.changes
+        # the same file again: recognised by its sha256, nothing read into the database
+        again = import_file(db, export, operator="bench", window="B01")
+        assert again.already and again.changes == 0
+        out["reimport_same_s"] = round(again.seconds, 3)
+        out["reimport_same_changes"] = again.changes
+        if newer is not None:  # a newer export of the same people (every 4th balance changed): upsert compares
+            t = import_file(db, newer, operator="bench", window="B01")
+            assert t.imported and t.bad == 0 and not t.already, t.errors[:5]
+            out["reimport_newer_s"] = round(t.seconds, 2)
+            out["reimport_newer_rows_per_s"] = round(total_rows / t.seconds)
+            out["reimport_newer_changes"] = t.changes
 
         rnd = random.Random(5)
         cards = [f"Z{rnd.randrange(n):08d}" for _ in range(args.lookups)]

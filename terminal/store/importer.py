@@ -36,6 +36,7 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
+from operator import mul as _mul
 from pathlib import Path
 from typing import Callable
 
@@ -55,6 +56,10 @@ MAX_ERRORS_KEPT = 1000
 Progress = Callable[[int, int], None]
 
 _ADMDVS = re.compile(r"^\d{6}$")
+_CERTNO = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # as certno_mod's shape, on the upper-cased number
+_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # certno_mod's MOD 11-2 weights
+_ZERO_WEIGHT = ord("0") * sum(_WEIGHTS)  # the ASCII digits' offset, taken off the byte-wise sum
+_CHECK_CHARS = "10X98765432"
 _NATY = re.compile(r"^\d{2}$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
 _CARD_SN = re.compile(r"^[0-9A-F]{32}$")
@@ -190,6 +195,15 @@ class _Importer:
         self.binding_codes = frozenset(c for c, r in self.relation_table.items() if r.kind not in ("self", "none"))
         self.good_dates: set[str] = set()  # begin dates already checked (they repeat a lot)
         self.rules_ok: set[tuple] = set()  # binding shapes that passed the §6.1 rules (they repeat a lot)
+        # the canonical-line fast path (_read_lines): a binding line is decided by its relation, scope and
+        # begin_date and by two small classes, the owner's (insutype, area) and the user's (sex, area)
+        self.classes: dict[tuple, int] = {}
+        self.owner_class: dict[str, int] = {}  # file persons with an accepted account -> class id
+        self.user_class: dict[str, int] = {}   # file persons accepted -> class id
+        self.fast_ok: dict[tuple, tuple[str, str, str]] = {}  # (code, scope, begin bytes, owner class,
+        #                                          user class) of an accepted line -> (code, scope, begin) text
+        self.area_cache: dict[str, Region | None] = {}  # area() answers; a region line clears them
+        self.good_births: set[str] = set()  # YYYYMMDD of ID numbers already found real dates
         self.kept_accounts: set[str] = set()             # window activity since the last import (write side)
         self.kept_pairs: set[tuple[str, str]] = set()
         self.ended_keys: set[tuple[str, str, str]] = set()  # (owner, user, begin_date) of ended bindings
@@ -213,11 +227,21 @@ class _Importer:
         if open_ not in (True, False, 0, 1):
             return f"region: cross_province must be true or false, not {open_!r}"
         self.regions[admdvs] = Region(admdvs, name, province or "", bool(open_))
+        self.area_cache.clear()  # a new or changed area: decisions that looked at areas are made again
+        self.rules_ok.clear()
+        self.fast_ok.clear()
         self.add("region", n, (admdvs, name, province, int(open_)))
         return None
 
     def person(self, o: dict, n: int) -> str | None:
-        psn_no, certno = o.get("psn_no"), o.get("certno")
+        g = o.get
+        return self.person_fields(n, g("psn_no"), g("certno"), g("psn_name"), g("gend"), g("naty"), g("brdy"),
+                                  g("card_no"), g("card_sn"), g("insuplc_admdvs"), g("insutype"),
+                                  g("psn_insu_stas"))
+
+    def person_fields(self, n: int, psn_no: object, certno: object, name: object, gend: object, naty: object,
+                      brdy: object, card_no: object, card_sn: object, admdvs: object, insutype: object,
+                      stas: object) -> str | None:
         if type(psn_no) is not str or not psn_no or len(psn_no) > 32:
             return f"person: psn_no must be text of 1 to 32 characters, not {psn_no!r}"
         if psn_no in self.psn_lines:
@@ -225,13 +249,12 @@ class _Importer:
         if type(certno) is not str:
             return "person: certno is missing"
         certno = certno.upper()
-        why = certno_mod.problem(certno)
-        if why is not None:
-            return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
-        name = o.get("psn_name")
+        if not self.certno_ok(certno):  # the slow path words the problem
+            why = certno_mod.problem(certno)
+            if why is not None:
+                return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
         if type(name) is not str or not name.strip():
             return f"person {psn_no}: psn_name is missing"
-        gend, naty, brdy = o.get("gend"), o.get("naty"), o.get("brdy")
         if gend is not None and gend not in _GEND:
             return f"person {psn_no}: gend must be one of 0 1 2 9, not {gend!r}"
         if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
@@ -241,16 +264,16 @@ class _Importer:
         if naty is not None and (type(naty) is not str or not _NATY.match(naty)):
             return f"person {psn_no}: naty must be a 2-digit code, not {naty!r}"
         if brdy is not None:
-            if not _is_date(brdy):
-                return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
-            if brdy != certno_mod.birth_date(certno):
+            if type(brdy) is not str or brdy not in self.good_dates:
+                if not _is_date(brdy):
+                    return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
+                self.good_dates.add(brdy)
+            if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
                 return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
-        card_no, card_sn = o.get("card_no"), o.get("card_sn")
         if card_no is not None and (type(card_no) is not str or not _CARD_NO.match(card_no)):
             return f"person {psn_no}: card_no must be 1 to 20 digits or capital letters, not {card_no!r}"
         if card_sn is not None and (type(card_sn) is not str or not _CARD_SN.match(card_sn)):
             return f"person {psn_no}: card_sn must be 32 hex digits, not {card_sn!r}"
-        admdvs, insutype, stas = o.get("insuplc_admdvs"), o.get("insutype"), o.get("psn_insu_stas")
         if type(admdvs) is not str or not _ADMDVS.match(admdvs):
             return f"person {psn_no}: insuplc_admdvs must be a 6-digit area code, not {admdvs!r}"
         if insutype not in _INSUTYPES:
@@ -264,8 +287,33 @@ class _Importer:
             return None
         return self.accept("person", n, row)
 
+    def certno_ok(self, certno: str) -> bool:
+        """certno_mod.problem(certno) is None, fast: the check digit in one C-level pass, known birth dates
+        remembered. False only means "ask certno_mod.problem" (which words the reason)."""
+        if len(certno) != 18 or not _CERTNO.match(certno):
+            return False
+        if _CHECK_CHARS[(sum(map(_mul, certno.encode("ascii"), _WEIGHTS)) - _ZERO_WEIGHT) % 11] != certno[17]:
+            return False
+        born = certno[6:14]
+        if born in self.good_births:
+            return True
+        try:
+            _dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
+        except ValueError:
+            return False
+        self.good_births.add(born)
+        return True
+
+    def class_id(self, shape: tuple) -> int:
+        found = self.classes.get(shape)
+        if found is None:
+            found = self.classes[shape] = len(self.classes)
+        return found
+
     def account(self, o: dict, n: int) -> str | None:
-        psn_no, balc, year = o.get("psn_no"), o.get("balc"), o.get("year")
+        return self.account_fields(n, o.get("psn_no"), o.get("balc"), o.get("year"))
+
+    def account_fields(self, n: int, psn_no: object, balc: object, year: object) -> str | None:
         if type(psn_no) is not str or not psn_no:
             return "account: psn_no is missing"
         if not _is_fen(balc):
@@ -337,7 +385,14 @@ class _Importer:
         return self.conn.execute("SELECT 1 FROM accounts WHERE psn_no = ?", (psn_no,)).fetchone() is not None
 
     def area(self, admdvs: str) -> Region | None:
-        """The pooling area of an insured-area code (a district falls back to its city): file, then database."""
+        """The pooling area of an insured-area code (a district falls back to its city): file, then database.
+        Remembered per code until the next region line (an export without region lines asks the database
+        once per code, not once per person)."""
+        try:
+            return self.area_cache[admdvs]
+        except KeyError:
+            pass
+        found = None
         for code in (admdvs, admdvs[:4] + "00"):
             found = self.regions.get(code)
             if found is None:
@@ -345,8 +400,9 @@ class _Importer:
                                         "WHERE admdvs = ?", (code,)).fetchone()
                 found = Region(row[0], row[1], row[2] or "", bool(row[3])) if row else None
             if found is not None:
-                return found
-        return None
+                break
+        self.area_cache[admdvs] = found
+        return found
 
     # --- routing and flushing -------------------------------------------------------------------
     def route(self, kind: str, n: int, row: tuple, refs: tuple[str, ...]) -> str | None:
@@ -369,12 +425,15 @@ class _Importer:
                         "(no region line for it in the file or the database)")
             self.psn_seen.add(psn_no)
             self.info[psn_no] = (row[2], row[3], row[9], row[10], admdvs)
+            self.user_class[psn_no] = self.class_id(("user", row[3], admdvs))
         elif kind == "account":
             info = self.person_info(row[0])
             if info is not None and info[2] != "310":
                 return (f"account {row[0]}: only employee insurance (310) has a personal account "
                         f"({row[0]} has {info[2]})")
             self.acct_seen.add(row[0])
+            if info is not None and row[0] in self.info:
+                self.owner_class[row[0]] = self.class_id(("owner", info[2], info[4]))
         elif kind in ("binding", "binding_ended"):
             problem = self.binding_rules(row, "ended" if kind == "binding_ended" else "active")
             if problem is not None:
@@ -664,44 +723,94 @@ def _record(db: sqlite_utils.Database, report: ImportReport, path: Path, operato
 
 
 def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> None:
-    """Validate every line of the export into the importer's buffers (which flush to its sink)."""
+    """Validate every line of the export into the importer's buffers (which flush to its sink).
+
+    The hot path: a canonical binding line (_FAST_BINDING) whose people are of this file, whose owner's
+    account was accepted, and whose shape (relation, scope, begin_date, owner class, user class; see
+    _Importer.fast_ok) already passed every check of binding_fields and the §6.1 rules, goes straight to
+    the buffer; the first line of each shape, and every other line, takes the full checks."""
     report = imp.report
     handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
     parse = _line_parser()
     fast_binding, binding_fields = _FAST_BINDING.match, imp.binding_fields
-    done = 0
-    for n, raw in enumerate(fh, 1):
-        done += len(raw)
-        if progress is not None and not n & 0x3FFF:
-            progress(done, total)
-        if not raw.strip():
-            continue
-        report.lines += 1
-        m = fast_binding(raw)
-        if m is not None:  # a canonical binding line: no JSON parse needed (same checks follow)
-            owner, user, code, scope, quota, begin = m.groups()
-            problem = binding_fields(n, owner.decode(), user.decode(), code.decode(), scope.decode(),
-                                     int(quota), begin.decode(), None, "active")
+    fast_person, person_fields = _FAST_PERSON.match, imp.person_fields
+    fast_account, account_fields = _FAST_ACCOUNT.match, imp.account_fields
+    fast_ok, owner_class, user_class = imp.fast_ok, imp.owner_class.get, imp.user_class.get
+    stamp, max_fen = imp.stamp, MAX_FEN
+    buffers, linenos = imp.buffers, imp.linenos
+    lines = 0
+    try:
+        for n, raw in enumerate(fh, 1):
+            if progress is not None and not n & 0x3FFF:
+                progress(fh.tell(), total)
+            m = fast_binding(raw)
+            if m is not None:  # a canonical binding line: no JSON parse needed (same checks follow)
+                lines += 1
+                owner_b, user_b, code_b, scope_b, quota_b, begin_b = m.groups()
+                owner, user, quota = owner_b.decode(), user_b.decode(), int(quota_b)
+                oc, uc = owner_class(owner), user_class(user)
+                key = (code_b, scope_b, begin_b, oc, uc)
+                texts = fast_ok.get(key) if oc is not None and uc is not None else None
+                if texts is not None and owner != user and quota <= max_fen and (not quota or texts[1] != "local"):
+                    buf = buffers["binding"]  # imp.add("binding", ...) inlined
+                    buf.append((owner, user, texts[0], texts[1], quota, texts[2], None, stamp))
+                    linenos["binding"].append(n)
+                    imp.buffered += 1
+                    if imp.buffered >= CHUNK:
+                        imp.flush()
+                        buffers, linenos = imp.buffers, imp.linenos
+                    continue
+                code, scope, begin = code_b.decode(), scope_b.decode(), begin_b.decode()
+                held = len(imp.pending)
+                problem = binding_fields(n, owner, user, code, scope, quota, begin, None, "active")
+                buffers, linenos = imp.buffers, imp.linenos
+                if problem is not None:
+                    imp.error(n, problem)
+                elif oc is not None and uc is not None and len(imp.pending) == held:
+                    fast_ok[key] = (code, scope, begin)  # accepted with both classes known: its shape is good
+                continue
+            if not raw.strip():
+                continue
+            lines += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = ""  # parse() words it
+            m = fast_person(text)
+            if m is not None:  # a canonical person line: plain JSON strings, no parse needed (same checks)
+                problem = person_fields(n, *m.groups())
+                buffers, linenos = imp.buffers, imp.linenos
+                if problem is not None:
+                    imp.error(n, problem)
+                continue
+            m = fast_account(text)
+            if m is not None:
+                psn_no, balc, year = m.groups()
+                problem = account_fields(n, psn_no, int(balc), None if year is None else int(year))
+                buffers, linenos = imp.buffers, imp.linenos
+                if problem is not None:
+                    imp.error(n, problem)
+                continue
+            obj = parse(raw)
+            if type(obj) is str:  # the parse error
+                imp.error(n, obj)
+                continue
+            if type(obj) is not dict:
+                imp.error(n, "not a JSON object")
+                continue
+            handler = handlers.get(obj.get("kind"))
+            if handler is None:
+                imp.error(n, f"unknown kind {obj.get('kind')!r} (region, person, account, binding)")
+                continue
+            try:
+                problem = handler(obj, n)
+            except (TypeError, AttributeError) as exc:  # a list or object where text belongs
+                problem = f"{obj.get('kind')}: malformed field value ({exc})"
+            buffers, linenos = imp.buffers, imp.linenos
             if problem is not None:
                 imp.error(n, problem)
-            continue
-        obj = parse(raw)
-        if type(obj) is str:  # the parse error
-            imp.error(n, obj)
-            continue
-        if type(obj) is not dict:
-            imp.error(n, "not a JSON object")
-            continue
-        handler = handlers.get(obj.get("kind"))
-        if handler is None:
-            imp.error(n, f"unknown kind {obj.get('kind')!r} (region, person, account, binding)")
-            continue
-        try:
-            problem = handler(obj, n)
-        except (TypeError, AttributeError) as exc:  # a list or object where text belongs
-            problem = f"{obj.get('kind')}: malformed field value ({exc})"
-        if problem is not None:
-            imp.error(n, problem)
+    finally:
+        report.lines += lines
 
 
 def _file_of(conn: sqlite3.Connection) -> str:
@@ -781,6 +890,17 @@ _FAST_BINDING = re.compile(
     rb'\{"kind": ?"binding", ?"owner_psn_no": ?' + _JSON_TEXT + rb', ?"user_psn_no": ?' + _JSON_TEXT
     + rb', ?"relation": ?"([0-9]{2})", ?"scope": ?"(local|cross_province)", ?"quota": ?(0|[1-9][0-9]{0,11})'
     + rb', ?"begin_date": ?"([0-9]{4}-[0-9]{2}-[0-9]{2})"\}[ \t]*\r?\n?\Z')
+# Person and account lines in §8.2's key order with plain JSON strings (no escapes, no control characters:
+# exactly the text json would give) and JSON integers; matched on the decoded line. Anything else: JSON path.
+_STR = r'"([^"\\\x00-\x1f]*)"'
+_FAST_PERSON = re.compile(
+    r'\{"kind": ?"person", ?"psn_no": ?' + _STR + r', ?"certno": ?' + _STR + r', ?"psn_name": ?' + _STR
+    + r', ?"gend": ?' + _STR + r', ?"naty": ?' + _STR + r', ?"brdy": ?' + _STR + r', ?"card_no": ?' + _STR
+    + r', ?"card_sn": ?' + _STR + r', ?"insuplc_admdvs": ?' + _STR + r', ?"insutype": ?' + _STR
+    + r', ?"psn_insu_stas": ?' + _STR + r'\}[ \t]*\r?\n?\Z')
+_FAST_ACCOUNT = re.compile(
+    r'\{"kind": ?"account", ?"psn_no": ?' + _STR + r', ?"balc": ?(0|[1-9][0-9]{0,11})'
+    r'(?:, ?"year": ?([1-9][0-9]{0,3}))?\}[ \t]*\r?\n?\Z')
 
 
 def _line_parser() -> Callable[[bytes], object]:
