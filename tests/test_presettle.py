@@ -229,20 +229,72 @@ def test_the_absurd_amount_limits_are_generous_and_configurable():
     from terminal.domain.bill import BillLimits, bill_from_text, check_limits
     implant = {"med_type": "21", "items": [{"code": "H1", "class": "A", "qty": 1, "price": 35_000_000}]}  # ¥350,000
     assert parse_bill(implant).total == 35_000_000                  # once refused above ¥100,000 a unit
-    with pytest.raises(BadInput, match="item 1 \\(H1\\): price 35000000 fen is above max_item_price 30000000"):
+    with pytest.raises(BadInput, match="item 1 \\(H1\\): the unit price ¥350,000.00 is above the limit of ¥300,000.00"):
         parse_bill(implant, limits=BillLimits(max_item_price=30_000_000))
     car_t = {"med_type": "21", "items": [{"code": "T1", "class": "C", "qty": 1, "price": 120_000_000}]}
-    with pytest.raises(BadInput, match="above max_item_price 100000000 \\(\\[policy\\] in config.toml\\)"):
+    with pytest.raises(BadInput, match="¥1,200,000.00 is above the limit of ¥1,000,000.00: an absurd amount") as info:
         parse_bill(car_t)
+    assert info.value.details["limit"] == "max_item_price" and "max_item_price" not in info.value.message
     assert parse_bill(car_t, limits=BillLimits(max_item_price=200_000_000)).total == 120_000_000
     many = {"med_type": "21", "items": [{"code": f"H{i}", "class": "A", "qty": 1, "price": 90_000_000}
                                         for i in range(12)]}
-    with pytest.raises(BadInput, match="the bill total 1080000000 fen is above max_bill_total 1000000000"):
+    with pytest.raises(BadInput, match="the bill total ¥10,800,000.00 is above the limit of ¥10,000,000.00"):
         parse_bill(many)
-    with pytest.raises(BadInput, match="the bill total 35000000 fen is above max_bill_total 30000000"):
+    with pytest.raises(BadInput, match="the bill total ¥350,000.00 is above the limit of ¥300,000.00"):
         check_limits(parse_bill(implant), BillLimits(max_bill_total=30_000_000))
     text = '{"med_type":"21","items":[{"code":"T1","class":"C","qty":1,"price":120000000}]}'
     assert bill_from_text(text, limits=BillLimits(max_item_price=200_000_000)).total == 120_000_000
+
+
+def _bill_error(items: list[dict], limits=None) -> BadInput:
+    with pytest.raises(BadInput) as info:
+        parse_bill({"med_type": "11", "items": items}, limits=limits)
+    assert info.value.code == "bad_bill"
+    return info.value
+
+
+def test_bill_messages_speak_the_cashiers_language_in_yuan():
+    """What the window shows (Chinese by default, or English): the item named in that language, money in
+    yuan with 2 decimals, no config key (that is in details, for the log)."""
+    ok = {"code": "X1", "class": "A", "qty": 1, "price": 100}
+    zero = _bill_error([ok, ok, ok, {"code": "Y1", "class": "A", "qty": 0, "price": 100}])
+    assert zero.localized("zh") == "第4项(Y1):数量必须大于0"
+    assert zero.localized("en") == "item 4 (Y1): qty must be > 0 (got 0)"
+    price = _bill_error([{"code": "Y1", "class": "A", "qty": 1, "price": 200_000_000}])
+    assert price.localized("zh") == "第1项(Y1):单价¥2,000,000.00超过上限¥1,000,000.00,金额不合理,未收费(请核对单价)"
+    assert price.localized("en") == ("item 1 (Y1): the unit price ¥2,000,000.00 is above the limit of ¥1,000,000.00: "
+                                     "an absurd amount, not charged (check the price)")
+    total = _bill_error([{"code": "Y1", "class": "A", "qty": 10000, "price": 18_000_000},
+                         {"code": "Y2", "class": "A", "qty": 1, "price": 1250}])
+    assert total.localized("en") == ("the bill total ¥1,800,000,012.50 is above the limit of ¥10,000,000.00: an absurd "
+                                     "amount, not charged (check the quantities and prices)")
+    assert total.localized("zh").startswith("账单总额¥1,800,000,012.50超过上限¥10,000,000.00")
+    assert total.details == {"limit": "max_bill_total", "config": "[policy] max_bill_total in config.toml",
+                             "total_fen": 180_000_001_250, "limit_fen": 1_000_000_000}
+    assert price.details["limit"] == "max_item_price" and price.details["price_fen"] == 200_000_000
+    for err in (zero, price, total):
+        for text in (err.localized("en"), err.localized("zh")):
+            assert "max_" not in text and "config" not in text and "[policy]" not in text
+        assert " fen" not in err.localized("en") and "分" not in err.localized("zh")
+
+
+@pytest.mark.parametrize("item, zh", [
+    ({"class": "A", "qty": 1, "price": 1}, "第1项:缺少项目编码"),
+    ({"code": "Z", "class": "A", "qty": 1}, "第1项(Z):缺少单价"),
+    ({"code": "Z", "class": "D", "qty": 1, "price": 1}, "第1项(Z):类别必须是甲(A)、乙(B)或丙(C)"),
+    ({"code": "Z", "class": "A", "qty": "两", "price": 1}, "第1项(Z):数量必须是数字"),
+    ({"code": "Z", "class": "A", "qty": "1.2345", "price": 1}, "第1项(Z):数量最多3位小数"),
+    ({"code": "Z", "class": "A", "qty": 10001, "price": 1}, "第1项(Z):数量10001不合理"),
+    ({"code": "Z", "class": "A", "qty": 1, "price": -500}, "第1项(Z):单价不能为负(收到 -¥5.00)"),
+    ({"code": "Z", "class": "A", "qty": 1, "price": 12.5}, "第1项(Z):单价必须是整数"),
+    ({"code": "Z", "class": "A", "qty": 1, "price": 1, "name": 5}, "第1项(Z):项目名称必须是文字"),
+    ("X", "第1项:格式错误"),
+])
+def test_every_item_problem_is_named_in_chinese(item, zh):
+    err = _bill_error([item])
+    assert err.localized("zh").startswith(zh), err.localized("zh")
+    assert not err.localized("zh").startswith("item") and err.localized("en").startswith("item 1")
+    assert err.details["item"] == 1
 
 
 def test_bill_file_reads_decimals_exactly(tmp_path):

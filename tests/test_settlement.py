@@ -391,9 +391,10 @@ def test_the_configs_absurd_amount_limits_hold_for_any_bill(db, cfg, card, confi
     config_file.write_text(text.replace("max_item_price = 100000000", "max_item_price = 5000", 1), encoding="utf-8")
     strict = load_config(config_file)
     before = (balances(db), counts(db))
-    with pytest.raises(BadInput, match="item 1 \\(X1\\): price 5001 fen is above max_item_price 5000"):
+    with pytest.raises(BadInput, match="item 1 \\(X1\\): the unit price ¥50.01 is above the limit of ¥50.00"):
         presettle_for(db, strict, "P10000001", bill(("A", 1, 5001)))
-    with pytest.raises(BadInput, match="max_item_price 5000"):
+    with pytest.raises(BadInput, match="above the limit of ¥50.00") as info:
         settle(db, strict, card("zhang_wei"), bill(("A", 1, 5001)), pin="123456")
+    assert (info.value.details["limit"], info.value.details["limit_fen"]) == ("max_item_price", 5000)
     assert (balances(db), counts(db)) == before
     assert settle(db, strict, card("zhang_wei"), bill(("A", 1, 5000)), pin="123456").medfee_sumamt == 5000

@@ -3,8 +3,10 @@
 API:
 - `parse_bill(obj: dict, limits=None, numbers_only=False) -> Bill`, `load_bill(path, limits=None) -> Bill`
   (JSON file; numbers read as Decimal), `bill_from_text(text, limits=None) -> Bill`. Problems raise
-  `BadInput("bad_bill", ...)` naming the item ("item 2 (X001): qty must be > 0"). In a JSON bill qty
-  and price are JSON numbers: "1.5" or "100" in quotes is refused, naming the item and the field.
+  `BadInput("bad_bill", message_en, message_zh, **details)` naming the item in the cashier's language
+  ("item 2 (X001): qty must be > 0" / "第2项(X001):数量必须大于0"), amounts in yuan ("¥2,000,000.00"); the
+  config key behind an absurd-amount refusal is in `details` (`limit`, `config`), not in the text. In a
+  JSON bill qty and price are JSON numbers: "1.5" or "100" in quotes is refused, naming the item and the field.
 - `BillLimits(max_item_price, max_bill_total)`: the absurd-amount limits (config `[policy]`),
   `check_limits(bill, limits)`.
 - `Bill.med_type`, `Bill.items` (tuple of `BillItem`: code, name, category, cls "A"|"B"|"C",
@@ -19,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from terminal.domain.money import round_fen
+from terminal.domain.money import round_fen, yuan_text
 from terminal.errors import BadInput
 
 MED_TYPES = {"11": "general outpatient", "14": "chronic/special outpatient", "21": "inpatient"}
@@ -72,88 +74,127 @@ class Bill:
         return {"med_type": self.med_type, "items": [i.to_json() for i in self.items]}
 
 
-def _bad(message: str, message_zh: str) -> BadInput:
-    return BadInput("bad_bill", message, message_zh)
+# What a cashier reads: every message in English and Chinese, the item named in the cashier's language,
+# money in yuan; the config key behind a limit goes into the error's details, never into the text.
+FIELD_ZH = {"code": "项目编码", "name": "项目名称", "category": "费用类别", "class": "甲乙丙类别",
+            "qty": "数量", "price": "单价"}
 
 
-def _qty(value: Any, where: str) -> Decimal:
+@dataclass(frozen=True)
+class _Where:
+    """Which item a message is about: "item 4 (Y1)" / "第4项(Y1)"."""
+
+    index: int
+    code: str | None
+
+    @property
+    def en(self) -> str:
+        return f"item {self.index}" + (f" ({self.code})" if self.code else "")
+
+    @property
+    def zh(self) -> str:
+        return f"第{self.index}项" + (f"({self.code})" if self.code else "")
+
+
+def _bad(message: str, message_zh: str, **details: object) -> BadInput:
+    return BadInput("bad_bill", message, message_zh, **details)
+
+
+def _bad_item(where: _Where, message: str, message_zh: str, **details: object) -> BadInput:
+    """A problem with one item, named in both languages ("item 4 (Y1): ..." / "第4项(Y1):...")."""
+    return _bad(f"{where.en}: {message}", f"{where.zh}:{message_zh}", item=where.index, item_code=where.code,
+                **details)
+
+
+def _qty(value: Any, where: _Where) -> Decimal:
+    not_a_number = (f"qty must be a number (got {value!r})", f"数量必须是数字(收到 {value!r})")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise _bad(f"{where}: qty must be a number (got {value!r})", f"{where}: 数量必须是数字")
+        raise _bad_item(where, *not_a_number)
     try:
         qty = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
-        raise _bad(f"{where}: qty must be a number (got {value!r})", f"{where}: 数量必须是数字") from None
+        raise _bad_item(where, *not_a_number) from None
     if not qty.is_finite() or qty <= 0:
-        raise _bad(f"{where}: qty must be > 0 (got {value})", f"{where}: 数量必须大于0")
+        raise _bad_item(where, f"qty must be > 0 (got {value})", "数量必须大于0")
     if qty.as_tuple().exponent < -3 and qty != qty.quantize(Decimal("0.001")):
-        raise _bad(f"{where}: qty may have at most 3 decimals (got {value})", f"{where}: 数量最多3位小数")
+        raise _bad_item(where, f"qty may have at most 3 decimals (got {value})", f"数量最多3位小数(收到 {value})")
     if qty > MAX_QTY:
-        raise _bad(f"{where}: qty {value} is absurd (at most {MAX_QTY})", f"{where}: 数量{value}不合理")
+        raise _bad_item(where, f"qty {value} is too large: at most {MAX_QTY} on one line",
+                        f"数量{value}不合理,一行最多{MAX_QTY}")
     return qty
 
 
-def _price(value: Any, where: str, limits: BillLimits) -> int:
+def _price(value: Any, where: _Where, limits: BillLimits) -> int:
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(f"{where}: price must be a whole number of fen (got {value!r})", f"{where}: 单价必须是整数(分)")
+        raise _bad_item(where, f"price must be a whole number of fen (got {value!r})",
+                        f"单价必须是整数,以分为单位(收到 {value!r})")
     if value < 0:
-        raise _bad(f"{where}: price must not be negative (got {value})", f"{where}: 单价不能为负")
+        raise _bad_item(where, f"price must not be negative (got {yuan_text(value)})",
+                        f"单价不能为负(收到 {yuan_text(value)})")
     _check_price(value, where, limits)
     return value
 
 
-def _check_price(price: int, where: str, limits: BillLimits) -> None:
+def _check_price(price: int, where: _Where, limits: BillLimits) -> None:
     if price > limits.max_item_price:
-        raise _bad(f"{where}: price {price} fen is above max_item_price {limits.max_item_price} ([policy] in "
-                   f"config.toml): an absurd amount, not charged", f"{where}: 单价{price}分不合理(超过上限 "
-                   f"{limits.max_item_price} 分)")
+        limit = limits.max_item_price
+        raise _bad_item(where, f"the unit price {yuan_text(price)} is above the limit of {yuan_text(limit)}: "
+                        "an absurd amount, not charged (check the price)",
+                        f"单价{yuan_text(price)}超过上限{yuan_text(limit)},金额不合理,未收费(请核对单价)",
+                        limit="max_item_price", config="[policy] max_item_price in config.toml",
+                        price_fen=price, limit_fen=limit)
 
 
 def _check_total(total: int, limits: BillLimits) -> None:
     if total > limits.max_bill_total:
-        raise _bad(f"the bill total {total} fen is above max_bill_total {limits.max_bill_total} ([policy] in "
-                   f"config.toml): an absurd amount, not charged",
-                   f"账单总额{total}分不合理(超过上限 {limits.max_bill_total} 分)")
+        limit = limits.max_bill_total
+        raise _bad(f"the bill total {yuan_text(total)} is above the limit of {yuan_text(limit)}: an absurd amount, "
+                   "not charged (check the quantities and prices)",
+                   f"账单总额{yuan_text(total)}超过上限{yuan_text(limit)},金额不合理,未收费(请核对数量和单价)",
+                   limit="max_bill_total", config="[policy] max_bill_total in config.toml",
+                   total_fen=total, limit_fen=limit)
 
 
 def check_limits(bill: Bill, limits: BillLimits) -> None:
     """The absurd-amount limits of the config, checked again on a bill parsed with other limits."""
     for index, item in enumerate(bill.items, 1):
-        _check_price(item.price, f"item {index} ({item.code})", limits)
+        _check_price(item.price, _Where(index, item.code), limits)
     _check_total(bill.total, limits)
 
 
-def _not_a_string(raw: dict[str, Any], where: str) -> None:
+def _not_a_string(raw: dict[str, Any], where: _Where) -> None:
     """A bill written as JSON has JSON numbers for qty and price: "1.5" in quotes is a mistake."""
     for key in ("qty", "price"):
         value = raw[key]
         if isinstance(value, str):
-            raise _bad(f"{where}: {key} must be a JSON number, not the string {value!r} (write {value.strip()} "
-                       f"without quotes)", f"{where}: {key} 必须是数字,不能是字符串 {value!r}(去掉引号)")
+            raise _bad_item(where, f"{key} must be a JSON number, not the string {value!r} (write {value.strip()} "
+                            f"without quotes)", f"{FIELD_ZH[key]}必须是数字,不能是字符串 {value!r}(去掉引号)")
 
 
-def _text(item: dict[str, Any], key: str, where: str, required: bool) -> str:
+def _text(item: dict[str, Any], key: str, where: _Where, required: bool) -> str:
     value = item.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise _bad(f"{where}: {key} must be a non-empty string" if required else f"{where}: {key} must be a string",
-                   f"{where}: {key} 必须是文字")
+        raise _bad_item(where, f"{key} must be a non-empty string" if required else f"{key} must be a string",
+                        f"{FIELD_ZH[key]}不能为空" if required else f"{FIELD_ZH[key]}必须是文字")
     return value.strip()
 
 
 def _item(raw: Any, index: int, limits: BillLimits, numbers_only: bool) -> BillItem:
     code = raw.get("code") if isinstance(raw, dict) else None
-    where = f"item {index}" + (f" ({code})" if isinstance(code, str) and code else "")
+    where = _Where(index, code if isinstance(code, str) and code else None)
     if not isinstance(raw, dict):
-        raise _bad(f"{where}: must be an object with code, name, class, qty, price", f"{where}: 格式错误")
+        raise _bad_item(where, "must be an object with code, name, class, qty, price",
+                        "格式错误,应包含项目编码、名称、类别、数量和单价")
     for key in ("code", "class", "qty", "price"):
         if key not in raw:
-            raise _bad(f"{where}: {key} is missing", f"{where}: 缺少 {key}")
+            raise _bad_item(where, f"{key} is missing", f"缺少{FIELD_ZH[key]}")
     if numbers_only:
         _not_a_string(raw, where)
     cls = raw["class"]
     if cls not in CLASSES:
-        raise _bad(f"{where}: class must be A, B or C (got {cls!r})", f"{where}: 类别必须是甲(A)、乙(B)或丙(C)")
+        raise _bad_item(where, f"class must be A, B or C (got {cls!r})", f"类别必须是甲(A)、乙(B)或丙(C)(收到 {cls!r})")
     item = BillItem(code=_text(raw, "code", where, True), name=_text(raw, "name", where, False),
                     category=_text(raw, "category", where, False), cls=cls,
                     qty=_qty(raw["qty"], where), price=_price(raw["price"], where, limits))
@@ -175,12 +216,13 @@ def parse_bill(obj: Any, *, limits: BillLimits | None = None, numbers_only: bool
         med_type = str(med_type)
     if med_type not in MED_TYPES:
         raise _bad(f"med_type must be 11 (general outpatient), 14 (chronic/special outpatient) or 21 (inpatient) "
-                   f"(got {med_type!r})", f"医疗类别必须是 11、14 或 21(收到 {med_type!r})")
+                   f"(got {med_type!r})", f"医疗类别必须是 11(普通门诊)、14(门诊慢特病)或 21(住院)(收到 {med_type!r})")
     items = obj.get("items")
     if not isinstance(items, list) or not items:
         raise _bad("the bill has no items", "账单没有明细")
     if len(items) > MAX_ITEMS:
-        raise _bad(f"the bill has {len(items)} items; at most {MAX_ITEMS}", f"账单明细过多({len(items)})")
+        raise _bad(f"the bill has {len(items)} items; at most {MAX_ITEMS}",
+                   f"账单明细过多({len(items)}项,最多{MAX_ITEMS}项)")
     bill = Bill(med_type, tuple(_item(raw, i, limits, numbers_only) for i, raw in enumerate(items, 1)))
     _check_total(bill.total, limits)
     return bill

@@ -1,6 +1,7 @@
 """Money helpers shared by the domain: integer fen, Decimal ratios, half-up rounding, yuan text.
 
 API: `round_fen(x: Decimal) -> int` (half-up to the fen), `yuan(fen) -> "12.50"`,
+`yuan_text(fen) -> "¥2,000,000.00"` (what a cashier reads in a message),
 `parse_ratio(value, what) -> Decimal` (a quoted decimal string like "0.70", 0..1; a bare number is refused).
 """
 
@@ -19,6 +20,13 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(int(fen)), 100)
     return f"{sign}{whole}.{cents:02d}"
+
+
+def yuan_text(fen: int) -> str:
+    """Integer fen as a cashier reads an amount in a message: 200000000 -> "¥2,000,000.00", -5 -> "-¥0.05"."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
 
 
 def parse_ratio(value: object, what: str) -> Decimal:
