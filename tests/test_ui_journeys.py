@@ -94,6 +94,10 @@ async def test_wrong_pin_then_right(cfg):
 async def test_blocked_card_is_refused_in_place(cfg):
     async with window(cfg) as (app, pilot):
         await to_payment(app, pilot, "wang_fang")
+        # the card said at reading that its PIN is blocked: the accounts start switched off, cash only
+        assert "密码已锁定,只能现金支付" in screen_text(app) and "无需密码" in screen_text(app)
+        await press(app, pilot, "f7")                    # the cashier tries the accounts anyway
+        app.screen.query_one("#pin").focus()
         await pay_with_pin(app, pilot, "123456")
         assert type(app.screen).__name__ == "PaymentScreen"
         assert "密码已锁定" in screen_text(app)

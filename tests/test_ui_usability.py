@@ -80,3 +80,36 @@ async def test_f3_removes_the_highlighted_row_even_from_the_entry_row(cfg):
         assert "已删除第 2 行 头孢克肟片" in screen_text(app)
         await press(app, pilot, "up", "up", "f3")
         assert _item_names(app) == ["维生素C片"]
+
+
+async def test_a_blocked_pin_is_said_on_the_patient_screen_and_the_payment_starts_in_cash(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "wang_fang")
+        assert "密码已锁定" in screen_text(app) and "只能现金支付" in screen_text(app)
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        assert app.screen.acct_used is False
+        assert "使用个人账户: 否" in screen_text(app) and "无需密码" in screen_text(app)
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "ResultScreen"
+
+
+async def test_an_expired_card_is_said_on_the_patient_screen(cfg):
+    async with window(cfg, lang="en") as (app, pilot):
+        await insert(app, pilot, "liu_yang")
+        assert "This card has expired: no insurance settlement is possible with this card" in screen_text(app)
+
+
+async def test_a_wrong_pin_message_clears_when_the_accounts_are_switched_off(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        assert "密码已锁定" not in screen_text(app)
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        await type_text(app, pilot, "000000")
+        await press(app, pilot, "enter")
+        assert "剩余2次" in screen_text(app)
+        await press(app, pilot, "f7")
+        assert "剩余2次" not in screen_text(app) and "无需密码" in screen_text(app)

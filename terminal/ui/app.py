@@ -177,7 +177,7 @@ class CashierApp(App):
             return  # the card left while it was being read
         from terminal.ui.screens.patient import PatientScreen
         self.back_to_waiting(refresh=False)
-        self.push_screen(PatientScreen(message.card, message.family, message.places))
+        self.push_screen(PatientScreen(message.card, message.family, message.places, message.pin_tries_left))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "read":

@@ -38,6 +38,7 @@ class PatientLoaded(Message):
     card: Any = None          # drivers.card_data.CardRead
     family: Any = None        # terminal.services.family.FamilyView
     places: dict = None       # type: ignore[assignment]  # region code -> name
+    pin_tries_left: int | None = None   # the card's PIN counter (0: blocked); None when unknown
 
 
 @dataclass

@@ -25,14 +25,19 @@ def database(cfg: Config) -> Iterator[Any]:
         db.conn.close()
 
 
-def load_patient(cfg: Config, reader: Reader | None, today: str | None = None) -> tuple[Any, Any, dict[str, str]]:
+def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
+                 ) -> tuple[Any, Any, dict[str, str], int | None]:
     """Read the card in the reader, then find the person and every account that may pay for them.
 
-    Also the names of the places on screen (card region, insured area): {code: name}.
+    Also the names of the places on screen (card region, insured area): {code: name}, and the card's
+    PIN tries left (VERIFY without data asks the card's counter; None when the card will not say), so the
+    window can say at once that a blocked PIN leaves only cash.
     """
     from terminal.services.family import family_for
     from terminal.store.people import region
-    card = _read_settled(cfg, _need(reader))
+    session = _read_settled(cfg, _need(reader))
+    card = session.last_read
+    tries_left = _pin_tries_left(session)
     with database(cfg) as db:
         family = family_for(db, card_no=card.card.card_no, today=today)
         places = {}
@@ -40,11 +45,19 @@ def load_patient(cfg: Config, reader: Reader | None, today: str | None = None) -
             place = region(db, code)
             if place is not None:
                 places[code] = f"{place.province}{place.name}" if place.province != place.name else place.name
-    return card, family, places
+    return card, family, places, tries_left
+
+
+def _pin_tries_left(session: Any) -> int | None:
+    """The card's own PIN counter; asking it changes nothing on the card. None when it will not say."""
+    try:
+        return session.card.pin_tries_left()
+    except Exception:
+        return None
 
 
 def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
-    """Read the card; a card that pcscd reports "removed" while it is still in the slot was being
+    """Read the card (the session, its `last_read` set); a card that pcscd reports "removed" while it is still in the slot was being
     powered up as we came in (seen right after an insert event through vpcd): read it again."""
     import time
 
@@ -52,7 +65,9 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
     from terminal.card_session import CardSession
     for attempt in range(attempts):
         try:
-            return CardSession(reader, cfg).read()
+            session = CardSession(reader, cfg)
+            session.read()
+            return session
         except CardError as exc:
             if exc.code != "card_removed" or attempt == attempts - 1 or not reader.card_present():
                 raise

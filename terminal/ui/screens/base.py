@@ -185,3 +185,20 @@ class CardScreen(CashierScreen):
     @property
     def psn_no(self) -> str:
         return str(pick(pick(self.family, "person"), "psn_no", ""))
+
+    @property
+    def patient_screen(self):
+        """The patient screen this journey started from (None when there is none)."""
+        from terminal.ui.screens.patient import PatientScreen
+        return next((s for s in reversed(self.app.screen_stack) if isinstance(s, PatientScreen)), None)
+
+    @property
+    def pin_blocked(self) -> bool:
+        """The card said its PIN counter is 0 when it was read: no account can pay, only cash."""
+        patient = self.patient_screen
+        return patient is not None and patient.pin_tries_left == 0
+
+    @property
+    def card_expired(self) -> bool:
+        card = getattr(self, "card", None)
+        return card is not None and card.card.expired(self.app.today())  # type: ignore[attr-defined]

@@ -25,11 +25,13 @@ class PatientScreen(CardScreen):
     ]
     LABELS = {"bill": "key.bill", "bindings": "key.bindings"}
 
-    def __init__(self, card, family, places: dict[str, str] | None = None) -> None:
+    def __init__(self, card, family, places: dict[str, str] | None = None,
+                 pin_tries_left: int | None = None) -> None:
         super().__init__()
         self.card = card
         self.family = family
         self.places = places or {}
+        self.pin_tries_left = pin_tries_left   # the card's PIN counter when read (0: blocked)
         self.bill: dict = {}   # the bill typed so far for this card (kept when the cashier goes back with Esc)
 
     def keep_bill(self, items: list[dict], med_type: str, entry: dict[str, str]) -> None:
@@ -128,9 +130,11 @@ class PatientScreen(CardScreen):
             warnings.append(t("pat.expired"))
         if not self.active:
             warnings.append(t("pat.inactive"))
+        if self.pin_tries_left == 0:
+            warnings.append(t("pat.pin_blocked"))
         w = self.query_one("#warnings", Label)
         if warnings:
-            w.update(" · ".join(warnings))
+            w.update("\n".join(f"⚠ {line}" for line in warnings))
         else:
             w.display = False
 

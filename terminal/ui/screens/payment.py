@@ -99,6 +99,10 @@ class PaymentScreen(SplitPreview, CardScreen):
         pin = self.query_one("#pin", Input)
         if self.keypad:
             pin.display = False
+        if self.pin_blocked:
+            self.acct_used = False    # the card refuses any PIN: the accounts cannot pay, say so at once
+        if self.card_expired:
+            self.query_one("#error", ErrorLine).show(t("pat.expired"))
         self._show_accounts()
         self.update_preview()
         (table if self.keypad else pin).focus()
@@ -132,8 +136,10 @@ class PaymentScreen(SplitPreview, CardScreen):
                       key="cash")
         if cursor is not None and 0 <= cursor < table.row_count:
             table.move_cursor(row=cursor)
-        self.query_one("#accounts-state", Label).update(
-            f"{t('pay.use_account')}: {t('yes') if self.acct_used else t('no')}  (F7)")
+        state = f"{t('pay.use_account')}: {t('yes') if self.acct_used else t('no')}  (F7)"
+        if self.pin_blocked:
+            state += f"  · {t('pay.pin_blocked')}"
+        self.query_one("#accounts-state", Label).update(state)
 
     def _show_pin_state(self) -> None:
         hint = self.query_one("#pin-hint", Label)
@@ -181,6 +187,9 @@ class PaymentScreen(SplitPreview, CardScreen):
         self._changed()
 
     def _changed(self) -> None:
+        """The cashier changed the choices: an old refusal (a wrong PIN, ...) no longer applies."""
+        if not self.busy and not self.card_expired:
+            self.query_one("#error", ErrorLine).clear()
         self._show_accounts()
         self.update_preview()
 
