@@ -226,15 +226,17 @@ def main(argv: list[str] | None = None) -> int:
         db = open_db(work / "import.db", create=True)
         c0, w0 = time.process_time(), _children_cpu()
         load0 = os.getloadavg()[0]
+        t0 = time.perf_counter()
         report = import_file(db, export, operator="bench", window="B01")
+        import_s = time.perf_counter() - t0  # all of it: hashing the file, checks, writes, the audit row
         import_cpu = time.process_time() - c0
         worker_cpu = _children_cpu() - w0  # the reading process of a large import
         assert report.imported and report.bad == 0, report.errors[:5]
-        out["import_s"] = round(report.seconds, 2)
-        out["import_rows_per_s"] = round(total_rows / report.seconds)
+        out["import_s"] = round(import_s, 2)
+        out["import_rows_per_s"] = round(total_rows / import_s)
         out["raw_s"] = round(raw_s, 2)
         out["raw_rows_per_s"] = round(total_rows / raw_s)
-        out["import_vs_raw"] = round(raw_s / report.seconds, 3)
+        out["import_vs_raw"] = round(raw_s / import_s, 3)
         out["import_cpu_s"] = round(import_cpu, 2)
         out["import_worker_cpu_s"] = round(worker_cpu, 2)
         out["raw_cpu_s"] = round(raw_cpu, 2)
@@ -242,15 +244,18 @@ def main(argv: list[str] | None = None) -> int:
         out["load_avg_1m"] = round(os.getloadavg()[0], 2)
 
         # the same file again: recognised by its sha256, nothing read into the database
+        t0 = time.perf_counter()
         again = import_file(db, export, operator="bench", window="B01")
+        out["reimport_same_ms"] = round((time.perf_counter() - t0) * 1000, 1)  # mostly the file's sha256
         assert again.already and again.changes == 0
-        out["reimport_same_s"] = round(again.seconds, 3)
         out["reimport_same_changes"] = again.changes
         if newer is not None:  # a newer export of the same people (every 4th balance changed): upsert compares
+            t0 = time.perf_counter()
             t = import_file(db, newer, operator="bench", window="B01")
+            newer_s = time.perf_counter() - t0
             assert t.imported and t.bad == 0 and not t.already, t.errors[:5]
-            out["reimport_newer_s"] = round(t.seconds, 2)
-            out["reimport_newer_rows_per_s"] = round(total_rows / t.seconds)
+            out["reimport_newer_s"] = round(newer_s, 2)
+            out["reimport_newer_rows_per_s"] = round(total_rows / newer_s)
             out["reimport_newer_changes"] = t.changes
 
         rnd = random.Random(5)

@@ -4,8 +4,10 @@ Every line is validated (ID check digit and birth date, sex against the ID, code
 references, amounts, duplicates, and each binding against the §6.1 rules `bind` applies, as they stood on
 its begin_date: terminal.domain.mutual_aid.check_centre_binding); bad lines are reported by number and,
 unless skip_bad, nothing is imported. All in one transaction. Fast: bulk `executemany` in chunks (a chunk
-that hits a constraint is redone row by row to name the line); canonical binding lines skip the JSON
-parser; from PARALLEL_MIN_BYTES a second process reads and validates while this one writes.
+that hits a constraint is redone row by row to name the line); canonical person, account and binding
+lines skip the JSON parser (same checks), and a binding line whose shape already passed the rules takes
+a short path (see _read_lines); from PARALLEL_MIN_BYTES a second process reads and validates while this
+one writes.
 
 The export is the centre's view: an account's `balc` is after any cross-province quota, and a binding's
 `quota` is its remaining earmark; import takes both as given and moves no money.
@@ -286,6 +288,46 @@ class _Importer:
             self.pending.append((n, "person", row))  # its region line may come later in the file
             return None
         return self.accept("person", n, row)
+
+    def person_checked(self, n: int, psn_no: str, certno: str, name: str, gend: str, naty: str, brdy: str,
+                       card_no: str, card_sn: str, admdvs: str, insutype: str, stas: str) -> str | None:
+        """person_fields for a line _FAST_PERSON matched: the field shapes are known good, so only the checks
+        that look further (in person_fields' order, with its messages) remain; then accept() inlined."""
+        if psn_no in self.psn_lines:
+            return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
+        if not self.certno_ok(certno):
+            why = certno_mod.problem(certno)
+            if why is not None:
+                return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
+        if not name.strip():
+            return f"person {psn_no}: psn_name is missing"
+        if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
+            said = "male (odd)" if gend == "2" else "female (even)"
+            return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
+                    f"{certno[16]} says {said}")
+        if brdy not in self.good_dates:
+            if not _is_date(brdy):
+                return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
+            self.good_dates.add(brdy)
+        if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
+            return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
+        self.psn_lines.add(psn_no)
+        row = (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype, stas)
+        if self.area(admdvs) is None:
+            if not self.finishing:
+                self.pending.append((n, "person", row))  # its region line may come later in the file
+                return None
+            return self.accept("person", n, row)
+        self.psn_seen.add(psn_no)  # accept("person") and add() inlined
+        self.info[psn_no] = (name, gend, insutype, stas, admdvs)
+        uc = self.classes.get(("user", gend, admdvs))
+        self.user_class[psn_no] = uc if uc is not None else self.class_id(("user", gend, admdvs))
+        self.buffers["person"].append(row)
+        self.linenos["person"].append(n)
+        self.buffered += 1
+        if self.buffered >= CHUNK:
+            self.flush()
+        return None
 
     def certno_ok(self, certno: str) -> bool:
         """certno_mod.problem(certno) is None, fast: the check digit in one C-level pass, known birth dates
@@ -591,6 +633,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     """Validate and import a centre export in one transaction; see the module docstring."""
     path = Path(path)
     report = ImportReport(str(path), skip_bad=skip_bad)
+    started = time.perf_counter()  # the file's hash is part of the time: a same-file re-import is that
     try:
         total = path.stat().st_size
         report.sha256 = _sha256(path)
@@ -598,7 +641,6 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     except OSError as exc:
         raise BadInput("import_file", f"cannot read {path}: {exc.strerror or exc}",
                        f"无法读取导入文件 {path}") from None
-    started = time.perf_counter()
     if _already_imported(db, report.sha256):
         fh.close()
         report.imported = report.already = True
@@ -733,7 +775,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
     handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
     parse = _line_parser()
     fast_binding, binding_fields = _FAST_BINDING.match, imp.binding_fields
-    fast_person, person_fields = _FAST_PERSON.match, imp.person_fields
+    fast_person, person_checked = _FAST_PERSON.match, imp.person_checked
     fast_account, account_fields = _FAST_ACCOUNT.match, imp.account_fields
     fast_ok, owner_class, user_class = imp.fast_ok, imp.owner_class.get, imp.user_class.get
     stamp, max_fen = imp.stamp, MAX_FEN
@@ -778,7 +820,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
                 text = ""  # parse() words it
             m = fast_person(text)
             if m is not None:  # a canonical person line: plain JSON strings, no parse needed (same checks)
-                problem = person_fields(n, *m.groups())
+                problem = person_checked(n, *m.groups())
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
                     imp.error(n, problem)
@@ -893,11 +935,13 @@ _FAST_BINDING = re.compile(
 # Person and account lines in §8.2's key order with plain JSON strings (no escapes, no control characters:
 # exactly the text json would give) and JSON integers; matched on the decoded line. Anything else: JSON path.
 _STR = r'"([^"\\\x00-\x1f]*)"'
+# A person line's fields here already have the shapes person_fields checks (psn_no 1-32 characters, ID
+# 17 digits + digit or X, gend/naty/brdy/card_no/card_sn/area/insutype/status codes): person_checked does the rest.
 _FAST_PERSON = re.compile(
-    r'\{"kind": ?"person", ?"psn_no": ?' + _STR + r', ?"certno": ?' + _STR + r', ?"psn_name": ?' + _STR
-    + r', ?"gend": ?' + _STR + r', ?"naty": ?' + _STR + r', ?"brdy": ?' + _STR + r', ?"card_no": ?' + _STR
-    + r', ?"card_sn": ?' + _STR + r', ?"insuplc_admdvs": ?' + _STR + r', ?"insutype": ?' + _STR
-    + r', ?"psn_insu_stas": ?' + _STR + r'\}[ \t]*\r?\n?\Z')
+    r'\{"kind": ?"person", ?"psn_no": ?"([^"\\\x00-\x1f]{1,32})", ?"certno": ?"([0-9]{17}[0-9X])", ?"psn_name": ?'
+    + _STR + r', ?"gend": ?"([0129])", ?"naty": ?"([0-9]{2})", ?"brdy": ?"([0-9]{4}-[0-9]{2}-[0-9]{2})"'
+    r', ?"card_no": ?"([0-9A-Z]{1,20})", ?"card_sn": ?"([0-9A-F]{32})", ?"insuplc_admdvs": ?"([0-9]{6})"'
+    r', ?"insutype": ?"(310|390)", ?"psn_insu_stas": ?"([124])"\}[ \t]*\r?\n?\Z')
 _FAST_ACCOUNT = re.compile(
     r'\{"kind": ?"account", ?"psn_no": ?' + _STR + r', ?"balc": ?(0|[1-9][0-9]{0,11})'
     r'(?:, ?"year": ?([1-9][0-9]{0,3}))?\}[ \t]*\r?\n?\Z')
