@@ -113,3 +113,37 @@ async def test_a_wrong_pin_message_clears_when_the_accounts_are_switched_off(cfg
         assert "剩余2次" in screen_text(app)
         await press(app, pilot, "f7")
         assert "剩余2次" not in screen_text(app) and "无需密码" in screen_text(app)
+
+
+async def test_space_works_from_the_pin_box_where_the_focus_starts(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_xiaoyu")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        assert app.screen.focused.id == "pin"
+        table = app.screen.query_one("#accounts")
+        assert table.cursor_row == 0 and str(table.get_row_at(0)[2]).startswith("张伟")
+        await press(app, pilot, "space")                 # skip her father's account, focus still in the PIN box
+        assert app.screen.skipped == {"P10000001"}
+        assert str(table.get_row_at(0)[1]) == "[ ]" and app.screen.query_one("#pin").value == ""
+        assert "无需密码" in screen_text(app)
+        await press(app, pilot, "space")
+        assert app.screen.skipped == set() and app.screen.focused.id == "pin"   # the PIN is wanted again
+        await press(app, pilot, "down", "space")         # ↓ from the PIN box: the cash row (nothing to toggle)
+        assert table.cursor_row == 1 and app.screen.skipped == set()
+
+
+async def test_bindings_of_a_person_who_cannot_own(cfg):
+    async with window(cfg, lang="en") as (app, pilot):
+        await insert(app, pilot, "zhang_xiaoyu")
+        await press(app, pilot, "f3")
+        text = screen_text(app)
+        assert "Bound by 张伟 (this person is 张伟's daughter)" in text
+        assert "No bindings yet" not in text
+        assert "Only an employee-insurance owner with a personal account can add bindings" in text
+        assert all(app.screen.query_one(ident).disabled for ident in ("#user", "#relation", "#scope", "#quota", "#pin"))
+        title = app.screen.query_one("#bind-title")
+        assert "410105********6927" in rendered(title)          # the title is whole
+        await press(app, pilot, "f5")
+        assert "can add bindings" in str(app.screen.query_one("#error").render())

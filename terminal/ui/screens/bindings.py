@@ -47,28 +47,49 @@ class BindingsScreen(CardScreen):
     def keypad(self) -> bool:
         return bool(getattr(self.app.reader, "has_keypad", False))  # type: ignore[attr-defined]
 
+    @property
+    def can_own(self) -> bool:
+        """Only an employee-insurance (310) person with a personal account can be an owner (授权人)."""
+        return pick(self.family, "own") is not None and str(pick(self.owner, "insutype")) == "310"
+
     def compose(self) -> ComposeResult:
         t = self.t
         owner = self.owner
         own = pick(self.family, "own")
+        balc = own if isinstance(own, int) or own is None else pick(own, "balc")
         yield from self.compose_frame_top()
         with Vertical(id="bindings"):
-            yield Label(f"{t('bind.title')} · {t('bind.owner')}: {pick(owner, 'psn_name')} "
-                        f"{masked(str(pick(owner, 'certno', '')))} · {t('pat.own')} "
-                        f"{yuan(own) if isinstance(own, int) else t('pat.own_none')}", id="bind-title")
-            if own is None or str(pick(owner, "insutype")) != "310":
+            yield Label(f"{t('bind.title')} · {pick(owner, 'psn_name')} {masked(str(pick(owner, 'certno', '')))}",
+                        id="bind-title")
+            yield Label(f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}",
+                        id="bind-own")
+            relatives = list(pick(self.family, "relatives", []) or [])
+            if relatives:   # where this person is the one bound (read-only here: the owner's card changes it)
+                yield Label(t("bind.as_user"), classes="section")
+                for rel in relatives:
+                    code = str(pick(rel, "relation", ""))
+                    scope = str(pick(rel, "scope", "local"))
+                    yield Label(t("bind.bound_by", owner=pick(rel, "owner_name", ""),
+                                  relation=relations.name(code, self.lang),
+                                  scope=t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
+                                  available=yuan(int(pick(rel, "available", 0) or 0))), classes="bound-by")
+            if not self.can_own:
                 yield Label(t("bind.not_owner"), id="not-owner")
-            yield Label(t("bind.list"), classes="section")
+            yield Label(t("bind.list"), classes="section", id="list-title")
             yield DataTable(id="list", cursor_type="row", zebra_stripes=True)
             yield Label(t("bind.none"), id="none")
             yield Label(t("bind.add"), classes="section")
+            with Horizontal(id="form-labels"):
+                for key, ident in (("bind.user", "l-user"), ("bind.relation", "l-relation"),
+                                   ("bind.scope", "l-scope"), ("bind.quota", "l-quota")):
+                    yield Label(t(key), id=ident)
             with Horizontal(id="form"):
-                yield Input(placeholder=t("bind.user"), id="user", max_length=18)
+                yield Input(placeholder=t("bind.user_short"), id="user", max_length=18)
                 yield Select([(f"{r.code} {r.name(self.lang)}", r.code) for r in relations.table().values()],
-                             prompt=t("bind.relation"), id="relation")
+                             prompt=t("col.relation"), id="relation")
                 yield Select([(t("scope.local"), "local"), (t("scope.cross_province"), "cross_province")],
                              value="local", allow_blank=False, id="scope")
-                yield Input(placeholder=t("bind.quota"), id="quota", max_length=12, restrict=r"[0-9.]*")
+                yield Input(placeholder="0.00", id="quota", max_length=12, restrict=r"[0-9.]*")
             with Horizontal(id="pin-row"):
                 yield Label(t("pay.pin_keypad") if self.keypad else t("bind.pin"), id="pin-label")
                 yield Input(placeholder=t("pay.pin"), password=True, id="pin", max_length=16, restrict=r"[0-9]*")
@@ -81,7 +102,11 @@ class BindingsScreen(CardScreen):
                                ("col.scope", 10), ("bind.col_quota", 12), ("bind.col_since", 12)))
         if self.keypad:
             self.query_one("#pin", Input).display = False
-        self.query_one("#user", Input).focus()
+        if self.can_own:
+            self.query_one("#user", Input).focus()
+        else:   # nothing to add from this card: the form is shown switched off, the reason above it
+            for ident in ("#user", "#relation", "#scope", "#quota", "#pin"):
+                self.query_one(ident).disabled = True
         self.load()
 
     def load(self) -> None:
@@ -102,7 +127,9 @@ class BindingsScreen(CardScreen):
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
                           money_cell(binding.quota, 12) if scope == "cross_province" else "—", binding.begin_date)
         table.display = bool(self.rows)
-        self.query_one("#none", Label).display = not self.rows
+        # a person who cannot own has no list of their own to show (the reason is said above)
+        self.query_one("#none", Label).display = not self.rows and self.can_own
+        self.query_one("#list-title", Label).display = bool(self.rows) or self.can_own
         bound = [user for binding, user in self.rows if binding.id == self._just_bound and user is not None]
         if bound:   # say who, not the number typed
             self.query_one("#error", ErrorLine).show(self.t("notice.bound", name=bound[0].psn_name), ok=True)
@@ -127,6 +154,9 @@ class BindingsScreen(CardScreen):
         if self.busy:
             return
         error = self.query_one("#error", ErrorLine)
+        if not self.can_own:
+            error.show(self.t("bind.not_owner"))
+            return
         user = self.query_one("#user", Input).value.strip().upper()
         relation = self.query_one("#relation", Select).value
         scope = str(self.query_one("#scope", Select).value)

@@ -17,26 +17,31 @@ from textual.widgets import DataTable, Input, Label
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
 from terminal.ui.widgets.money import money_cell, yuan
+from terminal.ui.widgets.pin_input import PinInput
 from terminal.ui.widgets.split import SplitPanel, SplitPreview, amount
 from terminal.ui.workers import run_service
 
 
 
 class PaymentScreen(SplitPreview, CardScreen):
-    """Space: use or skip the chosen relative; Ctrl+↑/↓: reorder; F7: personal accounts on/off;
-    Enter or F5: charge."""
+    """↑/↓: choose an account row (from the PIN box too); Space: use or skip the chosen relative (Space on
+    the own account row = F7); Ctrl+↑/↓: reorder; F7: personal accounts on/off; Enter or F5: charge."""
 
     CSS_PATH = tcss(__file__)
     PAYING = True
     BINDINGS = [
         Binding("f5", "confirm", "confirm", key_display="F5"),
         Binding("f7", "toggle_accounts", "accounts", key_display="F7"),
-        Binding("space", "toggle_row", "toggle", key_display="Space"),
+        # priority: Space works while the PIN box has the focus (a PIN is digits only, Space types nothing)
+        Binding("space", "toggle_row", "toggle", key_display="Space", priority=True),
+        Binding("up", "pick_row(-1)", "pick", key_display="↑↓"),
+        Binding("down", "pick_row(1)", "pick", key_display="↓", show=False),
         Binding("ctrl+up", "move(-1)", "up", key_display="Ctrl+↑", show=False),
         Binding("ctrl+down", "move(1)", "down", key_display="Ctrl+↓", show=False),
     ]
     LABELS = {"confirm": "key.confirm", "toggle_accounts": "key.accounts", "toggle_row": "key.toggle",
-              "move(-1)": "key.up", "move(1)": "key.down"}
+              "move(-1)": "key.up", "move(1)": "key.down", "pick_row(-1)": "key.pick_row",
+              "pick_row(1)": "key.pick_row"}
 
     def __init__(self, card, family, bill) -> None:
         super().__init__()
@@ -79,8 +84,7 @@ class PaymentScreen(SplitPreview, CardScreen):
                 yield Label("", id="accounts-state")
                 with Vertical(id="pin-box"):
                     yield Label(t("pay.pin_keypad") if self.keypad else t("pay.pin_hint"), id="pin-hint")
-                    yield Input(placeholder=t("pay.pin"), password=True, id="pin", max_length=16,
-                                restrict=r"[0-9]*")
+                    yield PinInput(placeholder=t("pay.pin"), id="pin")
                 yield ErrorLine(id="error")
                 yield Label(t("pay.confirm_hint"), id="confirm-hint")
             with Vertical(id="right"):
@@ -144,12 +148,20 @@ class PaymentScreen(SplitPreview, CardScreen):
     def _show_pin_state(self) -> None:
         hint = self.query_one("#pin-hint", Label)
         pin = self.query_one("#pin", Input)
+        table = self.query_one("#accounts", DataTable)
         if not self.pin_needed():
             hint.update(self.t("pay.pin_not_needed"))
+            if self.focused is pin or self.focused is None:
+                table.focus()              # a disabled box keeps no focus: the keys go on working
+                self._pin_lent_focus = True
             pin.disabled = True
         else:
             hint.update(self.t("pay.pin_keypad") if self.keypad else self.t("pay.pin_hint"))
             pin.disabled = self.busy
+            if getattr(self, "_pin_lent_focus", False) and not pin.disabled and pin.display:
+                self._pin_lent_focus = False
+                if self.focused is table:
+                    pin.focus()           # the PIN is wanted again: back where the patient types it
 
     # choices -------------------------------------------------------------------
     def _row_owner(self) -> str | None:
@@ -169,6 +181,12 @@ class PaymentScreen(SplitPreview, CardScreen):
             return
         self.skipped ^= {owner}
         self._changed()
+
+    def action_pick_row(self, step: int) -> None:
+        """↑/↓ from the PIN box choose the account row (the table handles them itself when focused)."""
+        table = self.query_one("#accounts", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def action_move(self, step: int) -> None:
         owner = self._row_owner()

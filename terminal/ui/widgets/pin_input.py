@@ -1,0 +1,20 @@
+"""The PIN box: digits only, masked, and it leaves every other key to the screen (Space on the payment
+screen chooses an account even while the PIN box has the focus)."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+
+class PinInput(Input):
+    """An Input for a PIN. Textual drops a screen's key binding when the focused Input says it would
+    consume the key; a PIN consumes digits only, so the screen's Space (and other printable keys) still work."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("password", True)
+        kwargs.setdefault("max_length", 16)
+        kwargs.setdefault("restrict", r"[0-9]*")
+        super().__init__(**kwargs)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return bool(character) and character.isdigit()
