@@ -147,3 +147,24 @@ async def test_bindings_of_a_person_who_cannot_own(cfg):
         assert "410105********6927" in rendered(title)          # the title is whole
         await press(app, pilot, "f5")
         assert "can add bindings" in str(app.screen.query_one("#error").render())
+
+
+async def test_the_reversal_says_where_each_amount_goes_back_and_a_reversal_is_not_offered(cfg):
+    async with window(cfg) as (app, pilot):
+        await _settle_once(app, pilot, "zhang_xiaoyu")     # fund ¥125.50, her father's account ¥125.50
+        await press(app, pilot, "f10", "f4", "f7")
+        assert type(app.screen).__name__ == "ConfirmModal"
+        question = str(app.screen.query_one("#question").render())
+        assert "基金 ¥125.50 退回医保基金" in question
+        assert "¥125.50 退回 张伟 的个人账户" in question and "现金 ¥0.00 退还患者" in question
+        await press(app, pilot, "y")
+        table = app.screen.query_one("#setl")
+        states = [r.status for r in app.screen.rows]
+        assert sorted(states) == ["reversal", "reversed"]
+        table.move_cursor(row=states.index("reversal"))
+        await press(app, pilot, "f7")                      # the reversal row itself: said at once, no question
+        assert type(app.screen).__name__ == "TodayScreen"
+        assert "本身是冲正记录,不能再冲正" in screen_text(app)
+        table.move_cursor(row=states.index("reversed"))
+        await press(app, pilot, "f7")
+        assert type(app.screen).__name__ == "TodayScreen" and "已冲正" in screen_text(app)

@@ -76,9 +76,10 @@ class TotalsLoaded(Message):
 
 @dataclass
 class SettlementsLoaded(Message):
-    """Today's settlements for this window."""
+    """Today's settlements for this window, and the names of the accounts' owners ({psn_no: name})."""
 
     rows: list = None  # type: ignore[assignment]
+    names: dict = None  # type: ignore[assignment]
 
 
 @dataclass

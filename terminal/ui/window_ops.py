@@ -112,14 +112,25 @@ def slip_text(db: Any, cfg: Config, result: Any) -> str:
     return render(cfg, result, db)
 
 
-def todays_settlements(cfg: Config, day: str, window: str) -> list[Any]:
-    """This window's settlements and reversals of the day, newest first."""
+def todays_settlements(cfg: Config, day: str, window: str) -> tuple[list[Any], dict[str, str]]:
+    """This window's settlements and reversals of the day, newest first; and the names of the account
+    owners they drew on ({psn_no: name}), so a reversal can say where each amount goes back."""
     from terminal.services.settlement import load_result
+    from terminal.store.people import find_person
     with database(cfg) as db:
         ids = [r[0] for r in db.conn.execute(
             'SELECT setl_id FROM settlements WHERE setl_date = ? AND "window" = ? ORDER BY created_at DESC, '
             'setl_id DESC', [day, window])]
-        return [load_result(db, setl_id) for setl_id in ids]
+        rows = [load_result(db, setl_id) for setl_id in ids]
+        names: dict[str, str] = {}
+        for row in rows:
+            names[row.psn_no] = row.psn_name
+            for part in row.mulaid or ():
+                owner = str(part.get("owner_psn_no", ""))
+                if owner and owner not in names:
+                    person = find_person(db, psn_no=owner)
+                    names[owner] = person.psn_name if person is not None else owner
+        return rows, names
 
 
 def reverse(cfg: Config, setl_id: str, now: Any = None) -> Any:

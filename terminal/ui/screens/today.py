@@ -30,6 +30,7 @@ class TodayScreen(CashierScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list = []
+        self.names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -54,11 +55,12 @@ class TodayScreen(CashierScreen):
         from terminal.ui import window_ops
         cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
         run_service(self, "today", lambda: window_ops.todays_settlements(cfg, day, cfg.terminal.window),
-                    SettlementsLoaded)
+                    lambda loaded: SettlementsLoaded(*loaded))
 
     def on_settlements_loaded(self, message: SettlementsLoaded) -> None:
         t = self.t
         self.rows = list(message.rows or [])
+        self.names = dict(message.names or {})
         table = self.query_one("#setl", DataTable)
         table.clear()
         for r in self.rows:
@@ -89,13 +91,32 @@ class TodayScreen(CashierScreen):
         if row is None:
             self.query_one("#error", ErrorLine).show(self.t("today.pick"))
             return
-        question = self.t("today.confirm", setl_id=row.setl_id, name=row.psn_name, amount=yuan(row.medfee_sumamt))
+        if row.status in ("reversal", "reversed"):   # said at once, in the window's word (冲正)
+            self.query_one("#error", ErrorLine).show(self.t(f"today.not_reversible_{row.status}", setl_id=row.setl_id))
+            return
+        question = (self.t("today.confirm", setl_id=row.setl_id, name=row.psn_name, amount=yuan(row.medfee_sumamt))
+                    + "\n" + self.refund_text(row))
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.query_one("#error", ErrorLine).clear()
                 self.do_reverse(row.setl_id)
         self.app.push_screen(ConfirmModal(question), answered)
+
+    def refund_text(self, row) -> str:
+        """Where each amount of the settlement goes back (its own, family and cash fields)."""
+        t = self.t
+        parts = []
+        if row.fund_pay_sumamt:
+            parts.append(t("today.back_fund", amount=yuan(row.fund_pay_sumamt)))
+        if row.own_acct_pay:
+            parts.append(t("today.back_account", amount=yuan(row.own_acct_pay), owner=row.psn_name))
+        for part in row.mulaid or ():
+            owner = str(part.get("owner_psn_no", ""))
+            parts.append(t("today.back_account", amount=yuan(int(part.get("amount", 0))),
+                           owner=self.names.get(owner, owner)))
+        parts.append(t("today.back_cash", amount=yuan(row.psn_cash_pay)))
+        return t("today.back_sep").join(parts)
 
     def do_reverse(self, setl_id: str) -> None:
         from terminal.ui import window_ops
