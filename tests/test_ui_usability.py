@@ -168,3 +168,22 @@ async def test_the_reversal_says_where_each_amount_goes_back_and_a_reversal_is_n
         table.move_cursor(row=states.index("reversed"))
         await press(app, pilot, "f7")
         assert type(app.screen).__name__ == "TodayScreen" and "已冲正" in screen_text(app)
+
+
+async def test_pulling_the_card_leaves_screens_not_about_the_patient_open(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        for key, name in (("f4", "TodayScreen"), ("f6", "DayEndScreen"), ("f1", "HelpScreen")):
+            await press(app, pilot, key)
+            assert type(app.screen).__name__ == name
+            app.tray_remove()
+            await settle_down(app, pilot)
+            assert type(app.screen).__name__ == name        # still open
+            await press(app, pilot, "escape")
+            await settle_down(app, pilot)
+            assert type(app.screen).__name__ == "WaitingScreen"   # the patient left meanwhile
+            assert "卡已拔出" in screen_text(app)
+            await insert(app, pilot, "zhang_wei")
+        app.tray_remove()                                  # on the patient's own screen: back to waiting at once
+        await settle_down(app, pilot)
+        assert type(app.screen).__name__ == "WaitingScreen"

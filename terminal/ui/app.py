@@ -57,6 +57,8 @@ class CashierApp(App):
         self.tray_card: str | None = None       # the profile in the emulator's reader (demo)
         self.tray_selected: str = cfg.emulator.default_profile
         self.card_present = False
+        self.card_epoch = 0                      # +1 each time a card leaves while a non-patient screen is on top
+        self.pending_notice: str | None = None   # the removal notice waiting for that screen to close
         self._tray_profiles: list[str] | None = None
         self.title = self.t("app.title")
         self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
@@ -142,8 +144,25 @@ class CashierApp(App):
             self.screen.post_message(CardRemoved(message.reader))
             return
         self.workers.cancel_group(self, "card")
-        self.back_to_waiting(notice=self._removal_notice())
+        notice = self._removal_notice()
+        if self._patient_on_top():
+            self.back_to_waiting(notice=notice)
+        else:
+            # today's settlements, day end, help: not about the patient, they stay open; the patient's
+            # screens beneath close when the cashier comes back to them (CardScreen.on_screen_resume)
+            self.card_epoch += 1
+            self.pending_notice = notice
         self.screen.post_message(CardRemoved(message.reader))
+
+    def _patient_on_top(self) -> bool:
+        """The screen the cashier looks at (under any dialog) belongs to the patient's journey."""
+        from textual.screen import ModalScreen
+
+        from terminal.ui.screens.base import CardScreen
+        for screen in reversed(self.screen_stack):
+            if not isinstance(screen, ModalScreen):
+                return isinstance(screen, CardScreen)
+        return False
 
     def _removal_notice(self) -> str | None:
         from terminal.ui.screens.base import CardScreen
@@ -156,6 +175,7 @@ class CashierApp(App):
     def back_to_waiting(self, notice: str | None = None, refresh: bool = True) -> None:
         """Unwind every screen above the waiting screen (and bring today's totals up to date)."""
         from terminal.ui.screens.waiting import WaitingScreen
+        self.pending_notice = None
         while len(self.screen_stack) > 1 and not isinstance(self.screen, WaitingScreen):
             self.pop_screen()
         if isinstance(self.screen, WaitingScreen):

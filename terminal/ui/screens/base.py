@@ -182,6 +182,17 @@ class CardScreen(CashierScreen):
     FINISHED = False
     family: object = None   # the FamilyView of the card's holder
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.card_epoch = getattr(self.app, "card_epoch", 0)
+
+    def on_screen_resume(self) -> None:
+        """Back from a screen that stayed open while the card was pulled: this patient has left."""
+        app = self.app
+        if getattr(app, "card_epoch", 0) != self.card_epoch:
+            notice = getattr(app, "pending_notice", None)
+            self.call_later(app.back_to_waiting, notice)  # type: ignore[attr-defined]
+
     @property
     def psn_no(self) -> str:
         return str(pick(pick(self.family, "person"), "psn_no", ""))
