@@ -198,3 +198,24 @@ def test_bind_with_a_well_formed_pin_still_reaches_the_card(demo, config_file, c
     code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "0000", "--user", "A10000002",
                         "--relation", "12", "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "pin_wrong"      # four digits: the card says wrong, not usage
+
+
+@pytest.mark.parametrize("seeder", ["seed", "seed_contention"])
+def test_every_binding_of_the_settlement_seeds_is_offered(tmp_path, seeder):
+    """The settlement tests' families obey the §6.1 rules, so the lookup offers every one of their bindings
+    (and a cross-province one draws on its quota)."""
+    import settle_data
+    from terminal.services.family import relatives_of
+    from terminal.store.db import open_db
+    db = open_db(tmp_path / "seed.db", create=True)
+    try:
+        getattr(settle_data, seeder)(db)
+        bindings = db.execute("SELECT id, user_psn_no, scope, quota FROM bindings").fetchall()
+        assert any(scope == "cross_province" for _, _, scope, _ in bindings)
+        for bid, user, scope, quota in bindings:
+            offered = {r.binding_id: r for r in relatives_of(db, user, TODAY)}
+            assert bid in offered, (seeder, bid)
+            if scope == "cross_province":
+                assert offered[bid].available == quota
+    finally:
+        db.close()
