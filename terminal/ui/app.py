@@ -123,6 +123,17 @@ class CashierApp(App):
         reader = self.reader
 
         def check() -> None:
+            wanted = getattr(reader, "wanted", None)
+            if wanted and hasattr(reader, "list_readers"):
+                # a named PC/SC reader that pcscd does not list: say so now, not "ready"
+                try:
+                    names = reader.list_readers()  # type: ignore[union-attr]
+                    if wanted not in names:
+                        from drivers.errors import NO_READER, CardError
+                        raise CardError(NO_READER, f"no reader named {wanted!r} (readers: {', '.join(names) or '-'})")
+                except Exception as exc:
+                    self.post_message(WorkFailed("reader", *describe(exc, self.lang)))
+                    return
             try:
                 if reader is not None and reader.card_present():
                     self._card_event(CardEvent("inserted", getattr(reader, "name", "")))
@@ -200,6 +211,13 @@ class CashierApp(App):
         self.push_screen(PatientScreen(message.card, message.family, message.places, message.pin_tries_left))
 
     def on_work_failed(self, message: WorkFailed) -> None:
+        if message.action == "reader":   # the reader named cannot be used: shown as the reader's state
+            from terminal.ui.screens.waiting import WaitingScreen
+            self.reader_error = (message.code, message.message)
+            for screen in self.screen_stack:
+                if isinstance(screen, WaitingScreen):
+                    screen.show_reader()
+            return
         if message.action == "read":
             from terminal.ui.screens.waiting import WaitingScreen
             if isinstance(self.screen, WaitingScreen):
