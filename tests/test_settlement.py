@@ -398,3 +398,17 @@ def test_the_configs_absurd_amount_limits_hold_for_any_bill(db, cfg, card, confi
     assert (info.value.details["limit"], info.value.details["limit_fen"]) == ("max_item_price", 5000)
     assert (balances(db), counts(db)) == before
     assert settle(db, strict, card("zhang_wei"), bill(("A", 1, 5000)), pin="123456").medfee_sumamt == 5000
+
+
+def test_settlement_follows_the_configured_mutual_aid_rules(db, config_file, card):
+    """A window whose [mutual_aid] allows only spouses draws on no parent's account."""
+    from terminal.config import load_config
+    text = config_file.read_text(encoding="utf-8")
+    text = text.replace('relations = ["10", "11", "12", "20", "30", "50", "51", "52"]', 'relations = ["10", "11", "12"]')
+    text = text.replace('relations = ["10", "11", "12", "20", "30", "40", "50", "51", "52", "60", "70"]',
+                        'relations = ["10", "11", "12"]')
+    config_file.write_text(text, encoding="utf-8")
+    spouses_only = load_config(config_file)
+    r = settle(db, spouses_only, card("zhang_xiaoyu"), bill(("C", 1, 8000)), pin="123456", relatives="auto")
+    assert (r.acct_mulaid_pay, r.psn_cash_pay, r.mulaid) == (0, 8000, [])
+    assert balances(db)["P10000001"] == 200000 and balances(db)["P10000002"] == 5000

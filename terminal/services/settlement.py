@@ -140,14 +140,15 @@ def _require_active(patient: Patient) -> None:
                           f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算")
 
 
-def _relative_sources(db: sqlite_utils.Database, patient: Patient, relatives: Relatives,
+def _relative_sources(db: sqlite_utils.Database, cfg, patient: Patient, relatives: Relatives,
                       day: str) -> list[RelativeSource]:
     """The bindings that may pay, in the order to draw on them (family lookup order, or as listed)."""
     if relatives == "none" or relatives is None:
         return []
+    from terminal.services.bindings import policy_of
     from terminal.services.family import relatives_of
     found = [RelativeSource(r.owner_psn_no, r.binding_id, r.scope, r.available)
-             for r in relatives_of(db, patient.psn_no, day)]
+             for r in relatives_of(db, patient.psn_no, day, policy_of(cfg))]
     if relatives == "auto":
         return found
     if isinstance(relatives, str):
@@ -189,7 +190,7 @@ def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_u
     own = balc if patient.insutype == "310" else None  # only employees have an account; shown even if unused
     return presettle(bill, policy, insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
                      ytd=YearToDate(dedc_used or 0, fund_paid or 0), own_balc=own,
-                     relatives=_relative_sources(db, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
+                     relatives=_relative_sources(db, cfg, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
                      acct_used_flag=acct_used_flag)
 
 
