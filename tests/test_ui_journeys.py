@@ -206,7 +206,7 @@ async def test_day_end_reconciliation(cfg):
         assert "¥131.00" in screen_text(app)              # today's cash on the waiting screen
         await press(app, pilot, "f6")
         text = screen_text(app)
-        assert "对账平衡" in text and "结算笔数: 1" in text
+        assert "对账平衡" in text and "结算 1 笔,冲正 0 笔,共 1 条记录 · 净结算笔数: 1" in text
         assert "¥251.00" in text and "¥120.00" in text and "¥131.00" in text
 
 

@@ -187,3 +187,27 @@ async def test_pulling_the_card_leaves_screens_not_about_the_patient_open(cfg):
         app.tray_remove()                                  # on the patient's own screen: back to waiting at once
         await settle_down(app, pilot)
         assert type(app.screen).__name__ == "WaitingScreen"
+
+
+async def test_the_waiting_screen_with_the_card_still_in_and_a_digit_pressed(cfg):
+    async with window(cfg) as (app, pilot):
+        await _settle_once(app, pilot)
+        await press(app, pilot, "f10")                     # the card is still in the reader
+        text = screen_text(app)
+        assert "卡仍在读卡器中" in text and "请插入社会保障卡" not in text
+        await press(app, pilot, "2")
+        assert app.tray_card == "zhang_wei" and "请先拔卡(F9)" in screen_text(app)
+        await press(app, pilot, "f9")
+        assert "请插入社会保障卡" in screen_text(app) and "卡仍在读卡器中" not in screen_text(app)
+        await press(app, pilot, "2")
+        assert type(app.screen).__name__ == "PatientScreen" and app.tray_card == "li_na"
+
+
+async def test_small_wording(cfg):
+    async with window(cfg, lang="en") as (app, pilot):
+        await insert(app, pilot, "zhang_xiaoyu")
+        text = screen_text(app)
+        assert "patient is the owner's daughter" in text and "Female" in text
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [("X207", "头孢克肟片超长名称的一种复方制剂缓释片", "B", "1", "38.00")])
+        assert "头孢克肟片超长…" in rendered(app.screen.query_one("#items"))

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Label
 
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
+from terminal.ui.widgets.fields import fit
 from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel, SplitPreview
 
@@ -89,7 +90,7 @@ class BillScreen(SplitPreview, CardScreen):
         table = self.query_one("#items", DataTable)
         table.clear()
         for i, item in enumerate(self.items, 1):
-            table.add_row(str(i), item["code"], item["name"], item["class"], str(item["qty"]),
+            table.add_row(str(i), fit(item["code"], 8), fit(item["name"], 16), item["class"], str(item["qty"]),
                           yuan(item["price"]).lstrip("¥").rjust(10), "")
         self.query_one("#items-empty", Label).display = not self.items
         table.display = bool(self.items)

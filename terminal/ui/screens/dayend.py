@@ -54,7 +54,8 @@ class DayEndScreen(CashierScreen):
         t = self.t
         report = message.report
         self.query_one("#count", Label).update(
-            f"{t('rec.count')}: {report.count}  ({t('rec.breakdown', settled=report.settled, reversals=report.reversals)})")
+            f"{t('rec.breakdown', settled=report.settled, reversals=report.reversals, rows=report.settled + report.reversals)}"
+            f" · {t('rec.net')}: {report.count}")
         table = self.query_one("#sums", DataTable)
         table.clear()
         for name in FIELDS:

@@ -45,8 +45,8 @@ class ResultScreen(CardScreen):
                 with Horizontal(id="cash-due"):
                     yield Label(t("pay.cash_due"), id="cash-label")
                     yield Label(yuan(amount(self.result, "psn_cash_pay")), id="cash-value")
-                yield Static(f"{t('res.saved')}: {self.slip_path}" if self.slip_path else "", id="saved",
-                             markup=False)
+                yield Static(f"{t('res.saved')}:\n{self.shown_path(self.slip_path)}" if self.slip_path else "",
+                             id="saved", markup=False)
                 yield ErrorLine(id="error")
                 yield Label(t("res.next"), id="next-hint")
             with VerticalScroll(id="slip-box"):
@@ -72,7 +72,19 @@ class ResultScreen(CardScreen):
         except OSError as exc:
             self.query_one("#error", ErrorLine).show(str(exc))
             return
-        self.query_one("#error", ErrorLine).show(self.t("res.printed", path=str(path)), ok=True)
+        self.query_one("#error", ErrorLine).show(self.t("res.printed", path=self.shown_path(path)), ok=True)
+
+    def shown_path(self, path: str | Path) -> str:
+        """A path as the cashier reads it: relative to the configuration's folder when inside it, on its own
+        line (the pane is narrow; a long absolute path would wrap in the middle of a name)."""
+        path = Path(path)
+        base = getattr(self.app.cfg, "base_dir", None)  # type: ignore[attr-defined]
+        if base is not None:
+            try:
+                return str(path.resolve().relative_to(Path(base).resolve()))
+            except ValueError:
+                pass
+        return str(path)
 
     def action_next(self) -> None:
         self.app.back_to_waiting()  # type: ignore[attr-defined]

@@ -61,6 +61,9 @@ class WaitingScreen(CashierScreen):
 
     def show_reader(self, reading: bool = False) -> None:
         app = self.app
+        # a card left in the reader (after F10): ask for it to be taken, not for a card to be inserted
+        card_in = bool(getattr(app, "card_present", False)) and not reading
+        self.query_one("#prompt", Static).update(self.t("wait.title_card_in" if card_in else "wait.title"))
         label = self.query_one("#reader", Label)
         if app.reader_error:  # type: ignore[attr-defined]
             code, message = app.reader_error  # type: ignore[attr-defined]
@@ -101,6 +104,9 @@ class WaitingScreen(CashierScreen):
         if not getattr(app, "demo", False):
             return
         profiles = app.tray_profiles()  # type: ignore[attr-defined]
+        if app.tray_card is not None:  # type: ignore[attr-defined]
+            self.query_one("#error", ErrorLine).show(self.t("wait.pull_first"))
+            return
         if 1 <= index <= len(profiles):
             app.tray_insert(profiles[index - 1])  # type: ignore[attr-defined]
 

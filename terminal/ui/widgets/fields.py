@@ -3,6 +3,7 @@ mounts fast (each Textual widget costs a style pass)."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -26,3 +27,10 @@ class FieldPanel(Static):
         for label, value, alert in self.rows:
             grid.add_row(label, Text(value or "—", style="bold red" if alert else ""))
         return grid
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut to `width` terminal cells with an ellipsis when it is longer (CJK counts two cells)."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip() + "…"
