@@ -69,8 +69,8 @@ class HelpScreen(CashierScreen):
                 if b.key in seen or (b.action.startswith("insert") and not getattr(self.app, "demo", False)):
                     continue
                 seen.add(b.key)
-                if b.action.startswith("insert"):
-                    continue  # shown once as 1-9 below
+                if b.action.startswith("insert") or b.action == "pick_row(1)":
+                    continue  # shown once as 1-9 below; ↓ is shown with ↑ ("↑↓")
                 table.add_row(t(title) if first else "", b.key_display or b.key, t(own.get(b.action, b.action)))
                 first = False
             for key, what in EXTRA.get(title, []):
