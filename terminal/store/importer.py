@@ -634,32 +634,46 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     path = Path(path)
     report = ImportReport(str(path), skip_bad=skip_bad)
     started = time.perf_counter()  # the file's hash is part of the time: a same-file re-import is that
+
+    def unreadable(exc: OSError) -> BadInput:
+        return BadInput("import_file", f"cannot read {path}: {exc.strerror or exc}", f"无法读取导入文件 {path}")
+
     try:
         total = path.stat().st_size
-        report.sha256 = _sha256(path)
-        fh = open(path, "rb")
     except OSError as exc:
-        raise BadInput("import_file", f"cannot read {path}: {exc.strerror or exc}",
-                       f"无法读取导入文件 {path}") from None
-    if _already_imported(db, report.sha256):
-        fh.close()
-        report.imported = report.already = True
-        report.seconds = time.perf_counter() - started
-        return report
+        raise unreadable(exc) from None
     conn = db.conn
-    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
     imp = _Importer(report, conn, policy=policy)
     db_file = _file_of(conn)
     parallel = bool(db_file) and total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+    # a large file's reading process starts first: its start-up overlaps the hash (stopped if not needed)
+    worker = _Worker(path, db_file, imp.stamp, imp.policy) if parallel else None
+    proceed = False
+    try:
+        try:
+            report.sha256 = _sha256(path)
+            fh = open(path, "rb")
+        except OSError as exc:
+            raise unreadable(exc) from None
+        if _already_imported(db, report.sha256):
+            fh.close()
+            report.imported = report.already = True
+            report.seconds = time.perf_counter() - started
+            return report
+        proceed = True
+    finally:
+        if worker is not None and not proceed:
+            worker.kill()
+    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
     try:
         with fh, write_transaction(db):
             counts_before = _row_counts(db)
             imp.kept_accounts, imp.kept_pairs = _window_activity(db)
             imp.ended_keys = {tuple(r) for r in db.execute(
                 "SELECT owner_psn_no, user_psn_no, begin_date FROM bindings WHERE status = 'ended'").fetchall()}
-            if parallel:
-                _read_in_worker(imp, path, db_file, progress)
+            if worker is not None:
+                worker.receive(imp, progress)
             else:
                 _read_lines(imp, fh, total, progress)
             imp.finish()
@@ -682,6 +696,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
         for k in report.kinds.values():
             k.inserted = k.updated = k.kept = 0
     finally:
+        if worker is not None:
+            worker.kill()  # a no-op after receive(); stops it when something failed before
         conn.execute(f"PRAGMA cache_size = {old_cache}")
         if progress is not None:
             progress(total, total)
@@ -863,17 +879,40 @@ def _file_of(conn: sqlite3.Connection) -> str:
     return ""
 
 
-def _read_in_worker(imp: _Importer, path: Path, db_file: str, progress: Progress | None) -> None:
+class _Worker:
     """Large files: a second process reads and validates while this one writes (the JSON work and the
     SQLite work overlap on two cores). Rows arrive in chunks, in file order, over a pipe."""
-    import multiprocessing
-    ctx = multiprocessing.get_context("spawn")  # never fork a process holding an open SQLite connection
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_validate_worker, args=(str(path), db_file, imp.stamp, imp.policy, send),
-                       daemon=True)
-    proc.start()
-    send.close()
-    try:
+
+    def __init__(self, path: Path, db_file: str, stamp: str, policy: MutualAidPolicy) -> None:
+        import multiprocessing
+        ctx = multiprocessing.get_context("spawn")  # never fork a process holding an open SQLite connection
+        self.path = path
+        self.recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_validate_worker, args=(str(path), db_file, stamp, policy, send),
+                                daemon=True)
+        self.proc.start()
+        send.close()
+
+    def kill(self) -> None:
+        """Not needed after all (the file was imported before, or could not be read, or the import failed
+        before reading): stop it now. Harmless when it has ended."""
+        self.recv.close()
+        self.proc.kill()
+        self.proc.join()
+
+    def receive(self, imp: _Importer, progress: Progress | None) -> None:
+        """Write the rows as they come; at the end take the worker's counts, errors and held-back lines."""
+        try:
+            self._receive(imp, progress)
+        finally:
+            self.recv.close()
+            self.proc.join(timeout=10)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join()
+
+    def _receive(self, imp: _Importer, progress: Progress | None) -> None:
+        recv, path = self.recv, self.path
         while True:
             try:
                 msg = recv.recv()
@@ -895,12 +934,6 @@ def _read_in_worker(imp: _Importer, path: Path, db_file: str, progress: Progress
                 return
             else:
                 raise BadInput("import_file", f"cannot read {path}: {msg[1]}", f"无法读取导入文件 {path}")
-    finally:
-        recv.close()
-        proc.join(timeout=10)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
 
 
 def _validate_worker(path: str, db_file: str, stamp: str, policy: MutualAidPolicy, out) -> None:
