@@ -43,14 +43,15 @@ class KioskBackend:
     def read_patient(self) -> Patient:
         """Read the card and look up the patient's own and family accounts."""
         from terminal.ui.window_ops import load_patient
-        card, family = load_patient(self.cfg, self.reader, today=self._now().date().isoformat())[:2]
+        card, family, _places, tries_left = load_patient(self.cfg, self.reader,
+                                                         today=self._now().date().isoformat())
         person = family.person
         payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
                                    relation_name=self._relation_name(r.relation), available=int(r.available))
                        for r in family.relatives)
         expired = card.card.expired(self._now().date().isoformat())
         return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
-                       psn_no=person.psn_no, own_balc=family.own, family=payers)
+                       psn_no=person.psn_no, own_balc=family.own, family=payers, pin_blocked=tries_left == 0)
 
     def _relation_name(self, code: str) -> str:
         from terminal.domain.relations import name

@@ -30,6 +30,7 @@ class Patient:
     psn_no: str
     own_balc: int | None                 # None: no personal account (resident insurance)
     family: tuple[FamilyPayer, ...] = ()
+    pin_blocked: bool = False            # the card's PIN counter is 0: no account can pay, only a window can help
 
 
 @dataclass(frozen=True)

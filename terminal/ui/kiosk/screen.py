@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, Static
 
 from terminal.ui.kiosk.backend import KioskBackend
@@ -64,6 +65,7 @@ class KioskScreen(Screen):
     CSS_PATH = "kiosk.tcss"
     BINDINGS: list = []   # keys are handled in on_key, per view; no cashier key exists here
     AUTO_FOCUS = None
+    NOTICE_S = 20.0       # an idle notice (timed out, card removed) clears itself after this long
 
     def __init__(self, backend: KioskBackend | None = None) -> None:
         super().__init__(id="kiosk")
@@ -78,6 +80,7 @@ class KioskScreen(Screen):
         self._last_activity = time.monotonic()
         self._card_in = False
         self._notice = ""
+        self._notice_timer: Timer | None = None
 
     # -- app services ---------------------------------------------------------------------
     @property
@@ -215,6 +218,12 @@ class KioskScreen(Screen):
             text = self.tr("take_card")
         self._notice = text
         self.query_one("#idle-notice", Static).update(text)
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+            self._notice_timer = None
+        if text in (self.tr("timeout"), self.tr("card_removed")):
+            # "timed out" / "card removed" are for the patient who just left, not for the next one
+            self._notice_timer = self.set_timer(self.NOTICE_S, lambda: self._idle_notice(""))
 
     def _busy(self, key: str) -> None:
         self.query_one("#busy-text", Static).update(self.tr(key))
@@ -313,7 +322,7 @@ class KioskScreen(Screen):
         current = getattr(self.app, "tray_card", None)
         names = dict(self._tray_profiles())
         self.query_one("#demo-state", Static).update(
-            f"{self.tr('tray')}: {names.get(current, current) if current else '—'}")
+            self.tr("tray_in", name=names.get(current, current)) if current else self.tr("tray_empty"))
         self.query_one("#tray-remove", Button).disabled = not current
         for button in self.query(".tray-card"):
             button.set_class(button.id == f"tray-{current}", "inserted")
@@ -363,6 +372,9 @@ class KioskScreen(Screen):
         self._touch()  # the patient's time starts when there is something to read
         if message.patient.expired:
             self._message(self.tr("card_expired"), self.tr("see_window"))
+            return
+        if message.patient.pin_blocked:  # no account can pay without the PIN: say so before any bill
+            self._message(self.tr("pin_blocked"), f"{self.tr('pin_blocked_hint')}\n{self.tr('see_window')}")
             return
         self._fill_overview()
         self._fill_options()

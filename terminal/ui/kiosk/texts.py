@@ -7,6 +7,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "insert": {"zh": "请插入社保卡", "en": "Please insert your social security card"},
     "insert_hint": {"zh": "芯片朝上，插入读卡器", "en": "Chip up, into the card reader"},
     "tray": {"zh": "演示卡（点击插入）", "en": "Demo cards (tap to insert)"},
+    "tray_in": {"zh": "读卡器中：{name}", "en": "In the reader: {name}"},
+    "tray_empty": {"zh": "读卡器中：无卡", "en": "In the reader: no card"},
     "remove_card": {"zh": "取出卡片", "en": "Remove card"},
     "reading": {"zh": "正在读卡，请稍候…", "en": "Reading your card…"},
     "hello": {"zh": "您好，{name}", "en": "Hello, {name}"},
@@ -52,6 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "error": {"zh": "无法完成", "en": "Could not finish"},
     "no_account_pays": {"zh": "无可用账户，请到窗口缴费", "en": "No account can pay: pay at a window"},
     "card_expired": {"zh": "您的社保卡已过有效期", "en": "Your card has expired"},
+    "pin_blocked": {"zh": "您的社保卡密码已锁定", "en": "Your card's PIN is blocked"},
+    "pin_blocked_hint": {"zh": "自助机不能使用此卡缴费。", "en": "This kiosk cannot take a payment with this card."},
     "see_window": {"zh": "请到人工窗口办理", "en": "Please go to a cashier window"},
     "unknown_patient": {"zh": "未找到您的参保信息", "en": "Your insurance record was not found"},
 }
