@@ -38,7 +38,6 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
-from operator import mul as _mul
 from pathlib import Path
 from typing import Callable
 
@@ -59,8 +58,8 @@ Progress = Callable[[int, int], None]
 
 _ADMDVS = re.compile(r"^\d{6}$")
 _CERTNO = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # as certno_mod's shape, on the upper-cased number
-_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # certno_mod's MOD 11-2 weights
-_ZERO_WEIGHT = ord("0") * sum(_WEIGHTS)  # the ASCII digits' offset, taken off the byte-wise sum
+# MOD 11-2: the check digit indexes "10X98765432" by sum(d[i] * 2**(17-i)) mod 11. As 13 = 2 (mod 11),
+# that sum is 2 * int(first17, 13) (mod 11): one C-level int() (only ever on 17 ASCII digits)
 _CHECK_CHARS = "10X98765432"
 _NATY = re.compile(r"^\d{2}$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
@@ -295,7 +294,7 @@ class _Importer:
         that look further (in person_fields' order, with its messages) remain; then accept() inlined."""
         if psn_no in self.psn_lines:
             return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
-        if not self.certno_ok(certno):
+        if not self.certno_digits_ok(certno):
             why = certno_mod.problem(certno)
             if why is not None:
                 return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
@@ -334,7 +333,11 @@ class _Importer:
         remembered. False only means "ask certno_mod.problem" (which words the reason)."""
         if len(certno) != 18 or not _CERTNO.match(certno):
             return False
-        if _CHECK_CHARS[(sum(map(_mul, certno.encode("ascii"), _WEIGHTS)) - _ZERO_WEIGHT) % 11] != certno[17]:
+        return self.certno_digits_ok(certno)
+
+    def certno_digits_ok(self, certno: str) -> bool:
+        """certno_ok for a number already of the shape (17 ASCII digits and a digit or X)."""
+        if _CHECK_CHARS[2 * int(certno[:17], 13) % 11] != certno[17]:
             return False
         born = certno[6:14]
         if born in self.good_births:
@@ -354,6 +357,26 @@ class _Importer:
 
     def account(self, o: dict, n: int) -> str | None:
         return self.account_fields(n, o.get("psn_no"), o.get("balc"), o.get("year"))
+
+    def account_checked(self, n: int, psn_no: str, balc: int, year: int | None) -> str | None:
+        """account_fields for a line _FAST_ACCOUNT matched (text psn_no, whole non-negative balc, a year or
+        none): the same checks and words; route() and accept() inlined for a person of this file."""
+        if not psn_no:
+            return "account: psn_no is missing"
+        if balc > MAX_FEN:
+            return f"account {psn_no}: " + _fen_problem("balc", balc)
+        if year is not None and not 1990 <= year <= 2100:
+            return f"account {psn_no}: year must be a year like 2026, not {year!r}"
+        info = self.info.get(psn_no)
+        if info is None:
+            return self.route("account", n, (psn_no, balc, year), (psn_no,))
+        if info[2] != "310":
+            return (f"account {psn_no}: only employee insurance (310) has a personal account "
+                    f"({psn_no} has {info[2]})")
+        self.acct_seen.add(psn_no)
+        self.owner_class[psn_no] = self.class_id(("owner", info[2], info[4]))
+        self.add("account", n, (psn_no, balc, year))
+        return None
 
     def account_fields(self, n: int, psn_no: object, balc: object, year: object) -> str | None:
         if type(psn_no) is not str or not psn_no:
@@ -792,7 +815,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
     parse = _line_parser()
     fast_binding, binding_fields = _FAST_BINDING.match, imp.binding_fields
     fast_person, person_checked = _FAST_PERSON.match, imp.person_checked
-    fast_account, account_fields = _FAST_ACCOUNT.match, imp.account_fields
+    fast_account, account_checked = _FAST_ACCOUNT.match, imp.account_checked
     fast_ok, owner_class, user_class = imp.fast_ok, imp.owner_class.get, imp.user_class.get
     stamp, max_fen = imp.stamp, MAX_FEN
     buffers, linenos = imp.buffers, imp.linenos
@@ -844,7 +867,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
             m = fast_account(text)
             if m is not None:
                 psn_no, balc, year = m.groups()
-                problem = account_fields(n, psn_no, int(balc), None if year is None else int(year))
+                problem = account_checked(n, psn_no, int(balc), None if year is None else int(year))
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
                     imp.error(n, problem)
