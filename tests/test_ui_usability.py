@@ -211,3 +211,32 @@ async def test_small_wording(cfg):
         await press(app, pilot, "f2")
         await enter_bill(app, pilot, [("X207", "头孢克肟片超长名称的一种复方制剂缓释片", "B", "1", "38.00")])
         assert "头孢克肟片超长…" in rendered(app.screen.query_one("#items"))
+
+
+class _NamedReaderNotThere:
+    """Stands for `pcsc:NAME` when pcscd lists other readers (the shape PcscReader has: wanted, list_readers)."""
+
+    name = wanted = "NOPE"
+    has_keypad = False
+
+    def list_readers(self) -> list[str]:
+        return ["Virtual PCD 00 00"]
+
+    def card_present(self) -> bool:
+        return False
+
+    def add_listener(self, callback) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_named_reader_that_is_not_there_is_shown_as_a_fault(cfg):
+    from ui_pilot import SIZE, demo_app
+    app = demo_app(cfg, demo=False, reader_spec="pcsc:NOPE")
+    app._open_reader = lambda: setattr(app, "reader", _NamedReaderNotThere())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_down(app, pilot)
+        text = screen_text(app)
+        assert "就绪" not in text and "故障" in text and "NOPE" in text, text
