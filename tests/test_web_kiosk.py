@@ -131,8 +131,9 @@ def expose_xterm(route) -> None:
     route.fulfill(response=response, body=body)
 
 
-def open_kiosk(browser, server: WebServer, requests: list[str] | None = None, query: str = ""):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def open_kiosk(browser, server: WebServer, requests: list[str] | None = None, query: str = "",
+               viewport: tuple[int, int] = (1280, 800)):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     page.route("**/static/js/textual.js", expose_xterm)
     if requests is not None:
@@ -174,7 +175,32 @@ def save_artifact(page, tmp_path: Path, name: str) -> Path:
     return shot
 
 
+def assert_button_whole(text: str, label: str) -> None:
+    """The button's label and its bottom edge are both above the demo bar ("读卡器中：…", a 3-row bar)."""
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if label in line)
+    bar = next(i for i, line in enumerate(lines) if "读卡器中" in line)
+    assert any("▁" in line for line in lines[at + 1:bar - 1]), f"{label!r} is cut off:\n{text}"
+
+
 # -- the tests ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("viewport", [(1024, 768), (1920, 1080)])
+def test_the_type_follows_the_screen_and_the_layout_gets_its_cells(browser, server, viewport):
+    """The page picks the largest font that still gives the kiosk layout 90×28 cells (server.KIOSK_MIN_*)."""
+    server.wait_no_apps()
+    context, page = open_kiosk(browser, server, viewport=viewport)
+    try:
+        wait_text(page, "请插入社保卡")
+        text = wait_text(page, "读卡器中")                     # the last line drawn
+        cols, rows, size = page.evaluate("[__xterm.cols, __xterm.rows, Number(__xterm.options.fontSize)]")
+        assert cols >= 90 and rows >= 28, (cols, rows, size)
+        assert size >= (18 if viewport[0] < 1280 else 26), size   # large type, not the 1280×800 size everywhere
+        assert "9  赵兰" in text                                # the whole tray is on screen above the bar
+    finally:
+        context.close()
+    server.wait_no_apps()
+
+
 def test_patient_pays_the_demo_bill_from_a_relatives_account_in_the_browser(browser, server, tmp_path):
     requests: list[str] = []
     context, page = open_kiosk(browser, server, requests)
@@ -197,6 +223,7 @@ def test_patient_pays_the_demo_bill_from_a_relatives_account_in_the_browser(brow
         page.keyboard.press("Enter")
         text = wait_text(page, "缴费成功")
         assert "张伟的账户支付" in text and "¥63.64" in text
+        assert_button_whole(text, "完成")                      # not cut off by the demo card bar
         shot = save_artifact(page, tmp_path, "kiosk-receipt.png")
         assert shot.stat().st_size > 10_000
     finally:

@@ -29,7 +29,9 @@ log = logging.getLogger("cashier.web")
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STOP_GRACE_S = 3.0
-KIOSK_FONT_SIZE = 22   # px: about 96×30 cells on a 1280×800 screen
+KIOSK_FONT_SIZE = 21   # px, when the page cannot measure the window: about 100×28 cells on 1280×800
+KIOSK_MIN_COLS = 90    # the kiosk layout (kiosk.tcss) fits in this many cells; the page picks the
+KIOSK_MIN_ROWS = 28    # largest font that still gives them (1024×768 → 18 px, 1920×1080 → 28 px)
 
 
 class GuardedAppService(AppService):
@@ -112,6 +114,7 @@ class CashierWebServer(Server):
         context["kiosk"] = kiosk = self.app_command.mode == "kiosk"
         if kiosk and "fontsize" not in request.query:
             context["font_size"] = KIOSK_FONT_SIZE  # large type for patients; ?fontsize=N overrides
+            context.update(auto_font=True, min_cols=KIOSK_MIN_COLS, min_rows=KIOSK_MIN_ROWS)
         return context
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:

@@ -14,7 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "hello": {"zh": "您好，{name}", "en": "Hello, {name}"},
     "own_account": {"zh": "我的个人账户", "en": "My account"},
     "no_own_account": {"zh": "您没有个人账户", "en": "You have no personal account"},
-    "family": {"zh": "家庭共济账户", "en": "Family accounts"},
+    "family": {"zh": "家人账户（可为您付款）", "en": "Family accounts that can pay for you"},
     "no_family": {"zh": "没有可用的家庭共济账户", "en": "No family account can pay for you"},
     "available": {"zh": "可用", "en": "available"},
     "balance": {"zh": "余额", "en": "balance"},
