@@ -92,3 +92,41 @@ def test_cashier_web_says_so_when_the_port_is_taken(tmp_path):
         out = run_web(tmp_path, "--reader", "emulator", "--port", str(port))
     assert out.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_a_browser_gone_mid_message_is_logged_in_one_line_not_a_traceback(caplog):
+    """The tab closed while the server relayed its app (seen once in the Chromium suite): an info line, no traceback."""
+    import logging
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from terminal.web.server import CashierWebServer
+
+    class GoneServer(CashierWebServer):
+        async def _process_messages(self, websocket, app_service):
+            await websocket.close()
+            raise ConnectionResetError("Cannot write to closing transport")
+
+    class QuietService(GuardedAppService):
+        async def start(self, width, height):   # no app process: the failure under test is the relay's
+            return None
+
+    server = GoneServer(AppCommand(mode="kiosk", reader="emulator"), "127.0.0.1", 0)
+    app = web.Application()
+    app.router.add_get("/ws", server.handle_websocket)
+    import terminal.web.server as module
+    original = module.GuardedAppService
+    module.GuardedAppService = QuietService
+    try:
+        async with TestClient(TestServer(app)) as client:
+            with caplog.at_level(logging.INFO, logger="cashier.web"):
+                ws = await client.ws_connect("/ws")
+                await ws.receive()
+                await ws.close()
+                await asyncio.sleep(0.1)
+    finally:
+        module.GuardedAppService = original
+    records = [r for r in caplog.records if r.name == "cashier.web"]
+    assert records and all(r.exc_info is None for r in records), [(r.levelname, r.getMessage()) for r in records]
+    assert "ConnectionResetError" in records[0].getMessage()

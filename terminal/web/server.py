@@ -136,7 +136,11 @@ class CashierWebServer(Server):
         except asyncio.CancelledError:
             await websocket.close()
         except Exception as error:  # a broken tab must not take the server down
-            log.exception(error)
+            if websocket.closed or isinstance(error, ConnectionError):
+                # the browser went away mid-message (a tab closed while its app starts): normal, no traceback
+                log.info("browser connection closed: %s: %s", type(error).__name__, error)
+            else:
+                log.exception(error)
         finally:
             if app_service is not None:
                 await app_service.stop()
