@@ -128,7 +128,7 @@ async def test_daughter_pays_demo_bill_from_fathers_account(kiosk_cfg):
         assert "请选择付款账户" in text and "1  张伟的账户" in text
         await pilot.press("1")
         await pilot.pause()
-        assert "请输入社保卡密码" in screen_text(app)
+        assert "请输入您的社保卡密码" in screen_text(app)
         await pilot.press(*"1234")
         await pilot.pause()
         assert "● ● ● ● ○ ○" in screen_text(app)   # masked as it is typed
@@ -187,6 +187,7 @@ async def test_wrong_pin_then_right(kiosk_cfg):
         text = await pay_with(app, pilot, "1", pin="654321")
         assert app.screen.view == "pin"
         assert "2" in text and ("密码错误" in text or "PIN" in text)   # the catalogue's message, tries left
+        assert "请重新输入" in text and "● " not in text                # what to do now, on an empty PIN
         assert settlements(kiosk_cfg) == []
         await pilot.press(*"123456", "enter")
         await settle_down(app, pilot)
@@ -205,6 +206,20 @@ async def test_blocked_card_is_sent_to_the_window(kiosk_cfg):
         await settle_down(app, pilot)
         assert app.screen.view == "idle" and app.tray_card is None
     assert settlements(kiosk_cfg) == [] and balance(kiosk_cfg, "P30000006") == before
+
+
+async def test_three_wrong_pins_block_the_card_and_send_the_patient_to_the_window(kiosk_cfg):
+    before = balance(kiosk_cfg, "P10000001")
+    async with running(kiosk_cfg) as (app, pilot):
+        await insert(app, pilot, ZHANG_XIAOYU)
+        await pay_with(app, pilot, "1", pin="654321")
+        for _ in range(2):
+            await pilot.press(*"654321", "enter")
+            await settle_down(app, pilot)
+        text = screen_text(app)
+        assert app.screen.view == "message"
+        assert "您的社保卡密码已锁定" in text and "请到人工窗口办理" in text
+    assert settlements(kiosk_cfg) == [] and balance(kiosk_cfg, "P10000001") == before
 
 
 async def test_expired_card_and_suspended_insurance_are_sent_to_the_window(kiosk_cfg):

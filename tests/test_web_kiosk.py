@@ -216,7 +216,7 @@ def test_patient_pays_the_demo_bill_from_a_relatives_account_in_the_browser(brow
         page.keyboard.press("Enter")
         wait_text(page, "请选择付款账户")
         page.keyboard.press("1")
-        wait_text(page, "请输入社保卡密码")
+        wait_text(page, "请输入您的社保卡密码")
         for digit in "123456":
             page.keyboard.press(digit)
         wait_text(page, "● ● ● ● ● ●")

@@ -498,12 +498,15 @@ class KioskScreen(Screen):
     def on__failed(self, message: _Failed) -> None:
         self.paying = False
         if message.step == "pay" and message.code in ("pin_wrong", "pin_invalid") and self._card_in:
-            self.query_one("#pin-message", Static).update(f"[b red]{message.message}[/]")
+            self.query_one("#pin-message", Static).update(f"[b red]{message.message}[/]\n{self.tr('pin_again')}")
             self._show_pin()
             self.show("pin")
             return
         if not self._card_in and message.code in ("card_removed", "no_card"):
             self.reset(self.tr("card_removed"))
+            return
+        if message.code == "pin_blocked":   # the third wrong PIN, or a card blocked since it was read
+            self._message(self.tr("pin_blocked"), f"{self.tr('pin_blocked_hint')}\n{self.tr('see_window')}")
             return
         unknown = message.code in ("person_unknown", "unknown_person", "unknown_card")
         title = self.tr("unknown_patient") if unknown else self.tr("error")
