@@ -54,6 +54,7 @@ CHUNK = 5000
 # from this size a second process reads and validates (env CASHIER_IMPORT_PARALLEL_BYTES overrides; tests)
 PARALLEL_MIN_BYTES = int(os.environ.get("CASHIER_IMPORT_PARALLEL_BYTES", 16 << 20))
 MAX_ERRORS_KEPT = 1000
+READ_AHEAD = 32  # chunks of the reading process queued ahead of the writes
 Progress = Callable[[int, int], None]
 
 _ADMDVS = re.compile(r"^\d{6}$")
@@ -924,24 +925,52 @@ class _Worker:
         self.proc.join()
 
     def receive(self, imp: _Importer, progress: Progress | None) -> None:
-        """Write the rows as they come; at the end take the worker's counts, errors and held-back lines."""
+        """Write the rows as they come; at the end take the worker's counts, errors and held-back lines.
+
+        A thread of this process takes the chunks off the pipe (unpickling them while SQLite writes, which
+        releases the GIL) into a queue up to READ_AHEAD chunks deep, so neither process stalls the other
+        each time one of them is briefly off the CPU of a busy machine."""
+        import queue
+        import threading
+        chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
+
+        def pump() -> None:
+            try:
+                while True:
+                    msg = self.recv.recv()
+                    chunks.put(msg)
+                    if msg[0] != "rows" and msg[0] != "progress":
+                        return
+            except (EOFError, OSError):
+                chunks.put(("eof",))
+
+        thread = threading.Thread(target=pump, name="import-pipe", daemon=True)
+        thread.start()
+        done = False
         try:
-            self._receive(imp, progress)
+            self._receive(imp, progress, chunks.get)
+            done = True
         finally:
+            if not done:
+                self.proc.kill()  # abandoned: no more chunks; let the pump see the end of the pipe
+            while thread.is_alive():
+                try:
+                    chunks.get_nowait()
+                except queue.Empty:
+                    thread.join(0.01)
             self.recv.close()
             self.proc.join(timeout=10)
             if self.proc.is_alive():
                 self.proc.kill()
                 self.proc.join()
 
-    def _receive(self, imp: _Importer, progress: Progress | None) -> None:
-        recv, path = self.recv, self.path
+    def _receive(self, imp: _Importer, progress: Progress | None, next_message: Callable[[], tuple]) -> None:
+        path = self.path
         while True:
-            try:
-                msg = recv.recv()
-            except EOFError:
+            msg = next_message()
+            if msg[0] == "eof":
                 raise StoreError("import_worker", "the import's reading process stopped unexpectedly",
-                                 "导入读取进程意外退出") from None
+                                 "导入读取进程意外退出")
             if msg[0] == "rows":
                 imp.write(msg[1], msg[2], msg[3])
             elif msg[0] == "progress":
