@@ -41,12 +41,12 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
         if orig is None:
             raise BadInput("unknown_settlement", f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
         if orig["status"] == "reversal":
-            raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲销记录")
+            raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
         if orig["status"] == "reversed":
-            raise RuleRefused("already_reversed", f"{setl_id} was already reversed", f"{setl_id} 已冲销")
+            raise RuleRefused("already_reversed", f"{setl_id} was already reversed", f"{setl_id} 已冲正")
         if orig["setl_date"] != day:
             raise RuleRefused("not_same_day", f"{setl_id} was settled on {orig['setl_date']}; only same-day "
-                              f"reversal is allowed (today is {day})", f"只能当日冲销({setl_id} 结算于 {orig['setl_date']})")
+                              f"reversal is allowed (today is {day})", f"只能当日冲正({setl_id} 结算于 {orig['setl_date']})")
         entries = []
         for account, source, psn_no, binding_id, amount in db.conn.execute(
                 "SELECT account, source, psn_no, binding_id, amount FROM ledger WHERE setl_id = ? ORDER BY id",

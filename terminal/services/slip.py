@@ -54,7 +54,7 @@ def _owner_names(db: sqlite_utils.Database | None, psn_nos: list[str]) -> dict[s
 
 def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
     t = cfg.terminal
-    title = "医保结算单" if result.status != "reversal" else "医保结算冲销单"
+    title = "医保结算单" if result.status != "reversal" else "医保结算冲正单"
     rule = "-" * WIDTH
     heading = f"{t.hospital_name} {title}"
     out = [" " * max(0, (WIDTH - _cells(heading)) // 2) + heading,
@@ -65,7 +65,7 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
            f"报文号 msgid: {result.msgid}",
            f"结算时间 setl_time: {result.created_at.replace('T', ' ')}"]
     if result.reversal_of:
-        out.append(f"冲销原结算 reversal_of: {result.reversal_of}")
+        out.append(f"冲正原结算 reversal_of: {result.reversal_of}")
     out += [rule,
             f"姓名 psn_name: {result.psn_name}",
             f"证件号码 certno: {result.certno_masked}",
