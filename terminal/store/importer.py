@@ -927,9 +927,10 @@ class _Worker:
     def receive(self, imp: _Importer, progress: Progress | None) -> None:
         """Write the rows as they come; at the end take the worker's counts, errors and held-back lines.
 
-        A thread of this process takes the chunks off the pipe (unpickling them while SQLite writes, which
-        releases the GIL) into a queue up to READ_AHEAD chunks deep, so neither process stalls the other
-        each time one of them is briefly off the CPU of a busy machine."""
+        A thread of this process takes the chunks off the pipe as bytes (it waits in the read, without the
+        GIL) into a queue up to READ_AHEAD chunks deep, so neither process stalls the other each time one
+        of them is briefly off the CPU of a busy machine; this thread unpickles them as it writes."""
+        import pickle
         import queue
         import threading
         chunks: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
@@ -937,18 +938,19 @@ class _Worker:
         def pump() -> None:
             try:
                 while True:
-                    msg = self.recv.recv()
-                    chunks.put(msg)
-                    if msg[0] != "rows" and msg[0] != "progress":
-                        return
-            except (EOFError, OSError):
-                chunks.put(("eof",))
+                    chunks.put(self.recv.recv_bytes())
+            except (EOFError, OSError):  # the worker has ended (after its "end" or "fail"), or died
+                chunks.put(None)
+
+        def next_message() -> tuple:
+            data = chunks.get()
+            return ("eof",) if data is None else pickle.loads(data)
 
         thread = threading.Thread(target=pump, name="import-pipe", daemon=True)
         thread.start()
         done = False
         try:
-            self._receive(imp, progress, chunks.get)
+            self._receive(imp, progress, next_message)
             done = True
         finally:
             if not done:
