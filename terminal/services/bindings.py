@@ -48,8 +48,16 @@ def _today(today: str | None) -> str:
     return today or _dt.date.today().isoformat()
 
 
+_POLICIES: dict[int, tuple[dict, rules.MutualAidPolicy]] = {}
+
+
 def policy_of(cfg) -> rules.MutualAidPolicy:
-    return rules.MutualAidPolicy.from_config(cfg.section("mutual_aid"))
+    """The config's mutual-aid rules, parsed once per loaded config (settlement asks on every bill)."""
+    raw = cfg.raw
+    cached = _POLICIES.get(id(raw))
+    if cached is None or cached[0] is not raw:
+        cached = _POLICIES[id(raw)] = (raw, rules.MutualAidPolicy.from_config(cfg.section("mutual_aid")))
+    return cached[1]
 
 
 def resolve_user(db: sqlite_utils.Database, text: str) -> Person:

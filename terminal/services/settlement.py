@@ -377,6 +377,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
     """
     now = now or datetime.now()
     fingerprint = fingerprint or request_fingerprint(psn_no, bill, acct_used_flag, relatives)
+    asked_id = request_id is not None   # a fresh id cannot have been used before: no look-up needed
     request_id = request_id or uuid.uuid4().hex
     setl_id, mdtrt_id, msgid = new_ids(cfg, now)
     at, day, window, operator = now.isoformat(timespec="seconds"), now.date().isoformat(), \
@@ -384,7 +385,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
     bill_obj = bill.to_json()
     bill_text = json.dumps(bill_obj, ensure_ascii=False)
     with write_tx(db):
-        first = _one(db, "request_id", request_id)
+        first = _one(db, "request_id", request_id) if asked_id else None
         if first is not None:
             _same_request(first, request_id, psn_no, fingerprint)
             return _row_result(db, first, replayed=True)

@@ -197,7 +197,8 @@ def pooling_area(db: sqlite_utils.Database, admdvs: str) -> Region | None:
 def add_audit(db: sqlite_utils.Database, *, operator: str | None, window: str | None, action: str,
               subject: str | None, detail: dict[str, Any] | None = None) -> int:
     """Append one audit row (never certno or PIN in detail: psn_no identifies people)."""
-    cur = db.execute('INSERT INTO audit (at, operator, "window", action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    cur = db.conn.execute('INSERT INTO audit (at, operator, "window", action, subject, detail) '
+                          'VALUES (?, ?, ?, ?, ?, ?)',
                      [now_iso(), operator, window, action, subject,
                       json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None])
     return cur.lastrowid
