@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from drivers.certno import mask
-from terminal.cli.output import emit
-from terminal.cli.settle_cmd import _pin  # --pin: 4 to 16 digits or omitted (keypad), the same check as settle
+from terminal.cli.output import emit, pin_arg
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -95,7 +94,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
     if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
         raise UsageError("amount_invalid", f"--quota is fen from 0 to {MAX_FEN}, not {args.quota}",
                          f"--quota 须为 0 到 {MAX_FEN} 分,而不是 {args.quota}")
-    pin = _pin(args.pin)                # pin_invalid (exit 2) before any card or database
+    pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
     cfg, db = _open(args)
     try:
         session = _session(args, cfg)
@@ -114,7 +113,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
 
 def cmd_unbind(args: argparse.Namespace) -> int:
     from terminal.services.bindings import unbind_at_window
-    pin = _pin(args.pin)                # pin_invalid (exit 2) before any card or database
+    pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
     cfg, db = _open(args)
     try:
         session = _session(args, cfg)

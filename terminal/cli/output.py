@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any, Callable
 
-from terminal.errors import describe
+from terminal.errors import UsageError, describe
 
 Handler = Callable[[argparse.Namespace], int | None]
+
+_PIN = re.compile(r"[0-9]{4,16}")
+
+
+def pin_arg(value: str | None) -> str | None:
+    """--pin: 4 to 16 ASCII digits (never echoed back); None = the reader's keypad."""
+    if value is not None and not _PIN.fullmatch(value):
+        raise UsageError("pin_invalid", "--pin must be 4 to 16 digits (0-9); omit it to type the PIN on the reader's "
+                         "keypad", "--pin 应为4至16位数字;不填则在读卡器键盘上输入")
+    return value
 
 
 def emit(args: argparse.Namespace, obj: Any, text: str | None = None) -> int:

@@ -13,7 +13,7 @@ import re
 import sys
 from datetime import date
 
-from terminal.cli.output import emit
+from terminal.cli.output import emit, pin_arg
 from terminal.errors import BadInput, UsageError
 
 
@@ -39,16 +39,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rec.set_defaults(handler=cmd_reconcile)
 
 
-_PIN = re.compile(r"[0-9]{4,16}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _pin(value: str | None) -> str | None:
-    """--pin: 4 to 16 ASCII digits (never echoed back); None = the reader's keypad."""
-    if value is not None and not _PIN.fullmatch(value):
-        raise UsageError("pin_invalid", "--pin must be 4 to 16 digits (0-9); omit it to type the PIN on the reader's "
-                         "keypad", "--pin 应为4至16位数字;不填则在读卡器键盘上输入")
-    return value
 
 
 def _date(value: str | None) -> str | None:
@@ -90,7 +81,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.cli.main import load_cfg
     from terminal.services.settlement import policy_for
     from terminal.store.db import open_from_config
-    pin = _pin(args.pin)
+    pin = pin_arg(args.pin)
     relatives = _relatives(args.relatives)
     cfg = load_cfg(args)
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
