@@ -6,6 +6,7 @@ import argparse
 
 from drivers.certno import mask
 from terminal.cli.output import emit, pin_arg
+from terminal.domain.money import yuan
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -65,7 +66,7 @@ def cmd_family(args: argparse.Namespace) -> int:
 
 
 def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d} yuan"
+    return f"{yuan(fen)} yuan"
 
 
 def _session(args: argparse.Namespace, cfg):
