@@ -5,7 +5,9 @@ from __future__ import annotations
 import hmac
 import os
 
+from drivers import codecs
 from drivers.apdu import CommandAPDU
+from drivers.errors import CardError
 from drivers.psam import external_cryptogram, internal_answer
 from emulator.card_os import status as SW
 from emulator.card_os.card import Reply, VirtualCard, register
@@ -58,13 +60,12 @@ def internal_authenticate(card: VirtualCard, cmd: CommandAPDU) -> Reply:
 
 
 def _pin_digits(block: bytes) -> str | None:
-    """Packed BCD PIN, F-padded when odd, 4-16 digits; None when malformed."""
-    nibbles = [n for b in block for n in (b >> 4, b & 0x0F)]
-    while nibbles and nibbles[-1] == 0xF:
-        nibbles.pop()
-    if not 4 <= len(nibbles) <= 16 or any(n > 9 for n in nibbles) or len(block) != (len(nibbles) + 1) // 2:
+    """Packed BCD PIN, F-padded when odd, 4-16 digits (exactly `codecs.pin_block`); None when malformed."""
+    try:
+        pin = codecs.bcd_digits(block, pad_f=True)
+        return pin if codecs.pin_block(pin) == block else None
+    except CardError:
         return None
-    return "".join(map(str, nibbles))
 
 
 def _check_pin(card: VirtualCard, pin: str) -> int:
