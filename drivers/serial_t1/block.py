@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from functools import reduce
+from operator import xor
 
 from drivers.errors import MALFORMED, CardError
 
@@ -59,7 +60,7 @@ class BlockError(CardError):
 
 
 def lrc(data: bytes) -> int:
-    return reduce(lambda a, b: a ^ b, data, 0)
+    return reduce(xor, data, 0)
 
 
 @dataclass(frozen=True)
