@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -110,6 +110,19 @@ class Config:
     def with_overrides(self, **changes: Any) -> "Config":
         from dataclasses import replace
         return replace(self, **changes)
+
+
+T = TypeVar("T")
+_PARSED: dict[tuple[str, int], tuple[dict[str, Any], Any]] = {}
+
+
+def parsed_once(cfg: Config, key: str, build: Callable[[Config], T]) -> T:
+    """`build(cfg)`, computed once per loaded config (its `raw` dict) and key: rules asked for on every bill."""
+    raw = cfg.raw
+    cached = _PARSED.get((key, id(raw)))
+    if cached is None or cached[0] is not raw:
+        cached = _PARSED[(key, id(raw))] = (raw, build(cfg))
+    return cached[1]
 
 
 def _section(cls, data: dict[str, Any], name: str):

@@ -26,6 +26,7 @@ import sqlite_utils
 
 from drivers import certno as certno_mod
 from drivers.errors import CARD_REMOVED, PIN_BLOCKED, PIN_WRONG, CardError
+from terminal.config import parsed_once
 from terminal.domain import mutual_aid as rules
 from terminal.errors import BadInput, RuleRefused
 from terminal.services.family import find_patient
@@ -48,16 +49,9 @@ def _today(today: str | None) -> str:
     return today or _dt.date.today().isoformat()
 
 
-_POLICIES: dict[int, tuple[dict, rules.MutualAidPolicy]] = {}
-
-
 def policy_of(cfg) -> rules.MutualAidPolicy:
     """The config's mutual-aid rules, parsed once per loaded config (settlement asks on every bill)."""
-    raw = cfg.raw
-    cached = _POLICIES.get(id(raw))
-    if cached is None or cached[0] is not raw:
-        cached = _POLICIES[id(raw)] = (raw, rules.MutualAidPolicy.from_config(cfg.section("mutual_aid")))
-    return cached[1]
+    return parsed_once(cfg, "mutual_aid", lambda c: rules.MutualAidPolicy.from_config(c.section("mutual_aid")))
 
 
 def resolve_user(db: sqlite_utils.Database, text: str) -> Person:

@@ -33,6 +33,7 @@ import sqlite_utils
 
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
+from terminal.config import parsed_once
 from terminal.domain.bill import Bill, check_limits
 from terminal.domain.policy import Policy
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
@@ -168,16 +169,11 @@ def _relative_sources(db: sqlite_utils.Database, cfg, patient: Patient, relative
 _STANDING_SQL = ("SELECT (SELECT balc FROM accounts WHERE psn_no = ?1), "
                  "(SELECT deductible_used FROM accumulators WHERE psn_no = ?1 AND year = ?2), "
                  "(SELECT fund_paid FROM accumulators WHERE psn_no = ?1 AND year = ?2)")
-_POLICIES: dict[int, tuple[dict, Policy]] = {}
 
 
 def policy_for(cfg) -> Policy:
     """The config's policy, parsed once per loaded config."""
-    raw = cfg.raw
-    cached = _POLICIES.get(id(raw))
-    if cached is None or cached[0] is not raw:
-        cached = _POLICIES[id(raw)] = (raw, Policy.from_config(cfg))
-    return cached[1]
+    return parsed_once(cfg, "policy", Policy.from_config)
 
 
 def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_used_flag: bool,
