@@ -9,7 +9,7 @@ from dataclasses import asdict
 from terminal.cli.output import emit
 
 #: modules that add commands to the group with register_cli(group, common)
-ATTACHMENTS = ("emulator.vpcd", "emulator.serial_terminal")
+ATTACHMENTS = ("emulator.vpcd", "emulator.serial_cli")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
