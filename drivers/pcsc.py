@@ -4,18 +4,15 @@ Uses pyscard's thin `smartcard.scard` layer so every PC/SC return code can be
 mapped to the error catalogue (no pcscd, no reader, no card, card pulled, reader
 held exclusively by another program, ...). Insert/remove events come from
 pyscard's CardMonitor. Every wait is bounded by `timeout`: pcscd's own calls return at
-once, and the calls that wait on the card are cut off by a watchdog (Linux: it finds the
+once, and the calls that wait on the card are cut off by a watchdog (`drivers.pcsc_watchdog`; Linux: it finds the
 context's socket to pcscd in /proc/self/fd; elsewhere such a call is reported late).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import weakref
 from typing import Any, Callable
 
 from smartcard import scard as sc
@@ -25,6 +22,7 @@ from drivers.errors import (
     CARD_REMOVED, NO_CARD, NO_READER, NO_SERVICE, READER_BUSY, READER_ERROR, TIMEOUT,
     WRONG_CARD_TYPE, CardError, ErrorKind,
 )
+from drivers.pcsc_watchdog import WATCHDOG, shut_down, watched_context
 from drivers.reader import CardEvent, Reader
 
 log = logging.getLogger("cashier.pcsc")
@@ -111,84 +109,6 @@ def wait_card_state(reader: str, present: bool, timeout: float) -> bool:
         sc.SCardReleaseContext(ctx)
 
 
-def _open_fds() -> set[tuple[int, str]]:
-    """(fd, what it points to) for this process; empty where there is no /proc."""
-    found = set()
-    try:
-        names = os.listdir("/proc/self/fd")
-    except OSError:
-        return found
-    for name in names:
-        try:
-            found.add((int(name), os.readlink(f"/proc/self/fd/{name}")))
-        except (OSError, ValueError):
-            pass
-    return found
-
-
-def _pcscd_sockets(fds: set[tuple[int, str]]) -> list[int]:
-    """Those of `fds` that are sockets connected to pcscd."""
-    result = []
-    for fd, target in fds:
-        if not target.startswith("socket:"):
-            continue
-        try:
-            with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as dup:
-                peer = dup.getpeername()
-        except OSError:
-            continue
-        if isinstance(peer, str) and peer.endswith("pcscd.comm"):
-            result.append(fd)
-    return result
-
-
-_ESTABLISH_LOCK = threading.Lock()
-
-
-def _watched_context() -> tuple[int, list[int]]:
-    """A new PC/SC context and the socket(s) pcsc-lite opened for it (one per context)."""
-    with _ESTABLISH_LOCK:
-        before = _open_fds()
-        ctx = _context()
-        return ctx, _pcscd_sockets(_open_fds() - before)
-
-
-class _Watchdog:
-    """Bounds the calls that wait on the card (connect, transmit, reset) without a thread hop per APDU.
-
-    vpcd waits for ever for a card that does not answer, and so would SCardTransmit. The caller sets
-    a deadline before such a call; one watchdog thread for all readers looks ten times a second and,
-    when a deadline passed, shuts down that context's socket to pcscd: the blocked call returns at once
-    with an error and the reader reports a timeout.
-    """
-
-    def __init__(self) -> None:
-        self._readers: "weakref.WeakSet[PcscReader]" = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, reader: "PcscReader") -> None:
-        with self._lock:
-            self._readers.add(reader)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="pcsc-watchdog", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(0.1)
-            now = time.monotonic()
-            with self._lock:
-                readers = list(self._readers)
-            for reader in readers:
-                deadline = reader._deadline
-                if deadline is not None and now > deadline and not reader._aborted:
-                    reader._abort_context()  # checks the deadline again
-
-
-_WATCHDOG = _Watchdog()
-
-
 def _release(card: int | None, ctx: int | None, disposition: int = sc.SCARD_LEAVE_CARD) -> None:
     if card is not None:
         sc.SCardDisconnect(card, disposition)
@@ -212,16 +132,16 @@ class PcscReader(Reader):
         #: the session broke (card pulled, no answer): no silent reconnect to whatever is there now
         self._lost: ErrorKind | None = None
         self._ctx_sockets: list[int] = []
-        self._deadline: float | None = None  # set while a call waits on the card (see _Watchdog)
+        self._deadline: float | None = None  # set while a call waits on the card (see drivers.pcsc_watchdog)
         self._aborted = False
         self._observer: "_Observer | None" = None
 
     # context ---------------------------------------------------------------
     def _ctx_or_new(self) -> int:
         if self._ctx is None:
-            self._ctx, self._ctx_sockets = _watched_context()
+            self._ctx, self._ctx_sockets = watched_context(_context)
             self._aborted = False
-            _WATCHDOG.watch(self)
+            WATCHDOG.watch(self)
         return self._ctx
 
     def _call(self, rc: int, doing: str, kind: ErrorKind | None = None) -> None:
@@ -244,15 +164,10 @@ class PcscReader(Reader):
         if deadline is None or time.monotonic() <= deadline:  # the call returned meanwhile
             return
         self._aborted = True
-        for fd in self._ctx_sockets:
-            try:
-                with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as dup:
-                    dup.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_down(self._ctx_sockets)
 
     def _on_card(self, doing: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """A call that waits on the card, bounded by timeout (see _Watchdog). On overrun the context is
+        """A call that waits on the card, bounded by timeout (see drivers.pcsc_watchdog). On overrun the context is
         gone and the session counts as lost."""
         self._deadline = time.monotonic() + self.timeout
         try:
