@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from terminal.cli.main import open_db
 from terminal.cli.output import emit
 
 
@@ -25,16 +26,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     stats.set_defaults(handler=cmd_stats)
 
 
-def _open(args: argparse.Namespace, create: bool = False):
-    from terminal.cli.main import load_cfg
-    from terminal.store.db import open_from_config
-    cfg = load_cfg(args)
-    return cfg, open_from_config(cfg, create=create)
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     from terminal.store.migrations import MIGRATIONS
-    cfg, db = _open(args, create=True)
+    cfg, db = open_db(args, create=True)
     try:
         applied = [m.name for m in MIGRATIONS.applied(db)]
         regions = None
@@ -55,7 +49,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from terminal.services.bindings import policy_of
     from terminal.store.importer import import_file, refusal, terminal_progress
-    cfg, db = _open(args, create=True)
+    cfg, db = open_db(args, create=True)
     try:
         report = import_file(db, args.file, skip_bad=args.skip_bad, progress=terminal_progress(),
                              policy=policy_of(cfg), operator=cfg.terminal.operator, window=cfg.terminal.window)
@@ -84,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     from terminal.store.people import counts
-    cfg, db = _open(args)
+    cfg, db = open_db(args)
     try:
         obj = {"db": str(cfg.db_path), **counts(db)}
     finally:

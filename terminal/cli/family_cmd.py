@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from drivers.certno import mask
+from terminal.cli.main import open_db
 from terminal.cli.output import emit, pin_arg
 from terminal.domain.money import yuan
 
@@ -37,17 +38,10 @@ def _card_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--date", help=argparse.SUPPRESS)  # tests: act as of this date
 
 
-def _open(args: argparse.Namespace):
-    from terminal.cli.main import load_cfg
-    from terminal.store.db import open_from_config
-    cfg = load_cfg(args)
-    return cfg, open_from_config(cfg)
-
-
 def cmd_family(args: argparse.Namespace) -> int:
     from terminal.services.bindings import policy_of
     from terminal.services.family import family_for
-    cfg, db = _open(args)
+    cfg, db = open_db(args)
     try:
         view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=args.date,
                           policy=policy_of(cfg))
@@ -96,7 +90,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
         raise UsageError("amount_invalid", f"--quota is fen from 0 to {MAX_FEN}, not {args.quota}",
                          f"--quota 须为 0 到 {MAX_FEN} 分,而不是 {args.quota}")
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
-    cfg, db = _open(args)
+    cfg, db = open_db(args)
     try:
         session = _session(args, cfg)
         try:
@@ -115,7 +109,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
 def cmd_unbind(args: argparse.Namespace) -> int:
     from terminal.services.bindings import unbind_at_window
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
-    cfg, db = _open(args)
+    cfg, db = open_db(args)
     try:
         session = _session(args, cfg)
         try:

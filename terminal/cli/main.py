@@ -64,5 +64,12 @@ def load_cfg(args: argparse.Namespace):
     return load_config(args.config, args.db, getattr(args, "lang", None))
 
 
+def open_db(args: argparse.Namespace, create: bool = False):
+    """(config, database) for a command that works on the local database."""
+    from terminal.store.db import open_from_config
+    cfg = load_cfg(args)
+    return cfg, open_from_config(cfg, create=create)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,6 +13,7 @@ import re
 import sys
 from datetime import date
 
+from terminal.cli.main import open_db
 from terminal.cli.output import emit, pin_arg
 from terminal.errors import BadInput, UsageError
 
@@ -65,13 +66,6 @@ def _relatives(value: str) -> str | list[str]:
     return owners
 
 
-def _open(args: argparse.Namespace):
-    from terminal.cli.main import load_cfg
-    from terminal.store.db import open_from_config
-    cfg = load_cfg(args)
-    return cfg, open_from_config(cfg)
-
-
 def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.card_session import CardSession
     from terminal.domain.bill import load_bill
@@ -117,7 +111,7 @@ def _pre_text(out: dict) -> str:
 def cmd_reverse(args: argparse.Namespace) -> int:
     from terminal.services.reversal import reverse
     from terminal.services.slip import slip_text
-    cfg, db = _open(args)
+    cfg, db = open_db(args)
     result = reverse(db, cfg, args.setl_id)
     return emit(args, result.to_json(), slip_text(cfg, result, db))
 
@@ -125,7 +119,7 @@ def cmd_reverse(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from terminal.services.reconcile import reconcile
     day = _date(args.date)
-    cfg, db = _open(args)
+    cfg, db = open_db(args)
     report = reconcile(db, cfg, day, args.window)
     emit(args, report.to_json(), report.text())
     if not report.ok:
