@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drivers.apdu import CommandAPDU
+from drivers.tlv import TLV
 from emulator.card_os import status as SW
 from emulator.card_os.card import Reply, VirtualCard, register
 from emulator.card_os.files import DF, EF, MF_FID, CardFile, RecordEF, TransparentEF
@@ -84,17 +85,17 @@ def _by_path(start: DF, path: bytes) -> CardFile | None:
 
 def _fci(f: CardFile) -> bytes:
     """A small FCI template: 6F { 84 DF name | 83 fid, 82 descriptor, 88 SFI }."""
-    inner = b""
+    inner = []
+    if isinstance(f, DF) and f.name:
+        inner.append(TLV(0x84, f.name))
+    inner.append(TLV(0x83, f.fid.to_bytes(2, "big")))
     if isinstance(f, DF):
-        if f.name:
-            inner += b"\x84" + bytes((len(f.name),)) + f.name
-        inner += b"\x83\x02" + f.fid.to_bytes(2, "big") + b"\x82\x01\x38"
+        inner.append(TLV(0x82, b"\x38"))
     else:
-        desc = 0x02 if isinstance(f, RecordEF) else 0x01
-        inner += b"\x83\x02" + f.fid.to_bytes(2, "big") + b"\x82\x01" + bytes((desc,))
+        inner.append(TLV(0x82, b"\x02" if isinstance(f, RecordEF) else b"\x01"))
         if f.sfi:
-            inner += b"\x88\x01" + bytes((f.sfi << 3,))
-    return b"\x6F" + bytes((len(inner),)) + inner
+            inner.append(TLV(0x88, bytes((f.sfi << 3,))))
+    return TLV(0x6F, b"".join(t.to_bytes() for t in inner)).to_bytes()
 
 
 def _ef_for(card: VirtualCard, sfi: int) -> tuple[EF | None, int]:
