@@ -172,7 +172,7 @@ class Confirmer:
         if not self.needed:
             self.copies.clear()
             return True
-        if any(c == blk for c in self.copies):
+        if blk in self.copies:
             self.copies.clear()
             return True
         self.copies.append(blk)
