@@ -61,7 +61,7 @@ class MutualAidPolicy:
         for i, r in enumerate(section.get("rule", [])):
             since = r.get("since")
             codes = r.get("relations")
-            if not _is_date(since) or not isinstance(codes, list):
+            if not is_date(since) or not isinstance(codes, list):
                 raise ConfigError(f"[[mutual_aid.rule]] #{i + 1}: needs since = \"YYYY-MM-DD\" and relations = [...]")
             unknown = [c for c in codes if not relations.is_known(c)]
             if unknown:
@@ -69,7 +69,7 @@ class MutualAidPolicy:
             rules.append(RelationRule(since, frozenset(codes)))
         options = section.get("options", {})
         since = options.get("cross_province_since", "2026-01-09")
-        if not _is_date(since):
+        if not is_date(since):
             raise ConfigError("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\"")
         return cls(tuple(sorted(rules, key=lambda r: r.since)),
                    bool(options.get("one_owner_per_user", False)), since)
@@ -96,7 +96,8 @@ class MutualAidPolicy:
         return code in rule.relations or rel.group in rule.relations
 
 
-def _is_date(text: object) -> bool:
+def is_date(text: object) -> bool:
+    """A real calendar date written YYYY-MM-DD."""
     if not isinstance(text, str) or len(text) != 10:
         return False
     try:

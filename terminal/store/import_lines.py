@@ -18,7 +18,7 @@ from typing import Callable
 
 from drivers import certno as certno_mod
 from terminal.domain import relations
-from terminal.domain.mutual_aid import MAX_FEN, SCOPES, MutualAidPolicy, Party, check_centre_binding
+from terminal.domain.mutual_aid import MAX_FEN, SCOPES, MutualAidPolicy, Party, check_centre_binding, is_date
 from terminal.domain.regions import Region
 from terminal.errors import CashierError
 from terminal.store.people import now_iso
@@ -119,16 +119,6 @@ class ImportReport:
                           "unchanged": c.unchanged} for k, c in self.kinds.items()},
             "errors": [{"line": e.line, "message": e.message} for e in self.errors],
         }
-
-
-def _is_date(v: object) -> bool:
-    if type(v) is not str or len(v) != 10:
-        return False
-    try:
-        _dt.date.fromisoformat(v)
-    except ValueError:
-        return False
-    return True
 
 
 def _is_fen(v: object) -> bool:
@@ -237,7 +227,7 @@ class _Importer:
             return f"person {psn_no}: naty must be a 2-digit code, not {naty!r}"
         if brdy is not None:
             if type(brdy) is not str or brdy not in self.good_dates:
-                if not _is_date(brdy):
+                if not is_date(brdy):
                     return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
                 self.good_dates.add(brdy)
             if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
@@ -276,7 +266,7 @@ class _Importer:
             return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
                     f"{certno[16]} says {said}")
         if brdy not in self.good_dates:
-            if not _is_date(brdy):
+            if not is_date(brdy):
                 return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
             self.good_dates.add(brdy)
         if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
@@ -382,10 +372,10 @@ class _Importer:
         if scope == "local" and quota:
             return f"binding {owner}->{user}: a local binding has no quota (got {quota})"
         if begin not in self.good_dates:
-            if not _is_date(begin):
+            if not is_date(begin):
                 return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {begin!r}"
             self.good_dates.add(begin)
-        if end is not None and (not _is_date(end) or end < begin):
+        if end is not None and (not is_date(end) or end < begin):
             return f"binding {owner}->{user}: end_date must be a date on or after begin_date, not {end!r}"
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
