@@ -22,18 +22,10 @@ class Region:
     province: str
     cross_province: bool  # cross-province mutual aid open in this pooling area
 
-    @property
-    def province_code(self) -> str:
-        return province_code(self.admdvs)
-
 
 def province_code(admdvs: str) -> str:
     """The GB/T 2260 province of an area code: its first two digits."""
     return (admdvs or "")[:2]
-
-
-def same_province(a: str, b: str) -> bool:
-    return province_code(a) == province_code(b)
 
 
 def bundled(path: Path = DATA) -> list[Region]:
