@@ -7,14 +7,12 @@ from decimal import Decimal, InvalidOperation
 from rich.text import Text
 from textual.widgets import Static
 
+from terminal.domain.money import yuan_text
 
-def yuan(fen: int | None, sign: str = "¥") -> str:
-    """12345 → '¥123.45'; None → '—'. Integer arithmetic only."""
-    if fen is None:
-        return "—"
-    neg = fen < 0
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{'-' if neg else ''}{sign}{whole:,}.{cents:02d}"
+
+def yuan(fen: int | None) -> str:
+    """12345 → '¥123.45' (the domain's `yuan_text`); None → '—'."""
+    return "—" if fen is None else yuan_text(fen)
 
 
 def parse_yuan(text: str) -> int | None:
