@@ -45,6 +45,8 @@ class BillScreen(SplitPreview, CardScreen):
         self.items: list[dict] = list(items or [])
         self.med_type = med_type
         self.entry = dict(entry or {})   # the line being typed, kept with the bill
+        self._asked: dict | None = None   # the bill whose split was last asked for
+        self._answered = False            # and whether its answer is in
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -89,6 +91,7 @@ class BillScreen(SplitPreview, CardScreen):
     def _show_items(self) -> None:
         table = self.query_one("#items", DataTable)
         table.clear()
+        self._asked = None   # the amounts column is empty again: ask for the split anew
         for i, item in enumerate(self.items, 1):
             table.add_row(str(i), fit(item["code"], 8), fit(item["name"], 16), item["class"], str(item["qty"]),
                           yuan(item["price"]).lstrip("¥").rjust(10), "")
@@ -203,15 +206,22 @@ class BillScreen(SplitPreview, CardScreen):
             try:
                 bill = parse_bill(obj)
             except Exception:
+                obj = self.bill_obj(with_draft=False) if self.items else None
                 try:  # the line being typed is not valid yet: the split of the items so far
-                    bill = parse_bill(self.bill_obj(with_draft=False)) if self.items else None
+                    bill = parse_bill(obj) if obj is not None else None
                 except Exception:
                     bill = None
         if bill is None:
+            self._asked = None
             self._token = -1   # drop any answer still on its way
             self.preview = None
             self.query_one("#split", SplitPanel).show(None)
             return
+        if obj == self._asked:   # a keystroke that leaves the bill as it was: the split asked for stands
+            if self._answered:
+                self._clear_refusal()   # as its answer did when it came
+            return
+        self._asked, self._answered = obj, False
         from terminal.ui import window_ops
         cfg, now, psn_no = self.app.cfg, self.app.now(), self.psn_no  # type: ignore[attr-defined]
         self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, now=now))
@@ -222,12 +232,17 @@ class BillScreen(SplitPreview, CardScreen):
         amounts = getattr(message.result, "item_amounts", None)
         if amounts:
             self._show_amounts(tuple(amounts))
+        self._answered = True
+        self._clear_refusal()
+
+    def _clear_refusal(self) -> None:
         error = self.query_one("#error", ErrorLine)
         if not error.has_class("ok"):   # a refusal is over once the bill splits; a notice stays
             error.clear()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "presettle":
+            self._asked = None   # the next keystroke asks again
             self.query_one("#error", ErrorLine).show(message.message)
 
     def action_pay(self) -> None:
