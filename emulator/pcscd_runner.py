@@ -153,7 +153,7 @@ class Pcscd:
         try:
             self.proc = subprocess.Popen([binary, "--foreground", *_polkit_flag(binary)], stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_die_with_parent)
         except OSError as exc:
             raise PcscdUnavailable(f"cannot start pcscd: {exc}") from exc
         finally:
@@ -181,6 +181,19 @@ class Pcscd:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(grace)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM pcscd when the thread that started it dies (Linux prctl).
+
+    A run killed hard (SIGKILL, or a SIGTERM that skips teardown) would otherwise leave its pcscd
+    behind, and every later run would refuse it as a pcscd it did not start.
+    """
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @contextlib.contextmanager

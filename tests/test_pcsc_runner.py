@@ -90,3 +90,32 @@ def test_a_held_comm_socket_without_pcscd_is_refused(tmp_path: Path, monkeypatch
         assert "pcscd.socket" in foreign_pcscd()
     finally:
         server.close()
+
+
+_KILLED_RUN = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from emulator.pcscd_runner import own_pcscd
+with own_pcscd() as daemon:
+    print(daemon.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.pcsc
+def test_a_run_killed_hard_takes_its_pcscd_with_it():
+    """SIGKILL skips every teardown; the kernel still ends the pcscd that run started."""
+    if pcscd_runner.missing_parts():
+        pytest.skip(pcscd_runner.missing_parts())
+    root = str(Path(__file__).resolve().parent.parent)
+    run = subprocess.Popen([sys.executable, "-c", _KILLED_RUN, root], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(run.stdout.readline())
+        assert pid in running_pcscd_pids()
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 10
+    while pid in running_pcscd_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid not in running_pcscd_pids()
