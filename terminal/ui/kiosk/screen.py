@@ -9,7 +9,6 @@ Back to idle after `[web].kiosk_idle_s` without a key or click, or when the card
 from __future__ import annotations
 
 import time
-from functools import cached_property
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +89,9 @@ class KioskScreen(Screen):
     def tr(self, key: str, **values: Any) -> str:
         return t(key, self.lang, **values)
 
-    @cached_property
+    @property
     def settings(self) -> WebSettings:
-        return WebSettings.from_config(self.app.cfg)  # type: ignore[attr-defined]
+        return self.backend.settings   # read from the config once, by the backend
 
     @property
     def backend(self) -> KioskBackend:
@@ -164,10 +163,9 @@ class KioskScreen(Screen):
                 yield Button(self.tr("remove_card") + " F9", id="tray-remove", classes="secondary")
 
     def _tray_profiles(self) -> list[tuple[str, str]]:
-        """(profile id, holder name) of the demo cards, in the tray's order."""
-        from emulator.profiles import list_profiles
-        names = {p.id: p.name for p in list_profiles()}
-        return [(pid, names.get(pid, pid)) for pid in self.app.tray_profiles()]  # type: ignore[attr-defined]
+        """(profile id, holder name) of the demo cards, in the tray's order (names read once, by the tray)."""
+        from terminal.ui.widgets.card_tray import card_label
+        return [(pid, card_label(pid)) for pid in self.app.tray_profiles()]  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
         for key in self.query(".pin-key"):
