@@ -163,12 +163,6 @@ def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, to
         return unbind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, today=today)
 
 
-def ensure_demo(cfg: Config) -> None:
-    """The demo database, created and loaded with the cast when missing."""
-    from terminal.services.demo_db import ensure_demo_db
-    ensure_demo_db(cfg)
-
-
 def _need(reader: Reader | None) -> Reader:
     from drivers.errors import NO_CARD, CardError
     if reader is None:
