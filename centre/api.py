@@ -1,0 +1,70 @@
+"""What a window may use of the centre: open one (embedded, in this process) and call it with an envelope.
+
+    centre = open_centre(raw_config, "var/centre.db")      # creates and migrates the database
+    answer = centre.call(request_dict)                      # the same dicts as over HTTP
+
+`call` raises `AnswerLost` when a fault loses the answer after the commit (as a timeout would over HTTP) and
+`CentreDown` when the centre is down: the two failures a window must handle without charging twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Callable
+
+from centre.dispatcher import Dispatcher
+from centre.errors import ConfigProblem, Refused
+from centre.faults import Faults, FaultSpecError
+from centre.settings import CentreSettings
+from centre.store.engine import Store
+from centre.store.migrate import migrate
+
+__all__ = ["AnswerLost", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused", "check_settings",
+           "open_centre"]
+
+
+class AnswerLost(Exception):
+    """The centre did the transaction but its answer never arrived (a fault; over HTTP, a read timeout)."""
+
+
+class CentreDown(Exception):
+    """The centre cannot be reached or refuses every call."""
+
+
+class Centre:
+    """An embedded centre: its store and its dispatcher, reached by `call`."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        outcome = self.dispatcher.handle(request)
+        if outcome.down:
+            raise CentreDown("the centre is down")
+        if outcome.lost:
+            raise AnswerLost("the centre's answer was lost")
+        return outcome.response
+
+    @property
+    def faults(self) -> Faults:
+        return self.dispatcher.faults
+
+    def close(self) -> None:
+        self.dispatcher.store.close()
+
+
+def check_settings(raw_config: dict[str, Any]) -> CentreSettings:
+    """The centre's part of a config, checked (ConfigProblem names the key that is wrong)."""
+    return CentreSettings.from_config(raw_config)
+
+
+def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list[str] | tuple[str, ...] = (),
+                clock: Callable[[], dt.datetime] | None = None, synchronous: str = "FULL") -> Centre:
+    """An embedded centre on a SQLite file (created and migrated if needed)."""
+    settings = CentreSettings.from_config(raw_config)
+    path = Path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(path, synchronous=synchronous)
+    migrate(store.db())
+    return Centre(Dispatcher(store, settings, clock=clock, faults=Faults.parse(list(faults))))

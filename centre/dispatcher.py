@@ -1,0 +1,205 @@
+"""One request envelope in, one response envelope out: the same for every transport.
+
+Validation (envelope, then the transaction's input), the msgid (used once), the sign-in, the write
+transaction around a transaction that changes anything, the answer's envelope. Nothing a client sends
+can make it raise: every failure is `infcode` -1 with a Chinese `err_msg` (and `ext_err_code`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import BaseModel, ValidationError
+
+from centre.errors import BadRequest, Refused
+from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
+from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit
+from centre.handlers.context import Ctx
+from centre.interface.envelope import RequestEnvelope, stamp_ms
+from centre.interface.transactions.registry import TRANSACTIONS
+from centre.settings import CentreSettings
+from centre.store import traffic
+from centre.store.engine import Store
+
+log = logging.getLogger("cashier.centre")
+
+Handler = Callable[[Ctx, Any], BaseModel]
+# infno -> (handler, writes): a writing transaction runs in one write transaction with its msgid
+HANDLERS: dict[str, tuple[Handler, bool]] = {
+    "9001": (signin.sign_in, True), "9002": (signin.sign_out, True),
+    "1101": (person.person_info, False),
+    "2201": (visit.register, True), "2202": (visit.cancel, True), "2203": (visit.visit_info, True),
+    "2204": (fees.upload, True), "2205": (fees.cancel, True),
+    "2206": (settle.pre_settle, False), "2207": (settle.settle, True), "2208": (settle.reverse, True),
+    "2601": (revoke.revoke, True), "5203": (settle.query, False), "3201": (reconcile.reconcile, False),
+    "X101": (family.family, False), "X102": (family.bind, True), "X103": (family.unbind, True),
+    "X104": (family.owner_bindings, False), "X105": (person.person_lookup, False),
+}
+NO_SIGN_IN = {"9001"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer, and what a fault did to it: `lost` (committed, answer never sent), `down`."""
+
+    response: dict[str, Any]
+    lost: bool = False
+    down: bool = False
+
+
+class Dispatcher:
+    def __init__(self, store: Store, settings: CentreSettings, *, clock: Callable[[], dt.datetime] | None = None,
+                 faults: Faults | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock or settings.clock()
+        self.faults = faults or Faults()
+
+    def handle(self, raw: Any) -> Outcome:
+        started = time.perf_counter()
+        received = self.clock()
+        if self.faults.down:
+            return Outcome(self._answer(received, None, Refused("centre_down", "the centre is down",
+                                                                "医保中心服务暂不可用")), down=True)
+        infno, msgid = _peek(raw)
+        lost = False
+        try:
+            output, lost = self._run(raw, received)
+            response = self._answer(received, output, None)
+        except Refused as exc:
+            response = self._answer(received, None, exc)
+        except Exception:  # noqa: BLE001 - the last line: never a traceback to a client
+            log.exception("centre: unexpected error in %s %s", infno, msgid)
+            response = self._answer(received, None, Refused("centre_internal", "internal error in the centre",
+                                                            "医保中心内部错误,请稍后重试"))
+        if self.faults.delay_ms:
+            time.sleep(self.faults.delay_ms / 1000)
+        ms = (time.perf_counter() - started) * 1000
+        log.info("infno=%s msgid=%s infcode=%s ms=%.1f%s", infno, msgid, response["infcode"], ms,
+                 " answer=lost" if lost else "")
+        return Outcome(response, lost=lost)
+
+    # ------------------------------------------------------------------------------------------
+    def _run(self, raw: Any, received: dt.datetime) -> tuple[BaseModel, bool]:
+        if not isinstance(raw, dict):
+            raise BadRequest("not_envelope", "the request is not a JSON object", "报文不是JSON对象")
+        env = _validate(RequestEnvelope, raw, "报文")
+        tx = TRANSACTIONS.get(env.infno)
+        if tx is None or env.infno not in HANDLERS:
+            raise BadRequest("infno_unknown", f"unknown transaction {env.infno}", f"不支持的交易编号{env.infno}")
+        inp = _validate(tx.input, env.input, "交易输入")
+        if _names_psn_no(env.input) and not env.insuplc_admdvs:
+            raise BadRequest("insuplc_required", "insuplc_admdvs is required when the input names a psn_no",
+                             "入参含人员编号时参保地医保区划(insuplc_admdvs)必填")
+        handler, writes = HANDLERS[env.infno]
+        db = self.store.db()
+        ctx = Ctx(db, self.settings, env, received)
+        if self.faults.take("error", env.infno):
+            self._record_refused(ctx)
+            raise Refused("fault_error", "refused by the fault error:" + env.infno,
+                          ERROR_TEXT.get(env.infno, DEFAULT_ERROR))
+        if self.faults.take_expire():
+            with db.write():
+                traffic.expire_signins(db, ctx.at)
+        try:
+            if writes:
+                with db.write():
+                    if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code,
+                                         at=ctx.at):
+                        raise _duplicate(env.msgid)
+                    self._signed_in(ctx)
+                    out = handler(ctx, inp)
+                    effect = _effect(env.infno, inp, out)
+                    if effect:
+                        traffic.set_effect(db, env.msgid, effect)
+            else:
+                if traffic.seen(db, env.msgid) is not None:
+                    raise _duplicate(env.msgid)
+                self._signed_in(ctx)
+                out = handler(ctx, inp)
+                with db.write():
+                    if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code,
+                                         at=ctx.at):
+                        raise _duplicate(env.msgid)
+        except Refused as exc:
+            if exc.code != "msgid_used":
+                self._record_refused(ctx)
+            raise
+        return out, writes and self.faults.take("lost", env.infno)
+
+    def _signed_in(self, ctx: Ctx) -> None:
+        if self.settings.require_sign_in and ctx.env.infno not in NO_SIGN_IN:
+            signin.check_signed_in(ctx)
+
+    @staticmethod
+    def _record_refused(ctx: Ctx) -> None:
+        """A refused message's msgid is used too (seen before = refused), in its own small transaction."""
+        try:
+            with ctx.db.write():
+                traffic.claim(ctx.db, msgid=ctx.env.msgid, infno=ctx.env.infno, fixmedins_code=ctx.env.fixmedins_code,
+                              at=ctx.at, state="refused")
+        except Refused:
+            pass
+
+    def _answer(self, received: dt.datetime, output: BaseModel | None, refused: Refused | None) -> dict[str, Any]:
+        area = "000000"
+        out: dict[str, Any] = {
+            "infcode": 0 if refused is None else -1,
+            "inf_refmsgid": f"{area}{received.strftime('%Y%m%d%H%M%S')}{secrets.randbelow(10**10):010d}",
+            "refmsg_time": stamp_ms(received), "respond_time": stamp_ms(self.clock()),
+            "err_msg": None if refused is None else refused.zh, "warn_msg": None,
+            "output": None if output is None else output.model_dump(mode="python"),
+        }
+        if refused is not None:
+            out["ext_err_code"] = refused.code
+            out["ext_err_msg_en"] = refused.en
+        return out
+
+
+def _peek(raw: Any) -> tuple[str, str]:
+    """infno and msgid for the log line, whatever the request is (never raises, never long)."""
+    if not isinstance(raw, dict):
+        return "-", "-"
+    return str(raw.get("infno", "-"))[:8], str(raw.get("msgid", "-"))[:32]
+
+
+def _validate(model: type[BaseModel], data: Any, what: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or what
+        reason = first.get("msg", "invalid")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise BadRequest("bad_request", f"{what} {where}: {reason}{more}",
+                         f"{what}字段{where}不正确: {reason}{more}") from None
+
+
+def _names_psn_no(inp: dict[str, Any]) -> bool:
+    for value in inp.values():
+        if isinstance(value, dict) and value.get("psn_no"):
+            return True
+        if isinstance(value, list) and value and isinstance(value[0], dict) and value[0].get("psn_no"):
+            return True
+    return False
+
+
+def _duplicate(msgid: str) -> Refused:
+    return Refused("msgid_used", f"msgid {msgid} was used before: every message needs a new msgid",
+                   f"报文ID{msgid}重复,每笔交易须使用新的报文ID")
+
+
+def _effect(infno: str, inp: Any, out: BaseModel) -> dict[str, Any] | None:
+    """What a message did, for a later 2601."""
+    if infno == "2201":
+        return {"mdtrt_id": out.data.mdtrt_id}  # type: ignore[attr-defined]
+    if infno == "2204":
+        return {"mdtrt_id": inp.feedetail[0].mdtrt_id, "batches": sorted({d.chrg_bchno for d in inp.feedetail})}
+    if infno == "2207":
+        return {"setl_id": out.setlinfo.setl_id}  # type: ignore[attr-defined]
+    return None

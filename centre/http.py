@@ -1,0 +1,125 @@
+"""The centre over HTTP: `POST /fsi/api/rsfComIfsService/callService`, and its OpenAPI page at `/docs`.
+
+The body is one request envelope; the answer is one response envelope, HTTP 200 even when the transaction
+is refused (`infcode` -1). HTTP errors are only for what is not an envelope at all: 400 (not JSON, not an
+object), 413 (over `MAX_BODY`), 503 (the centre is down, a fault). A lost answer (a fault) is a response
+whose body never comes: the headers are sent, then the connection closes, as when a network drops.
+The OpenAPI document has one request schema per transaction (a `oneOf` on `infno`) and one per answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Union
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import Field, TypeAdapter
+
+from centre.dispatcher import Dispatcher
+from centre.interface import jsonio
+from centre.interface.envelope import ENDPOINT
+from centre.interface.transactions.registry import REQUESTS, RESPONSES, TRANSACTIONS
+
+MAX_BODY = 1 << 20
+log = logging.getLogger("cashier.centre")
+
+
+class _Dropped(Exception):
+    """Raised after the headers of a lost answer: the server closes the connection without a body."""
+
+
+class _QuietDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, _Dropped)
+
+
+class EnvelopeResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return jsonio.dumps(content).encode("utf-8")
+
+
+class LostAnswer(Response):
+    """Headers promise a body that never comes; the connection is then closed (the fault lost-answer)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+        raise _Dropped("answer lost on purpose (fault lost-answer)")
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def build_app(dispatcher: Dispatcher) -> FastAPI:
+    """The ASGI app around one dispatcher (one per server process)."""
+    try:
+        from fastapi_offline import FastAPIOffline as AppClass   # Swagger UI and ReDoc served from the package
+    except ImportError:  # pragma: no cover - the docs page then loads its assets from a CDN
+        AppClass = FastAPI
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    national = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if t.national)
+    own = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if not t.national)
+    app = AppClass(title="cashier centre: simulated medical-insurance platform (医保中心模拟)", version="1.0",
+                   description=(
+                       "One endpoint for every transaction, as the national platform has it: POST a request envelope "
+                       "(`infno` names the transaction, `input` carries its fields) and get a response envelope "
+                       "(`infcode` 0 or -1, `err_msg`, `output`). Amounts are JSON numbers in yuan with two decimals. "
+                       f"National transactions: {national}. Project-defined (not national): {own}."))
+
+    @app.post(ENDPOINT, summary="Call a transaction (one envelope in, one out)", response_class=EnvelopeResponse,
+              responses={200: {"description": "The response envelope (infcode 0, or -1 with err_msg)",
+                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+                         400: {"description": "Not JSON, or not a JSON object"},
+                         413: {"description": "Body over 1 MiB"},
+                         503: {"description": "The centre is down"}},
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": {"$ref": "#/components/schemas/Request"}}}}})
+    async def call_service(request: Request) -> Response:
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return _problem(413, f"request body over {MAX_BODY} bytes")
+        try:
+            envelope = jsonio.loads(body)
+        except ValueError as exc:
+            return _problem(400, f"not a request envelope: {exc}")
+        if not isinstance(envelope, dict):
+            return _problem(400, "not a request envelope: the body must be a JSON object")
+        outcome = await run_in_threadpool(dispatcher.handle, envelope)
+        if outcome.down:
+            return _problem(503, "the centre is down (fault)")
+        if outcome.lost:
+            return LostAnswer()
+        return EnvelopeResponse(outcome.response)
+
+    @app.get("/health", summary="Is the centre up", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "down" if dispatcher.faults.down else "ok"}
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with one schema per transaction's request and answer."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    ref = "#/components/schemas/{model}"
+    request_union = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="infno")]  # type: ignore[valid-type]
+    answer_union = Union[tuple(RESPONSES.values())]  # type: ignore[valid-type]
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for name, adapter in (("Request", TypeAdapter(request_union)), ("Answer", TypeAdapter(answer_union))):
+        schema = adapter.json_schema(ref_template=ref, mode="validation" if name == "Request" else "serialization")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    app.openapi_schema = doc
+    return doc

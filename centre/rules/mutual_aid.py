@@ -1,0 +1,352 @@
+"""Family mutual-aid rules (个人账户家庭共济) as pure functions: no I/O, no database.
+
+Every refusal is a `Refused(code, message_en, message_zh)` naming the reason, so the cashier can
+tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier
+would explain them; each check is also usable alone.
+
+Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):
+2021 spouse/parents/children, July 2024 every 近亲属 (Civil Code art. 1045). A relation code is
+allowed when it, or its group, is in the rule's set and it is a close relative; in-laws never are.
+Cross-province bindings (2026) earmark a quota moved out of the owner's balance.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from centre.interface import relations
+from centre.rules.regions import Region, province_code
+from centre.errors import ConfigProblem, Refused
+from centre.interface.amounts import MAX_FEN, yuan_text
+from centre.interface.codes import BindingScope, Insutype, PsnInsuStas
+
+SCOPES = BindingScope.values()
+INSUTYPE_EMPLOYEE = Insutype.EMPLOYEE.value
+INSUTYPES = Insutype.values()
+STAS_ACTIVE = PsnInsuStas.ACTIVE.value
+
+
+@dataclass(frozen=True)
+class Party:
+    """A person as the rules see them."""
+
+    psn_no: str
+    psn_name: str
+    insutype: str
+    psn_insu_stas: str
+    insuplc_admdvs: str
+    gend: str | None = None
+    balc: int | None = None  # personal account balance in fen; None when the person has no account
+
+
+@dataclass(frozen=True)
+class RelationRule:
+    since: str                   # ISO date the rule took effect
+    relations: frozenset[str]    # GB/T 4761 codes (a group code admits its close-relative sub-codes)
+
+
+@dataclass(frozen=True)
+class MutualAidPolicy:
+    rules: tuple[RelationRule, ...]
+    one_owner_per_user: bool = False
+    cross_province_since: str = "2026-01-09"
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> "MutualAidPolicy":
+        """From config.toml's [mutual_aid] section (cfg.section("mutual_aid"))."""
+        
+        rules = []
+        for i, r in enumerate(section.get("rule", [])):
+            since = r.get("since")
+            codes = r.get("relations")
+            if not is_date(since) or not isinstance(codes, list):
+                raise ConfigProblem(f"[[mutual_aid.rule]] #{i + 1}: needs since = \"YYYY-MM-DD\" and relations = [...]")
+            unknown = [c for c in codes if not relations.is_known(c)]
+            if unknown:
+                raise ConfigProblem(f"[[mutual_aid.rule]] since {since}: unknown relation codes {unknown}")
+            rules.append(RelationRule(since, frozenset(codes)))
+        options = section.get("options", {})
+        since = options.get("cross_province_since", "2026-01-09")
+        if not is_date(since):
+            raise ConfigProblem("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\"")
+        return cls(tuple(sorted(rules, key=lambda r: r.since)),
+                   bool(options.get("one_owner_per_user", False)), since)
+
+    @classmethod
+    def default(cls) -> "MutualAidPolicy":
+        """The rules as shipped in config.toml (for callers without a config: the demo loader, tests)."""
+        return cls((RelationRule("2021-01-01", frozenset({"10", "11", "12", "20", "30", "50", "51", "52"})),
+                    RelationRule("2024-07-01", frozenset({"10", "11", "12", "20", "30", "40", "50", "51", "52",
+                                                          "60", "70"}))))
+
+    def rule_on(self, on_date: str) -> RelationRule | None:
+        """The rule in force on a date: the latest whose `since` is on or before it."""
+        current = None
+        for rule in self.rules:
+            if rule.since <= on_date:
+                current = rule
+        return current
+
+    def allows(self, rule: RelationRule, code: str) -> bool:
+        rel = relations.get(code)
+        if rel is None or not rel.close_relative:
+            return False
+        return code in rule.relations or rel.group in rule.relations
+
+
+def is_date(text: object) -> bool:
+    """A real calendar date written YYYY-MM-DD."""
+    if not isinstance(text, str) or len(text) != 10:
+        return False
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse(code: str, en: str, zh: str, **details: object) -> Refused:
+    return Refused(code, en, zh, **details)
+
+
+def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
+    """Refuse with the person's insurance status in words unless it is active."""
+    if p.psn_insu_stas != STAS_ACTIVE:
+        stas = PsnInsuStas.get(p.psn_insu_stas)
+        en, zh = (stas.en, stas.zh) if stas else (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}")
+        raise _refuse(code, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+def check_owner(owner: Party) -> None:
+    """Only an employee-insurance (310) person with active insurance and a personal account can be an owner."""
+    if owner.insutype != INSUTYPE_EMPLOYEE:
+        raise _refuse("owner_not_employee",
+                      f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
+                      "only an employee's personal account can be shared",
+                      f"{owner.psn_name}参加的是居民医保({owner.insutype}),只有职工医保(310)个人账户可以共济")
+    _require_active(owner, "owner_not_active", "an owner's insurance must be active", "授权人须正常参保")
+    if owner.balc is None:
+        raise _refuse("owner_no_account", f"{owner.psn_name} has no personal account to share",
+                      f"{owner.psn_name}没有职工医保个人账户,无法共济")
+
+
+def check_user(user: Party) -> None:
+    """The user (使用人) must be insured (310 or 390) and active."""
+    if user.insutype not in INSUTYPES:
+        raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
+                      f"{user.psn_name}未参加基本医疗保险")
+    _require_active(user, "user_not_active", "only an actively insured relative can be bound",
+                    "只能绑定正常参保的亲属")
+
+
+def check_not_self(owner: Party, user: Party) -> None:
+    if owner.psn_no == user.psn_no:
+        raise _refuse("self_binding", "a person cannot be bound to their own account",
+                      "不能绑定本人")
+
+
+def check_relation(policy: MutualAidPolicy, code: str, on_date: str, user: Party | None = None) -> None:
+    """The relation must be a known code, a close relative, allowed by the rule in force on the date,
+    and (when the code implies a sex) agree with the user's recorded sex."""
+    rel = relations.get(code) if isinstance(code, str) else None
+    if rel is None:
+        raise _refuse("relation_unknown", f"unknown relation code {code!r} (GB/T 4761 family relationship codes)",
+                      f"未知的家庭关系代码 {code!r}(GB/T 4761)")
+    if rel.kind == "self":
+        raise _refuse("self_binding", "relation 01 (self): a person cannot be bound to their own account",
+                      "关系为本人,不能绑定本人")
+    if rel.in_law:
+        raise _refuse("relation_in_law",
+                      f"{rel.en} ({rel.zh}, {code}) is an in-law, not a close relative (近亲属) under Civil Code "
+                      "art. 1045: in-laws cannot share a personal account",
+                      f"{rel.zh}({code})是姻亲,不属于《民法典》第一千零四十五条规定的近亲属,不能共济")
+    if not rel.close_relative:
+        raise _refuse("relation_not_close",
+                      f"{rel.en} ({rel.zh}, {code}) is not a close relative (近亲属) under Civil Code art. 1045",
+                      f"{rel.zh}({code})不属于《民法典》第一千零四十五条规定的近亲属,不能共济")
+    rule = policy.rule_on(on_date)
+    if rule is None:
+        first = policy.rules[0].since if policy.rules else "?"
+        raise _refuse("no_rule_in_force", f"no mutual-aid rule was in force on {on_date} (the first is from {first})",
+                      f"{on_date}尚无家庭共济政策(最早自{first}起)")
+    if not policy.allows(rule, code):
+        later = next((r.since for r in policy.rules if r.since > on_date and policy.allows(r, code)), None)
+        when = f"; allowed from {later}" if later else ""
+        when_zh = f";自{later}起允许" if later else ""
+        raise _refuse("relation_not_allowed",
+                      f"{rel.en} ({rel.zh}, {code}) may not be bound under the rule in force on {on_date} "
+                      f"(since {rule.since}){when}",
+                      f"按{on_date}适用的政策(自{rule.since}起),{rel.zh}不在可共济亲属范围内{when_zh}")
+    if user is not None and rel.gend and user.gend in ("1", "2") and user.gend != rel.gend:
+        raise _refuse("relation_gender_mismatch",
+                      f"relation {code} ({rel.en}) does not match {user.psn_name}'s recorded sex",
+                      f"关系{rel.zh}与{user.psn_name}登记的性别不符")
+
+
+def check_no_duplicate(owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
+    if owner.psn_no in set(active_owners_of_user):
+        raise _refuse("binding_exists", f"{owner.psn_name} has already bound {user.psn_name}",
+                      f"{owner.psn_name}已绑定{user.psn_name},不能重复绑定")
+
+
+def check_one_owner(policy: MutualAidPolicy, owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
+    """Where a region allows only one owner per user (config switch)."""
+    others = [o for o in active_owners_of_user if o != owner.psn_no]
+    if policy.one_owner_per_user and others:
+        raise _refuse("user_has_owner",
+                      f"{user.psn_name} is already bound by another owner; this region allows one owner per user",
+                      f"{user.psn_name}已被其他授权人绑定,本统筹区只允许一位授权人")
+
+
+def needs_cross_province(owner: Party, user: Party) -> bool:
+    """True when the two are insured in different provinces."""
+    return province_code(owner.insuplc_admdvs) != province_code(user.insuplc_admdvs)
+
+
+def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party, user: Party,
+                owner_area: Region | None, user_area: Region | None) -> None:
+    """Local within a province; cross-province only from `cross_province_since` with both areas open."""
+    if scope not in SCOPES:
+        raise Refused("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
+                       f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
+    crossing = needs_cross_province(owner, user)
+    if scope == "local" and crossing:
+        raise _refuse("needs_cross_province",
+                      f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
+                      "insured in different provinces: bind with scope cross_province and a quota",
+                      f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济并设定共济额度")
+    if scope == "cross_province" and not crossing:
+        raise _refuse("not_cross_province",
+                      f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
+                      f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
+    if scope != "cross_province":
+        return
+    if on_date < policy.cross_province_since:
+        raise _refuse("cross_province_not_yet",
+                      f"cross-province mutual aid starts on {policy.cross_province_since}, not in force on {on_date}",
+                      f"跨省共济自{policy.cross_province_since}起施行,{on_date}尚未开通")
+    for person, area in ((owner, owner_area), (user, user_area)):
+        if area is None or not area.cross_province:
+            label = f"{area.name} ({area.admdvs})" if area else person.insuplc_admdvs
+            label_zh = f"{area.name}({area.admdvs})" if area else person.insuplc_admdvs
+            raise _refuse("area_closed",
+                          f"cross-province mutual aid is not open in {person.psn_name}'s pooling area {label}",
+                          f"{person.psn_name}的参保统筹区{label_zh}未开通跨省共济")
+
+
+def check_amount(value: object, what: str = "quota") -> int:
+    """An amount in integer fen, 0 ≤ value ≤ MAX_FEN; Refused otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Refused("amount_invalid", f"{what} must be a whole number of fen, not {value!r}",
+                       f"{what}须为整数(分),而不是 {value!r}")
+    if value < 0 or value > MAX_FEN:
+        raise Refused("amount_invalid", f"{what} {yuan_text(value)} is out of range (0 to {yuan_text(MAX_FEN)})",
+                      f"{what} {yuan_text(value)} 超出范围")
+    return value
+
+
+def check_quota(scope: str, quota: int, owner: Party) -> None:
+    """Cross-province: 0 < quota ≤ owner's balance (it moves out of it). Local: no quota (draws on the balance)."""
+    check_amount(quota)
+    if scope == "local":
+        if quota:
+            raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
+                          "省内共济直接使用授权人个人账户,无需设定额度")
+        return
+    if quota == 0:
+        raise _refuse("quota_required", "a cross-province binding needs a quota (共济额度) greater than 0",
+                      "跨省共济须设定大于0的共济额度")
+    balc = owner.balc or 0
+    if quota > balc:
+        raise _refuse("quota_exceeds_balance",
+                      f"quota {yuan_text(quota)} exceeds {owner.psn_name}'s balance {yuan_text(balc)}",
+                      f"共济额度{yuan_text(quota)}超过{owner.psn_name}的个人账户余额{yuan_text(balc)}")
+
+
+def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, on_date: str,
+                  scope: str = "local", quota: int = 0, active_owners_of_user: Iterable[str] = (),
+                  owner_area: Region | None = None, user_area: Region | None = None) -> None:
+    """Every check for a new binding dated on_date; raises the first refusal."""
+    owners = list(active_owners_of_user)
+    check_not_self(owner, user)
+    check_owner(owner)
+    check_user(user)
+    check_relation(policy, relation, on_date, user)
+    check_no_duplicate(owner, user, owners)
+    check_one_owner(policy, owner, user, owners)
+    check_scope(policy, scope, on_date, owner, user, owner_area, user_area)
+    check_quota(scope, quota, owner)
+
+
+def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, begin_date: str,
+                         scope: str, status: str = "active", owner_area: Region | None = None,
+                         user_area: Region | None = None) -> None:
+    """A binding line of a centre export: the rules `bind` applies, as they stood on its begin_date.
+
+    Every line: relation allowed on begin_date (in-laws refused with the Civil Code reason), relation
+    agrees with the user's sex, scope matches the provinces, cross-province not before its date.
+    An active line also: the owner is employee-insured (310) with an account, and for cross-province both
+    pooling areas are open. Not checked: insurance status (the centre may hold a binding of a suspended
+    person; `family` does not offer it), duplicates (the database's active-pair index), and the quota
+    against the balance (the export's balance is already net of it).
+    """
+    check_not_self(owner, user)
+    if status == "active":
+        if owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None:
+            check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+                              owner.gend, owner.balc))
+    check_relation(policy, relation, begin_date, user)
+    if status == "active":
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
+    elif scope == "cross_province" and begin_date < policy.cross_province_since:
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
+
+
+def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, begin_date: str,
+                    scope: str, owner_area: Region | None = None, user_area: Region | None = None
+                    ) -> Refused | None:
+    """Why a stored binding may not pay for its user now (None: it may). Defence in depth for the family
+    lookup: owner an active 310 with an account, user active, and the rules `check_centre_binding` applies
+    as they stood on its begin_date: relation allowed and agreeing with the user's sex, scope matching
+    the provinces, cross-province not before its start date and with both pooling areas open."""
+    try:
+        check_owner(owner)
+        check_user(user)
+        check_relation(policy, relation, begin_date, user)
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
+    except Refused as exc:
+        return exc
+    return None
+
+
+# --- money and life-cycle ----------------------------------------------------------------------
+
+def balance_after_quota(owner_balc: int, quota: int) -> int:
+    """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
+    if quota > owner_balc:
+        raise _refuse("quota_exceeds_balance", f"quota {yuan_text(quota)} exceeds the balance {yuan_text(owner_balc)}",
+                      f"共济额度{yuan_text(quota)}超过个人账户余额{yuan_text(owner_balc)}")
+    return owner_balc - quota
+
+
+def available(scope: str, owner_balc: int | None, quota: int) -> int:
+    """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province)."""
+    return quota if scope == "cross_province" else (owner_balc or 0)
+
+
+def end_reason(owner: Party) -> str | None:
+    """Why an owner's bindings must end by themselves (insurance ended or changed), or None."""
+    if owner.psn_insu_stas == "4":
+        return "owner_insurance_ended"
+    if owner.insutype != INSUTYPE_EMPLOYEE:
+        return "owner_insurance_changed"
+    return None
+
+
+def in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
+    """A binding pays on a date when active, begun, and not past its end date."""
+    return status == "active" and begin_date <= on_date and (not end_date or on_date <= end_date)
