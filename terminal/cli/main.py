@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "terminal.cli.settle_cmd",     # settle, reverse, reconcile
     "terminal.cli.ui_cmd",         # demo, ui
     "terminal.cli.web_cmd",        # web
+    "terminal.cli.centre_cmd",     # centre import, serve, check
 )
 
 
