@@ -15,6 +15,7 @@ MIGRATIONS = Migrations("cashier")
 # Registration order is application order.
 from terminal.store import schema_people  # noqa: E402,F401  persons, accounts, bindings, regions, audit
 from terminal.store import schema_settlement  # noqa: E402,F401  settlements, ledger, year accumulators
+from terminal.store import schema_window  # noqa: E402,F401  the centre client: log, settlements as answered
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
