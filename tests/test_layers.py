@@ -1,7 +1,9 @@
 """Layering (DESIGN §2): import every module in a fresh process and look at sys.modules.
 
-drivers never loads emulator, terminal or textual; emulator never loads terminal or
-textual; only terminal.ui and terminal.web load textual.
+drivers never loads emulator, terminal, centre or textual; emulator never loads terminal, centre or
+textual; the centre never loads the window (terminal), the card (emulator, drivers' card transports) or
+textual; only terminal.ui and terminal.web load textual; the window reaches the centre only through its
+public face (centre.api, centre.interface, centre.cli), never its internals.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("drivers", "emulator", "terminal")
+PACKAGES = ("drivers", "emulator", "terminal", "centre")
+# what the window may import of the centre: its public face
+CENTRE_PUBLIC = ("centre.api", "centre.interface", "centre.cli")
 
 # A forked child per module: a fresh import state without a Python start-up per module.
 _PROBE = r"""
@@ -57,10 +61,12 @@ def module_names() -> list[str]:
 
 def forbidden_for(module: str) -> set[str]:
     if module.startswith("drivers"):
-        return {"emulator", "terminal", "textual"}
+        return {"emulator", "terminal", "centre", "textual"}
     if module.startswith("emulator"):
         # the card never borrows the reader side's protocol code (it would hide a driver bug)
-        return {"terminal", "textual", "drivers.ssse", "drivers.pcsc", "smartcard"}
+        return {"terminal", "centre", "textual", "drivers.ssse", "drivers.pcsc", "smartcard"}
+    if module.startswith("centre"):
+        return {"terminal", "emulator", "textual", "smartcard", "serial", "drivers.pcsc", "drivers.ssse"}
     if module.startswith(("terminal.ui", "terminal.web")):
         return set()
     return {"textual"}
@@ -97,8 +103,9 @@ def test_drivers_alone_loads_no_project_layer_above(loaded):
 
 
 @pytest.mark.parametrize("package,forbidden", [
-    ("drivers", ("emulator", "terminal", "textual")),
-    ("emulator", ("terminal", "textual")),
+    ("drivers", ("emulator", "terminal", "centre", "textual")),
+    ("emulator", ("terminal", "centre", "textual")),
+    ("centre", ("terminal", "emulator", "textual")),
 ])
 def test_no_late_imports_across_layers(package: str, forbidden: tuple[str, ...]) -> None:
     """Imports inside functions escape the sys.modules probe: read the source too."""
@@ -107,4 +114,16 @@ def test_no_late_imports_across_layers(package: str, forbidden: tuple[str, ...])
     offenders = [f"{p.relative_to(ROOT)}: {m.group(0).strip()}"
                  for p in sorted((ROOT / package).rglob("*.py"))
                  for m in pattern.finditer(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_window_uses_only_the_centres_public_face() -> None:
+    """The window is the centre's client, as a hospital's system is: it never imports the centre's internals
+    (its store, rules, handlers, dispatcher), only centre.api, centre.interface and centre.cli."""
+    import re
+    pattern = re.compile(r"^\s*(?:from|import)\s+(centre(?:\.[\w.]+)?)", re.M)
+    offenders = [f"{p.relative_to(ROOT)}: {m.group(1)}"
+                 for p in sorted((ROOT / "terminal").rglob("*.py"))
+                 for m in pattern.finditer(p.read_text(encoding="utf-8"))
+                 if not m.group(1).startswith(CENTRE_PUBLIC)]
     assert offenders == []
