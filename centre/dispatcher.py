@@ -73,7 +73,7 @@ class Dispatcher:
             response = self._answer(received, output, None)
         except Refused as exc:
             response = self._answer(received, None, exc)
-        except Exception:  # noqa: BLE001 - the last line: never a traceback to a client
+        except Exception:
             log.exception("centre: unexpected error in %s %s", infno, msgid)
             response = self._answer(received, None, Refused("centre_internal", "internal error in the centre",
                                                             "医保中心内部错误,请稍后重试"))

@@ -58,14 +58,12 @@ def _problem(status: int, message: str) -> JSONResponse:
 
 def build_app(dispatcher: Dispatcher) -> FastAPI:
     """The ASGI app around one dispatcher (one per server process)."""
-    try:
-        from fastapi_offline import FastAPIOffline as AppClass   # Swagger UI and ReDoc served from the package
-    except ImportError:  # pragma: no cover - the docs page then loads its assets from a CDN
-        AppClass = FastAPI
+    from fastapi_offline import FastAPIOffline  # Swagger UI and ReDoc served from the package: no CDN
+
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     national = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if t.national)
     own = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if not t.national)
-    app = AppClass(title="cashier centre: simulated medical-insurance platform (医保中心模拟)", version="1.0",
+    app = FastAPIOffline(title="cashier centre: simulated medical-insurance platform (医保中心模拟)", version="1.0",
                    description=(
                        "One endpoint for every transaction, as the national platform has it: POST a request envelope "
                        "(`infno` names the transaction, `input` carries its fields) and get a response envelope "
@@ -114,10 +112,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     ref = "#/components/schemas/{model}"
-    request_union = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="infno")]  # type: ignore[valid-type]
-    answer_union = Union[tuple(RESPONSES.values())]  # type: ignore[valid-type]
+    request_union: Any = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="infno")]  # noqa: UP007
+    answer_union: Any = Union[tuple(RESPONSES.values())]  # noqa: UP007
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    for name, adapter in (("Request", TypeAdapter(request_union)), ("Answer", TypeAdapter(answer_union))):
+    adapters: tuple[tuple[str, TypeAdapter[Any]], ...] = (("Request", TypeAdapter(request_union)),
+                                                          ("Answer", TypeAdapter(answer_union)))
+    for name, adapter in adapters:
         schema = adapter.json_schema(ref_template=ref, mode="validation" if name == "Request" else "serialization")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema

@@ -19,7 +19,8 @@ from centre.handlers.family import relatives_of
 from centre.handlers.person import age_on
 from centre.handlers.visit import own_visit
 from centre.interface.amounts import fen_to_yuan, yuan_text, yuan_to_fen
-from centre.interface.codes import (Insutype, MedType, PsnInsuStas, SetlStatus, clr_type_of, fund_pay_type_of)
+from centre.interface.codes import Insutype, MedType, PsnInsuStas, SetlStatus, clr_type_of, fund_pay_type_of
+from centre.interface.transactions import query as query_tx
 from centre.interface.transactions import settle as tx
 from centre.rules.presettle import PreSettlement, RelativeSource, YearToDate, presettle
 from centre.store import money, people, visits
@@ -265,7 +266,7 @@ def reverse(ctx: Ctx, inp: tx.In2208) -> tx.OutSettle:
     return answer(ctx, reverse_settlement(ctx, orig, same_day=True), p)
 
 
-def query(ctx: Ctx, inp: tx.In5203) -> tx.OutSettle:
+def query(ctx: Ctx, inp: query_tx.In5203) -> tx.OutSettle:
     d = inp.data
     p = ctx.person(d.psn_no)
     row = money.settlement(ctx.db, d.setl_id)

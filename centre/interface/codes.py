@@ -34,6 +34,8 @@ class Code(StrEnum):
     @classmethod
     def get(cls, value: object) -> Self | None:
         """The member for a value, or None (never raises): for data read from a file or the network."""
+        if not isinstance(value, str):
+            return None
         try:
             return cls(value)
         except ValueError:

@@ -14,7 +14,7 @@ from typing import Any
 
 MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 40
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_str = json.encoder.encode_basestring
 
 
 def _constant(name: str) -> Any:

@@ -16,11 +16,11 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from centre.interface import relations
-from centre.rules.regions import Region, province_code
 from centre.errors import ConfigProblem, Refused
+from centre.interface import relations
 from centre.interface.amounts import MAX_FEN, yuan_text
 from centre.interface.codes import BindingScope, Insutype, PsnInsuStas
+from centre.rules.regions import Region, province_code
 
 SCOPES = BindingScope.values()
 INSUTYPE_EMPLOYEE = Insutype.EMPLOYEE.value
@@ -295,14 +295,11 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
     against the balance (the export's balance is already net of it).
     """
     check_not_self(owner, user)
-    if status == "active":
-        if owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None:
-            check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
-                              owner.gend, owner.balc))
+    if status == "active" and (owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None):
+        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+                          owner.gend, owner.balc))
     check_relation(policy, relation, begin_date, user)
-    if status == "active":
-        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
-    elif scope == "cross_province" and begin_date < policy.cross_province_since:
+    if status == "active" or scope == "cross_province" and begin_date < policy.cross_province_since:
         check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
 
 

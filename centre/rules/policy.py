@@ -14,10 +14,8 @@ Ratios are quoted decimal strings ("0.70"): a TOML number is refused, floats nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
-
-from decimal import InvalidOperation
 
 from centre.errors import ConfigProblem, Refused
 from centre.interface.amounts import MAX_FEN

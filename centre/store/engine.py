@@ -22,7 +22,8 @@ Params = Sequence[Any]
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
@@ -50,7 +51,8 @@ class Database:
         except sqlite3.DatabaseError as exc:
             raise StoreUnavailable("centre_db", f"the centre's database cannot be opened: {self.path}: {exc}",
                                    f"医保中心数据库无法打开: {exc}") from None
-        self._queue = None if self.path == ":memory:" else open(f"{self.path}.lock", "a")
+        # held open for the connection's life: the lock queue of every write (closed in close())
+        self._queue = None if self.path == ":memory:" else open(f"{self.path}.lock", "a")  # noqa: SIM115
 
     # ---------------------------------------------------------------- statements
     def execute(self, sql: str, params: Params = ()) -> Cursor:

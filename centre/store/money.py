@@ -53,8 +53,8 @@ def mark_reversed(db: Database, setl_id: str) -> bool:
 
 def ledger_of(db: Database, setl_id: str) -> list[tuple[str, str | None, str, int | None, int]]:
     """(account, source, psn_no, binding_id, amount) of a settlement, in the order written."""
-    return [tuple(r) for r in db.all("SELECT account, source, psn_no, binding_id, amount FROM ledger "
-                                     "WHERE setl_id = ? ORDER BY id", [setl_id])]  # type: ignore[misc]
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in db.all(
+        "SELECT account, source, psn_no, binding_id, amount FROM ledger WHERE setl_id = ? ORDER BY id", [setl_id])]
 
 
 def year_to_date(db: Database, psn_no: str, year: int) -> tuple[int, int]:

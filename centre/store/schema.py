@@ -59,7 +59,7 @@ def append_only(table: str, d: Dialect, *, allow_update_when: str | None = None)
 def people(d: Dialect) -> list[str]:
     """persons, accounts, bindings, regions, the catalogue, hospitals."""
     return [
-        f"""CREATE TABLE persons (
+        """CREATE TABLE persons (
             psn_no TEXT PRIMARY KEY,
             certno TEXT NOT NULL UNIQUE,
             psn_name TEXT NOT NULL,

@@ -18,7 +18,7 @@ def signin(db: Database, sign_no: str) -> tuple[str, str, str | None, str] | Non
     """(fixmedins_code, opter_no, signed_out_at, valid_until) of a sign-in."""
     row = db.one("SELECT fixmedins_code, opter_no, signed_out_at, valid_until FROM signins WHERE sign_no = ?",
                  [sign_no])
-    return tuple(row) if row else None  # type: ignore[return-value]
+    return (row[0], row[1], row[2], row[3]) if row else None
 
 
 def sign_out(db: Database, sign_no: str, at: str) -> bool:

@@ -8,6 +8,8 @@ for a national `infno`.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field, model_validator
 
 from centre.interface.fields import Amount, DateText, Model, PsnNo, Str
@@ -67,7 +69,7 @@ class Bind(Model):
     user: Who
     relation: str = Field(pattern=r"^[0-9]{2}$", description="GB/T 4761 code: what the user is to the owner")
     scope: str = Field(default="local", pattern=r"^(local|cross_province)$")
-    quota: Amount = Field(default=0, description="cross-province earmark moved out of the owner's balance (yuan)")
+    quota: Amount = Field(default=Decimal(0), description="cross-province earmark moved out of the owner's balance (yuan)")
 
 
 class InX102(Model):
@@ -93,7 +95,7 @@ class BindingRecord(Model):
 class OutBinding(Model):
     binding: BindingRecord
     owner_balc: Amount | None = Field(default=None, description="the owner's balance afterwards")
-    returned: Amount = Field(default=0, description="quota returned to the owner's balance (unbinding)")
+    returned: Amount = Field(default=Decimal(0), description="quota returned to the owner's balance (unbinding)")
 
 
 class Unbind(Model):

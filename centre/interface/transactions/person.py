@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 
 from centre.interface.fields import Age, Amount, DateText, Model, Str
 
+
 class Query1101(Model):
     mdtrt_cert_type: str = Field(pattern=r"^0[123]$",
                                  description="就诊凭证类型: 01 e-voucher token, 02 ID number, 03 social security card number")

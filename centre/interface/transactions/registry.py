@@ -54,7 +54,7 @@ def _envelope_model(t: Transaction, base: type[BaseModel], field: str, model: ty
                     suffix: str) -> type[BaseModel]:
     fields: dict[str, object] = {field: (model, ...)}
     if base is RequestEnvelope:
-        fields["infno"] = (Literal[t.infno], ...)  # type: ignore[valid-type]
+        fields["infno"] = (Literal[t.infno], ...)
     else:
         fields[field] = (model | None, None)
     return create_model(f"{suffix}{t.infno}", __base__=base, __doc__=f"{t.infno} {t.zh} ({t.en})",
