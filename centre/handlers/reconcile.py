@@ -25,4 +25,4 @@ def reconcile(ctx: Ctx, inp: tx.In3201) -> tx.Out3201:
     rslt = StmtRslt.DISAGREE if differ else StmtRslt.AGREE
     return tx.Out3201(stmtinfo=tx.StmtInfo(
         setl_optins=d.setl_optins, stmt_rslt=rslt.value, stmt_rslt_dscr="; ".join(differ) or rslt.zh,
-        ext_centre={"fixmedins_setl_cnt": mine.count, **{f: fen_to_yuan(v) for f, v in mine.sums.items()}}))
+        ext_centre={f: fen_to_yuan(v) for f, v in mine.sums.items()}, ext_centre_setl_cnt=mine.count))

@@ -62,7 +62,8 @@ class StmtInfo(Model):
     setl_optins: str
     stmt_rslt: str = Field(description="对账结果: 0 agrees, 1 does not")
     stmt_rslt_dscr: str = Field(description="对账结果说明 (names what differs)")
-    ext_centre: dict[str, Amount | int] = Field(description="(project) the centre's own totals for the same period")
+    ext_centre: dict[str, Amount] = Field(description="(project) the centre's own totals for the same period (yuan)")
+    ext_centre_setl_cnt: int = Field(description="(project) the centre's count of settlements (net of reversals)")
 
 
 class Out3201(Model):
