@@ -91,8 +91,8 @@ def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | Non
                     imp.error(n, problem)
                 continue
             obj = parse(raw)
-            if type(obj) is str:  # the parse error
-                imp.error(n, obj)
+            if type(obj) is ParseError:
+                imp.error(n, obj.message)
                 continue
             if type(obj) is not dict:
                 imp.error(n, "not a JSON object")
@@ -139,8 +139,17 @@ _FAST_ACCOUNT = re.compile(
     r'(?:, ?"year": ?([1-9][0-9]{0,3}))?\}[ \t]*\r?\n?\Z')
 
 
+class ParseError:
+    """Why a line is not JSON (a type of its own: a line may well be a JSON string)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
 def _line_parser() -> Callable[[bytes], object]:
-    """bytes of one line -> the JSON value, or an error text. The C scanner on the whole line is about
+    """bytes of one line -> the JSON value, or a ParseError. The C scanner on the whole line is about
     3x faster than json.loads (no encoding sniffing, no wrapper); json.loads only words the error."""
     scan = json.JSONDecoder(parse_float=Decimal).scan_once
 
@@ -148,7 +157,7 @@ def _line_parser() -> Callable[[bytes], object]:
         try:
             text = raw.decode("utf-8").strip().lstrip("\ufeff")  # a byte-order mark from a Windows editor
         except UnicodeDecodeError:
-            return "not UTF-8 text"
+            return ParseError("not UTF-8 text")
         try:
             obj, end = scan(text, 0)
             if end == len(text):
@@ -156,13 +165,13 @@ def _line_parser() -> Callable[[bytes], object]:
         except (StopIteration, ValueError):
             pass
         except RecursionError:
-            return "not valid JSON: arrays or objects nested too deeply"
+            return ParseError("not valid JSON: arrays or objects nested too deeply")
         try:
             json.loads(text)
         except ValueError as exc:
-            return f"not valid JSON: {getattr(exc, 'msg', exc)}"
+            return ParseError(f"not valid JSON: {getattr(exc, 'msg', exc)}")
         except RecursionError:
-            return "not valid JSON: arrays or objects nested too deeply"
-        return "not valid JSON"
+            return ParseError("not valid JSON: arrays or objects nested too deeply")
+        return ParseError("not valid JSON")
 
     return parse
