@@ -367,8 +367,9 @@ def test_import_is_one_transaction_with_the_database_checks(centre_db, tmp_path)
     with pytest.raises(sqlite3.IntegrityError):
         centre_db.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
                           "VALUES ('Q1', 'Q2', '12', 'local', 0, '2025-01-01')")  # a second active pair
-    # the triggers that turn imported quotas into movements live only while an import runs
-    assert centre_db.all("SELECT name FROM sqlite_temp_master WHERE type = 'trigger'") == []
+    # the re-import's scratch table lives only while an import runs
+    imp(centre_db, family_export(tmp_path, [person("Q5", 5)], name="newer.jsonl"))
+    assert centre_db.all("SELECT name FROM sqlite_temp_master") == []
 
 
 def test_every_import_writes_one_audit_row_with_its_counts(centre_db, tmp_path):

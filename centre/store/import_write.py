@@ -6,7 +6,8 @@ import's transaction, with every figure tied to its history.
   gets the opening its history implies.
 - A binding's quota moves only through `movements`: an imported quota is a movement of kind `import`
   (balc_delta 0: the export's balance is already net of it), a re-import that changes it writes the delta.
-  Here two TEMP triggers on this connection write those rows as the upserts insert or change a quota.
+  New bindings get theirs in one statement at the end (every row above the import's first id with a quota);
+  a re-import reads the stored quotas of each chunk's pairs first and writes the changes it made.
 - What the centre itself moved since the last import is not undone: an account with ledger entries against
   its balance or other movements keeps its balance, a binding whose quota was drawn on or moved keeps its
   row, a binding ended at the centre is not brought back (the same pair and begin_date); they count as `kept`.
@@ -14,12 +15,11 @@ import's transaction, with every figure tied to its history.
 One SQL statement per kind (`SQL`), run with executemany in chunks; a chunk that hits a constraint is redone
 row by row to name the line. A PostgreSQL store plugs in here: a writer with the same two methods
 (`rows`, `ended`: the `import_lines.Sink` protocol) using the same statements (`IS DISTINCT FROM` for
-`IS NOT`) and `RETURNING id, quota` in place of the triggers; the checks in `import_lines` stay as they are.
+`IS NOT`) and `RETURNING id, quota` for the quota movements; the checks in `import_lines` stay as they are.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 from centre.interface import idcard
@@ -86,23 +86,8 @@ TABLE = {"region": "regions", "person": "persons", "account": "accounts", "bindi
          "catalogue": "catalogue", "medins": "medins"}
 _ENDED = ("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
           "created_by, created_at, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, 'ended', 'centre', ?, 'centre')")
-_SAFE_LITERAL = re.compile(r"^[0-9A-Za-z:. _-]*$")
-
-
-def _quota_triggers(at: str, ref: str) -> list[str]:
-    """TEMP triggers (this connection only, dropped after the import) that put every quota the import sets
-    or changes into `movements`: kind 'import', the owner's psn_no, balc_delta 0."""
-    assert _SAFE_LITERAL.match(at) and _SAFE_LITERAL.match(ref), (at, ref)
-    values = f"0, '{at}', '{ref}'"
-    return [
-        "CREATE TEMP TRIGGER import_quota_new AFTER INSERT ON main.bindings WHEN NEW.quota <> 0 BEGIN "
-        "INSERT INTO movements (kind, psn_no, binding_id, quota_delta, balc_delta, at, ref) "
-        f"VALUES ('import', NEW.owner_psn_no, NEW.id, NEW.quota, {values}); END",
-        "CREATE TEMP TRIGGER import_quota_changed AFTER UPDATE OF quota ON main.bindings "
-        "WHEN NEW.quota IS NOT OLD.quota BEGIN "
-        "INSERT INTO movements (kind, psn_no, binding_id, quota_delta, balc_delta, at, ref) "
-        f"VALUES ('import', NEW.owner_psn_no, NEW.id, NEW.quota - OLD.quota, {values}); END",
-    ]
+_MOVEMENT = ("INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota_delta, at, ref) "
+             "VALUES ('import', ?, ?, 0, ?, ?, ?)")
 
 
 def marks(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -149,25 +134,54 @@ class SqliteWriter:
         self.kept_accounts: set[str] = set()
         self.kept_pairs: set[tuple[str, str]] = set()
         self.ended_keys: set[tuple[str, str, str]] = set()  # (owner, user, begin_date) of ended bindings
+        self.first_new = 1          # the id of the first binding this import adds
+        self.at = self.ref = ""     # the movements' time and reference (the import's sha256)
 
     def start(self, at: str, ref: str) -> None:
-        """In the transaction, before the first row: what the centre did since the last import; the triggers."""
+        """In the transaction, before the first row: what the centre did since the last import, and where the
+        bindings this import adds will begin."""
+        self.at, self.ref = at, ref
         self.kept_accounts, self.kept_pairs = centre_activity(self.conn)
         self.ended_keys = {tuple(r) for r in self.conn.execute(
             "SELECT owner_psn_no, user_psn_no, begin_date FROM bindings WHERE status = 'ended'").fetchall()}
-        for statement in _quota_triggers(at, ref):
-            self.conn.execute(statement)
+        self.first_new = int(self.conn.execute("SELECT coalesce(max(id), 0) FROM bindings").fetchone()[0]) + 1
+        if self.first_new > 1:  # a re-import: quotas of stored bindings may change
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS import_pairs (owner TEXT, user TEXT, quota INTEGER)")
+
+    def finish(self) -> None:
+        """After the last row: the quota of every binding this import added is a movement of its own."""
+        self.conn.execute(
+            "INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota_delta, at, ref) "
+            "SELECT 'import', owner_psn_no, id, 0, quota, ?, ? FROM bindings WHERE id >= ? AND quota <> 0 "
+            "ORDER BY id", [self.at, self.ref, self.first_new])
 
     def stop(self) -> None:
-        """Drop the triggers (also after a failed import: the connection may be used again)."""
-        for name in ("import_quota_new", "import_quota_changed"):
-            self.conn.execute(f"DROP TRIGGER IF EXISTS temp.{name}")
+        """Drop the scratch table (also after a failed import: the connection may be used again)."""
+        self.conn.execute("DROP TABLE IF EXISTS temp.import_pairs")
+
+    def _stored_quotas(self, rows: list[Row]) -> dict[int, tuple[str, int]]:
+        """binding id -> (owner, quota) of the stored active bindings whose quota a chunk's lines change."""
+        conn = self.conn
+        conn.execute("DELETE FROM temp.import_pairs")
+        conn.executemany("INSERT INTO temp.import_pairs (owner, user, quota) VALUES (?, ?, ?)",
+                         [(r[0], r[1], r[4]) for r in rows])
+        return {r[0]: (r[1], r[2]) for r in conn.execute(
+            "SELECT b.id, b.owner_psn_no, b.quota FROM temp.import_pairs p JOIN bindings b "
+            "ON b.owner_psn_no = p.owner AND b.user_psn_no = p.user AND b.status = 'active' "
+            "WHERE b.quota IS NOT p.quota").fetchall()}
+
+    def _quota_moves(self, stored: dict[int, tuple[str, int]]) -> None:
+        """A movement for each stored quota the chunk changed (new - old)."""
+        ids = list(stored)
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            now = self.conn.execute(f"SELECT id, quota FROM bindings WHERE id IN ({', '.join('?' * len(part))})",
+                                    part).fetchall()
+            self.conn.executemany(_MOVEMENT, [(stored[bid][0], bid, quota - stored[bid][1], self.at, self.ref)
+                                              for bid, quota in now if quota != stored[bid][1]])
 
     def counts(self) -> dict[str, int]:
         return {k: self.conn.execute(f"SELECT count(*) FROM {TABLE[k]}").fetchone()[0] for k in KINDS}
-
-    def _movements_top(self) -> int:
-        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0])
 
     def keep_local(self, kind: str, rows: list[Row], linenos: list[int]) -> tuple[list[Row], list[int]]:
         """Drop the lines that would overwrite what the centre did since the last import; those that differ
@@ -207,7 +221,7 @@ class SqliteWriter:
             if not rows:
                 return
         conn, sql = self.conn, SQL[kind]
-        moved = self._movements_top() if kind == "binding" else 0
+        stored = self._stored_quotas(rows) if kind == "binding" and self.first_new > 1 else None
         before = conn.total_changes
         failed = 0
         conn.execute("SAVEPOINT import_chunk")
@@ -223,11 +237,10 @@ class SqliteWriter:
                     failed += 1
                     self.report.refuse_line(n, self.explain(kind, row, exc))
         conn.execute("RELEASE SAVEPOINT import_chunk")
-        changed = conn.total_changes - before
-        if kind == "binding":  # total_changes counts the triggers' movements too
-            changed -= self._movements_top() - moved
         self.report.kinds[kind].lines += len(rows) - failed
-        self.report.kinds[kind].updated += changed  # inserted split out at the end
+        self.report.kinds[kind].updated += conn.total_changes - before  # inserted split out at the end
+        if stored:
+            self._quota_moves(stored)
 
     def ended(self, items: list[tuple[int, Row]]) -> None:
         """Ended bindings (history): inserted once, matched by (owner, user, begin_date)."""
