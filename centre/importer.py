@@ -104,6 +104,7 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
                 if report.lines == 0:  # nothing to import is a wrong file, not a centre with no one in it
                     raise _empty(name)
                 imp.finish()
+                writer.finish()
                 counts_after = writer.counts()
             finally:
                 writer.stop()

@@ -278,7 +278,8 @@ class Importer:
             return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {shown(brdy)}"
         if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":
             return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
-        if (emp_name is not None or insu_date is not None or paus_date is not None) and (
+        if (emp_name is not None and (len(emp_name) > MAX_NAME or _unsafe(emp_name)) or paus_date is not None
+                or insu_date is not None and insu_date not in self.good_dates) and (
                 problem := self.person_extras(psn_no, psn_type, cvlserv, emp_name, insu_date, paus_date)):
             return problem
         self.psn_lines.add(psn_no)

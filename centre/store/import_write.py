@@ -13,9 +13,10 @@ import's transaction, with every figure tied to its history.
   row, a binding ended at the centre is not brought back (the same pair and begin_date); they count as `kept`.
 
 One SQL statement per kind (`SQL`), run with executemany in chunks; a chunk that hits a constraint is redone
-row by row to name the line. A PostgreSQL store plugs in here: a writer with the same two methods
-(`rows`, `ended`: the `import_lines.Sink` protocol) using the same statements (`IS DISTINCT FROM` for
-`IS NOT`) and `RETURNING id, quota` for the quota movements; the checks in `import_lines` stay as they are.
+row by row to name the line. A PostgreSQL store plugs in here: a writer with the same methods (`rows` and
+`ended`, the `import_lines.Sink` protocol; `start`, `finish`, `stop`, `counts` around them) using the same
+statements (`IS DISTINCT FROM` for `IS NOT`) and `RETURNING id, quota` for the quota movements; the checks in
+`import_lines` and the reading in `import_read` stay as they are.
 """
 
 from __future__ import annotations
