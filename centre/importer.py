@@ -5,7 +5,8 @@ The export is JSON Lines typed by `kind`: region, person, account, binding (who 
 its level). Every line is validated (ID check digit and birth date, sex against the ID, codes, clean names
 of bounded length, known pooling areas, references, amounts, duplicates, and each binding against the
 mutual-aid rules as they stood on its begin_date); bad lines are reported by number and, unless skip_bad,
-nothing is imported; a file without a single line is refused. All in one write transaction. Fast: see
+nothing is imported (with skip_bad, a file whose every line is bad is refused the same way); a file without a
+single line is refused. All in one write transaction. Fast: see
 `centre.store.import_read` (fast paths) and `centre.store.import_worker` (from PARALLEL_MIN_BYTES a second
 process reads and validates while this one writes).
 
@@ -115,7 +116,7 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
             report.changes = sum(k.inserted + k.updated for k in report.kinds.values())
             report.errors.sort(key=lambda e: e.line)
             del report.errors[MAX_ERRORS_KEPT:]
-            if report.bad and not skip_bad:
+            if report.bad and (not skip_bad or report.bad >= report.lines):  # --skip-bad needs a good line
                 raise _BadLines()
             _record(db, report, path, operator, imp.stamp)
         report.imported = True

@@ -323,6 +323,18 @@ def test_every_bad_line_is_reported_and_skip_bad_imports_the_rest(centre_db, tmp
     assert centre_db.all("SELECT count(*) FROM accounts") == [(1,)]
 
 
+def test_skip_bad_still_refuses_a_file_whose_every_line_is_bad(centre_db, tmp_path, config_file, capsys):
+    path = write_jsonl(tmp_path / "all_bad.jsonl", [{"kind": "account", "psn_no": "Q1", "balc": -1},
+                                                    {"kind": "region", "admdvs": "41"}])
+    report = imp(centre_db, path, skip_bad=True)
+    assert not report.imported and report.bad == 2 and dump(centre_db) == EMPTY
+    code, out = run_cli(config_file, "centre", "import", str(path), "--db", str(tmp_path / "c.db"), "--skip-bad",
+                        "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "import_bad_lines"
+    assert out["error"]["message"].startswith("every line of ") and "is bad (2); nothing imported" in out["error"][
+        "message"]
+
+
 def test_references_may_come_later_in_the_file_or_be_in_the_database(centre_db, tmp_path):
     forward = write_jsonl(tmp_path / "forward.jsonl", [
         {"kind": "medins", "fixmedins_code": HOSPITAL, "fixmedins_name": "一院", "hosp_lv": "3", "admdvs": "410100"},

@@ -84,6 +84,10 @@ class ImportReport:
         more = self.bad - len(lines)
         if more > 0:
             lines.append(f"... and {more} more")
-        head = f"{self.bad} bad line(s) in {self.path}; nothing imported (use --skip-bad to import the rest)"
-        head_zh = f"{self.path} 有 {self.bad} 行错误,未导入任何数据(可用 --skip-bad 跳过错误行)"
+        if self.skip_bad:  # every line was bad: there is no rest to import
+            head = f"every line of {self.path} is bad ({self.bad}); nothing imported"
+            head_zh = f"{self.path} 的 {self.bad} 行全部有错误,未导入任何数据"
+        else:
+            head = f"{self.bad} bad line(s) in {self.path}; nothing imported (use --skip-bad to import the rest)"
+            head_zh = f"{self.path} 有 {self.bad} 行错误,未导入任何数据(可用 --skip-bad 跳过错误行)"
         return "\n".join([head, *lines]), "\n".join([head_zh, *lines])
