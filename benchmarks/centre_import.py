@@ -124,13 +124,11 @@ def binding_of(u: int, k: int, scope: str) -> tuple[str, str]:
     h = u * 3 + k
     if scope == "cross_province":
         begin = CROSS_BEGIN[h % len(CROSS_BEGIN)]
-        codes = REL_2021[sex_of(u)] + REL_2024[sex_of(u)]
+        codes: tuple[str, ...] = REL_2021[sex_of(u)] + REL_2024[sex_of(u)]
         return codes[h % len(codes)], begin
-    if h % 3 == 0:
-        codes = REL_2024[sex_of(u)]
-        return codes[h % len(codes)], LATE_BEGIN[h % len(LATE_BEGIN)]
-    codes = REL_2021[sex_of(u)]
-    return codes[h % len(codes)], LOCAL_BEGIN[h % len(LOCAL_BEGIN)]
+    codes = REL_2024[sex_of(u)] if h % 3 == 0 else REL_2021[sex_of(u)]
+    begins = LATE_BEGIN if h % 3 == 0 else LOCAL_BEGIN
+    return codes[h % len(codes)], begins[h % len(begins)]
 
 
 def balance(i: int, newer: bool) -> int:
@@ -343,9 +341,9 @@ def main(argv: list[str] | None = None) -> int:
         times = []
         relatives = 0
         for c in cards:
-            t = time.perf_counter_ns()
+            t_ns = time.perf_counter_ns()
             _own, found = family_lookup(ctx, c)
-            times.append((time.perf_counter_ns() - t) / 1e6)
+            times.append((time.perf_counter_ns() - t_ns) / 1e6)
             relatives += len(found)
         times.sort()
         out["lookups"] = len(times)

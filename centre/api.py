@@ -87,6 +87,7 @@ def import_export(raw_config: dict[str, Any], db_path: str | Path, file: str | P
     db = Database(path)
     try:
         migrate(db)
-        return import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid)
+        at = settings.clock()().strftime("%Y-%m-%d %H:%M:%S")
+        return import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid, at=at)
     finally:
         db.close()

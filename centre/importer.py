@@ -28,7 +28,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, Callable, TextIO
 
 from centre.errors import Refused
 from centre.interface.text import printable
@@ -50,9 +50,10 @@ class _BadLines(Exception):
 
 
 def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progress: Progress | None = None,
-                policy: MutualAidPolicy | None = None, operator: str = "import") -> ImportReport:
+                policy: MutualAidPolicy | None = None, operator: str = "import", at: str | None = None) -> ImportReport:
     """Validate and import a centre export in one transaction; see the module docstring. The database must be
-    migrated. Refused: the file cannot be read, or holds no line at all."""
+    migrated; `at` is the centre's time (yyyy-MM-dd HH:mm:ss, default this machine's clock). Refused: the file
+    cannot be read, or holds no line at all."""
     if db.dialect != "sqlite":
         raise Refused("import_engine", f"importing into a {db.dialect} store is not built yet: import into a "
                       "SQLite file (--db)", f"暂不支持向 {db.dialect} 数据库导入,请使用 --db 指定 SQLite 文件")
@@ -70,7 +71,7 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
         raise unreadable(exc) from None
     conn = db.conn
     writer = SqliteWriter(conn, report)
-    imp = Importer(report, conn, writer, policy=policy)
+    imp = Importer(report, conn, writer, policy=policy, stamp=at or "")
     db_file = "" if db.path == ":memory:" else db.path
     parallel = bool(db_file) and total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
     # a large file's reading process starts first: its start-up overlaps the hash (stopped if not needed)
@@ -79,11 +80,9 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
     try:
         try:
             report.sha256 = _sha256(path)
-            fh = open(path, "rb")
         except OSError as exc:
             raise unreadable(exc) from None
         if db.one("SELECT 1 FROM imports WHERE sha256 = ?", [report.sha256]) is not None:
-            fh.close()
             report.imported = report.already = True
             report.seconds = time.perf_counter() - started
             return report
@@ -94,7 +93,7 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
     old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
     try:
-        with fh, db.write():
+        with _opened(path, unreadable) as fh, db.write():
             writer.start(imp.stamp, f"import:{report.sha256[:16]}")
             try:
                 counts_before = writer.counts()
@@ -146,6 +145,13 @@ def _empty(name: str) -> Refused:
     return Refused("import_empty", f"{name} holds no lines: an empty centre export is refused (nothing imported; "
                    "check that the export finished and that this is the right file)",
                    f"{name} 中没有任何数据:空的中心导出文件不予导入(未导入任何数据;请检查导出是否完成、文件是否正确)")
+
+
+def _opened(path: Path, unreadable: Callable[[OSError], Refused]) -> BinaryIO:
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise unreadable(exc) from None
 
 
 def _sha256(path: Path) -> str:

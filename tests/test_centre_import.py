@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from centre_support import DEMO_CATALOGUE, DEMO_EXPORT, HOSPITAL, Client, demo_lines, load_lines
 from people_helpers import certno, person, run_cli, write_jsonl
+
 from centre.api import import_export, open_centre
 from centre.errors import Refused
 from centre.importer import import_file, terminal_progress

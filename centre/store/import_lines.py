@@ -46,7 +46,7 @@ _NATY = re.compile(r"^\d{2}$", re.ASCII)
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
 _CARD_SN = re.compile(r"^[0-9A-F]{32}$")
 _PSN_TYPE = re.compile(r"^[0-9]{1,6}$")
-_LIST_CODE = re.compile(r"^[!-~]{1,%d}$" % MAX_CODE)      # visible ASCII: a code the 2204 upload can name
+_LIST_CODE = re.compile(rf"^[!-~]{{1,{MAX_CODE}}}$")      # visible ASCII: a code the 2204 upload can name
 _CHRGITM_TYPE = re.compile(r"^[0-9A-Za-z]{1,10}$")
 _FIXMEDINS = re.compile(r"^[0-9A-Za-z]{12}$")
 _RATIO = re.compile(r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$")
@@ -154,7 +154,7 @@ class Importer:
             return True
         if not is_date(value):
             return False
-        self.good_dates.add(value)  # type: ignore[arg-type]
+        self.good_dates.add(value)
         return True
 
     # --- validation, one function per kind; each returns an error text or None ------------------

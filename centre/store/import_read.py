@@ -75,16 +75,16 @@ def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | Non
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = ""  # parse() words it
-            m = fast_person(text)
-            if m is not None:  # a canonical person line: plain JSON strings, no parse needed (same checks)
-                problem = person_checked(n, *m.groups())
+            p = fast_person(text)
+            if p is not None:  # a canonical person line: plain JSON strings, no parse needed (same checks)
+                problem = person_checked(n, *p.groups())
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
                     imp.error(n, problem)
                 continue
-            m = fast_account(text)
-            if m is not None:
-                psn_no, balc, year = m.groups()
+            a = fast_account(text)
+            if a is not None:
+                psn_no, balc, year = a.groups()
                 problem = account_checked(n, psn_no, int(balc), None if year is None else int(year))
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
@@ -151,7 +151,7 @@ class ParseError:
 def _line_parser() -> Callable[[bytes], object]:
     """bytes of one line -> the JSON value, or a ParseError. The C scanner on the whole line is about
     3x faster than json.loads (no encoding sniffing, no wrapper); json.loads only words the error."""
-    scan = json.JSONDecoder(parse_float=Decimal).scan_once
+    scan = json.JSONDecoder(parse_float=Decimal).scan_once  # type: ignore[attr-defined]
 
     def parse(raw: bytes) -> object:
         try:
