@@ -271,6 +271,9 @@ def test_a_bad_line_refuses_the_whole_file_with_its_number(centre_db, tmp_path, 
     (b'{"kind": "person", "psn_name": "\xff\xfe"}', "not UTF-8 text"),
     (b'"just text"', "not a JSON object"),
     (b'{"kind": ["person"]}', "unknown kind ['person']"),
+    (b'{"kind": "region", "admdvs": "650100", "name": "\\ud800x", "cross_province": false}', "(U+D800)"),
+    (b'{"kind": "catalogue", "med_list_codg": "X9", "name": "\\udfff", "chrgitm_lv": "01", "med_chrgitm_type": "09"}',
+     "catalogue X9: name must not contain control or invisible characters (U+DFFF)"),
 ])
 def test_hostile_lines_are_bad_lines_not_crashes(centre_db, tmp_path, raw, expected):
     path = family_export(tmp_path)
