@@ -3,6 +3,8 @@
     centre = open_centre(raw_config, "var/centre.db")      # creates and migrates the database
     answer = centre.call(request_dict)                      # the same dicts as over HTTP
 
+    report = import_export(raw_config, "var/centre.db", "export.jsonl")   # load persons, catalogue ...
+
 `call` raises `AnswerLost` when a fault loses the answer after the commit (as a timeout would over HTTP) and
 `CentreDown` when the centre is down: the two failures a window must handle without charging twice.
 """
@@ -11,17 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from centre.dispatcher import Dispatcher
 from centre.errors import ConfigProblem, Refused
 from centre.faults import Faults, FaultSpecError
 from centre.settings import CentreSettings
-from centre.store.engine import Store
+from centre.store.engine import Database, Store
 from centre.store.migrate import migrate
 
+if TYPE_CHECKING:
+    from centre.store.import_report import ImportReport
+
 __all__ = ["AnswerLost", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused", "check_settings",
-           "open_centre"]
+           "import_export", "open_centre"]
 
 
 class AnswerLost(Exception):
@@ -68,3 +73,21 @@ def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list
     store = Store(path, synchronous=synchronous)
     migrate(store.db())
     return Centre(Dispatcher(store, settings, clock=clock, faults=Faults.parse(list(faults))))
+
+
+def import_export(raw_config: dict[str, Any], db_path: str | Path, file: str | Path, *, skip_bad: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> "ImportReport":
+    """Load a centre export (persons, accounts, bindings, regions, catalogue, hospitals) into the centre's SQLite
+    file, creating and migrating it if needed. The report says what changed; `report.imported` is False when
+    bad lines refused the file (`report.errors` names them by line). Refused: unreadable or empty file."""
+    from centre.importer import import_file
+    settings = CentreSettings.from_config(raw_config)
+    path = Path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path)
+    try:
+        migrate(db)
+        at = settings.clock()().strftime("%Y-%m-%d %H:%M:%S")
+        return import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid, at=at)
+    finally:
+        db.close()

@@ -1,5 +1,5 @@
-"""Helpers for the centre's tests: a plain loader for export lines and a small client written from the
-interface alone (envelopes, msgids, sign-in), over any transport `call(dict) -> dict`."""
+"""Helpers for the centre's tests: export lines loaded through the centre's importer, and a small client written
+from the interface alone (envelopes, msgids, sign-in), over any transport `call(dict) -> dict`."""
 
 from __future__ import annotations
 
@@ -12,42 +12,29 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EXPORT = ROOT / "terminal" / "data" / "demo_export.jsonl"
+# the catalogue of every item code the demo bills and the tests' bills use, and the demo hospital (level 3)
+DEMO_CATALOGUE = ROOT / "centre" / "data" / "demo_catalogue.jsonl"
 HOSPITAL = "H41010000001"
 
 
-def load_lines(db: Any, lines: list[dict[str, Any]]) -> None:
-    """Insert export lines as they are (the tests' own data; the real import validates)."""
-    with db.write():
-        for d in lines:
-            kind = d["kind"]
-            if kind == "region":
-                db.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES (?, ?, ?, ?)",
-                           [d["admdvs"], d["name"], d.get("province"), 1 if d.get("cross_province") else 0])
-            elif kind == "person":
-                cols = ["psn_no", "certno", "psn_name", "gend", "naty", "brdy", "card_no", "card_sn",
-                        "insuplc_admdvs", "insutype", "psn_insu_stas"]
-                db.execute(f"INSERT INTO persons ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                           [d.get(c) for c in cols])
-            elif kind == "account":
-                db.execute("INSERT INTO accounts (psn_no, balc, opening, year) VALUES (?, ?, ?, ?)",
-                           [d["psn_no"], d["balc"], d["balc"], d.get("year")])
-            elif kind == "binding":
-                row = db.one("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
-                             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                             [d["owner_psn_no"], d["user_psn_no"], d["relation"], d["scope"], d["quota"],
-                              d["begin_date"]])
-                if d["quota"]:
-                    db.execute("INSERT INTO movements (kind, binding_id, balc_delta, quota_delta, at) "
-                               "VALUES ('import', ?, 0, ?, '2026-01-01 00:00:00')", [row[0], d["quota"]])
-            elif kind == "catalogue":
-                db.execute("INSERT INTO catalogue (med_list_codg, name, chrgitm_lv, med_chrgitm_type, selfpay_prop, "
-                           "pric_uplmt_amt) VALUES (?, ?, ?, ?, ?, ?)",
-                           [d["med_list_codg"], d["name"], d["chrgitm_lv"], d.get("med_chrgitm_type", ""),
-                            d.get("selfpay_prop"), d.get("pric_uplmt_amt")])
+def load_lines(db: Any, lines: list[dict[str, Any]]) -> Any:
+    """Load export lines through the centre's importer (every line validated, as `cashier centre import`
+    does): the import report; a refused line fails the test with its message."""
+    import tempfile
+
+    from centre.importer import import_file
+    with tempfile.TemporaryDirectory(prefix="centre-lines-") as folder:
+        path = Path(folder) / "export.jsonl"
+        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in lines), encoding="utf-8")
+        report = import_file(db, path)
+    assert report.imported, [str(e) for e in report.errors]
+    return report
 
 
 def demo_lines() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in DEMO_EXPORT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The demo export's lines and the demo catalogue's."""
+    return [json.loads(line) for path in (DEMO_EXPORT, DEMO_CATALOGUE)
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 class Client:

@@ -313,8 +313,14 @@ def money_tables(d: Dialect) -> list[str]:
     ]
 
 
+def import_marks(d: Dialect) -> list[str]:
+    """Each import's movements high-water mark: a quota or balance the centre moved after it is kept by the next."""
+    return ["ALTER TABLE imports ADD COLUMN movements_mark BIGINT NOT NULL DEFAULT 0"]
+
+
 STEPS: tuple[tuple[str, Callable[[Dialect], list[str]]], ...] = (
     ("0001_people", people),
     ("0002_traffic", traffic),
     ("0003_money", money_tables),
+    ("0004_import_marks", import_marks),
 )
