@@ -20,7 +20,7 @@ from centre.errors import BadRequest, Refused
 from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
 from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit
 from centre.handlers.context import Ctx
-from centre.interface.envelope import RequestEnvelope, stamp_ms
+from centre.interface.envelope import RequestEnvelope, stamp_ms, time_text
 from centre.interface.transactions.registry import TRANSACTIONS
 from centre.settings import CentreSettings
 from centre.store import traffic
@@ -103,9 +103,11 @@ class Dispatcher:
             self._record_refused(ctx)
             raise Refused("fault_error", "refused by the fault error:" + env.infno,
                           ERROR_TEXT.get(env.infno, DEFAULT_ERROR))
-        if self.faults.take_expire():
+        if env.infno not in NO_SIGN_IN and self.faults.take_expire():
+            # the fault waits for a business call (a sign-in would only be expired before it is made), and the
+            # sign-ins end a second before it, since a sign-in is valid up to and including its valid_until
             with db.write():
-                traffic.expire_signins(db, ctx.at)
+                traffic.expire_signins(db, time_text(received - dt.timedelta(seconds=1)))
         try:
             if writes:
                 with db.write():
