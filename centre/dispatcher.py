@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,13 +21,14 @@ from centre.errors import BadRequest, Refused
 from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
 from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit
 from centre.handlers.context import Ctx
-from centre.interface.envelope import RequestEnvelope, stamp_ms, time_text
+from centre.interface.envelope import INFNO_RE, MSGID_RE, RequestEnvelope, stamp_ms, time_text
 from centre.interface.transactions.registry import TRANSACTIONS
 from centre.settings import CentreSettings
 from centre.store import traffic
 from centre.store.engine import Store
 
 log = logging.getLogger("cashier.centre")
+_INFNO = re.compile(INFNO_RE)
 
 Handler = Callable[[Ctx, Any], BaseModel]
 # infno -> (handler, writes): a writing transaction runs in one write transaction with its msgid
@@ -63,10 +65,12 @@ class Dispatcher:
     def handle(self, raw: Any) -> Outcome:
         started = time.perf_counter()
         received = self.clock()
+        infno, msgid = _peek(raw)
         if self.faults.down:
+            log.info("infno=%s msgid=%s infcode=-1 ms=%.1f answer=down", infno, msgid,
+                     (time.perf_counter() - started) * 1000)
             return Outcome(self._answer(received, None, Refused("centre_down", "the centre is down",
                                                                 "医保中心服务暂不可用")), down=True)
-        infno, msgid = _peek(raw)
         lost = False
         try:
             output, lost = self._run(raw, received)
@@ -164,10 +168,14 @@ class Dispatcher:
 
 
 def _peek(raw: Any) -> tuple[str, str]:
-    """infno and msgid for the log line, whatever the request is (never raises, never long)."""
+    """infno and msgid for the log line, whatever the request is (never raises). Only values of the
+    platform's shape are written: anything else (a newline that would forge a second line, an ID number sent
+    as a msgid by mistake) is logged as `?`."""
     if not isinstance(raw, dict):
         return "-", "-"
-    return str(raw.get("infno", "-"))[:8], str(raw.get("msgid", "-"))[:32]
+    infno, msgid = raw.get("infno"), raw.get("msgid")
+    return (infno if isinstance(infno, str) and _INFNO.fullmatch(infno) else "?",
+            msgid if isinstance(msgid, str) and MSGID_RE.fullmatch(msgid) else "?")
 
 
 def _validate(model: type[BaseModel], data: Any, what: str) -> Any:

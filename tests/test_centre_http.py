@@ -411,6 +411,11 @@ def test_a_centre_that_is_down_refuses_every_call(centre):
             response = t.call.post(b"{}")
             assert response.status_code == 503 and "down" in response.json()["error"]
     assert counts_of(t.db()) == {"settlements": 0, "ledger": 0, "accumulators": 0}
+    if t.server is not None:                  # a refused call is still one line in the log
+        deadline = time.monotonic() + 5
+        while t.server.stderr().count("answer=down") < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert t.server.stderr().count("infcode=-1") == t.server.stderr().count("answer=down") == 4
 
 
 def test_delay_ms_delays_every_answer(centre):
