@@ -4,13 +4,13 @@ readers of the centre's store that tests check money with."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from centre_support import Client, demo_lines
 from centre_http_support import CATALOGUE
+from settle_data import BEGIN_CROSS_PROVINCE, BEGIN_LOCAL, BINDINGS, PEOPLE, gend_of
 
 D = Decimal
 CARDS = {  # the demo export's cards: psn_no -> (card_no, card_sn)
@@ -104,5 +104,21 @@ def counts_of(db: Any) -> dict[str, int]:
     return {t: int(db.one(f"SELECT count(*) FROM {t}")[0]) for t in ("settlements", "ledger", "accumulators")}
 
 
-def today() -> str:
-    return dt.date.today().isoformat()
+def family_lines() -> list[dict[str, Any]]:
+    """settle_data's family (balances 张伟 2000.00, 李娜 50.00, 王芳 800.00, 刘洋 800.00; 张伟 -> 张敏 quota 300.00)."""
+    lines: list[dict[str, Any]] = [
+        {"kind": "region", "admdvs": a, "name": n, "province": p, "cross_province": x}
+        for a, n, p, x in (("410100", "郑州市", "河南省", True), ("411600", "周口市", "河南省", False),
+                           ("510100", "成都市", "四川省", True), ("320500", "苏州市", "江苏省", True),
+                           ("110100", "北京市", "北京市", False))]
+    for psn_no, certno, name, card_no, admdvs, insutype, stas, balc in PEOPLE:
+        lines.append({"kind": "person", "psn_no": psn_no, "certno": certno, "psn_name": name, "gend": gend_of(certno),
+                      "naty": "01", "brdy": f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}", "card_no": card_no,
+                      "card_sn": f"{admdvs}D156000005C38275EEFC9B{psn_no[-4:]}", "insuplc_admdvs": admdvs,
+                      "insutype": insutype, "psn_insu_stas": stas})
+        if balc is not None:
+            lines.append({"kind": "account", "psn_no": psn_no, "balc": balc, "year": 2026})
+    for _bid, owner, user, rel, scope, quota in BINDINGS:
+        lines.append({"kind": "binding", "owner_psn_no": owner, "user_psn_no": user, "relation": rel, "scope": scope,
+                      "quota": quota, "begin_date": BEGIN_CROSS_PROVINCE if scope == "cross_province" else BEGIN_LOCAL})
+    return lines + CATALOGUE

@@ -134,7 +134,9 @@ class HttpCaller:
     def __call__(self, envelope: dict[str, Any]) -> dict[str, Any]:
         try:
             response = self.client.post(ENDPOINT, content=jsonio.dumps(envelope).encode("utf-8"))
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout) as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:      # nothing was sent
+            raise CentreDown(f"unreachable: {type(exc).__name__}: {exc}") from None
+        except httpx.TransportError as exc:                             # sent, and the answer never came
             raise AnswerLost(f"no answer: {type(exc).__name__}: {exc}") from None
         self.last = response
         if response.status_code == 503:

@@ -15,35 +15,15 @@ from hypothesis import strategies as st
 
 from centre.api import open_centre
 from centre.store.money import drifts
-from centre_flow import D, His, counts_of, his, money_of
-from centre_http_support import CATALOGUE, open_transport, prepare_db
-from settle_data import BEGIN_CROSS_PROVINCE, BEGIN_LOCAL, BINDINGS, PEOPLE, gend_of
+from centre_flow import D, His, counts_of, family_lines, money_of
+from centre_http_support import open_transport, prepare_db
+from settle_data import BINDINGS, PEOPLE
 
 ZHANG_WEI, LI_NA, XIAOYU, GUOQIANG, ZHANG_MIN, WANG_FANG, LIU_YANG, ZHAO_LAN = (
     "P10000001", "P10000002", "P10000003", "P10000004", "P20000005", "P30000006", "P40000008", "P40000009")
 INSUTYPE = {p[0]: p[5] for p in PEOPLE}
 CARD_NO = {p[0]: p[3] for p in PEOPLE}
 A, A_BIG, B, C = "XA01", "XA02", "XB02", "XC01"     # class A; class B at the policy's 0.10; class C
-
-
-def family_lines() -> list[dict[str, Any]]:
-    """settle_data's family (balances 张伟 2000.00, 李娜 50.00, 王芳 800.00, 刘洋 800.00; 张伟 -> 张敏 quota 300.00)."""
-    lines: list[dict[str, Any]] = [
-        {"kind": "region", "admdvs": a, "name": n, "province": p, "cross_province": x}
-        for a, n, p, x in (("410100", "郑州市", "河南省", True), ("411600", "周口市", "河南省", False),
-                           ("510100", "成都市", "四川省", True), ("320500", "苏州市", "江苏省", True),
-                           ("110100", "北京市", "北京市", False))]
-    for psn_no, certno, name, card_no, admdvs, insutype, stas, balc in PEOPLE:
-        lines.append({"kind": "person", "psn_no": psn_no, "certno": certno, "psn_name": name, "gend": gend_of(certno),
-                      "naty": "01", "brdy": f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}", "card_no": card_no,
-                      "card_sn": f"{admdvs}D156000005C38275EEFC9B{psn_no[-4:]}", "insuplc_admdvs": admdvs,
-                      "insutype": insutype, "psn_insu_stas": stas})
-        if balc is not None:
-            lines.append({"kind": "account", "psn_no": psn_no, "balc": balc, "year": 2026})
-    for _bid, owner, user, rel, scope, quota in BINDINGS:
-        lines.append({"kind": "binding", "owner_psn_no": owner, "user_psn_no": user, "relation": rel, "scope": scope,
-                      "quota": quota, "begin_date": BEGIN_CROSS_PROVINCE if scope == "cross_province" else BEGIN_LOCAL})
-    return lines + CATALOGUE
 
 
 FIELDS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc", "fund_pay_sumamt",
