@@ -12,22 +12,24 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from centre.errors import BadRequest, Refused
 from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
+from centre.group_commit import GroupCommit
 from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit
 from centre.handlers.context import Ctx
 from centre.interface.envelope import INFNO_RE, MSGID_RE, RequestEnvelope, stamp_ms, time_text
 from centre.interface.transactions.registry import TRANSACTIONS
 from centre.settings import CentreSettings
 from centre.store import traffic
-from centre.store.engine import Store
+from centre.store.engine import Database, Store
 
 log = logging.getLogger("cashier.centre")
+T = TypeVar("T")
 _INFNO = re.compile(INFNO_RE)
 
 Handler = Callable[[Ctx, Any], BaseModel]
@@ -61,6 +63,7 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock or settings.clock()
         self.faults = faults or Faults()
+        self.group: GroupCommit | None = None
 
     def handle(self, raw: Any) -> Outcome:
         started = time.perf_counter()
@@ -101,8 +104,7 @@ class Dispatcher:
             raise BadRequest("insuplc_required", "insuplc_admdvs is required when the input names a psn_no",
                              "入参含人员编号时参保地医保区划(insuplc_admdvs)必填")
         handler, writes = HANDLERS[env.infno]
-        db = self.store.db()
-        ctx = Ctx(db, self.settings, env, received)
+        ctx = Ctx(self.store.db(), self.settings, env, received)
         if self.faults.take("error", env.infno):
             self._record_refused(ctx)
             raise Refused("fault_error", "refused by the fault error:" + env.infno,
@@ -110,45 +112,59 @@ class Dispatcher:
         if env.infno not in NO_SIGN_IN and self.faults.take_expire():
             # the fault waits for a business call (a sign-in would only be expired before it is made), and the
             # sign-ins end a second before it, since a sign-in is valid up to and including its valid_until
-            with db.write():
-                traffic.expire_signins(db, time_text(received - dt.timedelta(seconds=1)))
+            self._write(lambda db: traffic.expire_signins(db, time_text(received - dt.timedelta(seconds=1))))
+
+        def claim(db: Database) -> None:
+            if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code, at=ctx.at):
+                raise _duplicate(env.msgid)
+
+        def write_work(db: Database) -> BaseModel:
+            here = replace(ctx, db=db)
+            claim(db)
+            self._signed_in(here)
+            done = handler(here, inp)
+            effect = _effect(env.infno, inp, done)
+            if effect:
+                traffic.set_effect(db, env.msgid, effect)
+            return done
+
         try:
             if writes:
-                with db.write():
-                    if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code,
-                                         at=ctx.at):
-                        raise _duplicate(env.msgid)
-                    self._signed_in(ctx)
-                    out = handler(ctx, inp)
-                    effect = _effect(env.infno, inp, out)
-                    if effect:
-                        traffic.set_effect(db, env.msgid, effect)
+                out = self._write(write_work)
             else:
-                if traffic.seen(db, env.msgid) is not None:
+                if traffic.seen(ctx.db, env.msgid) is not None:
                     raise _duplicate(env.msgid)
                 self._signed_in(ctx)
                 out = handler(ctx, inp)
-                with db.write():
-                    if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code,
-                                         at=ctx.at):
-                        raise _duplicate(env.msgid)
+                self._write(claim)
         except Refused as exc:
             if exc.code != "msgid_used":
                 self._record_refused(ctx)
             raise
         return out, writes and self.faults.take("lost", env.infno)
 
+    def _write(self, work: Callable[[Database], T]) -> T:
+        """`work(db)` in a write transaction: this thread's own, or the next group commit's (see `use_group_commit`)."""
+        if self.group is not None:
+            return self.group.run(work)
+        db = self.store.db()
+        with db.write():
+            return work(db)
+
+    def use_group_commit(self) -> None:
+        """Many threads call this dispatcher (a server): their writes share COMMITs (see centre.group_commit)."""
+        if self.group is None:
+            self.group = GroupCommit(self.store)
+
     def _signed_in(self, ctx: Ctx) -> None:
         if self.settings.require_sign_in and ctx.env.infno not in NO_SIGN_IN:
             signin.check_signed_in(ctx)
 
-    @staticmethod
-    def _record_refused(ctx: Ctx) -> None:
+    def _record_refused(self, ctx: Ctx) -> None:
         """A refused message's msgid is used too (seen before = refused), in its own small transaction."""
         try:
-            with ctx.db.write():
-                traffic.claim(ctx.db, msgid=ctx.env.msgid, infno=ctx.env.infno, fixmedins_code=ctx.env.fixmedins_code,
-                              at=ctx.at, state="refused")
+            self._write(lambda db: traffic.claim(db, msgid=ctx.env.msgid, infno=ctx.env.infno,
+                                                 fixmedins_code=ctx.env.fixmedins_code, at=ctx.at, state="refused"))
         except Refused:
             pass
 

@@ -63,6 +63,7 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
     except ImportError:  # pragma: no cover - the docs page then loads its assets from a CDN
         AppClass = FastAPI
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    dispatcher.use_group_commit()           # many request threads: their writes share COMMITs
     national = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if t.national)
     own = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if not t.national)
     app = AppClass(title="cashier centre: simulated medical-insurance platform (医保中心模拟)", version="1.0",
