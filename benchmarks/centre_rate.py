@@ -214,6 +214,7 @@ def main() -> int:
     if args.quick:
         args.n, args.rounds = 60, 1
     raw = tomllib.loads(args.config.read_text(encoding="utf-8"))
+    load_before = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="centre-rate-"))
     try:
         template, envelopes = prepare(folder, args.config, args.n)
@@ -230,6 +231,8 @@ def main() -> int:
         print(f"rounds={args.rounds}")
         print(f"server_workers={args.workers}")
         print(f"cpus={os.cpu_count()}")
+        print(f"loadavg_1min_before={load_before:.1f}")
+        print(f"loadavg_1min_after={os.getloadavg()[0]:.1f}")     # other work on the machine skews the tails
         rates = {}
         for name, results in runs.items():
             rates[name] = statistics.median(rate for rate, _ in results)

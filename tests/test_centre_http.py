@@ -435,9 +435,8 @@ def test_delay_ms_delays_every_answer(centre):
     (b"[" * 100 + b"]" * 100, 400, "nested"),
     (b'{"a": "' + b"x" * (1 << 20) + b'"}', 413, "over"),
 ], ids=["not-json", "array", "nan", "not-utf8", "deep", "too-big"])
+@pytest.mark.parametrize("shared_centre", ["http"], indirect=True)     # in-process there is no body
 def test_http_bodies_that_are_not_envelopes(shared_centre, body, status, message):
-    if shared_centre.kind != "http":
-        pytest.skip("HTTP only: in-process there is no body")
     response = shared_centre.call.post(body)
     assert response.status_code == status and message in response.json()["error"]
     assert shared_centre.call.post(b"{}").json()["infcode"] == -1          # an empty object is an envelope, refused

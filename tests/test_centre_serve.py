@@ -9,7 +9,7 @@ import re
 import signal
 import socket
 import subprocess
-import tomllib
+import sys
 
 import httpx
 import pytest
@@ -163,3 +163,18 @@ def _alive(pid: int) -> bool:
         return False
     status = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
     return bool(status) and not status.startswith("Z")
+
+
+def test_the_rate_benchmark_runs_and_prints_its_figures():
+    """benchmarks/centre_rate.py --quick: every figure as key=value, the ratio last (the figures are not judged here:
+    they depend on the machine)."""
+    from centre_support import ROOT
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "centre_rate.py"), "--quick"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    values = dict(line.split("=", 1) for line in lines)
+    for run in ("inprocess_c1", "http_c1", "inprocess_c8", "http_c8"):
+        assert float(values[f"{run}_per_s"]) > 0 and float(values[f"{run}_p99_ms"]) >= float(values[f"{run}_p50_ms"])
+    assert values["synchronous"] == "FULL"
+    assert lines[-1].startswith("ratio_http_c8_vs_inprocess_c8=") and float(lines[-1].split("=")[1]) > 0
