@@ -95,11 +95,11 @@ class Dispatcher:
     def _run(self, raw: Any, received: dt.datetime) -> tuple[BaseModel, bool]:
         if not isinstance(raw, dict):
             raise BadRequest("not_envelope", "the request is not a JSON object", "报文不是JSON对象")
-        env = _validate(RequestEnvelope, raw, "报文")
+        env = _validate(RequestEnvelope, raw, "报文", "envelope")
         tx = TRANSACTIONS.get(env.infno)
         if tx is None or env.infno not in HANDLERS:
             raise BadRequest("infno_unknown", f"unknown transaction {env.infno}", f"不支持的交易编号{env.infno}")
-        inp = _validate(tx.input, env.input, "交易输入")
+        inp = _validate(tx.input, env.input, "交易输入", "input")
         if _names_psn_no(env.input) and not env.insuplc_admdvs:
             raise BadRequest("insuplc_required", "insuplc_admdvs is required when the input names a psn_no",
                              "入参含人员编号时参保地医保区划(insuplc_admdvs)必填")
@@ -194,16 +194,43 @@ def _peek(raw: Any) -> tuple[str, str]:
             msgid if isinstance(msgid, str) and MSGID_RE.fullmatch(msgid) else "?")
 
 
-def _validate(model: type[BaseModel], data: Any, what: str) -> Any:
+def _validate(model: type[BaseModel], data: Any, what_zh: str, what_en: str) -> Any:
+    """The model, or a refusal naming the first wrong field: in Chinese for the cashier (with the technical
+    reason in brackets for the HIS developer) and in English."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or what
-        reason = first.get("msg", "invalid")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise BadRequest("bad_request", f"{what} {where}: {reason}{more}",
-                         f"{what}字段{where}不正确: {reason}{more}") from None
+        where = ".".join(str(p) for p in first.get("loc", ())) or what_en
+        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        count = exc.error_count()
+        more_en = f" (and {count - 1} more)" if count > 1 else ""
+        more_zh = f",另有{count - 1}处错误" if count > 1 else ""
+        raise BadRequest("bad_request", f"{what_en} {where}: {reason}{more_en}",
+                         f"{what_zh}字段{where}{_reason_zh(str(first.get('type', '')), reason)}({reason}){more_zh}"
+                         ) from None
+
+
+_REASON_ZH = {  # pydantic's error type -> what is wrong, as a cashier reads it
+    "missing": "缺少", "string_type": "应为文字", "int_type": "应为整数", "int_parsing": "应为整数",
+    "dict_type": "应为JSON对象", "model_type": "应为JSON对象", "list_type": "应为数组", "bool_type": "应为布尔值",
+    "string_too_short": "不能为空或过短", "string_too_long": "过长", "too_short": "条目过少", "too_long": "条目过多",
+    "string_pattern_mismatch": "格式不正确", "literal_error": "取值不正确", "enum": "取值不正确",
+    "greater_than_equal": "超出允许范围", "less_than_equal": "超出允许范围", "greater_than": "超出允许范围",
+    "less_than": "超出允许范围", "union_tag_invalid": "取值不正确",
+}
+_VALUE_ZH = (("more than", "小数位数过多"), ("JSON number", "应为数字"), ("must be a time", "时间格式应为yyyy-MM-dd HH:mm:ss"),
+             ("must be a date", "日期格式应为yyyy-MM-dd"), ("msgid", "报文ID格式不正确"), ("control characters", "含有控制字符"),
+             ("finite", "应为有限数字"), ("at least", "小于允许的最小值"), ("at most", "超过允许的最大值"))
+
+
+def _reason_zh(kind: str, reason: str) -> str:
+    if kind in _REASON_ZH:
+        return _REASON_ZH[kind]
+    for needle, zh in _VALUE_ZH:
+        if needle in reason:
+            return zh
+    return "不正确"
 
 
 def _names_psn_no(inp: dict[str, Any]) -> bool:

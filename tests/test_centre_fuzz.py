@@ -73,7 +73,8 @@ def test_fuzzing_the_openapi_schema_finds_no_500_and_no_traceback(served):
         if real:
             case.body = _realistic(case.body, window)
         response = case.call(base_url=served.url)
-        case.validate_response(response, checks=[schemathesis.checks.not_a_server_error])
+        case.validate_response(response, checks=[schemathesis.checks.not_a_server_error,
+                                                      schemathesis.checks.response_schema_conformance])
         assert response.status_code in (200, 400, 413, 415, 422), (response.status_code, response.text[:300])
         if response.status_code == 200:
             answer = json.loads(response.text)

@@ -308,16 +308,16 @@ def _set(path: str, value: Any):
 DELETE = object()
 MALFORMED = [  # (what, infno, input, change, ext_err_code, a part of err_msg)
     ("a string where a number is due", "3201", _base_3201, _set("input.data.medfee_sumamt", "25.00"),
-     "bad_request", "medfee_sumamt"),
+     "bad_request", "medfee_sumamt应为数字"),
     ("a number where text is due", "1101", _card_query, _set("input.data.mdtrt_cert_no", 10000001),
      "bad_request", "mdtrt_cert_no"),
     ("input not an object", "1101", _card_query, _set("input", ["data"]), "bad_request", "input"),
     ("an amount with three decimals", "3201", _base_3201, _set("input.data.acct_pay", D("25.001")),
-     "bad_request", "acct_pay"),
+     "bad_request", "acct_pay小数位数过多"),
     ("a negative count", "3201", _base_3201, _set("input.data.fixmedins_setl_cnt", -1), "bad_request",
      "fixmedins_setl_cnt"),
     ("a required envelope field missing", "1101", _card_query, _set("opter_type", DELETE), "bad_request",
-     "opter_type"),
+     "opter_type缺少"),
     ("a required input field missing", "1101", _card_query, _set("input.data.mdtrt_cert_no", DELETE),
      "bad_request", "mdtrt_cert_no"),
     ("the card_sn a card needs missing", "1101", _card_query, _set("input.data.card_sn", ""), "bad_request",
@@ -347,6 +347,8 @@ def test_every_malformed_message_is_a_clear_refusal_that_changes_nothing(shared_
         change(env)
     answer = t.call(env)
     refused(answer, code, zh)
+    assert not re.search(r"[\u4e00-\u9fff]", answer["ext_err_msg_en"]), answer["ext_err_msg_en"]   # English only
+    assert "Value error" not in answer["err_msg"]
     if t.kind == "http":
         assert t.call.last.status_code == 200
     assert standing(t) == before

@@ -4,6 +4,7 @@ OpenAPI page served offline."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -141,12 +142,23 @@ def test_the_openapi_page_is_served_offline_with_a_schema_per_transaction(tmp_pa
     schemas = doc["components"]["schemas"]
     body = doc["paths"][ENDPOINT]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/Request"}
+    answer = doc["paths"][ENDPOINT]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/Answer"}
     mapping = schemas["Request"]["discriminator"]["mapping"]
     for infno in ("9001", "9002", "1101", "2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208", "2601",
                   "5203", "3201", "X101", "X102", "X103", "X104", "X105"):
         assert mapping[infno] == f"#/components/schemas/Request{infno}"
         assert f"Response{infno}" in schemas
     assert schemas["Settle2207"]["properties"]["medfee_sumamt"]["type"] == "number"
+    examples = doc["paths"][ENDPOINT]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert list(examples)[:8] == ["9001", "1101", "2201", "2204", "2206", "2207", "2601", "5203"]
+    with ServedCentre(config_file, db) as server:            # every example is an envelope of the right shape
+        caller = HttpCaller(server.url)
+        for infno, example in examples.items():
+            answer = caller.post(json.dumps(example["value"]).encode("utf-8")).json()
+            assert answer.get("ext_err_code") not in ("bad_request", "infno_unknown", "insuplc_required"), answer
+            assert answer["infcode"] == 0 or answer["ext_err_code"] == "sign_required", (infno, answer)
+        caller.close()
     assert "project-defined" in schemas["RequestX102"]["description"]           # not national, and says so
     assert "Project-defined (not national): X101" in doc["info"]["description"]
 
