@@ -141,6 +141,7 @@ _EXAMPLES = {"msgid": "H41010000001202612010930000001", "fixmedins_code": "H4101
 
 
 # One example envelope per step of an outpatient visit (the page offers them in a list): what a window sends.
+# The amounts are literals of the JSON document only (25.0 is written as the JSON number 25.0); nothing is computed.
 _VISIT, _SETL = "M4101002026120109300012AB34CD", "S4101002026120109400056EF78AB"
 _SETTLE = {"psn_no": "P10000001", "mdtrt_cert_type": "03", "mdtrt_cert_no": "A10000001", "med_type": "11",
            "medfee_sumamt": 25.0, "psn_setlway": "01", "mdtrt_id": _VISIT, "chrg_bchno": "B1", "insutype": "310",
