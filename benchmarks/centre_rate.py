@@ -4,7 +4,8 @@ processes sharing the file), in the same run, at synchronous=FULL. Output: `key=
 
 Every run starts from a copy of one prepared database: owners with accounts, residents bound to them, a
 catalogue, a sign-in, and one registered visit with its fee details uploaded (2201, 2204) per settlement, so
-only the 2207 is timed. The clients' cost is kept small: each envelope is JSON-encoded before the clock
+only the 2207 is timed, after each client has sent a few untimed messages (a steady state, not a cold start:
+connections and the server's threads open). The clients' cost is kept small: each envelope is JSON-encoded before the clock
 starts, sent with `http.client` on one connection per client, and the answer checked for `"infcode":0` by
 a byte search. Latency is per 2207 as the client sees it; rates are settlements / wall time of the run.
 
@@ -50,8 +51,9 @@ CATALOGUE = [("XA01", "阿莫西林胶囊", "01", None), ("XB01", "头孢克洛�
 
 
 # ---------------------------------------------------------------------------------------------- preparing
-def prepare(folder: Path, config: Path, count: int) -> tuple[Path, list[dict[str, Any]]]:
-    """The template database and one 2207 envelope per prepared visit (in the order they are to be sent)."""
+def prepare(folder: Path, config: Path, count: int) -> tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The template database, one 2207 envelope per prepared visit (in the order they are to be sent), and
+    warm-up envelopes (a 5203 of no settlement: refused, but it opens the connections and writes its msgid)."""
     from centre.api import open_centre
     from drivers.certno import check_digit
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
@@ -113,7 +115,9 @@ def prepare(folder: Path, config: Path, count: int) -> tuple[Path, list[dict[str
             "psn_setlway": "01", "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "insutype": insutype,
             "acct_used_flag": "1"}}, sign_no))
     centre.close()
-    return template, settlements
+    warmups = [envelope("5203", {"data": {"psn_no": "O0", "setl_id": f"S-warm-up-{k}", "mdtrt_id": "M-none"}}, sign_no)
+               for k in range(64)]
+    return template, settlements, warmups
 
 
 def fresh_copy(template: Path, folder: Path, name: str) -> Path:
@@ -125,10 +129,12 @@ def fresh_copy(template: Path, folder: Path, name: str) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- the runs
-def _inprocess_client(raw: dict[str, Any], db: str, envelopes: list[dict[str, Any]], barrier: Any, out: Any) -> None:
+def _inprocess_client(raw: dict[str, Any], db: str, envelopes: list[dict[str, Any]], warmups: list[dict[str, Any]],
+                      barrier: Any, out: Any) -> None:
     from centre.api import open_centre
     centre = open_centre(raw, db)                                   # FULL, as a window's embedded centre
-    centre.call({**envelopes[0], "infno": "9999"})                  # opens the connection (refused, not timed)
+    for env in warmups:                                             # untimed
+        centre.call(env)
     barrier.wait()
     times, started = [], time.perf_counter()
     for env in envelopes:
@@ -139,11 +145,12 @@ def _inprocess_client(raw: dict[str, Any], db: str, envelopes: list[dict[str, An
     out.put((started, time.perf_counter(), times))
 
 
-def _http_client(port: int, bodies: list[bytes], barrier: Any, out: Any) -> None:
+def _http_client(port: int, bodies: list[bytes], warmups: list[bytes], barrier: Any, out: Any) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Content-Type": "application/json"}
-    conn.request("GET", "/health")                                  # the keep-alive connection, opened untimed
-    conn.getresponse().read()
+    for body in warmups:                                            # the keep-alive connection, the server's
+        conn.request("POST", ENDPOINT, body, headers)               # threads and connections: untimed
+        conn.getresponse().read()
     barrier.wait()
     times, started = [], time.perf_counter()
     for body in bodies:
@@ -174,12 +181,14 @@ def _run_clients(target: Any, args_of: list[tuple[Any, ...]]) -> tuple[float, li
     return len(times) / (end - begin), times
 
 
-def run_inprocess(raw: dict[str, Any], db: Path, envelopes: list[dict[str, Any]], clients: int) -> tuple[float, list[float]]:
-    return _run_clients(_inprocess_client, [(raw, str(db), envelopes[i::clients]) for i in range(clients)])
+def run_inprocess(raw: dict[str, Any], db: Path, envelopes: list[dict[str, Any]], warmups: list[dict[str, Any]],
+                  clients: int) -> tuple[float, list[float]]:
+    return _run_clients(_inprocess_client, [(raw, str(db), envelopes[i::clients], warmups[i::clients])
+                                            for i in range(clients)])
 
 
-def run_http(config: Path, db: Path, envelopes: list[dict[str, Any]], clients: int, workers: int,
-             log: Path) -> tuple[float, list[float]]:
+def run_http(config: Path, db: Path, envelopes: list[dict[str, Any]], warmups: list[dict[str, Any]], clients: int,
+             workers: int, log: Path) -> tuple[float, list[float]]:
     port = _free_port()
     cashier = Path(sys.executable).with_name("cashier")
     with open(log, "a", encoding="utf-8") as err:
@@ -193,7 +202,8 @@ def run_http(config: Path, db: Path, envelopes: list[dict[str, Any]], clients: i
         else:
             raise SystemExit(f"the centre did not start (see {log})")
         bodies = [jsonio.dumps(e).encode("utf-8") for e in envelopes]
-        return _run_clients(_http_client, [(port, bodies[i::clients]) for i in range(clients)])
+        warm = [jsonio.dumps(e).encode("utf-8") for e in warmups]
+        return _run_clients(_http_client, [(port, bodies[i::clients], warm[i::clients]) for i in range(clients)])
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(60)
@@ -225,15 +235,16 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="centre-rate-"))
     try:
-        template, envelopes = prepare(folder, args.config, args.n)
+        template, envelopes, warmups = prepare(folder, args.config, args.n)
         runs: dict[str, list[tuple[float, list[float]]]] = {}
         for r in range(args.rounds):
             for clients in (1, args.clients):
                 runs.setdefault(f"inprocess_c{clients}", []).append(
-                    run_inprocess(raw, fresh_copy(template, folder, f"in{r}{clients}.db"), envelopes, clients))
+                    run_inprocess(raw, fresh_copy(template, folder, f"in{r}{clients}.db"), envelopes, warmups,
+                                  clients))
                 runs.setdefault(f"http_c{clients}", []).append(
-                    run_http(args.config, fresh_copy(template, folder, f"http{r}{clients}.db"), envelopes, clients,
-                             args.workers, folder / "server.log"))
+                    run_http(args.config, fresh_copy(template, folder, f"http{r}{clients}.db"), envelopes, warmups,
+                             clients, args.workers, folder / "server.log"))
         print("synchronous=FULL")
         print(f"settlements_per_run={args.n}")
         print(f"rounds={args.rounds}")
