@@ -37,10 +37,12 @@ def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                     "  error:INFNO        the next INFNO is refused with a realistic err_msg\n"
                     "  delay-ms:N         every answer waits N ms\n"
                     "  down               every call is refused (HTTP 503)\n"
-                    "  expire-sign        every sign-in expires now")
+                    "  expire-sign        every sign-in expires now\n"
+                    "With --workers N, each worker process keeps its own fault counters: lost-answer:2207 then\n"
+                    "loses the next 2207 of each worker (up to N answers).")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=_port, default=8097, help="port (default 8097)")
-    serve.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
+    serve.add_argument("--workers", type=_workers, default=1, help="worker processes sharing the port and the database (default 1)")
     serve.add_argument("--fault", action="append", default=[], metavar="FAULT", help="see 'faults' above")
     serve.set_defaults(handler=_serve)
 

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from centre.errors import BadRequest, Refused
 from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
+from centre.group_commit import GroupCommit
 from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit
 from centre.handlers.context import Ctx
-from centre.interface.envelope import RequestEnvelope, stamp_ms
+from centre.interface.envelope import INFNO_RE, MSGID_RE, RequestEnvelope, stamp_ms, time_text
 from centre.interface.transactions.registry import TRANSACTIONS
 from centre.settings import CentreSettings
 from centre.store import traffic
-from centre.store.engine import Store
+from centre.store.engine import Database, Store
 
 log = logging.getLogger("cashier.centre")
+T = TypeVar("T")
+_INFNO = re.compile(INFNO_RE)
 
 Handler = Callable[[Ctx, Any], BaseModel]
 # infno -> (handler, writes): a writing transaction runs in one write transaction with its msgid
@@ -59,14 +63,17 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock or settings.clock()
         self.faults = faults or Faults()
+        self.group: GroupCommit | None = None
 
     def handle(self, raw: Any) -> Outcome:
         started = time.perf_counter()
         received = self.clock()
+        infno, msgid = _peek(raw)
         if self.faults.down:
+            log.info("infno=%s msgid=%s infcode=-1 ms=%.1f answer=down", infno, msgid,
+                     (time.perf_counter() - started) * 1000)
             return Outcome(self._answer(received, None, Refused("centre_down", "the centre is down",
                                                                 "医保中心服务暂不可用")), down=True)
-        infno, msgid = _peek(raw)
         lost = False
         try:
             output, lost = self._run(raw, received)
@@ -88,61 +95,76 @@ class Dispatcher:
     def _run(self, raw: Any, received: dt.datetime) -> tuple[BaseModel, bool]:
         if not isinstance(raw, dict):
             raise BadRequest("not_envelope", "the request is not a JSON object", "报文不是JSON对象")
-        env = _validate(RequestEnvelope, raw, "报文")
+        env = _validate(RequestEnvelope, raw, "报文", "envelope")
         tx = TRANSACTIONS.get(env.infno)
         if tx is None or env.infno not in HANDLERS:
             raise BadRequest("infno_unknown", f"unknown transaction {env.infno}", f"不支持的交易编号{env.infno}")
-        inp = _validate(tx.input, env.input, "交易输入")
+        inp = _validate(tx.input, env.input, "交易输入", "input")
         if _names_psn_no(env.input) and not env.insuplc_admdvs:
             raise BadRequest("insuplc_required", "insuplc_admdvs is required when the input names a psn_no",
                              "入参含人员编号时参保地医保区划(insuplc_admdvs)必填")
         handler, writes = HANDLERS[env.infno]
-        db = self.store.db()
-        ctx = Ctx(db, self.settings, env, received)
+        ctx = Ctx(self.store.db(), self.settings, env, received)
         if self.faults.take("error", env.infno):
             self._record_refused(ctx)
             raise Refused("fault_error", "refused by the fault error:" + env.infno,
                           ERROR_TEXT.get(env.infno, DEFAULT_ERROR))
-        if self.faults.take_expire():
-            with db.write():
-                traffic.expire_signins(db, ctx.at)
+        if env.infno not in NO_SIGN_IN and self.faults.take_expire():
+            # the fault waits for a business call (a sign-in would only be expired before it is made), and the
+            # sign-ins end a second before it, since a sign-in is valid up to and including its valid_until
+            self._write(lambda db: traffic.expire_signins(db, time_text(received - dt.timedelta(seconds=1))))
+
+        def claim(db: Database) -> None:
+            if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code, at=ctx.at):
+                raise _duplicate(env.msgid)
+
+        def write_work(db: Database) -> BaseModel:
+            here = replace(ctx, db=db)
+            claim(db)
+            self._signed_in(here)
+            done = handler(here, inp)
+            effect = _effect(env.infno, inp, done)
+            if effect:
+                traffic.set_effect(db, env.msgid, effect)
+            return done
+
         try:
             if writes:
-                with db.write():
-                    if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code,
-                                         at=ctx.at):
-                        raise _duplicate(env.msgid)
-                    self._signed_in(ctx)
-                    out = handler(ctx, inp)
-                    effect = _effect(env.infno, inp, out)
-                    if effect:
-                        traffic.set_effect(db, env.msgid, effect)
+                out = self._write(write_work)
             else:
-                if traffic.seen(db, env.msgid) is not None:
+                if traffic.seen(ctx.db, env.msgid) is not None:
                     raise _duplicate(env.msgid)
                 self._signed_in(ctx)
                 out = handler(ctx, inp)
-                with db.write():
-                    if not traffic.claim(db, msgid=env.msgid, infno=env.infno, fixmedins_code=env.fixmedins_code,
-                                         at=ctx.at):
-                        raise _duplicate(env.msgid)
+                self._write(claim)
         except Refused as exc:
             if exc.code != "msgid_used":
                 self._record_refused(ctx)
             raise
         return out, writes and self.faults.take("lost", env.infno)
 
+    def _write(self, work: Callable[[Database], T]) -> T:
+        """`work(db)` in a write transaction: this thread's own, or the next group commit's (see `use_group_commit`)."""
+        if self.group is not None:
+            return self.group.run(work)
+        db = self.store.db()
+        with db.write():
+            return work(db)
+
+    def use_group_commit(self) -> None:
+        """Many threads call this dispatcher (a server): their writes share COMMITs (see centre.group_commit)."""
+        if self.group is None:
+            self.group = GroupCommit(self.store)
+
     def _signed_in(self, ctx: Ctx) -> None:
         if self.settings.require_sign_in and ctx.env.infno not in NO_SIGN_IN:
             signin.check_signed_in(ctx)
 
-    @staticmethod
-    def _record_refused(ctx: Ctx) -> None:
+    def _record_refused(self, ctx: Ctx) -> None:
         """A refused message's msgid is used too (seen before = refused), in its own small transaction."""
         try:
-            with ctx.db.write():
-                traffic.claim(ctx.db, msgid=ctx.env.msgid, infno=ctx.env.infno, fixmedins_code=ctx.env.fixmedins_code,
-                              at=ctx.at, state="refused")
+            self._write(lambda db: traffic.claim(db, msgid=ctx.env.msgid, infno=ctx.env.infno,
+                                                 fixmedins_code=ctx.env.fixmedins_code, at=ctx.at, state="refused"))
         except Refused:
             pass
 
@@ -162,22 +184,53 @@ class Dispatcher:
 
 
 def _peek(raw: Any) -> tuple[str, str]:
-    """infno and msgid for the log line, whatever the request is (never raises, never long)."""
+    """infno and msgid for the log line, whatever the request is (never raises). Only values of the
+    platform's shape are written: anything else (a newline that would forge a second line, an ID number sent
+    as a msgid by mistake) is logged as `?`."""
     if not isinstance(raw, dict):
         return "-", "-"
-    return str(raw.get("infno", "-"))[:8], str(raw.get("msgid", "-"))[:32]
+    infno, msgid = raw.get("infno"), raw.get("msgid")
+    return (infno if isinstance(infno, str) and _INFNO.fullmatch(infno) else "?",
+            msgid if isinstance(msgid, str) and MSGID_RE.fullmatch(msgid) else "?")
 
 
-def _validate(model: type[BaseModel], data: Any, what: str) -> Any:
+def _validate(model: type[BaseModel], data: Any, what_zh: str, what_en: str) -> Any:
+    """The model, or a refusal naming the first wrong field: in Chinese for the cashier (with the technical
+    reason in brackets for the HIS developer) and in English."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or what
-        reason = first.get("msg", "invalid")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise BadRequest("bad_request", f"{what} {where}: {reason}{more}",
-                         f"{what}字段{where}不正确: {reason}{more}") from None
+        where = ".".join(str(p) for p in first.get("loc", ())) or what_en
+        reason = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        count = exc.error_count()
+        more_en = f" (and {count - 1} more)" if count > 1 else ""
+        more_zh = f",另有{count - 1}处错误" if count > 1 else ""
+        raise BadRequest("bad_request", f"{what_en} {where}: {reason}{more_en}",
+                         f"{what_zh}字段{where}{_reason_zh(str(first.get('type', '')), reason)}({reason}){more_zh}"
+                         ) from None
+
+
+_REASON_ZH = {  # pydantic's error type -> what is wrong, as a cashier reads it
+    "missing": "缺少", "string_type": "应为文字", "int_type": "应为整数", "int_parsing": "应为整数",
+    "dict_type": "应为JSON对象", "model_type": "应为JSON对象", "list_type": "应为数组", "bool_type": "应为布尔值",
+    "string_too_short": "不能为空或过短", "string_too_long": "过长", "too_short": "条目过少", "too_long": "条目过多",
+    "string_pattern_mismatch": "格式不正确", "literal_error": "取值不正确", "enum": "取值不正确",
+    "greater_than_equal": "超出允许范围", "less_than_equal": "超出允许范围", "greater_than": "超出允许范围",
+    "less_than": "超出允许范围", "union_tag_invalid": "取值不正确",
+}
+_VALUE_ZH = (("more than", "小数位数过多"), ("JSON number", "应为数字"), ("must be a time", "时间格式应为yyyy-MM-dd HH:mm:ss"),
+             ("must be a date", "日期格式应为yyyy-MM-dd"), ("msgid", "报文ID格式不正确"), ("control characters", "含有控制字符"),
+             ("finite", "应为有限数字"), ("at least", "小于允许的最小值"), ("at most", "超过允许的最大值"))
+
+
+def _reason_zh(kind: str, reason: str) -> str:
+    if kind in _REASON_ZH:
+        return _REASON_ZH[kind]
+    for needle, zh in _VALUE_ZH:
+        if needle in reason:
+            return zh
+    return "不正确"
 
 
 def _names_psn_no(inp: dict[str, Any]) -> bool:

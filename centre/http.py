@@ -61,6 +61,7 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
     from fastapi_offline import FastAPIOffline  # Swagger UI and ReDoc served from the package: no CDN
 
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    dispatcher.use_group_commit()           # many request threads: their writes share COMMITs
     national = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if t.national)
     own = ", ".join(f"{t.infno} {t.zh}" for t in TRANSACTIONS.values() if not t.national)
     app = FastAPIOffline(title="cashier centre: simulated medical-insurance platform (医保中心模拟)", version="1.0",
@@ -77,7 +78,7 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
                          413: {"description": "Body over 1 MiB"},
                          503: {"description": "The centre is down"}},
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                  "schema": {"$ref": "#/components/schemas/Request"}}}}})
+                  "schema": {"$ref": "#/components/schemas/Request"}, "examples": _examples()}}}})
     async def call_service(request: Request) -> Response:
         body = b""
         async for chunk in request.stream():
@@ -121,5 +122,70 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = adapter.json_schema(ref_template=ref, mode="validation" if name == "Request" else "serialization")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
+    for infno in REQUESTS:
+        _with_examples(schemas[f"Request{infno}"]["properties"], infno)
+    # FastAPI adds `"type": "string"` beside the answer's $ref (its schema for a plain Response class): an answer
+    # would then have to be a string and an envelope at once
+    doc["paths"][ENDPOINT]["post"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/Answer"}
     app.openapi_schema = doc
     return doc
+
+
+# What the page's generated example should hold: Swagger UI leaves the discriminator (`infno`) out of the
+# example it builds from a oneOf, and a field's pattern gives a random string; so the request body also lists
+# whole example envelopes (`_examples`), and the schemas carry examples of the envelope's fields.
+_EXAMPLES = {"msgid": "H41010000001202612010930000001", "fixmedins_code": "H41010000001",
+             "fixmedins_name": "郑州市第一人民医院", "mdtrtarea_admvs": "410100", "insuplc_admdvs": "410100",
+             "opter_type": "1", "opter": "cashier01", "opter_name": "收费员", "inf_time": "2026-12-01 09:30:00"}
+
+
+# One example envelope per step of an outpatient visit (the page offers them in a list): what a window sends.
+# The amounts are literals of the JSON document only (25.0 is written as the JSON number 25.0); nothing is computed.
+_VISIT, _SETL = "M4101002026120109300012AB34CD", "S4101002026120109400056EF78AB"
+_SETTLE = {"psn_no": "P10000001", "mdtrt_cert_type": "03", "mdtrt_cert_no": "A10000001", "med_type": "11",
+           "medfee_sumamt": 25.0, "psn_setlway": "01", "mdtrt_id": _VISIT, "chrg_bchno": "B1", "insutype": "310",
+           "acct_used_flag": "1"}
+_SAMPLE_INPUTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "9001": ("sign in", {"signIn": {"opter_no": "cashier01", "mac": "", "ip": "127.0.0.1"}}),
+    "1101": ("who holds this card", {"data": {"mdtrt_cert_type": "03", "mdtrt_cert_no": "A10000001",
+                                              "card_sn": "410100D156000005C38275EEFC9B1001"}}),
+    "2201": ("register the visit", {"data": {"psn_no": "P10000001", "insutype": "310",
+                                             "begntime": "2026-12-01 09:30:00", "mdtrt_cert_type": "03",
+                                             "mdtrt_cert_no": "A10000001", "ipt_otp_no": "MZ0001"}}),
+    "2204": ("upload the fee details", {"feedetail": [{
+        "feedetl_sn": "1", "mdtrt_id": _VISIT, "psn_no": "P10000001", "chrg_bchno": "B1",
+        "fee_ocur_time": "2026-12-01 09:35:00", "med_list_codg": "XA01", "det_item_fee_sumamt": 25.0, "cnt": 2,
+        "pric": 12.5}]}),
+    "2206": ("pre-settle", {"data": _SETTLE}),
+    "2207": ("settle", {"data": {**_SETTLE, "invono": ""}}),
+    "2601": ("undo a 2207 whose answer never came", {"data": {"psn_no": "P10000001",
+                                                             "omsgid": "H41010000001202612010930000006",
+                                                             "oinfno": "2207"}}),
+    "5203": ("query a settlement", {"data": {"psn_no": "P10000001", "setl_id": _SETL, "mdtrt_id": _VISIT}}),
+    "2208": ("reverse a settlement (same day)", {"data": {"psn_no": "P10000001", "setl_id": _SETL,
+                                                         "mdtrt_id": _VISIT}}),
+    "3201": ("day-end totals", {"data": {"insutype": "310", "clr_type": "11", "setl_optins": "",
+                                         "stmt_begndate": "2026-12-01", "stmt_enddate": "2026-12-01",
+                                         "medfee_sumamt": 25.0, "fund_pay_sumamt": 0.0, "acct_pay": 25.0,
+                                         "fixmedins_setl_cnt": 1}}),
+}
+
+
+def _examples() -> dict[str, Any]:
+    out = {}
+    for n, (infno, (what, inp)) in enumerate(_SAMPLE_INPUTS.items(), 1):
+        envelope = {"infno": infno, **_EXAMPLES, "msgid": f"H4101000000120261201093000{n:04d}",
+                    "insuplc_admdvs": "" if infno in ("9001", "1101") else "410100", "recer_sys_code": "YBXT",
+                    "infver": "V1.0", "sign_no": "" if infno == "9001" else "20261201093000A1B2C3D4E5F6",
+                    "input": inp}
+        out[infno] = {"summary": f"{infno} {TRANSACTIONS[infno].zh}: {what}", "value": envelope}
+    return out
+
+
+def _with_examples(properties: dict[str, Any], infno: str) -> None:
+    properties["infno"] = {k: v for k, v in properties["infno"].items() if k != "const"} | {
+        "enum": [infno], "example": infno}
+    for name, value in _EXAMPLES.items():
+        if name in properties:
+            properties[name] = {**properties[name], "example": value}
