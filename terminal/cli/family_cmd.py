@@ -41,9 +41,11 @@ def _card_options(p: argparse.ArgumentParser) -> None:
 def cmd_family(args: argparse.Namespace) -> int:
     from terminal.services.bindings import policy_of
     from terminal.services.family import family_for
+    from terminal.cli.settle_cmd import _date
+    today = _date(args.date)  # a real date, or a usage error (not a silent "today")
     cfg, db = open_db(args)
     try:
-        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=args.date,
+        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=today,
                           policy=policy_of(cfg))
     finally:
         db.close()

@@ -62,4 +62,4 @@ def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
     except Exception as exc:  # last resort: still no traceback for a user
         import logging
         logging.getLogger("cashier").exception("unexpected error")
-        return fail(args, "internal", f"unexpected error: {type(exc).__name__}: {exc}", 1)
+        return fail(args, *describe(exc, lang), 1)  # "internal": says what to do

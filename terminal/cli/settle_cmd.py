@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="auto (every bound relative, in order), none, or owner psn_no's: PSN,PSN")
     settle.add_argument("--no-account", action="store_true", help="do not use any personal account (acct_used_flag 0)")
     settle.add_argument("--pre", action="store_true", help="pre-settle only: show the split, write nothing")
-    settle.add_argument("--request-id", help="idempotency key: a retry with the same id returns the first result")
+    settle.add_argument("--request-id", help="idempotency key, 1 to 64 visible ASCII characters: a retry with the "
+                                             "same id returns the first result")
     settle.set_defaults(handler=cmd_settle)
 
     reverse = sub.add_parser("reverse", parents=[common], help="reverse a settlement made today")
@@ -56,6 +57,15 @@ def _date(value: str | None) -> str | None:
                      f"--date 应为真实日期,格式 YYYY-MM-DD(收到 {value!r})")
 
 
+def _request_id(value: str | None) -> str | None:
+    """--request-id: 1 to 64 visible ASCII characters (terminal.domain.text), or None (a fresh one)."""
+    from terminal.domain.text import request_id_problem
+    problem = request_id_problem(value) if value is not None else None
+    if problem is not None:
+        raise UsageError("bad_request_id", "--request-id: " + problem[0], "--request-id:" + problem[1])
+    return value
+
+
 def _relatives(value: str) -> str | list[str]:
     value = value.strip()
     if value in ("auto", "none"):
@@ -76,6 +86,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.services.settlement import policy_for
     from terminal.store.db import open_from_config
     pin = pin_arg(args.pin)
+    request_id = _request_id(args.request_id)
     relatives = _relatives(args.relatives)
     cfg = load_cfg(args)
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
@@ -90,7 +101,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
                    **pre.fields(), "pre": True}
             return emit(args, out, _pre_text(out))
         result = settlement.settle(db, cfg, session, bill, pin=pin, relatives=relatives,
-                                   acct_used_flag=not args.no_account, request_id=args.request_id)
+                                   acct_used_flag=not args.no_account, request_id=request_id)
     finally:
         session.close()
     return emit(args, result.to_json(), slip_text(cfg, result, db) + (f"(saved: {result.slip_path})"
