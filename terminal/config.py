@@ -1,8 +1,13 @@
-"""The window's configuration (config.toml), typed where the core needs it.
+"""The window's configuration (config.toml), typed and checked when it loads.
 
 Path: --config, else $CASHIER_CONFIG, else ./config.toml. The database path:
 --db, else $CASHIER_DB, else [database].path. Relative paths resolve against
 the config file's folder so a config travels with its data.
+
+Every table and key is checked by `load_config` (terminal.config_schema): the tables typed here
+(SECTIONS) and those parsed by their own modules (CHECKED_ELSEWHERE: [policy], [mutual_aid], [web]).
+An unknown table or key, a wrong type or a value out of range is a ConfigError (exit 2) naming the
+key and the file. A new table: its dataclass, a line in SECTIONS and a Config field of the same name.
 """
 
 from __future__ import annotations
@@ -220,12 +225,9 @@ def load_config(path: str | Path | None = None, db: str | Path | None = None,
         typed = check_config(data)
     except ConfigError as exc:
         raise _in_file(exc, cfg_path) from None
-    database = typed["database"]
     db_override = db or os.environ.get("CASHIER_DB")
     if db_override:
-        database = replace(database, path=str(Path(db_override).resolve()))
-    terminal = typed["terminal"]
+        typed["database"] = replace(typed["database"], path=str(Path(db_override).resolve()))
     if lang:
-        terminal = replace(terminal, lang=lang)
-    return Config(path=cfg_path, base_dir=base, terminal=terminal, reader=typed["reader"],
-                  emulator=typed["emulator"], psam=typed["psam"], pin=typed["pin"], database=database, raw=data)
+        typed["terminal"] = replace(typed["terminal"], lang=lang)
+    return Config(path=cfg_path, base_dir=base, raw=data, **typed)
