@@ -170,3 +170,38 @@ def test_an_empty_or_foreign_file_is_never_given_our_schema(tmp_path):
     assert foreign.read_bytes() == before
     open_db(empty, create=True)  # db init may initialise the empty file
     assert open_db(empty).table_names()
+
+
+def test_a_database_from_a_newer_version_is_refused_untouched(cfg, config_file, capsys):
+    """A schema step this version does not know: refused with a clear message, before any read or write,
+    even though one of this version's own steps is still pending there."""
+    import hashlib
+
+    import sqlite_utils
+
+    from terminal.store.db import open_db, open_from_config
+    from terminal.store.migrations import MIGRATIONS
+    last_step = [m.name for m in MIGRATIONS._migrations][-1]
+    cfg.db_path.parent.mkdir(parents=True, exist_ok=True)
+    newer = sqlite_utils.Database(str(cfg.db_path))
+    MIGRATIONS.apply(newer, stop_before=last_step)       # our last step not applied ...
+    newer.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                  "VALUES ('cashier', 'settlement_0099_from_the_future', '2030-01-01')")   # ... but a newer one is
+    newer.conn.commit()
+    newer.conn.close()
+    before = hashlib.sha256(cfg.db_path.read_bytes()).hexdigest()
+    for open_it in (lambda: open_from_config(cfg), lambda: open_db(cfg.db_path, migrate=False),
+                    lambda: open_db(cfg.db_path, create=True)):
+        with pytest.raises(StoreError) as info:
+            open_it()
+        assert info.value.code == "db_newer"
+        assert "newer version" in info.value.message and "settlement_0099_from_the_future" in info.value.message
+        assert "更新的版本" in info.value.message_zh
+    code, out = run_cli(config_file, "--lang", "zh", "db", "stats", "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "db_newer" and "更新的版本" in out["error"]["message"]
+    code, out = run_cli(config_file, "db", "init", "--json", capsys=capsys)
+    assert code == 1 and out["error"]["code"] == "db_newer"
+    assert hashlib.sha256(cfg.db_path.read_bytes()).hexdigest() == before
+    check = sqlite3.connect(cfg.db_path)
+    assert last_step not in {r[0] for r in check.execute("SELECT name FROM _sqlite_migrations")}
+    check.close()

@@ -17,6 +17,11 @@ from terminal.store import schema_people  # noqa: E402,F401  persons, accounts, 
 from terminal.store import schema_settlement  # noqa: E402,F401  settlements, ledger, year accumulators
 
 
+def known_steps() -> list[str]:
+    """The names of every step this version knows, in application order."""
+    return [m.name for m in MIGRATIONS._migrations]
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply pending steps; returns their names."""
     pending = [m.name for m in MIGRATIONS.pending(db)]
