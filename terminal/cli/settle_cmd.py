@@ -123,6 +123,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     report = reconcile(db, cfg, day, args.window)
     emit(args, report.to_json(), report.text())
     if not report.ok:
-        print("RECONCILIATION MISMATCH: " + "; ".join(str(m) for m in report.mismatches), file=sys.stderr)
+        print("RECONCILIATION MISMATCH: " + "; ".join(report.problems()), file=sys.stderr)
         return 1
     return 0

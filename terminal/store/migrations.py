@@ -1,8 +1,8 @@
 """Versioned schema migrations (sqlite-utils `Migrations`).
 
-Each schema module registers its steps on MIGRATIONS; they apply in the order
-the modules are imported below, each in its own transaction. Never edit an
-applied step: add a new one.
+Each schema module registers its steps on MIGRATIONS; they apply in the order of
+SCHEMA_MODULES (each module's steps in the order it registers them), each in its
+own transaction. Never edit an applied step: add a new one.
 """
 
 from __future__ import annotations
@@ -10,16 +10,33 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
-MIGRATIONS = Migrations("cashier")
+# Application order. A schema module imports this one, so the order the modules happen to be imported in
+# (a service may import schema_settlement first) must not decide the order the steps are applied in.
+SCHEMA_MODULES = ("terminal.store.schema_people", "terminal.store.schema_settlement", "terminal.store.schema_books")
 
-# Registration order is application order.
+
+class _Steps(Migrations):
+    """Migrations applied in SCHEMA_MODULES order, whichever module registered first."""
+
+    def steps(self) -> list[Migrations._Migration]:
+        return sorted(self._migrations, key=lambda m: SCHEMA_MODULES.index(m.fn.__module__))  # stable
+
+    def pending(self, db: sqlite_utils.Database) -> list[Migrations._Migration]:
+        applied = {m.name for m in self.applied(db)}
+        return [m for m in self.steps() if m.name not in applied]
+
+
+MIGRATIONS = _Steps("cashier")
+
+# Every schema module, so that every step is registered (SCHEMA_MODULES orders them).
 from terminal.store import schema_people  # noqa: E402,F401  persons, accounts, bindings, regions, audit
 from terminal.store import schema_settlement  # noqa: E402,F401  settlements, ledger, year accumulators
+from terminal.store import schema_books  # noqa: E402,F401  openings, binding_moves: every balance explained
 
 
 def known_steps() -> list[str]:
     """The names of every step this version knows, in application order."""
-    return [m.name for m in MIGRATIONS._migrations]
+    return [m.name for m in MIGRATIONS.steps()]
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
