@@ -205,8 +205,8 @@ def test_cli_bind_and_unbind_with_the_emulator(demo, config_file, capsys):
                         "B20000005", "--relation", "70", "--scope", "cross_province", "--quota", "10000", "--json",
                         capsys=capsys)
     assert code == 0 and out["quota"] == 10000 and out["owner_balc"] == 396000
-    code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user",
-                        "A10000002", "--relation", "55", "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "bind", "--reader", "emulator:zhang_wei", "--pin", "123456",
+                        "--user", "A10000002", "--relation", "55", "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "relation_in_law" and "1045" in out["error"]["message"]
     code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "1", "--user",
                         "A10000002", "--relation", "12", "--quota", "-5", "--json", capsys=capsys)

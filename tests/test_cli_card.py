@@ -90,19 +90,19 @@ def test_default_reader_from_config(cli, config_file):
 
 
 def test_wrong_pin_then_blocked_across_runs(cli):
-    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000")
+    out = cli("--lang", "en", "card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000")
     assert out.returncode == 1 and out.stderr.strip() == "cashier: Wrong PIN. 2 tries left."
-    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
+    out = cli("--lang", "en", "card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
     assert out.returncode == 1
     assert json.loads(out.stdout) == {"error": {"code": "pin_wrong", "message": "Wrong PIN. 1 try left."}}
     out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "000000", "--json")
     assert json.loads(out.stdout)["error"]["code"] == "pin_blocked"
-    out = cli("card", "verify", "--reader", "emulator:zhang_wei", "--pin", "123456")  # a new run: still blocked
+    out = cli("--lang", "en", "card", "verify", "--reader", "emulator:zhang_wei", "--pin", "123456")  # still blocked
     assert out.returncode == 1 and out.stderr.strip() == "cashier: The card's PIN is blocked."
 
 
 def test_blocked_card_and_right_pin(cli):
-    out = cli("card", "verify", "--reader", "emulator:wang_fang", "--pin", "123456", "--json")
+    out = cli("--lang", "en", "card", "verify", "--reader", "emulator:wang_fang", "--pin", "123456", "--json")
     assert out.returncode == 1
     assert json.loads(out.stdout) == {"error": {"code": "pin_blocked", "message": "The card's PIN is blocked."}}
     ok = cli("card", "verify", "--reader", "emulator:zhang_min", "--pin", "123456", "--json")
@@ -128,8 +128,8 @@ def test_trace_redacts_the_pin(cli):
 
 
 def test_unknown_profile_and_reader(cli):
-    out = cli("card", "read", "--reader", "emulator:nobody", "--json")
-    assert out.returncode == 1 and json.loads(out.stdout)["error"]["code"] == "unknown_profile"
+    out = cli("card", "read", "--reader", "emulator:nobody", "--json")     # a usage error: nothing to read
+    assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "unknown_profile"
     out = cli("card", "read", "--reader", "floppy:A", "--json")
     assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "bad_reader_spec"
 

@@ -68,6 +68,7 @@ def window(tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch, c
     """A window with its own policy and export loaded; run(*args) -> (exit code, JSON)."""
     text = config_file.read_text(encoding="utf-8")
     text = re.sub(r"\[policy\].*?(?=\[web\])", POLICY, text, flags=re.S)
+    text = text.replace('lang = "zh"', 'lang = "en"', 1)     # messages in English ([terminal].lang)
     config_file.write_text(text, encoding="utf-8")
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)

@@ -6,8 +6,8 @@ import argparse
 
 from drivers.certno import mask
 from terminal.cli.main import open_db
-from terminal.cli.output import emit, pin_arg
-from terminal.domain.money import yuan
+from terminal.cli.output import PIN_HELP, emit, pin_arg
+from terminal.domain.money import yuan, yuan_text
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def _card_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", help="the reader holding the owner's card (default [reader].spec)")
-    p.add_argument("--pin", help="the owner's PIN (omit to type it on the reader's keypad)")
+    p.add_argument("--pin", help=PIN_HELP.replace("the card's PIN", "the owner's PIN", 1))
     p.add_argument("--user", required=True, help="the relative's card number or ID number")
     p.add_argument("--date", help=argparse.SUPPRESS)  # tests: act as of this date
 
@@ -87,8 +87,10 @@ def cmd_bind(args: argparse.Namespace) -> int:
     from terminal.errors import UsageError
     from terminal.services.bindings import bind_at_window
     if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
-        raise UsageError("amount_invalid", f"--quota is fen from 0 to {MAX_FEN}, not {args.quota}",
-                         f"--quota 须为 0 到 {MAX_FEN} 分,而不是 {args.quota}")
+        raise UsageError("amount_invalid", f"--quota is fen (100 fen = ¥1.00) from 0 to {MAX_FEN} "
+                         f"({yuan_text(MAX_FEN)}), not {args.quota}",
+                         f"--quota 以分为单位(100分 = ¥1.00),须为 0 到 {MAX_FEN}({yuan_text(MAX_FEN)}),"
+                         f"而不是 {args.quota}")
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
     cfg, db = open_db(args)
     try:
