@@ -142,3 +142,29 @@ def test_emulator_profiles(cli):
     assert all(set(p) >= {"id", "name", "description", "version"} for p in items)
     text = cli("emulator", "profiles").stdout
     assert "li_na" in text and "3.00" in text
+
+
+def _verify_at_once(config_file: Path, pins: list[str]) -> list[dict]:
+    """`cashier card verify` with each PIN, every process started at once against one state folder."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB", "CASHIER_PIN")}
+    procs = [subprocess.Popen([*_cashier(), "--config", str(config_file), "--lang", "en", "card", "verify",
+                               "--reader", "emulator:zhang_wei", "--pin", pin, "--json"], cwd=config_file.parent,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for pin in pins]
+    return [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+
+
+@pytest.mark.parametrize("trial, first_insertion", [(1, False), (2, False), (3, False), (4, True), (5, True)])
+def test_concurrent_wrong_pins_never_get_more_tries_than_the_card_allows(config_file, trial, first_insertion):
+    """16 processes verify wrong PINs on one card at once: exactly the card's 3 tries are counted (answers
+    "2 tries left", "1 try left", then blocked; never one of them twice), and the right PIN afterwards
+    does not unblock it — whether the card's state file exists before the race or is written during it."""
+    state = config_file.parent / "var" / "cards"
+    if not first_insertion:
+        assert _verify_at_once(config_file, ["123456"]) == [{"verified": True}]   # the state file now exists
+    answers = _verify_at_once(config_file, ["000000"] * 16)
+    wrong = sorted(a["error"]["message"] for a in answers if a.get("error", {}).get("code") == "pin_wrong")
+    assert wrong == ["Wrong PIN. 1 try left.", "Wrong PIN. 2 tries left."], answers
+    assert all(a["error"]["code"] in ("pin_wrong", "pin_blocked") for a in answers), answers
+    saved = json.loads(next(state.glob("*.json")).read_text(encoding="utf-8"))
+    assert saved["tries_left"] == 0
+    assert _verify_at_once(config_file, ["123456"])[0]["error"]["code"] == "pin_blocked"

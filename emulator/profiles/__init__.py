@@ -106,7 +106,7 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     )
     card_sn = profile["card"]["card_sn"].upper()
     store = StateStore(state_dir)
-    pin = store.load(card_sn)
+    pin = pin_was_saved = store.load(card_sn)
     fresh = pin is None or "tries_left" in options or "max_tries" in options
     if fresh:
         max_tries = int(options.get("max_tries", pin_cfg.get("max_tries", 3)))
@@ -118,7 +118,9 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
                     locked_reads_blank=blank)
     card = VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
                        quirks=quirks, profile_id=str(profile["id"]))
-    if fresh:
+    if fresh and pin_was_saved is None:      # a first insertion: another process may be writing it too
+        card.pin = store.create(pin)
+    elif fresh:                               # options that reset the counter: a deliberate overwrite
         card.save_state()
     return card
 
