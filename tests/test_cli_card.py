@@ -168,3 +168,88 @@ def test_concurrent_wrong_pins_never_get_more_tries_than_the_card_allows(config_
     saved = json.loads(next(state.glob("*.json")).read_text(encoding="utf-8"))
     assert saved["tries_left"] == 0
     assert _verify_at_once(config_file, ["123456"])[0]["error"]["code"] == "pin_blocked"
+
+
+def _run(config_file: Path, *args: str, stdin: str | None = None, **env_extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB", "CASHIER_PIN",
+                                                               "CASHIER_NEW_PIN")}
+    env.update(env_extra)
+    return subprocess.run([*_cashier(), "--config", str(config_file), "--lang", "en", *args], cwd=config_file.parent,
+                          input=stdin, capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_the_pin_from_stdin_or_the_environment_never_from_argv(config_file):
+    verify = ("card", "verify", "--reader", "emulator:zhang_min", "--json")
+    out = _run(config_file, *verify, "--pin", "-", stdin="123456\n")
+    assert out.returncode == 0 and json.loads(out.stdout) == {"verified": True}, out.stderr
+    out = _run(config_file, *verify, "--pin", "-", stdin="000000\r\n")
+    assert json.loads(out.stdout)["error"] == {"code": "pin_wrong", "message": "Wrong PIN. 2 tries left."}
+    out = _run(config_file, *verify, CASHIER_PIN="123456")
+    assert out.returncode == 0 and json.loads(out.stdout) == {"verified": True}, out.stderr
+    out = _run(config_file, *verify, "--pin", "-", stdin="")                     # nothing on stdin
+    assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "pin_missing"
+    out = _run(config_file, *verify, CASHIER_PIN="12ab56")
+    err = json.loads(out.stdout)["error"]
+    assert out.returncode == 2 and err["code"] == "pin_invalid" and "$CASHIER_PIN" in err["message"]
+    assert "12ab56" not in out.stdout + out.stderr
+    change = ("card", "change-pin", "--reader", "emulator:zhang_min", "--json")
+    out = _run(config_file, *change, "--old", "-", "--new", "-", stdin="123456\n13579\n")
+    assert out.returncode == 0 and json.loads(out.stdout) == {"changed": True}, out.stderr
+    out = _run(config_file, *change, CASHIER_PIN="13579", CASHIER_NEW_PIN="24680")
+    assert out.returncode == 0, out.stdout
+    out = _run(config_file, *change, "--old", "-", stdin="24680\n")               # no new PIN anywhere
+    assert out.returncode == 2 and json.loads(out.stdout)["error"]["code"] == "pin_missing"
+    assert _run(config_file, *verify, "--pin", "-", stdin="24680\n").returncode == 0
+
+
+@pytest.mark.parametrize("command", [("settle",), ("bind",), ("unbind",), ("card", "verify"), ("card", "change-pin")])
+def test_help_says_how_to_keep_the_pin_off_the_command_line(config_file, command):
+    out = _run(config_file, *command, "--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())
+    assert "stdin" in text and "$CASHIER_PIN" in text, text
+    if command[-1] == "change-pin":
+        assert "$CASHIER_NEW_PIN" in text
+
+
+def test_trace_redacts_the_holder_and_trace_raw_shows_it_with_a_warning(config_file):
+    """EF06's ID number (first 6 + last 4 kept) and name never reach a --trace; --trace-raw is for card
+    debugging and says so."""
+    card = profile("li_na")["holder"]
+    certno_hex = card["certno"].encode().hex(" ").upper()
+    name_hex = card["name"].encode("gbk").hex(" ").upper()
+    out = _run(config_file, "card", "read", "--reader", "emulator:li_na", "--trace")
+    assert out.returncode == 0, out.stderr
+    assert certno_hex not in out.stderr and name_hex not in out.stderr
+    masked = " ".join([*card["certno"][:6].encode().hex(" ").upper().split(), *["**"] * 8,
+                       *card["certno"][-4:].encode().hex(" ").upper().split()])
+    assert f"< 08 12 {masked} 9000" in out.stderr
+    assert "< 09 1E " + " ".join(["**"] * 30) + " 9000" in out.stderr
+    assert "warning" not in out.stderr
+    raw = _run(config_file, "card", "read", "--reader", "emulator:li_na", "--trace-raw")
+    assert raw.returncode == 0 and certno_hex in raw.stderr and name_hex in raw.stderr
+    assert raw.stderr.startswith("cashier: warning: --trace-raw shows the holder's ID number and name")
+    pin = _run(config_file, "card", "verify", "--reader", "emulator:li_na", "--pin", "123456", "--trace-raw")
+    assert "> 00 20 00 00 03 ** ** **" in pin.stderr and "12 34 56" not in pin.stderr   # PINs stay hidden
+
+
+def test_messages_follow_the_configs_language(config_file):
+    """No --lang: [terminal].lang decides (zh in the shipped config); --lang overrides it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB", "CASHIER_PIN")}
+
+    def verify(*extra: str) -> str:
+        out = subprocess.run([*_cashier(), "--config", str(config_file), *extra, "card", "verify", "--reader",
+                              "emulator:wang_fang", "--pin", "123456"], capture_output=True, text=True, env=env)
+        return out.stderr.strip()
+    assert verify() == "cashier: 密码已锁定"
+    assert verify("--lang", "en") == "cashier: The card's PIN is blocked."
+    config_file.write_text(config_file.read_text(encoding="utf-8").replace('lang = "zh"', 'lang = "en"', 1),
+                           encoding="utf-8")
+    assert verify() == "cashier: The card's PIN is blocked."
+    assert verify("--lang", "zh") == "cashier: 密码已锁定"
+
+
+def test_a_missing_profile_file_is_a_usage_error(config_file):
+    out = _run(config_file, "card", "read", "--reader", "emulator:/no/such.json", "--json")
+    err = json.loads(out.stdout)["error"]
+    assert out.returncode == 2 and err["code"] == "unknown_profile" and "/no/such.json" in err["message"]

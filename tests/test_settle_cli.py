@@ -395,3 +395,27 @@ def test_a_full_disk_while_writing_the_slip(cli, tmp_path):
     code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-full")
     assert code == 0 and again["replayed"] and balance(cli, "Q1") == 50000 - 27852
     assert Path(again["slip"]).parent == full and Path(again["slip"]).is_file()   # now written
+
+
+def test_the_pin_from_stdin_or_the_environment(cli, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "-")
+    assert code == 0 and out["acct_pay"] == 27852, out
+    monkeypatch.setenv("CASHIER_PIN", "000000")
+    code, err = settle(cli, "--reader", "emulator:zhang_wei")                 # the environment's (wrong) PIN
+    assert code == 1 and err["error"]["code"] == "pin_wrong"
+    monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "-")   # '-' wins over the environment
+    assert code == 0 and out["acct_pay"] > 0 and out["balc"] == 50000 - 27852 - out["acct_pay"]
+
+
+def test_a_missing_bill_or_profile_is_a_usage_error(cli, tmp_path):
+    for bill in (tmp_path / "no-such.json", tmp_path):
+        code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill),
+                            "--json")
+        assert code == 2 and err["error"]["code"] == "file_missing" and str(bill) in err["error"]["message"]
+    code, err = cli.run("settle", "--reader", "emulator:/no/such.json", "--pin", "123456", "--bill",
+                        str(cli.bill), "--json")
+    assert code == 2 and err["error"]["code"] == "unknown_profile"
+    assert cli.run("reconcile", "--json")[1]["count"] == 0

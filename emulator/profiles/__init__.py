@@ -37,8 +37,10 @@ class ProfileInfo:
 
 def profile_path(profile_id: str) -> Path:
     """The JSON file of a profile; CardError(unknown_profile) if there is none."""
-    if profile_id.endswith(".json") and Path(profile_id).is_file():
-        return Path(profile_id)
+    if profile_id.endswith(".json") or "/" in profile_id:      # a card of one's own, by its file
+        if Path(profile_id).is_file():
+            return Path(profile_id)
+        raise CardError(UNKNOWN_PROFILE, f"file not found: {profile_id}")
     if not _ID.match(profile_id or ""):
         raise CardError(UNKNOWN_PROFILE, profile_id)
     path = FOLDER / f"{profile_id}.json"
