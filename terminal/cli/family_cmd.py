@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from drivers.certno import mask
 from terminal.cli.main import open_db
@@ -23,12 +24,25 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     _card_options(bind)
     bind.add_argument("--relation", required=True, help="GB/T 4761 code: what the user is to the owner (30 daughter)")
     bind.add_argument("--scope", choices=("local", "cross_province"), default="local")
-    bind.add_argument("--quota", type=int, default=0, help="cross-province quota in fen, moved out of the balance")
+    bind.add_argument("--quota", type=_fen, default=0,
+                      help="cross-province quota in fen (50000 = ¥500.00), moved out of the owner's balance")
     bind.set_defaults(handler=cmd_bind)
 
     unbind = sub.add_parser("unbind", parents=[common], help="end the owner's binding of a relative")
     _card_options(unbind)
     unbind.set_defaults(handler=cmd_unbind)
+
+
+def _fen(text: str) -> int:
+    """--quota: whole fen. An amount written in yuan (500.00) is refused with the fen it would be."""
+    value = text.strip()
+    if re.fullmatch(r"-?[0-9]+", value):
+        return int(value)
+    yuan_form = re.fullmatch(r"([0-9]+)\.([0-9]{1,2})", value)
+    if yuan_form:
+        fen = int(yuan_form[1]) * 100 + int(yuan_form[2].ljust(2, "0"))
+        raise argparse.ArgumentTypeError(f"{text!r} looks like yuan: --quota is in fen, so ¥{text} is --quota {fen}")
+    raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of fen (50000 = ¥500.00)")
 
 
 def _card_options(p: argparse.ArgumentParser) -> None:

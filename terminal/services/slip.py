@@ -10,6 +10,7 @@ owners named with their psn_no.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import tempfile
@@ -172,15 +173,28 @@ def keep_slip(db: sqlite_utils.Database | None, cfg, result, *, only_if_missing:
             return
         result.slip_path = str(save_slip(db, cfg, result))
     except Exception as exc:  # noqa: BLE001  whatever the slip's failure, the settlement stands
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        why, why_zh = _why(exc)
         where = getattr(exc, "filename", None) or path
-        log.warning("slip of %s not saved: %s (%s)", result.setl_id, why, where)
+        log.info("slip of %s not saved: %s (%s)", result.setl_id, why, where)   # the result carries it
         result.slip_path = None
         what, what_zh = ("reversal", "冲正") if result.status == "reversal" else ("settlement", "结算")
         result.slip_warning = SlipNotSaved(
             "slip_not_saved",
             f"the {what} {result.setl_id} is done, but its slip could not be saved to {where}: {why}. "
             f"Print or save it again with: cashier slip {result.setl_id}",
-            f"{what_zh} {result.setl_id} 已完成,但结算单未能保存到 {where}: {why}。"
+            f"{what_zh} {result.setl_id} 已完成,但结算单未能保存到 {where}: {why_zh}。"
             f"可用 cashier slip {result.setl_id} 重新打印或保存",
             setl_id=result.setl_id)
+
+
+_ERRNO_ZH = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
+             errno.EPERM: "没有写入权限", errno.EROFS: "只读文件系统", errno.EIO: "读写错误"}
+
+
+def _why(exc: Exception) -> tuple[str, str]:
+    """Why a slip could not be written, in English and Chinese."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):     # mkdir over a file, or a file on the path
+        return "a file is where the slips folder should be", "该位置是文件而不是文件夹"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror, _ERRNO_ZH.get(exc.errno or 0, exc.strerror)
+    return f"{type(exc).__name__}: {exc}", f"{type(exc).__name__}: {exc}"
