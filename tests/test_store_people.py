@@ -206,3 +206,25 @@ def test_a_database_from_a_newer_version_is_refused_untouched(cfg, config_file, 
     check = sqlite3.connect(cfg.db_path)
     assert last_step not in {r[0] for r in check.execute("SELECT name FROM _sqlite_migrations")}
     check.close()
+
+
+def test_windows_started_together_on_an_older_database_migrate_it_once(tmp_path):
+    """8 processes open a database made by an older version at the same moment: every one opens it (before,
+    all but one could fail with "duplicate column name"), and every step is applied once."""
+    import sqlite_utils
+
+    from terminal.store.migrations import MIGRATIONS
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(str(path))
+    MIGRATIONS.apply(old, stop_before="settlement_0002_request_fingerprint")
+    old.conn.close()
+    code = ("import sys; from terminal.store.db import open_db\n"
+            "try:\n    open_db(sys.argv[1]).close(); print('ok')\n"
+            "except Exception as exc:\n    print('ERR', exc)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    assert [p.communicate(timeout=60)[0].strip() for p in procs] == ["ok"] * 8
+    check = sqlite3.connect(path)
+    names = [r[0] for r in check.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    check.close()
+    assert len(names) == len(set(names)) and "books_0001_openings_and_binding_moves" in names

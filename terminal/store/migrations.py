@@ -7,6 +7,10 @@ own transaction. Never edit an applied step: add a new one.
 
 from __future__ import annotations
 
+import fcntl
+from contextlib import contextmanager
+from typing import Iterator
+
 import sqlite_utils
 from sqlite_utils import Migrations
 
@@ -40,8 +44,27 @@ def known_steps() -> list[str]:
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending steps; returns their names."""
-    pending = [m.name for m in MIGRATIONS.pending(db)]
-    if pending:
-        MIGRATIONS.apply(db)
+    """Apply pending steps; returns their names (those this process applied).
+
+    Windows started together on a database made by an older version would each find the same steps
+    pending and apply them twice (the second "duplicate column"); so they take turns on `<db>.lock`
+    (the writers' queue) and look again once it is theirs."""
+    if not MIGRATIONS.pending(db):
+        return []
+    with _exclusive(db):
+        pending = [m.name for m in MIGRATIONS.pending(db)]
+        if pending:
+            MIGRATIONS.apply(db)
     return pending
+
+
+@contextmanager
+def _exclusive(db: sqlite_utils.Database) -> Iterator[None]:
+    """flock() on `<db>.lock` for as long as the steps run (nothing for a database in memory)."""
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    if not path:
+        yield
+        return
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)       # released when the file closes
+        yield
