@@ -83,7 +83,6 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.domain.bill import load_bill
     from terminal.readers import open_reader
     from terminal.services import settlement
-    from terminal.services.slip import slip_text
     from terminal.cli.main import load_cfg
     from terminal.services.settlement import policy_for
     from terminal.store.db import open_from_config
