@@ -1,4 +1,4 @@
-"""GET CHALLENGE, EXTERNAL / INTERNAL AUTHENTICATE, VERIFY and CHANGE PIN (DESIGN §3.3)."""
+"""GET CHALLENGE, EXTERNAL / INTERNAL AUTHENTICATE, VERIFY and CHANGE PIN of the social security card."""
 
 from __future__ import annotations
 

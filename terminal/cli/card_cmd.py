@@ -121,7 +121,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def text_of(r: CardRead) -> str:
-    """A readable card: the ID number masked (DESIGN §7)."""
+    """A readable card: the ID number masked (first 6 + last 4)."""
     c, h = r.card, r.holder
     name = h.full_name or "(not readable without PSAM authentication)"
     rows = [

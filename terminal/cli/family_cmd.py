@@ -1,4 +1,4 @@
-"""`cashier family`, `cashier bind`, `cashier unbind` (DESIGN §8.1): family mutual aid at the window."""
+"""`cashier family`, `cashier bind`, `cashier unbind`: family mutual aid at the window."""
 
 from __future__ import annotations
 
