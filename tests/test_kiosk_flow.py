@@ -350,3 +350,19 @@ def test_a_whole_kiosk_payment_never_loads_a_cashier_screen_or_service(kiosk_cfg
                    "terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
                    "terminal.ui.screens.waiting", "terminal.ui.screens.payment", "terminal.ui.screens.help"):
         assert module not in loaded, module
+
+
+async def test_a_slip_that_cannot_be_saved_is_still_a_payment_done(kiosk_cfg, tmp_path):
+    """The slips folder is unwritable (a file in its place): paid, charged once, and told to ask the window
+    for the slip — never "failed"."""
+    from dataclasses import replace
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    cfg = kiosk_cfg.with_overrides(terminal=replace(kiosk_cfg.terminal, slips_dir=str(blocker)))
+    before = balance(cfg, "P10000001")
+    async with running(cfg) as (app, pilot):
+        await insert(app, pilot, ZHANG_WEI)
+        text = await pay_with(app, pilot, "1")
+        assert "缴费成功" in text and "结算单暂未保存" in text and "收费窗口补打" in text
+    [row] = settlements(cfg)
+    assert row["own_acct_pay"] == 10840 and balance(cfg, "P10000001") == before - 10840

@@ -72,10 +72,10 @@ def test_app_command_execs_this_python_with_quoted_arguments():
 
 
 def run_web(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """`cashier --config <repo config> web ARGS` with the database in tmp_path."""
+    """`cashier --config <repo config> --lang en web ARGS` with the database in tmp_path."""
     env = {**os.environ, "CASHIER_DB": str(tmp_path / "cashier.db")}
-    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config.toml"), "web",
-                           *args], capture_output=True, text=True, timeout=30, cwd=tmp_path, env=env)
+    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config.toml"), "--lang",
+                           "en", "web", *args], capture_output=True, text=True, timeout=30, cwd=tmp_path, env=env)
 
 
 def test_cashier_web_refuses_an_unknown_reader_with_a_clear_message(tmp_path):

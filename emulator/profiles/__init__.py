@@ -42,12 +42,13 @@ def profile_path(profile_id: str) -> Path:
     """The JSON file of a profile; CardError(unknown_profile) if there is none."""
     if not isinstance(profile_id, str):
         raise CardError(UNKNOWN_PROFILE, safe(profile_id))
-    if profile_id.endswith(".json"):
+    if profile_id.endswith(".json") or "/" in profile_id:      # a card of one's own, by its file
         try:
             if Path(profile_id).is_file():
                 return Path(profile_id)
         except (OSError, ValueError):  # a name too long for the file system, a NUL
             pass
+        raise CardError(UNKNOWN_PROFILE, f"file not found: {safe(profile_id, 200)}")
     if not _ID.fullmatch(profile_id):
         raise CardError(UNKNOWN_PROFILE, safe(profile_id, 80))
     path = FOLDER / f"{profile_id}.json"
@@ -144,7 +145,7 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     )
     card_sn = profile["card"]["card_sn"].upper()
     store = StateStore(state_dir)
-    pin = store.load(card_sn)
+    pin = pin_was_saved = store.load(card_sn)
     fresh = pin is None or "tries_left" in options or "max_tries" in options
     if fresh:
         max_tries = int(options.get("max_tries", pin_cfg.get("max_tries", 3)))
@@ -156,7 +157,9 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
                     locked_reads_blank=blank)
     card = VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
                        quirks=quirks, profile_id=str(profile["id"]))
-    if fresh:
+    if fresh and pin_was_saved is None:      # a first insertion: another process may be writing it too
+        card.pin = store.create(pin)
+    elif fresh:                               # options that reset the counter: a deliberate overwrite
         card.save_state()
     return card
 

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from terminal.config_schema import check_table, key, unknown_keys
 from terminal.domain import relations
+from terminal.domain.money import yuan_text
 from terminal.domain.regions import Region, province_code
 from terminal.domain.text import shown
 from terminal.errors import BadInput, ConfigError, RuleRefused
@@ -264,8 +265,9 @@ def check_amount(value: object, what: str = "quota") -> int:
         raise BadInput("amount_invalid", f"{what} must be a whole number of fen, not {value!r}",
                        f"{what}须为整数(分),而不是 {value!r}")
     if value < 0 or value > MAX_FEN:
-        raise BadInput("amount_invalid", f"{what} {value} fen is out of range (0 to {MAX_FEN})",
-                       f"{what} {value} 分超出范围")
+        raise BadInput("amount_invalid", f"{what} {yuan_text(value)} ({value} fen) is out of range "
+                       f"(¥0.00 to {yuan_text(MAX_FEN)})",
+                       f"{what} {yuan_text(value)} 超出范围(¥0.00 至 {yuan_text(MAX_FEN)})")
     return value
 
 
@@ -283,8 +285,9 @@ def check_quota(scope: str, quota: int, owner: Party) -> None:
     balc = owner.balc or 0
     if quota > balc:
         raise _refuse("quota_exceeds_balance",
-                      f"quota {quota} fen exceeds {owner.psn_name}'s balance {balc} fen",
-                      f"共济额度{quota}分超过{owner.psn_name}的个人账户余额{balc}分")
+                      f"the quota {yuan_text(quota)} ({quota} fen) exceeds {owner.psn_name}'s balance "
+                      f"{yuan_text(balc)} ({balc} fen)",
+                      f"共济额度 {yuan_text(quota)} 超过{owner.psn_name}的个人账户余额 {yuan_text(balc)}")
 
 
 def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, on_date: str,
@@ -348,8 +351,9 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
 def balance_after_quota(owner_balc: int, quota: int) -> int:
     """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
     if quota > owner_balc:
-        raise _refuse("quota_exceeds_balance", f"quota {quota} fen exceeds the balance {owner_balc} fen",
-                      f"共济额度{quota}分超过个人账户余额{owner_balc}分")
+        raise _refuse("quota_exceeds_balance", f"the quota {yuan_text(quota)} ({quota} fen) exceeds the balance "
+                      f"{yuan_text(owner_balc)} ({owner_balc} fen)",
+                      f"共济额度 {yuan_text(quota)} 超过个人账户余额 {yuan_text(owner_balc)}")
     return owner_balc - quota
 
 

@@ -6,7 +6,8 @@ API (plain functions taking `(db, cfg, ...)`, returning dataclasses; one connect
   the split the settlement would make now; writes nothing.
 - `settle(db, cfg, session, bill, pin=..., relatives="auto", acct_used_flag=True, request_id=None, now=None)
   -> SettlementResult`: reads the card in `session` (a `CardSession`), verifies its PIN before any
-  personal account is used (pin=None: the reader's keypad), commits, saves the slip (结算单).
+  personal account is used (pin=None: the reader's keypad), commits, then saves the slip (结算单): a slip
+  that cannot be written leaves `slip_warning` on the result, never an error (a replay writes a missing one).
 - `commit_settlement(db, cfg, psn_no, bill, relatives=..., acct_used_flag=..., request_id=...,
   still_present=lambda: True, now=None) -> SettlementResult`: the transaction alone (callers that
   have already checked the card and PIN: the UI's worker, benchmarks).
@@ -84,6 +85,7 @@ class SettlementResult:
     reversal_of: str | None = None
     replayed: bool = False
     slip_path: str | None = None
+    slip_warning: Any = None      # a SlipNotSaved when the slip could not be written (the settlement stands)
 
     def __getattr__(self, name: str) -> int:   # result.medfee_sumamt etc.
         amounts = self.__dict__.get("amounts", {})
@@ -101,6 +103,8 @@ class SettlementResult:
                     "status": self.status, "setl_time": self.created_at, "setl_date": self.setl_date,
                     "window": self.window, "operator": self.operator, "reversal_of": self.reversal_of,
                     "replayed": self.replayed, "slip": self.slip_path})
+        if self.slip_warning is not None:
+            out["warning"] = {"code": self.slip_warning.code, "message": self.slip_warning.message}
         return out
 
 
@@ -435,7 +439,10 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
         first = _one(db, "request_id", request_id)
         if first is not None:
             _same_request(first, request_id, patient.psn_no, fingerprint)
-            return _row_result(db, first, replayed=True, patient=patient)
+            replay = _row_result(db, first, replayed=True, patient=patient)
+            if save_slip:
+                _keep_slip(db, cfg, replay, only_if_missing=True)
+            return replay
     pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now)
     # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
     accounts_usable = acct_used_flag and pre.acct_pay > 0
@@ -449,7 +456,11 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
                                acct_used_flag=accounts_usable, request_id=request_id,
                                still_present=session.still_present, now=now, fingerprint=fingerprint)
-    if save_slip and not result.replayed:
-        from terminal.services.slip import save_slip as _save
-        result.slip_path = str(_save(db, cfg, result))
+    if save_slip:   # after the commit: a slip that cannot be written is a warning, never a failure
+        _keep_slip(db, cfg, result, only_if_missing=result.replayed)
     return result
+
+
+def _keep_slip(db: sqlite_utils.Database, cfg, result: SettlementResult, only_if_missing: bool) -> None:
+    from terminal.services.slip import keep_slip
+    keep_slip(db, cfg, result, only_if_missing=only_if_missing)

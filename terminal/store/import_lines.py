@@ -59,14 +59,16 @@ _SQL = {
         "OR card_sn IS NOT excluded.card_sn OR insuplc_admdvs IS NOT excluded.insuplc_admdvs "
         "OR insutype IS NOT excluded.insutype OR psn_insu_stas IS NOT excluded.psn_insu_stas"),
     "account": (
-        "INSERT INTO accounts (psn_no, balc, year, version) VALUES (?, ?, ?, 0) "
-        "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1 "
+        "INSERT INTO accounts (psn_no, balc, year, version, opening) VALUES (?1, ?2, ?3, 0, ?2) "
+        "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1, "
+        "opening = opening + excluded.balc - balc "
         "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year"),
     "binding": (
         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
-        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?) "
+        "created_by, created_at, opening) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 'centre', ?8, ?5) "
         "ON CONFLICT(owner_psn_no, user_psn_no) WHERE status = 'active' DO UPDATE SET "
         "relation = excluded.relation, scope = excluded.scope, quota = excluded.quota, "
+        "opening = opening + excluded.quota - quota, "
         "begin_date = excluded.begin_date, end_date = excluded.end_date "
         "WHERE relation IS NOT excluded.relation OR scope IS NOT excluded.scope OR quota IS NOT excluded.quota "
         "OR begin_date IS NOT excluded.begin_date OR end_date IS NOT excluded.end_date"),
@@ -633,8 +635,8 @@ class _Importer:
                 try:
                     self.conn.execute(
                         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, "
-                        "end_date, status, created_by, created_at, end_reason) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'ended', 'centre', ?, 'centre')", row[:8])
+                        "end_date, status, created_by, created_at, end_reason, opening) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'ended', 'centre', ?8, 'centre', ?5)", row[:8])
                     self.report.kinds["binding"].updated += 1
                 except sqlite3.IntegrityError as exc:
                     self.error(n, self.explain("binding", row, exc))

@@ -11,7 +11,9 @@ whose shape already passed the rules takes a short path (see _read_lines); from 
 process reads and validates while this one writes.
 
 The export is the centre's view: an account's `balc` is after any cross-province quota, and a binding's
-`quota` is its remaining earmark; import takes both as given and moves no money.
+`quota` is its remaining earmark; import takes both as given and moves no money. Each is also the row's
+`opening` (the start `cashier reconcile` explains it from); a newer export that overwrites a balance or a
+quota moves its opening by the same amount.
 
 Re-import policy (the window's own activity is never undone):
 - Every committed import is remembered in `imports` (the file's sha256, lines, time, counts). The same

@@ -19,6 +19,7 @@ from drivers.certno import mask
 from drivers.reader import Reader
 from terminal.config import Config
 from terminal.ui.kiosk.models import BillLine, FamilyPayer, PayOption, PendingBill, Patient, Receipt
+from terminal.ui.kiosk.texts import t
 from terminal.web.settings import WebSettings
 
 DEMO_BILLS = Path(__file__).resolve().parent.parent.parent / "web" / "demo_bills"
@@ -137,7 +138,8 @@ class KioskBackend:
             setl_id=result.setl_id, total=result.medfee_sumamt, fund_pay=result.fund_pay_sumamt,
             own_pay=result.own_acct_pay,
             mulaid=tuple((names.get(m["owner_psn_no"], m["owner_psn_no"]), int(m["amount"])) for m in result.mulaid),
-            cash_pay=result.psn_cash_pay, own_balc_after=result.balc)
+            cash_pay=result.psn_cash_pay, own_balc_after=result.balc,
+            slip_warning=t("slip_not_saved", self.lang, setl_id=result.setl_id) if result.slip_warning else "")
 
     @staticmethod
     def _file_paid(path: Path) -> None:

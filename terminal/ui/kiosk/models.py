@@ -72,3 +72,4 @@ class Receipt:
     mulaid: tuple[tuple[str, int], ...]   # (owner name, fen)
     cash_pay: int
     own_balc_after: int | None
+    slip_warning: str = ""      # paid, but the slip could not be saved (the window prints it again)

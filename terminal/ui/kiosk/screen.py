@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -489,7 +490,8 @@ class KioskScreen(Screen):
         table.add_row(f"[dim]{self.tr('setl_id')}[/]", f"[dim]{r.setl_id}[/]")
         self.query_one("#receipt-body", Static).update(table)
         self.query_one("#receipt-note", Static).update(
-            (self.tr("cash_to_window", amount=yuan(r.cash_pay)) + "\n" if r.cash_pay else "") + self.tr("take_card"))
+            (self.tr("cash_to_window", amount=yuan(r.cash_pay)) + "\n" if r.cash_pay else "")
+            + (escape(r.slip_warning) + "\n" if r.slip_warning else "") + self.tr("take_card"))
         self._touch()
         self.show("receipt")
 

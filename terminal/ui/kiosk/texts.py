@@ -45,6 +45,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "balance_after": {"zh": "个人账户余额", "en": "Your balance now"},
     "cash_to_window": {"zh": "请到收费窗口缴纳现金 {amount}", "en": "Please pay {amount} in cash at the window"},
     "take_card": {"zh": "请取回您的社保卡", "en": "Please take your card"},
+    "slip_not_saved": {"zh": "已缴费。结算单暂未保存，如需结算单请到收费窗口补打（结算号 {setl_id}）",
+                       "en": "Paid. Your slip could not be saved: ask at the cashier's window for a copy "
+                             "(settlement {setl_id})"},
     "done": {"zh": "完成", "en": "Done"},
     "setl_id": {"zh": "结算号", "en": "Settlement"},
     "card_removed": {"zh": "卡已取出，未扣费", "en": "Card removed: nothing was charged"},
