@@ -32,7 +32,7 @@ def test_web_arguments_are_checked(config_file, capsys, argv, message):
 
 def test_a_port_in_range_reaches_the_server_checks(config_file, capsys):
     """--port 65535 parses; a host that cannot be bound is a clear refusal (exit 1), not OverflowError."""
-    code = main(["--config", str(config_file), "web", "--reader", "emulator", "--host", "999.1.1.1",
+    code = main(["--config", str(config_file), "--lang", "en", "web", "--reader", "emulator", "--host", "999.1.1.1",
                  "--port", "65535"])
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("cashier: cannot listen on 999.1.1.1:65535:")
@@ -42,8 +42,8 @@ def test_a_port_in_range_reaches_the_server_checks(config_file, capsys):
 def test_a_request_id_must_be_visible_ascii_of_at_most_64(demo, config_file, tmp_path, capsys, request_id):
     bill = tmp_path / "bill.json"
     bill.write_text(json.dumps(BILL, ensure_ascii=False), encoding="utf-8")
-    code, out = run_cli(config_file, "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill",
-                        str(bill), "--request-id", request_id, "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "settle", "--reader", "emulator:zhang_wei", "--pin", "123456",
+                        "--bill", str(bill), "--request-id", request_id, "--json", capsys=capsys)
     assert code == 2 and out["error"]["code"] == "bad_request_id"
     assert "--request-id: a request id is 1 to 64 visible ASCII characters" in out["error"]["message"]
     cfg, db = demo
@@ -66,7 +66,7 @@ def test_family_date_must_be_a_real_date(demo, config_file, capsys, date):
 
 
 def test_a_database_path_under_a_file_is_a_store_error(config_file, capsys):
-    code, out = run_cli(config_file, "--db", str(config_file / "x.db"), "db", "init", "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "--db", str(config_file / "x.db"), "db", "init", "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "db_error"
     assert out["error"]["message"].startswith("cannot create the database folder")
 

@@ -108,7 +108,7 @@ def test_a_profile_id_too_long_for_the_file_system_is_unknown(state_dir):
 
 def test_the_command_line_says_which_field(tmp_path, config_file):
     path = written(tmp_path, changed("holder", "name", "\x1b[2J\x1b[31m张伟"))
-    out = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(config_file),
+    out = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(config_file), "--lang", "en",
                           "card", "read", "--reader", f"emulator:{path}"], capture_output=True, text=True,
                          cwd=ROOT, timeout=60)
     assert out.returncode == 1 and "Traceback" not in out.stderr and "\x1b" not in out.stdout + out.stderr
