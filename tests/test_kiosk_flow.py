@@ -23,7 +23,7 @@ def screen_text(app) -> str:
 
 
 async def settle_down(app, pilot) -> None:
-    """Let workers finish and their messages land (DESIGN §10: wait_for_complete, then pause)."""
+    """Let workers finish and their messages land (wait_for_complete, then pause: press + pause alone was flaky)."""
     await pilot.pause()
     try:
         await app.workers.wait_for_complete()
@@ -410,6 +410,23 @@ async def test_accounts_drained_after_the_choice_refuse_at_the_pin_and_charge_no
     rows = settlements(kiosk_cfg)
     assert [r["psn_no"] for r in rows] == ["P10000001"]            # his own settlement only
     assert balance(kiosk_cfg, "P10000001") == 0
+
+
+def test_the_commit_itself_refuses_a_split_with_cash_when_cash_is_not_allowed(kiosk_cfg):
+    """The check inside the transaction (a balance may move between settle's look and its commit):
+    `accounts_short`, and not a row, a ledger entry or a fen written."""
+    from terminal.domain.bill import parse_bill
+    from terminal.errors import RuleRefused
+    from terminal.services.settlement import commit_settlement
+    from terminal.ui.window_ops import database
+    before = balance(kiosk_cfg, "P10000001")
+    big = parse_bill({"med_type": "11", "items": [BIG_ITEM]})
+    with database(kiosk_cfg) as db:
+        with pytest.raises(RuleRefused) as refused:
+            commit_settlement(db, kiosk_cfg, "P10000003", big, relatives=["P10000001"], cash_allowed=False)
+        ledger = db.conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    assert refused.value.code == "accounts_short" and "未扣费" in refused.value.message_zh
+    assert settlements(kiosk_cfg) == [] and ledger == 0 and balance(kiosk_cfg, "P10000001") == before
 
 
 async def test_the_demo_bill_is_paid_once_per_patient(kiosk_cfg):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import unicodedata
 from datetime import datetime
@@ -26,6 +27,7 @@ from terminal.web.settings import WebSettings
 
 DEMO_BILLS = Path(__file__).resolve().parent.parent.parent / "web" / "demo_bills"
 log = logging.getLogger("cashier.kiosk")
+SAFE_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")   # a card number or psn_no as a file name: no path in it
 
 
 class KioskBackend:
@@ -70,7 +72,7 @@ class KioskBackend:
         """
         folder = self.settings.bills_dir
         for stem in (patient.card_no, patient.psn_no):
-            if stem and (folder / f"{stem}.json").is_file():
+            if stem and SAFE_STEM.fullmatch(stem) and (folder / f"{stem}.json").is_file():
                 return folder / f"{stem}.json"
         if not self.settings.demo_bill:
             return None
@@ -80,7 +82,7 @@ class KioskBackend:
         from terminal.services.settlement import find_by_request
         from terminal.ui.window_ops import database
         with database(self.cfg) as db:
-            paid = find_by_request(db, _request_id("demo", patient, demo[0], demo[0].read_bytes())) is not None
+            paid = find_by_request(db, _request_id("demo", patient, demo[0].name, 0, demo[0].read_bytes())) is not None
         return None if paid else demo[0]
 
     def pending_bill(self, patient: Patient) -> PendingBill | None:
@@ -94,15 +96,16 @@ class KioskBackend:
         path = self.bill_path(patient)
         if path is None:
             return None
-        bill, raw = read_bill(path)
+        bill, raw, mtime_ns = read_bill(path)
         with database(self.cfg) as db:
             pre = presettle_for(db, self.cfg, patient.psn_no, bill, relatives="none", acct_used_flag=False,
                                 now=self._now())
         lines = tuple(BillLine(i.name, _qty_text(i.qty), amount) for i, amount in zip(bill.items, pre.item_amounts))
         in_folder = path.parent != DEMO_BILLS
+        request_id = _request_id("file", patient, path.name, mtime_ns, raw) if in_folder else \
+            _request_id("demo", patient, path.name, 0, raw)
         return PendingBill(lines=lines, total=pre.medfee_sumamt, fund_pay=pre.fund_pay_sumamt,
-                           bill=bill, path=path if in_folder else None,
-                           request_id=_request_id("file" if in_folder else "demo", patient, path, raw))
+                           bill=bill, path=path if in_folder else None, request_id=request_id)
 
     # -- ways to pay -----------------------------------------------------------------------
     def pay_options(self, patient: Patient, bill: PendingBill) -> list[PayOption]:
@@ -173,8 +176,9 @@ class KioskBackend:
             log.warning("paid bill %s not moved to %s: %s", path.name, done, exc)
 
 
-def read_bill(path: Path) -> tuple[Bill, bytes]:
-    """The bill in the file and the file's bytes; BadInput("bad_bill", reason) for every way it can fail.
+def read_bill(path: Path) -> tuple[Bill, bytes, int]:
+    """The bill in the file, the file's bytes and its mtime (ns); BadInput("bad_bill", reason) for every
+    way it can fail.
 
     A bill file comes from another system and may be anything: unreadable, not UTF-8, not JSON, nested
     thousands deep (RecursionError), numbers too long for Python (ValueError), or text no screen can
@@ -182,6 +186,7 @@ def read_bill(path: Path) -> tuple[Bill, bytes]:
     """
     from terminal.domain.bill import bill_from_text
     try:
+        mtime_ns = path.stat().st_mtime_ns
         raw = path.read_bytes()
         bill = bill_from_text(raw.decode("utf-8"))
     except BadInput as exc:
@@ -193,7 +198,7 @@ def read_bill(path: Path) -> tuple[Bill, bytes]:
         if not all(_showable(text) for text in (item.code, item.name, item.category)):
             raise BadInput("bad_bill", f"item {index}: its text has characters a screen cannot show",
                            f"第{index}项：文字含有无法显示的字符")
-    return bill, raw
+    return bill, raw, mtime_ns
 
 
 def _unreadable(exc: BaseException) -> BadInput:
@@ -205,7 +210,8 @@ def _unreadable(exc: BaseException) -> BadInput:
         return BadInput("bad_bill", f"the bill file cannot be read ({exc.strerror or type(exc).__name__})",
                         f"账单文件无法读取（{exc.strerror or type(exc).__name__}）")
     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-    return BadInput("bad_bill", f"the bill file is malformed: {detail}", f"账单文件格式错误：{detail}")
+    return BadInput("bad_bill", f"the bill file is malformed ({type(exc).__name__}: {detail})",
+                    "账单文件格式错误，无法读取")   # Python's English stays out of the Chinese screen
 
 
 def _showable(text: str) -> bool:
@@ -213,11 +219,10 @@ def _showable(text: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cs", "Cc") for ch in text)
 
 
-def _request_id(kind: str, patient: Patient, path: Path, raw: bytes) -> str:
-    """A bill is paid once per patient: the same file (same bytes, same time for a file in bills_dir)
-    gives the same id, and a retry returns the first result instead of charging again."""
-    stamp = path.stat().st_mtime_ns if kind == "file" else 0
-    digest = hashlib.sha256(f"{kind}|{patient.psn_no}|{path.name}|{stamp}|".encode() + raw)
+def _request_id(kind: str, patient: Patient, name: str, mtime_ns: int, raw: bytes) -> str:
+    """A bill is paid once per patient: the same file (same bytes, and the same time for a file in
+    bills_dir) gives the same id, and a retry returns the first result instead of charging again."""
+    digest = hashlib.sha256(f"{kind}|{patient.psn_no}|{name}|{mtime_ns}|".encode() + raw)
     return f"kiosk-{kind}-" + digest.hexdigest()[:24]
 
 
