@@ -66,7 +66,7 @@ def run_web(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
     _check_free(host, port)
-    serve(command, host, port, args.public_url or settings.public_url or None)
+    serve(command, host, port, args.public_url or settings.public_url or None, max_sessions=settings.max_sessions)
     return 0
 
 

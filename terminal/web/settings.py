@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from terminal.config import Config
 
 MODES = ("kiosk", "cashier")
+MAX_SESSIONS_LIMIT = 64   # each session is a Python process of ~60 MB: more is a typo, not a plan
 HOST = r"[0-9A-Za-z._:\[\]-]{1,253}"
 PUBLIC_URL = r"https?://[^\s/?#]+(/\S*)?"
 
@@ -30,7 +31,7 @@ class WebTable:
                       hint='empty ([reader].spec), emulator[:PROFILE], pcsc[:READER NAME] or serial:URL')
     lock_dir: str = key("var/run", required=True, max_len=4096)
     demo_bill: bool = True
-    max_sessions: int = key(4, min=1, max=1000)   # app processes (browser tabs) served at once
+    max_sessions: int = key(4, min=1, max=MAX_SESSIONS_LIMIT)   # app processes (browser tabs) served at once
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,4 @@ class WebSettings:
     def reader_spec(self, cfg: "Config", override: str | None = None) -> str:
         """--reader, else [web].reader, else [reader].spec."""
         return (override or self.reader or cfg.reader.spec).strip()
+
