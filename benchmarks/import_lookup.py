@@ -176,9 +176,9 @@ def raw_floor(db_path: Path, rows: dict[str, list[tuple]]) -> tuple[float, float
     sql = {
         "regions": "INSERT INTO regions VALUES (?, ?, ?, ?)",
         "persons": "INSERT INTO persons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        "accounts": "INSERT INTO accounts VALUES (?, ?, ?, ?)",
+        "accounts": "INSERT INTO accounts (psn_no, balc, year, version, opening) VALUES (?1, ?2, ?3, ?4, ?2)",
         "bindings": "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, "
-                    "status, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "status, created_by, created_at, opening) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?5)",
     }
     t0, c0 = time.perf_counter(), time.process_time()
     conn.execute("BEGIN IMMEDIATE")

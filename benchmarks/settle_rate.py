@@ -59,7 +59,7 @@ def make_template(path: Path, cfg) -> None:
                      " VALUES (?, ?, ?, ?, '410100', ?, '1')",
                      [psn_no, first17 + check_digit(first17), f"测试{psn_no}", f"T{n:08d}", insutype])
     for i in range(OWNERS):
-        conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [f"O{i}", 10**11])
+        conn.execute("INSERT INTO accounts (psn_no, balc, year, opening) VALUES (?1, ?2, 2026, ?2)", [f"O{i}", 10**11])
     for i in range(USERS):
         conn.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
                      "VALUES (?, ?, '30', 'local', 0, '2025-01-01')", [f"O{i % OWNERS}", f"U{i}"])

@@ -57,6 +57,7 @@ BAD_APDU = _kind("bad_apdu", None, "Malformed command APDU.", "指令格式错�
 CARD_STATUS = _kind("card_status", None, "The card refused the command.", "卡片拒绝执行指令")
 LINE_ERROR = _kind("line_error", -11, "The serial line to the card terminal keeps failing.", "串口通讯持续出错")
 UNKNOWN_PROFILE = _kind("unknown_profile", None, "No such card profile.", "无此卡片模板")
+BAD_PROFILE = _kind("bad_profile", None, "The card profile is not valid.", "卡片模板内容无效")
 BAD_READER_SPEC = _kind("bad_reader_spec", None, "Unknown reader; use emulator:PROFILE, pcsc, pcsc:NAME or serial:URL.", "读卡器参数错误")
 
 

@@ -1,68 +1,105 @@
-"""The window's configuration (config.toml), typed where the core needs it.
+"""The window's configuration (config.toml), typed and checked when it loads.
 
 Path: --config, else $CASHIER_CONFIG, else ./config.toml. The database path:
 --db, else $CASHIER_DB, else [database].path. Relative paths resolve against
 the config file's folder so a config travels with its data.
+
+Every table and key is checked by `load_config` (terminal.config_schema): the tables typed here
+(SECTIONS) and those parsed by their own modules (CHECKED_ELSEWHERE: [policy], [mutual_aid], [web]).
+An unknown table or key, a wrong type or a value out of range is a ConfigError (exit 2) naming the
+key and the file. A new table: its dataclass, a line in SECTIONS and a Config field of the same name.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from terminal.config_schema import check_table, key, unknown_keys
+from terminal.domain.text import MAX_NAME, printable
+from terminal.errors import ConfigError
+
+__all__ = ["Config", "ConfigError", "load_config", "parsed_once", "SECTIONS", "CHECKED_ELSEWHERE"]
+
 DEFAULT_CONFIG = "config.toml"
-
-
-class ConfigError(Exception):
-    """The config file is missing or wrong: a clear message, never a traceback."""
+MAX_CONFIG_BYTES = 1 << 20
+_PATH = {"required": True, "max_len": 4096}
+_SPEC = r"(emulator(:.+)?|pcsc(:.+)?|serial:.+)"
+_SPEC_HINT = "emulator[:PROFILE], pcsc[:READER NAME] or serial:URL"
 
 
 @dataclass(frozen=True)
 class TerminalSection:
-    hospital_name: str = "模拟医院"
-    hospital_code: str = ""
-    hosp_lv: str = "3"
-    window: str = "W01"
-    operator: str = "cashier01"
-    terminal_no: str = ""
-    device_no: str = ""
-    lang: str = "zh"
-    slips_dir: str = "var/slips"
+    hospital_name: str = key("模拟医院", required=True, max_len=MAX_NAME)
+    hospital_code: str = key("", pattern=r"[0-9A-Z]{0,12}", hint="up to 12 capital letters and digits")
+    hosp_lv: str = key("3", choices=("1", "2", "3"))
+    window: str = key("W01", pattern=r"[0-9A-Za-z_.-]{1,16}", hint="1 to 16 letters, digits, _ . or -")
+    operator: str = key("cashier01", required=True, max_len=32)
+    terminal_no: str = key("", pattern=r"[^|]{0,32}", hint="up to 32 characters, no |")
+    device_no: str = key("", pattern=r"[^|]{0,32}", hint="up to 32 characters, no |")
+    lang: str = key("zh", choices=("zh", "en"))
+    slips_dir: str = key("var/slips", **_PATH)
 
 
 @dataclass(frozen=True)
 class ReaderSection:
-    spec: str = "pcsc"
-    timeout_s: float = 5.0
+    spec: str = key("pcsc", pattern=_SPEC, hint=_SPEC_HINT, max_len=1024)
+    timeout_s: float = key(5.0, min=0, min_open=True, max=600)
 
 
 @dataclass(frozen=True)
 class EmulatorSection:
-    state_dir: str = "var/cards"
-    default_profile: str = "zhang_wei"
+    state_dir: str = key("var/cards", **_PATH)
+    default_profile: str = key("zhang_wei", pattern=r"[a-z0-9_]{1,64}|.{1,4091}\.json",
+                               hint="a profile id (zhang_wei) or the path of a .json profile")
 
 
 @dataclass(frozen=True)
 class PsamSection:
-    external_key: str = ""
-    internal_key: str = ""
+    external_key: str = key("", pattern=r"([0-9A-Fa-f]{32})?", hint="32 hex digits, or empty")
+    internal_key: str = key("", pattern=r"([0-9A-Fa-f]{32})?", hint="32 hex digits, or empty")
     check_card: bool = False
 
 
 @dataclass(frozen=True)
 class PinSection:
-    initial_pin: str = "123456"
+    initial_pin: str = key("123456", pattern=r"[0-9]{4,16}", hint="4 to 16 digits in quotes", secret=True)
     refuse_initial_pin: bool = False
 
 
 @dataclass(frozen=True)
 class DatabaseSection:
-    path: str = "var/cashier.db"
-    synchronous: str = "FULL"
-    busy_timeout_ms: int = 10000
+    path: str = key("var/cashier.db", **_PATH)
+    synchronous: str = key("FULL", choices=("FULL", "NORMAL", "EXTRA"), fold=str.upper)
+    busy_timeout_ms: int = key(10000, min=0, max=3_600_000)
+
+
+#: the tables this module types; a new table is one dataclass and one line here (and a Config field)
+SECTIONS: dict[str, type] = {"terminal": TerminalSection, "reader": ReaderSection, "emulator": EmulatorSection,
+                             "psam": PsamSection, "pin": PinSection, "database": DatabaseSection}
+
+
+def _check_policy(table: Any) -> None:
+    from terminal.domain.policy import parse_policy
+    parse_policy(table)
+
+
+def _check_mutual_aid(table: Any) -> None:
+    from terminal.domain.mutual_aid import MutualAidPolicy
+    MutualAidPolicy.from_config(table)
+
+
+def _check_web(table: Any) -> None:
+    from terminal.web.settings import WebTable
+    check_table(WebTable, table, "[web]")
+
+
+#: the tables their own modules parse; checked at load too, so a mistake shows when the window starts
+CHECKED_ELSEWHERE: dict[str, Callable[[Any], None]] = {"policy": _check_policy, "mutual_aid": _check_mutual_aid,
+                                                        "web": _check_web}
 
 
 @dataclass(frozen=True)
@@ -108,7 +145,6 @@ class Config:
             raise ConfigError("[psam] keys must be 32 hex digits") from None
 
     def with_overrides(self, **changes: Any) -> "Config":
-        from dataclasses import replace
         return replace(self, **changes)
 
 
@@ -125,46 +161,73 @@ def parsed_once(cfg: Config, key: str, build: Callable[[Config], T]) -> T:
     return cached[1]
 
 
-def _section(cls, data: dict[str, Any], name: str):
-    known = {f for f in cls.__dataclass_fields__}
-    values = {k: v for k, v in data.get(name, {}).items() if k in known}
+def _read_toml(cfg_path: Path) -> dict[str, Any]:
+    """The file's tables, or ConfigError saying why it cannot be read (never a traceback)."""
+    name = printable(cfg_path)
     try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"[{name}]: {exc}") from None
+        if cfg_path.is_dir():
+            raise ConfigError(f"the config file {name} is a folder")
+        with open(cfg_path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {name}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"the config file {name} is larger than {MAX_CONFIG_BYTES >> 20} MiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: not valid TOML: {printable(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # e.g. a number of thousands of digits
+        raise ConfigError(f"{name}: not valid TOML: {printable(exc)}") from None
+
+
+def _in_file(exc: ConfigError, cfg_path: Path | None) -> ConfigError:
+    """The same problem, with the file it is in."""
+    if cfg_path is None:
+        return exc
+    where = f" (in {printable(cfg_path)})"
+    return ConfigError(exc.message + where, exc.message_zh + where, **exc.details)
+
+
+def check_config(data: dict[str, Any]) -> dict[str, Any]:
+    """Every table and value of a config as read: the typed sections of SECTIONS, by name."""
+    unknown_keys(data, [*SECTIONS, *CHECKED_ELSEWHERE], "config")
+    typed = {name: check_table(cls, data.get(name, {}), f"[{name}]") for name, cls in SECTIONS.items()}
+    for name, check in CHECKED_ELSEWHERE.items():
+        if name in data:
+            check(data[name])
+    return typed
 
 
 def load_config(path: str | Path | None = None, db: str | Path | None = None,
                 lang: str | None = None) -> Config:
-    """Read config; --db / CASHIER_DB override the database path, --lang the UI language."""
+    """Read and check the config; --db / CASHIER_DB override the database path, --lang the UI language.
+
+    Every table and key is checked here (ConfigError, exit 2, naming the key and the file): an unknown
+    key, a wrong type ("false" in quotes is not false) or a value out of range stops the window at start."""
     explicit = path or os.environ.get("CASHIER_CONFIG")
-    cfg_path = Path(explicit or DEFAULT_CONFIG)
+    cfg_path: Path | None = Path(explicit or DEFAULT_CONFIG)
+    assert cfg_path is not None
     if cfg_path.exists():
-        try:
-            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
+        data = _read_toml(cfg_path)
         base = cfg_path.resolve().parent
     elif explicit:
-        raise ConfigError(f"config file not found: {cfg_path}")
+        raise ConfigError(f"config file not found: {printable(cfg_path)}")
     else:
-        data, base, cfg_path = {}, Path.cwd(), None  # type: ignore[assignment]
-    database = _section(DatabaseSection, data, "database")
+        data, base, cfg_path = {}, Path.cwd(), None
+    try:
+        typed = check_config(data)
+    except ConfigError as exc:
+        raise _in_file(exc, cfg_path) from None
     db_override = db or os.environ.get("CASHIER_DB")
     if db_override:
-        from dataclasses import replace
-        database = replace(database, path=str(Path(db_override).resolve()))
-    if database.synchronous.upper() not in ("FULL", "NORMAL", "EXTRA", "OFF"):
-        raise ConfigError("[database] synchronous must be FULL, NORMAL or EXTRA")
-    terminal = _section(TerminalSection, data, "terminal")
+        typed["database"] = replace(typed["database"], path=str(Path(db_override).resolve()))
     if lang:
-        from dataclasses import replace
-        terminal = replace(terminal, lang=lang)
-    return Config(
-        path=cfg_path, base_dir=base, terminal=terminal,
-        reader=_section(ReaderSection, data, "reader"),
-        emulator=_section(EmulatorSection, data, "emulator"),
-        psam=_section(PsamSection, data, "psam"),
-        pin=_section(PinSection, data, "pin"),
-        database=database, raw=data,
-    )
+        typed["terminal"] = replace(typed["terminal"], lang=lang)
+    return Config(path=cfg_path, base_dir=base, raw=data, **typed)

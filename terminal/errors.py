@@ -41,6 +41,15 @@ class UsageError(CashierError):
     exit_code = 2
 
 
+class ConfigError(CashierError):
+    """The config file is missing or wrong (exit 2): the message names the key and the file."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, message_zh: str | None = None, **details: object) -> None:
+        super().__init__("config", message, message_zh, **details)
+
+
 def describe(exc: BaseException, lang: str = "en") -> tuple[str, str]:
     """(code, message) for any error a user may meet."""
     from drivers.errors import CardError
@@ -48,7 +57,8 @@ def describe(exc: BaseException, lang: str = "en") -> tuple[str, str]:
         return exc.code, exc.localized(lang)
     if isinstance(exc, CardError):
         return exc.code, exc.localized(lang)
-    from terminal.config import ConfigError
-    if isinstance(exc, ConfigError):
-        return "config", str(exc)
-    return "internal", f"{type(exc).__name__}: {exc}"
+    if lang.startswith("zh"):
+        return "internal", (f"程序内部错误({type(exc).__name__}: {exc})。请先核实本次操作是否已生效再重试;"
+                            "如再次出现,请记下本信息并联系维护人员")
+    return "internal", (f"unexpected error ({type(exc).__name__}: {exc}). Check whether the action took effect "
+                        "before trying again; if it happens again, report this message to the maintainers")

@@ -42,8 +42,10 @@ def gend_of(certno: str) -> str:
 
 
 def seed(db) -> None:
-    """Insert the family (one transaction)."""
+    """Insert the family (one transaction), each balance and quota its opening (as an import records it;
+    a database from before the openings step gets them when it migrates)."""
     conn = db.conn
+    books = "opening" in [r[1] for r in conn.execute("PRAGMA table_info(accounts)")]
     conn.execute("BEGIN")
     for psn_no, certno, name, card_no, admdvs, insutype, stas, balc in PEOPLE:
         conn.execute("INSERT INTO persons (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, "
@@ -51,16 +53,19 @@ def seed(db) -> None:
                      [psn_no, certno, name, gend_of(certno), f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}", card_no, admdvs,
                       insutype, stas])
         if balc is not None:
-            conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [psn_no, balc])
+            conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?1, ?2, 2026)", [psn_no, balc])
     for region, name, cross in (("410100", "郑州市", 1), ("411600", "周口市", 0), ("510100", "成都市", 1),
                                 ("320500", "苏州市", 1), ("110100", "北京市", 0)):
         conn.execute("INSERT INTO regions (admdvs, name, province, cross_province) VALUES (?, ?, '', ?)",
                      [region, name, cross])
     for bid, owner, user, rel, scope, quota in BINDINGS:
         conn.execute("INSERT INTO bindings (id, owner_psn_no, user_psn_no, relation, scope, quota, begin_date, "
-                     "status) VALUES (?, ?, ?, ?, ?, ?, ?, 'active')",
+                     "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active')",
                      [bid, owner, user, rel, scope, quota,
                       BEGIN_CROSS_PROVINCE if scope == "cross_province" else BEGIN_LOCAL])
+    if books:
+        conn.execute("UPDATE accounts SET opening = balc")
+        conn.execute("UPDATE bindings SET opening = quota")
     conn.execute("COMMIT")
 
 
@@ -114,13 +119,13 @@ def seed_contention(db) -> None:
                      [psn_no, first17 + check_digit(first17), f"测试{psn_no}", gend, f"T{n:08d}",
                       CONTENTION_AREAS.get(psn_no, "410100"), insutype])
     for psn_no, balc in CONTENTION_OWNERS:
-        conn.execute("INSERT INTO accounts (psn_no, balc, year) VALUES (?, ?, 2026)", [psn_no, balc])
+        conn.execute("INSERT INTO accounts (psn_no, balc, year, opening) VALUES (?1, ?2, 2026, ?2)", [psn_no, balc])
     for user, owners in contention_patients():
         for owner in owners:
             scope, quota, begin = (("cross_province", CONTENTION_QUOTA, BEGIN_CROSS_PROVINCE) if owner == "O3"
                                    else ("local", 0, BEGIN_LOCAL))
-            conn.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
-                         "VALUES (?, ?, '30', ?, ?, ?)", [owner, user, scope, quota, begin])
+            conn.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, opening) "
+                         "VALUES (?1, ?2, '30', ?3, ?4, ?5, ?4)", [owner, user, scope, quota, begin])
     conn.execute("COMMIT")
 
 

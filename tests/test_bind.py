@@ -205,8 +205,8 @@ def test_cli_bind_and_unbind_with_the_emulator(demo, config_file, capsys):
                         "B20000005", "--relation", "70", "--scope", "cross_province", "--quota", "10000", "--json",
                         capsys=capsys)
     assert code == 0 and out["quota"] == 10000 and out["owner_balc"] == 396000
-    code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user",
-                        "A10000002", "--relation", "55", "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "bind", "--reader", "emulator:zhang_wei", "--pin", "123456",
+                        "--user", "A10000002", "--relation", "55", "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "relation_in_law" and "1045" in out["error"]["message"]
     code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "1", "--user",
                         "A10000002", "--relation", "12", "--quota", "-5", "--json", capsys=capsys)
@@ -275,3 +275,27 @@ def test_user_named_by_an_id_number_with_an_impossible_birth_date(demo):
     with pytest.raises(BadInput) as info:
         bind_at_window(db, cfg, session_for(cfg, "zhang_wei"), "123456", bad_day, "12", today=TODAY)
     assert info.value.code == "certno_invalid" and "19800230 is not a real date" in info.value.message
+
+
+def test_a_quota_is_spoken_of_in_yuan(demo, config_file, capsys):
+    """The quota refused because the balance cannot cover it says both amounts in yuan (the window types
+    yuan; the command line's fen stay beside them in English); a quota written in yuan on the command
+    line is refused with the fen it would be."""
+    cfg, db = demo
+    unbind_at_window(db, cfg, session_for(cfg, "zhang_wei"), "123456", "B20000005", today=TODAY)  # ¥4,060.00 now
+    with pytest.raises(RuleRefused) as info:
+        bind_at_window(db, cfg, session_for(cfg, "zhang_wei"), "123456", "B20000005", "70",
+                       scope="cross_province", quota=600000, today=TODAY)
+    assert info.value.code == "quota_exceeds_balance"
+    assert "¥6,000.00" in info.value.message_zh and "¥4,060.00" in info.value.message_zh
+    assert "分" not in info.value.message_zh
+    assert "¥6,000.00 (600000 fen)" in info.value.message and "¥4,060.00 (406000 fen)" in info.value.message
+    code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user",
+                        "B20000005", "--relation", "70", "--scope", "cross_province", "--quota", "600000", "--json",
+                        capsys=capsys)
+    assert code == 1 and "¥6,000.00" in out["error"]["message"] and "分" not in out["error"]["message"]
+    with pytest.raises(SystemExit) as exited:      # argparse's usage error
+        run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user", "B20000005",
+                "--relation", "70", "--scope", "cross_province", "--quota", "500.00", "--json", capsys=capsys)
+    assert exited.value.code == 2 and "looks like yuan" in capsys.readouterr().err   # "... is --quota 50000"
+    assert people.account_of(db, "P10000001").balc == 406000

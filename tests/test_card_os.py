@@ -164,9 +164,11 @@ def test_internal_authenticate_answer(card):
 def test_state_file_has_no_pin(state_dir):
     c = load_card("zhang_wei", state_dir)
     assert run(c, "00 24 00 00 07 12 34 56 FF 24 68 0F") == (b"", 0x9000)
-    files = list(state_dir.iterdir())
-    assert [f.name for f in files] == ["410100D156000005C38275EEFC9B1001.json"]
-    text = files[0].read_text()
+    files = sorted(state_dir.iterdir())
+    assert [f.name for f in files] == [".410100D156000005C38275EEFC9B1001.lock",   # the card's lock, empty
+                                       "410100D156000005C38275EEFC9B1001.json"]
+    assert files[0].read_bytes() == b""
+    text = files[1].read_text()
     assert "123456" not in text and "2468" not in text
     saved = json.loads(text)
     assert saved["changed"] is True and len(saved["salt"]) == 32

@@ -185,8 +185,8 @@ def test_bind_and_unbind_refuse_a_malformed_pin_before_the_card_is_read(demo, co
     _, db = demo
     before = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("audit", "bindings")]
     for argv in (("bind", "--user", "A10000002", "--relation", "12"), ("unbind", "--user", "B20000005")):
-        code, out = run_cli(config_file, argv[0], "--reader", reader, "--pin", pin, *argv[1:], "--json",
-                            capsys=capsys)
+        code, out = run_cli(config_file, "--lang", "en", argv[0], "--reader", reader, "--pin", pin, *argv[1:],
+                            "--json", capsys=capsys)
         assert code == 2 and out["error"]["code"] == "pin_invalid" and "4 to 16 digits" in out["error"]["message"]
         assert pin not in out["error"]["message"] or not pin
     assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("audit", "bindings")] == before

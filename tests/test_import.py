@@ -174,7 +174,7 @@ def test_demo_export_holds_the_cast(empty_db):
 
 def test_cli_import_reports_line_numbers_and_exits_1(config_file, tmp_path, capsys):
     bad = family_export(tmp_path, [person("B2", 12, card_no="T00000001")])
-    code, out = run_cli(config_file, "db", "import", str(bad), "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "db", "import", str(bad), "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "import_bad_lines"
     assert "line 11:" in out["error"]["message"] and "nothing imported" in out["error"]["message"]
     code, out = run_cli(config_file, "db", "import", str(bad), "--skip-bad", "--json", capsys=capsys)

@@ -23,7 +23,7 @@ def screen_text(app) -> str:
 
 
 async def settle_down(app, pilot) -> None:
-    """Let workers finish and their messages land (DESIGN §10: wait_for_complete, then pause)."""
+    """Let workers finish and their messages land (wait_for_complete, then pause: press + pause alone was flaky)."""
     await pilot.pause()
     try:
         await app.workers.wait_for_complete()
@@ -120,7 +120,8 @@ async def test_daughter_pays_demo_bill_from_fathers_account(kiosk_cfg):
         assert "您好，张小雨" in text
         assert "410105********6927" in text and "410105201206016927" not in text   # masked ID only
         assert "您没有个人账户" in text
-        assert "张伟" in text and f"¥{before // 100:,}.{before % 100:02d}" in text
+        # the father's account can pay, but how much is his: no amount of his before (or after) her PIN
+        assert "张伟" in text and "家人账户可用" in text and f"¥{before // 100:,}.{before % 100:02d}" not in text
         assert "¥108.40" in text                     # the bundled demo bill
         await pilot.press("enter")
         await pilot.pause()
@@ -350,3 +351,180 @@ def test_a_whole_kiosk_payment_never_loads_a_cashier_screen_or_service(kiosk_cfg
                    "terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
                    "terminal.ui.screens.waiting", "terminal.ui.screens.payment", "terminal.ui.screens.help"):
         assert module not in loaded, module
+
+
+async def test_a_slip_that_cannot_be_saved_is_still_a_payment_done(kiosk_cfg, tmp_path):
+    """The slips folder is unwritable (a file in its place): paid, charged once, and told to ask the window
+    for the slip — never "failed"."""
+    from dataclasses import replace
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    cfg = kiosk_cfg.with_overrides(terminal=replace(kiosk_cfg.terminal, slips_dir=str(blocker)))
+    before = balance(cfg, "P10000001")
+    async with running(cfg) as (app, pilot):
+        await insert(app, pilot, ZHANG_WEI)
+        text = await pay_with(app, pilot, "1")
+        assert "缴费成功" in text and "结算单暂未保存" in text and "收费窗口补打" in text
+    [row] = settlements(cfg)
+    assert row["own_acct_pay"] == 10840 and balance(cfg, "P10000001") == before - 10840
+
+
+# -- a kiosk takes no cash (issue 11, item 5) ------------------------------------------------------
+def write_bill(cfg, stem: str, items: list[dict]) -> Path:
+    bills = cfg.resolve("var/bills")
+    bills.mkdir(parents=True, exist_ok=True)
+    path = bills / f"{stem}.json"
+    path.write_text(json.dumps({"med_type": "11", "items": items}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+BIG_ITEM = {"code": "X900", "name": "进口药品", "category": "drug", "class": "C", "qty": 1, "price": 800_000}
+
+
+async def test_a_bill_the_accounts_cannot_cover_goes_to_the_window_with_nothing_charged(config_file, monkeypatch):
+    """¥8,000 of self-pay drugs for 张小雨: her father's ¥3,560 cannot cover it. No "paid" with cash left over:
+    the amounts, "请到人工窗口缴费", nothing charged, and the bill stays pending for the window."""
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    cfg = make_cfg(config_file, demo_bill=False)
+    bill = write_bill(cfg, "A10000003", [BIG_ITEM])
+    before = balance(cfg, "P10000001")
+    async with running(cfg) as (app, pilot):
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert app.screen.view == "message", text
+        assert "请到人工窗口缴费" in text and "本次未扣费" in text
+        assert "¥8,000.00" in text and "个人负担" in text          # the amounts the window will collect
+        assert "去缴费" not in text and "缴费成功" not in text and "还需现金" not in text
+        await pilot.press(*"123456", "enter")                      # nothing here takes a PIN
+        await settle_down(app, pilot)
+        await pilot.press("enter")                                 # 完成: card out, idle
+        await settle_down(app, pilot)
+        assert app.screen.view == "idle" and app.tray_card is None
+    assert settlements(cfg) == [] and balance(cfg, "P10000001") == before
+    assert bill.exists() and not (bill.parent / "paid").exists()   # still pending, for the window
+
+
+async def test_accounts_drained_after_the_choice_refuse_at_the_pin_and_charge_nothing(kiosk_cfg):
+    """The options were right when shown; then 张伟 paid his own bill at a window and emptied his account.
+    Her PIN must not settle a split with cash left over: refused, nothing written for her."""
+    from terminal.domain.bill import parse_bill
+    from terminal.services.settlement import commit_settlement
+    from terminal.ui.window_ops import database
+    async with running(kiosk_cfg) as (app, pilot):
+        await insert(app, pilot, ZHANG_XIAOYU)
+        await pilot.press("enter", "1")                            # 张伟's account covers ¥63.64 now
+        await pilot.pause()
+        assert app.screen.view == "pin"
+        with database(kiosk_cfg) as db:                           # meanwhile, at a cashier window
+            own = commit_settlement(db, kiosk_cfg, "P10000001", parse_bill({"med_type": "11", "items": [BIG_ITEM]}),
+                                    relatives="none")
+        assert own.balc == 0
+        await pilot.press(*"123456", "enter")
+        await settle_down(app, pilot)
+        text = screen_text(app)
+        assert app.screen.view == "message", text
+        assert "请到人工窗口缴费" in text and "本次未扣费" in text and "缴费成功" not in text
+    rows = settlements(kiosk_cfg)
+    assert [r["psn_no"] for r in rows] == ["P10000001"]            # his own settlement only
+    assert balance(kiosk_cfg, "P10000001") == 0
+
+
+def test_the_commit_itself_refuses_a_split_with_cash_when_cash_is_not_allowed(kiosk_cfg):
+    """The check inside the transaction (a balance may move between settle's look and its commit):
+    `accounts_short`, and not a row, a ledger entry or a fen written."""
+    from terminal.domain.bill import parse_bill
+    from terminal.errors import RuleRefused
+    from terminal.services.settlement import commit_settlement
+    from terminal.ui.window_ops import database
+    before = balance(kiosk_cfg, "P10000001")
+    big = parse_bill({"med_type": "11", "items": [BIG_ITEM]})
+    with database(kiosk_cfg) as db:
+        with pytest.raises(RuleRefused) as refused:
+            commit_settlement(db, kiosk_cfg, "P10000003", big, relatives=["P10000001"], cash_allowed=False)
+        ledger = db.conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    assert refused.value.code == "accounts_short" and "未扣费" in refused.value.message_zh
+    assert settlements(kiosk_cfg) == [] and ledger == 0 and balance(kiosk_cfg, "P10000001") == before
+
+
+async def test_the_demo_bill_is_paid_once_per_patient(kiosk_cfg):
+    """After 张小雨 pays the bundled demo bill it is not offered to her again (not even by a new kiosk
+    process); 张伟, who has not paid it, still gets it."""
+    async with running(kiosk_cfg) as (app, pilot):
+        await insert(app, pilot, ZHANG_XIAOYU)
+        assert "缴费成功" in await pay_with(app, pilot, "1")
+        await pilot.press("enter")
+        await settle_down(app, pilot)
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert "您没有待缴费用" in text and "¥108.40" not in text
+        assert app.screen.query_one("#to-choose").disabled
+        await pilot.press("escape")
+        await settle_down(app, pilot)
+    async with running(kiosk_cfg) as (app, pilot):                 # the next kiosk process knows it too
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert "您没有待缴费用" in text
+        await pilot.press("f9")
+        await settle_down(app, pilot)
+        text = await insert(app, pilot, ZHANG_WEI)
+        assert "¥108.40" in text and "您没有待缴费用" not in text
+    [row] = settlements(kiosk_cfg)
+    assert row["psn_no"] == "P10000003" and row["medfee_sumamt"] == 10840
+
+
+# -- a bad bill file is a clear screen, never a crash (issue 11, item 12) ----------------------------
+BAD_BILLS = {
+    "lone surrogate": ('{"med_type":"11","items":[{"code":"X1","name":"\\udc80药","category":"drug",'
+                       '"class":"A","qty":1,"price":100}]}').encode(),
+    "not UTF-8": b'{"med_type":"11","items":[{"code":"X1","name":"\xff\xfe","class":"A","qty":1,"price":100}]}',
+    "nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
+    "5,000-digit price": b'{"med_type":"11","items":[{"code":"X1","name":"x","class":"A","qty":1,"price":'
+                         + b"9" * 5000 + b"}]}",
+    "not JSON": b'{"med_type": "11", "items": [',
+    "escape codes in a name": b'{"med_type":"11","items":[{"code":"X1","name":"\\u001b[2J\\u001b[31m","class":"A",'
+                              b'"qty":1,"price":100}]}',
+    "no items": b'{"med_type":"11","items":[]}',
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_BILLS))
+async def test_a_bad_bill_file_is_a_clear_screen_and_charges_nothing(config_file, monkeypatch, kind):
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    cfg = make_cfg(config_file, demo_bill=False)
+    bills = cfg.resolve("var/bills")
+    bills.mkdir(parents=True)
+    (bills / "A10000003.json").write_bytes(BAD_BILLS[kind])
+    async with running(cfg) as (app, pilot):
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert app.screen.view == "message", text
+        assert "账单有误，请到人工窗口" in text
+        body = str(app.screen.query_one("#message-body").render())
+        assert body.strip(), "the reason is missing"
+        for raw in ("Traceback", "internal", "RecursionError", "UnicodeEncodeError", "ValueError", "\udc80", "\x1b"):
+            assert raw not in text, (raw, text)
+        await pilot.press("enter")
+        await settle_down(app, pilot)
+        assert app.screen.view == "idle"
+        text = await insert(app, pilot, ZHANG_WEI)                 # the kiosk goes on for the next patient
+        assert "您好，张伟" in text and "您没有待缴费用" in text
+    assert settlements(cfg) == []
+
+
+def test_a_bill_path_that_cannot_be_read_is_a_bad_bill(tmp_path):
+    from terminal.errors import BadInput
+    from terminal.ui.kiosk.backend import read_bill
+    folder = tmp_path / "A10000003.json"
+    folder.mkdir()
+    with pytest.raises(BadInput) as caught:
+        read_bill(folder)
+    assert caught.value.code == "bad_bill" and "无法读取" in caught.value.message_zh
+    assert str(tmp_path) not in caught.value.message_zh       # no path of the machine on the patient's screen
+
+
+async def test_names_that_look_like_markup_are_shown_as_written(config_file, monkeypatch):
+    """A bill item called "[/]维生素[b]" is text, not markup: shown as written (it crashed the screen)."""
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    cfg = make_cfg(config_file, demo_bill=False)
+    write_bill(cfg, "A10000003", [{"code": "X1", "name": "[/]维生素[b]", "category": "drug", "class": "A",
+                                   "qty": 1, "price": 1000}])
+    async with running(cfg) as (app, pilot):
+        text = await insert(app, pilot, ZHANG_XIAOYU)
+        assert app.screen.view == "overview" and "[/]维生素[b] ×1" in text
+        assert "缴费成功" in await pay_with(app, pilot, "1")

@@ -135,7 +135,8 @@ def test_cross_province_needs_the_scope_and_a_quota(policy):
             on_date="2026-02-01")
     err = refused(policy, "quota_exceeds_balance", user=SISTER, relation="70", scope="cross_province",
                   quota=356001, on_date="2026-02-01")
-    assert "356001" in err.message
+    assert "¥3,560.01" in err.message and "¥3,560.00" in err.message       # in yuan, as the window types it
+    assert "¥3,560.01" in err.message_zh and "分" not in err.message_zh
     check(policy, user=SISTER, relation="70", scope="cross_province", quota=356000, on_date="2026-02-01")
     refused(policy, "quota_local", quota=100)
 

@@ -117,7 +117,7 @@ def test_stdin_switches_cards_and_sigterm_stops(served, config_file):
 
 def test_unknown_profile_is_refused_at_start(pcsc_stack, config_file):
     done = cashier(config_file, "emulator", "vpcd", "--profile", "nobody", "--json")
-    assert done.returncode == 1
+    assert done.returncode == 2                                  # a usage error: no such card to serve
     assert json.loads(done.stdout)["error"]["code"] == "unknown_profile"
 
 

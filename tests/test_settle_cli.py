@@ -68,6 +68,7 @@ def window(tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch, c
     """A window with its own policy and export loaded; run(*args) -> (exit code, JSON)."""
     text = config_file.read_text(encoding="utf-8")
     text = re.sub(r"\[policy\].*?(?=\[web\])", POLICY, text, flags=re.S)
+    text = text.replace('lang = "zh"', 'lang = "en"', 1)     # messages in English ([terminal].lang)
     config_file.write_text(text, encoding="utf-8")
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
@@ -83,8 +84,14 @@ def window(tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch, c
 
         def run(self, *args: str) -> tuple[int, dict]:
             code = main(["--config", str(config_file), *args])
-            out = capsys.readouterr().out
-            return code, json.loads(out) if out.strip() else {}
+            captured = capsys.readouterr()
+            self.err = captured.err
+            return code, json.loads(captured.out) if captured.out.strip() else {}
+
+        def set_slips_dir(self, path: Path) -> None:
+            text = config_file.read_text(encoding="utf-8")
+            text = re.sub(r'^slips_dir = "[^"]*"', f'slips_dir = "{path}"', text, count=1, flags=re.M)
+            config_file.write_text(text, encoding="utf-8")
 
     return Window()
 
@@ -276,3 +283,139 @@ def test_bill_numbers_and_absurd_amount_limits_from_the_config(cli):
                         str(write_bill(cli.dir / "b.json", "11", [("A", 1, 100001)])))
     assert code == 1 and "above the limit of ¥1,000.00" in err["error"]["message"]
     assert cli.run("reconcile", "--json")[1]["count"] == 1
+
+
+def balance(cli, psn_no: str) -> int:
+    import sqlite3
+    db = sqlite3.connect(cli.dir / "var" / "cashier.db")
+    try:
+        return db.execute("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_slip_that_cannot_be_saved_never_fails_a_committed_settlement(cli, tmp_path):
+    """slips_dir is a file: the settlement is done (exit 0, a warning), a retry charges nothing, and once the
+    folder is right a retry writes the missing slip; `cashier slip` prints or saves it any time."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    cli.set_slips_dir(blocker)
+    before = balance(cli, "Q1")
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-slip")
+    assert code == 0, out
+    assert out["setl_id"] and out["acct_pay"] == 27852 and out["slip"] is None
+    assert out["warning"]["code"] == "slip_not_saved" and f"cashier slip {out['setl_id']}" in out["warning"]["message"]
+    assert "cashier: warning:" in cli.err and "is done" in cli.err and str(blocker) in cli.err
+    assert balance(cli, "Q1") == before - 27852
+    code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-slip")
+    assert code == 0 and again["replayed"] and again["setl_id"] == out["setl_id"] and again["warning"]
+    assert balance(cli, "Q1") == before - 27852                       # charged once
+    slips = tmp_path / "slips"
+    cli.set_slips_dir(slips)
+    code, third = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-slip")
+    assert code == 0 and third["replayed"] and "warning" not in third
+    assert third["slip"] == str(slips / f"{out['setl_id']}.txt") and "376.37" in Path(third["slip"]).read_text()
+    assert balance(cli, "Q1") == before - 27852
+    code, printed = cli.run("slip", out["setl_id"], "--json")
+    assert code == 0 and printed["slip"] == Path(third["slip"]).read_text(encoding="utf-8")
+    code, saved = cli.run("slip", out["setl_id"], "--out", str(tmp_path), "--json")
+    assert code == 0 and Path(saved["saved"]) == tmp_path / f"{out['setl_id']}.txt"
+    assert Path(saved["saved"]).read_text(encoding="utf-8") == printed["slip"]
+    code, err = cli.run("slip", "S-NO-SUCH", "--json")
+    assert code == 1 and err["error"]["code"] == "unknown_settlement"
+    code, err = cli.run("slip", out["setl_id"], "--out", str(blocker / "x.txt"), "--json")
+    assert code == 1 and err["error"]["code"] == "slip_not_saved"
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_a_reversal_whose_slip_cannot_be_saved_is_done_and_cannot_be_done_twice(cli, tmp_path):
+    code, first = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    cli.set_slips_dir(blocker)
+    code, rev = cli.run("reverse", first["setl_id"], "--json")
+    assert code == 0 and rev["status"] == "reversal" and rev["balc"] == 50000
+    assert rev["warning"]["code"] == "slip_not_saved" and "reversal" in rev["warning"]["message"]
+    assert balance(cli, "Q1") == 50000
+    code, err = cli.run("reverse", first["setl_id"], "--json")
+    assert code == 1 and err["error"]["code"] == "already_reversed"
+    assert err["error"]["message"].endswith("was already reversed: it cannot be reversed again")
+    code, err = cli.run("--lang", "zh", "reverse", first["setl_id"], "--json")
+    assert "已冲正,不能再次冲正" in err["error"]["message"]
+    code, slip = cli.run("slip", rev["setl_id"], "--json")
+    assert code == 0 and "医保结算冲正单" in slip["slip"] and first["setl_id"] in slip["slip"]
+
+
+def test_a_crash_leftover_is_cleared_and_no_temp_file_stays(cli):
+    """A temp file a killed writer left beside the slips goes at the next save; a young one (another
+    writer's, still at work) stays; the save itself leaves no temp file."""
+    import os
+    import time
+    slips = cli.dir / "var" / "slips"
+    slips.mkdir(parents=True, exist_ok=True)
+    stale = slips / ".S20260101000000.txt.k1l2m3.tmp"
+    stale.write_text("half a slip", encoding="utf-8")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    young = slips / ".S20260101000001.txt.a1b2c3.tmp"
+    young.write_text("being written", encoding="utf-8")
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(cli.dir / "config.toml"),
+                           "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(cli.bill),
+                           "--json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists() and young.exists()
+    assert sorted(p.name for p in slips.iterdir()) == sorted([young.name, json.loads(proc.stdout)["setl_id"] + ".txt"])
+
+
+def test_a_full_disk_while_writing_the_slip(cli, tmp_path):
+    """The slips folder on a full file system (a 4 KiB tmpfs, in a mount namespace of its own): exit 0, the
+    settlement made once, a warning, and no temp file left."""
+    import shutil
+    import subprocess
+    import sys
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+        pytest.skip("needs unshare -rm (user and mount namespaces) to mount a small tmpfs")
+    full = tmp_path / "full"
+    full.mkdir()
+    cli.set_slips_dir(full)
+    script = (f"mount -t tmpfs -o size=4k tmpfs {full} && head -c 1048576 /dev/zero > {full}/filler 2>/dev/null; "
+              f"{sys.executable} -m terminal.cli.main --config {cli.dir / 'config.toml'} settle --reader "
+              f"emulator:zhang_wei --pin 123456 --bill {cli.bill} --request-id R-full --json; echo rc=$?; "
+              f"ls -A {full}")
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    lines = proc.stdout.strip().splitlines()
+    out = json.loads(lines[0])
+    assert lines[1] == "rc=0", proc.stderr
+    assert out["acct_pay"] == 27852 and out["warning"]["code"] == "slip_not_saved", out
+    assert "No space left on device" in out["warning"]["message"]
+    assert lines[2:] == ["filler"]                                # no temp file left behind
+    assert balance(cli, "Q1") == 50000 - 27852
+    code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-full")
+    assert code == 0 and again["replayed"] and balance(cli, "Q1") == 50000 - 27852
+    assert Path(again["slip"]).parent == full and Path(again["slip"]).is_file()   # now written
+
+
+def test_the_pin_from_stdin_or_the_environment(cli, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "-")
+    assert code == 0 and out["acct_pay"] == 27852, out
+    monkeypatch.setenv("CASHIER_PIN", "000000")
+    code, err = settle(cli, "--reader", "emulator:zhang_wei")                 # the environment's (wrong) PIN
+    assert code == 1 and err["error"]["code"] == "pin_wrong"
+    monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "-")   # '-' wins over the environment
+    assert code == 0 and out["acct_pay"] > 0 and out["balc"] == 50000 - 27852 - out["acct_pay"]
+
+
+def test_a_missing_bill_or_profile_is_a_usage_error(cli, tmp_path):
+    for bill in (tmp_path / "no-such.json", tmp_path):
+        code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill),
+                            "--json")
+        assert code == 2 and err["error"]["code"] == "file_missing" and str(bill) in err["error"]["message"]
+    code, err = cli.run("settle", "--reader", "emulator:/no/such.json", "--pin", "123456", "--bill",
+                        str(cli.bill), "--json")
+    assert code == 2 and err["error"]["code"] == "unknown_profile"
+    assert cli.run("reconcile", "--json")[1]["count"] == 0

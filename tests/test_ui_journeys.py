@@ -247,3 +247,29 @@ async def test_relatives_in_the_order_the_cashier_chooses(cfg):
     # ¥125.50 out of pocket: all of her mother's ¥120.00 first, then ¥5.50 from her father
     assert balance(cfg, "P10000002") == 0
     assert balance(cfg, "P10000001") == 356000 - 550
+
+
+async def test_a_slip_that_cannot_be_saved_still_shows_the_settlement_and_reversal_done(cfg, tmp_path):
+    """slips_dir is a file: the payment is done (result screen, a warning beside it), charged once; the
+    reversal likewise; reversing it again is refused as such."""
+    from dataclasses import replace
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    cfg = cfg.with_overrides(terminal=replace(cfg.terminal, slips_dir=str(blocker)))
+    async with window(cfg) as (app, pilot):
+        await to_payment(app, pilot, "zhang_wei")
+        await pay_with_pin(app, pilot, "123456")
+        assert type(app.screen).__name__ == "ResultScreen"
+        text = screen_text(app)
+        assert "结算完成" in text and "¥251.00" in text and "结算单未能保存" in text and "cashier slip" in text
+        assert balance(cfg, "P10000001") == 356000 - 25100
+        await press(app, pilot, "f4")
+        await press(app, pilot, "f7", "y")
+        text = screen_text(app)
+        assert "已冲正" in text and "结算单未能保存" in text
+        assert balance(cfg, "P10000001") == 356000
+        original = [r.status for r in app.screen.rows].index("reversed")
+        app.screen.query_one("#setl").move_cursor(row=original)
+        await press(app, pilot, "f7")                    # the original, now reversed
+        assert "已冲正,不能再次冲正" in screen_text(app)
+    assert count(cfg, "settlements") == 2 and count(cfg, "settlements", "status = 'reversal'") == 1

@@ -1,23 +1,33 @@
-"""The §10 guard without a browser: an app process that ignores "quit" and SIGTERM is killed by the stop.
+"""The stop guard without a browser: an app process that ignores "quit" and SIGTERM is killed by the stop.
 
 textual-serve's own stop sends "quit" and waits for the app forever; an app caught starting when its browser
 went away was seen spinning at 100% CPU, ignoring SIGTERM. `GuardedAppService.stop` waits, then kills.
+
+And the server's doors, with a plain client and small real app processes: a websocket only from the server's
+own origin (403 otherwise, nothing started), at most `max_sessions` at once ("busy" beyond), and a page whose
+websocket address does not come from the Host header.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import shlex
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from textual_serve.download_manager import DownloadManager
 
-from terminal.web.server import STOP_GRACE_S, AppCommand, GuardedAppService
+from terminal.web.server import STOP_GRACE_S, AppCommand, CashierWebServer, GuardedAppService
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,10 +82,10 @@ def test_app_command_execs_this_python_with_quoted_arguments():
 
 
 def run_web(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    """`cashier --config <repo config> web ARGS` with the database in tmp_path."""
+    """`cashier --config <repo config> --lang en web ARGS` with the database in tmp_path."""
     env = {**os.environ, "CASHIER_DB": str(tmp_path / "cashier.db")}
-    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config.toml"), "web",
-                           *args], capture_output=True, text=True, timeout=30, cwd=tmp_path, env=env)
+    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config.toml"), "--lang",
+                           "en", "web", *args], capture_output=True, text=True, timeout=30, cwd=tmp_path, env=env)
 
 
 def test_cashier_web_refuses_an_unknown_reader_with_a_clear_message(tmp_path):
@@ -121,7 +131,7 @@ async def test_a_browser_gone_mid_message_is_logged_in_one_line_not_a_traceback(
     try:
         async with TestClient(TestServer(app)) as client:
             with caplog.at_level(logging.INFO, logger="cashier.web"):
-                ws = await client.ws_connect("/ws")
+                ws = await client.ws_connect("/ws", origin=f"http://127.0.0.1:{client.port}")
                 await ws.receive()
                 await ws.close()
                 await asyncio.sleep(0.1)
@@ -130,3 +140,149 @@ async def test_a_browser_gone_mid_message_is_logged_in_one_line_not_a_traceback(
     records = [r for r in caplog.records if r.name == "cashier.web"]
     assert records and all(r.exc_info is None for r in records), [(r.levelname, r.getMessage()) for r in records]
     assert "ConnectionResetError" in records[0].getMessage()
+
+
+# -- who may open the websocket, how many at once, and where the page sends it (issue 11, item 7) ----------
+# A real app process, just small: the prelude, one screenful ("hello"), then it ends when told to (stdin).
+HELLO_APP = ("import sys; out = sys.stdout.buffer; out.write(b'__GANGLION__\\n'); "
+             "out.write(b'D' + (5).to_bytes(4, 'big') + b'hello'); out.flush(); sys.stdin.buffer.read(1)")
+
+
+@dataclass(frozen=True)
+class HelloCommand(AppCommand):
+    def shell(self) -> str:
+        return f"exec {shlex.quote(sys.executable)} -c {shlex.quote(HELLO_APP)}"
+
+
+@contextlib.asynccontextmanager
+async def served(max_sessions: int = 4, public_url: str | None = None):
+    """The real server (routes, template, handlers) on a free loopback port, each tab's app a HelloCommand."""
+    server = CashierWebServer(HelloCommand(mode="kiosk", reader="emulator"), "127.0.0.1", 0, public_url,
+                              max_sessions=max_sessions)
+    async with TestClient(TestServer(await server._make_app(), host="127.0.0.1")) as client:
+        try:
+            yield server, client
+        finally:
+            import gc
+            gc.collect()   # textual-serve leaves each ended app's pipe transport to the GC: collect it while the loop runs
+
+
+async def hello(ws) -> bytes:
+    message = await ws.receive(timeout=10)
+    assert message.type == aiohttp.WSMsgType.BINARY, message
+    return message.data
+
+
+async def wait_sessions(server, count: int) -> None:
+    for _ in range(100):
+        if server.sessions == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{server.sessions} sessions, expected {count}")
+
+
+async def test_a_websocket_from_another_origin_gets_403_and_starts_no_app():
+    others = set(children_of_me())   # e.g. the suite's own pcscd
+    async with served() as (server, client):
+        own = f"http://127.0.0.1:{client.port}"
+        for origin in ("http://evil.example", f"http://127.0.0.1:{client.port + 1}", "null",
+                       f"http://127.0.0.1:{client.port}.evil.example", f"https://127.0.0.1:{client.port}", None):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await client.ws_connect("/ws", origin=origin)
+            assert refused.value.status == 403, origin
+        answer = await client.get("/ws", headers={"Origin": "http://evil.example"})
+        assert answer.status == 403
+        text = await answer.text()
+        assert "Forbidden" in text and "拒绝" in text
+        assert server.sessions == 0 and set(children_of_me()) == others
+        for origin in (own, f"http://localhost:{client.port}", f"HTTP://LOCALHOST:{client.port}"):
+            ws = await client.ws_connect("/ws", origin=origin)
+            assert await hello(ws) == b"hello"          # the server's own page drives its app
+            await ws.close()
+            await wait_sessions(server, 0)
+
+
+async def test_with_a_public_url_only_its_origin_may_open_the_websocket():
+    async with served(public_url="https://kiosk.example/") as (server, client):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect("/ws", origin=f"http://127.0.0.1:{client.port}")
+        assert refused.value.status == 403
+        ws = await client.ws_connect("/ws", origin="https://kiosk.example")
+        assert await hello(ws) == b"hello"
+        await ws.close()
+
+
+async def test_beyond_max_sessions_the_page_and_the_websocket_say_busy():
+    others = set(children_of_me())   # e.g. the suite's own pcscd
+    async with served(max_sessions=2) as (server, client):
+        own = f"http://127.0.0.1:{client.port}"
+        first = await client.ws_connect("/ws", origin=own)
+        second = await client.ws_connect("/ws", origin=own)
+        assert await hello(first) == await hello(second) == b"hello"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect("/ws", origin=own)
+        assert refused.value.status == 503
+        page = await client.get("/")
+        body = await page.text()
+        assert page.status == 503 and page.headers["Retry-After"]
+        assert "系统忙" in body and "Busy" in body and "textual.js" not in body   # no app started for it
+        assert len(set(children_of_me()) - others) == 2                       # two app processes, no third
+        await first.close()
+        await wait_sessions(server, 1)
+        assert (await client.get("/")).status == 200
+        third = await client.ws_connect("/ws", origin=own)
+        assert await hello(third) == b"hello"
+        await second.close()
+        await third.close()
+        await wait_sessions(server, 0)
+
+
+async def test_a_forged_host_header_does_not_change_the_page():
+    """The page's websocket and static URLs come from the server's address, not from the Host header."""
+    async with served() as (server, client):
+        page = await client.get("/", headers={"Host": "evil.example:666"})
+        body = await page.text()
+        assert page.status == 200
+        [ws_url] = re.findall(r'data-session-websocket-url="([^"]*)"', body)
+        assert ws_url == f"ws://127.0.0.1:{client.port}/ws"
+        assert "evil" not in body and 'src="/static/js/textual.js"' in body
+    async with served(public_url="https://kiosk.example/") as (server, client):
+        body = await (await client.get("/", headers={"Host": "evil.example"})).text()
+        assert 'data-session-websocket-url="wss://kiosk.example/ws"' in body and "evil" not in body
+
+
+def children_of_me() -> list[int]:
+    """Live child processes of this test process (the apps the server started)."""
+    me, out = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me and fields[0] != "Z":
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.parametrize("value, error", [("4", "whole number"), (4.5, "whole number"), (True, "whole number"),
+                                          (0, "from 1 to 64"), (500, "from 1 to 64")])
+def test_max_sessions_in_the_config_is_checked(config_file, monkeypatch, value, error):
+    import json as _json
+
+    from terminal.config import ConfigError, load_config
+    from terminal.web.settings import WebSettings
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    assert WebSettings.from_config(load_config(config_file)).max_sessions == 4
+    text = config_file.read_text(encoding="utf-8").replace("max_sessions = 4", f"max_sessions = {_json.dumps(value)}")
+    config_file.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=error):
+        WebSettings.from_config(load_config(config_file))
+
+
+def test_a_public_url_that_is_not_one_is_a_usage_error(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = run_web(tmp_path, "--reader", "emulator", "--port", str(port), "--public-url", "kiosk.example")
+    assert out.returncode == 2 and "--public-url" in out.stderr and "Traceback" not in out.stderr

@@ -1,4 +1,4 @@
-"""`cashier web` end to end in headless Chromium (Debian's, driven by Python Playwright; DESIGN §10).
+"""`cashier web` end to end in headless Chromium (Debian's, driven by Python Playwright).
 
 One server (the real `cashier web` command in a subprocess, in-process emulator, demo database in tmp)
 serves every test here; each test opens its own browser context and closes it. The app's text is read
@@ -7,6 +7,7 @@ from xterm's buffer: the page's textual.js is rewritten on the way in to expose 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -66,8 +67,8 @@ def wait_until(predicate, timeout: float, what: str, step: float = 0.1):
 
 
 class WebServer:
-    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
-        self.proc, self.url, self.log = proc, url, log
+    def __init__(self, proc: subprocess.Popen, url: str, log: Path, home: Path) -> None:
+        self.proc, self.url, self.log, self.home = proc, url, log, home
 
     def apps(self) -> list[int]:
         return children_of(self.proc.pid)
@@ -91,7 +92,7 @@ def start_server(home: Path, mode: str):
         wait_until(lambda: f"serving {mode} mode on http://127.0.0.1:{port}" in log.read_text(errors="replace")
                    or proc.poll() is not None, 30, "the server to start")
         assert proc.poll() is None, log.read_text(errors="replace")
-        yield WebServer(proc, f"http://127.0.0.1:{port}/", log)
+        yield WebServer(proc, f"http://127.0.0.1:{port}/", log, home)
     finally:
         proc.terminate()
         try:
@@ -132,8 +133,8 @@ def expose_xterm(route) -> None:
 
 
 def open_kiosk(browser, server: WebServer, requests: list[str] | None = None, query: str = "",
-               viewport: tuple[int, int] = (1280, 800)):
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+               viewport: tuple[int, int] = (1280, 800), scale: float = 1.0):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=scale)
     page = context.new_page()
     page.route("**/static/js/textual.js", expose_xterm)
     if requests is not None:
@@ -268,4 +269,200 @@ def test_a_browser_that_vanishes_while_its_app_starts_leaves_no_app_process(brow
     # the guard: quit, wait ~3 s, then kill; nothing may be left spinning
     server.wait_no_apps(timeout=10)
     assert server.proc.poll() is None
+    assert "Traceback" not in server.log.read_text(errors="replace")
+
+
+# -- pixel ratios 1, 1.25 and 2: the whole app on screen (issue 11, item 15) ----------------------------
+FIND_CELLS = """(needle) => {
+    const t = window.__xterm, b = t.buffer.active;
+    for (let y = 0; y < t.rows; y++) {
+        const line = b.getLine(y), starts = []; let text = "";
+        for (let x = 0; x < t.cols; x++) {
+            const cell = line.getCell(x);
+            if (!cell || cell.getWidth() === 0) continue;       // the right half of a wide (CJK) character
+            const chars = cell.getChars() || " ";
+            for (const _ of chars) starts.push([x, cell.getWidth()]);
+            text += chars;
+        }
+        const at = text.indexOf(needle);
+        if (at >= 0) {
+            const [first] = starts[at], [last, width] = starts[at + needle.length - 1];
+            return {row: y, col: first, cells: last + width - first};
+        }
+    }
+    return null; }"""
+
+# The screenshot is decoded in the page (no image library in Python); for each rectangle in device pixels,
+# how many pixels are bright (text, even a disabled button's), and how tall the title's blue band is at x (device pixels).
+PIXELS = """async ([png, rects, bandX]) => {
+    const img = new Image(); img.src = "data:image/png;base64," + png; await img.decode();
+    const canvas = new OffscreenCanvas(img.width, img.height), ctx = canvas.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const bright = rects.map(([x, y, w, h]) => {
+        const d = ctx.getImageData(x, y, w, h).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2] > 90) n++;
+        return n; });
+    const column = ctx.getImageData(bandX, 0, 1, img.height).data; let band = 0;
+    while (band < img.height && column[band * 4 + 2] > 150 && column[band * 4] < 80) band++;
+    return {bright, band, size: [img.width, img.height]}; }"""
+
+
+@pytest.mark.parametrize("scale", [1, 1.25, 2])
+def test_the_whole_app_is_on_screen_at_pixel_ratios_1_1_25_and_2(browser, server, tmp_path, scale):
+    """Windows scaling, HiDPI and zoom: the app fills the window and its last row is drawn where it belongs.
+
+    xterm's buffer always holds the whole app (it was drawn cut off all the same), so the test reads the
+    screenshot: the title's blue band is 3 rows tall, and the title, the demo bar's "读卡器中" (left) and
+    "F9" (right, on the last rows) are drawn in the cells the buffer puts them in.
+    """
+    import base64
+    server.wait_no_apps()
+    context, page = open_kiosk(browser, server, scale=scale)
+    try:
+        text = wait_text(page, "读卡器中")
+        assert page.evaluate("devicePixelRatio") == scale
+        cols, rows = page.evaluate("[__xterm.cols, __xterm.rows]")
+        assert cols >= 90 and rows >= 28, (cols, rows)                  # the layout's cells
+        assert "医保自助缴费" in text.splitlines()[1] and "取出卡片 F9" in text
+        screen_box = page.evaluate("""() => { const r = document.querySelector('.xterm-screen').getBoundingClientRect();
+                                       return [r.left, r.top, r.width, r.height, innerWidth, innerHeight]; }""")
+        left, top, width, height, view_w, view_h = screen_box
+        assert left + width <= view_w + 0.5 and top + height <= view_h + 0.5, screen_box   # inside the window
+        cell_w, cell_h = width / cols, height / rows
+        rects, wanted = [], ["医保自助缴费", "读卡器中", "F9"]
+        for needle in wanted:
+            at = page.evaluate(FIND_CELLS, needle)
+            assert at is not None, needle
+            x, y = left + at["col"] * cell_w, top + at["row"] * cell_h
+            rects.append([round(x * scale), round(y * scale), max(1, round(at["cells"] * cell_w * scale)),
+                          max(1, round(cell_h * scale))])
+        assert page.evaluate(FIND_CELLS, "F9")["row"] >= rows - 3               # on the demo bar, the last rows
+        time.sleep(0.3)                                                       # the last frame painted
+        shot = save_artifact(page, tmp_path, f"kiosk-dpr-{scale}.png")
+        png = base64.b64encode(shot.read_bytes()).decode()
+        seen = page.evaluate(PIXELS, [png, rects, round((left + 2) * scale)])
+        assert seen["size"] == [round(view_w * scale), round(view_h * scale)], seen["size"]
+        for needle, count in zip(wanted, seen["bright"]):
+            assert count >= 10, f"{needle!r} is not drawn where the app put it at ratio {scale}: {seen}"
+        expected_band = 3 * cell_h * scale
+        assert abs(seen["band"] - expected_band) <= 3, (seen["band"], expected_band)
+    finally:
+        context.close()
+    server.wait_no_apps()
+
+
+# -- a page from another site cannot drive the app (issue 11, item 7) --------------------------------------
+ATTACKER_PAGE = """<!DOCTYPE html><html><body><script>
+  window.result = new Promise((done) => {
+    const ws = new WebSocket("WS_URL");
+    ws.onopen = () => { ws.send(JSON.stringify(["stdin", "3"])); done("open"); };
+    ws.onerror = () => done("error");
+    ws.onclose = (e) => done("closed " + e.code);
+    setTimeout(() => done("timeout"), 8000);
+  });
+</script></body></html>"""
+
+
+@contextlib.contextmanager
+def attacker_site(ws_url: str):
+    """Another web server on another local port, serving a page that opens a websocket to the kiosk."""
+    import http.server
+    import threading
+    body = ATTACKER_PAGE.replace("WS_URL", ws_url).encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_page_on_another_site_cannot_open_the_kiosk_websocket(browser, server, tmp_path):
+    server.wait_no_apps()
+    ws_url = server.url.replace("http://", "ws://") + "ws?width=100&height=30"
+    with attacker_site(ws_url) as evil:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(evil)
+            assert page.evaluate("window.result") != "open"
+            save_artifact(page, tmp_path, "kiosk-attacker.png")
+        finally:
+            context.close()
+    assert not server.apps()                                     # no app was started for it
+    assert "websocket refused: Origin 'http://127.0.0.1:" in server.log.read_text(errors="replace")
+
+
+def test_a_plain_client_needs_the_servers_own_origin(server):
+    """403 for a foreign Origin (and none at all); the server's own Origin gets the app's first screen."""
+    import asyncio
+    import concurrent.futures
+
+    import aiohttp
+    ws_url = server.url.replace("http://", "ws://") + "ws?width=100&height=30"
+
+    async def connect(origin: str | None):
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(ws_url, origin=origin) as ws:
+                    got = b""
+                    while len(got) < 2000:
+                        message = await ws.receive(timeout=20)
+                        if message.type != aiohttp.WSMsgType.BINARY:
+                            break
+                        got += message.data
+                    return got
+            except aiohttp.WSServerHandshakeError as refused:
+                return refused.status
+
+    def run(origin: str | None):   # on a thread of its own: Playwright's sync API holds this thread's loop
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, connect(origin)).result(timeout=60)
+
+    server.wait_no_apps()
+    for origin in ("http://evil.example", "http://127.0.0.1:1", None):
+        assert run(origin) == 403, origin
+    assert not server.apps()
+    first = run(server.url.rstrip("/"))
+    assert isinstance(first, bytes) and len(first) >= 2000          # the app ran and drew for its own page
+    server.wait_no_apps()
+
+
+# -- a bad bill file in the browser (issue 11, item 12) -------------------------------------------------
+def test_a_bill_file_with_a_lone_surrogate_is_a_clear_screen_in_the_browser(browser, server, tmp_path):
+    """李娜's bill names a drug with a lone surrogate: the kiosk says so and the app keeps running."""
+    bills = server.home / "var" / "bills"
+    bills.mkdir(parents=True, exist_ok=True)
+    bill = bills / "P10000002.json"
+    bill.write_text('{"med_type":"11","items":[{"code":"X1","name":"\\udc80药","category":"drug","class":"A",'
+                    '"qty":1,"price":100}]}', encoding="utf-8")
+    server.wait_no_apps()
+    context, page = open_kiosk(browser, server)
+    try:
+        wait_text(page, "请插入社保卡")
+        page.keyboard.press("2")
+        text = wait_text(page, "账单有误，请到人工窗口")
+        assert "无法显示" in text or "第1项" in text, text
+        save_artifact(page, tmp_path, "kiosk-bad-bill.png")
+        page.keyboard.press("Enter")
+        wait_text(page, "请插入社保卡")                                # the same app, on to the next patient
+        assert not page.evaluate("document.body.classList.contains('-closed')")
+    finally:
+        context.close()
+        bill.unlink()
+    server.wait_no_apps()
     assert "Traceback" not in server.log.read_text(errors="replace")

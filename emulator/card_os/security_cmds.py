@@ -1,4 +1,4 @@
-"""GET CHALLENGE, EXTERNAL / INTERNAL AUTHENTICATE, VERIFY and CHANGE PIN (DESIGN §3.3)."""
+"""GET CHALLENGE, EXTERNAL / INTERNAL AUTHENTICATE, VERIFY and CHANGE PIN of the social security card."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from drivers.errors import CardError
 from drivers.psam import external_cryptogram, internal_answer
 from emulator.card_os import status as SW
 from emulator.card_os.card import Reply, VirtualCard, register
+from emulator.state import PinState
 
 EXTERNAL_KEY_ID = 0x0A
 PIN_REFERENCES = (0x00, 0x80)  # global PIN, specific PIN: both mean the card's one PIN
@@ -68,28 +69,37 @@ def _pin_digits(block: bytes) -> str | None:
         return None
 
 
-def _check_pin(card: VirtualCard, pin: str) -> int:
-    """Compare with the card's PIN, counting tries; the SW of a wrong or blocked PIN, or OK."""
-    state = card.pin
+def _counted(state: PinState, pin: str) -> int:
+    """Compare with the PIN in `state`, counting the try in it; the SW of a wrong or blocked PIN, or OK."""
     if state.blocked:
         return SW.PIN_BLOCKED
     if state.matches(pin):
-        if state.tries_left != state.max_tries:
-            state.tries_left = state.max_tries
-            card.save_state()
-        card.session.pin_verified = True
+        state.tries_left = state.max_tries
         return SW.OK
     state.tries_left -= 1
-    card.session.pin_verified = False
-    card.save_state()
     return SW.PIN_BLOCKED if state.blocked else SW.pin_wrong(state.tries_left)
+
+
+def _check_pin(card: VirtualCard, pin: str, new_pin: str | None = None) -> int:
+    """VERIFY (or, with new_pin, CHANGE PIN) as one read-modify-write of the card's saved state, so tries
+    made at the same moment by other processes playing this card are all counted: never more wrong
+    answers than the card allows."""
+    def attempt(state: PinState) -> int:
+        sw = _counted(state, pin)
+        if sw == SW.OK and new_pin is not None:
+            state.set_pin(new_pin)
+        return sw
+    card.pin, sw = card.store.update(card.pin, attempt)
+    card.session.pin_verified = sw == SW.OK
+    return sw
 
 
 @register(0x20)
 def verify(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.p1 != 0x00 or cmd.p2 not in PIN_REFERENCES:
         return b"", SW.WRONG_P1P2
-    if not cmd.data:                              # no data: how many tries are left
+    if not cmd.data:                              # no data: how many tries are left (as saved now)
+        card.pin = card.store.load(card.card_sn) or card.pin
         if card.pin.blocked:
             return b"", SW.PIN_BLOCKED
         return b"", SW.pin_wrong(card.pin.tries_left)
@@ -107,8 +117,4 @@ def change_pin(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     old, new = _pin_digits(old_block), _pin_digits(new_block)
     if not sep or old is None or new is None:
         return b"", SW.WRONG_LENGTH if not cmd.data else SW.WRONG_DATA
-    sw = _check_pin(card, old)
-    if sw == SW.OK:
-        card.pin.set_pin(new)
-        card.save_state()
-    return b"", sw
+    return b"", _check_pin(card, old, new_pin=new)

@@ -2,7 +2,8 @@
 
 A profile id is a file name here without `.json`; a path to a JSON file laid
 out the same way also works, so a card that is not in this repository can be
-played.
+played. Every profile is checked (emulator.profiles.schema) before a card is
+built from it: a malformed one is `CardError(bad_profile)` naming the field.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drivers.errors import UNKNOWN_PROFILE, CardError
+from drivers.errors import BAD_PROFILE, UNKNOWN_PROFILE, CardError
 from emulator.card_os import Keys, Quirks, VirtualCard
 from emulator.ssse_layout import build_tree
+from emulator.profiles.schema import problem, safe
 from emulator.state import PinState, StateStore
 
 FOLDER = Path(__file__).resolve().parent
-_ID = re.compile(r"^[a-z0-9_]+$")
+_ID = re.compile(r"[a-z0-9_]{1,64}")
+MAX_PROFILE_BYTES = 1 << 20
 _QUIRKS = set(Quirks.__dataclass_fields__)
 _OPTIONS = _QUIRKS | {"needs_external_auth", "locked_reads_blank", "tries_left", "max_tries", "external_key", "internal_key", "atr"}
 
@@ -37,25 +40,61 @@ class ProfileInfo:
 
 def profile_path(profile_id: str) -> Path:
     """The JSON file of a profile; CardError(unknown_profile) if there is none."""
-    if profile_id.endswith(".json") and Path(profile_id).is_file():
-        return Path(profile_id)
-    if not _ID.match(profile_id or ""):
-        raise CardError(UNKNOWN_PROFILE, profile_id)
+    if not isinstance(profile_id, str):
+        raise CardError(UNKNOWN_PROFILE, safe(profile_id))
+    if profile_id.endswith(".json") or "/" in profile_id:      # a card of one's own, by its file
+        try:
+            if Path(profile_id).is_file():
+                return Path(profile_id)
+        except (OSError, ValueError):  # a name too long for the file system, a NUL
+            pass
+        raise CardError(UNKNOWN_PROFILE, f"file not found: {safe(profile_id, 200)}")
+    if not _ID.fullmatch(profile_id):
+        raise CardError(UNKNOWN_PROFILE, safe(profile_id, 80))
     path = FOLDER / f"{profile_id}.json"
     if not path.is_file():
         raise CardError(UNKNOWN_PROFILE, f"{profile_id}; known: {', '.join(p.id for p in list_profiles())}")
     return path
 
 
+class _NotAllowed(ValueError):
+    """A number or constant a profile may not hold, met while parsing."""
+
+
+def _number(text: str) -> Any:
+    if len(text) > 40:
+        raise _NotAllowed(f"a number of {len(text)} characters")
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _constant(name: str) -> Any:
+    raise _NotAllowed(f"{name} is not allowed")
+
+
 def read_profile(profile_id: str) -> dict[str, Any]:
+    """The profile's JSON, checked; CardError(unknown_profile) when there is no such file, (bad_profile)
+    naming the field when it cannot be played."""
     path = profile_path(profile_id)
+    where = safe(str(path), 200)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for key in ("card", "holder"):
-            if not isinstance(data.get(key), dict):
-                raise ValueError(f"no '{key}' object")
-    except (OSError, ValueError) as exc:
-        raise CardError(UNKNOWN_PROFILE, f"{profile_id}: {exc}") from None
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PROFILE_BYTES + 1)
+    except OSError as exc:
+        raise CardError(UNKNOWN_PROFILE, f"{where}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise CardError(BAD_PROFILE, f"{where}: larger than {MAX_PROFILE_BYTES >> 20} MiB")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"), parse_int=_number, parse_float=_number,
+                          parse_constant=_constant)
+    except UnicodeDecodeError as exc:
+        raise CardError(BAD_PROFILE, f"{where}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise CardError(BAD_PROFILE, f"{where}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError and _NotAllowed
+        raise CardError(BAD_PROFILE, f"{where}: not valid JSON: {safe(str(exc), 200)[1:-1]}") from None
+    why = problem(data)
+    if why is not None:
+        raise CardError(BAD_PROFILE, f"{where}: {why}")
     data.setdefault("id", path.stem)
     return data
 
@@ -106,7 +145,7 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     )
     card_sn = profile["card"]["card_sn"].upper()
     store = StateStore(state_dir)
-    pin = store.load(card_sn)
+    pin = pin_was_saved = store.load(card_sn)
     fresh = pin is None or "tries_left" in options or "max_tries" in options
     if fresh:
         max_tries = int(options.get("max_tries", pin_cfg.get("max_tries", 3)))
@@ -118,7 +157,9 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
                     locked_reads_blank=blank)
     card = VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
                        quirks=quirks, profile_id=str(profile["id"]))
-    if fresh:
+    if fresh and pin_was_saved is None:      # a first insertion: another process may be writing it too
+        card.pin = store.create(pin)
+    elif fresh:                               # options that reset the counter: a deliberate overwrite
         card.save_state()
     return card
 

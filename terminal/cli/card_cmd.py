@@ -1,8 +1,11 @@
-"""`cashier card read|verify|change-pin` (DESIGN §8.1): the card in a reader, read by the drivers.
+"""`cashier card read|verify|change-pin`: the card in a reader, read by the drivers.
 
 Text output masks the ID number; `--json` prints the contract's unmasked object;
-`--line` prints the iReadCardBas-style line (§3.5). `--trace` prints the APDUs
-to stderr with PIN data redacted.
+`--line` prints the iReadCardBas-style line. `--trace` prints the APDUs to stderr with
+PIN data, and the ID number and name in EF06's answers, redacted; `--trace-raw` (card
+debugging) shows those answers as the card sent them, with a warning.
+PINs: `--pin -` (and `--old -`, `--new -`) read a line of stdin; without them, $CASHIER_PIN
+(and $CASHIER_NEW_PIN) — a PIN on the command line shows in `ps`.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from drivers.apdu import Trace
+from drivers.apdu import ResponseAPDU, Trace, redacted_hex
 from drivers.card_data import CardRead
 from drivers.certno import mask
 from drivers.errors import PIN_INVALID, CardError
-from terminal.cli.output import emit
+from drivers.ssse import EF06, T_CERTNO, T_NAME, T_NAME_EXT
+from terminal.cli.output import NEW_PIN_ENV, PIN_ENV, PIN_HELP, emit, pin_arg
+from terminal.errors import UsageError
 
 _GEND = {"1": "男 male", "2": "女 female"}
 
@@ -25,7 +30,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     def reader_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--reader", help="emulator:PROFILE, pcsc, pcsc:NAME or serial:URL (default [reader].spec)")
-        p.add_argument("--trace", action="store_true", help="print the APDUs to stderr (PIN data redacted)")
+        p.add_argument("--trace", action="store_true",
+                       help="print the APDUs to stderr (PIN data, and the ID number and name the card answers, "
+                            "redacted)")
+        p.add_argument("--trace-raw", action="store_true",
+                       help="card debugging: like --trace, but the ID number and name as the card sent them "
+                            "(PIN data stays redacted)")
 
     read = cmds.add_parser("read", parents=[common], help="read the card (EF05 card, EF06 holder)")
     reader_options(read)
@@ -34,14 +44,47 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     verify = cmds.add_parser("verify", parents=[common], help="check the card's PIN (counts a try)")
     reader_options(verify)
-    verify.add_argument("--pin", help="the PIN (omit to type it on the reader's keypad)")
+    verify.add_argument("--pin", help=PIN_HELP)
     verify.set_defaults(handler=cmd_verify)
 
     change = cmds.add_parser("change-pin", parents=[common], help="change the card's PIN")
     reader_options(change)
-    change.add_argument("--old", required=True, help="current PIN")
-    change.add_argument("--new", required=True, help="new PIN, 4 to 16 digits")
+    change.add_argument("--old", help=f"the current PIN; '-' reads it from a line on stdin; default ${PIN_ENV}")
+    change.add_argument("--new", help=f"the new PIN, 4 to 16 digits; '-' reads it from a line on stdin (after "
+                                      f"--old's, when both are '-'); default ${NEW_PIN_ENV}")
     change.set_defaults(handler=cmd_change_pin)
+
+
+# EF06 records whose answers name the holder: ID number (first 6 and last 4 kept), name, name extension
+_HOLDER_TAGS = (T_CERTNO, T_NAME, T_NAME_EXT)
+
+
+class HolderRedactingTrace(Trace):
+    """A trace that also hides who the holder is: in an answer from EF06 holding the ID number, the
+    number is masked as on screen (first 6 + last 4 kept); one holding the name shows none of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_ef06 = False
+
+    def add(self, cmd: bytes, resp: ResponseAPDU) -> None:
+        if len(cmd) >= 7 and cmd[1] == 0xA4:          # SELECT: EF06 by its file id, or anything else
+            self.in_ef06 = cmd[2] == 0x02 and cmd[5:7] == EF06.to_bytes(2, "big")
+        elif len(cmd) >= 4 and cmd[1] == 0xA4:
+            self.in_ef06 = False
+        data = resp.data
+        if self.in_ef06 and cmd[1:2] in (b"\xB2", b"\xC0") and len(data) >= 2 and data[0] in _HOLDER_TAGS:
+            self.lines.append(f"> {redacted_hex(cmd)}")
+            self.lines.append(f"< {_redacted_record(data)} {resp.sw:04X}")
+        else:
+            super().add(cmd, resp)
+
+
+def _redacted_record(data: bytes) -> str:
+    """tag, length, value as hex: an ID number keeps its first 6 and last 4 characters, a name nothing."""
+    value = range(2, len(data))
+    hidden = range(8, max(8, len(data) - 4)) if data[0] == T_CERTNO else value
+    return " ".join("**" if i in hidden else f"{b:02X}" for i, b in enumerate(data))
 
 
 def _session(args: argparse.Namespace):
@@ -49,7 +92,13 @@ def _session(args: argparse.Namespace):
     from terminal.cli.main import load_cfg
     from terminal.readers import open_reader
     cfg = load_cfg(args)
-    trace = Trace() if args.trace else None
+    trace: Trace | None = None
+    if args.trace_raw:
+        print("cashier: warning: --trace-raw shows the holder's ID number and name as the card sends them; "
+              "keep this output out of logs and tickets", file=sys.stderr)
+        trace = Trace()
+    elif args.trace:
+        trace = HolderRedactingTrace()
     return CardSession(open_reader(args.reader, cfg), cfg, trace), trace
 
 
@@ -72,7 +121,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def text_of(r: CardRead) -> str:
-    """A readable card: the ID number masked (DESIGN §7)."""
+    """A readable card: the ID number masked (first 6 + last 4)."""
     c, h = r.card, r.holder
     name = h.full_name or "(not readable without PSAM authentication)"
     rows = [
@@ -105,10 +154,11 @@ def _width(s: str) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    pin = pin_arg(args.pin)                  # before any card: pin_invalid is a usage error
     session, trace = _session(args)
     try:
         session.read()
-        session.verify_pin(args.pin)
+        session.verify_pin(pin)
     finally:
         _print_trace(trace)
         session.close()
@@ -116,15 +166,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_change_pin(args: argparse.Namespace) -> int:
-    from drivers.codecs import pin_block
-    for pin in (args.old, args.new):
-        pin_block(pin)  # CardError(pin_invalid) before touching the card
-    if args.old == args.new:
+    old = pin_arg(args.old, option="--old", env=PIN_ENV)        # '-': the first line of stdin
+    new = pin_arg(args.new, option="--new", env=NEW_PIN_ENV)    # '-': the next one
+    if old is None or new is None:
+        which = "--old" if old is None else "--new"
+        raise UsageError("pin_missing", f"change-pin needs {which}: the PIN, '-' to read it from a line on stdin, "
+                         f"or ${PIN_ENV if old is None else NEW_PIN_ENV}",
+                         f"change-pin 需要 {which}:密码、'-'(从标准输入读取一行)或环境变量 "
+                         f"{PIN_ENV if old is None else NEW_PIN_ENV}")
+    if old == new:
         raise CardError(PIN_INVALID, "the new PIN must differ from the old one")
     session, trace = _session(args)
     try:
         session.read()
-        session.card.change_pin(args.old, args.new)
+        session.card.change_pin(old, new)
     finally:
         _print_trace(trace)
         session.close()

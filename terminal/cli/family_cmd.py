@@ -1,13 +1,14 @@
-"""`cashier family`, `cashier bind`, `cashier unbind` (DESIGN §8.1): family mutual aid at the window."""
+"""`cashier family`, `cashier bind`, `cashier unbind`: family mutual aid at the window."""
 
 from __future__ import annotations
 
 import argparse
+import re
 
 from drivers.certno import mask
 from terminal.cli.main import open_db
-from terminal.cli.output import emit, pin_arg
-from terminal.domain.money import yuan
+from terminal.cli.output import PIN_HELP, emit, pin_arg
+from terminal.domain.money import yuan, yuan_text
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,7 +24,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     _card_options(bind)
     bind.add_argument("--relation", required=True, help="GB/T 4761 code: what the user is to the owner (30 daughter)")
     bind.add_argument("--scope", choices=("local", "cross_province"), default="local")
-    bind.add_argument("--quota", type=int, default=0, help="cross-province quota in fen, moved out of the balance")
+    bind.add_argument("--quota", type=_fen, default=0,
+                      help="cross-province quota in fen (50000 = ¥500.00), moved out of the owner's balance")
     bind.set_defaults(handler=cmd_bind)
 
     unbind = sub.add_parser("unbind", parents=[common], help="end the owner's binding of a relative")
@@ -31,9 +33,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     unbind.set_defaults(handler=cmd_unbind)
 
 
+def _fen(text: str) -> int:
+    """--quota: whole fen. An amount written in yuan (500.00) is refused with the fen it would be."""
+    value = text.strip()
+    if re.fullmatch(r"-?[0-9]+", value):
+        return int(value)
+    yuan_form = re.fullmatch(r"([0-9]+)\.([0-9]{1,2})", value)
+    if yuan_form:
+        fen = int(yuan_form[1]) * 100 + int(yuan_form[2].ljust(2, "0"))
+        raise argparse.ArgumentTypeError(f"{text!r} looks like yuan: --quota is in fen, so ¥{text} is --quota {fen}")
+    raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of fen (50000 = ¥500.00)")
+
+
 def _card_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reader", help="the reader holding the owner's card (default [reader].spec)")
-    p.add_argument("--pin", help="the owner's PIN (omit to type it on the reader's keypad)")
+    p.add_argument("--pin", help=PIN_HELP.replace("the card's PIN", "the owner's PIN", 1))
     p.add_argument("--user", required=True, help="the relative's card number or ID number")
     p.add_argument("--date", help=argparse.SUPPRESS)  # tests: act as of this date
 
@@ -41,9 +55,11 @@ def _card_options(p: argparse.ArgumentParser) -> None:
 def cmd_family(args: argparse.Namespace) -> int:
     from terminal.services.bindings import policy_of
     from terminal.services.family import family_for
+    from terminal.cli.settle_cmd import _date
+    today = _date(args.date)  # a real date, or a usage error (not a silent "today")
     cfg, db = open_db(args)
     try:
-        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=args.date,
+        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=today,
                           policy=policy_of(cfg))
     finally:
         db.close()
@@ -87,8 +103,10 @@ def cmd_bind(args: argparse.Namespace) -> int:
     from terminal.errors import UsageError
     from terminal.services.bindings import bind_at_window
     if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
-        raise UsageError("amount_invalid", f"--quota is fen from 0 to {MAX_FEN}, not {args.quota}",
-                         f"--quota 须为 0 到 {MAX_FEN} 分,而不是 {args.quota}")
+        raise UsageError("amount_invalid", f"--quota is fen (100 fen = ¥1.00) from 0 to {MAX_FEN} "
+                         f"({yuan_text(MAX_FEN)}), not {args.quota}",
+                         f"--quota 以分为单位(100分 = ¥1.00),须为 0 到 {MAX_FEN}({yuan_text(MAX_FEN)}),"
+                         f"而不是 {args.quota}")
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
     cfg, db = open_db(args)
     try:

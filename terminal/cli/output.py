@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from typing import Any, Callable
@@ -14,12 +15,38 @@ Handler = Callable[[argparse.Namespace], int | None]
 
 _PIN = re.compile(r"[0-9]{4,16}")
 
+PIN_ENV = "CASHIER_PIN"
+NEW_PIN_ENV = "CASHIER_NEW_PIN"
+PIN_HELP = ("the card's PIN: '-' reads it from a line on stdin; without --pin, $CASHIER_PIN, else it is typed on "
+            "the reader's keypad (a PIN given here shows in `ps`: prefer '-' or the environment)")
 
-def pin_arg(value: str | None) -> str | None:
-    """--pin: 4 to 16 ASCII digits (never echoed back); None = the reader's keypad."""
+
+def _stdin_line(option: str) -> str:
+    """One line of stdin, without its line end (not echoed when stdin is a terminal)."""
+    if sys.stdin is None:
+        line = ""
+    elif sys.stdin.isatty():
+        import getpass
+        line = getpass.getpass(f"{option}: ")
+    else:
+        line = sys.stdin.readline()
+        if not line:
+            raise UsageError("pin_missing", f"{option} -: no line on stdin to read the PIN from",
+                             f"{option} -: 标准输入中没有可读取密码的行")
+    return line.rstrip("\r\n")
+
+
+def pin_arg(value: str | None, *, option: str = "--pin", env: str | None = PIN_ENV) -> str | None:
+    """A PIN for the card: `value` as given ('-': one line of stdin), else `$env`, else None (the reader's
+    keypad). 4 to 16 ASCII digits, never echoed back."""
+    if value == "-":
+        value = _stdin_line(option)
+    elif value is None and env:
+        value = os.environ.get(env) or None
+        option = f"${env}" if value is not None else option
     if value is not None and not _PIN.fullmatch(value):
-        raise UsageError("pin_invalid", "--pin must be 4 to 16 digits (0-9); omit it to type the PIN on the reader's "
-                         "keypad", "--pin 应为4至16位数字;不填则在读卡器键盘上输入")
+        raise UsageError("pin_invalid", f"{option} must be 4 to 16 digits (0-9); omit it to type the PIN on the "
+                         f"reader's keypad", f"{option} 应为4至16位数字;不填则在读卡器键盘上输入")
     return value
 
 
@@ -40,20 +67,39 @@ def fail(args: argparse.Namespace, code: str, message: str, exit_code: int = 1) 
     return exit_code
 
 
+def message_lang(args: argparse.Namespace) -> str:
+    """The language of messages: --lang, else [terminal].lang of the config, else English (a config that
+    cannot be read has its own error, in English)."""
+    lang = getattr(args, "lang", None) or getattr(args, "_message_lang", None)
+    if not lang:
+        try:
+            from terminal.config import load_config
+            lang = load_config(getattr(args, "config", None), getattr(args, "db", None)).terminal.lang
+        except Exception:  # noqa: BLE001  the command itself reports a bad config
+            lang = "en"
+        lang = "zh" if str(lang).startswith("zh") else "en"
+        args._message_lang = lang
+    return lang
+
+
+def warn(args: argparse.Namespace, warning) -> None:
+    """A warning (a CashierError that did not stop the command) on stderr, in the messages' language."""
+    print(f"cashier: warning: {warning.localized(message_lang(args))}", file=sys.stderr)
+
+
 def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
     """Run a command; any failure a user can meet becomes a clear message, never a traceback."""
     from drivers.errors import CardError
     from terminal.config import ConfigError
     from terminal.errors import CashierError
-    lang = getattr(args, "lang", None) or "en"
     try:
         return handler(args) or 0
     except CashierError as exc:
-        return fail(args, exc.code, exc.localized(lang), exc.exit_code)
+        return fail(args, exc.code, exc.localized(message_lang(args)), exc.exit_code)
     except (CardError, ConfigError) as exc:
-        code, message = describe(exc, lang)
-        # a malformed reader spec or PIN on the command line is a usage error, not the card's refusal
-        usage = isinstance(exc, CardError) and exc.code in ("bad_reader_spec", "pin_invalid")
+        code, message = describe(exc, message_lang(args))
+        # a malformed reader spec, PIN or card profile on the command line is a usage error, not the card's refusal
+        usage = isinstance(exc, CardError) and exc.code in ("bad_reader_spec", "pin_invalid", "unknown_profile")
         return fail(args, code, message, 2 if usage else 1)
     except KeyboardInterrupt:
         return fail(args, "interrupted", "interrupted", 130)
@@ -62,4 +108,4 @@ def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
     except Exception as exc:  # last resort: still no traceback for a user
         import logging
         logging.getLogger("cashier").exception("unexpected error")
-        return fail(args, "internal", f"unexpected error: {type(exc).__name__}: {exc}", 1)
+        return fail(args, *describe(exc, lang), 1)  # "internal": says what to do

@@ -1,9 +1,12 @@
-"""`cashier settle`, `cashier reverse`, `cashier reconcile` (DESIGN §8.1) over any reader.
+"""`cashier settle`, `cashier reverse`, `cashier slip`, `cashier reconcile` over any reader.
 
 settle: the card in --reader is the patient's; `--pre` pre-settles (2206) and writes nothing; otherwise
-the settlement (2207) is committed and its slip (结算单) saved. JSON: every §6.2 field plus setl_id,
-mulaid [{owner_psn_no, amount}], balc. reverse: same-day reversal (2208). reconcile: day totals per
-window checked against the ledger (3201); a mismatch prints the report and exits 1.
+the settlement (2207) is committed, then its slip (结算单) saved. JSON: every settlement field plus setl_id,
+mulaid [{owner_psn_no, amount}], balc. A slip that cannot be saved is a warning (stderr, and `warning`
+in the JSON) with exit 0: the settlement is done; `cashier slip SETL_ID` prints or saves it again.
+reverse: same-day reversal (2208), its slip likewise. reconcile: day totals per window checked against the
+ledger (3201), and every balance, quota and accumulator against its start and movements; a mismatch
+prints the report, names the rows on stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -12,29 +15,39 @@ import argparse
 import re
 import sys
 from datetime import date
+from pathlib import Path
 
 from terminal.cli.main import open_db
-from terminal.cli.output import emit, pin_arg
+from terminal.cli.output import PIN_HELP, emit, message_lang, pin_arg, warn
 from terminal.errors import BadInput, UsageError
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     settle = sub.add_parser("settle", parents=[common], help="pre-settle or settle a bill for the card presented")
     settle.add_argument("--reader", help="emulator:PROFILE, pcsc, pcsc:NAME or serial:URL (default [reader].spec)")
-    settle.add_argument("--pin", help="the card's PIN (omit to type it on the reader's keypad)")
-    settle.add_argument("--bill", required=True, help="the bill, JSON (DESIGN §8.3)")
+    settle.add_argument("--pin", help=PIN_HELP)
+    settle.add_argument("--bill", required=True, help="the bill, a JSON file")
     settle.add_argument("--relatives", default="auto",
                         help="auto (every bound relative, in order), none, or owner psn_no's: PSN,PSN")
     settle.add_argument("--no-account", action="store_true", help="do not use any personal account (acct_used_flag 0)")
     settle.add_argument("--pre", action="store_true", help="pre-settle only: show the split, write nothing")
-    settle.add_argument("--request-id", help="idempotency key: a retry with the same id returns the first result")
+    settle.add_argument("--request-id", help="idempotency key, 1 to 64 visible ASCII characters: a retry with the "
+                                             "same id returns the first result")
     settle.set_defaults(handler=cmd_settle)
 
     reverse = sub.add_parser("reverse", parents=[common], help="reverse a settlement made today")
     reverse.add_argument("setl_id", metavar="SETL_ID")
     reverse.set_defaults(handler=cmd_reverse)
 
-    rec = sub.add_parser("reconcile", parents=[common], help="day totals per window, checked against the ledger")
+    slip = sub.add_parser("slip", parents=[common], help="print a settlement's or reversal's slip again, or save it")
+    slip.add_argument("setl_id", metavar="SETL_ID")
+    slip.add_argument("--out", metavar="FILE",
+                      help="save it to FILE (a folder: FOLDER/SETL_ID.txt) instead of printing it")
+    slip.set_defaults(handler=cmd_slip)
+
+    rec = sub.add_parser("reconcile", parents=[common],
+                         help="day totals per window checked against the ledger; every balance, quota and "
+                              "accumulator against its start and movements")
     rec.add_argument("--date", help="YYYY-MM-DD (default today)")
     rec.add_argument("--window", help="one window (default every window)")
     rec.set_defaults(handler=cmd_reconcile)
@@ -56,6 +69,15 @@ def _date(value: str | None) -> str | None:
                      f"--date 应为真实日期,格式 YYYY-MM-DD(收到 {value!r})")
 
 
+def _request_id(value: str | None) -> str | None:
+    """--request-id: 1 to 64 visible ASCII characters (terminal.domain.text), or None (a fresh one)."""
+    from terminal.domain.text import request_id_problem
+    problem = request_id_problem(value) if value is not None else None
+    if problem is not None:
+        raise UsageError("bad_request_id", "--request-id: " + problem[0], "--request-id:" + problem[1])
+    return value
+
+
 def _relatives(value: str) -> str | list[str]:
     value = value.strip()
     if value in ("auto", "none"):
@@ -71,13 +93,14 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.domain.bill import load_bill
     from terminal.readers import open_reader
     from terminal.services import settlement
-    from terminal.services.slip import slip_text
     from terminal.cli.main import load_cfg
     from terminal.services.settlement import policy_for
     from terminal.store.db import open_from_config
     pin = pin_arg(args.pin)
+    request_id = _request_id(args.request_id)
     relatives = _relatives(args.relatives)
     cfg = load_cfg(args)
+    _require_file(args.bill, "--bill", "账单文件")
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
     db = open_from_config(cfg)
     session = CardSession(open_reader(args.reader, cfg), cfg)
@@ -90,11 +113,34 @@ def cmd_settle(args: argparse.Namespace) -> int:
                    **pre.fields(), "pre": True}
             return emit(args, out, _pre_text(out))
         result = settlement.settle(db, cfg, session, bill, pin=pin, relatives=relatives,
-                                   acct_used_flag=not args.no_account, request_id=args.request_id)
+                                   acct_used_flag=not args.no_account, request_id=request_id)
     finally:
         session.close()
-    return emit(args, result.to_json(), slip_text(cfg, result, db) + (f"(saved: {result.slip_path})"
-                                                                       if result.slip_path else "(a retry: first result)"))
+    return _done(args, cfg, db, result)
+
+
+def _done(args: argparse.Namespace, cfg, db, result) -> int:
+    """A committed settlement or reversal: its slip, where it was saved, and a warning if it was not."""
+    from terminal.services.slip import slip_text
+    notes = []
+    if result.replayed:
+        notes.append("a retry: the first result, nothing charged again")
+    if result.slip_path:
+        notes.append(f"saved: {result.slip_path}")
+    out = result.to_json()
+    if result.slip_warning is not None:
+        out["warning"] = {"code": result.slip_warning.code,
+                          "message": result.slip_warning.localized(message_lang(args))}
+        warn(args, result.slip_warning)
+    return emit(args, out, slip_text(cfg, result, db) + "".join(f"({n})" for n in notes))
+
+
+def _require_file(path: str, option: str, what_zh: str) -> None:
+    """A file named on the command line that is not there is a usage error (exit 2), before anything else."""
+    if not Path(path).is_file():
+        why = "is a folder, not a file" if Path(path).is_dir() else "does not exist"
+        why_zh = "是文件夹,不是文件" if Path(path).is_dir() else "不存在"
+        raise UsageError("file_missing", f"{option} {path}: the file {why}", f"{option} {path}: {what_zh}{why_zh}")
 
 
 def _pre_text(out: dict) -> str:
@@ -110,10 +156,29 @@ def _pre_text(out: dict) -> str:
 
 def cmd_reverse(args: argparse.Namespace) -> int:
     from terminal.services.reversal import reverse
-    from terminal.services.slip import slip_text
     cfg, db = open_db(args)
     result = reverse(db, cfg, args.setl_id)
-    return emit(args, result.to_json(), slip_text(cfg, result, db))
+    return _done(args, cfg, db, result)
+
+
+def cmd_slip(args: argparse.Namespace) -> int:
+    """The slip of a settlement or reversal, from the database: printed, or saved to --out."""
+    from terminal.services.settlement import load_result
+    from terminal.services.slip import slip_text, write_atomically
+    cfg, db = open_db(args)
+    result = load_result(db, args.setl_id)
+    text = slip_text(cfg, result, db)
+    if args.out is None:
+        return emit(args, {"setl_id": result.setl_id, "slip": text, "saved": None}, text)
+    path = Path(args.out)
+    if path.is_dir():
+        path = path / f"{result.setl_id}.txt"
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise BadInput("slip_not_saved", f"cannot save the slip to {path}: {exc.strerror or exc}",
+                       f"结算单无法保存到 {path}: {exc.strerror or exc}") from None
+    return emit(args, {"setl_id": result.setl_id, "slip": text, "saved": str(path)}, f"saved: {path}")
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -123,6 +188,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     report = reconcile(db, cfg, day, args.window)
     emit(args, report.to_json(), report.text())
     if not report.ok:
-        print("RECONCILIATION MISMATCH: " + "; ".join(str(m) for m in report.mismatches), file=sys.stderr)
+        print("RECONCILIATION MISMATCH: " + "; ".join(report.problems()), file=sys.stderr)
         return 1
     return 0

@@ -7,6 +7,9 @@ API:
   ("item 2 (X001): qty must be > 0" / "第2项(X001):数量必须大于0"), amounts in yuan ("¥2,000,000.00"); the
   config key behind an absurd-amount refusal is in `details` (`limit`, `config`), not in the text. In a
   JSON bill qty and price are JSON numbers: "1.5" or "100" in quotes is refused, naming the item and the field.
+- Hostile input is a BadInput too, never a traceback: a file over MAX_BILL_BYTES, nesting deeper than Python
+  parses, numbers of more than MAX_NUMBER_CHARS characters, NaN and Infinity. Codes (and categories) are at
+  most MAX_CODE characters, names MAX_NAME, with no control or invisible characters (terminal.domain.text).
 - `BillLimits(max_item_price, max_bill_total)`: the absurd-amount limits (config `[policy]`),
   `check_limits(bill, limits)`.
 - `Bill.med_type`, `Bill.items` (tuple of `BillItem`: code, name, category, cls "A"|"B"|"C",
@@ -22,12 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from terminal.domain.money import round_fen, yuan_text
+from terminal.domain.text import MAX_CODE, MAX_NAME, printable, shown, text_problem
 from terminal.errors import BadInput
 
 MED_TYPES = {"11": "general outpatient", "14": "chronic/special outpatient", "21": "inpatient"}
 CLASSES = ("A", "B", "C")
 MAX_ITEMS = 500
 MAX_QTY = Decimal(10000)
+MAX_BILL_BYTES = 2 << 20      # 500 items of a few hundred bytes each fit many times over
+MAX_NUMBER_CHARS = 40         # a qty or a price in fen is written in far fewer
+TEXT_LIMITS = {"code": MAX_CODE, "category": MAX_CODE, "name": MAX_NAME}
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,12 @@ def _bad_item(where: _Where, message: str, message_zh: str, **details: object) -
 
 
 def _qty(value: Any, where: _Where) -> Decimal:
-    not_a_number = (f"qty must be a number (got {value!r})", f"数量必须是数字(收到 {value!r})")
+    not_a_number = (f"qty must be a number (got {shown(value)})", f"数量必须是数字(收到 {shown(value)})")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise _bad_item(where, *not_a_number)
+    if (isinstance(value, str) and len(value) > MAX_NUMBER_CHARS) or (
+            isinstance(value, int) and abs(value) >= 10**MAX_NUMBER_CHARS):
+        raise _bad_item(where, f"qty is not a sensible number (got {shown(value)})", "数量不合理")
     try:
         qty = Decimal(str(value)) if not isinstance(value, Decimal) else value
     except InvalidOperation:
@@ -126,10 +136,14 @@ def _qty(value: Any, where: _Where) -> Decimal:
 
 def _price(value: Any, where: _Where, limits: BillLimits) -> int:
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        if abs(value.adjusted()) > MAX_NUMBER_CHARS:   # 1E+999999999 is integral: int() of it would take minutes
+            raise _bad_item(where, f"the unit price {shown(value)} is not a sensible amount", "单价金额不合理")
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad_item(where, f"price must be a whole number of fen (got {value!r})",
-                        f"单价必须是整数,以分为单位(收到 {value!r})")
+        raise _bad_item(where, f"price must be a whole number of fen (got {shown(value)})",
+                        f"单价必须是整数,以分为单位(收到 {shown(value)})")
+    if abs(value) >= 10**MAX_NUMBER_CHARS:
+        raise _bad_item(where, f"the unit price {shown(value)} is not a sensible amount", "单价金额不合理")
     if value < 0:
         raise _bad_item(where, f"price must not be negative (got {yuan_text(value)})",
                         f"单价不能为负(收到 {yuan_text(value)})")
@@ -169,8 +183,9 @@ def _not_a_string(raw: dict[str, Any], where: _Where) -> None:
     for key in ("qty", "price"):
         value = raw[key]
         if isinstance(value, str):
-            raise _bad_item(where, f"{key} must be a JSON number, not the string {value!r} (write {value.strip()} "
-                            f"without quotes)", f"{FIELD_ZH[key]}必须是数字,不能是字符串 {value!r}(去掉引号)")
+            raise _bad_item(where, f"{key} must be a JSON number, not the string {shown(value)} (write "
+                            f"{shown(value.strip())[1:-1]} without quotes)",
+                            f"{FIELD_ZH[key]}必须是数字,不能是字符串 {shown(value)}(去掉引号)")
 
 
 def _text(item: dict[str, Any], key: str, where: _Where, required: bool) -> str:
@@ -178,12 +193,16 @@ def _text(item: dict[str, Any], key: str, where: _Where, required: bool) -> str:
     if not isinstance(value, str) or (required and not value.strip()):
         raise _bad_item(where, f"{key} must be a non-empty string" if required else f"{key} must be a string",
                         f"{FIELD_ZH[key]}不能为空" if required else f"{FIELD_ZH[key]}必须是文字")
+    problem = text_problem(value, TEXT_LIMITS[key], required=required)
+    if problem is not None:
+        raise _bad_item(where, f"{key} {problem[0]}", f"{FIELD_ZH[key]}{problem[1]}")
     return value.strip()
 
 
 def _item(raw: Any, index: int, limits: BillLimits, numbers_only: bool) -> BillItem:
     code = raw.get("code") if isinstance(raw, dict) else None
-    where = _Where(index, code if isinstance(code, str) and code else None)
+    clean = isinstance(code, str) and code and text_problem(code, MAX_CODE) is None
+    where = _Where(index, code.strip() if clean else None)  # a code a message can quote
     if not isinstance(raw, dict):
         raise _bad_item(where, "must be an object with code, name, class, qty, price",
                         "格式错误,应包含项目编码、名称、类别、数量和单价")
@@ -193,8 +212,9 @@ def _item(raw: Any, index: int, limits: BillLimits, numbers_only: bool) -> BillI
     if numbers_only:
         _not_a_string(raw, where)
     cls = raw["class"]
-    if cls not in CLASSES:
-        raise _bad_item(where, f"class must be A, B or C (got {cls!r})", f"类别必须是甲(A)、乙(B)或丙(C)(收到 {cls!r})")
+    if not isinstance(cls, str) or cls not in CLASSES:
+        raise _bad_item(where, f"class must be A, B or C (got {shown(cls)})",
+                        f"类别必须是甲(A)、乙(B)或丙(C)(收到 {shown(cls)})")
     item = BillItem(code=_text(raw, "code", where, True), name=_text(raw, "name", where, False),
                     category=_text(raw, "category", where, False), cls=cls,
                     qty=_qty(raw["qty"], where), price=_price(raw["price"], where, limits))
@@ -212,11 +232,12 @@ def parse_bill(obj: Any, *, limits: BillLimits | None = None, numbers_only: bool
     if not isinstance(obj, dict):
         raise _bad("the bill must be a JSON object with med_type and items", "账单必须是含 med_type 和 items 的 JSON 对象")
     med_type = obj.get("med_type")
-    if isinstance(med_type, int) and not isinstance(med_type, bool):
+    if isinstance(med_type, int) and not isinstance(med_type, bool) and med_type in (11, 14, 21):
         med_type = str(med_type)
-    if med_type not in MED_TYPES:
+    if not isinstance(med_type, str) or med_type not in MED_TYPES:
         raise _bad(f"med_type must be 11 (general outpatient), 14 (chronic/special outpatient) or 21 (inpatient) "
-                   f"(got {med_type!r})", f"医疗类别必须是 11(普通门诊)、14(门诊慢特病)或 21(住院)(收到 {med_type!r})")
+                   f"(got {shown(med_type)})",
+                   f"医疗类别必须是 11(普通门诊)、14(门诊慢特病)或 21(住院)(收到 {shown(med_type)})")
     items = obj.get("items")
     if not isinstance(items, list) or not items:
         raise _bad("the bill has no items", "账单没有明细")
@@ -228,21 +249,48 @@ def parse_bill(obj: Any, *, limits: BillLimits | None = None, numbers_only: bool
     return bill
 
 
+class _Unreadable(ValueError):
+    """A number or constant the bill may not hold, met while parsing."""
+
+
+def _number(text: str) -> Decimal | int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Unreadable(f"a number of {len(text)} characters")
+    return Decimal(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _constant(name: str) -> Any:
+    raise _Unreadable(f"{name} is not a number a bill can hold")
+
+
 def bill_from_text(text: str, limits: BillLimits | None = None) -> Bill:
     """A bill in JSON (DESIGN §8.3): numbers exactly as written (Decimal), qty and price JSON numbers."""
     try:
-        obj = json.loads(text, parse_float=Decimal)
+        obj = json.loads(text, parse_float=_number, parse_int=_number, parse_constant=_constant)
     except json.JSONDecodeError as exc:
         raise _bad(f"the bill is not valid JSON: {exc}", f"账单不是有效的 JSON: {exc}") from None
+    except _Unreadable as exc:
+        raise _bad(f"the bill is not valid: {exc}", f"账单内容无效: {exc}") from None
+    except RecursionError:
+        raise _bad("the bill is not valid: arrays or objects nested too deeply", "账单内容无效:嵌套层数过多") from None
     return parse_bill(obj, limits=limits, numbers_only=True)
 
 
 def load_bill(path: str | Path, limits: BillLimits | None = None) -> Bill:
     path = Path(path)
+    name = printable(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BILL_BYTES + 1)
     except FileNotFoundError:
-        raise _bad(f"bill file not found: {path}", f"账单文件不存在: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _bad(f"cannot read bill file {path}: {exc}", f"无法读取账单文件 {path}") from None
+        raise _bad(f"bill file not found: {name}", f"账单文件不存在: {name}") from None
+    except OSError as exc:
+        raise _bad(f"cannot read bill file {name}: {exc.strerror or exc}", f"无法读取账单文件 {name}") from None
+    if len(raw) > MAX_BILL_BYTES:
+        raise _bad(f"the bill file {name} is larger than {MAX_BILL_BYTES >> 20} MiB", f"账单文件过大: {name}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _bad(f"the bill file {name} is not UTF-8 text (byte {exc.start})",
+                   f"账单文件不是 UTF-8 文本: {name}") from None
     return bill_from_text(text, limits)

@@ -16,9 +16,12 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from terminal.config_schema import check_table, key, unknown_keys
 from terminal.domain import relations
+from terminal.domain.money import yuan_text
 from terminal.domain.regions import Region, province_code
-from terminal.errors import BadInput, RuleRefused
+from terminal.domain.text import shown
+from terminal.errors import BadInput, ConfigError, RuleRefused
 
 SCOPES = ("local", "cross_province")
 INSUTYPE_EMPLOYEE = "310"
@@ -48,31 +51,50 @@ class RelationRule:
 
 
 @dataclass(frozen=True)
+class Options:
+    """[mutual_aid.options] as written in config.toml."""
+
+    one_owner_per_user: bool = False                  # some regions allow only one owner per user
+    cross_province_since: str = key("2026-01-09", pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                    hint='a date "YYYY-MM-DD" in quotes')
+    relatives_order: str = key("config", choices=("config",))   # bindings in the order they were made
+
+
+@dataclass(frozen=True)
 class MutualAidPolicy:
     rules: tuple[RelationRule, ...]
     one_owner_per_user: bool = False
     cross_province_since: str = "2026-01-09"
 
     @classmethod
-    def from_config(cls, section: dict[str, Any]) -> "MutualAidPolicy":
-        """From config.toml's [mutual_aid] section (cfg.section("mutual_aid"))."""
-        from terminal.config import ConfigError
+    def from_config(cls, section: Any) -> "MutualAidPolicy":
+        """From config.toml's [mutual_aid] section (cfg.section("mutual_aid")), every key and value checked
+        (ConfigError naming it): `[[mutual_aid.rule]]` since + relations, `[mutual_aid.options]`."""
+        if not isinstance(section, dict):
+            raise ConfigError(f"[mutual_aid] must be a table, not {shown(section)}")
+        unknown_keys(section, ("rule", "options"), "[mutual_aid]")
+        raw_rules = section.get("rule", [])
+        if not isinstance(raw_rules, list):
+            raise ConfigError("[mutual_aid] rule must be [[mutual_aid.rule]] tables of since and relations")
         rules = []
-        for i, r in enumerate(section.get("rule", [])):
-            since = r.get("since")
-            codes = r.get("relations")
+        for i, r in enumerate(raw_rules, 1):
+            where = f"[[mutual_aid.rule]] #{i}"
+            if not isinstance(r, dict):
+                raise ConfigError(f"{where}: must be a table of since and relations, not {shown(r)}")
+            unknown_keys(r, ("since", "relations"), where)
+            since, codes = r.get("since"), r.get("relations")
             if not is_date(since) or not isinstance(codes, list):
-                raise ConfigError(f"[[mutual_aid.rule]] #{i + 1}: needs since = \"YYYY-MM-DD\" and relations = [...]")
+                raise ConfigError(f"{where}: needs since = \"YYYY-MM-DD\" (in quotes) and relations = [...]")
             unknown = [c for c in codes if not relations.is_known(c)]
             if unknown:
-                raise ConfigError(f"[[mutual_aid.rule]] since {since}: unknown relation codes {unknown}")
+                raise ConfigError(f"[[mutual_aid.rule]] since {since}: unknown relation codes "
+                                  f"[{', '.join(shown(c) for c in unknown)}]")
             rules.append(RelationRule(since, frozenset(codes)))
-        options = section.get("options", {})
-        since = options.get("cross_province_since", "2026-01-09")
-        if not is_date(since):
-            raise ConfigError("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\"")
-        return cls(tuple(sorted(rules, key=lambda r: r.since)),
-                   bool(options.get("one_owner_per_user", False)), since)
+        options = check_table(Options, section.get("options", {}), "[mutual_aid.options]")
+        if not is_date(options.cross_province_since):
+            raise ConfigError("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\" (a real date)")
+        return cls(tuple(sorted(rules, key=lambda r: r.since)), options.one_owner_per_user,
+                   options.cross_province_since)
 
     @classmethod
     def default(cls) -> "MutualAidPolicy":
@@ -243,8 +265,9 @@ def check_amount(value: object, what: str = "quota") -> int:
         raise BadInput("amount_invalid", f"{what} must be a whole number of fen, not {value!r}",
                        f"{what}须为整数(分),而不是 {value!r}")
     if value < 0 or value > MAX_FEN:
-        raise BadInput("amount_invalid", f"{what} {value} fen is out of range (0 to {MAX_FEN})",
-                       f"{what} {value} 分超出范围")
+        raise BadInput("amount_invalid", f"{what} {yuan_text(value)} ({value} fen) is out of range "
+                       f"(¥0.00 to {yuan_text(MAX_FEN)})",
+                       f"{what} {yuan_text(value)} 超出范围(¥0.00 至 {yuan_text(MAX_FEN)})")
     return value
 
 
@@ -262,8 +285,9 @@ def check_quota(scope: str, quota: int, owner: Party) -> None:
     balc = owner.balc or 0
     if quota > balc:
         raise _refuse("quota_exceeds_balance",
-                      f"quota {quota} fen exceeds {owner.psn_name}'s balance {balc} fen",
-                      f"共济额度{quota}分超过{owner.psn_name}的个人账户余额{balc}分")
+                      f"the quota {yuan_text(quota)} ({quota} fen) exceeds {owner.psn_name}'s balance "
+                      f"{yuan_text(balc)} ({balc} fen)",
+                      f"共济额度 {yuan_text(quota)} 超过{owner.psn_name}的个人账户余额 {yuan_text(balc)}")
 
 
 def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, on_date: str,
@@ -327,8 +351,9 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
 def balance_after_quota(owner_balc: int, quota: int) -> int:
     """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
     if quota > owner_balc:
-        raise _refuse("quota_exceeds_balance", f"quota {quota} fen exceeds the balance {owner_balc} fen",
-                      f"共济额度{quota}分超过个人账户余额{owner_balc}分")
+        raise _refuse("quota_exceeds_balance", f"the quota {yuan_text(quota)} ({quota} fen) exceeds the balance "
+                      f"{yuan_text(owner_balc)} ({owner_balc} fen)",
+                      f"共济额度 {yuan_text(quota)} 超过个人账户余额 {yuan_text(owner_balc)}")
     return owner_balc - quota
 
 

@@ -9,7 +9,8 @@ API:
   ("year"|"visit"), ratio (Decimal), annual_cap (fen).
 - `Policy.bill_limits`: `BillLimits` from the optional `max_item_price`, `max_bill_total` (fen).
 - `check_hosp_lv(level)`: the terminal's own level must be "1", "2" or "3" (from_config checks it).
-Ratios are quoted decimal strings ("0.70"): a TOML number is refused, floats never touch money.
+Ratios are quoted decimal strings ("0.70") of at most RATIO_DECIMALS decimals: a TOML number is refused,
+floats never touch money. `terminal.config.load_config` runs parse_policy on a config's [policy] when it loads.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from terminal.config import ConfigError
 from terminal.domain.bill import BillLimits
 from terminal.domain.money import parse_ratio
-from terminal.errors import RuleRefused
+from terminal.domain.text import printable, shown
+from terminal.errors import ConfigError, RuleRefused
 
 INSUTYPES = ("310", "390")
 MED_TYPES = ("11", "14", "21")
@@ -30,6 +31,7 @@ SCOPES = ("year", "visit")
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
 MAX_FEN = 10**11  # 1,000,000,000 yuan: anything larger in a policy is a typo
+RATIO_DECIMALS = 6   # "0.855" is a ratio; "0.1111…" with 5,000 decimals is a mistake
 
 
 @dataclass(frozen=True)
@@ -79,15 +81,27 @@ def check_hosp_lv(level: Any) -> str:
 def _code(rule: dict[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
     value = rule.get(key)
     if not isinstance(value, str) or value not in (*allowed, "*"):
-        raise ConfigError(f"{where}: {key} must be one of {', '.join(allowed)} or \"*\" (got {value!r})")
+        raise ConfigError(f"{where}: {key} must be one of {', '.join(allowed)} or \"*\" (got {shown(value)})")
     return value
 
 
 def _fen(rule: dict[str, Any], key: str, where: str) -> int:
     value = rule.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FEN:
-        raise ConfigError(f"{where}: {key} must be a whole number of fen between 0 and {MAX_FEN} (got {value!r})")
+        raise ConfigError(f"{where}: {key} must be a whole number of fen between 0 and {MAX_FEN} (got {shown(value)})")
     return value
+
+
+def _ratio(value: Any, key: str, where: str) -> Decimal:
+    try:
+        ratio = parse_ratio(value, key)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {printable(exc)}") from None
+    exponent = ratio.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > RATIO_DECIMALS and ratio != ratio.quantize(Decimal(1).scaleb(
+            -RATIO_DECIMALS)):
+        raise ConfigError(f"{where}: {key} may have at most {RATIO_DECIMALS} decimals (got {shown(value)})")
+    return ratio
 
 
 def _rule(rule: Any, where: str) -> PolicyRule:
@@ -95,17 +109,15 @@ def _rule(rule: Any, where: str) -> PolicyRule:
         raise ConfigError(f"{where}: must be a table of {', '.join(RULE_KEYS)}")
     unknown = sorted(set(rule) - set(RULE_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; a rule has {', '.join(RULE_KEYS)}")
+        raise ConfigError(f"{where}: unknown key(s) {printable(', '.join(unknown))}; "
+                          f"a rule has {', '.join(RULE_KEYS)}")
     missing = [k for k in RULE_KEYS if k not in rule]
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
     scope = rule["deductible_scope"]
-    if scope not in SCOPES:
-        raise ConfigError(f"{where}: deductible_scope must be \"year\" or \"visit\" (got {scope!r})")
-    try:
-        ratio = parse_ratio(rule["ratio"], "ratio")
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    if not isinstance(scope, str) or scope not in SCOPES:
+        raise ConfigError(f"{where}: deductible_scope must be \"year\" or \"visit\" (got {shown(scope)})")
+    ratio = _ratio(rule["ratio"], "ratio", where)
     return PolicyRule(insutype=_code(rule, "insutype", INSUTYPES, where),
                       med_type=_code(rule, "med_type", MED_TYPES, where),
                       hosp_lv=_code(rule, "hosp_lv", HOSP_LVS, where),
@@ -117,16 +129,15 @@ def parse_policy(section: dict[str, Any]) -> Policy:
     """The `[policy]` table as read from TOML -> Policy; every problem named precisely."""
     if not section:
         raise ConfigError("[policy] is missing from config.toml: settlement needs b_selfpay_ratio and rules")
-    unknown = sorted(set(section) - {"b_selfpay_ratio", "rule", *LIMIT_KEYS})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[policy] must be a table, not {shown(section)}")
+    unknown = sorted(map(str, set(section) - {"b_selfpay_ratio", "rule", *LIMIT_KEYS}))
     if unknown:
-        raise ConfigError(f"[policy]: unknown key(s) {', '.join(unknown)}; expected b_selfpay_ratio, "
+        raise ConfigError(f"[policy]: unknown key(s) {printable(', '.join(unknown))}; expected b_selfpay_ratio, "
                           f"{', '.join(LIMIT_KEYS)} and [[policy.rule]]")
     if "b_selfpay_ratio" not in section:
         raise ConfigError("[policy]: b_selfpay_ratio is missing (e.g. \"0.10\")")
-    try:
-        b_ratio = parse_ratio(section["b_selfpay_ratio"], "b_selfpay_ratio")
-    except ValueError as exc:
-        raise ConfigError(f"[policy]: {exc}") from None
+    b_ratio = _ratio(section["b_selfpay_ratio"], "b_selfpay_ratio", "[policy]")
     rules = section.get("rule")
     if not isinstance(rules, list) or not rules:
         raise ConfigError("[policy]: at least one [[policy.rule]] is needed")

@@ -129,11 +129,21 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
             [owner.psn_no, user_person.psn_no, relation, scope, quota, today, cfg.terminal.operator, now_iso(),
              cfg.terminal.window])
         binding = binding_by_id(db, cur.lastrowid)
+        if quota:
+            _record_move(db, binding.id, owner.psn_no, quota, "bind", cfg.terminal.operator, cfg.terminal.window)
         add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="bind",
                   subject=f"binding:{binding.id}",
                   detail={"owner_psn_no": owner.psn_no, "user_psn_no": user_person.psn_no, "relation": relation,
                           "scope": scope, "quota": quota, "begin_date": today})
     return binding
+
+
+def _record_move(db: sqlite_utils.Database, binding_id: int, owner_psn_no: str, amount: int, reason: str,
+                 operator: str | None, window: str | None) -> None:
+    """Money moved between the owner's balance and the binding's quota (> 0: into the quota), so that
+    `cashier reconcile` can explain both."""
+    db.execute('INSERT INTO binding_moves (binding_id, psn_no, amount, reason, at, "window", operator) '
+               "VALUES (?, ?, ?, ?, ?, ?, ?)", [binding_id, owner_psn_no, amount, reason, now_iso(), window, operator])
 
 
 def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | None, window: str | None,
@@ -143,6 +153,7 @@ def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | 
     if returned:
         db.execute("INSERT INTO accounts (psn_no, balc, version) VALUES (?, ?, 0) ON CONFLICT(psn_no) DO UPDATE "
                    "SET balc = balc + excluded.balc, version = version + 1", [binding.owner_psn_no, returned])
+        _record_move(db, binding.id, binding.owner_psn_no, -returned, reason, operator, window)
     db.execute("UPDATE bindings SET status = 'ended', end_date = ?, quota = 0, ended_by = ?, ended_at = ?, "
                "ended_window = ?, end_reason = ? WHERE id = ? AND status = 'active'",
                [today, operator, now_iso(), window, reason, binding.id])

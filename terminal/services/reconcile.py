@@ -1,10 +1,16 @@
-"""Day-end reconciliation per window and day (like the national 3201): settlements vs the ledger.
+"""Day-end reconciliation per window and day (like the national 3201): settlements vs the ledger,
+and every balance, quota and accumulator vs its start and its recorded movements.
 
 API: `reconcile(db, cfg, date=None, window=None) -> ReconcileReport` (date default today; window
 None = every window, each reported in `windows`). The sums come from the settlement rows (a
 reversal row carries negated amounts, so sums are net); the same sums are recomputed from the
-ledger entries of that day and window; `ok` only when every one matches, each settlement's
-entries match its own row, and each settlement has entries. `mismatches` says what differs.
+ledger entries of that day and window; each settlement's entries must match its own row, and each
+settlement must have entries: `mismatches` says what differs.
+The books (whatever the date and window): every account's balance must be its opening minus its
+ledger entries on a balance minus its binding moves; every binding's quota its opening minus its
+ledger entries on the quota plus its binding moves; every person's accumulators of a year the sums
+of their settlements' act_pay_dedc and fund_pay_sumamt that year. `books` names each row that
+differs (a hand edit, or money moved outside the services). `ok` only when both lists are empty.
 `count` = settlements made minus reversals made (net), with `settled` and `reversals` beside it.
 """
 
@@ -42,6 +48,24 @@ class Mismatch:
 
 
 @dataclass
+class BookMismatch:
+    """A stored figure that its start and movements do not explain."""
+    table: str            # accounts | bindings | accumulators
+    key: str              # psn_no, binding id, or psn_no/year
+    field: str            # balc | quota | deductible_used | fund_paid
+    stored: int | None    # None: the row is missing
+    expected: int
+
+    def __str__(self) -> str:
+        from terminal.domain.money import yuan_text
+        stored = "missing" if self.stored is None else f"{yuan_text(self.stored)} ({self.stored} fen)"
+        source = "the settlements of that year give" if self.table == "accumulators" else \
+            "its opening and recorded movements give"
+        return (f"{self.table} {self.key}: {self.field} is {stored}, but {source} "
+                f"{yuan_text(self.expected)} ({self.expected} fen)")
+
+
+@dataclass
 class WindowTotals:
     window: str
     count: int = 0
@@ -63,21 +87,28 @@ class ReconcileReport:
     ok: bool
     mismatches: list[Mismatch]
     windows: list[WindowTotals]
+    books: list[BookMismatch] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"date": self.date, "window": self.window, "count": self.count,
                                "settled": self.settled, "reversals": self.reversals, **self.sums,
                                "ledger": self.ledger, "ok": self.ok,
                                "mismatches": [{**asdict(m), "message": str(m)} for m in self.mismatches],
+                               "books": [{**asdict(b), "message": str(b)} for b in self.books],
                                "windows": [asdict(w) for w in self.windows]}
         return out
+
+    def problems(self) -> list[str]:
+        """Every mismatch and every unexplained balance, quota or accumulator, one line each."""
+        return [str(m) for m in self.mismatches] + [str(b) for b in self.books]
 
     def text(self) -> str:
         from terminal.domain.money import yuan
         lines = [f"对账 reconciliation {self.date} window {self.window or 'all'}: {'OK' if self.ok else 'MISMATCH'}",
                  f"  count {self.count} (settled {self.settled}, reversals {self.reversals})"]
         lines += [f"  {f:<16} {yuan(self.sums[f]):>14}  ledger {yuan(self.ledger[f]):>14}" for f in FIELDS]
-        lines += [f"  !! {m}" for m in self.mismatches]
+        lines.append(f"  books (every balance, quota, accumulator): {'OK' if not self.books else 'MISMATCH'}")
+        lines += [f"  !! {p}" for p in self.problems()]
         return "\n".join(lines)
 
 
@@ -104,12 +135,65 @@ def reconcile(db: sqlite_utils.Database, cfg, date: str | None = None, window: s
     mismatches = [Mismatch(f, w.sums[f], w.ledger[f], window=w.window)
                   for w in totals.values() for f in FIELDS if w.sums[f] != w.ledger[f]]
     mismatches += _per_settlement(db, day, cond, args)
+    books = check_books(db)
     windows = sorted(totals.values(), key=lambda w: w.window)
     sums = {f: sum(w.sums[f] for w in windows) for f in FIELDS}
     ledger = {f: sum(w.ledger[f] for w in windows) for f in FIELDS}
     return ReconcileReport(date=day, window=window, count=sum(w.count for w in windows),
                            settled=sum(w.settled for w in windows), reversals=sum(w.reversals for w in windows),
-                           sums=sums, ledger=ledger, ok=not mismatches, mismatches=mismatches, windows=windows)
+                           sums=sums, ledger=ledger, ok=not mismatches and not books, mismatches=mismatches,
+                           windows=windows, books=books)
+
+
+# balc = opening - ledger entries on a balance - binding moves; a ledger or move with no account is missing
+_ACCOUNTS_SQL = """
+WITH spent AS (SELECT psn_no, sum(amount) AS amount FROM ledger WHERE source = 'balc' GROUP BY psn_no),
+     moved AS (SELECT psn_no, sum(amount) AS amount FROM binding_moves GROUP BY psn_no),
+     expected AS (SELECT a.psn_no, a.balc AS stored,
+                         a.opening - coalesce(s.amount, 0) - coalesce(m.amount, 0) AS expected
+                  FROM accounts a LEFT JOIN spent s ON s.psn_no = a.psn_no LEFT JOIN moved m ON m.psn_no = a.psn_no
+                  UNION ALL
+                  SELECT x.psn_no, NULL, -sum(x.amount) FROM (SELECT psn_no, amount FROM spent UNION ALL
+                                                              SELECT psn_no, amount FROM moved) x
+                  WHERE x.psn_no NOT IN (SELECT psn_no FROM accounts) GROUP BY x.psn_no)
+SELECT psn_no, stored, expected FROM expected WHERE stored IS NOT expected ORDER BY psn_no"""
+
+# quota = opening - ledger entries on the quota + binding moves
+_BINDINGS_SQL = """
+WITH drawn AS (SELECT binding_id, sum(amount) AS amount FROM ledger WHERE source = 'quota' GROUP BY binding_id),
+     moved AS (SELECT binding_id, sum(amount) AS amount FROM binding_moves GROUP BY binding_id)
+SELECT b.id, b.quota, b.opening - coalesce(d.amount, 0) + coalesce(m.amount, 0) AS expected
+FROM bindings b LEFT JOIN drawn d ON d.binding_id = b.id LEFT JOIN moved m ON m.binding_id = b.id
+WHERE b.quota IS NOT b.opening - coalesce(d.amount, 0) + coalesce(m.amount, 0) ORDER BY b.id"""
+
+# accumulators = the year's settlement rows (reversals carry negated amounts); a row missing or left over
+_ACCUMULATORS_SQL = """
+WITH made AS (SELECT psn_no, CAST(substr(setl_date, 1, 4) AS INTEGER) AS year,
+                     sum(act_pay_dedc) AS dedc, sum(fund_pay_sumamt) AS fund
+              FROM settlements GROUP BY psn_no, substr(setl_date, 1, 4))
+SELECT a.psn_no, a.year, a.deductible_used, a.fund_paid, coalesce(m.dedc, 0), coalesce(m.fund, 0)
+FROM accumulators a LEFT JOIN made m ON m.psn_no = a.psn_no AND m.year = a.year
+WHERE a.deductible_used IS NOT coalesce(m.dedc, 0) OR a.fund_paid IS NOT coalesce(m.fund, 0)
+UNION ALL
+SELECT m.psn_no, m.year, NULL, NULL, m.dedc, m.fund FROM made m
+WHERE (m.dedc <> 0 OR m.fund <> 0)
+  AND NOT EXISTS (SELECT 1 FROM accumulators a WHERE a.psn_no = m.psn_no AND a.year = m.year)
+ORDER BY 1, 2"""
+
+
+def check_books(db: sqlite_utils.Database) -> list[BookMismatch]:
+    """Every balance, quota and accumulator against its start and its recorded movements."""
+    out = [BookMismatch("accounts", psn_no, "balc", stored, expected)
+           for psn_no, stored, expected in db.conn.execute(_ACCOUNTS_SQL)]
+    out += [BookMismatch("bindings", str(bid), "quota", stored, expected)
+            for bid, stored, expected in db.conn.execute(_BINDINGS_SQL)]
+    for psn_no, year, dedc, fund, made_dedc, made_fund in db.conn.execute(_ACCUMULATORS_SQL):
+        key = f"{psn_no}/{year}"
+        if dedc != made_dedc:
+            out.append(BookMismatch("accumulators", key, "deductible_used", dedc, made_dedc))
+        if fund != made_fund:
+            out.append(BookMismatch("accumulators", key, "fund_paid", fund, made_fund))
+    return out
 
 
 def _per_settlement(db: sqlite_utils.Database, day: str, cond: str, args: list[str]) -> list[Mismatch]:

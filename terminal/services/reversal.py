@@ -43,7 +43,8 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
         if orig["status"] == "reversal":
             raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
         if orig["status"] == "reversed":
-            raise RuleRefused("already_reversed", f"{setl_id} was already reversed", f"{setl_id} 已冲正")
+            raise RuleRefused("already_reversed", f"{setl_id} was already reversed: it cannot be reversed again",
+                              f"该笔结算 {setl_id} 已冲正,不能再次冲正")
         if orig["setl_date"] != day:
             raise RuleRefused("not_same_day", f"{setl_id} was settled on {orig['setl_date']}; only same-day "
                               f"reversal is allowed (today is {day})", f"只能当日冲正({setl_id} 结算于 {orig['setl_date']})")
@@ -82,7 +83,7 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
             "setl_id": new_id, "reversal_of": setl_id, "medfee_sumamt": orig["medfee_sumamt"],
             "acct_pay": orig["acct_pay"], "acct_mulaid_pay": orig["acct_mulaid_pay"]})
     result = _row_result(db, row)
-    if save_slip:
-        from terminal.services.slip import save_slip as _save
-        result.slip_path = str(_save(db, cfg, result))
+    if save_slip:   # after the commit: a slip that cannot be written is a warning on the result
+        from terminal.services.slip import keep_slip
+        keep_slip(db, cfg, result)
     return result

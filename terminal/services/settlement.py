@@ -6,7 +6,10 @@ API (plain functions taking `(db, cfg, ...)`, returning dataclasses; one connect
   the split the settlement would make now; writes nothing.
 - `settle(db, cfg, session, bill, pin=..., relatives="auto", acct_used_flag=True, request_id=None, now=None)
   -> SettlementResult`: reads the card in `session` (a `CardSession`), verifies its PIN before any
-  personal account is used (pin=None: the reader's keypad), commits, saves the slip (结算单).
+  personal account is used (pin=None: the reader's keypad), commits, then saves the slip (结算单): a slip
+  that cannot be written leaves `slip_warning` on the result, never an error (a replay writes a missing one).
+  `cash_allowed=False` (a kiosk, which cannot take cash): refused with `accounts_short`, nothing written,
+  when the accounts do not cover the whole out-of-pocket part, checked again inside the transaction.
 - `commit_settlement(db, cfg, psn_no, bill, relatives=..., acct_used_flag=..., request_id=...,
   still_present=lambda: True, now=None) -> SettlementResult`: the transaction alone (callers that
   have already checked the card and PIN: the UI's worker, benchmarks).
@@ -35,6 +38,7 @@ from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
 from terminal.config import parsed_once
 from terminal.domain.bill import Bill, check_limits
+from terminal.domain.money import yuan_text
 from terminal.domain.policy import Policy
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
 from terminal.errors import BadInput, RuleRefused, StoreError
@@ -84,6 +88,7 @@ class SettlementResult:
     reversal_of: str | None = None
     replayed: bool = False
     slip_path: str | None = None
+    slip_warning: Any = None      # a SlipNotSaved when the slip could not be written (the settlement stands)
 
     def __getattr__(self, name: str) -> int:   # result.medfee_sumamt etc.
         amounts = self.__dict__.get("amounts", {})
@@ -101,6 +106,8 @@ class SettlementResult:
                     "status": self.status, "setl_time": self.created_at, "setl_date": self.setl_date,
                     "window": self.window, "operator": self.operator, "reversal_of": self.reversal_of,
                     "replayed": self.replayed, "slip": self.slip_path})
+        if self.slip_warning is not None:
+            out["warning"] = {"code": self.slip_warning.code, "message": self.slip_warning.message}
         return out
 
 
@@ -366,7 +373,8 @@ LEDGER_INSERT = ('INSERT INTO ledger (setl_id, account, source, psn_no, binding_
 def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
                       acct_used_flag: bool = True, request_id: str | None = None,
                       still_present: Callable[[], bool] = lambda: True, now: datetime | None = None,
-                      policy: Policy | None = None, fingerprint: str | None = None) -> SettlementResult:
+                      policy: Policy | None = None, fingerprint: str | None = None,
+                      cash_allowed: bool = True) -> SettlementResult:
     """2207 in one IMMEDIATE transaction: re-read everything, re-compute, debit conditionally, append entries.
 
     `fingerprint`: the request as asked (see `request_fingerprint`); default: from these arguments.
@@ -387,6 +395,8 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
             return _row_result(db, first, replayed=True)
         patient = patient_by_psn_no(db, psn_no)
         pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now, policy)
+        if not cash_allowed:
+            _require_no_cash(pre)   # balances may have moved since the caller's pre-settlement
         entries = _debit(db, pre, patient, setl_id, at, window, day)
         mulaid = [{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope, "amount": m.amount}
                   for m in pre.mulaid]
@@ -422,9 +432,19 @@ def _pin_failed(db, cfg, patient: Patient, exc: CardError) -> None:
                   subject=patient.psn_no, detail={"code": exc.code, "tries_left": exc.tries_left})
 
 
+def _require_no_cash(pre: PreSettlement) -> None:
+    """Where no cash can be taken (a kiosk), the accounts must cover the whole out-of-pocket part."""
+    if pre.psn_cash_pay > 0:
+        raise RuleRefused("accounts_short",
+                          f"the accounts do not cover the out-of-pocket part: {yuan_text(pre.psn_cash_pay)} would be "
+                          "left to pay in cash; nothing was charged",
+                          f"账户余额不足以支付个人负担部分，还差 {yuan_text(pre.psn_cash_pay)} 需付现金；未扣费",
+                          cash_fen=pre.psn_cash_pay)
+
+
 def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | None = None,
            relatives: Relatives = "auto", acct_used_flag: bool = True, request_id: str | None = None,
-           now: datetime | None = None, save_slip: bool = True) -> SettlementResult:
+           now: datetime | None = None, save_slip: bool = True, cash_allowed: bool = True) -> SettlementResult:
     """The whole window flow: card -> patient -> (PIN if an account will pay) -> commit -> slip."""
     now = now or datetime.now()
     card_read = session.read()   # always the card in the reader now, never one read before a swap
@@ -435,8 +455,13 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
         first = _one(db, "request_id", request_id)
         if first is not None:
             _same_request(first, request_id, patient.psn_no, fingerprint)
-            return _row_result(db, first, replayed=True, patient=patient)
+            replay = _row_result(db, first, replayed=True, patient=patient)
+            if save_slip:
+                _keep_slip(db, cfg, replay, only_if_missing=True)
+            return replay
     pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now)
+    if not cash_allowed:
+        _require_no_cash(pre)   # before the PIN: no try of the card's counter spent on a refusal
     # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
     accounts_usable = acct_used_flag and pre.acct_pay > 0
     if accounts_usable:
@@ -448,8 +473,13 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
             raise
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
                                acct_used_flag=accounts_usable, request_id=request_id,
-                               still_present=session.still_present, now=now, fingerprint=fingerprint)
-    if save_slip and not result.replayed:
-        from terminal.services.slip import save_slip as _save
-        result.slip_path = str(_save(db, cfg, result))
+                               still_present=session.still_present, now=now, fingerprint=fingerprint,
+                               cash_allowed=cash_allowed)
+    if save_slip:   # after the commit: a slip that cannot be written is a warning, never a failure
+        _keep_slip(db, cfg, result, only_if_missing=result.replayed)
     return result
+
+
+def _keep_slip(db: sqlite_utils.Database, cfg, result: SettlementResult, only_if_missing: bool) -> None:
+    from terminal.services.slip import keep_slip
+    keep_slip(db, cfg, result, only_if_missing=only_if_missing)

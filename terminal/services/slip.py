@@ -1,12 +1,20 @@
 """The settlement slip (结算单) as plain text: what the UI, the kiosk and the printer show.
 
 API: `slip_text(cfg, result) -> str`; `save_slip(db, cfg, result) -> Path` (writes
-`<slips_dir>/<setl_id>.txt`, UTF-8). Every national field in yuan with two decimals; the ID
-number masked (first 6 + last 4); mutual-aid owners named with their psn_no.
+`<slips_dir>/<setl_id>.txt`, UTF-8; OSError when it cannot); `keep_slip(db, cfg, result)` (after a
+commit: saves it, or leaves `result.slip_warning` — a slip is a copy of a committed settlement, so
+failing to write it never makes the settlement fail); `write_atomically(path, text)`.
+Every national field in yuan with two decimals; the ID number masked (first 6 + last 4); mutual-aid
+owners named with their psn_no.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
+import tempfile
+import time
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +23,9 @@ import sqlite_utils
 
 from terminal.domain.bill import MED_TYPES
 from terminal.domain.money import round_fen, yuan
+from terminal.errors import CashierError
+
+log = logging.getLogger("cashier.slip")
 
 FIELD_LABELS = (
     ("medfee_sumamt", "医疗费总额"),
@@ -94,11 +105,96 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
     return "\n".join(out)
 
 
-def save_slip(db: sqlite_utils.Database | None, cfg, result) -> Path:
-    folder = cfg.slips_dir
+class SlipNotSaved(CashierError):
+    """The settlement is committed; only its slip could not be written (a warning, never a failure)."""
+
+
+TMP_SUFFIX = ".tmp"
+STALE_TMP_S = 60          # a temp file this old was left by a crash: no writer takes that long
+_swept: set[str] = set()  # folders already cleared of crash leftovers by this process
+
+
+def slip_path(cfg, setl_id: str) -> Path:
+    return cfg.slips_dir / f"{setl_id}.txt"
+
+
+def _sweep_leftovers(folder: Path) -> None:
+    """Remove temp files a crashed writer left (once per folder and process, so they cannot pile up)."""
+    key = str(folder)
+    if key in _swept:
+        return
+    _swept.add(key)
+    cutoff = time.time() - STALE_TMP_S
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX) and entry.is_file() \
+                        and entry.stat().st_mtime < cutoff:
+                    Path(entry.path).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all: a temp file with a unique name in the same folder,
+    fsync'd, then renamed over `path`; the temp file is removed on any failure. OSError when it cannot."""
+    folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{result.setl_id}.txt"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(slip_text(cfg, result, db), encoding="utf-8")
-    tmp.replace(path)
+    _sweep_leftovers(folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save_slip(db: sqlite_utils.Database | None, cfg, result) -> Path:
+    path = slip_path(cfg, result.setl_id)
+    write_atomically(path, slip_text(cfg, result, db))
     return path
+
+
+def keep_slip(db: sqlite_utils.Database | None, cfg, result, *, only_if_missing: bool = False) -> None:
+    """After the commit: save the slip (`result.slip_path`), or say why not (`result.slip_warning`, a
+    SlipNotSaved). Never raises: the money has moved, and the slip can be printed again (`cashier slip`).
+    `only_if_missing`: a replay keeps the slip already saved and writes one only if it is missing."""
+    path = slip_path(cfg, result.setl_id)
+    try:
+        if only_if_missing and path.is_file():
+            result.slip_path = str(path)
+            return
+        result.slip_path = str(save_slip(db, cfg, result))
+    except Exception as exc:  # noqa: BLE001  whatever the slip's failure, the settlement stands
+        why, why_zh = _why(exc)
+        where = getattr(exc, "filename", None) or path
+        log.info("slip of %s not saved: %s (%s)", result.setl_id, why, where)   # the result carries it
+        result.slip_path = None
+        what, what_zh = ("reversal", "冲正") if result.status == "reversal" else ("settlement", "结算")
+        result.slip_warning = SlipNotSaved(
+            "slip_not_saved",
+            f"the {what} {result.setl_id} is done, but its slip could not be saved to {where}: {why}. "
+            f"Print or save it again with: cashier slip {result.setl_id}",
+            f"{what_zh} {result.setl_id} 已完成,但结算单未能保存到 {where}: {why_zh}。"
+            f"可用 cashier slip {result.setl_id} 重新打印或保存",
+            setl_id=result.setl_id)
+
+
+_ERRNO_ZH = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
+             errno.EPERM: "没有写入权限", errno.EROFS: "只读文件系统", errno.EIO: "读写错误"}
+
+
+def _why(exc: Exception) -> tuple[str, str]:
+    """Why a slip could not be written, in English and Chinese."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):     # mkdir over a file, or a file on the path
+        return "a file is where the slips folder should be", "该位置是文件而不是文件夹"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror, _ERRNO_ZH.get(exc.errno or 0, exc.strerror)
+    return f"{type(exc).__name__}: {exc}", f"{type(exc).__name__}: {exc}"

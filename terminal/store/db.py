@@ -26,7 +26,11 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
             if not create:
                 raise StoreError("db_missing", f"database not found: {path} (run `cashier db init`)",
                                  f"数据库不存在: {path}(请先运行 cashier db init)")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file where a folder should be, no permission
+                raise StoreError("db_error", f"cannot create the database folder {path.parent}: {exc.strerror}",
+                                 f"无法创建数据库所在的文件夹 {path.parent}") from None
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                                check_same_thread=True)
@@ -74,6 +78,24 @@ def _check_is_ours(conn: sqlite3.Connection, path: Path, create: bool) -> None:
         conn.close()
         raise StoreError("db_foreign", f"not a cashier database: {path} (it holds other tables; nothing was changed)",
                          f"不是收费数据库: {path}(未做任何修改)")
+    _check_not_newer(conn, path)
+
+
+def _check_not_newer(conn: sqlite3.Connection, path: Path) -> None:
+    """A schema step this version does not know means a newer version wrote the file: refuse it before
+    anything else is read or written (this version would misread its rows, or undo its guarantees)."""
+    from terminal.store.migrations import known_steps
+    known = set(known_steps())
+    unknown = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'cashier' "
+                                          "ORDER BY rowid") if r[0] not in known]
+    if unknown:
+        conn.close()
+        steps = ", ".join(unknown)
+        raise StoreError("db_newer", f"database {path} was written by a newer version of cashier (schema steps this "
+                         f"version does not know: {steps}); open it with that version or a newer one. "
+                         f"Nothing was read or changed.",
+                         f"数据库 {path} 由更新版本的 cashier 写入(本版本不认识的结构步骤: {steps}),"
+                         f"请用该版本或更新的版本打开。未读取或修改任何数据。")
 
 
 def open_from_config(cfg, *, create: bool = False, migrate: bool = True) -> sqlite_utils.Database:

@@ -20,6 +20,7 @@ from drivers import certno as certno_mod
 from terminal.domain import relations
 from terminal.domain.mutual_aid import MAX_FEN, SCOPES, MutualAidPolicy, Party, check_centre_binding, is_date
 from terminal.domain.regions import Region
+from terminal.domain.text import MAX_NAME, UNSAFE, shown, text_problem
 from terminal.errors import CashierError
 from terminal.store.people import now_iso
 
@@ -58,14 +59,16 @@ _SQL = {
         "OR card_sn IS NOT excluded.card_sn OR insuplc_admdvs IS NOT excluded.insuplc_admdvs "
         "OR insutype IS NOT excluded.insutype OR psn_insu_stas IS NOT excluded.psn_insu_stas"),
     "account": (
-        "INSERT INTO accounts (psn_no, balc, year, version) VALUES (?, ?, ?, 0) "
-        "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1 "
+        "INSERT INTO accounts (psn_no, balc, year, version, opening) VALUES (?1, ?2, ?3, 0, ?2) "
+        "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1, "
+        "opening = opening + excluded.balc - balc "
         "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year"),
     "binding": (
         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
-        "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?) "
+        "created_by, created_at, opening) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', 'centre', ?8, ?5) "
         "ON CONFLICT(owner_psn_no, user_psn_no) WHERE status = 'active' DO UPDATE SET "
         "relation = excluded.relation, scope = excluded.scope, quota = excluded.quota, "
+        "opening = opening + excluded.quota - quota, "
         "begin_date = excluded.begin_date, end_date = excluded.end_date "
         "WHERE relation IS NOT excluded.relation OR scope IS NOT excluded.scope OR quota IS NOT excluded.quota "
         "OR begin_date IS NOT excluded.begin_date OR end_date IS NOT excluded.end_date"),
@@ -119,6 +122,19 @@ class ImportReport:
                           "unchanged": c.unchanged} for k, c in self.kinds.items()},
             "errors": [{"line": e.line, "message": e.message} for e in self.errors],
         }
+
+
+_unsafe = UNSAFE.search  # control and invisible characters, lone surrogates: never stored, never printed
+
+
+def _name_problem(where: str, key: str, value: object, required: bool = True) -> str | None:
+    """A name (person, region, province) the window will show: clean text of at most MAX_NAME characters."""
+    if type(value) is str and len(value) <= MAX_NAME and not _unsafe(value) and (value.strip() or not required):
+        return None
+    if required and type(value) is str and not value.strip():
+        return f"{where}: {key} is missing"
+    why = text_problem(value, MAX_NAME, required=required)
+    return f"{where}: {key} {why[0]}" if why else None
 
 
 def _is_fen(v: object) -> bool:
@@ -181,11 +197,14 @@ class _Importer:
         admdvs, name, open_ = o.get("admdvs"), o.get("name"), o.get("cross_province", False)
         if type(admdvs) is not str or not _ADMDVS.match(admdvs):
             return f"region: admdvs must be a 6-digit area code, not {admdvs!r}"
-        if type(name) is not str or not name.strip():
-            return "region: name is missing"
+        problem = _name_problem(f"region {admdvs}", "name", name)
+        if problem is not None:
+            return problem
         province = o.get("province")
         if province is not None and type(province) is not str:
             return "region: province must be text"
+        if province is not None and (problem := _name_problem(f"region {admdvs}", "province", province, False)):
+            return problem
         if open_ not in (True, False, 0, 1):
             return f"region: cross_province must be true or false, not {open_!r}"
         self.regions[admdvs] = Region(admdvs, name, province or "", bool(open_))
@@ -204,8 +223,9 @@ class _Importer:
     def person_fields(self, n: int, psn_no: object, certno: object, name: object, gend: object, naty: object,
                       brdy: object, card_no: object, card_sn: object, admdvs: object, insutype: object,
                       stas: object) -> str | None:
-        if type(psn_no) is not str or not psn_no or len(psn_no) > 32:
-            return f"person: psn_no must be text of 1 to 32 characters, not {psn_no!r}"
+        if type(psn_no) is not str or not psn_no or len(psn_no) > 32 or _unsafe(psn_no) or psn_no != psn_no.strip():
+            return (f"person: psn_no must be text of 1 to 32 printable characters, no spaces around, "
+                    f"not {shown(psn_no)}")
         if psn_no in self.psn_lines:
             return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
         if type(certno) is not str:
@@ -215,8 +235,9 @@ class _Importer:
             why = certno_mod.problem(certno)
             if why is not None:
                 return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
-        if type(name) is not str or not name.strip():
-            return f"person {psn_no}: psn_name is missing"
+        if (type(name) is not str or len(name) > MAX_NAME or _unsafe(name) or not name.strip()) and (
+                problem := _name_problem(f"person {psn_no}", "psn_name", name)):
+            return problem
         if gend is not None and gend not in _GEND:
             return f"person {psn_no}: gend must be one of 0 1 2 9, not {gend!r}"
         if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
@@ -253,14 +274,18 @@ class _Importer:
                        card_no: str, card_sn: str, admdvs: str, insutype: str, stas: str) -> str | None:
         """person_fields for a line _FAST_PERSON matched: the field shapes are known good, so only the checks
         that look further (in person_fields' order, with its messages) remain; then accept() inlined."""
+        if _unsafe(psn_no) or psn_no != psn_no.strip():
+            return (f"person: psn_no must be text of 1 to 32 printable characters, no spaces around, "
+                    f"not {shown(psn_no)}")
         if psn_no in self.psn_lines:
             return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
         if not self.certno_digits_ok(certno):
             why = certno_mod.problem(certno)
             if why is not None:
                 return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
-        if not name.strip():
-            return f"person {psn_no}: psn_name is missing"
+        if (len(name) > MAX_NAME or _unsafe(name) or not name.strip()) and (
+                problem := _name_problem(f"person {psn_no}", "psn_name", name)):
+            return problem
         if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
             said = "male (odd)" if gend == "2" else "female (even)"
             return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
@@ -324,6 +349,8 @@ class _Importer:
         none): the same checks and words; route() and accept() inlined for a person of this file."""
         if not psn_no:
             return "account: psn_no is missing"
+        if _unsafe(psn_no):
+            return f"account: psn_no must be printable text, not {shown(psn_no)}"
         if balc > MAX_FEN:
             return f"account {psn_no}: " + _fen_problem("balc", balc)
         if year is not None and not 1990 <= year <= 2100:
@@ -342,6 +369,8 @@ class _Importer:
     def account_fields(self, n: int, psn_no: object, balc: object, year: object) -> str | None:
         if type(psn_no) is not str or not psn_no:
             return "account: psn_no is missing"
+        if _unsafe(psn_no):
+            return f"account: psn_no must be printable text, not {shown(psn_no)}"
         if not _is_fen(balc):
             return f"account {psn_no}: " + _fen_problem("balc", balc)
         if year is not None and (type(year) is not int or not 1990 <= year <= 2100):
@@ -350,6 +379,10 @@ class _Importer:
 
     def binding(self, o: dict, n: int) -> str | None:
         g = o.get
+        for key in ("owner_psn_no", "user_psn_no"):  # the canonical-line path has printable ASCII here
+            value = g(key)
+            if type(value) is str and _unsafe(value):
+                return f"binding: {key} must be printable text, not {shown(value)}"
         return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", "local"),
                                    g("quota", 0), g("begin_date"), g("end_date"), g("status", "active"))
 
@@ -602,8 +635,8 @@ class _Importer:
                 try:
                     self.conn.execute(
                         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, "
-                        "end_date, status, created_by, created_at, end_reason) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, 'ended', 'centre', ?, 'centre')", row[:8])
+                        "end_date, status, created_by, created_at, end_reason, opening) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'ended', 'centre', ?8, 'centre', ?5)", row[:8])
                     self.report.kinds["binding"].updated += 1
                 except sqlite3.IntegrityError as exc:
                     self.error(n, self.explain("binding", row, exc))
@@ -739,10 +772,14 @@ def _line_parser() -> Callable[[bytes], object]:
                 return obj
         except (StopIteration, ValueError):
             pass
+        except RecursionError:
+            return "not valid JSON: arrays or objects nested too deeply"
         try:
             json.loads(text)
         except ValueError as exc:
             return f"not valid JSON: {getattr(exc, 'msg', exc)}"
+        except RecursionError:
+            return "not valid JSON: arrays or objects nested too deeply"
         return "not valid JSON"
 
     return parse

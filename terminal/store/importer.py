@@ -3,14 +3,17 @@
 Every line is validated (ID check digit and birth date, sex against the ID, codes, known pooling areas,
 references, amounts, duplicates, and each binding against the §6.1 rules `bind` applies, as they stood on
 its begin_date: terminal.domain.mutual_aid.check_centre_binding); bad lines are reported by number and,
-unless skip_bad, nothing is imported. All in one transaction. Fast: bulk `executemany` in chunks (a chunk
-that hits a constraint is redone row by row to name the line); canonical person, account and binding
-lines skip the JSON parser (same checks), and a binding line whose shape already passed the rules takes
-a short path (see _read_lines); from PARALLEL_MIN_BYTES a second process reads and validates while this
-one writes.
+unless skip_bad, nothing is imported (with skip_bad, a file whose every line is bad is refused the same way);
+a file without a single line is refused (import_empty). All in one
+transaction. Fast: bulk `executemany` in chunks (a chunk that hits a constraint is redone row by row to name
+the line); canonical person, account and binding lines skip the JSON parser (same checks), and a binding line
+whose shape already passed the rules takes a short path (see _read_lines); from PARALLEL_MIN_BYTES a second
+process reads and validates while this one writes.
 
 The export is the centre's view: an account's `balc` is after any cross-province quota, and a binding's
-`quota` is its remaining earmark; import takes both as given and moves no money.
+`quota` is its remaining earmark; import takes both as given and moves no money. Each is also the row's
+`opening` (the start `cashier reconcile` explains it from); a newer export that overwrites a balance or a
+quota moves its opening by the same amount.
 
 Re-import policy (the window's own activity is never undone):
 - Every committed import is remembered in `imports` (the file's sha256, lines, time, counts). The same
@@ -42,6 +45,7 @@ from pathlib import Path
 import sqlite_utils
 
 from terminal.domain.mutual_aid import MutualAidPolicy
+from terminal.domain.text import printable
 from terminal.errors import BadInput
 from terminal.store.import_lines import (CHUNK, KINDS, MAX_ERRORS_KEPT, ImportReport, KindCounts,  # noqa: F401
                                          LineError, Progress, _Importer, _read_lines, _TABLE)
@@ -61,7 +65,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     started = time.perf_counter()  # the file's hash is part of the time: a same-file re-import is that
 
     def unreadable(exc: OSError) -> BadInput:
-        return BadInput("import_file", f"cannot read {path}: {exc.strerror or exc}", f"无法读取导入文件 {path}")
+        name = printable(path)
+        return BadInput("import_file", f"cannot read {name}: {exc.strerror or exc}", f"无法读取导入文件 {name}")
 
     try:
         total = path.stat().st_size
@@ -101,6 +106,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
                 worker.receive(imp, progress)
             else:
                 _read_lines(imp, fh, total, progress)
+            if report.lines == 0:  # nothing to import is a wrong file, not a centre with no one in it
+                raise _empty(path)
             imp.finish()
             counts_after = _row_counts(db)
             for kind in KINDS:
@@ -110,7 +117,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
             report.changes = sum(k.inserted + k.updated for k in report.kinds.values())
             report.errors.sort(key=lambda e: e.line)
             del report.errors[MAX_ERRORS_KEPT:]
-            if report.bad and not skip_bad:
+            if report.bad and (not skip_bad or report.bad >= report.lines):  # --skip-bad needs a good line
                 raise _Refused()
             _record(db, report, path, operator, window)
         report.imported = True
@@ -205,6 +212,13 @@ def _record(db: sqlite_utils.Database, report: ImportReport, path: Path, operato
                 ledger_mark, audit_mark, json.dumps(detail, ensure_ascii=False, sort_keys=True)])
 
 
+def _empty(path: Path) -> BadInput:
+    name = printable(path)
+    return BadInput("import_empty", f"{name} holds no lines: an empty centre export is refused (nothing imported; "
+                    "check that the export finished and that this is the right file)",
+                    f"{name} 中没有任何数据:空的中心导出文件不予导入(未导入任何数据;请检查导出是否完成、文件是否正确)")
+
+
 class _Refused(Exception):
     """Bad lines and no skip_bad: roll the whole import back."""
 
@@ -219,8 +233,13 @@ def refusal(report: ImportReport, shown: int = 20) -> BadInput:
     more = report.bad - len(lines)
     if more > 0:
         lines.append(f"... and {more} more")
-    head = f"{report.bad} bad line(s) in {report.path}; nothing imported (use --skip-bad to import the rest)"
-    head_zh = f"{report.path} 有 {report.bad} 行错误,未导入任何数据(可用 --skip-bad 跳过错误行)"
+    name = printable(report.path)
+    if report.skip_bad:  # every line was bad: there is no rest to import
+        head = f"every line of {name} is bad ({report.bad}); nothing imported"
+        head_zh = f"{name} 的 {report.bad} 行全部有错误,未导入任何数据"
+    else:
+        head = f"{report.bad} bad line(s) in {name}; nothing imported (use --skip-bad to import the rest)"
+        head_zh = f"{name} 有 {report.bad} 行错误,未导入任何数据(可用 --skip-bad 跳过错误行)"
     return BadInput("import_bad_lines", "\n".join([head, *lines]), "\n".join([head_zh, *lines]),
                     errors=[{"line": e.line, "message": e.message} for e in report.errors])
 

@@ -216,7 +216,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "today.back_cash": ("现金 {amount} 退还患者", "cash {amount} back to the patient"),
     "today.back_sep": (";", "; "),
     "today.not_reversible_reversal": ("{setl_id} 本身是冲正记录,不能再冲正", "{setl_id} is itself a reversal: it cannot be reversed"),
-    "today.not_reversible_reversed": ("{setl_id} 已冲正", "{setl_id} was already reversed"),
+    "today.not_reversible_reversed": ("该笔结算 {setl_id} 已冲正,不能再次冲正",
+                                      "{setl_id} was already reversed: it cannot be reversed again"),
     "today.pick": ("请选择一笔结算", "Choose a settlement"),
     # reconciliation
     "rec.title": ("日终对账", "Day-end reconciliation"),

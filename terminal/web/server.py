@@ -6,8 +6,13 @@ What this adds to textual-serve's stock `Server`:
   (a kiosk never shows "Session ended");
 - the app command built from `sys.executable` and run with `exec`, so a signal reaches
   Python and not a shell wrapper;
-- a guarded stop (DESIGN §10): if the browser goes away while its app is still starting,
-  the app may spin and ignore "quit"; the stop waits `STOP_GRACE_S` and then kills it.
+- a guarded stop: if the browser goes away while its app is still starting, the app may spin
+  and ignore "quit"; the stop waits `STOP_GRACE_S` and then kills it;
+- a websocket only from the server's own pages (`origins.py`): a page on another site or port
+  gets HTTP 403 and starts nothing, so it cannot drive the app (e.g. reverse a settlement);
+- at most `max_sessions` app processes at once; beyond that a "busy" page / HTTP 503;
+- the page's websocket URL from `--public-url` or the address the server listens on, never
+  from the request's Host header (which a page on another site may choose).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
+
+from terminal.web.origins import normalize, own_origins, websocket_url
 
 log = logging.getLogger("cashier.web")
 
@@ -85,15 +93,17 @@ class AppCommand:
 
 
 class CashierWebServer(Server):
-    """textual-serve's Server with the cashier's template and the guarded app stop."""
+    """textual-serve's Server with the cashier's template, the guarded app stop, the Origin check and the cap."""
 
     def __init__(self, command: AppCommand, host: str, port: int, public_url: str | None = None,
-                 title: str | None = None) -> None:
+                 title: str | None = None, max_sessions: int = 4) -> None:
         super().__init__(command.shell(), host=host, port=port, public_url=public_url or None,
                          title=title or ("自助缴费 Self-service" if command.mode == "kiosk" else "cashier"),
                          templates_path=TEMPLATES)
         self.app_command = command
-        self.fixed_public_url = bool(public_url)
+        self.fixed_public_url = public_url or None
+        self.max_sessions = max_sessions
+        self.sessions = 0          # app processes running now (each websocket runs one)
 
     async def on_startup(self, app: web.Application) -> None:
         # One clear line (the stock banner prints the whole command); tests wait for it.
@@ -102,23 +112,57 @@ class CashierWebServer(Server):
             print(f"(every interface: browsers open http://<this machine's address>:{self.port}/)", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 
+    def local_address(self, request: web.Request) -> tuple[str, int]:
+        """The address and port this connection arrived at: the machine's, not the request's Host header."""
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        if isinstance(sockname, (tuple, list)) and len(sockname) >= 2:
+            return str(sockname[0]), int(sockname[1])
+        return self.host, self.port
+
+    def busy(self) -> bool:
+        return self.sessions >= self.max_sessions
+
     @aiohttp_jinja2.template("app_index.html")
-    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+    async def handle_index(self, request: web.Request) -> Any:
+        if self.busy():
+            return busy_page(self.max_sessions)
         context = await Server.handle_index.__wrapped__(self, request)  # type: ignore[attr-defined]
+        context["app_websocket_url"] = websocket_url(self.fixed_public_url, *self.local_address(request))
         if not self.fixed_public_url:
-            # No --public-url: the page talks back to the address the browser used (a LAN address
-            # when listening on 0.0.0.0), not to the listening address.
-            base = f"{request.scheme}://{request.host}"
-            context["config"]["static"]["url"] = f"{base}/static/"
-            context["app_websocket_url"] = f"{'wss' if request.scheme == 'https' else 'ws'}://{request.host}/ws"
+            # the page's own origin, whatever name the browser used for it (no Host header in it)
+            context["config"]["static"]["url"] = "/static/"
         context["kiosk"] = kiosk = self.app_command.mode == "kiosk"
         if kiosk and "fontsize" not in request.query:
             context["font_size"] = KIOSK_FONT_SIZE  # large type for patients; ?fontsize=N overrides
             context.update(auto_font=True, min_cols=KIOSK_MIN_COLS, min_rows=KIOSK_MIN_ROWS)
         return context
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """As textual-serve's, with GuardedAppService (its stop cannot hang or leak the app)."""
+    def refusal(self, request: web.Request) -> web.Response | None:
+        """403 for a page from another origin, 503 when `max_sessions` apps run; None: go ahead."""
+        origin = normalize(request.headers.get("Origin", ""))
+        allowed = own_origins(self.fixed_public_url, *self.local_address(request))
+        if origin is None or origin not in allowed:
+            log.warning("websocket refused: Origin %r is not this server's (%s)",
+                        request.headers.get("Origin", "")[:200], ", ".join(sorted(allowed)))
+            return web.Response(status=403, text=FORBIDDEN_TEXT, content_type="text/plain", charset="utf-8")
+        if self.busy():
+            log.warning("websocket refused: %d sessions already (max_sessions)", self.sessions)
+            return web.Response(status=503, text=BUSY_TEXT, content_type="text/plain", charset="utf-8",
+                                headers={"Retry-After": str(BUSY_RETRY_S)})
+        return None
+
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+        """As textual-serve's, with the Origin check, the session cap and GuardedAppService."""
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
+        self.sessions += 1
+        try:
+            return await self._run_session(request)
+        finally:
+            self.sessions -= 1
+
+    async def _run_session(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
@@ -147,6 +191,39 @@ class CashierWebServer(Server):
         return websocket
 
 
-def serve(command: AppCommand, host: str, port: int, public_url: str | None = None) -> None:
+BUSY_RETRY_S = 10
+FORBIDDEN_TEXT = ("拒绝：此连接不是来自本机的页面。\n"
+                  "Forbidden: this connection does not come from this server's own page.\n")
+BUSY_TEXT = ("忙：同时使用的窗口已达上限，请稍后再试。\n"
+             "Busy: the most sessions this server runs at once are in use; try again shortly.\n")
+
+
+def busy_page(max_sessions: int) -> web.Response:
+    """HTTP 503 with a page that says so in Chinese and English and tries again by itself."""
+    body = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{BUSY_RETRY_S}">
+<title>忙 Busy</title>
+<style>body {{ margin: 0; height: 100vh; display: flex; align-items: center; justify-content: center;
+background: #0c181f; color: rgba(255,255,255,.95); font: 28px sans-serif; text-align: center; }}
+p {{ margin: 12px; }} .en {{ font-size: 22px; opacity: .75; }}</style></head>
+<body><div id="busy">
+<p>系统忙，请稍候</p><p>已有 {max_sessions} 个窗口在使用，本页 {BUSY_RETRY_S} 秒后自动重试。</p>
+<p class="en">Busy: {max_sessions} sessions are in use. This page tries again in {BUSY_RETRY_S} seconds.</p>
+</div></body></html>
+"""
+    return web.Response(status=503, text=body, content_type="text/html", charset="utf-8",
+                        headers={"Retry-After": str(BUSY_RETRY_S)})
+
+
+def check_public_url(public_url: str | None) -> None:
+    """A public URL is http(s)://host[:port][/path]: the page's websocket and the Origin check come from it."""
+    if public_url and normalize("{0.scheme}://{0.netloc}".format(urlsplit(public_url))) is None:
+        from terminal.errors import UsageError
+        raise UsageError("bad_public_url", f"--public-url / [web].public_url must be http(s)://host[:port][/path], "
+                         f"not {public_url!r}", f"公开地址必须是 http(s)://主机[:端口][/路径]，而不是 {public_url!r}")
+
+
+def serve(command: AppCommand, host: str, port: int, public_url: str | None = None, max_sessions: int = 4) -> None:
     """Run the server until Ctrl+C / SIGTERM."""
-    CashierWebServer(command, host, port, public_url).serve()
+    check_public_url(public_url)
+    CashierWebServer(command, host, port, public_url, max_sessions=max_sessions).serve()

@@ -9,8 +9,10 @@ only picks the pending bill and turns the services' answers into what the patien
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import shutil
-import uuid
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -18,10 +20,15 @@ from typing import Any, Callable
 from drivers.certno import mask
 from drivers.reader import Reader
 from terminal.config import Config
+from terminal.domain.bill import Bill
+from terminal.errors import BadInput
 from terminal.ui.kiosk.models import BillLine, FamilyPayer, PayOption, PendingBill, Patient, Receipt
+from terminal.ui.kiosk.texts import t
 from terminal.web.settings import WebSettings
 
 DEMO_BILLS = Path(__file__).resolve().parent.parent.parent / "web" / "demo_bills"
+log = logging.getLogger("cashier.kiosk")
+SAFE_STEM = re.compile(r"[A-Za-z0-9_-]{1,64}")   # a card number or psn_no as a file name: no path in it
 
 
 class KioskBackend:
@@ -47,8 +54,8 @@ class KioskBackend:
                                                          today=self._now().date().isoformat())
         person = family.person
         payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
-                                   relation_name=self._relation_name(r.relation), available=int(r.available))
-                       for r in family.relatives)
+                                   relation_name=self._relation_name(r.relation))
+                       for r in family.relatives if int(r.available) > 0)   # "available" means it can pay now
         expired = card.card.expired(self._now().date().isoformat())
         return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
                        psn_no=person.psn_no, own_balc=family.own, family=payers, pin_blocked=tries_left == 0)
@@ -59,36 +66,53 @@ class KioskBackend:
 
     # -- the bill --------------------------------------------------------------------------
     def bill_path(self, patient: Patient) -> Path | None:
-        """`<bills_dir>/<card_no>.json` or `<psn_no>.json`; else the bundled demo bill if allowed."""
+        """`<bills_dir>/<card_no>.json` or `<psn_no>.json`; else the bundled demo bill, if allowed and not paid.
+
+        The demo bill is paid once per patient: its request id is the same every time for that patient,
+        so a settlement with that id means this patient has paid it (a fresh demo database offers it again).
+        """
         folder = self.settings.bills_dir
         for stem in (patient.card_no, patient.psn_no):
-            if stem and (folder / f"{stem}.json").is_file():
+            if stem and SAFE_STEM.fullmatch(stem) and (folder / f"{stem}.json").is_file():
                 return folder / f"{stem}.json"
-        if self.settings.demo_bill:
-            demo = sorted(DEMO_BILLS.glob("*.json"))
-            return demo[0] if demo else None
-        return None
+        if not self.settings.demo_bill:
+            return None
+        demo = sorted(DEMO_BILLS.glob("*.json"))
+        if not demo:
+            return None
+        from terminal.services.settlement import find_by_request
+        from terminal.ui.window_ops import database
+        with database(self.cfg) as db:
+            paid = find_by_request(db, _request_id("demo", patient, demo[0].name, 0, demo[0].read_bytes())) is not None
+        return None if paid else demo[0]
 
     def pending_bill(self, patient: Patient) -> PendingBill | None:
-        """The bill with the fund's share for this patient (a refusal, e.g. insurance suspended, raises here)."""
-        from terminal.domain.bill import load_bill
+        """The bill with the fund's share for this patient (a refusal, e.g. insurance suspended, raises here).
+
+        The file is read and checked before any screen uses it: a bill that cannot be read, parsed or
+        shown raises BadInput("bad_bill") with the reason (see `read_bill`), never anything else.
+        """
         from terminal.services.settlement import presettle_for
         from terminal.ui.window_ops import database
         path = self.bill_path(patient)
         if path is None:
             return None
-        bill = load_bill(path)
+        bill, raw, mtime_ns = read_bill(path)
         with database(self.cfg) as db:
             pre = presettle_for(db, self.cfg, patient.psn_no, bill, relatives="none", acct_used_flag=False,
                                 now=self._now())
         lines = tuple(BillLine(i.name, _qty_text(i.qty), amount) for i, amount in zip(bill.items, pre.item_amounts))
         in_folder = path.parent != DEMO_BILLS
+        request_id = _request_id("file", patient, path.name, mtime_ns, raw) if in_folder else \
+            _request_id("demo", patient, path.name, 0, raw)
         return PendingBill(lines=lines, total=pre.medfee_sumamt, fund_pay=pre.fund_pay_sumamt,
-                           bill=bill, path=path if in_folder else None)
+                           bill=bill, path=path if in_folder else None, request_id=request_id)
 
     # -- ways to pay -----------------------------------------------------------------------
     def pay_options(self, patient: Patient, bill: PendingBill) -> list[PayOption]:
-        """Own account alone (when there is one), then own + each relative: the services' split for each."""
+        """The ways to pay that cover the whole out-of-pocket part from accounts: own account alone (when
+        there is one), then own + each relative. A kiosk takes no cash, so a split that would leave cash
+        to pay is not offered; no option at all sends the patient to a cashier window."""
         from terminal.services.settlement import presettle_for
         from terminal.ui.window_ops import database
         choices: list[tuple[str, Any, str, str]] = []
@@ -100,8 +124,10 @@ class KioskBackend:
         with database(self.cfg) as db:
             for key, relatives, who, relation in choices:
                 pre = presettle_for(db, self.cfg, patient.psn_no, bill.bill, relatives=relatives, now=self._now())
-                if pre.acct_pay <= 0 and options:
-                    continue  # an account with nothing to give is not worth a button
+                if pre.psn_cash_pay > 0:
+                    continue  # would leave cash to pay: not at a kiosk
+                if key != "own" and pre.acct_mulaid_pay <= 0 and options:
+                    continue  # a relative's account that adds nothing is not worth a button
                 options.append(PayOption(key=key, relatives=tuple(relatives) if relatives != "none" else (),
                                          payer_name=who, relation_name=relation,
                                          fund_pay=pre.fund_pay_sumamt, own_pay=pre.own_acct_pay,
@@ -109,16 +135,13 @@ class KioskBackend:
         return options
 
     # -- pay -------------------------------------------------------------------------------
-    def request_id(self, patient: Patient, bill: PendingBill) -> str:
-        """A bill file is paid once (a retry returns the first result); the demo bill every time."""
-        if bill.path is None:
-            return "kiosk-" + uuid.uuid4().hex
-        p = Path(bill.path)
-        digest = hashlib.sha256(f"{patient.psn_no}|{p.name}|{p.stat().st_mtime_ns}|".encode() + p.read_bytes())
-        return "kiosk-" + digest.hexdigest()[:24]
-
     def pay(self, patient: Patient, bill: PendingBill, option: PayOption, pin: str) -> Receipt:
-        """settle(): the card is read again, its PIN verified on the card, then one transaction."""
+        """settle(): the card is read again, its PIN verified on the card, then one transaction.
+
+        `cash_allowed=False`: if the accounts no longer cover the out-of-pocket part (another window paid
+        from them since the options were shown), settle refuses (`accounts_short`) and charges nothing.
+        The bill's request id makes a retry of a committed payment return the first result.
+        """
         from terminal.card_session import CardSession
         from terminal.services.settlement import settle
         from terminal.ui.window_ops import database
@@ -129,7 +152,7 @@ class KioskBackend:
         relatives: Any = list(option.relatives) if option.relatives else "none"
         with database(self.cfg) as db:
             result = settle(db, self.cfg, session, bill.bill, pin=pin, relatives=relatives,
-                            request_id=self.request_id(patient, bill), now=self._now())
+                            request_id=bill.request_id, now=self._now(), cash_allowed=False)
         if bill.path is not None:
             self._file_paid(Path(bill.path))
         names = {f.owner_psn_no: f.owner_name for f in patient.family}
@@ -137,14 +160,72 @@ class KioskBackend:
             setl_id=result.setl_id, total=result.medfee_sumamt, fund_pay=result.fund_pay_sumamt,
             own_pay=result.own_acct_pay,
             mulaid=tuple((names.get(m["owner_psn_no"], m["owner_psn_no"]), int(m["amount"])) for m in result.mulaid),
-            cash_pay=result.psn_cash_pay, own_balc_after=result.balc)
+            cash_pay=result.psn_cash_pay, own_balc_after=result.balc,
+            slip_warning=t("slip_not_saved", self.lang, setl_id=result.setl_id) if result.slip_warning else "")
 
     @staticmethod
     def _file_paid(path: Path) -> None:
-        """A paid bill moves to `<bills_dir>/paid/`, so it is not offered again."""
+        """A paid bill moves to `<bills_dir>/paid/`, so it is not offered again.
+
+        The payment has committed by now: a failure to move the file is logged, not shown as a failed
+        payment (offered again, the same request id returns this payment and charges nothing).
+        """
         done = path.parent / "paid"
-        done.mkdir(exist_ok=True)
-        shutil.move(str(path), done / path.name)
+        try:
+            done.mkdir(exist_ok=True)
+            shutil.move(str(path), done / path.name)
+        except OSError as exc:
+            log.warning("paid bill %s not moved to %s: %s", path.name, done, exc)
+
+
+def read_bill(path: Path) -> tuple[Bill, bytes, int]:
+    """The bill in the file, the file's bytes and its mtime (ns); BadInput("bad_bill", reason) for every
+    way it can fail.
+
+    A bill file comes from another system and may be anything: unreadable, not UTF-8, not JSON, nested
+    thousands deep (RecursionError), numbers too long for Python (ValueError), or text no screen can
+    show (lone surrogates, control characters). The kiosk says which and sends the patient to a window.
+    """
+    from terminal.domain.bill import bill_from_text
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+        raw = path.read_bytes()
+        bill = bill_from_text(raw.decode("utf-8"))
+    except BadInput as exc:
+        raise BadInput("bad_bill", exc.message.replace(str(path), path.name),
+                       exc.message_zh.replace(str(path), path.name)) from None
+    except Exception as exc:  # anything reading or parsing a file can raise: named, never a traceback
+        raise _unreadable(exc) from None
+    for index, item in enumerate(bill.items, 1):
+        if not all(_showable(text) for text in (item.code, item.name, item.category)):
+            raise BadInput("bad_bill", f"item {index}: its text has characters a screen cannot show",
+                           f"第{index}项：文字含有无法显示的字符")
+    return bill, raw, mtime_ns
+
+
+def _unreadable(exc: BaseException) -> BadInput:
+    if isinstance(exc, RecursionError):
+        return BadInput("bad_bill", "the bill file is nested too deeply to read", "账单文件嵌套层数过多，无法读取")
+    if isinstance(exc, UnicodeError):
+        return BadInput("bad_bill", "the bill file is not valid UTF-8 text", "账单文件不是有效的 UTF-8 文本")
+    if isinstance(exc, OSError):
+        return BadInput("bad_bill", f"the bill file cannot be read ({exc.strerror or type(exc).__name__})",
+                        f"账单文件无法读取（{exc.strerror or type(exc).__name__}）")
+    detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+    return BadInput("bad_bill", f"the bill file is malformed ({type(exc).__name__}: {detail})",
+                    "账单文件格式错误，无法读取")   # Python's English stays out of the Chinese screen
+
+
+def _showable(text: str) -> bool:
+    """No lone surrogates (they cannot be written to the screen) and no control characters."""
+    return not any(unicodedata.category(ch) in ("Cs", "Cc") for ch in text)
+
+
+def _request_id(kind: str, patient: Patient, name: str, mtime_ns: int, raw: bytes) -> str:
+    """A bill is paid once per patient: the same file (same bytes, and the same time for a file in
+    bills_dir) gives the same id, and a retry returns the first result instead of charging again."""
+    digest = hashlib.sha256(f"{kind}|{patient.psn_no}|{name}|{mtime_ns}|".encode() + raw)
+    return f"kiosk-{kind}-" + digest.hexdigest()[:24]
 
 
 def _qty_text(qty: Any) -> str:

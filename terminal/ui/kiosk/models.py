@@ -12,13 +12,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FamilyPayer:
-    """A relative's account that may pay for the patient."""
+    """A relative's account that may pay for the patient. Its balance is not here: the kiosk shows a
+    relative's money to nobody (before the PIN anyone at the kiosk could read it), only that it can pay."""
 
     owner_psn_no: str
     owner_name: str
     relation: str          # GB/T 4761 code: what the patient is to the owner ("30": the owner's daughter)
     relation_name: str     # that relation's name in the kiosk's language
-    available: int         # fen
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class PendingBill:
     fund_pay: int = 0      # fund_pay_sumamt for this patient now (pre-settlement, nothing written)
     bill: Any = field(default=None, compare=False, repr=False)  # terminal.domain.bill.Bill
     path: Any = field(default=None, compare=False, repr=False)  # the file in bills_dir, or None
+    request_id: str = ""   # the same for the same bill and patient: a retry never charges twice
 
 
 @dataclass(frozen=True)
@@ -70,5 +71,6 @@ class Receipt:
     fund_pay: int
     own_pay: int
     mulaid: tuple[tuple[str, int], ...]   # (owner name, fen)
-    cash_pay: int
+    cash_pay: int          # always 0 from the kiosk (settled with cash_allowed=False)
     own_balc_after: int | None
+    slip_warning: str = ""      # paid, but the slip could not be saved (the window prints it again)

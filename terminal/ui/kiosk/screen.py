@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -154,6 +155,7 @@ class KioskScreen(Screen):
                     yield Button(self.tr("done"), id="done", variant="primary", classes="primary")
             with Vertical(id="message", classes="view"):
                 yield Static("", id="message-title", classes="big-box warning")
+                yield Static("", id="message-amounts", classes="panel")
                 yield Static("", id="message-body", classes="hint")
                 with Horizontal(classes="actions"):
                     yield Button(self.tr("done"), id="message-done", variant="primary", classes="primary")
@@ -227,9 +229,13 @@ class KioskScreen(Screen):
         self.query_one("#busy-text", Static).update(self.tr(key))
         self.show("busy")
 
-    def _message(self, title: str, body: str = "") -> None:
+    def _message(self, title: str, body: str = "", table: Table | None = None) -> None:
+        """The message view: a title, what to do (markup), and optionally a table of amounts."""
         self.query_one("#message-title", Static).update(title)
         self.query_one("#message-body", Static).update(body)
+        amounts = self.query_one("#message-amounts", Static)
+        amounts.update(table if table is not None else "")
+        amounts.display = table is not None
         self.show("message")
 
     # -- idle timeout ---------------------------------------------------------------------
@@ -374,6 +380,9 @@ class KioskScreen(Screen):
         if message.patient.pin_blocked:  # no account can pay without the PIN: say so before any bill
             self._message(self.tr("pin_blocked"), f"{self.tr('pin_blocked_hint')}\n{self.tr('see_window')}")
             return
+        if message.bill is not None and not message.options:
+            self._to_window(message.bill)   # no cash here: a bill the accounts cannot cover goes to a window
+            return
         self._fill_overview()
         self._fill_options()
         self.show("overview")
@@ -382,7 +391,7 @@ class KioskScreen(Screen):
         p, bill = self.patient, self.bill
         assert p is not None
         self.query_one("#greeting", Static).update(
-            f"{self.tr('hello', name=p.name)}    [dim]{p.certno_masked}[/]")
+            f"{escape(self.tr('hello', name=p.name))}    [dim]{escape(p.certno_masked)}[/]")
         accounts = _grid()
         accounts.add_row(f"[b]{self.tr('own_account')}[/b]", "")
         if p.own_balc is None:
@@ -393,9 +402,9 @@ class KioskScreen(Screen):
         accounts.add_row(f"[b]{self.tr('family')}[/b]", "")
         if not p.family:
             accounts.add_row(f"  {self.tr('no_family')}", "")
-        for f in p.family:
-            accounts.add_row(f"  {f.owner_name} {self.tr('available')}", f"[b]{yuan(f.available)}[/b]")
-            accounts.add_row(f"  [dim]({self.tr('relation_of', relation=f.relation_name)})[/]", "")
+        for f in p.family:   # that it can pay, never how much: anyone at the kiosk could read it before the PIN
+            accounts.add_row(f"  {escape(f.owner_name)}", f"[b]{self.tr('family_usable')}[/b]")
+            accounts.add_row(f"  [dim]({escape(self.tr('relation_of', relation=f.relation_name))})[/]", "")
         self.query_one("#accounts", Static).update(accounts)
         table = _grid()
         table.add_row(f"[b]{self.tr('pending_bill')}[/b]", f"[b]{yuan(bill.total)}[/b]" if bill else "")
@@ -404,12 +413,10 @@ class KioskScreen(Screen):
         else:
             table.add_row(f"  {self.tr('fund_pays')}", yuan(bill.fund_pay))
             table.add_row(f"  [b]{self.tr('you_pay')}[/b]", f"[b $warning]{yuan(bill.total - bill.fund_pay)}[/]")
-            if not self.options:
-                table.add_row(f"  [b $warning]{self.tr('no_account_pays')}[/]", "")
             table.add_row("", "")
             shown = bill.lines[:5]
             for line in shown:
-                table.add_row(f"  [dim]{line.name} ×{line.qty}[/]", f"[dim]{yuan(line.amount)}[/]")
+                table.add_row(f"  [dim]{escape(line.name)} ×{line.qty}[/]", f"[dim]{yuan(line.amount)}[/]")
             if len(bill.lines) > len(shown):
                 table.add_row(f"  [dim]… +{len(bill.lines) - len(shown)}[/]", "")
         self.query_one("#bill", Static).update(table)
@@ -420,25 +427,29 @@ class KioskScreen(Screen):
         box.remove_children()
         buttons = []
         for i, o in enumerate(self.options):
-            if o.key == "own":
-                who = self.tr("pay_own")
-            else:
-                who = self.tr("pay_with", relation=o.relation_name, name=o.payer_name)
-            detail = f"{self.tr('account_pays')} {yuan(o.own_pay + o.mulaid_pay)}"
-            if o.cash_pay:
-                detail += f"   {self.tr('cash_left')} {yuan(o.cash_pay)}"
+            detail = f"{self.tr('account_pays')} {yuan(o.own_pay + o.mulaid_pay)}"   # the whole part: no cash
             # no id: the old buttons are still being removed while these mount
-            buttons.append(Button(f"{i + 1}  {who}\n{detail}", name=str(i), classes="option"))
+            buttons.append(Button(f"{i + 1}  {escape(self._payer(o))}\n{detail}", name=str(i), classes="option"))
         box.mount_all(buttons)
+
+    def _payer(self, option: PayOption) -> str:
+        return self.tr("pay_own") if option.key == "own" else \
+            self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
+
+    def _to_window(self, bill: PendingBill) -> None:
+        """The accounts cannot cover the out-of-pocket part: the amounts, nothing charged, go to a window."""
+        amounts = _grid()
+        amounts.add_row(self.tr("total"), yuan(bill.total))
+        amounts.add_row(self.tr("fund_pays"), yuan(bill.fund_pay))
+        amounts.add_row(f"[b]{self.tr('you_pay')}[/b]", f"[b]{yuan(bill.total - bill.fund_pay)}[/b]")
+        self._message(self.tr("go_window"), f"{self.tr('accounts_short')}\n{self.tr('nothing_charged')}", amounts)
 
     # -- step 2: choose who pays, then the PIN ----------------------------------------------
     def _choose(self, option: PayOption) -> None:
         self.option = option
         self.pin = ""
-        who = self.tr("pay_own") if option.key == "own" else \
-            self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
         self.query_one("#pin-summary", Static).update(
-            f"{who}\n{self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
+            f"{escape(self._payer(option))}\n{self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
         self.query_one("#pin-message", Static).update(self.tr("pin_hint"))
         self._show_pin()
         self.show("pin")
@@ -481,15 +492,13 @@ class KioskScreen(Screen):
         if r.own_pay:
             table.add_row(self.tr("own_paid"), f"[b]{yuan(r.own_pay)}[/b]")
         for name, amount in r.mulaid:
-            table.add_row(self.tr("family_paid", name=name), f"[b]{yuan(amount)}[/b]")
-        if r.cash_pay:
-            table.add_row(f"[b]{self.tr('cash_left')}[/b]", f"[b]{yuan(r.cash_pay)}[/b]")
+            table.add_row(escape(self.tr("family_paid", name=name)), f"[b]{yuan(amount)}[/b]")
         if r.own_balc_after is not None:
             table.add_row(f"[dim]{self.tr('balance_after')}[/]", f"[dim]{yuan(r.own_balc_after)}[/]")
         table.add_row(f"[dim]{self.tr('setl_id')}[/]", f"[dim]{r.setl_id}[/]")
         self.query_one("#receipt-body", Static).update(table)
         self.query_one("#receipt-note", Static).update(
-            (self.tr("cash_to_window", amount=yuan(r.cash_pay)) + "\n" if r.cash_pay else "") + self.tr("take_card"))
+            (escape(r.slip_warning) + "\n" if r.slip_warning else "") + self.tr("take_card"))
         self._touch()
         self.show("receipt")
 
@@ -506,6 +515,12 @@ class KioskScreen(Screen):
         if message.code == "pin_blocked":   # the third wrong PIN, or a card blocked since it was read
             self._message(self.tr("pin_blocked"), f"{self.tr('pin_blocked_hint')}\n{self.tr('see_window')}")
             return
+        if message.code == "accounts_short" and self.bill is not None:   # balances moved since the options
+            self._to_window(self.bill)
+            return
+        if message.code == "bad_bill":   # the bill file: unreadable, malformed or not showable
+            self._message(self.tr("bad_bill"), escape(message.message))
+            return
         unknown = message.code in ("person_unknown", "unknown_person", "unknown_card")
         title = self.tr("unknown_patient") if unknown else self.tr("error")
-        self._message(title, f"{message.message}\n\n{self.tr('see_window')}")
+        self._message(title, f"{escape(message.message)}\n\n{self.tr('see_window')}")

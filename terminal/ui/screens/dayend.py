@@ -65,7 +65,7 @@ class DayEndScreen(CashierScreen):
         verdict.update(t("rec.ok") if report.ok else t("rec.bad"))
         verdict.set_class(report.ok, "ok")
         verdict.set_class(not report.ok, "bad")
-        self.query_one("#mismatches", Label).update("\n".join(str(m) for m in report.mismatches))
+        self.query_one("#mismatches", Label).update("\n".join(report.problems()))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.query_one("#error", ErrorLine).show(message.message)

@@ -59,6 +59,9 @@ class ResultScreen(CardScreen):
         split.border_title = self.t("res.amounts")
         split.show(self.result)
         self.query_one("#slip-box").border_title = self.t("res.slip")
+        warning = getattr(self.result, "slip_warning", None)
+        if warning is not None:     # settled all the same: only the saved copy of the slip is missing
+            self.query_one("#error", ErrorLine).show(warning.localized(self.lang))
 
     def print_path(self) -> Path:
         cfg = self.app.cfg  # type: ignore[attr-defined]

@@ -125,5 +125,9 @@ class TodayScreen(CashierScreen):
                     lambda result: Reversed(setl_id, result))
 
     def on_reversed(self, message: Reversed) -> None:
-        self.query_one("#error", ErrorLine).show(self.t("notice.reversed", setl_id=message.setl_id), ok=True)
+        notice = self.t("notice.reversed", setl_id=message.setl_id)
+        warning = getattr(message.result, "slip_warning", None)
+        if warning is not None:     # reversed all the same: only the saved copy of its slip is missing
+            notice += "\n" + warning.localized(self.lang)
+        self.query_one("#error", ErrorLine).show(notice, ok=warning is None)
         self.load()
