@@ -43,8 +43,9 @@ class CentreSettings:
                 if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                     raise ConfigProblem(f"[centre] {key} must be a {kind.__name__} (got {value!r})")
                 values[key] = value
-        hosp_lv = values.pop("default_hosp_lv", None) or (raw.get("terminal") or {}).get("hosp_lv", "3")
-        check_hosp_lv(hosp_lv, "[centre] default_hosp_lv" if "default_hosp_lv" in section else "[terminal] hosp_lv")
+        own_lv = values.pop("default_hosp_lv", "")
+        hosp_lv = own_lv or (raw.get("terminal") or {}).get("hosp_lv", "3")
+        check_hosp_lv(hosp_lv, "[centre] default_hosp_lv" if own_lv else "[terminal] hosp_lv")
         if "timezone" in values:
             zone(values["timezone"])
         return cls(policy=parse_policy(raw.get("policy") or {}),

@@ -77,9 +77,30 @@ class DatabaseSection:
     busy_timeout_ms: int = key(10000, min=0, max=3_600_000)
 
 
+@dataclass(frozen=True)
+class CentreSection:
+    """The insurance centre this window is a client of (and the embedded centre's own settings)."""
+
+    url: str = key("", pattern=r"(https?://[^\s/?#]+/?)?", hint="empty (the embedded centre) or http://host:port")
+    db: str = key("var/centre.db", **_PATH)                 # the embedded centre's database
+    dsn: str = key("", max_len=4096, secret=True)           # `cashier centre serve/import` on PostgreSQL
+    fixmedins_code: str = key("", pattern=r"([0-9A-Za-z]{12})?", hint="12 letters and digits, or empty "
+                              "([terminal] hospital_code)")
+    mdtrtarea_admvs: str = key("410100", pattern=r"[0-9]{6}", hint="6 digits (GB/T 2260)")
+    opter: str = key("", max_len=30)                          # empty: [terminal] operator
+    connect_timeout_s: float = key(3.0, min=0, min_open=True, max=120)
+    read_timeout_s: float = key(15.0, min=0, min_open=True, max=600)
+    slow_ms: float = key(1000.0, min=1, max=600_000)
+    faults: str = key("", max_len=1024)                       # the embedded centre's faults, comma-separated
+    require_sign_in: bool = True
+    timezone: str = key("Asia/Shanghai", pattern=r"[A-Za-z0-9_+/-]{1,64}", hint="a time zone such as Asia/Shanghai")
+    default_hosp_lv: str = key("", choices=("", "1", "2", "3"))
+
+
 #: the tables this module types; a new table is one dataclass and one line here (and a Config field)
 SECTIONS: dict[str, type] = {"terminal": TerminalSection, "reader": ReaderSection, "emulator": EmulatorSection,
-                             "psam": PsamSection, "pin": PinSection, "database": DatabaseSection}
+                             "psam": PsamSection, "pin": PinSection, "database": DatabaseSection,
+                             "centre": CentreSection}
 
 
 def _check_policy(table: Any) -> None:
@@ -112,6 +133,7 @@ class Config:
     psam: PsamSection = field(default_factory=PsamSection)
     pin: PinSection = field(default_factory=PinSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
+    centre: CentreSection = field(default_factory=CentreSection)
     raw: dict[str, Any] = field(default_factory=dict)  # every section, as read (policy, mutual_aid, web ...)
 
     def resolve(self, p: str | Path) -> Path:
