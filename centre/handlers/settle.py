@@ -106,6 +106,10 @@ def settle(ctx: Ctx, inp: tx.In2207) -> tx.OutSettle:
             raise Refused("presettle_stale", f"{field} {sent} is not what the centre computes now "
                           f"({fen_to_yuan(getattr(pre, field))}): pre-settle again (2206)",
                           f"{field}{sent}与中心当前计算的{fen_to_yuan(getattr(pre, field))}不符,请重新预结算(2206)")
+    if not d.ext_cash_allowed and pre.psn_cash_pay > 0:
+        raise Refused("accounts_short", f"the accounts cover all but {yuan_text(pre.psn_cash_pay)}, and cash is not "
+                      "taken here: nothing was charged", f"账户余额不足以支付个人负担部分(尚差{yuan_text(pre.psn_cash_pay)}),"
+                      "此处不收现金,本次未扣费")
     setl_id = ctx.new_id("S")
     owners = sorted({m.owner_psn_no for m in pre.mulaid} | ({s.person.psn_no} if pre.own_acct_pay else set()))
     db.lock("accounts", "psn_no", owners)

@@ -30,6 +30,9 @@ class Settle2206(Model):
 
 class Settle2207(Settle2206):
     invono: Str = Field(default="", max_length=20, description="发票号")
+    ext_cash_allowed: bool = Field(default=True, description=(
+        "(project) false: refuse unless the accounts cover the whole out-of-pocket part (a self-service kiosk "
+        "takes no cash): checked against the balances at the moment of settling"))
     fulamt_ownpay_amt: Amount | None = Field(default=None, description="全自费金额 (as 2206 answered)")
     overlmt_selfpay: Amount | None = Field(default=None, description="超限价自费费用")
     preselfpay_amt: Amount | None = Field(default=None, description="先行自付金额")
