@@ -25,7 +25,8 @@ def load_lines(db: Any, lines: list[dict[str, Any]]) -> Any:
     from centre.importer import import_file
     with tempfile.TemporaryDirectory(prefix="centre-lines-") as folder:
         path = Path(folder) / "export.jsonl"
-        path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in lines), encoding="utf-8")
+        from centre.interface import jsonio   # a Decimal (a price limit in yuan) stays a JSON number
+        path.write_text("".join(jsonio.dumps(d) + "\n" for d in lines), encoding="utf-8")
         report = import_file(db, path)
     assert report.imported, [str(e) for e in report.errors]
     return report

@@ -331,7 +331,7 @@ def test_skip_bad_still_refuses_a_file_whose_every_line_is_bad(centre_db, tmp_pa
                                                     {"kind": "region", "admdvs": "41"}])
     report = imp(centre_db, path, skip_bad=True)
     assert not report.imported and report.bad == 2 and dump(centre_db) == EMPTY
-    code, out = run_cli(config_file, "centre", "import", str(path), "--db", str(tmp_path / "c.db"), "--skip-bad",
+    code, out = run_cli(config_file, "--lang", "en", "centre", "import", str(path), "--db", str(tmp_path / "c.db"), "--skip-bad",
                         "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "import_bad_lines"
     assert out["error"]["message"].startswith("every line of ") and "is bad (2); nothing imported" in out["error"][
@@ -503,7 +503,7 @@ def test_a_region_line_may_come_after_its_persons_and_hospitals(centre_db, tmp_p
 def test_cli_import_reports_line_numbers_and_exits_1(config_file, tmp_path, capsys):
     db = str(tmp_path / "c.db")
     bad = family_export(tmp_path, [person("B2", 12, card_no="T00000001")])
-    code, out = run_cli(config_file, "centre", "import", str(bad), "--db", db, "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "centre", "import", str(bad), "--db", db, "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "import_bad_lines"
     assert "line 11:" in out["error"]["message"] and "nothing imported" in out["error"]["message"]
     code, out = run_cli(config_file, "centre", "import", str(bad), "--db", db, "--skip-bad", "--json", capsys=capsys)
@@ -520,7 +520,7 @@ def test_cli_import_reports_line_numbers_and_exits_1(config_file, tmp_path, caps
 
 
 def _cli(config_file: Path, *argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(config_file), *argv],
+    return subprocess.run([sys.executable, "-m", "terminal.cli.main", "--config", str(config_file), "--lang", "en", *argv],
                           capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
 
 

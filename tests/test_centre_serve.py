@@ -14,9 +14,9 @@ import sys
 
 import httpx
 import pytest
-
 from centre_flow import D, demo_with_catalogue, his
-from centre_http_support import CASHIER, HttpCaller, ServedCentre, free_port, prepare_db
+from centre_http_support import CASHIER, HttpCaller, ServedCentre, prepare_db
+
 from centre.interface.envelope import ENDPOINT
 
 
@@ -78,16 +78,16 @@ def test_one_log_line_per_transaction_never_an_id_number_or_a_forged_line(tmp_pa
     (["--host", "no-such-host.invalid"], 1, "--host no-such-host.invalid: not an address of this machine"),
 ])
 def test_usage_errors_are_said_plainly(tmp_path, config_file, argv, code, message):
-    done = run_cashier("--config", str(config_file), "centre", "serve", "--db", str(tmp_path / "c.db"), *argv)
+    done = run_cashier("--config", str(config_file), "--lang", "en", "centre", "serve", "--db", str(tmp_path / "c.db"), *argv)
     assert done.returncode == code, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
     assert "serving" not in done.stdout
 
 
 def test_a_wrong_config_value_is_named_before_anything_starts(tmp_path, config_file):
-    text = config_file.read_text(encoding="utf-8") + '\n[centre]\ntimezone = "Mars/Olympus"\n'
+    text = re.sub(r'(?m)^timezone = .*$', 'timezone = "Mars/Olympus"', config_file.read_text(encoding="utf-8"))
     config_file.write_text(text, encoding="utf-8")
-    done = run_cashier("--config", str(config_file), "centre", "serve", "--db", str(tmp_path / "c.db"))
+    done = run_cashier("--config", str(config_file), "--lang", "en", "centre", "serve", "--db", str(tmp_path / "c.db"))
     assert done.returncode == 2 and "[centre] timezone 'Mars/Olympus'" in done.stderr
     assert not (tmp_path / "c.db").exists()
 
@@ -97,7 +97,7 @@ def test_a_port_in_use_is_a_clear_refusal(tmp_path, config_file):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        done = run_cashier("--config", str(config_file), "centre", "serve", "--db", str(tmp_path / "c.db"),
+        done = run_cashier("--config", str(config_file), "--lang", "en", "centre", "serve", "--db", str(tmp_path / "c.db"),
                            "--port", str(port))
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in done.stderr
