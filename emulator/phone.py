@@ -13,11 +13,10 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import segno
-
-from drivers.voucher import issue
-from emulator.profiles import read_profile
+if TYPE_CHECKING:   # segno, the profiles and the cipher load when a code is made: `cashier` starts without them
+    import segno
 
 DEFAULT_LIFETIME_S = 180
 #: QR error correction: M (15 %) reads well off a phone's screen, still a small symbol (version 4 for a code)
@@ -50,6 +49,8 @@ class PhoneCode:
 def show_code(profile: str, key: bytes, *, lifetime_s: int = DEFAULT_LIFETIME_S, now: float | None = None) -> PhoneCode:
     """A fresh code for the holder of this card profile (an id or a .json file); CardError for an unknown or
     invalid profile, VoucherError for a bad key or lifetime."""
+    from drivers.voucher import issue
+    from emulator.profiles import read_profile
     data = read_profile(profile)
     holder = data["holder"]
     issued = int(time.time() if now is None else now)
@@ -58,8 +59,9 @@ def show_code(profile: str, key: bytes, *, lifetime_s: int = DEFAULT_LIFETIME_S,
                      issued=issued, expires=issued + lifetime_s)
 
 
-def qr(code: str) -> segno.QRCode:
+def qr(code: str) -> "segno.QRCode":
     """The QR symbol of a code (alphanumeric mode: the code's alphabet is that mode's)."""
+    import segno
     return segno.make_qr(code, error=ERROR_LEVEL, mode="alphanumeric", boost_error=False)
 
 

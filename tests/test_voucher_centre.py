@@ -244,3 +244,31 @@ def test_the_voucher_table_is_typed_and_its_key_never_shown(config_file):
     assert "[voucher] key must be 64 hex digits" in str(problem.value)
     raw["voucher"]["key"] = ""
     assert check_settings(raw).voucher_key is None
+
+
+def test_one_code_shown_at_eight_windows_at_once_is_taken_by_one(tmp_path, config_file):
+    """Over HTTP, eight windows send 1101 with the same code at the same moment: one gets the person."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from centre_http_support import HttpCaller
+    t = open_transport("http", config_file, tomllib.loads(config_file.read_text(encoding="utf-8")),
+                       tmp_path / "c.db", demo_lines())
+    try:
+        assert t.server is not None
+        code = show_code("zhang_wei", key_of(config_file)).code
+        windows = []
+        for _ in range(8):
+            caller = HttpCaller(t.server.url)
+            t.closers.append(caller.close)
+            w = Patient(caller)
+            w.sign_in()
+            windows.append(w)
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda w: w.call("1101", {"data": {"mdtrt_cert_type": "01",
+                                                                        "mdtrt_cert_no": code}}), windows))
+        assert sorted(a["infcode"] for a in answers) == [-1] * 7 + [0]
+        assert {a.get("ext_err_code") for a in answers if a["infcode"]} == {"voucher_used"}
+        assert uses(t) == 1
+        assert "Traceback" not in t.server.stderr()
+    finally:
+        t.close()
