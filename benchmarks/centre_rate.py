@@ -99,9 +99,10 @@ def prepare(folder: Path, config: Path, count: int) -> tuple[Path, list[dict[str
     for i in range(count):
         psn_no = f"O{i % OWNERS}" if i % 2 else f"U{i % USERS}"
         insutype = "310" if psn_no.startswith("O") else "390"
+        card_no = f"T{int(psn_no[1:]) + (0 if psn_no.startswith('O') else OWNERS):08d}"   # as inserted above
         mdtrt_id = ok(envelope("2201", {"data": {"psn_no": psn_no, "insutype": insutype,
                                                  "begntime": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                                 "mdtrt_cert_type": "02", "mdtrt_cert_no": "",
+                                                 "mdtrt_cert_type": "03", "mdtrt_cert_no": card_no,
                                                  "ipt_otp_no": f"MZ{i}"}}, sign_no))["data"]["mdtrt_id"]
         items = [("XA01", Decimal(2), Decimal("12.50") + Decimal(i % 97) / 100), ("XB01", Decimal("1.5"),
                  Decimal("33.33")), ("XC01", Decimal(1), Decimal("9.00") + Decimal(i % 13) / 100)]
@@ -111,7 +112,7 @@ def prepare(folder: Path, config: Path, count: int) -> tuple[Path, list[dict[str
                     "cnt": cnt, "pric": pric} for k, (code, cnt, pric) in enumerate(items)]
         total = sum(Decimal(r["det_item_fee_sumamt"]) for r in ok(envelope("2204", {"feedetail": details}, sign_no))["result"])
         settlements.append(envelope("2207", {"data": {
-            "psn_no": psn_no, "mdtrt_cert_type": "02", "mdtrt_cert_no": "", "med_type": "11", "medfee_sumamt": total,
+            "psn_no": psn_no, "mdtrt_cert_type": "03", "mdtrt_cert_no": card_no, "med_type": "11", "medfee_sumamt": total,
             "psn_setlway": "01", "mdtrt_id": mdtrt_id, "chrg_bchno": "B1", "insutype": insutype,
             "acct_used_flag": "1"}}, sign_no))
     centre.close()

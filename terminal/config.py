@@ -95,12 +95,22 @@ class CentreSection:
     require_sign_in: bool = True
     timezone: str = key("Asia/Shanghai", pattern=r"[A-Za-z0-9_+/-]{1,64}", hint="a time zone such as Asia/Shanghai")
     default_hosp_lv: str = key("", choices=("", "1", "2", "3"))
+    id_card_account: bool = False         # a visit on the ID card (02) may use the personal account
+
+
+@dataclass(frozen=True)
+class VoucherSection:
+    """The e-voucher (医保电子凭证): the key the insurance app (here the emulator's phone) shares with the centre."""
+
+    lifetime_s: int = key(180, min=10, max=3600)   # before `key` below: that field's name hides key() after it
+    key: str = key("", pattern=r"([0-9A-Fa-f]{64})?", hint="64 hex digits (32 bytes), or empty (no e-vouchers)",
+                   secret=True)
 
 
 #: the tables this module types; a new table is one dataclass and one line here (and a Config field)
 SECTIONS: dict[str, type] = {"terminal": TerminalSection, "reader": ReaderSection, "emulator": EmulatorSection,
                              "psam": PsamSection, "pin": PinSection, "database": DatabaseSection,
-                             "centre": CentreSection}
+                             "centre": CentreSection, "voucher": VoucherSection}
 
 
 def _check_policy(table: Any) -> None:
@@ -134,6 +144,7 @@ class Config:
     pin: PinSection = field(default_factory=PinSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
     centre: CentreSection = field(default_factory=CentreSection)
+    voucher: VoucherSection = field(default_factory=VoucherSection)
     raw: dict[str, Any] = field(default_factory=dict)  # every section, as read (policy, mutual_aid, web ...)
 
     def resolve(self, p: str | Path) -> Path:

@@ -62,7 +62,7 @@ def person_info(ctx: Ctx, inp: tx.In1101) -> tx.Out1101:
             raise Refused("certno_unknown", "no insured person with that ID number", "未查询到该证件号码的参保信息")
     else:
         from centre.handlers.voucher import person_of_token
-        found = person_of_token(ctx, q.mdtrt_cert_no)
+        found = person_of_token(ctx, q.mdtrt_cert_no, q.certno)
     if q.certno and q.certno.upper() != found.certno:
         raise Refused("certno_mismatch", "certno does not match the credential's holder", "证件号码与就诊凭证持有人不符")
     return person_out(ctx, found)

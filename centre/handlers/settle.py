@@ -18,6 +18,7 @@ from centre.handlers.context import Ctx
 from centre.handlers.family import relatives_of
 from centre.handlers.person import age_on
 from centre.handlers.visit import own_visit
+from centre.handlers.voucher import check_credential
 from centre.interface.amounts import fen_to_yuan, yuan_text, yuan_to_fen
 from centre.interface.codes import Insutype, MedType, PsnInsuStas, SetlStatus, clr_type_of, fund_pay_type_of
 from centre.interface.transactions import query as query_tx
@@ -39,6 +40,7 @@ class Standing:
 def _standing(ctx: Ctx, d: tx.Settle2206) -> Standing:
     """Everything 2206 and 2207 check and compute, from the store as it is now."""
     p = ctx.person(d.psn_no)
+    check_credential(ctx, p, d.mdtrt_cert_type, d.mdtrt_cert_no, acct_used=d.acct_used_flag == "1")
     v = own_visit(ctx, d.mdtrt_id, d.psn_no)
     if v.insutype != d.insutype or p.insutype != d.insutype:
         raise Refused("insutype_mismatch", f"insutype {d.insutype} is not the visit's ({v.insutype})",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from centre.errors import Refused
 from centre.handlers.context import Ctx
+from centre.handlers.voucher import check_credential
 from centre.interface.codes import MedType, PsnInsuStas
 from centre.interface.transactions import visit as tx
 from centre.store import visits
@@ -21,6 +22,7 @@ def register(ctx: Ctx, inp: tx.In2201) -> tx.Out2201:
         raise Refused("insurance_inactive", f"{p.psn_name}'s insurance is {stas.en if stas else p.psn_insu_stas}: "
                       "no insured visit (self-pay)",
                       f"{p.psn_name}的参保状态为{stas.zh if stas else p.psn_insu_stas},不能医保挂号(请按自费就诊)")
+    check_credential(ctx, p, d.mdtrt_cert_type, d.mdtrt_cert_no)
     mdtrt_id = ctx.new_id("M")
     visits.add_visit(ctx.db, mdtrt_id=mdtrt_id, psn_no=p.psn_no, insutype=p.insutype,
                      fixmedins_code=ctx.env.fixmedins_code, ipt_otp_no=d.ipt_otp_no, begntime=d.begntime or ctx.at,

@@ -318,9 +318,25 @@ def import_marks(d: Dialect) -> list[str]:
     return ["ALTER TABLE imports ADD COLUMN movements_mark BIGINT NOT NULL DEFAULT 0"]
 
 
+def voucher_uses(d: Dialect) -> list[str]:
+    """Every e-voucher code resolved (1101 with mdtrt_cert_type 01), by its nonce: a code is used once."""
+    return [
+        """CREATE TABLE voucher_uses (
+            nonce TEXT PRIMARY KEY,
+            psn_no TEXT NOT NULL REFERENCES persons(psn_no),
+            fixmedins_code TEXT NOT NULL,
+            used_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            msgid TEXT NOT NULL
+        )""",
+        "CREATE INDEX voucher_uses_psn ON voucher_uses(psn_no)",
+    ]
+
+
 STEPS: tuple[tuple[str, Callable[[Dialect], list[str]]], ...] = (
     ("0001_people", people),
     ("0002_traffic", traffic),
     ("0003_money", money_tables),
     ("0004_import_marks", import_marks),
+    ("0005_voucher_uses", voucher_uses),
 )
