@@ -71,7 +71,7 @@ def test_config_error_is_a_cashier_error_with_exit_2():
     ("pin", "initial_pin", "123456", "[pin] initial_pin must be text in quotes, not (hidden)"),
     ("web", "port", "99999", "[web] port must be from 1 to 65535, not 99999"),
     ("web", "port", '"8000"', "[web] port must be a whole number"),
-    ("web", "max_sessions", "0", "[web] max_sessions must be from 1 to 1000, not 0"),
+    ("web", "max_sessions", "0", "[web] max_sessions must be from 1 to 64, not 0"),
     ("web", "public_url", '"javascript:alert(1)"', "[web] public_url must be empty or an http:// or https:// address"),
     ("policy", "b_selfpay_ratio", '"0.1000000001"', "[policy]: b_selfpay_ratio may have at most 6 decimals"),
     ("mutual_aid.options", "relatives_order", '"random"', "[mutual_aid.options] relatives_order must be one of config"),
