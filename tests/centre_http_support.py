@@ -35,7 +35,7 @@ CATALOGUE = [
     {"kind": "catalogue", "med_list_codg": "XA01", "name": "阿莫西林胶囊", "chrgitm_lv": "01", "med_chrgitm_type": "09"},
     {"kind": "catalogue", "med_list_codg": "XA02", "name": "胸部CT", "chrgitm_lv": "01", "med_chrgitm_type": "04"},
     {"kind": "catalogue", "med_list_codg": "XA03", "name": "一次性输液器", "chrgitm_lv": "01",
-     "med_chrgitm_type": "08", "pric_uplmt_amt": "10.00"},
+     "med_chrgitm_type": "08", "pric_uplmt_amt": 10},
     {"kind": "catalogue", "med_list_codg": "XB01", "name": "头孢克洛缓释片", "chrgitm_lv": "02",
      "med_chrgitm_type": "09", "selfpay_prop": "0.20"},
     {"kind": "catalogue", "med_list_codg": "XB02", "name": "复方甘草片", "chrgitm_lv": "02", "med_chrgitm_type": "09"},
