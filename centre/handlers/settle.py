@@ -22,9 +22,9 @@ from typing import Any
 from centre.errors import Refused
 from centre.handlers.context import Ctx
 from centre.handlers.family import relatives_of
-from centre.handlers.wallet import return_due
 from centre.handlers.person import age_on
 from centre.handlers.visit import own_visit
+from centre.handlers.wallet import return_due
 from centre.interface.amounts import fen_to_yuan, yuan_text, yuan_to_fen
 from centre.interface.codes import Insutype, MedType, PsnInsuStas, SetlStatus, clr_type_of, fund_pay_type_of
 from centre.interface.transactions import query as query_tx
@@ -239,7 +239,7 @@ def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
         ext_wallet_pay=y(row.get("wallet_pay", 0)),
         ext_wallet_balc=y(row["_wallet_balc"] if "_wallet_balc" in row else people.wallet_balance(ctx.db, p.psn_no)),
         ext_policy_admdvs=row.get("policy_admdvs") or None, ext_pool=row.get("pool", "shared"),
-        ext_class_c_from_account=row.get("_class_c", True),
+        ext_class_c_from_account=row.get("_class_c"),
         ext_mulaid=[tx.MulaidPart(owner_psn_no=m["owner_psn_no"], owner_name=m.get("owner_name", ""),
                                   binding_id=m["binding_id"], scope=m["scope"], amount=y(m["amount"]))
                     for m in row["mulaid"]],

@@ -326,11 +326,10 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
                       f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
     if scope != "cross_province":
         return
-    if owner_since is None and user_since is None:
-        if on_date < policy.cross_province_since:
-            raise _refuse("cross_province_not_yet",
-                          f"cross-province mutual aid starts on {policy.cross_province_since}, not in force on "
-                          f"{on_date}", f"跨省共济自{policy.cross_province_since}起施行,{on_date}尚未开通")
+    if owner_since is None and user_since is None and on_date < policy.cross_province_since:
+        raise _refuse("cross_province_not_yet",
+                      f"cross-province mutual aid starts on {policy.cross_province_since}, not in force on {on_date}",
+                      f"跨省共济自{policy.cross_province_since}起施行,{on_date}尚未开通")
     for person, since in ((owner, owner_since), (user, user_since)):
         if since is not None and on_date < since.value:
             raise refuse_not_joined(since, person.psn_name, on_date)

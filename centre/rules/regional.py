@@ -20,10 +20,14 @@ they may take part in cross-province mutual aid.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from centre.errors import Refused
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "region_rules.jsonl"
 
 FIELDS = ("max_users_per_owner", "one_owner_per_user", "share_prior_year_only", "account_pays_class_c",
           "cross_province_since")
@@ -76,6 +80,16 @@ class RegionalRules:
 
     def said(self) -> list[tuple[str, Said]]:
         return [(f, getattr(self, f)) for f in FIELDS]
+
+
+def bundled(path: Path = DATA) -> list[RegionRule]:
+    """The region_rule lines shipped with the centre (importable with `cashier centre import`)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            out.append(RegionRule(d["admdvs"], d["name"], *(d.get(f) for f in FIELDS)))
+    return out
 
 
 def chain(admdvs: str) -> list[str]:

@@ -336,7 +336,7 @@ class Importer:
             psn_no, balc = o.get("psn_no"), o.get("balc")
             if not _is_fen(prior):
                 return f"account {shown(psn_no)}: " + _fen_problem("prior_balc", prior)
-            if _is_fen(balc) and prior > balc:  # type: ignore[operator]
+            if _is_fen(balc) and prior > balc:
                 return (f"account {shown(psn_no)}: prior_balc {prior} (the prior-year balance, 历年结余) is part of "
                         f"balc and cannot exceed it ({balc})")
         return self.account_fields(n, o.get("psn_no"), o.get("balc"), o.get("year"), prior)

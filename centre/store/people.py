@@ -282,8 +282,8 @@ def region_rules(db: Database, admdvs: str) -> dict[str, RegionRule]:
                   f"({', '.join('?' * len(codes))})", codes)
     out = {}
     for r in rows:
-        flags = [None if v is None else bool(v) for v in r[3:6]]
-        out[r[0]] = RegionRule(r[0], r[1], None if r[2] is None else int(r[2]), *flags, r[6])
+        one, prior, class_c = (None if v is None else bool(v) for v in r[3:6])
+        out[r[0]] = RegionRule(r[0], r[1], None if r[2] is None else int(r[2]), one, prior, class_c, r[6])
     return out
 
 

@@ -100,14 +100,16 @@ class SetlInfo(Model):
     ext_wallet_pay: Amount = Field(default=Decimal("0.00"), description=(
         "(project) the part of acct_pay from the patient's insurance wallet (医保钱包): personal-account money a "
         "relative transferred earlier, now the patient's own; not part of acct_mulaid_pay"))
-    ext_wallet_balc: Amount = Field(default=Decimal("0.00"), description="(project) the patient's wallet afterwards")
+    ext_wallet_balc: Amount = Field(default=Decimal("0.00"), description=(
+        "(project) the patient's wallet after this settlement (5203, 2208: as it is now)"))
     ext_policy_admdvs: str | None = Field(default=None, description=(
         "(project) whose policy set the deductible, ratio and cap: the insured place's area code, or null for "
         "the centre's own rules"))
     ext_pool: str = Field(default="shared", description="(project) the year accumulators used: shared | outpatient | "
                           "inpatient")
-    ext_class_c_from_account: bool = Field(default=True, description=(
-        "(project) false where the insured place lets no account pay class C items: they are in psn_cash_pay"))
+    ext_class_c_from_account: bool | None = Field(default=None, description=(
+        "(project) false where the insured place lets no account pay class C items: they are in psn_cash_pay "
+        "(2206, 2207; null in a stored settlement's answer)"))
     ext_mulaid: list[MulaidPart] = Field(description="(project) acct_mulaid_pay per owner, in the order drawn")
     ext_status: str = Field(description="(project) settled | reversed | reversal | presettle")
     ext_reversal_of: str | None = Field(default=None, description="(project) the setl_id a reversal undoes")
