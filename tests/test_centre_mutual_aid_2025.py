@@ -409,6 +409,17 @@ def test_example_4_an_out_of_province_patient_settled_with_the_insured_places_po
         [("inpatient", 120_000, 68_000), ("outpatient", 50_000, 30_000)]
 
 
+def test_one_shared_pool_counts_the_outpatient_deductible(world):
+    def shared(raw: dict[str, Any]) -> None:
+        chengdu_policy(raw)
+        for rule in raw["policy"]["rule"]:
+            rule.pop("pool", None)
+    w = world(CHEN, dt.datetime(2026, 3, 2, 9, 0), config=shared)
+    w.office.visit("C1", "310", [("XA02", "1", "800.00")])
+    i = w.office.visit("C1", "310", [("XA02", "1", "2000.00")], med_type="21")
+    assert (i["act_pay_dedc"], i["fund_pay_sumamt"], i["ext_pool"]) == (D("700.00"), D("1105.00"), "shared")
+
+
 def test_the_process_text_names_whose_policy_applied(world):
     w = world(CHEN, dt.datetime(2026, 3, 2, 9, 0), config=chengdu_policy)
     o = w.office
@@ -425,10 +436,16 @@ def test_example_5_class_c_in_cash_where_the_insured_place_says_so(world):
     no_c = {"kind": "region_rule", "admdvs": "510100", "name": "成都市", "account_pays_class_c": False}
     w = world(CHEN + [no_c], dt.datetime(2026, 3, 2, 9, 0))
     o = w.office
-    c = o.visit("C1", "310", [("XC01", "1", "60.00"), ("XA01", "1", "20.00")])
-    assert (c["fulamt_ownpay_amt"], c["psn_part_amt"], c["acct_pay"], c["psn_cash_pay"]) == \
-        (D("60.00"), D("80.00"), D("20.00"), D("60.00"))
-    assert c["ext_class_c_from_account"] is False
+    o.identify("C1")
+    mdtrt_id = o.register("C1", "310")
+    o.upload(mdtrt_id, "C1", [("XC01", "1", "60.00"), ("XA01", "1", "20.00")])
+    data = o.settle_data(mdtrt_id, "C1", "310", D("80.00"))
+    pre = o.ok("2206", {"data": data})
+    assert pre["setldetail"][0]["setl_proc_info"].endswith("成都市(510100)规定丙类费用¥60.00不得使用个人账户,须现金支付")
+    c = o.ok("2207", {"data": o.with_presettle(data, pre["setlinfo"])})["setlinfo"]
+    assert (c["fulamt_ownpay_amt"], c["act_pay_dedc"], c["fund_pay_sumamt"], c["psn_part_amt"]) == \
+        (D("60.00"), D("20.00"), D("0.00"), D("80.00"))
+    assert (c["acct_pay"], c["psn_cash_pay"], c["ext_class_c_from_account"]) == (D("20.00"), D("60.00"), False)
     # the local patient's area says nothing: the national default lets the account pay class C
     z = o.visit("Z1", "310", [("XC01", "1", "60.00"), ("XA01", "1", "20.00")])
     assert (z["acct_pay"], z["psn_cash_pay"], z["ext_class_c_from_account"]) == (D("80.00"), D("0.00"), True)
