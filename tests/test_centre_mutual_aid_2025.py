@@ -201,6 +201,7 @@ def test_example_1_a_wallet_transfer_its_limits_and_the_0600_return(world):
     assert figures(s) == (D("300.00"), D("0.00"), D("150.00"), D("150.00"), D("150.00"), D("0.00"), D("0.00"),
                           D("0.00"), D("150.00"))
     assert s["ext_wallet_balc"] == D("2350.00") and s["ext_mulaid"] == []
+    assert [e["zh"] for e in s["ext_explain"]] == ["医保钱包支付¥150.00:亲属此前转入、已属本人的资金,计入个人账户支出,不计入共济支付"]
     # 09:20 the son: own account ¥20.00 first, then his wallet ¥30.00, then his father's account, then cash
     w.at("2026-03-03 09:20")
     o.identify("W3")
@@ -340,6 +341,7 @@ def test_example_3_a_prior_year_only_area(world):
     assert figures(s) == (D("1500.00"), D("0.00"), D("400.00"), D("1100.00"), D("800.00"), D("800.00"), D("300.00"),
                           D("0.00"), D("0.00"))
     assert w.balc("L1") == (220_000, 0)
+    assert [e["en"] for e in s["ext_explain"]] == ["李明's area shares only the prior-year balance: ¥800.00 from it"]
     # this year's money is not shared, not even through the wallet
     assert refused(o.transfer("L1", "L2", "100.00"), "prior_year_only") == \
         "郑州市(410100)规定只有历年结余可以共济,李明的历年结余为¥0.00,不足¥100.00"
@@ -393,6 +395,10 @@ def test_example_4_an_out_of_province_patient_settled_with_the_insured_places_po
     assert figures(c) == (D("800.00"), D("500.00"), D("225.00"), D("575.00"), D("100.00"), D("0.00"), D("475.00"),
                           D("100.00"), D("0.00"))
     assert (c["ext_policy_admdvs"], c["ext_pool"]) == ("510100", "outpatient")
+    assert [e["zh"] for e in c["ext_explain"]] == [
+        "按参保地(510100)政策结算:起付线、支付比例、年度限额按参保地规定,目录按就医地",
+        "该政策门诊、住院分别累计起付线和年度限额,本次计入门诊累计"]
+    assert z["ext_explain"] == []
     assert c["pool_prop_selfpay"] == D("0.75")
     detail = o.ok_as("C1", "5203", {"psn_no": "C1", "setl_id": c["setl_id"], "mdtrt_id": c["mdtrt_id"]})
     assert detail["setlinfo"]["ext_policy_admdvs"] == "510100"
@@ -446,6 +452,7 @@ def test_example_5_class_c_in_cash_where_the_insured_place_says_so(world):
     assert (c["fulamt_ownpay_amt"], c["act_pay_dedc"], c["fund_pay_sumamt"], c["psn_part_amt"]) == \
         (D("60.00"), D("20.00"), D("0.00"), D("80.00"))
     assert (c["acct_pay"], c["psn_cash_pay"], c["ext_class_c_from_account"]) == (D("20.00"), D("60.00"), False)
+    assert c["ext_explain"][-1]["zh"] == "成都市(510100)规定丙类(全自费)费用不得使用个人账户,¥60.00须现金支付"
     # the local patient's area says nothing: the national default lets the account pay class C
     z = o.visit("Z1", "310", [("XC01", "1", "60.00"), ("XA01", "1", "20.00")])
     assert (z["acct_pay"], z["psn_cash_pay"], z["ext_class_c_from_account"]) == (D("80.00"), D("0.00"), True)

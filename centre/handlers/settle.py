@@ -188,7 +188,8 @@ def _row(ctx: Ctx, s: Standing, d: tx.Settle2206, *, setl_id: str | None, status
         "pool": pre.rule.pool, "policy_admdvs": pre.rule.admdvs or "",
         "balc": pre.balc or 0, "has_account": 1 if pre.balc is not None else 0,
         "mulaid": [{"owner_psn_no": m.owner_psn_no, "owner_name": m.owner_name, "binding_id": m.binding_id,
-                    "scope": m.scope, "amount": m.amount} for m in pre.mulaid],
+                    "scope": m.scope, "amount": m.amount, **({"prior_only": True} if m.prior_only else {})}
+                   for m in pre.mulaid],
         "status": status, "setl_time": ctx.at, "setl_date": ctx.today, "reversal_of": None,
         "clr_type": clr_type_of(d.med_type).value, "insuplc_admdvs": p.insuplc_admdvs,
         "pool_prop_selfpay": str(pre.rule.ratio),
@@ -196,6 +197,7 @@ def _row(ctx: Ctx, s: Standing, d: tx.Settle2206, *, setl_id: str | None, status
         "_cap_left": max(0, pre.rule.annual_cap - (pre.ytd_after.fund_paid - pre.fund_pay_sumamt)),
         "_proc": _process_text(s),
         "_wallet_balc": pre.wallet_balc, "_class_c": pre.class_c_from_account,
+        "_class_c_cash": 0 if pre.class_c_from_account else pre.fulamt_ownpay_amt, "_class_c_by": s.class_c_rule_by,
     }
 
 
@@ -214,6 +216,44 @@ def _process_text(s: Standing) -> str:
     if not pre.class_c_from_account and pre.fulamt_ownpay_amt:
         text += f";{s.class_c_rule_by}规定丙类费用{yuan_text(pre.fulamt_ownpay_amt)}不得使用个人账户,须现金支付"
     return text
+
+
+POOL_WORDS = {"outpatient": ("outpatient", "门诊"), "inpatient": ("inpatient", "住院")}
+
+
+def explain(row: dict[str, Any]) -> list[tx.Explained]:
+    """What a window tells the patient about how this settlement was reached, beyond the figures (en, zh)."""
+    out = []
+    area = row.get("policy_admdvs")
+    if area:
+        out.append(tx.Explained(
+            en=f"Settled with the policy of the insured place {area}: its deductible, ratio and annual cap; the "
+               "catalogue (which items are class A, B or C) is this place's",
+            zh=f"按参保地({area})政策结算:起付线、支付比例、年度限额按参保地规定,目录按就医地"))
+    pool = row.get("pool", "shared")
+    if pool in POOL_WORDS:
+        en, zh = POOL_WORDS[pool]
+        out.append(tx.Explained(
+            en=f"This policy keeps outpatient and inpatient yearly totals apart: this settlement counts toward the "
+               f"{en} deductible and cap", zh=f"该政策门诊、住院分别累计起付线和年度限额,本次计入{zh}累计"))
+    wallet = abs(int(row.get("wallet_pay") or 0))
+    if wallet:
+        out.append(tx.Explained(
+            en=f"{yuan_text(wallet)} from the patient's insurance wallet: money a relative transferred earlier, now "
+               "the patient's own; it counts as account payment (acct_pay), not as mutual aid",
+            zh=f"医保钱包支付{yuan_text(wallet)}:亲属此前转入、已属本人的资金,计入个人账户支出,不计入共济支付"))
+    for m in row["mulaid"]:
+        if m.get("prior_only"):
+            amount = yuan_text(abs(m["amount"]))
+            out.append(tx.Explained(
+                en=f"{m.get('owner_name', '')}'s area shares only the prior-year balance: {amount} from it",
+                zh=f"{m.get('owner_name', '')}所在地只允许历年结余共济,本次使用其历年结余{amount}"))
+    if row.get("_class_c_cash"):
+        cash = yuan_text(row["_class_c_cash"])
+        out.append(tx.Explained(
+            en=f"{row.get('_class_c_by', '')} does not let accounts pay class C (fully self-paid) items: {cash} in cash",
+            zh=f"{row.get('_class_c_by', '')}规定丙类(全自费)费用不得使用个人账户,{cash}须现金支付"))
+    return out
 
 
 def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
@@ -239,7 +279,7 @@ def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
         ext_wallet_pay=y(row.get("wallet_pay", 0)),
         ext_wallet_balc=y(row["_wallet_balc"] if "_wallet_balc" in row else people.wallet_balance(ctx.db, p.psn_no)),
         ext_policy_admdvs=row.get("policy_admdvs") or None, ext_pool=row.get("pool", "shared"),
-        ext_class_c_from_account=row.get("_class_c"),
+        ext_class_c_from_account=row.get("_class_c"), ext_explain=explain(row),
         ext_mulaid=[tx.MulaidPart(owner_psn_no=m["owner_psn_no"], owner_name=m.get("owner_name", ""),
                                   binding_id=m["binding_id"], scope=m["scope"], amount=y(m["amount"]))
                     for m in row["mulaid"]],

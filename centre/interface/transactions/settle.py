@@ -54,6 +54,11 @@ class MulaidPart(Model):
     amount: Amount
 
 
+class Explained(Model):
+    en: str
+    zh: str
+
+
 class SetlInfo(Model):
     mdtrt_id: str
     setl_id: str | None = Field(description="结算ID (null in a pre-settlement)")
@@ -110,6 +115,10 @@ class SetlInfo(Model):
     ext_class_c_from_account: bool | None = Field(default=None, description=(
         "(project) false where the insured place lets no account pay class C items: they are in psn_cash_pay "
         "(2206, 2207; null in a stored settlement's answer)"))
+    ext_explain: list[Explained] = Field(default_factory=list, description=(
+        "(project) how the settlement was reached beyond its figures, for the window to tell the patient: the "
+        "insured place's policy, separate outpatient/inpatient totals, the wallet's part, a relative's prior-year "
+        "balance, class C in cash"))
     ext_mulaid: list[MulaidPart] = Field(description="(project) acct_mulaid_pay per owner, in the order drawn")
     ext_status: str = Field(description="(project) settled | reversed | reversal | presettle")
     ext_reversal_of: str | None = Field(default=None, description="(project) the setl_id a reversal undoes")
