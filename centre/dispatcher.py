@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from centre.errors import BadRequest, Refused
 from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
 from centre.group_commit import GroupCommit
-from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit
+from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit, wallet
 from centre.handlers.context import Ctx
 from centre.interface.envelope import INFNO_RE, MSGID_RE, RequestEnvelope, stamp_ms, time_text
 from centre.interface.transactions.registry import TRANSACTIONS
@@ -43,6 +43,9 @@ HANDLERS: dict[str, tuple[Handler, bool]] = {
     "2601": (revoke.revoke, True), "5203": (settle.query, False), "3201": (reconcile.reconcile, False),
     "X101": (family.family, False), "X102": (family.bind, True), "X103": (family.unbind, True),
     "X104": (family.owner_bindings, False), "X105": (person.person_lookup, False),
+    # the wallet's listing is a writer too: it first sends back the transfers whose return time has come
+    "X111": (wallet.transfer, True), "X112": (wallet.accept, True), "X113": (wallet.wallet, True),
+    "X114": (wallet.return_all, True), "X121": (wallet.region_rules, False),
 }
 NO_SIGN_IN = {"9001"}
 

@@ -85,7 +85,7 @@ def test_a_foreign_export_imports(centre_db, tmp_path):
     assert report.imported and report.bad == 0 and report.lines == 14
     assert {k: (c.lines, c.inserted) for k, c in report.kinds.items()} == {
         "region": (2, 2), "person": (4, 4), "account": (1, 1), "binding": (3, 3), "catalogue": (3, 3),
-        "medins": (1, 1)}
+        "medins": (1, 1), "region_rule": (0, 0)}
     assert centre_db.all("SELECT balc, opening FROM accounts WHERE psn_no='Q1'") == [(120000, 120000)]
     rows = centre_db.all("SELECT user_psn_no, scope, quota, status FROM bindings ORDER BY id")
     assert rows == [("Q2", "local", 0, "active"), ("Q3", "cross_province", 3000, "active"),
@@ -138,7 +138,7 @@ def test_a_changed_line_is_an_update_and_the_history_still_agrees(centre_db, tmp
     assert report.imported and report.bad == 0, report.errors
     assert {k: (c.inserted, c.updated) for k, c in report.kinds.items()} == {
         "region": (0, 0), "person": (0, 0), "account": (0, 1), "binding": (0, 1), "catalogue": (1, 0),
-        "medins": (1, 1)}
+        "medins": (1, 1), "region_rule": (0, 0)}
     assert report.changes == 5
     assert centre_db.all("SELECT balc, opening, version FROM accounts WHERE psn_no='Q1'") == [(99, 99, 1)]
     assert centre_db.all("SELECT quota_delta FROM movements WHERE binding_id = 2 ORDER BY id") == [(3000,), (-500,)]
@@ -169,7 +169,7 @@ BAD_LINES = {
     "bad date": ({"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "12",
                   "scope": "local", "quota": 0, "begin_date": "2024-02-30"}, "begin_date must be a date"),
     "unknown kind": ({"kind": "hospital", "id": 1}, "unknown kind 'hospital' (region, person, account, binding, "
-                                                    "catalogue, medins)"),
+                                                    "catalogue, medins, region_rule)"),
     "list for a code": (person("B7", 17, gend=["1"]), "malformed"),
     "unknown pooling area": (person("B8", 18, insuplc_admdvs="650100"), "650100 is not a known pooling area"),
     "sex vs ID": (person("B9", 19, certno=certno("41010219800101192")), "gend 1 does not match the ID number"),
@@ -495,7 +495,7 @@ def test_a_region_line_may_come_after_its_persons_and_hospitals(centre_db, tmp_p
     report = imp(centre_db, path)
     assert report.imported and report.bad == 0, report.errors
     assert {k: c.inserted for k, c in report.kinds.items()} == {
-        "region": 1, "person": 2, "account": 1, "binding": 1, "catalogue": 0, "medins": 1}
+        "region": 1, "person": 2, "account": 1, "binding": 1, "catalogue": 0, "medins": 1, "region_rule": 0}
 
 
 # --- the command line ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from centre.store.engine import Database
 from centre.store.people import Person
 
 if TYPE_CHECKING:
+    from centre.rules.regional import RegionalRules
     from centre.settings import CentreSettings
 
 
@@ -49,6 +50,11 @@ class Ctx:
                           f"参保地医保区划{self.env.insuplc_admdvs}与人员{psn_no}的参保地{found.insuplc_admdvs}不符"
                           "(请以1101返回为准)")
         return found
+
+    def regional(self, admdvs: str) -> "RegionalRules":
+        """The mutual-aid rules in force for an insured area: its region_rule lines, else the config's defaults."""
+        from centre.rules.regional import resolve
+        return resolve(admdvs, people.region_rules(self.db, admdvs), self.settings.mutual_aid.regional_defaults())
 
     def hosp_lv(self) -> str:
         from centre.store.visits import hosp_lv

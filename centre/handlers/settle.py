@@ -1,9 +1,15 @@
 """2206 pre-settle, 2207 settle, 2208 reverse, 5203 query: the money.
 
-2207 runs in one write transaction: re-read the patient's standing, apply the formula, debit each account
-with a conditional update (never below zero), append the settlement, its ledger entries and the audit, move
-the year accumulators. A reversal (2208, or 2601 of a 2207) credits back exactly what each source paid, as
-new rows. Every answer carries `setlinfo` in yuan with the national fields, and the project's `ext_` figures.
+2207 runs in one write transaction: send back the wallet transfers whose return time has come (of the patient
+and the owners who may pay), re-read the patient's standing, apply the formula, debit each account and the
+wallet with a conditional update (never below zero), append the settlement, its ledger entries, its wallet
+movement and the audit, move the year accumulators. A reversal (2208, or 2601 of a 2207) credits back exactly
+what each source paid (prior-year money to the prior-year balance, wallet money to the wallet), as new rows.
+
+The policy is the insured place's: the rules keyed to the patient's `insuplc_admdvs` when config has them
+(`[[policy.rule]] admdvs`), else the centre's own; the catalogue is the centre's (就医地目录、参保地政策).
+Whether accounts may pay class C items is the insured area's regional rule.
+Every answer carries `setlinfo` in yuan with the national fields, and the project's `ext_` figures.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from centre.handlers.family import relatives_of
 from centre.handlers.person import age_on
 from centre.handlers.visit import own_visit
 from centre.handlers.voucher import check_credential
+from centre.handlers.wallet import return_due
 from centre.interface.amounts import fen_to_yuan, yuan_text, yuan_to_fen
 from centre.interface.codes import Insutype, MedType, PsnInsuStas, SetlStatus, clr_type_of, fund_pay_type_of
 from centre.interface.transactions import query as query_tx
@@ -35,6 +42,7 @@ class Standing:
     person: Person
     pre: PreSettlement
     hosp_lv: str
+    class_c_rule_by: str = ""       # who says whether accounts pay class C (for the process text)
 
 
 def _standing(ctx: Ctx, d: tx.Settle2206) -> Standing:
@@ -64,18 +72,20 @@ def _standing(ctx: Ctx, d: tx.Settle2206) -> Standing:
         raise Refused("medfee_mismatch", f"medfee_sumamt {d.medfee_sumamt} is not the sum of the uploaded details "
                       f"({fen_to_yuan(total)})", f"医疗费总额{d.medfee_sumamt}与上传的明细合计{fen_to_yuan(total)}不符")
     hosp_lv = ctx.hosp_lv()
-    rule = ctx.settings.policy.rule_for(p.insutype, d.med_type, hosp_lv)
+    rule = ctx.settings.policy.rule_for(p.insutype, d.med_type, hosp_lv, p.insuplc_admdvs)
     use_account = d.acct_used_flag == "1"
     own_balc = people.balance(ctx.db, p.psn_no) if p.insutype == Insutype.EMPLOYEE else None
     sources = _sources(ctx, p, d.ext_mulaid_owners) if use_account else []
-    ytd = YearToDate(*money.year_to_date(ctx.db, p.psn_no, ctx.now.year))
-    pre = presettle(items, rule, ytd=ytd, own_balc=own_balc, relatives=sources, acct_used_flag=use_account)
-    return Standing(p, pre, hosp_lv)
+    ytd = YearToDate(*money.year_to_date(ctx.db, p.psn_no, ctx.now.year, rule.pool))
+    class_c = ctx.regional(p.insuplc_admdvs).account_pays_class_c
+    pre = presettle(items, rule, ytd=ytd, own_balc=own_balc, relatives=sources, acct_used_flag=use_account,
+                    wallet_balc=people.wallet_balance(ctx.db, p.psn_no), class_c_from_account=bool(class_c.value))
+    return Standing(p, pre, hosp_lv, class_c.where_zh)
 
 
 def _sources(ctx: Ctx, p: Person, chosen: list[str] | None) -> list[RelativeSource]:
     """The bindings to draw on: every usable one in registration order, or the chosen owners in their order."""
-    usable = [s for s, _rel, _begin in relatives_of(ctx, p, ctx.today)]
+    usable = [u.source for u in relatives_of(ctx, p, ctx.today)]
     if chosen is None:
         return usable
     by_owner = {s.owner_psn_no: s for s in usable}
@@ -100,6 +110,7 @@ def settle(ctx: Ctx, inp: tx.In2207) -> tx.OutSettle:
     d = inp.data
     db = ctx.db
     db.lock("persons", "psn_no", [d.psn_no])
+    return_due(ctx, [d.psn_no, *people.owners_of_user(db, d.psn_no)])
     s = _standing(ctx, d)
     pre = s.pre
     for field in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt"):
@@ -119,41 +130,51 @@ def settle(ctx: Ctx, inp: tx.In2207) -> tx.OutSettle:
     row = _row(ctx, s, d, setl_id=setl_id, status=SetlStatus.SETTLED.value)
     money.insert_settlement(db, row)
     money.insert_ledger(db, entries)
-    money.add_to_year(db, s.person.psn_no, ctx.now.year, pre.act_pay_dedc, pre.fund_pay_sumamt)
+    money.add_to_year(db, s.person.psn_no, ctx.now.year, pre.act_pay_dedc, pre.fund_pay_sumamt, pre.rule.pool)
     visits.mark_fees(db, d.mdtrt_id, d.chrg_bchno, setl_id=setl_id, status="settled", from_status="uploaded")
     money.add_audit(db, at=ctx.at, fixmedins_code=ctx.env.fixmedins_code, opter=ctx.env.opter, action="settle",
                     subject=s.person.psn_no, detail={"setl_id": setl_id, "msgid": ctx.env.msgid,
                                                      "medfee_sumamt": pre.medfee_sumamt, "acct_pay": pre.acct_pay,
+                                                     "wallet_pay": pre.wallet_pay,
                                                      "acct_mulaid_pay": pre.acct_mulaid_pay,
                                                      "psn_cash_pay": pre.psn_cash_pay})
     return answer(ctx, row, s.person)
 
 
 def _debit(ctx: Ctx, s: Standing, setl_id: str) -> list[tuple[Any, ...]]:
-    """Take each account's part with a conditional update; the ledger rows. Refuses if any would overdraw."""
+    """Take each account's part and the wallet's with a conditional update; the ledger rows (the wallet's part is a
+    movement, written here too). Refuses if any would overdraw."""
     db, pre, p = ctx.db, s.pre, s.person
-    at, day, hosp = ctx.at, ctx.today, ctx.env.fixmedins_code
+    at, day, hosp, year = ctx.at, ctx.today, ctx.env.fixmedins_code, ctx.now.year
     entries: list[tuple[Any, ...]] = []
     if pre.own_acct_pay:
-        after = people.take_balance(db, p.psn_no, pre.own_acct_pay)
-        if after is None:
+        taken = people.take_balance(db, p.psn_no, pre.own_acct_pay, year=year)
+        if taken is None:
             raise Refused("insufficient_balance", f"{p.psn_name}'s account no longer holds {yuan_text(pre.own_acct_pay)}",
                           f"{p.psn_name}的个人账户余额不足{yuan_text(pre.own_acct_pay)}")
-        entries.append((setl_id, "own", "balc", p.psn_no, None, pre.own_acct_pay, after, at, hosp, day))
+        entries.append((setl_id, "own", "balc", p.psn_no, None, pre.own_acct_pay, taken[0], at, hosp, day, taken[1]))
+    if pre.wallet_pay:
+        if people.take_wallet(db, p.psn_no, pre.wallet_pay) is None:
+            raise Refused("insufficient_balance", f"{p.psn_name}'s wallet no longer holds {yuan_text(pre.wallet_pay)}",
+                          f"{p.psn_name}的医保钱包余额不足{yuan_text(pre.wallet_pay)}")
+        people.add_movement(db, kind="wallet_pay", psn_no=p.psn_no, binding_id=None, balc_delta=0, quota_delta=0,
+                            at=at, ref=setl_id, wallet_delta=-pre.wallet_pay)
     for part in pre.mulaid:
+        prior_part = 0
         if part.scope == "cross_province":
             after = people.take_quota(db, part.binding_id, part.amount)
             source = "quota"
         else:
-            after = people.take_balance(db, part.owner_psn_no, part.amount)
+            taken = people.take_balance(db, part.owner_psn_no, part.amount, year=year, prior_only=part.prior_only)
+            after, prior_part = (None, 0) if taken is None else taken
             source = "balc"
         if after is None:
             raise Refused("insufficient_balance", f"{part.owner_name}'s account no longer holds {yuan_text(part.amount)}",
                           f"共济人{part.owner_name}的账户余额不足{yuan_text(part.amount)}")
         entries.append((setl_id, "binding", source, part.owner_psn_no, part.binding_id, part.amount, after, at, hosp,
-                        day))
-    entries.append((setl_id, "fund", None, p.psn_no, None, pre.fund_pay_sumamt, None, at, hosp, day))
-    entries.append((setl_id, "cash", None, p.psn_no, None, pre.psn_cash_pay, None, at, hosp, day))
+                        day, prior_part))
+    entries.append((setl_id, "fund", None, p.psn_no, None, pre.fund_pay_sumamt, None, at, hosp, day, 0))
+    entries.append((setl_id, "cash", None, p.psn_no, None, pre.psn_cash_pay, None, at, hosp, day, 0))
     return entries
 
 
@@ -166,19 +187,79 @@ def _row(ctx: Ctx, s: Standing, d: tx.Settle2206, *, setl_id: str | None, status
         "hosp_lv": s.hosp_lv, "acct_used_flag": d.acct_used_flag,
         **{f: getattr(pre, f) for f in ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
                                         "inscp_scp_amt", "act_pay_dedc", "fund_pay_sumamt", "psn_part_amt",
-                                        "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "own_acct_pay")},
+                                        "acct_pay", "acct_mulaid_pay", "psn_cash_pay")},
+        # the stored own_acct_pay is the patient's own money (acct_pay = own_acct_pay + acct_mulaid_pay): the own
+        # account and the wallet; wallet_pay says how much of it the wallet paid
+        "own_acct_pay": pre.own_acct_pay + pre.wallet_pay, "wallet_pay": pre.wallet_pay,
+        "pool": pre.rule.pool, "policy_admdvs": pre.rule.admdvs or "",
         "balc": pre.balc or 0, "has_account": 1 if pre.balc is not None else 0,
         "mulaid": [{"owner_psn_no": m.owner_psn_no, "owner_name": m.owner_name, "binding_id": m.binding_id,
-                    "scope": m.scope, "amount": m.amount} for m in pre.mulaid],
+                    "scope": m.scope, "amount": m.amount, **({"prior_only": True} if m.prior_only else {})}
+                   for m in pre.mulaid],
         "status": status, "setl_time": ctx.at, "setl_date": ctx.today, "reversal_of": None,
         "clr_type": clr_type_of(d.med_type).value, "insuplc_admdvs": p.insuplc_admdvs,
         "pool_prop_selfpay": str(pre.rule.ratio),
         # for setldetail: the cap left before this settlement, and how the fund's share was reached
         "_cap_left": max(0, pre.rule.annual_cap - (pre.ytd_after.fund_paid - pre.fund_pay_sumamt)),
-        "_proc": (f"起付线{yuan_text(pre.rule.deductible)}({'年度' if pre.rule.deductible_scope == 'year' else '每次'}),"
-                  f"本次起付{yuan_text(pre.act_pay_dedc)},支付比例{pre.rule.ratio},"
-                  f"年度限额{yuan_text(pre.rule.annual_cap)}"),
+        "_proc": _process_text(s),
+        "_wallet_balc": pre.wallet_balc, "_class_c": pre.class_c_from_account,
+        "_class_c_cash": 0 if pre.class_c_from_account else pre.fulamt_ownpay_amt, "_class_c_by": s.class_c_rule_by,
     }
+
+
+POOL_ZH = {"shared": "", "outpatient": "(门诊累计)", "inpatient": "(住院累计)"}
+
+
+def _process_text(s: Standing) -> str:
+    """How the fund's share and the accounts' part were reached, in the cashier's words (setl_proc_info)."""
+    pre, rule = s.pre, s.pre.rule
+    text = (f"{rule.describe()[1]}:起付线{yuan_text(rule.deductible)}"
+            f"({'年度' if rule.deductible_scope == 'year' else '每次'}{POOL_ZH[rule.pool]}),"
+            f"本次起付{yuan_text(pre.act_pay_dedc)},支付比例{rule.ratio},年度限额{yuan_text(rule.annual_cap)}"
+            f"{POOL_ZH[rule.pool]}")
+    if pre.wallet_pay:
+        text += f";医保钱包支付{yuan_text(pre.wallet_pay)}"
+    if not pre.class_c_from_account and pre.fulamt_ownpay_amt:
+        text += f";{s.class_c_rule_by}规定丙类费用{yuan_text(pre.fulamt_ownpay_amt)}不得使用个人账户,须现金支付"
+    return text
+
+
+POOL_WORDS = {"outpatient": ("outpatient", "门诊"), "inpatient": ("inpatient", "住院")}
+
+
+def explain(row: dict[str, Any]) -> list[tx.Explained]:
+    """What a window tells the patient about how this settlement was reached, beyond the figures (en, zh)."""
+    out = []
+    area = row.get("policy_admdvs")
+    if area:
+        out.append(tx.Explained(
+            en=f"Settled with the policy of the insured place {area}: its deductible, ratio and annual cap; the "
+               "catalogue (which items are class A, B or C) is this place's",
+            zh=f"按参保地({area})政策结算:起付线、支付比例、年度限额按参保地规定,目录按就医地"))
+    pool = row.get("pool", "shared")
+    if pool in POOL_WORDS:
+        en, zh = POOL_WORDS[pool]
+        out.append(tx.Explained(
+            en=f"This policy keeps outpatient and inpatient yearly totals apart: this settlement counts toward the "
+               f"{en} deductible and cap", zh=f"该政策门诊、住院分别累计起付线和年度限额,本次计入{zh}累计"))
+    wallet = abs(int(row.get("wallet_pay") or 0))
+    if wallet:
+        out.append(tx.Explained(
+            en=f"{yuan_text(wallet)} from the patient's insurance wallet: money a relative transferred earlier, now "
+               "the patient's own; it counts as account payment (acct_pay), not as mutual aid",
+            zh=f"医保钱包支付{yuan_text(wallet)}:亲属此前转入、已属本人的资金,计入个人账户支出,不计入共济支付"))
+    for m in row["mulaid"]:
+        if m.get("prior_only"):
+            amount = yuan_text(abs(m["amount"]))
+            out.append(tx.Explained(
+                en=f"{m.get('owner_name', '')}'s area shares only the prior-year balance: {amount} from it",
+                zh=f"{m.get('owner_name', '')}所在地只允许历年结余共济,本次使用其历年结余{amount}"))
+    if row.get("_class_c_cash"):
+        cash = yuan_text(row["_class_c_cash"])
+        out.append(tx.Explained(
+            en=f"{row.get('_class_c_by', '')} does not let accounts pay class C (fully self-paid) items: {cash} in cash",
+            zh=f"{row.get('_class_c_by', '')}规定丙类(全自费)费用不得使用个人账户,{cash}须现金支付"))
+    return out
 
 
 def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
@@ -200,7 +281,11 @@ def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
         fund_pay_sumamt=y(row["fund_pay_sumamt"]), psn_part_amt=y(row["psn_part_amt"]), acct_pay=y(row["acct_pay"]),
         psn_cash_pay=y(row["psn_cash_pay"]), hosp_part_amt=ZERO, balc=y(row["balc"]),
         acct_mulaid_pay=y(row["acct_mulaid_pay"]), medins_setl_id=row["msgid"], clr_optins=p.insuplc_admdvs,
-        clr_way="1", clr_type=row["clr_type"], ext_own_acct_pay=y(row["own_acct_pay"]),
+        clr_way="1", clr_type=row["clr_type"], ext_own_acct_pay=y(row["own_acct_pay"] - row.get("wallet_pay", 0)),
+        ext_wallet_pay=y(row.get("wallet_pay", 0)),
+        ext_wallet_balc=y(row["_wallet_balc"] if "_wallet_balc" in row else people.wallet_balance(ctx.db, p.psn_no)),
+        ext_policy_admdvs=row.get("policy_admdvs") or None, ext_pool=row.get("pool", "shared"),
+        ext_class_c_from_account=row.get("_class_c"), ext_explain=explain(row),
         ext_mulaid=[tx.MulaidPart(owner_psn_no=m["owner_psn_no"], owner_name=m.get("owner_name", ""),
                                   binding_id=m["binding_id"], scope=m["scope"], amount=y(m["amount"]))
                     for m in row["mulaid"]],
@@ -226,28 +311,40 @@ def reverse_settlement(ctx: Ctx, orig: dict[str, Any], *, same_day: bool) -> dic
         raise Refused("not_same_day", f"{setl_id} was settled on {orig['setl_date']}: only same-day reversal "
                       f"(today is {ctx.today})", f"只能撤销当日结算({setl_id}结算于{orig['setl_date']})")
     new_id = ctx.new_id("S")
-    at, day, hosp = ctx.at, ctx.today, ctx.env.fixmedins_code
+    at, day, hosp, year = ctx.at, ctx.today, ctx.env.fixmedins_code, ctx.now.year
     ledger = money.ledger_of(db, setl_id)
-    db.lock("accounts", "psn_no", sorted({psn for _a, src, psn, _b, _x in ledger if src is not None}))
+    db.lock("accounts", "psn_no", sorted({psn for _a, src, psn, _b, _x, _p in ledger if src is not None}))
+    last_year = int(orig["setl_date"][:4]) < year    # what was this year's money then is prior-year money now
     entries = []
-    for account, source, psn_no, binding_id, amount in ledger:
+    for account, source, psn_no, binding_id, amount, prior_part in ledger:
         after = None
+        back_prior = amount if last_year else prior_part
         if source == "balc":
-            after = people.give_balance(db, psn_no, amount)
+            after = people.give_balance(db, psn_no, amount, year=year, prior_part=back_prior)
             if after is None:
                 raise Refused("account_missing", f"the account of {psn_no} is gone: cannot credit back",
                               f"{psn_no}的个人账户不存在,无法退回")
         elif source == "quota":
             after = people.give_quota(db, binding_id, amount) if binding_id is not None else None
             if after is None:   # the binding ended meanwhile: its quota went home to the owner, so does this
-                source, after = "balc", people.give_balance(db, psn_no, amount)
-        entries.append((new_id, account, source, psn_no, binding_id, -amount, after, at, hosp, day))
-    money.take_from_year(db, orig["psn_no"], int(orig["setl_date"][:4]), orig["act_pay_dedc"], orig["fund_pay_sumamt"])
+                source, after = "balc", people.give_balance(db, psn_no, amount, year=year,
+                                                            prior_part=amount if last_year else 0)
+                back_prior = amount if last_year else 0
+        entries.append((new_id, account, source, psn_no, binding_id, -amount, after, at, hosp, day,
+                        -back_prior if source == "balc" else 0))
+    wallet_back = int(orig.get("wallet_pay") or 0)
+    if wallet_back:
+        people.give_wallet(db, orig["psn_no"], wallet_back)
+        people.add_movement(db, kind="wallet_refund", psn_no=orig["psn_no"], binding_id=None, balc_delta=0,
+                            quota_delta=0, at=at, ref=new_id, wallet_delta=wallet_back)
+    money.take_from_year(db, orig["psn_no"], int(orig["setl_date"][:4]), orig["act_pay_dedc"], orig["fund_pay_sumamt"],
+                         orig.get("pool") or "shared")
     money.mark_reversed(db, setl_id)
     own_now = people.balance(db, orig["psn_no"])
     row = {**orig, **{f: -orig[f] for f in ("medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
                                            "inscp_scp_amt", "act_pay_dedc", "fund_pay_sumamt", "psn_part_amt",
-                                           "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "own_acct_pay")},
+                                           "acct_pay", "acct_mulaid_pay", "psn_cash_pay", "own_acct_pay",
+                                           "wallet_pay")},
            "setl_id": new_id, "msgid": ctx.env.msgid, "fixmedins_code": hosp, "opter": ctx.env.opter,
            "status": SetlStatus.REVERSAL.value, "balc": own_now or 0, "setl_time": at, "setl_date": day,
            "reversal_of": setl_id, "mulaid": [{**m, "amount": -m["amount"]} for m in orig["mulaid"]]}

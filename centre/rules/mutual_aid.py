@@ -7,7 +7,17 @@ would explain them; each check is also usable alone.
 Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):
 2021 spouse/parents/children, July 2024 every 近亲属 (Civil Code art. 1045). A relation code is
 allowed when it, or its group, is in the rule's set and it is a close relative; in-laws never are.
-Cross-province bindings (2026) earmark a quota moved out of the owner's balance.
+
+Cross-province mutual aid works one of two ways (`[mutual_aid.options] cross_province_model`):
+- "wallet" (default, as 2025 reports describe it): the binding records who the relative is and pays nothing
+  by itself; the owner transfers money into the relative's insurance wallet (医保钱包, `centre.rules.wallet`),
+  where it becomes the relative's own money. A cross-province binding takes no quota.
+- "quota" (the project's earlier reading, kept for comparison): the owner earmarks a quota moved out of their
+  balance, which the relative's settlements draw on and which returns when the binding ends.
+A quota already set aside keeps paying under either model until its binding ends.
+
+Regional differences (caps, one owner per user, prior-year balance only, class C, each province's start
+date) are data: `centre.rules.regional`; the options here are the national defaults they fall back on.
 """
 
 from __future__ import annotations
@@ -20,7 +30,9 @@ from centre.errors import ConfigProblem, Refused
 from centre.interface import relations
 from centre.interface.amounts import MAX_FEN, yuan_text
 from centre.interface.codes import BindingScope, Insutype, PsnInsuStas
+from centre.rules.regional import RegionalRules, Said, refuse_not_joined, refuse_one_owner, refuse_user_cap
 from centre.rules.regions import Region, province_code
+from centre.rules.wallet import WalletLimits
 
 SCOPES = BindingScope.values()
 INSUTYPE_EMPLOYEE = Insutype.EMPLOYEE.value
@@ -47,11 +59,19 @@ class RelationRule:
     relations: frozenset[str]    # GB/T 4761 codes (a group code admits its close-relative sub-codes)
 
 
+MODELS = ("wallet", "quota")
+
+
 @dataclass(frozen=True)
 class MutualAidPolicy:
     rules: tuple[RelationRule, ...]
     one_owner_per_user: bool = False
     cross_province_since: str = "2026-01-09"
+    cross_province_model: str = "wallet"
+    max_users_per_owner: int = 0                # 0: no cap
+    share_prior_year_only: bool = False
+    account_pays_class_c: bool = True
+    wallet: WalletLimits = WalletLimits()
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> "MutualAidPolicy":
@@ -67,12 +87,7 @@ class MutualAidPolicy:
             if unknown:
                 raise ConfigProblem(f"[[mutual_aid.rule]] since {since}: unknown relation codes {unknown}")
             rules.append(RelationRule(since, frozenset(codes)))
-        options = section.get("options", {})
-        since = options.get("cross_province_since", "2026-01-09")
-        if not is_date(since):
-            raise ConfigProblem("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\"")
-        return cls(tuple(sorted(rules, key=lambda r: r.since)),
-                   bool(options.get("one_owner_per_user", False)), since)
+        return cls(tuple(sorted(rules, key=lambda r: r.since)), **parse_options(section.get("options", {})))
 
     @classmethod
     def default(cls) -> "MutualAidPolicy":
@@ -80,6 +95,17 @@ class MutualAidPolicy:
         return cls((RelationRule("2021-01-01", frozenset({"10", "11", "12", "20", "30", "50", "51", "52"})),
                     RelationRule("2024-07-01", frozenset({"10", "11", "12", "20", "30", "40", "50", "51", "52",
                                                           "60", "70"}))))
+
+    @property
+    def wallet_model(self) -> bool:
+        return self.cross_province_model == "wallet"
+
+    def regional_defaults(self) -> dict[str, Any]:
+        """The national defaults `centre.rules.regional.resolve` falls back on."""
+        return {"max_users_per_owner": self.max_users_per_owner, "one_owner_per_user": self.one_owner_per_user,
+                "share_prior_year_only": self.share_prior_year_only,
+                "account_pays_class_c": self.account_pays_class_c,
+                "cross_province_since": self.cross_province_since}
 
     def rule_on(self, on_date: str) -> RelationRule | None:
         """The rule in force on a date: the latest whose `since` is on or before it."""
@@ -94,6 +120,63 @@ class MutualAidPolicy:
         if rel is None or not rel.close_relative:
             return False
         return code in rule.relations or rel.group in rule.relations
+
+
+OPTION_KEYS = ("one_owner_per_user", "cross_province_since", "relatives_order", "cross_province_model",
+               "max_users_per_owner", "share_prior_year_only", "account_pays_class_c", "wallet_transfers_per_day",
+               "wallet_max_transfer", "wallet_closed_from", "wallet_closed_until", "wallet_return_at")
+
+
+def parse_options(options: Any) -> dict[str, Any]:
+    """`[mutual_aid.options]` -> MutualAidPolicy's keyword arguments; ConfigProblem names a wrong key or value."""
+    where = "[mutual_aid.options]"
+    if not isinstance(options, dict):
+        raise ConfigProblem(f"{where} must be a table")
+    unknown = sorted(set(options) - set(OPTION_KEYS))
+    if unknown:
+        raise ConfigProblem(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(OPTION_KEYS)}")
+    out: dict[str, Any] = {}
+    for key in ("one_owner_per_user", "share_prior_year_only", "account_pays_class_c"):
+        if key in options:
+            if not isinstance(options[key], bool):
+                raise ConfigProblem(f"{where} {key} must be true or false (got {options[key]!r})")
+            out[key] = options[key]
+    since = options.get("cross_province_since", "2026-01-09")
+    if not is_date(since):
+        raise ConfigProblem(f"{where} cross_province_since must be \"YYYY-MM-DD\" (got {since!r})")
+    out["cross_province_since"] = since
+    model = options.get("cross_province_model", "wallet")
+    if model not in MODELS:
+        raise ConfigProblem(f"{where} cross_province_model must be \"wallet\" or \"quota\" (got {model!r})")
+    out["cross_province_model"] = model
+    if "max_users_per_owner" in options:
+        out["max_users_per_owner"] = _whole(options["max_users_per_owner"], f"{where} max_users_per_owner", 0, 1000)
+    limits = WalletLimits()
+    out["wallet"] = WalletLimits(
+        transfers_per_day=_whole(options.get("wallet_transfers_per_day", limits.transfers_per_day),
+                                 f"{where} wallet_transfers_per_day", 1, 1000),
+        max_transfer=_whole(options.get("wallet_max_transfer", limits.max_transfer),
+                            f"{where} wallet_max_transfer (fen)", 1, MAX_FEN),
+        closed_from=_clock(options.get("wallet_closed_from", "22:00"), f"{where} wallet_closed_from"),
+        closed_until=_clock(options.get("wallet_closed_until", "06:00"), f"{where} wallet_closed_until"),
+        return_at=_clock(options.get("wallet_return_at", "06:00"), f"{where} wallet_return_at"))
+    return out
+
+
+def _whole(value: object, what: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigProblem(f"{what} must be a whole number from {lo} to {hi} (got {value!r})")
+    return value
+
+
+def _clock(value: object, what: str) -> _dt.time:
+    """"HH:MM" -> time."""
+    if isinstance(value, str) and len(value) == 5 and value[2] == ":":
+        try:
+            return _dt.time(int(value[:2]), int(value[3:]))
+        except ValueError:
+            pass
+    raise ConfigProblem(f"{what} must be a time \"HH:MM\" in quotes (got {value!r})")
 
 
 def is_date(text: object) -> bool:
@@ -193,13 +276,26 @@ def check_no_duplicate(owner: Party, user: Party, active_owners_of_user: Iterabl
                       f"{owner.psn_name}已绑定{user.psn_name},不能重复绑定")
 
 
-def check_one_owner(policy: MutualAidPolicy, owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
-    """Where a region allows only one owner per user (config switch)."""
+def check_one_owner(policy: MutualAidPolicy, owner: Party, user: Party, active_owners_of_user: Iterable[str],
+                    owner_rules: RegionalRules | None = None) -> None:
+    """Where the owner's area allows only one owner per user (region rule, else the config's default)."""
     others = [o for o in active_owners_of_user if o != owner.psn_no]
-    if policy.one_owner_per_user and others:
+    if not others:
+        return
+    if owner_rules is not None:
+        if owner_rules.one_owner_per_user.value:
+            raise refuse_one_owner(owner_rules, user.psn_name)
+    elif policy.one_owner_per_user:
         raise _refuse("user_has_owner",
                       f"{user.psn_name} is already bound by another owner; this region allows one owner per user",
                       f"{user.psn_name}已被其他授权人绑定,本统筹区只允许一位授权人")
+
+
+def check_user_cap(owner: Party, bound_users: int, owner_rules: RegionalRules | None) -> None:
+    """Where the owner's area caps the users one owner may bind (0: no cap)."""
+    cap = owner_rules.max_users_per_owner.value if owner_rules is not None else 0
+    if cap and bound_users >= cap:
+        raise refuse_user_cap(owner_rules, owner.psn_name, bound_users)  # type: ignore[arg-type]
 
 
 def needs_cross_province(owner: Party, user: Party) -> bool:
@@ -208,8 +304,10 @@ def needs_cross_province(owner: Party, user: Party) -> bool:
 
 
 def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party, user: Party,
-                owner_area: Region | None, user_area: Region | None) -> None:
-    """Local within a province; cross-province only from `cross_province_since` with both areas open."""
+                owner_area: Region | None, user_area: Region | None,
+                owner_since: Said | None = None, user_since: Said | None = None) -> None:
+    """Local within a province; cross-province only with both pooling areas open and from the day each person's
+    province joined (`owner_since`, `user_since`: the regional rules' dates; else the config's default)."""
     if scope not in SCOPES:
         raise Refused("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
                        f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
@@ -217,18 +315,24 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
     if scope == "local" and crossing:
         raise _refuse("needs_cross_province",
                       f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
-                      "insured in different provinces: bind with scope cross_province and a quota",
-                      f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济并设定共济额度")
+                      "insured in different provinces: bind with scope cross_province"
+                      + (", then transfer into the relative's insurance wallet" if policy.wallet_model
+                         else " and a quota"),
+                      f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济"
+                      + (",再向其医保钱包转账" if policy.wallet_model else "并设定共济额度"))
     if scope == "cross_province" and not crossing:
         raise _refuse("not_cross_province",
                       f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
                       f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
     if scope != "cross_province":
         return
-    if on_date < policy.cross_province_since:
+    if owner_since is None and user_since is None and on_date < policy.cross_province_since:
         raise _refuse("cross_province_not_yet",
                       f"cross-province mutual aid starts on {policy.cross_province_since}, not in force on {on_date}",
                       f"跨省共济自{policy.cross_province_since}起施行,{on_date}尚未开通")
+    for person, since in ((owner, owner_since), (user, user_since)):
+        if since is not None and on_date < since.value:
+            raise refuse_not_joined(since, person.psn_name, on_date)
     for person, area in ((owner, owner_area), (user, user_area)):
         if area is None or not area.cross_province:
             label = f"{area.name} ({area.admdvs})" if area else person.insuplc_admdvs
@@ -249,13 +353,22 @@ def check_amount(value: object, what: str = "quota") -> int:
     return value
 
 
-def check_quota(scope: str, quota: int, owner: Party) -> None:
-    """Cross-province: 0 < quota ≤ owner's balance (it moves out of it). Local: no quota (draws on the balance)."""
+def check_quota(scope: str, quota: int, owner: Party, policy: MutualAidPolicy | None = None) -> None:
+    """Local: no quota (draws on the balance). Cross-province under the wallet model: no quota either (money
+    goes through the wallet); under the quota model: 0 < quota ≤ owner's balance (it moves out of it)."""
     check_amount(quota)
     if scope == "local":
         if quota:
             raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
                           "省内共济直接使用授权人个人账户,无需设定额度")
+        return
+    if policy is not None and policy.wallet_model:
+        if quota:
+            raise _refuse("quota_model_off",
+                          "cross-province mutual aid goes through the insurance wallet here "
+                          "([mutual_aid.options] cross_province_model = \"wallet\"): bind without a quota, then "
+                          "transfer into the relative's wallet",
+                          "跨省共济通过医保钱包办理:绑定时无需设定共济额度,绑定后向亲属的医保钱包转账")
         return
     if quota == 0:
         raise _refuse("quota_required", "a cross-province binding needs a quota (共济额度) greater than 0",
@@ -269,17 +382,24 @@ def check_quota(scope: str, quota: int, owner: Party) -> None:
 
 def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, on_date: str,
                   scope: str = "local", quota: int = 0, active_owners_of_user: Iterable[str] = (),
-                  owner_area: Region | None = None, user_area: Region | None = None) -> None:
-    """Every check for a new binding dated on_date; raises the first refusal."""
+                  owner_area: Region | None = None, user_area: Region | None = None,
+                  owner_rules: RegionalRules | None = None, user_rules: RegionalRules | None = None,
+                  bound_users: int = 0) -> None:
+    """Every check for a new binding dated on_date; raises the first refusal. With the regional rules of the
+    owner's and the user's insured areas: the owner's cap on users (`bound_users`: how many the owner binds
+    now), one owner per user, and each province's cross-province start date."""
     owners = list(active_owners_of_user)
     check_not_self(owner, user)
     check_owner(owner)
     check_user(user)
     check_relation(policy, relation, on_date, user)
     check_no_duplicate(owner, user, owners)
-    check_one_owner(policy, owner, user, owners)
-    check_scope(policy, scope, on_date, owner, user, owner_area, user_area)
-    check_quota(scope, quota, owner)
+    check_one_owner(policy, owner, user, owners, owner_rules)
+    check_user_cap(owner, bound_users, owner_rules)
+    check_scope(policy, scope, on_date, owner, user, owner_area, user_area,
+                owner_rules.cross_province_since if owner_rules else None,
+                user_rules.cross_province_since if user_rules else None)
+    check_quota(scope, quota, owner, policy)
 
 
 def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, begin_date: str,
@@ -304,8 +424,8 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
 
 
 def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, begin_date: str,
-                    scope: str, owner_area: Region | None = None, user_area: Region | None = None
-                    ) -> Refused | None:
+                    scope: str, owner_area: Region | None = None, user_area: Region | None = None,
+                    owner_since: Said | None = None, user_since: Said | None = None) -> Refused | None:
     """Why a stored binding may not pay for its user now (None: it may). Defence in depth for the family
     lookup: owner an active 310 with an account, user active, and the rules `check_centre_binding` applies
     as they stood on its begin_date: relation allowed and agreeing with the user's sex, scope matching
@@ -314,7 +434,7 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
         check_owner(owner)
         check_user(user)
         check_relation(policy, relation, begin_date, user)
-        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
+        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area, owner_since, user_since)
     except Refused as exc:
         return exc
     return None
@@ -331,7 +451,9 @@ def balance_after_quota(owner_balc: int, quota: int) -> int:
 
 
 def available(scope: str, owner_balc: int | None, quota: int) -> int:
-    """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province)."""
+    """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province; 0 for a
+    binding made under the wallet model, whose money goes through the relative's wallet). `owner_balc` is what
+    the owner may share: the prior-year balance only, where the owner's area says so."""
     return quota if scope == "cross_province" else (owner_balc or 0)
 
 

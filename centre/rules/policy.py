@@ -2,10 +2,16 @@
 
 API:
 - `parse_policy(section: dict, hosp_lv_default) -> Policy` (raises `ConfigProblem` naming the rule and key).
-- `Policy.rule_for(insutype, med_type, hosp_lv) -> PolicyRule`: the first rule that
-  matches, `"*"` matching anything; `Refused("no_policy_rule")` when none does.
+- `Policy.rule_for(insutype, med_type, hosp_lv, admdvs=None) -> PolicyRule`: the insured place's policy first:
+  the rules keyed to the patient's insured area (`admdvs`: the area itself, then its city, then its province),
+  then the rules without an area; within each, the first rule that matches, `"*"` matching anything;
+  `Refused("no_policy_rule")` when none does. In cross-province care the catalogue is the place of care's (the
+  centre's) and the policy the insured place's (就医地目录、参保地政策): a rule with `admdvs` is that area's.
 - `PolicyRule`: insutype, med_type, hosp_lv, deductible (fen), deductible_scope
-  ("year"|"visit"), ratio (Decimal), annual_cap (fen).
+  ("year"|"visit"), ratio (Decimal), annual_cap (fen); optional `admdvs` (6 digits: an area, a city xxxx00 or a
+  province xx0000) and `pool`: which year accumulators the rule counts the deductible and the fund's payments
+  in: "shared" (default: one per person and year for every medical type) or "outpatient" / "inpatient" where
+  the policy keeps them apart.
 - `Policy.bill_limits`: `BillLimits` from the optional `max_item_price`, `max_bill_total` (fen).
 - `check_hosp_lv(level)`: a hospital's own level must be "1", "2" or "3".
 Ratios are quoted decimal strings ("0.70"): a TOML number is refused, floats never touch money.
@@ -27,6 +33,8 @@ HOSP_LVS = ("1", "2", "3")
 SCOPES = ("year", "visit")
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
+OPTIONAL_RULE_KEYS = ("admdvs", "pool")
+POOLS = ("shared", "outpatient", "inpatient")
 
 
 @dataclass(frozen=True)
@@ -47,10 +55,18 @@ class PolicyRule:
     deductible_scope: str
     ratio: Decimal
     annual_cap: int
+    admdvs: str | None = None        # whose policy: None = everyone's not covered by an area's own rules
+    pool: str = "shared"             # which year accumulators
 
     def matches(self, insutype: str, med_type: str, hosp_lv: str) -> bool:
         return all(want in ("*", have) for want, have in
                    ((self.insutype, insutype), (self.med_type, med_type), (self.hosp_lv, hosp_lv)))
+
+    def describe(self) -> tuple[str, str]:
+        """Whose policy this is (en, zh), for the settlement's process text."""
+        if self.admdvs is None:
+            return "the centre's policy", "本地政策"
+        return f"the policy of the insured place {self.admdvs}", f"参保地({self.admdvs})政策"
 
 
 @dataclass(frozen=True)
@@ -59,10 +75,14 @@ class Policy:
     rules: tuple[PolicyRule, ...]
     bill_limits: BillLimits = BillLimits()
 
-    def rule_for(self, insutype: str, med_type: str, hosp_lv: str) -> PolicyRule:
-        for rule in self.rules:
-            if rule.matches(insutype, med_type, hosp_lv):
-                return rule
+    def rule_for(self, insutype: str, med_type: str, hosp_lv: str, admdvs: str | None = None) -> PolicyRule:
+        areas: list[str | None] = []
+        if admdvs:
+            areas += [a for a in dict.fromkeys((admdvs, admdvs[:4] + "00", admdvs[:2] + "0000"))]
+        for area in (*areas, None):
+            for rule in self.rules:
+                if rule.admdvs == area and rule.matches(insutype, med_type, hosp_lv):
+                    return rule
         raise Refused("no_policy_rule",
                           f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
                           f"医保政策中没有适用于险种 {insutype}、医疗类别 {med_type}、医院等级 {hosp_lv} 的规则")
@@ -113,9 +133,10 @@ def _fen(rule: dict[str, Any], key: str, where: str) -> int:
 def _rule(rule: Any, where: str) -> PolicyRule:
     if not isinstance(rule, dict):
         raise ConfigProblem(f"{where}: must be a table of {', '.join(RULE_KEYS)}")
-    unknown = sorted(set(rule) - set(RULE_KEYS))
+    unknown = sorted(set(rule) - set(RULE_KEYS) - set(OPTIONAL_RULE_KEYS))
     if unknown:
-        raise ConfigProblem(f"{where}: unknown key(s) {', '.join(unknown)}; a rule has {', '.join(RULE_KEYS)}")
+        raise ConfigProblem(f"{where}: unknown key(s) {', '.join(unknown)}; a rule has {', '.join(RULE_KEYS)} "
+                            f"and may have {', '.join(OPTIONAL_RULE_KEYS)}")
     missing = [k for k in RULE_KEYS if k not in rule]
     if missing:
         raise ConfigProblem(f"{where}: missing {', '.join(missing)}")
@@ -126,7 +147,16 @@ def _rule(rule: Any, where: str) -> PolicyRule:
         ratio = parse_ratio(rule["ratio"], "ratio")
     except ValueError as exc:
         raise ConfigProblem(f"{where}: {exc}") from None
-    return PolicyRule(insutype=_code(rule, "insutype", INSUTYPES, where),
+    admdvs = rule.get("admdvs")
+    if admdvs is not None and (not isinstance(admdvs, str) or len(admdvs) != 6 or not admdvs.isdigit()
+                               or not admdvs.isascii()):
+        raise ConfigProblem(f"{where}: admdvs must be a 6-digit area code in quotes (an area, a city \"xxxx00\" "
+                            f"or a province \"xx0000\") (got {admdvs!r})")
+    pool = rule.get("pool", "shared")
+    if pool not in POOLS:
+        raise ConfigProblem(f"{where}: pool must be one of {', '.join(POOLS)} (got {pool!r})")
+    return PolicyRule(admdvs=admdvs, pool=pool,
+                      insutype=_code(rule, "insutype", INSUTYPES, where),
                       med_type=_code(rule, "med_type", MED_TYPES, where),
                       hosp_lv=_code(rule, "hosp_lv", HOSP_LVS, where),
                       deductible=_fen(rule, "deductible", where), deductible_scope=scope, ratio=ratio,

@@ -10,11 +10,13 @@ Row shapes (what a sink receives):
   region    (admdvs, name, province, cross_province 0/1)
   person    (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, insuplc_admdvs, insutype,
              psn_insu_stas, psn_type, cvlserv_flag, emp_name, psn_insu_date, paus_insu_date)
-  account   (psn_no, balc, year)
+  account   (psn_no, balc, year, prior_balc or None: not given)
   binding   (owner, user, relation, scope, quota, begin_date, end_date, stamp)   active; ended ones
             arrive at the end through `Sink.ended`
   catalogue (med_list_codg, name, chrgitm_lv, med_chrgitm_type, selfpay_prop, pric_uplmt_amt, lmt_used_flag)
   medins    (fixmedins_code, fixmedins_name, hosp_lv, admdvs)
+  region_rule (admdvs, name, max_users_per_owner, one_owner_per_user, share_prior_year_only,
+             account_pays_class_c, cross_province_since, note): each rule None when the line does not say it
 """
 
 from __future__ import annotations
@@ -329,7 +331,15 @@ class Importer:
         return found
 
     def account(self, o: dict, n: int) -> str | None:
-        return self.account_fields(n, o.get("psn_no"), o.get("balc"), o.get("year"))
+        prior = o.get("prior_balc")
+        if prior is not None:
+            psn_no, balc = o.get("psn_no"), o.get("balc")
+            if not _is_fen(prior):
+                return f"account {shown(psn_no)}: " + _fen_problem("prior_balc", prior)
+            if _is_fen(balc) and prior > balc:
+                return (f"account {shown(psn_no)}: prior_balc {prior} (the prior-year balance, 历年结余) is part of "
+                        f"balc and cannot exceed it ({balc})")
+        return self.account_fields(n, o.get("psn_no"), o.get("balc"), o.get("year"), prior)
 
     def account_checked(self, n: int, psn_no: str, balc: int, year: int | None) -> str | None:
         """account_fields for a line the fast path matched (a psn_no of the interface's shape, a whole
@@ -340,23 +350,23 @@ class Importer:
             return f"account {psn_no}: year must be a year like 2026, not {year!r}"
         info = self.info.get(psn_no)
         if info is None:
-            return self.route("account", n, (psn_no, balc, year), (psn_no,))
+            return self.route("account", n, (psn_no, balc, year, None), (psn_no,))
         if info[2] != "310":
             return (f"account {psn_no}: only employee insurance (310) has a personal account "
                     f"({psn_no} has {info[2]})")
         self.acct_seen.add(psn_no)
         self.owner_class[psn_no] = self.class_id(("owner", info[2], info[4]))
-        self.add("account", n, (psn_no, balc, year))
+        self.add("account", n, (psn_no, balc, year, None))
         return None
 
-    def account_fields(self, n: int, psn_no: object, balc: object, year: object) -> str | None:
+    def account_fields(self, n: int, psn_no: object, balc: object, year: object, prior: object = None) -> str | None:
         if type(psn_no) is not str or not PSN_NO.match(psn_no):
             return _psn_no_problem("account", "psn_no", psn_no)
         if not _is_fen(balc):
             return f"account {psn_no}: " + _fen_problem("balc", balc)
         if year is not None and (type(year) is not int or not 1990 <= year <= 2100):
             return f"account {psn_no}: year must be a year like 2026, not {shown(year)}"
-        return self.route("account", n, (psn_no, balc, year), (psn_no,))
+        return self.route("account", n, (psn_no, balc, year, prior), (psn_no,))
 
     def binding(self, o: dict, n: int) -> str | None:
         g = o.get
@@ -465,6 +475,35 @@ class Importer:
             self.pending.append((n, "medins", row))  # its region line may come later in the file
             return None
         return self.accept("medins", n, row)
+
+    def region_rule(self, o: dict, n: int) -> str | None:
+        """What an area, a city (xxxx00) or a province (xx0000) says differently about mutual aid; a rule left
+        out is not said there (see centre.rules.regional)."""
+        g = o.get
+        admdvs = g("admdvs")
+        if type(admdvs) is not str or not _ADMDVS.match(admdvs):
+            return f"region_rule: admdvs must be a 6-digit area code, not {shown(admdvs)}"
+        where = f"region_rule {admdvs}"
+        problem = _name_problem(where, "name", g("name"))
+        if problem is not None:
+            return problem
+        cap = g("max_users_per_owner")
+        if cap is not None and (type(cap) is not int or not 0 <= cap <= 1000):
+            return f"{where}: max_users_per_owner must be a whole number from 0 (no cap) to 1000, not {shown(cap)}"
+        flags = []
+        for key in ("one_owner_per_user", "share_prior_year_only", "account_pays_class_c"):
+            value = g(key)
+            if value is not None and type(value) is not bool:
+                return f"{where}: {key} must be true or false, not {shown(value)}"
+            flags.append(None if value is None else int(value))
+        since = g("cross_province_since")
+        if since is not None and not self.date_ok(since):
+            return f"{where}: cross_province_since must be a date YYYY-MM-DD, not {shown(since)}"
+        note = g("note")
+        if note is not None and (problem := _name_problem(where, "note", note, False)):
+            return problem
+        self.add("region_rule", n, (admdvs, g("name"), cap, *flags, since, note))
+        return None
 
     # --- what the rules need to know about the people of a line: this file first, then the database ---
     def known_person(self, psn_no: str) -> bool:

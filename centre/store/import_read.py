@@ -17,7 +17,7 @@ from centre.interface.amounts import MAX_FEN
 from centre.interface.text import shown
 from centre.store.import_lines import CHUNK, Importer, Progress
 
-HANDLED = ("region", "person", "account", "binding", "catalogue", "medins")
+HANDLED = ("region", "person", "account", "binding", "catalogue", "medins", "region_rule")
 
 
 def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | None) -> None:
@@ -29,7 +29,7 @@ def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | Non
     the buffer; the first line of each shape, and every other line, takes the full checks."""
     report = imp.report
     handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding,
-                "catalogue": imp.catalogue, "medins": imp.medins}
+                "catalogue": imp.catalogue, "medins": imp.medins, "region_rule": imp.region_rule}
     parse = _line_parser()
     fast_binding, binding_fields = _FAST_BINDING.match, imp.binding_fields
     fast_person, person_checked = _FAST_PERSON.match, imp.person_checked

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # flush order: what a row refers to goes first
-KINDS = ("region", "person", "account", "binding", "catalogue", "medins")
+KINDS = ("region", "person", "account", "binding", "catalogue", "medins", "region_rule")
 MAX_ERRORS_KEPT = 1000
 
 

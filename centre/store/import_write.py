@@ -51,14 +51,17 @@ SQL = {
         "OR emp_name IS NOT excluded.emp_name OR psn_insu_date IS NOT excluded.psn_insu_date "
         "OR paus_insu_date IS NOT excluded.paus_insu_date"),
     # a new account opens at its balance; a changed one gets the opening its history implies
+    # prior_balc (?4): the export's prior-year part, or (not given) what is stored, within the new balance
     "account": (
-        "INSERT INTO accounts (psn_no, balc, opening, year, version) VALUES (?1, ?2, ?2, ?3, 0) "
+        "INSERT INTO accounts (psn_no, balc, opening, year, version, prior_balc) VALUES (?1, ?2, ?2, ?3, 0, "
+        "coalesce(?4, 0)) "
         "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = version + 1, "
+        "prior_balc = CASE WHEN ?4 IS NULL THEN min(accounts.prior_balc, excluded.balc) ELSE ?4 END, "
         "opening = excluded.balc "
         "- coalesce((SELECT sum(m.balc_delta) FROM movements m WHERE m.psn_no = excluded.psn_no), 0) "
         "+ coalesce((SELECT sum(l.amount) FROM ledger l WHERE l.psn_no = excluded.psn_no "
         "AND l.source = 'balc'), 0) "
-        "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year"),
+        "WHERE balc IS NOT excluded.balc OR year IS NOT excluded.year OR (?4 IS NOT NULL AND prior_balc IS NOT ?4)"),
     "binding": (
         "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
         "created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?) "
@@ -82,9 +85,21 @@ SQL = {
         "hosp_lv = excluded.hosp_lv, admdvs = excluded.admdvs "
         "WHERE fixmedins_name IS NOT excluded.fixmedins_name OR hosp_lv IS NOT excluded.hosp_lv "
         "OR admdvs IS NOT excluded.admdvs"),
+    "region_rule": (
+        "INSERT INTO region_rules (admdvs, name, max_users_per_owner, one_owner_per_user, share_prior_year_only, "
+        "account_pays_class_c, cross_province_since, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(admdvs) DO UPDATE SET name = excluded.name, max_users_per_owner = excluded.max_users_per_owner, "
+        "one_owner_per_user = excluded.one_owner_per_user, share_prior_year_only = excluded.share_prior_year_only, "
+        "account_pays_class_c = excluded.account_pays_class_c, cross_province_since = excluded.cross_province_since, "
+        "note = excluded.note "
+        "WHERE name IS NOT excluded.name OR max_users_per_owner IS NOT excluded.max_users_per_owner "
+        "OR one_owner_per_user IS NOT excluded.one_owner_per_user "
+        "OR share_prior_year_only IS NOT excluded.share_prior_year_only "
+        "OR account_pays_class_c IS NOT excluded.account_pays_class_c "
+        "OR cross_province_since IS NOT excluded.cross_province_since OR note IS NOT excluded.note"),
 }
 TABLE = {"region": "regions", "person": "persons", "account": "accounts", "binding": "bindings",
-         "catalogue": "catalogue", "medins": "medins"}
+         "catalogue": "catalogue", "medins": "medins", "region_rule": "region_rules"}
 _ENDED = ("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, status, "
           "created_by, created_at, end_reason) VALUES (?, ?, ?, ?, ?, ?, ?, 'ended', 'centre', ?, 'centre')")
 _MOVEMENT = ("INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota_delta, at, ref) "

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from centre.rules.mutual_aid import Party
+from centre.rules.regional import RegionRule, chain
 from centre.rules.regions import Region
 from centre.store.engine import Database
 
@@ -136,18 +137,154 @@ def binding_rows_of_user(db: Database, user: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in db.all(RELATIVES_SQL, [user])]
 
 
-def take_balance(db: Database, psn_no: str, amount: int) -> int | None:
-    """balc -= amount if it holds that much: the new balance, or None (nothing changed)."""
-    row = db.one("UPDATE accounts SET balc = balc - ?, version = version + 1 WHERE psn_no = ? AND balc >= ? "
+# the prior-year part of a balance as of a year: all of it once the year the split was written in is past
+_PRIOR = "(CASE WHEN year IS NOT NULL AND year < ? THEN balc ELSE prior_balc END)"
+
+
+def split(db: Database, psn_no: str, year: int) -> tuple[int, int] | None:
+    """(balance, its prior-year part 历年结余) in `year`, None without an account. From a later year than the
+    one the split was written in, the whole balance is prior-year (this year's part rolls over on 1 January)."""
+    row = db.one("SELECT balc, prior_balc, year FROM accounts WHERE psn_no = ?", [psn_no])
+    if row is None:
+        return None
+    balc, prior, written = int(row[0]), int(row[1]), row[2]
+    return balc, (balc if written is not None and int(written) < year else prior)
+
+
+def shareable(db: Database, psn_no: str, year: int, prior_only: bool) -> int | None:
+    """What an owner may share: the balance, or only its prior-year part where the owner's area says so."""
+    found = split(db, psn_no, year)
+    if found is None:
+        return None
+    return found[1] if prior_only else found[0]
+
+
+def take_balance(db: Database, psn_no: str, amount: int, *, year: int, prior_only: bool = False
+                 ) -> tuple[int, int] | None:
+    """balc -= amount if it holds that much: (the new balance, the part taken from the prior-year balance), or
+    None (nothing changed). This year's part pays first; `prior_only`: only the prior-year part may pay (a
+    relative's share where the owner's area shares only 历年结余)."""
+    found = split(db, psn_no, year)
+    if found is None:
+        return None
+    balc, prior = found
+    prior_part = amount if prior_only else max(0, amount - (balc - prior))
+    row = db.one(f"UPDATE accounts SET prior_balc = {_PRIOR} - ?, balc = balc - ?, year = ?, version = version + 1 "
+                 f"WHERE psn_no = ? AND balc >= ? AND {_PRIOR} >= ? AND balc - {_PRIOR} >= ? RETURNING balc",
+                 [year, prior_part, amount, year, psn_no, amount, year, prior_part, year, amount - prior_part])
+    return None if row is None else (int(row[0]), prior_part)
+
+
+def give_balance(db: Database, psn_no: str, amount: int, *, year: int, prior_part: int = 0) -> int | None:
+    """balc += amount, `prior_part` of it to the prior-year balance: the new balance, or None without an account."""
+    row = db.one(f"UPDATE accounts SET prior_balc = {_PRIOR} + ?, balc = balc + ?, year = ?, version = version + 1 "
+                 "WHERE psn_no = ? RETURNING balc", [year, prior_part, amount, year, psn_no])
+    return None if row is None else int(row[0])
+
+
+# --- the insurance wallet --------------------------------------------------------------------------
+
+def wallet_balance(db: Database, psn_no: str) -> int:
+    row = db.one("SELECT balc FROM wallets WHERE psn_no = ?", [psn_no])
+    return 0 if row is None else int(row[0])
+
+
+def give_wallet(db: Database, psn_no: str, amount: int) -> int:
+    """wallet += amount (a wallet opens with its first money): the new balance."""
+    row = db.one("INSERT INTO wallets (psn_no, balc) VALUES (?, ?) ON CONFLICT (psn_no) DO UPDATE SET "
+                 "balc = wallets.balc + excluded.balc, version = wallets.version + 1 RETURNING balc", [psn_no, amount])
+    return int(row[0])
+
+
+def take_wallet(db: Database, psn_no: str, amount: int) -> int | None:
+    """wallet -= amount if it holds that much: the new balance, or None."""
+    row = db.one("UPDATE wallets SET balc = balc - ?, version = version + 1 WHERE psn_no = ? AND balc >= ? "
                  "RETURNING balc", [amount, psn_no, amount])
     return None if row is None else int(row[0])
 
 
-def give_balance(db: Database, psn_no: str, amount: int) -> int | None:
-    """balc += amount: the new balance, or None when the person has no account."""
-    row = db.one("UPDATE accounts SET balc = balc + ?, version = version + 1 WHERE psn_no = ? RETURNING balc",
-                 [amount, psn_no])
-    return None if row is None else int(row[0])
+@dataclass(frozen=True)
+class Transfer:
+    id: int
+    owner_psn_no: str
+    user_psn_no: str
+    binding_id: int | None
+    amount: int
+    prior_part: int
+    state: str
+    made_at: str
+    made_date: str
+    due_at: str
+    closed_at: str | None
+
+
+TRANSFER_COLS = ", ".join(f.name for f in fields(Transfer))
+
+
+def add_transfer(db: Database, *, owner: str, user: str, binding_id: int | None, amount: int, prior_part: int,
+                 made_at: str, due_at: str, msgid: str, fixmedins_code: str, opter: str) -> int:
+    row = db.one("INSERT INTO wallet_transfers (owner_psn_no, user_psn_no, binding_id, amount, prior_part, state, "
+                 "made_at, made_date, due_at, msgid, fixmedins_code, opter) "
+                 "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING id",
+                 [owner, user, binding_id, amount, prior_part, made_at, made_at[:10], due_at, msgid, fixmedins_code,
+                  opter])
+    return int(row[0])
+
+
+def transfer(db: Database, transfer_id: int) -> Transfer | None:
+    row = db.one(f"SELECT {TRANSFER_COLS} FROM wallet_transfers WHERE id = ?", [transfer_id])
+    return Transfer(*row) if row else None
+
+
+def transfers_made_on(db: Database, owner: str, day: str) -> int:
+    return int(db.one("SELECT count(*) FROM wallet_transfers WHERE owner_psn_no = ? AND made_date = ?",
+                      [owner, day])[0])
+
+
+def transfers_of(db: Database, psn_no: str, since_day: str) -> list[Transfer]:
+    """A person's transfers, made or received: every pending one, and the others made since `since_day`."""
+    return [Transfer(*r) for r in db.all(
+        f"SELECT {TRANSFER_COLS} FROM wallet_transfers WHERE (owner_psn_no = ? OR user_psn_no = ?) "
+        "AND (state = 'pending' OR made_date >= ?) ORDER BY id", [psn_no, psn_no, since_day])]
+
+
+def due_transfers(db: Database, now: str, psn_nos: list[str] | None = None) -> list[Transfer]:
+    """Pending transfers whose return time has come (of these persons, as owner or user; None: everyone's)."""
+    where, args = "state = 'pending' AND due_at <= ?", [now]
+    if psn_nos is not None:
+        if not psn_nos:
+            return []
+        marks = ", ".join("?" * len(psn_nos))
+        where += f" AND (owner_psn_no IN ({marks}) OR user_psn_no IN ({marks}))"
+        args += psn_nos + psn_nos
+    return [Transfer(*r) for r in db.all(f"SELECT {TRANSFER_COLS} FROM wallet_transfers WHERE {where} ORDER BY id",
+                                         args)]
+
+
+def close_transfer(db: Database, transfer_id: int, state: str, at: str) -> bool:
+    """A pending transfer accepted or returned (once: False when it was no longer pending)."""
+    return db.execute("UPDATE wallet_transfers SET state = ?, closed_at = ? WHERE id = ? AND state = 'pending'",
+                      [state, at, transfer_id]).rowcount == 1
+
+
+# --- regional rules --------------------------------------------------------------------------------
+
+REGION_RULE_COLS = ("admdvs", "name", "max_users_per_owner", "one_owner_per_user", "share_prior_year_only",
+                    "account_pays_class_c", "cross_province_since")
+
+
+def region_rules(db: Database, admdvs: str) -> dict[str, RegionRule]:
+    """The region_rule lines for an area, its city and its province, by code."""
+    codes = chain(admdvs or "")
+    if not codes:
+        return {}
+    rows = db.all(f"SELECT {', '.join(REGION_RULE_COLS)} FROM region_rules WHERE admdvs IN "
+                  f"({', '.join('?' * len(codes))})", codes)
+    out = {}
+    for r in rows:
+        one, prior, class_c = (None if v is None else bool(v) for v in r[3:6])
+        out[r[0]] = RegionRule(r[0], r[1], None if r[2] is None else int(r[2]), one, prior, class_c, r[6])
+    return out
 
 
 def take_quota(db: Database, binding_id: int, amount: int) -> int | None:
@@ -180,9 +317,18 @@ def end_binding_row(db: Database, binding_id: int, *, on_date: str, by: str | No
 
 
 def add_movement(db: Database, *, kind: str, psn_no: str | None, binding_id: int | None, balc_delta: int,
-                 quota_delta: int, at: str, ref: str | None = None) -> None:
-    db.execute("INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota_delta, at, ref) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?)", [kind, psn_no, binding_id, balc_delta, quota_delta, at, ref])
+                 quota_delta: int, at: str, ref: str | None = None, wallet_delta: int = 0,
+                 prior_delta: int = 0) -> None:
+    db.execute("INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota_delta, at, ref, wallet_delta, "
+               "prior_delta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [kind, psn_no, binding_id, balc_delta, quota_delta, at, ref, wallet_delta, prior_delta])
+
+
+def quota_prior(db: Database, binding_id: int) -> int:
+    """How much of a binding's quota came out of the owner's prior-year balance when it was set aside."""
+    row = db.one("SELECT coalesce(sum(prior_delta), 0) FROM movements WHERE binding_id = ? AND kind = 'quota_set'",
+                 [binding_id])
+    return -int(row[0])
 
 
 def lapsed_owner_bindings(db: Database) -> list[tuple[int, str, str, str, str, str]]:

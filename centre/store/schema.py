@@ -333,10 +333,141 @@ def voucher_uses(d: Dialect) -> list[str]:
     ]
 
 
+def _add(table: str, column_sql: str, default: str) -> str:
+    return f"ALTER TABLE {table} ADD COLUMN {column_sql} DEFAULT {default}"
+
+
+def wallets(d: Dialect) -> list[str]:
+    """The insurance wallet (医保钱包): each person's wallet, the transfers into it, and wallet money in `movements`.
+
+    A transfer takes money out of the owner's account at once (a movement, −balc) and holds it as `pending`
+    until the relative accepts (a movement, +wallet: it is theirs now) or it goes back at the return time (a
+    movement, +balc). A settlement's wallet part is a movement too (kind `wallet_pay`, ref = setl_id; its
+    reversal `wallet_refund`), so every wallet balance is the sum of its movements."""
+    transfer_fixed = ("owner_psn_no", "user_psn_no", "binding_id", "amount", "prior_part", "made_at", "made_date",
+                      "due_at", "msgid")
+    unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in transfer_fixed)
+    return [
+        f"""CREATE TABLE wallets (
+            psn_no TEXT PRIMARY KEY REFERENCES persons(psn_no),
+            {money('balc', d, nonneg=True)},
+            version INTEGER NOT NULL DEFAULT 0
+        )""",
+        f"""CREATE TABLE wallet_transfers (
+            {pk(d)},
+            owner_psn_no TEXT NOT NULL REFERENCES persons(psn_no),
+            user_psn_no TEXT NOT NULL REFERENCES persons(psn_no),
+            binding_id BIGINT REFERENCES bindings(id),
+            {money('amount', d, nonneg=True)},
+            {money('prior_part', d, nonneg=True)},
+            state TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'returned')),
+            made_at TEXT NOT NULL,
+            made_date TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            closed_at TEXT,
+            msgid TEXT NOT NULL,
+            fixmedins_code TEXT,
+            opter TEXT,
+            CHECK (amount > 0 AND prior_part <= amount),
+            CHECK (owner_psn_no <> user_psn_no)
+        )""",
+        "CREATE INDEX wallet_transfers_owner_day ON wallet_transfers(owner_psn_no, made_date)",
+        "CREATE INDEX wallet_transfers_user ON wallet_transfers(user_psn_no, state)",
+        "CREATE INDEX wallet_transfers_due ON wallet_transfers(state, due_at)",
+        *append_only("wallet_transfers", d, allow_update_when=(
+            f"OLD.state = 'pending' AND NEW.state IN ('accepted', 'returned') AND {unchanged}")),
+        _add("movements", money("wallet_delta", d), "0"),
+        _add("movements", money("prior_delta", d), "0"),
+    ]
+
+
+def prior_year(d: Dialect) -> list[str]:
+    """The personal account split in two: `prior_balc`, the part of `balc` carried over from earlier years
+    (历年结余); the rest is this year's. `year` is the year the split was last written in: from a later year
+    the whole balance is prior-year. Each ledger entry against a balance says how much of it was prior-year
+    (`prior_part`), so a reversal puts it back where it came from."""
+    if d == "sqlite":
+        accounts = [_add("accounts", "prior_balc INTEGER NOT NULL CHECK (typeof(prior_balc) = 'integer' AND "
+                                     "prior_balc >= 0 AND prior_balc <= balc)", "0")]
+    else:
+        accounts = ["ALTER TABLE accounts ADD COLUMN prior_balc BIGINT NOT NULL DEFAULT 0",
+                    "ALTER TABLE accounts ADD CONSTRAINT accounts_prior_within CHECK (prior_balc >= 0 "
+                    "AND prior_balc <= balc)"]
+    # signed like its amount (a reversal's entries are negative)
+    return [*accounts, _add("ledger", money("prior_part", d), "0")]
+
+
+def region_rules(d: Dialect) -> list[str]:
+    """What an area, a city or a province says differently about mutual aid (NULL: not said here)."""
+    flag = "INTEGER CHECK ({0} IS NULL OR {0} IN (0, 1))"
+    return [f"""CREATE TABLE region_rules (
+            admdvs TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            max_users_per_owner INTEGER CHECK (max_users_per_owner IS NULL OR max_users_per_owner >= 0),
+            one_owner_per_user {flag.format('one_owner_per_user')},
+            share_prior_year_only {flag.format('share_prior_year_only')},
+            account_pays_class_c {flag.format('account_pays_class_c')},
+            cross_province_since TEXT,
+            note TEXT
+        )"""]
+
+
+SETTLEMENT_ADDED = ("wallet_pay", "pool", "policy_admdvs")
+
+
+def pools(d: Dialect) -> list[str]:
+    """Year accumulators per pool ('shared', or 'outpatient' / 'inpatient' where the policy keeps them apart);
+    each settlement says which pool it counted in, whose policy applied (`policy_admdvs`, '' = the centre's
+    own rules) and how much of `own_acct_pay` came from the patient's wallet (`wallet_pay`). A settlement's
+    fixed columns now include these (the guard against updates is rebuilt with them)."""
+    pool_check = "CHECK (pool IN ('shared', 'outpatient', 'inpatient'))"
+    if d == "sqlite":
+        accumulators = [
+            f"""CREATE TABLE accumulators_by_pool (
+                psn_no TEXT NOT NULL REFERENCES persons(psn_no),
+                year INTEGER NOT NULL,
+                pool TEXT NOT NULL DEFAULT 'shared' {pool_check},
+                {money('deductible_used', d, nonneg=True)},
+                {money('fund_paid', d, nonneg=True)},
+                PRIMARY KEY (psn_no, year, pool)
+            )""",
+            "INSERT INTO accumulators_by_pool (psn_no, year, pool, deductible_used, fund_paid) "
+            "SELECT psn_no, year, 'shared', deductible_used, fund_paid FROM accumulators",
+            "DROP TABLE accumulators",
+            "ALTER TABLE accumulators_by_pool RENAME TO accumulators",
+        ]
+    else:
+        accumulators = [f"ALTER TABLE accumulators ADD COLUMN pool TEXT NOT NULL DEFAULT 'shared' {pool_check}",
+                        "ALTER TABLE accumulators DROP CONSTRAINT accumulators_pkey",
+                        "ALTER TABLE accumulators ADD PRIMARY KEY (psn_no, year, pool)"]
+    settlements = [
+        _add("settlements", money("wallet_pay", d), "0"),
+        f"ALTER TABLE settlements ADD COLUMN pool TEXT NOT NULL DEFAULT 'shared' {pool_check}",
+        "ALTER TABLE settlements ADD COLUMN policy_admdvs TEXT NOT NULL DEFAULT ''",
+    ]
+    fixed = (*SETTLEMENT_FIXED, *SETTLEMENT_ADDED)
+    unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in fixed)
+    allow = f"OLD.status = 'settled' AND NEW.status = 'reversed' AND {unchanged}"
+    if d == "sqlite":
+        guard = ["DROP TRIGGER settlements_no_update",
+                 "CREATE TRIGGER settlements_no_update BEFORE UPDATE ON settlements WHEN NOT "
+                 f"({allow}) BEGIN SELECT RAISE(ABORT, 'settlements is append-only'); END"]
+    else:
+        cond = allow.replace(" IS OLD.", " IS NOT DISTINCT FROM OLD.")
+        guard = ["CREATE OR REPLACE FUNCTION settlements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                 f"IF TG_OP = 'UPDATE' AND ({cond}) THEN RETURN NEW; END IF; "
+                 "RAISE EXCEPTION 'settlements is append-only'; END $$"]
+    return [*accumulators, *settlements, *guard]
+
+
 STEPS: tuple[tuple[str, Callable[[Dialect], list[str]]], ...] = (
     ("0001_people", people),
     ("0002_traffic", traffic),
     ("0003_money", money_tables),
     ("0004_import_marks", import_marks),
     ("0005_voucher_uses", voucher_uses),
+    ("0006_wallets", wallets),
+    ("0007_prior_year", prior_year),
+    ("0008_region_rules", region_rules),
+    ("0009_pools", pools),
 )

@@ -58,6 +58,16 @@ class Options:
     cross_province_since: str = key("2026-01-09", pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
                                     hint='a date "YYYY-MM-DD" in quotes')
     relatives_order: str = key("config", choices=("config",))   # bindings in the order they were made
+    # read by the centre (centre.rules.mutual_aid), checked here so config.toml loads
+    cross_province_model: str = key("wallet", choices=("wallet", "quota"))
+    max_users_per_owner: int = key(0, min=0, max=1000)
+    share_prior_year_only: bool = False
+    account_pays_class_c: bool = True
+    wallet_transfers_per_day: int = key(3, min=1, max=1000)
+    wallet_max_transfer: int = key(200000, min=1, max=MAX_FEN)
+    wallet_closed_from: str = key("22:00", pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]", hint='a time "HH:MM" in quotes')
+    wallet_closed_until: str = key("06:00", pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]", hint='a time "HH:MM" in quotes')
+    wallet_return_at: str = key("06:00", pattern=r"([01][0-9]|2[0-3]):[0-5][0-9]", hint='a time "HH:MM" in quotes')
 
 
 @dataclass(frozen=True)

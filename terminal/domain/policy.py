@@ -107,7 +107,7 @@ def _ratio(value: Any, key: str, where: str) -> Decimal:
 def _rule(rule: Any, where: str) -> PolicyRule:
     if not isinstance(rule, dict):
         raise ConfigError(f"{where}: must be a table of {', '.join(RULE_KEYS)}")
-    unknown = sorted(set(rule) - set(RULE_KEYS))
+    unknown = sorted(set(rule) - set(RULE_KEYS) - {"admdvs", "pool"})   # the centre's (centre.rules.policy)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {printable(', '.join(unknown))}; "
                           f"a rule has {', '.join(RULE_KEYS)}")
@@ -144,4 +144,7 @@ def parse_policy(section: dict[str, Any]) -> Policy:
     defaults = BillLimits()
     limits = BillLimits(**{k: _fen(section, k, "[policy]") if k in section else getattr(defaults, k)
                            for k in LIMIT_KEYS})
-    return Policy(b_ratio, tuple(_rule(r, f"[[policy.rule]] #{i}") for i, r in enumerate(rules, 1)), limits)
+    # a rule with admdvs is another area's policy, applied by the centre to the people insured there: not this
+    # window's own rules
+    return Policy(b_ratio, tuple(_rule(r, f"[[policy.rule]] #{i}") for i, r in enumerate(rules, 1)
+                                 if not (isinstance(r, dict) and "admdvs" in r)), limits)

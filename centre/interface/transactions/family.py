@@ -27,6 +27,8 @@ class InX101(Model):
 class OwnAccount(Model):
     has_account: bool
     balc: Amount
+    prior_balc: Amount = Field(default=Decimal("0.00"), description="of which prior-year balance (历年结余)")
+    wallet_balc: Amount = Field(default=Decimal("0.00"), description="the insurance wallet (医保钱包): pays after the own account")
 
 
 class Relative(Model):
@@ -38,6 +40,10 @@ class Relative(Model):
     scope: str = Field(description="local | cross_province")
     available: Amount = Field(description="what this binding can pay now (the owner's balance, or the quota)")
     begin_date: str
+    pays_by: str = Field(default="balance", description=(
+        "balance: the owner's account pays directly; prior_year: only the owner's prior-year balance (the owner's "
+        "area shares only 历年结余); quota: the quota set aside; wallet: nothing directly, the owner transfers into "
+        "the patient's wallet"))
 
 
 class OutX101(Model):
@@ -69,7 +75,9 @@ class Bind(Model):
     user: Who
     relation: str = Field(pattern=r"^[0-9]{2}$", description="GB/T 4761 code: what the user is to the owner")
     scope: str = Field(default="local", pattern=r"^(local|cross_province)$")
-    quota: Amount = Field(default=Decimal(0), description="cross-province earmark moved out of the owner's balance (yuan)")
+    quota: Amount = Field(default=Decimal(0), description=(
+        "cross-province earmark moved out of the owner's balance (yuan), only with cross_province_model = "
+        "\"quota\"; under the wallet model (the default) a cross-province binding has none"))
 
 
 class InX102(Model):

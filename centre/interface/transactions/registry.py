@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from centre.interface.envelope import RequestEnvelope, ResponseEnvelope
-from centre.interface.transactions import family, fees, query, settle, signin, visit
+from centre.interface.transactions import family, fees, query, settle, signin, visit, wallet
 from centre.interface.transactions import person as person_tx
 
 
@@ -47,6 +47,16 @@ TRANSACTIONS: dict[str, Transaction] = {t.infno: t for t in (
                 family.OutX104, national=False),
     Transaction("X105", "人员查询(项目自定义)", "person by psn_no, card or ID number (project-defined)",
                 family.InX105, person_tx.Out1101, national=False),
+    Transaction("X111", "医保钱包转账(项目自定义)", "wallet transfer to a relative (project-defined)", wallet.InX111,
+                wallet.OutX111, national=False),
+    Transaction("X112", "医保钱包接收转账(项目自定义)", "accept a wallet transfer (project-defined)", wallet.InX112,
+                wallet.OutX112, national=False),
+    Transaction("X113", "医保钱包查询(项目自定义)", "a wallet and its transfers (project-defined)", wallet.InX113,
+                wallet.OutX113, national=False),
+    Transaction("X114", "医保钱包到期退回(项目自定义)", "return unaccepted transfers that are due (project-defined)",
+                wallet.InX114, wallet.OutX114, national=False),
+    Transaction("X121", "家庭共济地区规则查询(项目自定义)", "the mutual-aid rules of an area (project-defined)",
+                wallet.InX121, wallet.OutX121, national=False),
 )}
 
 

@@ -7,6 +7,8 @@ change a national one. A 2208 answers with the amounts negated.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 
 from centre.interface.fields import Age, Amount, DateText, DateTimeText, IdText, Model, PsnNo, Ratio, Str
@@ -55,6 +57,11 @@ class MulaidPart(Model):
     amount: Amount
 
 
+class Explained(Model):
+    en: str
+    zh: str
+
+
 class SetlInfo(Model):
     mdtrt_id: str
     setl_id: str | None = Field(description="结算ID (null in a pre-settlement)")
@@ -98,6 +105,23 @@ class SetlInfo(Model):
     clr_way: str = Field(description="清算方式")
     clr_type: str = Field(description="清算类别")
     ext_own_acct_pay: Amount = Field(description="(project) the part of acct_pay from the patient's own account")
+    ext_wallet_pay: Amount = Field(default=Decimal("0.00"), description=(
+        "(project) the part of acct_pay from the patient's insurance wallet (医保钱包): personal-account money a "
+        "relative transferred earlier, now the patient's own; not part of acct_mulaid_pay"))
+    ext_wallet_balc: Amount = Field(default=Decimal("0.00"), description=(
+        "(project) the patient's wallet after this settlement (5203, 2208: as it is now)"))
+    ext_policy_admdvs: str | None = Field(default=None, description=(
+        "(project) whose policy set the deductible, ratio and cap: the insured place's area code, or null for "
+        "the centre's own rules"))
+    ext_pool: str = Field(default="shared", description="(project) the year accumulators used: shared | outpatient | "
+                          "inpatient")
+    ext_class_c_from_account: bool | None = Field(default=None, description=(
+        "(project) false where the insured place lets no account pay class C items: they are in psn_cash_pay "
+        "(2206, 2207; null in a stored settlement's answer)"))
+    ext_explain: list[Explained] = Field(default_factory=list, description=(
+        "(project) how the settlement was reached beyond its figures, for the window to tell the patient: the "
+        "insured place's policy, separate outpatient/inpatient totals, the wallet's part, a relative's prior-year "
+        "balance, class C in cash"))
     ext_mulaid: list[MulaidPart] = Field(description="(project) acct_mulaid_pay per owner, in the order drawn")
     ext_status: str = Field(description="(project) settled | reversed | reversal | presettle")
     ext_reversal_of: str | None = Field(default=None, description="(project) the setl_id a reversal undoes")
