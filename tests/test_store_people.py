@@ -19,7 +19,7 @@ def columns(db, table: str) -> list[str]:
 
 def test_tables_and_columns_are_the_contract(empty_db):
     assert columns(empty_db, "persons") == ["psn_no", "certno", "psn_name", "gend", "naty", "brdy", "card_no",
-                                            "card_sn", "insuplc_admdvs", "insutype", "psn_insu_stas"]
+                                            "card_sn", "insuplc_admdvs", "insutype", "psn_insu_stas", "cached_at"]
     assert columns(empty_db, "accounts") == ["psn_no", "balc", "year", "version", "opening"]
     assert columns(empty_db, "bindings") == [
         "id", "owner_psn_no", "user_psn_no", "relation", "scope", "quota", "begin_date", "end_date", "status",
