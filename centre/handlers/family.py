@@ -80,6 +80,7 @@ def bind(ctx: Ctx, inp: tx.InX102) -> tx.OutBinding:
     if quota < 0:
         raise Refused("amount_invalid", "quota must not be negative", "共济额度不能为负数")
     db = ctx.db
+    db.lock("persons", "psn_no", [user.psn_no])         # the user's bindings are counted: one bind at a time
     db.lock("accounts", "psn_no", [owner.psn_no])
     owner_balc = people.balance(db, owner.psn_no)
     rules.check_binding(ctx.settings.mutual_aid, owner.party(owner_balc), user.party(people.balance(db, user.psn_no)),
