@@ -83,16 +83,39 @@ def family_db(centre_where):
 def test_eight_windows_draw_on_the_fathers_account_without_an_overdraft(family_db, config_file):
     db, start = family_db
     with ServedCentre(config_file, db, "--workers", "2") as server:
-        procs = [spawn(server.url, i, 15, 100 + i) for i in range(8)]
-        sent: dict[str, tuple[str, str]] = {}
-        acked: dict[str, tuple[str, Decimal]] = {}
-        for p in procs:
-            out, err = finish(p, 300)
-            assert p.returncode == 0, err
-            assert "refused" not in out and "lost" not in out, out
-            s, a = parse(out)
-            sent |= s
-            acked |= a
+        _eight_windows_drain_the_father(db, start, [server.url])
+    assert "Traceback" not in server.stderr()
+
+
+def test_two_centres_on_different_ports_share_one_postgresql_without_double_spending(pg_server, config_file):
+    """Two `cashier centre serve` processes, behind nothing, on one PostgreSQL database: the windows split between
+    them still draw the father's account down to exactly nothing, never below."""
+    db = pg_server.new_database()
+    try:
+        prepare_db(db, family_lines())
+        store = open_store(db)
+        start = money_of(store.db())
+        store.close()
+        with ServedCentre(config_file, db) as one, ServedCentre(config_file, db) as two:
+            _eight_windows_drain_the_father(db, start, [one.url, two.url])
+        assert "Traceback" not in one.stderr() + two.stderr()
+        assert one.stderr().count("infno=2207") > 0 and two.stderr().count("infno=2207") > 0
+    finally:
+        pg_server.drop(db)
+
+
+def _eight_windows_drain_the_father(db: Path | str, start: dict[str, int], urls: list[str]) -> None:
+    """Eight window processes (spread over `urls`), 15 visits each, the father's account paying for them all."""
+    procs = [spawn(urls[i % len(urls)], i, 15, 100 + i) for i in range(8)]
+    sent: dict[str, tuple[str, str]] = {}
+    acked: dict[str, tuple[str, Decimal]] = {}
+    for p in procs:
+        out, err = finish(p, 300)
+        assert p.returncode == 0, err
+        assert "refused" not in out and "lost" not in out, out
+        s, a = parse(out)
+        sent |= s
+        acked |= a
     assert len(acked) == len(sent) == 120
     now = check_books(db, start)
     assert now[FATHER] == 0                                       # his account was drawn down to nothing ...
@@ -107,7 +130,6 @@ def test_eight_windows_draw_on_the_fathers_account_without_an_overdraft(family_d
         assert cash > 0                                           # after which patients paid cash
     finally:
         store.close()
-    assert "Traceback" not in server.stderr()
 
 
 def test_a_centre_killed_mid_burst_tells_the_truth_after_a_restart(family_db, config_file):
