@@ -23,7 +23,6 @@ Where the time goes: see the end of docs/centre-postgresql.md (figures of this s
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
 import signal
@@ -43,8 +42,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import centre_rate  # noqa: E402
-from centre.interface import jsonio  # noqa: E402
 from pg_cluster import LocalPostgres  # noqa: E402
+
+from centre.interface import jsonio  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

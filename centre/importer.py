@@ -67,9 +67,11 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
     except OSError as exc:
         raise unreadable(exc) from None
     writer: Any
+    lookup: Any
     if db.dialect == "postgres":
         from centre.store.import_pg import PgWriter
-        writer, lookup, target = PgWriter(db, report), db, db.store.dsn   # type: ignore[attr-defined]
+        pg: Any = db
+        writer, lookup, target = PgWriter(pg, report), pg, pg.store.dsn
     else:
         writer, lookup = SqliteWriter(db.conn, report), db.conn
         target = "" if db.path == ":memory:" else db.path
@@ -277,7 +279,7 @@ def _check_postgres(dsn: str) -> list[money.Drift]:
     from centre.store.postgres import PgStore
     store = PgStore(dsn, min_size=1, max_size=1)
     try:
-        db = store.db()
+        db: Any = store.db()
         if db.one("SELECT to_regclass('accounts')")[0] is None:
             raise Refused("centre_db_empty", f"{store.where} is not a centre database (no accounts table)",
                           f"{store.where} 不是医保中心数据库")

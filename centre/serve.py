@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from centre.errors import ConfigProblem, Refused
+from centre.errors import Refused
 from centre.faults import Faults
 
 SETTINGS_ENV = "CASHIER_CENTRE_SERVE"
@@ -92,7 +92,8 @@ def _prepare_postgres(dsn: str) -> list[str]:
     from centre.store.postgres import PgStore
     store = PgStore(dsn, min_size=1, max_size=1)
     try:
-        steps = migrate(store.db())
+        db: Any = store.db()       # the same face as engine.Database
+        steps = migrate(db)
     finally:
         store.close()
     if steps and steps[0] == "0001_people":

@@ -29,10 +29,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from centre.api import AnswerLost, CentreDown  # noqa: E402
-from centre_flow import D, His  # noqa: E402
-from centre_http_support import HttpCaller  # noqa: E402
-from settle_data import PEOPLE  # noqa: E402
+from centre_flow import D, His
+from centre_http_support import HttpCaller
+from settle_data import PEOPLE
+
+from centre.api import AnswerLost, CentreDown
 
 FAMILY = ("P10000001", "P10000003", "P10000004", "P20000005")   # the father and the relatives he pays for
 CARDS = {p[0]: (p[3], f"{p[4]}D156000005C38275EEFC9B{p[0][-4:]}", p[5]) for p in PEOPLE}

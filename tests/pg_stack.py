@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-
 from pg_cluster import LocalPostgres, PgUnavailable
 
 TEMPLATE = "centre_template"
@@ -60,7 +59,7 @@ class PgServer:
         while (name := self._drops.get()) is not None:
             try:
                 self.cluster.drop_database(name)
-            except Exception:  # noqa: BLE001 - the cluster goes away at the end of the run anyway
+            except Exception:           # the cluster goes away at the end of the run anyway
                 pass
 
     def close(self) -> None:

@@ -27,11 +27,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from centre_flow import family_lines, money_of
+from centre_http_support import ServedCentre, prepare_db
 
 from centre.store.engine import open_store
 from centre.store.money import drifts
-from centre_flow import family_lines, money_of
-from centre_http_support import ServedCentre, prepare_db
 
 WINDOW = Path(__file__).with_name("centre_morning_window.py")
 WINDOWS = 16
@@ -156,15 +156,20 @@ def _report(figures: dict[str, float]) -> None:
         print(f"morning_{key}={value}")
 
 
+@pytest.mark.timeout(300)
 def test_a_busy_morning_on_postgresql(pg_server, config_file):
     figures = busy_morning(pg_server, config_file, seconds=15, kill_every=4)
     _report(figures)
     assert figures["lost_answers"] >= 2                 # the 2601 path was taken (faults and kills)
 
 
+LONG_S = float(os.environ.get("CASHIER_MORNING_S", "120"))
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(LONG_S + 600)
 def test_a_long_busy_morning_on_postgresql(pg_server, config_file):
-    seconds = float(os.environ.get("CASHIER_MORNING_S", "120"))
+    seconds = LONG_S
     figures = busy_morning(pg_server, config_file, seconds=seconds, kill_every=5)
     _report(figures)
     assert figures["lost_answers"] >= seconds / 10

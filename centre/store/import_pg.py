@@ -15,6 +15,7 @@ SQLite (`centre.store.import_write`), with the same bookkeeping of every quota a
 from __future__ import annotations
 
 import re
+
 import psycopg
 from psycopg import errors
 

@@ -91,13 +91,13 @@ _MOVEMENT = ("INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota
              "VALUES ('import', ?, ?, 0, ?, ?, ?)")
 
 
-def marks(conn: sqlite3.Connection) -> tuple[int, int]:
+def marks(conn: Any) -> tuple[int, int]:
     """(ledger id, movements id) high-water marks of the last import; (0, 0) when there was none."""
     row = conn.execute("SELECT ledger_mark, movements_mark FROM imports ORDER BY id DESC LIMIT 1").fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def centre_activity(conn: sqlite3.Connection) -> tuple[set[str], set[tuple[str, str]]]:
+def centre_activity(conn: Any) -> tuple[set[str], set[tuple[str, str]]]:
     """Accounts and binding pairs the centre moved since the last import: ledger entries against a balance
     or a quota (settlements, reversals), and every movement that is not an import's (quota set aside at
     binding, returned at unbinding)."""
