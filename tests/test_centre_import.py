@@ -727,6 +727,13 @@ def test_cli_import_and_check_on_postgresql(config_file, tmp_path, capsys, pg_se
         assert code == 0 and out["already_imported"], out
         code, text = run_cli(config_file, "centre", "check", "--dsn", dsn, capsys=capsys)
         assert code == 0 and text.startswith("ok: every balance") and "dbname=centre_" in text, text
+        config_file.write_text(config_file.read_text(encoding="utf-8").replace('dsn = ""', f'dsn = "{dsn}"', 1),
+                               encoding="utf-8")                        # [centre] dsn instead of --dsn
+        code, text = run_cli(config_file, "centre", "check", capsys=capsys)
+        assert code == 0 and "dbname=centre_" in text, text
+        code, out = run_cli(config_file, "centre", "check", "--db", str(tmp_path / "none.db"), "--json",
+                            capsys=capsys)
+        assert code == 1 and out["error"]["code"] == "centre_db_missing"  # --db still means a SQLite file
         code, out = run_cli(config_file, "centre", "check", "--dsn", dsn, "--db", str(tmp_path / "c.db"), "--json",
                             capsys=capsys)
         assert code == 2 and "not both" in out["error"]["message"], out
