@@ -44,11 +44,13 @@ class LocalPostgres:
         self.bin = bin_dir()
         self.durable = durable              # fsync on (benchmarks); off for tests, which never pull the plug
         self.settings = settings or {}
-        self.folder = Path(tempfile.mkdtemp(prefix="cashier-pg-"))
+        self.user = _unprivileged()
+        # the unprivileged user must reach the folder: under /tmp, whatever TMPDIR says (a short socket path too)
+        base = "/tmp" if self.user is not None and os.path.isdir("/tmp") else None
+        self.folder = Path(tempfile.mkdtemp(prefix="cashier-pg-", dir=base))
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.user = _unprivileged()
 
     # ------------------------------------------------------------------------------------------------
     def _as_user(self, argv: list[str]) -> list[str]:
