@@ -26,6 +26,7 @@ import argparse
 import http.client
 import multiprocessing
 import os
+import queue
 import shutil
 import signal
 import socket
@@ -51,13 +52,15 @@ CATALOGUE = [("XA01", "阿莫西林胶囊", "01", None), ("XB01", "头孢克洛�
 
 
 # ---------------------------------------------------------------------------------------------- preparing
-def prepare(folder: Path, config: Path, count: int) -> tuple[Path, list[dict[str, Any]], list[dict[str, Any]]]:
-    """The template database, one 2207 envelope per prepared visit (in the order they are to be sent), and
-    warm-up envelopes (a 5203 of no settlement: refused, but it opens the connections and writes its msgid)."""
+def prepare(folder: Path, config: Path, count: int, where: Path | str | None = None
+            ) -> tuple[Path | str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The template database (folder/template.db, or `where`: a PostgreSQL DSN), one 2207 envelope per prepared
+    visit (in the order they are to be sent), and warm-up envelopes (a 5203 of no settlement: refused, but it
+    opens the connections and writes its msgid)."""
     from centre.api import open_centre
     from drivers.certno import check_digit
     raw = tomllib.loads(config.read_text(encoding="utf-8"))
-    template = folder / "template.db"
+    template = where if where is not None else folder / "template.db"
     centre = open_centre(raw, template, synchronous="NORMAL")
     db = centre.dispatcher.store.db()
     with db.write():
@@ -172,7 +175,16 @@ def _run_clients(target: Any, args_of: list[tuple[Any, ...]]) -> tuple[float, li
     procs = [ctx.Process(target=target, args=(*a, barrier, out)) for a in args_of]
     for p in procs:
         p.start()
-    results = [out.get(timeout=600) for _ in procs]
+    results = []
+    deadline = time.monotonic() + 600
+    while len(results) < len(procs):                                # a client that died ends the run now
+        try:
+            results.append(out.get(timeout=1))
+        except queue.Empty:
+            if time.monotonic() > deadline or any(p.exitcode not in (None, 0) for p in procs):
+                for p in procs:
+                    p.kill()
+                raise SystemExit("a client failed or the run timed out") from None
     for p in procs:
         p.join(60)
         if p.exitcode != 0:

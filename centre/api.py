@@ -19,7 +19,7 @@ from centre.dispatcher import Dispatcher
 from centre.errors import ConfigProblem, Refused
 from centre.faults import Faults, FaultSpecError
 from centre.settings import CentreSettings
-from centre.store.engine import Database, Store
+from centre.store.engine import Database, Store, is_dsn, open_store
 from centre.store.migrate import migrate
 
 if TYPE_CHECKING:
@@ -66,28 +66,43 @@ def check_settings(raw_config: dict[str, Any]) -> CentreSettings:
 
 def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list[str] | tuple[str, ...] = (),
                 clock: Callable[[], dt.datetime] | None = None, synchronous: str = "FULL") -> Centre:
-    """An embedded centre on a SQLite file (created and migrated if needed)."""
+    """An embedded centre on a SQLite file (created and migrated if needed), or on the PostgreSQL database a
+    connection string names (`postgresql://...`: migrated if needed; `synchronous` is SQLite's)."""
     settings = CentreSettings.from_config(raw_config)
-    path = Path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(path, synchronous=synchronous)
-    migrate(store.db())
+    store = _store(db_path, synchronous=synchronous)
+    try:
+        migrate(store.db())
+    except BaseException:
+        store.close()
+        raise
     return Centre(Dispatcher(store, settings, clock=clock, faults=Faults.parse(list(faults))))
+
+
+def _store(where: str | Path, synchronous: str = "FULL") -> Any:
+    if is_dsn(where):
+        return open_store(where)
+    path = Path(where)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Store(path, synchronous=synchronous)
 
 
 def import_export(raw_config: dict[str, Any], db_path: str | Path, file: str | Path, *, skip_bad: bool = False,
                   progress: Callable[[int, int], None] | None = None) -> "ImportReport":
     """Load a centre export (persons, accounts, bindings, regions, catalogue, hospitals) into the centre's SQLite
-    file, creating and migrating it if needed. The report says what changed; `report.imported` is False when
+    file (or the PostgreSQL database a `postgresql://` string names), creating and migrating it if needed. The report says what changed; `report.imported` is False when
     bad lines refused the file (`report.errors` names them by line). Refused: unreadable or empty file."""
     from centre.importer import import_file
     settings = CentreSettings.from_config(raw_config)
-    path = Path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path)
+    if is_dsn(db_path):
+        store = open_store(db_path, min_size=1, max_size=2)
+        db: Any = store.db()
+    else:
+        path = Path(db_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = db = Database(path)
     try:
         migrate(db)
         at = settings.clock()().strftime("%Y-%m-%d %H:%M:%S")
         return import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid, at=at)
     finally:
-        db.close()
+        store.close()

@@ -17,7 +17,8 @@ def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     """Add `centre import`, `centre serve` and `centre check` to `sub` (the `centre` group)."""
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--db", help="the centre's SQLite file (default [centre] db)")
-    where.add_argument("--dsn", help="a PostgreSQL connection string instead of --db (default [centre] dsn)")
+    where.add_argument("--dsn", help="the centre's PostgreSQL database instead of --db, as a connection string "
+                                     "(postgresql://user@host/dbname, or host=... dbname=...; default [centre] dsn)")
 
     imp = sub.add_parser("import", parents=[common, where], help="load a centre export and catalogue (JSON Lines)",
                          description="Load a centre export: region, person, account, binding lines, and the "
@@ -42,7 +43,9 @@ def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                     "loses the next 2207 of each worker (up to N answers).")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=_port, default=8097, help="port (default 8097)")
-    serve.add_argument("--workers", type=_workers, default=1, help="worker processes sharing the port and the database (default 1)")
+    serve.add_argument("--workers", type=_workers, default=1,
+                       help="worker processes sharing the port and the database (default 1; with --dsn, "
+                            "as many as the machine has cores)")
     serve.add_argument("--fault", action="append", default=[], metavar="FAULT", help="see 'faults' above")
     serve.set_defaults(handler=_serve)
 
@@ -81,6 +84,28 @@ def db_path(args: argparse.Namespace) -> Path:
     value = args.db or (raw.get("centre") or {}).get("db") or "var/centre.db"
     path = Path(value)
     return path if path.is_absolute() else base / path
+
+
+def store_where(args: argparse.Namespace) -> str | Path:
+    """The centre's database: --db (a SQLite file), else --dsn, else [centre] dsn (PostgreSQL) when it is set,
+    else [centre] db. A PostgreSQL connection string comes back as a `str`, a SQLite file as a `Path`."""
+    from centre.errors import ConfigProblem
+    if args.db and args.dsn:
+        raise ConfigProblem("give --db (a SQLite file) or --dsn (a PostgreSQL database), not both")
+    if args.db:
+        return db_path(args)
+    raw, _base = config_of(args)
+    dsn = args.dsn if args.dsn is not None else ((raw.get("centre") or {}).get("dsn") or "")
+    if not dsn:
+        if args.dsn is not None:
+            raise ConfigProblem("--dsn is empty: give a PostgreSQL connection string (postgresql://user@host/dbname)")
+        return db_path(args)
+    from centre.store.engine import is_dsn
+    from centre.store.postgres import check_dsn
+    check_dsn(dsn)
+    if not is_dsn(dsn):
+        raise ConfigProblem("--dsn must be a postgresql:// URI or key=value words (host=... dbname=...)")
+    return dsn
 
 
 def _import(args: argparse.Namespace) -> int:

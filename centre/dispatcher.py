@@ -26,7 +26,7 @@ from centre.interface.envelope import INFNO_RE, MSGID_RE, RequestEnvelope, stamp
 from centre.interface.transactions.registry import TRANSACTIONS
 from centre.settings import CentreSettings
 from centre.store import traffic
-from centre.store.engine import Database, Store
+from centre.store.engine import CommitUncertain, Database, Store
 
 log = logging.getLogger("cashier.centre")
 T = TypeVar("T")
@@ -81,6 +81,10 @@ class Dispatcher:
         try:
             output, lost = self._run(raw, received)
             response = self._answer(received, output, None)
+        except CommitUncertain as exc:      # it may have taken effect: no answer may say either way
+            log.warning("infno=%s msgid=%s answer=withheld (%s)", infno, msgid, exc)
+            return Outcome(self._answer(received, None, Refused("centre_db", str(exc), "医保中心数据库连接中断")),
+                           lost=True)
         except Refused as exc:
             response = self._answer(received, None, exc)
         except Exception:
@@ -150,13 +154,12 @@ class Dispatcher:
         """`work(db)` in a write transaction: this thread's own, or the next group commit's (see `use_group_commit`)."""
         if self.group is not None:
             return self.group.run(work)
-        db = self.store.db()
-        with db.write():
-            return work(db)
+        return self.store.transaction(work)
 
     def use_group_commit(self) -> None:
-        """Many threads call this dispatcher (a server): their writes share COMMITs (see centre.group_commit)."""
-        if self.group is None:
+        """Many threads call this dispatcher (a server): their writes share COMMITs (see centre.group_commit).
+        SQLite only: PostgreSQL already flushes the commits of concurrent connections together."""
+        if self.group is None and self.store.dialect == "sqlite":
             self.group = GroupCommit(self.store)
 
     def _signed_in(self, ctx: Ctx) -> None:

@@ -15,8 +15,8 @@ high-water marks). The same file again is "already imported": nothing is read an
 export is an upsert that compares, except where the centre itself moved money since the last import (see
 `centre.store.import_write`). Each committed import writes one `audit` row (action `import`).
 
-The checks are the store's engine's business only through `centre.store.import_write` (SQLite here); a
-PostgreSQL store plugs a writer in there and keeps everything else.
+The engine is the business of the writer only: `centre.store.import_write` on SQLite, `centre.store.import_pg`
+on PostgreSQL (the same statements, one pipelined executemany per chunk); the checks are the same.
 """
 
 from __future__ import annotations
@@ -54,9 +54,6 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
     """Validate and import a centre export in one transaction; see the module docstring. The database must be
     migrated; `at` is the centre's time (yyyy-MM-dd HH:mm:ss, default this machine's clock). Refused: the file
     cannot be read, or holds no line at all."""
-    if db.dialect != "sqlite":
-        raise Refused("import_engine", f"importing into a {db.dialect} store is not built yet: import into a "
-                      "SQLite file (--db)", f"暂不支持向 {db.dialect} 数据库导入,请使用 --db 指定 SQLite 文件")
     path = Path(path)
     name = printable(path)
     report = ImportReport(name, skip_bad=skip_bad)
@@ -69,13 +66,19 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
         total = path.stat().st_size
     except OSError as exc:
         raise unreadable(exc) from None
-    conn = db.conn
-    writer = SqliteWriter(conn, report)
-    imp = Importer(report, conn, writer, policy=policy, stamp=at or "")
-    db_file = "" if db.path == ":memory:" else db.path
-    parallel = bool(db_file) and total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+    writer: Any
+    lookup: Any
+    if db.dialect == "postgres":
+        from centre.store.import_pg import PgWriter
+        pg: Any = db
+        writer, lookup, target = PgWriter(pg, report), pg, pg.store.dsn
+    else:
+        writer, lookup = SqliteWriter(db.conn, report), db.conn
+        target = "" if db.path == ":memory:" else db.path
+    imp = Importer(report, lookup, writer, policy=policy, stamp=at or "")
+    parallel = bool(target) and total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
     # a large file's reading process starts first: its start-up overlaps the hash (stopped if not needed)
-    worker = Worker(path, db_file, imp.stamp, imp.policy) if parallel else None
+    worker = Worker(path, target, imp.stamp, imp.policy) if parallel else None
     proceed = False
     try:
         try:
@@ -90,8 +93,7 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
     finally:
         if worker is not None and not proceed:
             worker.kill()
-    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while importing: index pages stay in memory
+    old_cache = _cache_size(db, -262144)  # SQLite: 256 MiB while importing, index pages stay in memory
     try:
         with _opened(path, unreadable) as fh, db.write():
             writer.start(imp.stamp, f"import:{report.sha256[:16]}")
@@ -128,11 +130,21 @@ def import_file(db: Database, path: str | Path, *, skip_bad: bool = False, progr
     finally:
         if worker is not None:
             worker.kill()  # a no-op after receive(); stops it when something failed before
-        conn.execute(f"PRAGMA cache_size = {int(old_cache)}")
+        _cache_size(db, old_cache)
         if progress is not None:
             progress(total, total)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _cache_size(db: Database, size: int | None) -> int | None:
+    """SQLite's page cache size, set for the import and put back after it (the previous value); PostgreSQL
+    sizes its own buffers."""
+    if db.dialect != "sqlite" or size is None:
+        return None
+    old = db.one("PRAGMA cache_size")[0]
+    db.execute(f"PRAGMA cache_size = {int(size)}")
+    return int(old)
 
 
 def refusal(report: ImportReport) -> Refused:
@@ -205,12 +217,11 @@ def terminal_progress(stream: TextIO | None = None) -> Progress | None:
 # ---------------------------------------------------------------- the commands
 
 def run_cli(args: argparse.Namespace) -> int:
-    """`cashier centre import FILE --db PATH [--skip-bad] [--json]`: exit 0 imported, 1 refused."""
+    """`cashier centre import FILE (--db PATH | --dsn DSN) [--skip-bad] [--json]`: exit 0 imported, 1 refused."""
     from centre.api import import_export
-    from centre.cli import config_of, db_path
+    from centre.cli import config_of, store_where
     raw, _base = config_of(args)
-    _no_dsn(args)
-    report = import_export(raw, db_path(args), args.file, skip_bad=args.skip_bad, progress=terminal_progress())
+    report = import_export(raw, store_where(args), args.file, skip_bad=args.skip_bad, progress=terminal_progress())
     if not report.imported:
         raise refusal(report)
     _emit(args, report.summary(), report.text())
@@ -218,12 +229,12 @@ def run_cli(args: argparse.Namespace) -> int:
 
 
 def check_cli(args: argparse.Namespace) -> int:
-    """`cashier centre check --db PATH [--json]`: exit 0 when every figure agrees with its history, else 1
-    with every drift named."""
-    from centre.cli import db_path
-    _no_dsn(args)
-    path = db_path(args)
-    drifts = check_database(path)
+    """`cashier centre check (--db PATH | --dsn DSN) [--json]`: exit 0 when every figure agrees with its history,
+    else 1 with every drift named."""
+    from centre.cli import store_where
+    where = store_where(args)
+    drifts = check_database(where)
+    path = where if isinstance(where, Path) else _shown_dsn(where)
     if not drifts:
         _emit(args, {"db": str(path), "ok": True, "drifts": []}, f"ok: every balance, quota, accumulator and "
               f"settlement of {printable(path)} agrees with its history")
@@ -239,8 +250,17 @@ def check_cli(args: argparse.Namespace) -> int:
     return 1
 
 
+def _shown_dsn(dsn: str) -> str:
+    from centre.store.postgres import describe
+    return describe(dsn)
+
+
 def check_database(path: str | Path) -> list[money.Drift]:
-    """Every drift of an existing centre database (Refused when there is none at that path)."""
+    """Every drift of an existing centre database (Refused when there is none at that path); a PostgreSQL
+    connection string names a database instead of a file."""
+    from centre.store.engine import is_dsn
+    if is_dsn(path):
+        return _check_postgres(str(path))
     path = Path(path)
     if not path.is_file():
         raise Refused("centre_db_missing", f"no centre database at {printable(path)} (load one with `cashier centre "
@@ -255,10 +275,17 @@ def check_database(path: str | Path) -> list[money.Drift]:
         db.close()
 
 
-def _no_dsn(args: argparse.Namespace) -> None:
-    if getattr(args, "dsn", None):
-        raise Refused("import_engine", "--dsn (PostgreSQL) is not built for import and check yet: use --db",
-                      "导入与核对暂不支持 --dsn(PostgreSQL),请使用 --db")
+def _check_postgres(dsn: str) -> list[money.Drift]:
+    from centre.store.postgres import PgStore
+    store = PgStore(dsn, min_size=1, max_size=1)
+    try:
+        db: Any = store.db()
+        if db.one("SELECT to_regclass('accounts')")[0] is None:
+            raise Refused("centre_db_empty", f"{store.where} is not a centre database (no accounts table)",
+                          f"{store.where} 不是医保中心数据库")
+        return money.drifts(db)
+    finally:
+        store.close()
 
 
 def _emit(args: argparse.Namespace, obj: dict[str, Any], text: str) -> None:

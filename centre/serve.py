@@ -1,6 +1,7 @@
 """`cashier centre serve`: the centre over HTTP (uvicorn), in one process or in several.
 
-- The database is created and migrated first if it needs it (and the command says so).
+- The database is created and migrated first if it needs it (and the command says so): a SQLite file
+  (`--db`, the default), or a PostgreSQL database (`--dsn`, which must exist; its tables are made here).
 - The socket is bound here, before any worker starts: a port in use is a clear refusal, not a traceback.
 - One line on stdout when the centre answers ("cashier centre: serving http://...") and one on stderr per
   transaction (the dispatcher's line: infno, msgid, infcode, ms — never a PIN or an ID number);
@@ -8,7 +9,9 @@
 - `--workers N` > 1: N uvicorn worker processes share the socket; each builds its centre from the settings
   this process puts in the environment (`SETTINGS_ENV`) through the app factory `app_from_env`. The
   database (sign-ins, msgids, money) is shared; the `--fault` counters are each worker's own, so
-  `lost-answer:2207` loses the next 2207 *that worker* answers, once per worker.
+  `lost-answer:2207` loses the next 2207 *that worker* answers, once per worker. On SQLite the workers take
+  turns at the file's write lock; on PostgreSQL they write at once (row locks), which is where several
+  workers pay off. Two `serve` processes on different ports may share one PostgreSQL database the same way.
 - Ctrl-C or SIGTERM: uvicorn stops taking requests, finishes the ones in flight, and the command exits 0.
 """
 
@@ -28,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from centre.errors import ConfigProblem, Refused
+from centre.errors import Refused
 from centre.faults import Faults
 
 SETTINGS_ENV = "CASHIER_CENTRE_SERVE"
@@ -37,19 +40,17 @@ log = logging.getLogger("cashier.centre")
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from centre.cli import db_path
-    if getattr(args, "dsn", None):
-        raise ConfigProblem("--dsn: a PostgreSQL centre is not available yet; serve a SQLite file with --db PATH")
+    from centre.cli import store_where
     raw, _base = args.centre_config()
     from centre.api import check_settings
     check_settings(raw)
     faults = list(args.fault)
     Faults.parse(faults)
-    db = db_path(args)
-    for line in prepare_database(db):
+    where = store_where(args)
+    for line in prepare_database(where):
         print(f"cashier centre: {line}", flush=True)
     sock = bind(args.host, args.port)
-    settings = {"db": str(db), "config": _encode(raw), "faults": faults}
+    settings = {"db": str(where), "config": _encode(raw), "faults": faults}
     configure_logging()
     stopped = _quiet_signals()
     watcher = threading.Thread(target=_announce_when_ready, args=(args.host, args.port, args.workers), daemon=True)
@@ -65,10 +66,13 @@ def run_cli(args: argparse.Namespace) -> int:
     return 0
 
 
-def prepare_database(db: Path) -> list[str]:
-    """Create the file and bring its schema up to date; what was done, to tell the operator."""
+def prepare_database(db: Path | str) -> list[str]:
+    """Create the file (or the tables of a PostgreSQL database) and bring the schema up to date; what was done,
+    to tell the operator."""
     from centre.store.engine import Store
     from centre.store.migrate import migrate
+    if isinstance(db, str):
+        return _prepare_postgres(db)
     existed = db.exists()
     db.parent.mkdir(parents=True, exist_ok=True)
     store = Store(db)
@@ -80,6 +84,23 @@ def prepare_database(db: Path) -> list[str]:
         return [f"created the database {db} (empty: load an export with `cashier centre import FILE --db {db}`)"]
     if steps:
         return [f"migrated the database {db} ({', '.join(steps)})"]
+    return []
+
+
+def _prepare_postgres(dsn: str) -> list[str]:
+    from centre.store.migrate import migrate
+    from centre.store.postgres import PgStore
+    store = PgStore(dsn, min_size=1, max_size=1)
+    try:
+        db: Any = store.db()       # the same face as engine.Database
+        steps = migrate(db)
+    finally:
+        store.close()
+    if steps and steps[0] == "0001_people":
+        return [f"created the centre's tables in the PostgreSQL database {store.where} (empty: load an export "
+                "with `cashier centre import FILE --dsn DSN`)"]
+    if steps:
+        return [f"migrated the PostgreSQL database {store.where} ({', '.join(steps)})"]
     return []
 
 

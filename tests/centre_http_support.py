@@ -25,7 +25,7 @@ from centre_support import load_lines
 from centre.api import AnswerLost, CentreDown, open_centre
 from centre.interface import jsonio
 from centre.interface.envelope import ENDPOINT
-from centre.store.engine import Store
+from centre.store.engine import is_dsn, open_store
 from centre.store.migrate import migrate
 
 CASHIER = Path(sys.executable).with_name("cashier")
@@ -50,9 +50,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_db(path: Path, lines: list[dict[str, Any]]) -> None:
-    """A centre database with these export lines, as an import would leave it."""
-    store = Store(path)
+def prepare_db(path: Path | str, lines: list[dict[str, Any]]) -> None:
+    """A centre database (a SQLite path or a PostgreSQL DSN) with these export lines, as an import would leave it."""
+    store = open_store(path)
     try:
         migrate(store.db())
         load_lines(store.db(), lines)
@@ -61,14 +61,15 @@ def prepare_db(path: Path, lines: list[dict[str, Any]]) -> None:
 
 
 class ServedCentre:
-    """`cashier --config CONFIG centre serve --db DB --port PORT [extra...]`, stderr collected as it comes."""
+    """`cashier --config CONFIG centre serve (--db DB | --dsn DSN) --port PORT [extra...]`, stderr collected as it
+    comes (a `str` database that is a connection string is served with --dsn)."""
 
-    def __init__(self, config: Path, db: Path, *extra: str, port: int | None = None,
+    def __init__(self, config: Path, db: Path | str, *extra: str, port: int | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.argv = [str(CASHIER), "--config", str(config), "centre", "serve", "--db", str(db),
-                     "--port", str(self.port), *extra]
+        self.argv = [str(CASHIER), "--config", str(config), "centre", "serve", "--dsn" if is_dsn(db) else "--db",
+                     str(db), "--port", str(self.port), *extra]
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[str] | None = None
         self.out: list[str] = []
@@ -158,14 +159,14 @@ class Transport:
 
     kind: str
     call: Callable[[dict[str, Any]], dict[str, Any]]
-    db_path: Path
+    db_path: Path | str
     server: ServedCentre | None = None
     closers: list[Callable[[], Any]] = field(default_factory=list)
-    _store: Store | None = None
+    _store: Any = None
 
     def db(self) -> Any:
         if self._store is None:
-            self._store = Store(self.db_path)
+            self._store = open_store(self.db_path)
         return self._store.db()
 
     def close(self) -> None:
@@ -175,7 +176,7 @@ class Transport:
             self._store.close()
 
 
-def open_transport(kind: str, config: Path, raw_config: dict[str, Any], db: Path, lines: list[dict[str, Any]],
+def open_transport(kind: str, config: Path, raw_config: dict[str, Any], db: Path | str, lines: list[dict[str, Any]],
                    faults: list[str] | tuple[str, ...] = ()) -> Transport:
     """A fresh centre on `db` loaded with `lines`, reached in-process or over HTTP, with these faults."""
     prepare_db(db, lines)

@@ -1,4 +1,5 @@
-"""Shared fixtures. The PC/SC stack (pcscd + vpcd + emulator) lives in pcsc_stack.py."""
+"""Shared fixtures. The PC/SC stack (pcscd + vpcd + emulator) lives in pcsc_stack.py, the centre's own
+PostgreSQL (and the sqlite/postgres parametrisation of the centre's tests) in pg_stack.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["pcsc_stack"] if (Path(__file__).parent / "pcsc_stack.py").exists() else []
+pytest_plugins = [name for name in ("pcsc_stack", "pg_stack") if (Path(__file__).parent / f"{name}.py").exists()]
 
 
 @pytest.fixture

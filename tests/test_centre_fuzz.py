@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 from centre.store.money import drifts
 from centre_flow import demo_with_catalogue, his
 from centre_http_support import HttpCaller, ServedCentre, prepare_db
+from pg_stack import STORES, Databases
 from centre.interface.envelope import ENDPOINT
 
 EXAMPLES = 120                 # about 20 s on this project's machines (generation dominates)
@@ -26,16 +27,20 @@ ENVELOPE_CODES = {"not_envelope", "bad_request", "infno_unknown", "msgid_used", 
                   "insuplc_required"}
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORES)
+def served(request, tmp_path_factory):
     from centre_support import ROOT
     folder = tmp_path_factory.mktemp("fuzz")
     config = folder / "config.toml"
     config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    prepare_db(folder / "centre.db", demo_with_catalogue())
-    server = ServedCentre(config, folder / "centre.db").start()
+    databases = Databases(request, request.param, folder)
+    where = databases.new()
+    prepare_db(where, demo_with_catalogue())
+    server = ServedCentre(config, where).start()
+    server.where = where  # type: ignore[attr-defined]
     yield server
     server.stop()
+    databases.close()
 
 
 def _realistic(body, window) -> object:
@@ -88,8 +93,8 @@ def test_fuzzing_the_openapi_schema_finds_no_500_and_no_traceback(served):
     assert "Traceback" not in served.stderr() and "unexpected error" not in served.stderr(), served.stderr()[-3000:]
     beyond_envelope = {code for code in seen if code not in ENVELOPE_CODES}
     assert beyond_envelope, seen                  # the fuzzer reached the transactions, not only the envelope
-    from centre.store.engine import Store
-    store = Store(served.argv[served.argv.index("--db") + 1])
+    from centre.store.engine import open_store
+    store = open_store(served.where)
     try:
         assert drifts(store.db()) == []
     finally:

@@ -24,6 +24,7 @@ from centre.api import AnswerLost, CentreDown
 from centre.store.money import drifts
 from centre_flow import D, His, counts_of, demo_with_catalogue, his, money_of
 from centre_http_support import open_transport
+from pg_stack import TRANSPORTS, Databases, split_transport
 
 ZHANG_WEI, LI_NA, XIAOYU, ZHANG_MIN = "P10000001", "P10000002", "P10000003", "P20000005"
 
@@ -33,13 +34,15 @@ def raw_config(config_file) -> dict[str, Any]:
     return tomllib.loads(config_file.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(params=["inprocess", "http"])
+@pytest.fixture(params=TRANSPORTS)
 def centre(request, tmp_path, config_file, raw_config):
     """centre(*faults) -> a fresh Transport on the demo export plus a small catalogue."""
     made = []
+    transport, store = split_transport(request.param)
+    databases = Databases(request, store, tmp_path)
 
     def make(*faults: str, lines: list[dict] | None = None):
-        t = open_transport(request.param, config_file, raw_config, tmp_path / f"centre{len(made)}.db",
+        t = open_transport(transport, config_file, raw_config, databases.new(f"centre{len(made)}"),
                            lines if lines is not None else demo_with_catalogue(), faults)
         made.append(t)
         return t
@@ -49,19 +52,23 @@ def centre(request, tmp_path, config_file, raw_config):
         if t.server is not None:       # whatever the test sent, the server never showed a traceback
             err = t.server.stderr()
             assert "Traceback" not in err and "centre_internal" not in err, err
+    databases.close()
 
 
-@pytest.fixture(scope="module", params=["inprocess", "http"])
+@pytest.fixture(scope="module", params=TRANSPORTS)
 def shared_centre(request, tmp_path_factory):
     """One centre for the tests that only need it to refuse (each checks that nothing changed)."""
     from centre_support import ROOT
     folder = tmp_path_factory.mktemp("shared-centre")
     config = folder / "config.toml"
     config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    t = open_transport(request.param, config, tomllib.loads(config.read_text(encoding="utf-8")),
-                       folder / "centre.db", demo_with_catalogue())
+    transport, store = split_transport(request.param)
+    databases = Databases(request, store, folder)
+    t = open_transport(transport, config, tomllib.loads(config.read_text(encoding="utf-8")),
+                       databases.new(), demo_with_catalogue())
     yield t
     t.close()
+    databases.close()
     if t.server is not None:
         assert "Traceback" not in t.server.stderr() and "centre_internal" not in t.server.stderr()
 

@@ -11,7 +11,9 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from centre_support import DEMO_CATALOGUE, DEMO_EXPORT, HOSPITAL, Client, demo_lines, load_lines
 from people_helpers import certno, person, run_cli, write_jsonl
@@ -21,7 +23,7 @@ from centre.errors import Refused
 from centre.importer import import_file, terminal_progress
 from centre.rules.mutual_aid import MutualAidPolicy
 from centre.store import money
-from centre.store.engine import Database
+from centre.store.engine import is_dsn, open_store
 from centre.store.migrate import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,18 +33,28 @@ TABLES = ("regions", "persons", "accounts", "bindings", "catalogue", "medins", "
 
 
 @pytest.fixture
-def centre_db(tmp_path: Path):
-    db = Database(tmp_path / "centre.db")
+def centre_db(centre_where):
+    """A migrated, empty centre database: a SQLite file, or a PostgreSQL database (the store_kind parameter)."""
+    store = open_store(centre_where())
+    db = store.db()
     migrate(db)
     yield db
-    db.close()
+    store.close()
 
 
-def imp(db: Database, path: Path, **kw):
+INTEGRITY = (sqlite3.IntegrityError, psycopg.IntegrityError)   # what each database says to a broken rule
+
+
+def changes(db) -> int | None:
+    """SQLite's count of rows written by this connection (None on PostgreSQL: the dumps are compared there)."""
+    return db.conn.total_changes if db.dialect == "sqlite" else None
+
+
+def imp(db: Any, path: Path, **kw):
     return import_file(db, path, policy=MutualAidPolicy.default(), **kw)
 
 
-def dump(db: Database) -> dict[str, list[tuple]]:
+def dump(db: Any) -> dict[str, list[tuple]]:
     """Every row of the imported tables, for before/after comparisons."""
     return {t: db.all(f"SELECT * FROM {t} ORDER BY 1") for t in TABLES}
 
@@ -106,10 +118,10 @@ def test_reimporting_the_same_file_changes_nothing(centre_db, tmp_path):
     path = family_export(tmp_path, CATALOGUE)
     imp(centre_db, path)
     before = dump(centre_db)
-    changes_before = centre_db.conn.total_changes
+    changes_before = changes(centre_db)
     again = imp(centre_db, path)
     assert again.imported and again.already and again.changes == 0
-    assert centre_db.conn.total_changes == changes_before
+    assert changes(centre_db) == changes_before
     assert dump(centre_db) == before
 
 
@@ -377,14 +389,14 @@ def test_a_byte_order_mark_is_not_an_error(centre_db, tmp_path):
 
 def test_import_is_one_transaction_with_the_database_checks(centre_db, tmp_path):
     imp(centre_db, family_export(tmp_path))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY):
         centre_db.execute("UPDATE accounts SET balc = -1 WHERE psn_no = 'Q1'")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY):
         centre_db.execute("INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date) "
                           "VALUES ('Q1', 'Q2', '12', 'local', 0, '2025-01-01')")  # a second active pair
-    # the re-import's scratch table lives only while an import runs
     imp(centre_db, family_export(tmp_path, [person("Q5", 5)], name="newer.jsonl"))
-    assert centre_db.all("SELECT name FROM sqlite_temp_master") == []
+    if centre_db.dialect == "sqlite":   # the re-import's scratch table lives only while an import runs
+        assert centre_db.all("SELECT name FROM sqlite_temp_master") == []
 
 
 def test_every_import_writes_one_audit_row_with_its_counts(centre_db, tmp_path):
@@ -506,15 +518,15 @@ def test_cli_import_reports_line_numbers_and_exits_1(config_file, tmp_path, caps
     code, out = run_cli(config_file, "--lang", "en", "centre", "import", str(bad), "--db", db, "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "import_bad_lines"
     assert "line 11:" in out["error"]["message"] and "nothing imported" in out["error"]["message"]
-    code, out = run_cli(config_file, "centre", "import", str(bad), "--db", db, "--skip-bad", "--json", capsys=capsys)
+    code, out = run_cli(config_file, "--lang", "en", "centre", "import", str(bad), "--db", db, "--skip-bad", "--json", capsys=capsys)
     assert code == 0 and out["bad"] == 1 and out["kinds"]["person"]["inserted"] == 4
-    code, text = run_cli(config_file, "centre", "import", str(bad), "--db", db, "--skip-bad", capsys=capsys)
+    code, text = run_cli(config_file, "--lang", "en", "centre", "import", str(bad), "--db", db, "--skip-bad", capsys=capsys)
     assert code == 0 and "already imported" in text and "nothing changed" in text
-    code, out = run_cli(config_file, "centre", "import", str(tmp_path / "missing.jsonl"), "--db", db, "--json",
+    code, out = run_cli(config_file, "--lang", "en", "centre", "import", str(tmp_path / "missing.jsonl"), "--db", db, "--json",
                         capsys=capsys)
     assert code == 1 and out["error"]["code"] == "import_file"
     (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
-    code, out = run_cli(config_file, "centre", "import", str(tmp_path / "empty.jsonl"), "--db", db, "--json",
+    code, out = run_cli(config_file, "--lang", "en", "centre", "import", str(tmp_path / "empty.jsonl"), "--db", db, "--json",
                         capsys=capsys)
     assert code == 1 and out["error"]["code"] == "import_empty"
 
@@ -579,11 +591,11 @@ def test_the_demo_export_holds_the_cast_the_catalogue_and_the_hospital(centre_db
 
 # --- the centre at work, then a re-import; the integrity check ---------------------------------------------
 
-def _centre_with_family(tmp_path: Path, config_file: Path):
-    """A centre on tmp_path/centre.db loaded with family_export + CATALOGUE, and a signed-in client."""
+def _centre_with_family(tmp_path: Path, config_file: Path, db_path: Path | str):
+    """A centre on db_path (a SQLite file or a PostgreSQL DSN) loaded with family_export + CATALOGUE, and a
+    signed-in client."""
     import tomllib
     raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    db_path = tmp_path / "centre.db"
     export = family_export(tmp_path, CATALOGUE)
     assert import_export(raw, db_path, export).imported
     centre = open_centre(raw, db_path, clock=lambda: NOW)
@@ -596,8 +608,9 @@ def _card(seq: int) -> tuple[str, str]:
     return f"T{seq:08d}", "41" + "0" * 30
 
 
-def test_a_reimport_keeps_what_the_centre_did_and_every_figure_keeps_its_history(config_file, tmp_path):
-    raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file)
+def test_a_reimport_keeps_what_the_centre_did_and_every_figure_keeps_its_history(config_file, tmp_path,
+                                                                                 centre_where):
+    raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file, centre_where())
     try:
         # Q2 (390, no account) is paid for from Q1's balance; Q3 from the cross-province quota; Q1 pays himself
         client.person_by_card(*_card(2))
@@ -608,7 +621,8 @@ def test_a_reimport_keeps_what_the_centre_did_and_every_figure_keeps_its_history
         paid_q1 = client.outpatient("Q1", "310", [{"code": "D002", "qty": 1, "price_fen": 3280, "class": "B"}])
         assert paid_q2["setlinfo"]["acct_mulaid_pay"] > 0 and paid_q3["setlinfo"]["acct_mulaid_pay"] == 10
         own_q1 = paid_q1["setlinfo"]["acct_pay"]
-        db = Database(db_path)
+        store = open_store(db_path)
+        db = store.db()
         try:
             assert money.drifts(db) == []
             balc = db.one("SELECT balc FROM accounts WHERE psn_no = 'Q1'")[0]
@@ -652,34 +666,37 @@ def test_a_reimport_keeps_what_the_centre_did_and_every_figure_keeps_its_history
             assert db.one("SELECT status, quota FROM bindings WHERE id = 2") == ("ended", 0)  # not brought back
             assert money.drifts(db) == []
         finally:
-            db.close()
+            store.close()
     finally:
         centre.close()
 
 
-def test_cashier_centre_check_names_each_hand_edited_figure(config_file, tmp_path, capsys):
-    raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file)
+def test_cashier_centre_check_names_each_hand_edited_figure(config_file, tmp_path, capsys, centre_where):
+    raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file, centre_where())
+    where = ("--dsn" if is_dsn(db_path) else "--db", str(db_path))
     try:
         client.person_by_card(*_card(3))
         client.outpatient("Q3", "390", [{"code": "X001", "qty": 1, "price_fen": 50000, "class": "A"}])
     finally:
         centre.close()
-    code, text = run_cli(config_file, "centre", "check", "--db", str(db_path), capsys=capsys)
+    code, text = run_cli(config_file, "centre", "check", *where, capsys=capsys)
     assert code == 0 and text.startswith("ok"), text
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute("UPDATE accounts SET balc = balc + 100 WHERE psn_no = 'Q1'")
-        conn.execute("UPDATE bindings SET quota = quota + 7 WHERE id = 2")
-        conn.execute("UPDATE accumulators SET fund_paid = fund_paid + 1 WHERE psn_no = 'Q3'")
-    conn.close()
-    code, text = run_cli(config_file, "centre", "check", "--db", str(db_path), capsys=capsys)
+    store = open_store(db_path)
+    try:
+        with store.db().write() as db:      # a hand edit, straight into the database
+            db.execute("UPDATE accounts SET balc = balc + 100 WHERE psn_no = 'Q1'")
+            db.execute("UPDATE bindings SET quota = quota + 7 WHERE id = 2")
+            db.execute("UPDATE accumulators SET fund_paid = fund_paid + 1 WHERE psn_no = 'Q3'")
+    finally:
+        store.close()
+    code, text = run_cli(config_file, "centre", "check", *where, capsys=capsys)
     assert code == 1
     lines = text.splitlines()
     assert "account Q1: balc is 120100 fen but its history gives 120000 fen" in lines
     quota = [line for line in lines if line.startswith("binding 2: quota is")]
     assert quota and quota[0].endswith("fen") and "but its history gives" in quota[0]
     assert any(line.startswith("accumulator Q3/2026: fund_paid is") for line in lines), lines
-    code, out = run_cli(config_file, "centre", "check", "--db", str(db_path), "--json", capsys=capsys)
+    code, out = run_cli(config_file, "centre", "check", *where, "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "centre_drift"
     assert {(d["what"], d["key"], d["field"]) for d in out["error"]["drifts"]} == {
         ("account", "Q1", "balc"), ("binding", "2", "quota"), ("accumulator", "Q3/2026", "fund_paid")}
@@ -687,16 +704,40 @@ def test_cashier_centre_check_names_each_hand_edited_figure(config_file, tmp_pat
     assert code == 1 and out["error"]["code"] == "centre_db_missing"
 
 
-def test_the_hospital_level_of_a_medins_line_picks_the_policy_rule(config_file, tmp_path):
+def test_the_hospital_level_of_a_medins_line_picks_the_policy_rule(config_file, tmp_path, centre_where):
     """The family export's hospital is level 1: the settlement records it, not the config's default level 3."""
-    raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file)
+    raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file, centre_where())
     try:
         client.person_by_card(*_card(1))
         out = client.outpatient("Q1", "310", [{"code": "X001", "qty": 1, "price_fen": 1000, "class": "A"}])
-        db = Database(db_path)
-        try:
-            assert db.one("SELECT hosp_lv FROM settlements WHERE setl_id = ?", [out["setlinfo"]["setl_id"]]) == ("1",)
-        finally:
-            db.close()
+        db = centre.dispatcher.store.db()
+        assert db.one("SELECT hosp_lv FROM settlements WHERE setl_id = ?", [out["setlinfo"]["setl_id"]]) == ("1",)
     finally:
         centre.close()
+
+
+def test_cli_import_and_check_on_postgresql(config_file, tmp_path, capsys, pg_server):
+    """`--dsn`: the same import and check on a PostgreSQL database; --db and --dsn together are a usage error."""
+    dsn = pg_server.new_database()
+    try:
+        path = family_export(tmp_path, CATALOGUE)
+        code, out = run_cli(config_file, "centre", "import", str(path), "--dsn", dsn, "--json", capsys=capsys)
+        assert code == 0 and out["imported"] and out["lines"] == 14, out
+        code, out = run_cli(config_file, "centre", "import", str(path), "--dsn", dsn, "--json", capsys=capsys)
+        assert code == 0 and out["already_imported"], out
+        code, text = run_cli(config_file, "centre", "check", "--dsn", dsn, capsys=capsys)
+        assert code == 0 and text.startswith("ok: every balance") and "dbname=centre_" in text, text
+        config_file.write_text(config_file.read_text(encoding="utf-8").replace('dsn = ""', f'dsn = "{dsn}"', 1),
+                               encoding="utf-8")                        # [centre] dsn instead of --dsn
+        code, text = run_cli(config_file, "centre", "check", capsys=capsys)
+        assert code == 0 and "dbname=centre_" in text, text
+        code, out = run_cli(config_file, "centre", "check", "--db", str(tmp_path / "none.db"), "--json",
+                            capsys=capsys)
+        assert code == 1 and out["error"]["code"] == "centre_db_missing"  # --db still means a SQLite file
+        code, out = run_cli(config_file, "centre", "check", "--dsn", dsn, "--db", str(tmp_path / "c.db"), "--json",
+                            capsys=capsys)
+        assert code == 2 and "not both" in out["error"]["message"], out
+        code, out = run_cli(config_file, "centre", "check", "--dsn", "nonsense words", "--json", capsys=capsys)
+        assert code == 2 and "not a PostgreSQL connection string" in out["error"]["message"], out
+    finally:
+        pg_server.drop(dsn)

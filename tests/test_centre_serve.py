@@ -21,7 +21,7 @@ from centre.interface.envelope import ENDPOINT
 
 
 def run_cashier(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CASHIER), *argv], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([str(CASHIER), "--lang", "en", *argv], capture_output=True, text=True, timeout=timeout)
 
 
 def test_a_new_database_is_created_and_the_ready_line_printed_then_sigterm_stops_cleanly(tmp_path, config_file):
@@ -70,7 +70,8 @@ def test_one_log_line_per_transaction_never_an_id_number_or_a_forged_line(tmp_pa
 
 
 @pytest.mark.parametrize("argv, code, message", [
-    (["--dsn", "postgresql://centre@localhost/centre"], 2, "--dsn: a PostgreSQL centre is not available yet"),
+    (["--dsn", "postgresql://centre@localhost/centre"], 2,
+     "give --db (a SQLite file) or --dsn (a PostgreSQL database), not both"),
     (["--port", "99999"], 2, "a port is a number from 1 to 65535, not 99999"),
     (["--port", "x"], 2, "a port is a number from 1 to 65535, not 'x'"),
     (["--workers", "0"], 2, "--workers is a number from 1 to 64"),
@@ -104,8 +105,8 @@ def test_a_port_in_use_is_a_clear_refusal(tmp_path, config_file):
     assert "Traceback" not in done.stderr
 
 
-def test_several_workers_share_the_database_and_all_stop(tmp_path, config_file):
-    db = tmp_path / "centre.db"
+def test_several_workers_share_the_database_and_all_stop(centre_where, config_file):
+    db = centre_where()
     prepare_db(db, demo_with_catalogue())
     server = ServedCentre(config_file, db, "--workers", "2").start()
     try:
@@ -161,6 +162,41 @@ def test_the_openapi_page_is_served_offline_with_a_schema_per_transaction(tmp_pa
         caller.close()
     assert "project-defined" in schemas["RequestX102"]["description"]           # not national, and says so
     assert "Project-defined (not national): X101" in doc["info"]["description"]
+
+
+def test_a_postgresql_database_gets_its_tables_and_is_served(config_file, pg_server):
+    """An empty PostgreSQL database: the tables are made (and the command says so, without the password), then
+    served; the next start has nothing to say about it."""
+    name = "served_fresh"
+    dsn = pg_server.cluster.create_database(name)
+    with_password = dsn.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    try:
+        server = ServedCentre(config_file, with_password).start()
+        try:
+            out = server.stdout().splitlines()
+            assert out[0].startswith("cashier centre: created the centre's tables in the PostgreSQL database "), out
+            assert f"dbname={name}" in out[0] and "s3cret" not in server.stdout() + server.stderr()
+            assert out[1] == f"cashier centre: serving http://127.0.0.1:{server.port} (docs at /docs)"
+            h = his(HttpCaller(server.url))
+            assert h.sign_no
+        finally:
+            assert server.stop(signal.SIGTERM) == 0
+        again = ServedCentre(config_file, dsn).start()
+        try:
+            assert again.stdout().splitlines()[0].startswith("cashier centre: serving ")
+        finally:
+            assert again.stop(signal.SIGINT) == 0
+        assert "Traceback" not in server.stderr() + again.stderr()
+    finally:
+        pg_server.drop(dsn)
+
+
+def test_an_unreachable_postgresql_is_a_clear_refusal(tmp_path, config_file):
+    done = run_cashier("--config", str(config_file), "centre", "serve", "--dsn",
+                       f"postgresql://centre:s3cret@/centre?host={tmp_path}/no-server&connect_timeout=2")
+    assert done.returncode == 1, done.stderr
+    assert "the centre's database cannot be reached: " in done.stderr and "s3cret" not in done.stderr
+    assert "Traceback" not in done.stderr and "serving" not in done.stdout
 
 
 def _children(pid: int) -> list[int]:

@@ -17,6 +17,7 @@ from centre.api import open_centre
 from centre.store.money import drifts
 from centre_flow import D, His, counts_of, family_lines, money_of
 from centre_http_support import open_transport, prepare_db
+from pg_stack import TRANSPORTS, Databases, split_transport
 from settle_data import BINDINGS, PEOPLE
 
 ZHANG_WEI, LI_NA, XIAOYU, GUOQIANG, ZHANG_MIN, WANG_FANG, LIU_YANG, ZHAO_LAN = (
@@ -62,14 +63,16 @@ def raw_config(config_file) -> dict[str, Any]:
     return tomllib.loads(config_file.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(params=["inprocess", "http"])
+@pytest.fixture(params=TRANSPORTS)
 def family(request, tmp_path, config_file, raw_config):
     """family() -> (window, transport) on a fresh centre holding settle_data's family; the books are checked after."""
     made = []
+    transport, store = split_transport(request.param)
+    databases = Databases(request, store, tmp_path)
 
     def make():
-        t = open_transport(request.param, config_file, tomllib.loads(config_file.read_text(encoding="utf-8")),
-                           tmp_path / f"family{len(made)}.db", family_lines())
+        t = open_transport(transport, config_file, tomllib.loads(config_file.read_text(encoding="utf-8")),
+                           databases.new(f"family{len(made)}"), family_lines())
         made.append(t)
         w = Window(t.call)
         w.sign_in()
@@ -80,6 +83,7 @@ def family(request, tmp_path, config_file, raw_config):
         t.close()
         if t.server is not None:
             assert "Traceback" not in t.server.stderr()
+    databases.close()
 
 
 def test_own_account_and_the_year_deductible(family):
@@ -235,12 +239,17 @@ def test_the_configured_limits_and_mutual_aid_rules_hold(family, config_file):
 
 # ---------------------------------------------------------------- in-process only: the clock, and many sequences
 @pytest.fixture
-def embedded(tmp_path, raw_config):
-    def make(clock=None, name="c.db"):
-        prepare_db(tmp_path / name, family_lines())
-        centre = open_centre(raw_config, tmp_path / name, clock=clock)
-        return centre
-    return make
+def embedded(centre_where, raw_config):
+    made = []
+
+    def make(clock=None, name="c"):
+        where = centre_where(name)
+        prepare_db(where, family_lines())
+        made.append(open_centre(raw_config, where, clock=clock))
+        return made[-1]
+    yield make
+    for centre in made:
+        centre.close()
 
 
 def test_reversal_only_the_same_day(embedded):
@@ -267,10 +276,10 @@ ops = st.lists(st.tuples(st.sampled_from(["settle", "settle", "settle", "reverse
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=ops)
-def test_any_sequence_of_settlements_and_reversals_keeps_the_books(tmp_path_factory, raw_config, script):
-    folder = tmp_path_factory.mktemp("books")
-    prepare_db(folder / "c.db", family_lines())
-    centre = open_centre(raw_config, folder / "c.db")
+def test_any_sequence_of_settlements_and_reversals_keeps_the_books(centre_where, raw_config, script):
+    where = centre_where()
+    prepare_db(where, family_lines())
+    centre = open_centre(raw_config, where)
     db = centre.dispatcher.store.db()
     start = money_of(db)
     w = Window(centre.call)

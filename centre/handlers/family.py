@@ -109,6 +109,7 @@ def bind(ctx: Ctx, inp: tx.InX102) -> tx.OutBinding:
     if quota < 0:
         raise Refused("amount_invalid", "quota must not be negative", "共济额度不能为负数")
     db = ctx.db
+    db.lock("persons", "psn_no", [user.psn_no])         # the user's bindings are counted: one bind at a time
     db.lock("accounts", "psn_no", [owner.psn_no])
     owner_rules, user_rules = ctx.regional(owner.insuplc_admdvs), ctx.regional(user.insuplc_admdvs)
     prior_only = bool(owner_rules.share_prior_year_only.value)

@@ -28,6 +28,7 @@ def upload(ctx: Ctx, inp: tx.In2204) -> tx.Out2204:
             raise Refused("fees_mixed", "one upload carries the fees of one visit of one person",
                           "一次上传只能包含同一人员同一就诊的费用明细")
     ctx.person(first.psn_no)
+    ctx.db.lock("persons", "psn_no", [first.psn_no])    # not while a 2207 of the visit is settling it
     own_visit(ctx, first.mdtrt_id, first.psn_no)
     limits = ctx.settings.policy.bill_limits
     known = visits.fee_sns(ctx.db, first.mdtrt_id)
@@ -89,6 +90,7 @@ def _ratio(value: Decimal) -> Decimal:
 def cancel(ctx: Ctx, inp: tx.In2205) -> visit_tx.Empty:
     d = inp.data
     ctx.person(d.psn_no)
+    ctx.db.lock("persons", "psn_no", [d.psn_no])
     own_visit(ctx, d.mdtrt_id, d.psn_no)
     if visits.mark_fees(ctx.db, d.mdtrt_id, d.chrg_bchno, setl_id=None, status="cancelled",
                         from_status="uploaded") == 0:

@@ -23,6 +23,7 @@ def revoke(ctx: Ctx, inp: tx.In2601) -> tx.Out2601:
     d = inp.data
     ctx.person(d.psn_no)
     db = ctx.db
+    db.lock("persons", "psn_no", [d.psn_no])            # the patient's messages, one at a time
 
     def out(took: bool, text: str, setl_id: str | None = None, reversal: str | None = None) -> tx.Out2601:
         return tx.Out2601(data=tx.Revoked(omsgid=d.omsgid, oinfno=d.oinfno, ext_took_effect=took, ext_setl_id=setl_id,
@@ -32,9 +33,13 @@ def revoke(ctx: Ctx, inp: tx.In2601) -> tx.Out2601:
         raise Refused("omsgid_foreign", "omsgid is not one of this hospital's messages", "原报文ID不属于本机构")
     found = traffic.seen(db, d.omsgid)
     if found is None:
-        traffic.claim(db, msgid=d.omsgid, infno=d.oinfno, fixmedins_code=ctx.env.fixmedins_code, at=ctx.at,
-                      state="revoked")
-        return out(False, "原交易未到达医保中心,未生效;该报文ID已作废")
+        if traffic.claim(db, msgid=d.omsgid, infno=d.oinfno, fixmedins_code=ctx.env.fixmedins_code, at=ctx.at,
+                         state="revoked"):
+            return out(False, "原交易未到达医保中心,未生效;该报文ID已作废")
+        found = traffic.seen(db, d.omsgid)          # the original committed while this waited for its msgid
+        if found is None:
+            raise Refused("centre_busy", f"message {d.omsgid} is being processed: send 2601 again",
+                          f"原报文{d.omsgid}正在处理中,请重新冲正")
     infno, state, effect = found
     if infno != d.oinfno:
         raise Refused("oinfno_mismatch", f"message {d.omsgid} was a {infno}, not a {d.oinfno}",
@@ -54,7 +59,6 @@ def revoke(ctx: Ctx, inp: tx.In2601) -> tx.Out2601:
         if orig["status"] == "reversed":
             traffic.set_effect(db, d.omsgid, {**effect, "setl_id": orig["setl_id"]}, "reversed")
             return out(True, "原结算已撤销", orig["setl_id"])
-        db.lock("persons", "psn_no", [d.psn_no])
         row = reverse_settlement(ctx, orig, same_day=False)
         traffic.set_effect(db, d.omsgid, {**effect, "setl_id": orig["setl_id"], "reversal_setl_id": row["setl_id"]},
                            "reversed")

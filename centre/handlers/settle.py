@@ -110,6 +110,8 @@ def settle(ctx: Ctx, inp: tx.In2207) -> tx.OutSettle:
     d = inp.data
     db = ctx.db
     db.lock("persons", "psn_no", [d.psn_no])
+    # every account this settlement may draw on, locked before anything is read from it (on PostgreSQL)
+    db.lock("accounts", "psn_no", [d.psn_no, *people.owners_of_user(db, d.psn_no)])
     return_due(ctx, [d.psn_no, *people.owners_of_user(db, d.psn_no)])
     s = _standing(ctx, d)
     pre = s.pre
@@ -124,8 +126,6 @@ def settle(ctx: Ctx, inp: tx.In2207) -> tx.OutSettle:
                       "taken here: nothing was charged", f"账户余额不足以支付个人负担部分(尚差{yuan_text(pre.psn_cash_pay)}),"
                       "此处不收现金,本次未扣费")
     setl_id = ctx.new_id("S")
-    owners = sorted({m.owner_psn_no for m in pre.mulaid} | ({s.person.psn_no} if pre.own_acct_pay else set()))
-    db.lock("accounts", "psn_no", owners)
     entries = _debit(ctx, s, setl_id)
     row = _row(ctx, s, d, setl_id=setl_id, status=SetlStatus.SETTLED.value)
     money.insert_settlement(db, row)
@@ -359,13 +359,13 @@ def reverse_settlement(ctx: Ctx, orig: dict[str, Any], *, same_day: bool) -> dic
 def reverse(ctx: Ctx, inp: tx.In2208) -> tx.OutSettle:
     d = inp.data
     p = ctx.person(d.psn_no)
+    ctx.db.lock("persons", "psn_no", [p.psn_no])       # before the settlement's status is read
     orig = money.settlement(ctx.db, d.setl_id)
     if orig is None or orig["fixmedins_code"] != ctx.env.fixmedins_code:
         raise Refused("settlement_unknown", f"no settlement {d.setl_id} at this hospital", f"结算ID{d.setl_id}不存在")
     if orig["psn_no"] != p.psn_no or orig["mdtrt_id"] != d.mdtrt_id:
         raise Refused("settlement_not_yours", f"settlement {d.setl_id} is not of {d.psn_no}'s visit {d.mdtrt_id}",
                       f"结算ID{d.setl_id}与人员或就诊ID不符")
-    ctx.db.lock("persons", "psn_no", [p.psn_no])
     return answer(ctx, reverse_settlement(ctx, orig, same_day=True), p)
 
 

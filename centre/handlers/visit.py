@@ -46,6 +46,7 @@ def own_visit(ctx: Ctx, mdtrt_id: str, psn_no: str, *, open_only: bool = True) -
 def cancel(ctx: Ctx, inp: tx.In2202) -> tx.Empty:
     d = inp.data
     ctx.person(d.psn_no)
+    ctx.db.lock("persons", "psn_no", [d.psn_no])        # not while a 2207 of the visit is settling it
     own_visit(ctx, d.mdtrt_id, d.psn_no)
     if visits.visit_settled(ctx.db, d.mdtrt_id):
         raise Refused("visit_settled", f"visit {d.mdtrt_id} has a settlement: reverse it first (2208)",
@@ -58,6 +59,7 @@ def cancel(ctx: Ctx, inp: tx.In2202) -> tx.Empty:
 def visit_info(ctx: Ctx, inp: tx.In2203) -> tx.Empty:
     m = inp.mdtrtinfo
     ctx.person(m.psn_no)
+    ctx.db.lock("persons", "psn_no", [m.psn_no])
     own_visit(ctx, m.mdtrt_id, m.psn_no)
     if MedType.get(m.med_type) is None:
         raise Refused("med_type_unknown", f"med_type {m.med_type} is not one this centre settles "

@@ -1,9 +1,11 @@
 """One connection to the centre's database, the same face on SQLite and PostgreSQL.
 
-- SQL is written once with `?` placeholders; on PostgreSQL they become `%s`.
+- SQL is written once with `?` placeholders; on PostgreSQL (`centre.store.postgres`) they become `%s`.
 - `write()` is the only way to change anything: on SQLite a `BEGIN IMMEDIATE` entered through a kernel
   lock queue (`<db>.lock`: waiting windows wake the moment the writer commits, instead of sleeping in
   SQLite's busy handler), on PostgreSQL a transaction in which `lock()` takes row locks.
+- `Store.transaction(work)` runs `work(db)` in one write transaction; on PostgreSQL it runs it again when the
+  database chose it as a deadlock's victim. `open_store(where)` takes a SQLite path or a PostgreSQL URI.
 - A sqlite3 connection belongs to the thread that opened it: `Store.db()` keeps one per thread.
 """
 
@@ -11,14 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence, TypeVar
 
 from centre.errors import Refused
 
 Params = Sequence[Any]
+T = TypeVar("T")
+PG_SCHEMES = ("postgresql://", "postgres://")
+_CONNINFO = re.compile(r"\s*[a-z_]+\s*=")
 
 
 class Cursor(Protocol):
@@ -31,6 +37,11 @@ class Cursor(Protocol):
 
 class StoreUnavailable(Refused):
     """The database cannot be opened or is busy past its timeout."""
+
+
+class CommitUncertain(Exception):
+    """The connection broke while the database was committing: the transaction may or may not have taken
+    effect. Its answer must not say either (it is lost, as a network drop is: the window asks with 2601)."""
 
 
 class Database:
@@ -118,6 +129,8 @@ class Database:
 class Store:
     """Where the centre's data lives: hands each thread its own connection."""
 
+    dialect = "sqlite"
+
     def __init__(self, path: str | Path, *, synchronous: str = "FULL", busy_timeout_ms: int = 10000) -> None:
         self.path = str(path)
         self.synchronous = synchronous
@@ -135,9 +148,35 @@ class Store:
                 self._all.append(db)
         return db
 
+    def transaction(self, work: Callable[[Database], T]) -> T:
+        """`work(db)` in one write transaction on this thread's connection (a savepoint inside another)."""
+        db = self.db()
+        with db.write():
+            return work(db)
+
+    @property
+    def where(self) -> str:
+        """The database as an operator names it (a path here; a DSN without its password on PostgreSQL)."""
+        return self.path
+
     def close(self) -> None:
         """Close the calling thread's connection (others close with their threads' end)."""
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def is_dsn(where: str | Path) -> bool:
+    """A PostgreSQL connection string (a `postgresql://` URI or `key=value` words), as opposed to a SQLite
+    file's path (a `Path` is always a file)."""
+    return isinstance(where, str) and (where.startswith(PG_SCHEMES) or _CONNINFO.match(where) is not None)
+
+
+def open_store(where: str | Path, **options: Any) -> Any:
+    """The store at `where`: a PostgreSQL connection string (`postgresql://user@host/db`, `host=... dbname=...`),
+    else a SQLite file's path."""
+    if is_dsn(where):
+        from centre.store.postgres import PgStore
+        return PgStore(str(where), **options)
+    return Store(where, **options)

@@ -3,7 +3,8 @@
 `Worker` starts the reading process (`_validate_worker`, spawned, never forked), takes its chunks of rows
 off the pipe in file order and hands them to the writing `Importer`'s sink. The reading process checks
 references against the database as it was before this import (a read-only connection) and against the
-persons of the file itself; what it could not decide (a line waiting for a later one) comes back at the end.
+persons of the file itself (a read-only SQLite connection, or a PostgreSQL one outside the import's
+transaction); what it could not decide (a line waiting for a later one) comes back at the end.
 """
 
 from __future__ import annotations
@@ -122,10 +123,19 @@ class Worker:
                 raise Refused("import_file", f"cannot read {path}: {msg[1]}", f"无法读取导入文件 {path}")
 
 
+def _lookup(target: str) -> Any:
+    """A read-only look at the database as it was before this import: a SQLite file, or a PostgreSQL DSN."""
+    from centre.store.engine import is_dsn
+    if is_dsn(target):
+        from centre.store.postgres import Lookup
+        return Lookup(target)
+    return sqlite3.connect(Path(target).as_uri() + "?mode=ro", uri=True)
+
+
 def _validate_worker(path: str, db_file: str, stamp: str, policy: MutualAidPolicy, out: Any) -> None:
     """The reading process: validate, send chunks."""
     try:
-        lookup = sqlite3.connect(Path(db_file).as_uri() + "?mode=ro", uri=True)
+        lookup = _lookup(db_file)
         report = ImportReport(path)
         imp = Importer(report, lookup, _PipeSink(out), policy=policy, stamp=stamp)
         with open(path, "rb") as fh:

@@ -13,15 +13,15 @@ import's transaction, with every figure tied to its history.
   row, a binding ended at the centre is not brought back (the same pair and begin_date); they count as `kept`.
 
 One SQL statement per kind (`SQL`), run with executemany in chunks; a chunk that hits a constraint is redone
-row by row to name the line. A PostgreSQL store plugs in here: a writer with the same methods (`rows` and
-`ended`, the `import_lines.Sink` protocol; `start`, `finish`, `stop`, `counts` around them) using the same
-statements (`IS DISTINCT FROM` for `IS NOT`) and `RETURNING id, quota` for the quota movements; the checks in
-`import_lines` and the reading in `import_read` stay as they are.
+row by row to name the line. The PostgreSQL writer (`centre.store.import_pg`) has the same methods (`rows`
+and `ended`, the `import_lines.Sink` protocol; `start`, `finish`, `stop`, `counts` around them) and the same
+statements spelled for PostgreSQL; the checks in `import_lines` and the reading in `import_read` are shared.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from centre.interface import idcard
 from centre.store.import_lines import Row
@@ -106,13 +106,13 @@ _MOVEMENT = ("INSERT INTO movements (kind, psn_no, binding_id, balc_delta, quota
              "VALUES ('import', ?, ?, 0, ?, ?, ?)")
 
 
-def marks(conn: sqlite3.Connection) -> tuple[int, int]:
+def marks(conn: Any) -> tuple[int, int]:
     """(ledger id, movements id) high-water marks of the last import; (0, 0) when there was none."""
     row = conn.execute("SELECT ledger_mark, movements_mark FROM imports ORDER BY id DESC LIMIT 1").fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def centre_activity(conn: sqlite3.Connection) -> tuple[set[str], set[tuple[str, str]]]:
+def centre_activity(conn: Any) -> tuple[set[str], set[tuple[str, str]]]:
     """Accounts and binding pairs the centre moved since the last import: ledger entries against a balance
     or a quota (settlements, reversals), and every movement that is not an import's (quota set aside at
     binding, returned at unbinding)."""
@@ -141,7 +141,49 @@ def centre_activity(conn: sqlite3.Connection) -> tuple[set[str], set[tuple[str, 
     return accounts, pairs
 
 
-class SqliteWriter:
+class KeepLocal:
+    """What the centre did since the last import is kept (the engines' writers share this; `conn` reads)."""
+
+    conn: Any
+    report: ImportReport
+    kept_accounts: set[str]
+    kept_pairs: set[tuple[str, str]]
+    ended_keys: set[tuple[str, str, str]]
+
+    def keep_local(self, kind: str, rows: list[Row], linenos: list[int]) -> tuple[list[Row], list[int]]:
+        """Drop the lines that would overwrite what the centre did since the last import; those that differ
+        from the stored row are counted as kept."""
+        out_rows, out_lines = [], []
+        for n, row in zip(linenos, rows):
+            if kind == "account":
+                local_activity = row[0] in self.kept_accounts
+                ended_here = False
+            else:  # a binding ended here is not brought back; one whose quota moved here keeps its row
+                ended_here = (row[0], row[1], row[5]) in self.ended_keys
+                local_activity = ended_here or (row[0], row[1]) in self.kept_pairs
+            if not local_activity:
+                out_rows.append(row)
+                out_lines.append(n)
+                continue
+            if kind == "account":
+                local = self.conn.execute("SELECT balc FROM accounts WHERE psn_no = ?", (row[0],)).fetchone()
+                differs = local is None or local[0] != row[1]
+                if differs and row[0] not in self.report.kept_accounts:
+                    self.report.kept_accounts.append(row[0])
+            elif ended_here:
+                differs = True
+            else:
+                local = self.conn.execute("SELECT relation, scope, quota, begin_date FROM bindings WHERE "
+                                          "owner_psn_no = ? AND user_psn_no = ? AND status = 'active'",
+                                          (row[0], row[1])).fetchone()
+                differs = local is None or tuple(local) != tuple(row[2:6])
+            self.report.kinds[kind].lines += 1
+            if differs:
+                self.report.kinds[kind].kept += 1
+        return out_rows, out_lines
+
+
+class SqliteWriter(KeepLocal):
     """The import's sink on SQLite: upserts in chunks inside the caller's transaction (see the module docstring)."""
 
     def __init__(self, conn: sqlite3.Connection, report: ImportReport) -> None:
@@ -198,38 +240,6 @@ class SqliteWriter:
 
     def counts(self) -> dict[str, int]:
         return {k: self.conn.execute(f"SELECT count(*) FROM {TABLE[k]}").fetchone()[0] for k in KINDS}
-
-    def keep_local(self, kind: str, rows: list[Row], linenos: list[int]) -> tuple[list[Row], list[int]]:
-        """Drop the lines that would overwrite what the centre did since the last import; those that differ
-        from the stored row are counted as kept."""
-        out_rows, out_lines = [], []
-        for n, row in zip(linenos, rows):
-            if kind == "account":
-                local_activity = row[0] in self.kept_accounts
-                ended_here = False
-            else:  # a binding ended here is not brought back; one whose quota moved here keeps its row
-                ended_here = (row[0], row[1], row[5]) in self.ended_keys
-                local_activity = ended_here or (row[0], row[1]) in self.kept_pairs
-            if not local_activity:
-                out_rows.append(row)
-                out_lines.append(n)
-                continue
-            if kind == "account":
-                local = self.conn.execute("SELECT balc FROM accounts WHERE psn_no = ?", (row[0],)).fetchone()
-                differs = local is None or local[0] != row[1]
-                if differs and row[0] not in self.report.kept_accounts:
-                    self.report.kept_accounts.append(row[0])
-            elif ended_here:
-                differs = True
-            else:
-                local = self.conn.execute("SELECT relation, scope, quota, begin_date FROM bindings WHERE "
-                                          "owner_psn_no = ? AND user_psn_no = ? AND status = 'active'",
-                                          (row[0], row[1])).fetchone()
-                differs = local is None or tuple(local) != tuple(row[2:6])
-            self.report.kinds[kind].lines += 1
-            if differs:
-                self.report.kinds[kind].kept += 1
-        return out_rows, out_lines
 
     def rows(self, kind: str, rows: list[Row], linenos: list[int]) -> None:
         if (kind == "account" and self.kept_accounts) or (kind == "binding" and (self.kept_pairs or self.ended_keys)):

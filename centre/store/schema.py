@@ -35,7 +35,7 @@ def pk(d: Dialect) -> str:
 
 def json_text(col: str, d: Dialect, default: str | None = None) -> str:
     dflt = f" DEFAULT '{default}'" if default is not None else ""
-    check = f" CHECK (json_valid({col}))" if d == "sqlite" else ""
+    check = f" CHECK (json_valid({col}))" if d == "sqlite" else f" CHECK (({col})::json IS NOT NULL)"
     return f"{col} TEXT NOT NULL{dflt}{check}"
 
 
@@ -50,10 +50,13 @@ def append_only(table: str, d: Dialect, *, allow_update_when: str | None = None)
     cond = allow_update_when.replace("NEW.", "NEW.").replace(" IS OLD.", " IS NOT DISTINCT FROM OLD.") \
         if allow_update_when else None
     body_update = (f"IF TG_OP = 'UPDATE' AND ({cond}) THEN RETURN NEW; END IF; " if cond else "")
+    # TRUNCATE skips row triggers: a statement trigger refuses it too
     return [f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
             f"{body_update}RAISE EXCEPTION '{table} is append-only'; END $$",
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"]
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"]
 
 
 def people(d: Dialect) -> list[str]:
