@@ -37,12 +37,25 @@ def _pg(sql: str, table: str) -> str:
 
 
 PG_SQL = {kind: _pg(sql, TABLE[kind]) for kind, sql in SQL.items()}
-# the account's numbered parameters (?1 twice) become a row with the balance twice
-PG_SQL["account"] = PG_SQL["account"].replace("VALUES (?1, ?2, ?2, ?3, 0)", "VALUES (?, ?, ?, ?, 0)")
+# SQLite's account upsert names its parameters (?1 … ?4) and uses the scalar min(): spelled out here, with
+# the row's values repeated where the statement uses them (see `_params`)
+PG_SQL["account"] = (
+    "INSERT INTO accounts (psn_no, balc, opening, year, version, prior_balc) VALUES (?, ?, ?, ?, 0, "
+    "coalesce(?::bigint, 0)) "
+    "ON CONFLICT(psn_no) DO UPDATE SET balc = excluded.balc, year = excluded.year, version = accounts.version + 1, "
+    "prior_balc = CASE WHEN ?::bigint IS NULL THEN LEAST(accounts.prior_balc, excluded.balc) ELSE ?::bigint END, "
+    "opening = excluded.balc "
+    "- coalesce((SELECT sum(m.balc_delta) FROM movements m WHERE m.psn_no = excluded.psn_no), 0) "
+    "+ coalesce((SELECT sum(l.amount) FROM ledger l WHERE l.psn_no = excluded.psn_no AND l.source = 'balc'), 0) "
+    "WHERE accounts.balc IS DISTINCT FROM excluded.balc OR accounts.year IS DISTINCT FROM excluded.year "
+    "OR (?::bigint IS NOT NULL AND accounts.prior_balc IS DISTINCT FROM ?::bigint)")
 
 
 def _params(kind: str, row: Row) -> Row:
-    return (row[0], row[1], row[1], row[2]) if kind == "account" else row
+    if kind == "account":   # (psn_no, balc, year, prior_balc): see PG_SQL["account"]
+        psn_no, balc, year, prior = row[0], row[1], row[2], row[3] if len(row) > 3 else None
+        return (psn_no, balc, balc, year, prior, prior, prior, prior, prior)
+    return row
 
 
 class PgWriter(KeepLocal):
