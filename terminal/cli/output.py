@@ -108,4 +108,4 @@ def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
     except Exception as exc:  # last resort: still no traceback for a user
         import logging
         logging.getLogger("cashier").exception("unexpected error")
-        return fail(args, *describe(exc, lang), 1)  # "internal": says what to do
+        return fail(args, *describe(exc, message_lang(args)), 1)  # "internal": says what to do
