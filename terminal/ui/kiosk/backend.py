@@ -119,7 +119,7 @@ class KioskBackend:
 
     def pay(self, patient: Patient, bill: PendingBill, option: PayOption, pin: str) -> Receipt:
         """settle(): the card is read again, its PIN verified on the card, then one transaction."""
-        from terminal.card_session import CardSession
+        from terminal.card_session import CardIdentity, CardSession
         from terminal.services.settlement import settle
         from terminal.ui.window_ops import database
         if self.reader is None:
@@ -129,7 +129,8 @@ class KioskBackend:
         relatives: Any = list(option.relatives) if option.relatives else "none"
         with database(self.cfg) as db:
             result = settle(db, self.cfg, session, bill.bill, pin=pin, relatives=relatives,
-                            request_id=self.request_id(patient, bill), now=self._now())
+                            request_id=self.request_id(patient, bill), now=self._now(),
+                            expected_card=CardIdentity(patient.card_no))   # the card shown, or card_swapped
         if bill.path is not None:
             self._file_paid(Path(bill.path))
         names = {f.owner_psn_no: f.owner_name for f in patient.family}

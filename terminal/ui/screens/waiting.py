@@ -32,6 +32,7 @@ class WaitingScreen(CashierScreen):
             if getattr(self.app, "demo", False):
                 yield Label(self.t("wait.demo_hint"), id="demo-hint")
             yield ErrorLine(id="error")
+            yield Label("", id="kept")
             with Horizontal(id="reader-row"):
                 yield Label(self.t("wait.reader"), classes="k")
                 yield Label("", id="reader")
@@ -58,6 +59,16 @@ class WaitingScreen(CashierScreen):
 
     def on_screen_resume(self) -> None:
         self.show_reader()
+        self.show_kept()
+
+    def show_kept(self) -> None:
+        """The bills kept for cards that left the reader (restored when the card comes back)."""
+        t = self.t
+        kept = self.app.kept_bills.all()  # type: ignore[attr-defined]
+        label = self.query_one("#kept", Label)
+        label.update(t("notice.kept_list", bills=t("quit.sep").join(t("quit.one", name=b.name, n=b.count)
+                                                                   for b in kept)) if kept else "")
+        label.display = bool(kept)
 
     def show_reader(self, reading: bool = False) -> None:
         app = self.app
@@ -81,6 +92,7 @@ class WaitingScreen(CashierScreen):
 
     def show_notice(self, text: str) -> None:
         self.query_one("#error", ErrorLine).show(text)
+        self.show_kept()
 
     def on_card_inserted(self, message: CardInserted) -> None:
         self.query_one("#error", ErrorLine).clear()
