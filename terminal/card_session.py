@@ -58,7 +58,13 @@ class CardSession:
         self.card = SocialSecurityCard(self.reader, self.cfg.psam_keys(), self.trace)
 
     def read(self) -> CardRead:
-        """Connect, read EF05/EF06 (authenticating where needed), check genuineness when configured."""
+        """Connect, read EF05/EF06 (authenticating where needed), check genuineness when configured.
+
+        Always a new card session: a connection left open by an earlier read may belong to a card that has
+        been swapped since (PC/SC would answer "removed"; the card in the reader now is the one read).
+        """
+        if self.reader.atr:
+            self.reader.disconnect()
         self.reader.connect()
         result = self.card.read(ReadOptions(terminal_no=self.cfg.terminal.terminal_no,
                                             device_no=self.cfg.terminal.device_no))

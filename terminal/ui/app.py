@@ -149,7 +149,8 @@ class CashierApp(App):
                     names = reader.list_readers()  # type: ignore[union-attr]
                     if wanted not in names:
                         from drivers.errors import NO_READER, CardError
-                        raise CardError(NO_READER, f"no reader named {wanted!r} (readers: {', '.join(names) or '-'})")
+                        raise CardError(NO_READER, f"no reader named {wanted!r} (readers: {', '.join(names) or '-'})",
+                                        detail_zh=f"没有名为 {wanted!r} 的读卡器(现有: {'、'.join(names) or '无'})")
                 except Exception as exc:
                     self.post_message(WorkFailed("reader", *describe(exc, self.lang)))
                     return
