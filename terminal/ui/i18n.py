@@ -109,6 +109,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.self_pay_why": ("不能医保结算({why}):本次按全自费结算,整单由患者现金支付,基金和个人账户不支付,无需密码",
                          "No insurance settlement ({why}): this bill is full self-pay, all in cash; neither the "
                          "fund nor any account pays; no PIN"),
+    "pay.self_pay_no_accounts": ("全自费结算不使用任何账户:整单现金支付", "Full self-pay uses no account: all in cash"),
     "pay.why_expired": ("卡已过有效期", "the card has expired"),
     "pay.why_inactive": ("参保状态:{status}", "insurance {status}"),
     "pay.self_pay_hint": ("核对应收现金后按 F5 确认全自费收费", "Check the cash to collect, then F5 to charge it as self-pay"),
@@ -211,7 +212,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bind.user": ("使用人卡号或身份证号", "Relative's card or ID no."),
     "bind.relation": ("关系(使用人是授权人的)", "Relation (the relative is the owner's)"),
     "bind.scope": ("范围", "Scope"),
-    "bind.quota": ("共济额度(元,跨省)", "Quota (¥, cross-province)"),
+    "bind.quota": ("跨省额度(元)", "Cross-prov. ¥"),
     "bind.pin": ("授权人密码", "Owner's PIN"),
     "bind.col_user": ("使用人", "Relative"),
     "bind.col_certno": ("身份证号", "ID number"),
@@ -286,6 +287,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "help.k_insert": ("插入卡托中第 N 张卡(演示)", "Insert card N from the tray (demo)"),
     "help.k_add": ("添加正在填写的项目;空行时去支付", "Add the line being typed; on an empty line, go to payment"),
     "help.k_next_field": ("下一个输入框", "Next field"),
+    "help.pull": ("拔卡", "Card out"),
+    "help.k_pull": ("未结算的账单保留(拔卡无法撤回):插回同一张卡时恢复,并询问是否丢弃;其他患者照常办理",
+                    "A bill not charged is kept (a pulled card cannot be undone): back with the same card, and "
+                    "you are asked whether to discard it; other patients go on as usual"),
+    "help.k_quit": ("退出(有未结算的账单时先确认)", "Quit (asks first when a bill is not charged)"),
     "help.mouse": ("鼠标", "Mouse"),
     "help.mouse_does": ("点击底部按键即执行;点击卡托中的卡即插入或拔出", "Click a key at the bottom to do it; click a card in the tray to insert or pull it"),
     "help.close": ("按 Esc 关闭", "Esc closes"),

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Label
 
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
+from terminal.ui.widgets.fields import fit
 from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.money import parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel, SplitPreview
@@ -194,7 +195,7 @@ class BillScreen(SplitPreview, CardScreen):
         row = self._chosen_row()
         self.editing = row
         item = self.items[row]
-        self.query_one("#qty-label", Label).update(self.t("bill.edit_qty", n=row + 1, name=item["name"]))
+        self.query_one("#qty-label", Label).update(self.t("bill.edit_qty", n=row + 1, name=fit(item["name"], 16)))
         box = self.query_one("#qty-input", Input)
         box.value = str(item["qty"])
         self.query_one("#qty-edit").display = True

@@ -208,6 +208,7 @@ class PaymentScreen(SplitPreview, CardScreen):
 
     def action_toggle_row(self) -> None:
         if self.self_pay:
+            self.query_one("#error", ErrorLine).show(self.t("pay.self_pay_no_accounts"))
             return
         owner = self._row_owner()
         if owner is None:
@@ -237,6 +238,7 @@ class PaymentScreen(SplitPreview, CardScreen):
 
     def action_toggle_accounts(self) -> None:
         if self.self_pay:
+            self.query_one("#error", ErrorLine).show(self.t("pay.self_pay_no_accounts"))
             return
         self.acct_used = not self.acct_used
         self._changed()
