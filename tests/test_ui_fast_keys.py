@@ -39,8 +39,8 @@ async def test_a_burst_of_keys_lands_where_it_was_typed(cfg):
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f2")
         burst(app, [k for k in LINES] + ["f5", *"123456", "enter"])
-        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
-        assert "¥266.00" in screen_text(app)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen"
+                       and "¥266.00" in screen_text(app), timeout=15)     # (its rows drawn a moment later)
     assert count(cfg, "settlements", "medfee_sumamt = ?", [TOTAL]) == 1
     assert count(cfg, "ledger", "account = 'own' AND amount = ?", [TOTAL]) == 1
 

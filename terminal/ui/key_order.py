@@ -22,13 +22,16 @@ SETTLE_S = 0.5   # the longest one key may hold back the next
 PASSES = 4       # settle rounds per key (a key may open a screen that focuses a field)
 
 
-async def _drained(pump: MessagePump | None, deadline: float) -> None:
-    """Wait until `pump` has handled every message it had when asked (a callback queued behind them)."""
+async def _drained(pump: MessagePump | None, deadline: float, after_refresh: bool = False) -> None:
+    """Wait until `pump` has handled every message it had when asked (a callback queued behind them); with
+    `after_refresh`, until it has also been drawn once (a new screen: every widget on it mounted and set up)."""
     if pump is None or not pump.is_running or getattr(pump, "_closing", False):
         return
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
-    if not pump.call_later(done.set):
+    if after_refresh:
+        pump.call_after_refresh(done.set)   # type: ignore[attr-defined]
+    elif not pump.call_later(done.set):
         return
     try:
         await asyncio.wait_for(done.wait(), max(0.0, deadline - loop.time()))
@@ -53,14 +56,23 @@ class KeyQueue:
     async def _feed(self) -> None:
         while self.keys:
             key = self.keys.popleft()
+            screen = self.app.screen
             await self.handle(key)
-            await self.settled()
+            await self.settled(screen)
 
-    async def settled(self) -> None:
-        """Every pump a key may have gone through has handled it, and what it set off has started."""
+    async def settled(self, screen_before=None) -> None:
+        """Every pump a key may have gone through has handled it, and what it set off has started; a screen
+        it opened has been drawn (a screen closed the moment it opened would leave its widgets half set up)."""
         app = self.app
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_S
+        try:
+            await self._passes(app, loop, deadline)
+        finally:
+            if screen_before is not None and app.screen is not screen_before:
+                await _drained(app, deadline, after_refresh=True)
+
+    async def _passes(self, app, loop, deadline: float) -> None:
         for _ in range(PASSES):
             before = (app.screen, app.focused)
             node = app.focused

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from terminal.errors import describe
 
@@ -84,7 +84,8 @@ class CashierScreen(Screen):
         return self.app.lang  # type: ignore[attr-defined]
 
     def compose_frame_top(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        from terminal.ui.widgets.header import WindowHeader
+        yield WindowHeader(show_clock=False)
 
     def compose_frame_bottom(self) -> ComposeResult:
         from textual.containers import Vertical

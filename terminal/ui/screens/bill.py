@@ -23,6 +23,8 @@ from terminal.ui.widgets.split import SplitPanel, SplitPreview
 
 MED_TYPES = ("11", "14", "21")
 ENTRY = ("in-code", "in-name", "in-class", "in-qty", "in-price")
+NARROW = 100   # the app's -narrow breakpoint
+PLACEHOLDERS = {"in-code": "bill.code", "in-name": "bill.item", "in-qty": "bill.qty", "in-price": "bill.price"}
 AMOUNT_COL = 6
 
 
@@ -98,7 +100,14 @@ class BillScreen(SplitPreview, CardScreen):
         self._show_items()
         self._show_med_type()
         self.query_one("#in-code", Input).focus()
+        self.on_resize()
         self.update_preview()
+
+    def on_resize(self) -> None:
+        """Under 100 columns the boxes are too small for their placeholders (the labels above name them)."""
+        narrow = self.app.size.width < NARROW
+        for ident, key in PLACEHOLDERS.items():
+            self.query_one(f"#{ident}", Input).placeholder = "" if narrow else self.t(key)
 
     def snapshot(self) -> dict:
         """The bill as it stands (items, visit type, the line being typed): kept when the card leaves."""

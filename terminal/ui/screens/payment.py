@@ -264,6 +264,9 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.query_one("#cash-value", Label).update(yuan(amount(message.result, "psn_cash_pay")))
         self._show_accounts()
         self._show_pin_state()
+        if getattr(self, "_confirm_when_split", False):
+            self._confirm_when_split = False
+            self.action_confirm()
 
     # charge --------------------------------------------------------------------
     @on(Input.Submitted, "#pin")
@@ -271,7 +274,10 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.action_confirm()
 
     def action_confirm(self) -> None:
-        if self.busy or self.preview is None:
+        if self.busy:
+            return
+        if self.preview is None:   # Enter before the split is in (keys typed ahead): charge once it is
+            self._confirm_when_split = True
             return
         error = self.query_one("#error", ErrorLine)
         pin: str | None = None

@@ -68,9 +68,21 @@ class SplitPanel(Grid):
         for name, key, _strong in ROWS:
             self.query_one(f"#k-{name}", Label).update(self._label(key, narrow))
 
+    _result: object | None = None
+
     def show(self, result: object | None) -> None:
+        self._result = result
+        self._draw()
+
+    def on_mount(self) -> None:
+        self._draw()   # a screen may show a result before this panel's rows are there (a fast switch)
+
+    def _draw(self) -> None:
+        values = {label.id: label for label in self.query(".v").results(Label)}
         for name, _key, _strong in ROWS:
-            self.query_one(f"#v-{name}", Label).update(yuan(amount(result, name)))
+            label = values.get(f"v-{name}")
+            if label is not None:
+                label.update(yuan(amount(self._result, name)))
 
 
 class SplitPreview:
