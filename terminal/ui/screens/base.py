@@ -102,7 +102,20 @@ class CashierScreen(Screen):
         self._localize_bindings()   # before compose, so the key bar is built once, in the right language
 
     def on_mount(self) -> None:
-        """Screens extend this; the frame needs nothing more at mount."""
+        """Screens extend this. The size classes are set at once (Textual sets them on the first resize,
+        which may come after the first drawing: an 80-column window would flash the wide layout)."""
+        self.size_classes()
+
+    def size_classes(self) -> None:
+        """-narrow / -wide and -short / -tall, by the app's breakpoints (the same classes Textual sets)."""
+        width, height = self.app.size
+        for breakpoints, size in ((self.app.HORIZONTAL_BREAKPOINTS, width), (self.app.VERTICAL_BREAKPOINTS, height)):
+            chosen = None
+            for start, name in breakpoints or ():
+                if size >= start:
+                    chosen = name
+            for _start, name in breakpoints or ():
+                self.set_class(name == chosen, name)
 
     def _localize_bindings(self) -> None:
         """Footer labels in the UI's language (bindings are declared once, in code)."""

@@ -32,7 +32,9 @@ class WaitingScreen(CashierScreen):
             if getattr(self.app, "demo", False):
                 yield Label(self.t("wait.demo_hint"), id="demo-hint")
             yield ErrorLine(id="error")
-            yield Label("", id="kept")
+            kept = Label("", id="kept")
+            kept.display = False   # shown only while a bill is kept (a line less at 24 rows)
+            yield kept
             with Horizontal(id="reader-row"):
                 yield Label(self.t("wait.reader"), classes="k")
                 yield Label("", id="reader")
@@ -55,6 +57,7 @@ class WaitingScreen(CashierScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.show_reader()
+        self.show_kept()
         self.refresh_totals()
 
     def on_screen_resume(self) -> None:
