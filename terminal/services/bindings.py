@@ -1,4 +1,4 @@
-"""Binding and unbinding at the window (DESIGN §6.1): the owner's card, the owner's PIN, the user named
+"""Binding and unbinding at the window (family mutual aid): the owner's card, the owner's PIN, the user named
 by card number or ID number; the rules checked; one transaction with an audit row (operator, window).
 
 API (plain functions; open the db on the calling thread):

@@ -1,4 +1,4 @@
-"""Settlement at the window (DESIGN §6.2): pre-settle without writing, settle in one transaction.
+"""Settlement at the window (like the national 2206/2207): pre-settle without writing, settle in one transaction.
 
 API (plain functions taking `(db, cfg, ...)`, returning dataclasses; one connection per thread):
 - `patient_for_card(db, card_read) -> Patient`: the person on the presented card (RuleRefused if unknown).
@@ -186,7 +186,7 @@ def policy_for(cfg) -> Policy:
 
 def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_used_flag: bool,
              now: datetime, policy: Policy | None = None, self_pay: bool = False) -> PreSettlement:
-    """Read the patient's standing (balance, year accumulators, relatives) and apply §6.2 (or self-pay)."""
+    """Read the patient's standing (balance, year accumulators, relatives) and apply the settlement steps (or self-pay)."""
     if not self_pay:
         _require_active(patient)
     policy = policy or policy_for(cfg)

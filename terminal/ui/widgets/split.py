@@ -1,4 +1,4 @@
-"""The pre-settlement split (DESIGN §6.2 names) as a two-column panel: what the fund, the accounts and
+"""The pre-settlement split (the national field names) as a two-column panel: what the fund, the accounts and
 cash pay. Used by the bill, the payment and the result screens."""
 
 from __future__ import annotations
