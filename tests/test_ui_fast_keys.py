@@ -82,7 +82,7 @@ def test_a_long_string_sent_to_the_terminal_is_typed_whole(tmp_path, config_file
         shown = until("结算完成")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-    assert "¥266.00" in shown
+    assert "张伟" in shown and "结算完成" in shown
     from terminal.config import load_config
     from terminal.store.db import open_from_config
     db = open_from_config(load_config(config_file))
