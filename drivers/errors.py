@@ -8,7 +8,10 @@ drivers needs to know which transport failed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ PIN_INVALID = _kind("pin_invalid", -53, "A PIN is 4 to 16 digits.", "密码应�
 PIN_INITIAL = _kind("pin_initial", -35, "The initial PIN cannot be used to pay; change it first.", "初始密码不能交易,请先修改密码")
 CARD_REMOVED = _kind("card_removed", -2, "The card was removed during the operation.", "操作过程中卡被拔出")
 CARD_EXPIRED = _kind("card_expired", None, "The card has expired.", "卡已过有效期")
+CARD_SWAPPED = _kind("card_swapped", -2, "The card was changed: read the card again.", "卡已更换，请重新读卡")
 TIMEOUT = _kind("timeout", -11, "The reader did not answer in time.", "读卡器响应超时")
 SECURITY = _kind("security_not_satisfied", None, "The card refused: security status not satisfied.", "安全状态不满足")
 FILE_NOT_FOUND = _kind("file_not_found", None, "The card has no such file.", "文件未找到")
@@ -65,9 +69,11 @@ class CardError(Exception):
     """A card or reader failure with a catalogue code and a clear message."""
 
     def __init__(self, kind: ErrorKind, detail: str = "", sw: int | None = None,
-                 tries_left: int | None = None) -> None:
+                 tries_left: int | None = None, detail_zh: str | None = None) -> None:
         self.kind = kind
         self.detail = detail
+        #: the detail in Chinese; without one, the Chinese message leaves out an English detail (one language)
+        self.detail_zh = detail_zh
         self.sw = sw
         self.tries_left = tries_left
         super().__init__(self.message)
@@ -85,11 +91,19 @@ class CardError(Exception):
         if self.tries_left is not None:
             parts.append(f"剩余{self.tries_left}次" if zh else
                          f"{self.tries_left} {'try' if self.tries_left == 1 else 'tries'} left.")
-        if self.detail:
-            parts.append(f"({self.detail})")
+        detail = self._detail(zh)
+        if detail:
+            parts.append(f"({detail})")
         if self.sw is not None and self.kind in (CARD_STATUS,):
             parts.append(f"SW={self.sw:04X}")
         return " ".join(parts)
+
+    def _detail(self, zh: bool) -> str:
+        if not zh:
+            return self.detail
+        if self.detail_zh is not None:
+            return self.detail_zh
+        return "" if _LATIN_WORD.search(self.detail) else self.detail   # a date or a number stays; English words do not
 
     @property
     def message(self) -> str:
