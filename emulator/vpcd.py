@@ -1,4 +1,4 @@
-"""The card side of vsmartcard's vpcd: plug a virtual card into the real pcscd (DESIGN §4.1).
+"""The card side of vsmartcard's vpcd: plug a virtual card into the real pcscd.
 
 vpcd (the pcscd driver) listens on TCP 35963 + slot; we are the client. Connecting
 inserts the card, closing removes it. Every message is a 2-byte big-endian length
@@ -34,7 +34,7 @@ class CardLike(Protocol):
 
     atr: bytes
 
-    def power_on(self) -> None: ...
+    def power_on(self) -> object: ...  # the ATR, or nothing: vpcd asks for it separately
     def power_off(self) -> None: ...
     def process(self, apdu: bytes) -> bytes: ...
 
@@ -181,6 +181,10 @@ class VpcdCardSide:
     def _current(self, generation: int) -> bool:
         return not self._stopping and self._generation == generation
 
+    def _wait_replaced(self, generation: int, timeout: float) -> bool:
+        """With the condition held: wait until the card of `generation` is removed or replaced, or we stop."""
+        return self._cond.wait_for(lambda: not self._current(generation), timeout=timeout)
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -190,7 +194,7 @@ class VpcdCardSide:
                 card, generation = self._card, self._generation
                 gap = self._removed_at + self.reinsert_gap - time.monotonic()
                 if gap > 0:  # keep the slot empty long enough for pcscd to notice
-                    self._cond.wait_for(lambda: not self._current(generation), timeout=gap)
+                    self._wait_replaced(generation, gap)
                     continue
             assert card is not None
             sock = self._connect(generation)
@@ -206,7 +210,7 @@ class VpcdCardSide:
                     self._removed_at = time.monotonic()
                     sock.close()
                     if self._current(generation):  # vpcd went away (pcscd stopped): retry after a pause
-                        self._cond.wait_for(lambda: not self._current(generation), timeout=self.reinsert_gap)
+                        self._wait_replaced(generation, self.reinsert_gap)
                     self._cond.notify_all()
 
     def _connect(self, generation: int) -> socket.socket | None:
@@ -220,7 +224,7 @@ class VpcdCardSide:
             except OSError:
                 sock.close()
                 with self._cond:
-                    if self._cond.wait_for(lambda: not self._current(generation), timeout=self.retry_interval):
+                    if self._wait_replaced(generation, self.retry_interval):
                         return None
                 continue
             sock.settimeout(None)

@@ -1,4 +1,4 @@
-"""`cashier emulator vpcd` serving a card and `cashier card read --reader pcsc` reading it (DESIGN §8.1).
+"""`cashier emulator vpcd` serving a card and `cashier card read --reader pcsc` reading it.
 
 Both as real processes through our pcscd: the read must give the same card and holder as
 the in-process read of the same profile.

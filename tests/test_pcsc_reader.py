@@ -1,4 +1,4 @@
-"""The PC/SC driver through the real pcscd + vpcd (DESIGN §4.1): reads, events, pulls, two slots, errors."""
+"""The PC/SC driver through the real pcscd + vpcd: reads, events, pulls, two slots, errors."""
 
 from __future__ import annotations
 

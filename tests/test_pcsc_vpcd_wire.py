@@ -1,6 +1,6 @@
 """The vpcd card side against a stand-in vpcd (a local TCP listener): framing, control codes, timing.
 
-No pcscd needed: these run everywhere and pin the wire protocol (DESIGN §4.1) byte for byte.
+No pcscd needed: these run everywhere and pin the wire protocol (a 2-byte length, then control code or APDU) byte for byte.
 """
 
 from __future__ import annotations
