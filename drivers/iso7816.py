@@ -36,7 +36,7 @@ class SW(IntEnum):
     OK = 0x9000                     # normal processing
     END_OF_FILE = 0x6282            # fewer bytes than Le: the end of the file came first
     FILE_INVALIDATED = 0x6283       # the selected file is invalidated (still selected)
-    AUTH_FAILED = 0x6300            # verification failed, no counter (a wrong cryptogram)
+    AUTH_FAILED = 0x6300            # warning, no information given: this card answers it to a wrong cryptogram
     WRONG_LENGTH = 0x6700           # Lc or Le wrong, or the command is cut short
     CHANNEL_NOT_SUPPORTED = 0x6881  # logical channel not supported
     SM_NOT_SUPPORTED = 0x6882       # secure messaging not supported

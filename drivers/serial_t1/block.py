@@ -19,14 +19,16 @@ MAX_INF = 254
 
 # NAD addresses: 0 card slot 1, 1 the terminal, 2 the host
 CARD, TERMINAL, HOST = 0, 1, 2
-NAD_HOST_TO_TERMINAL = 0x12
-NAD_TERMINAL_TO_HOST = 0x21
-NAD_HOST_TO_CARD = 0x02
-NAD_CARD_TO_HOST = 0x20
 
 
 def nad(dest: int, src: int) -> int:
     return (dest << 4) | src
+
+
+NAD_HOST_TO_TERMINAL = nad(TERMINAL, HOST)  # 12
+NAD_TERMINAL_TO_HOST = nad(HOST, TERMINAL)  # 21
+NAD_HOST_TO_CARD = nad(CARD, HOST)          # 02
+NAD_CARD_TO_HOST = nad(HOST, CARD)          # 20
 
 
 def reply_nad(value: int) -> int:
