@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from drivers.iso7816 import SW, tries_left
+
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -22,13 +24,8 @@ class ErrorKind:
     zh: str
 
 
-_KINDS: dict[str, ErrorKind] = {}
-
-
 def _kind(code: str, reader_code: int | None, en: str, zh: str) -> ErrorKind:
-    kind = ErrorKind(code, reader_code, en, zh)
-    _KINDS[code] = kind
-    return kind
+    return ErrorKind(code, reader_code, en, zh)
 
 
 WRONG_CARD_TYPE = _kind("wrong_card_type", -1, "This is not a social security card (SSSE application not found).", "非社会保障卡(未找到社保应用)")
@@ -117,40 +114,24 @@ class CardError(Exception):
         return self.message_zh if lang.startswith("zh") else self.message
 
 
-def kind_by_code(code: str) -> ErrorKind:
-    return _KINDS[code]
-
-
 _SW_KINDS: dict[int, ErrorKind] = {
-    0x6283: FILE_INVALIDATED,
-    0x6982: SECURITY,
-    0x6983: PIN_BLOCKED,
-    0x6A82: FILE_NOT_FOUND,
-    0x6A83: RECORD_NOT_FOUND,
-    0x6A86: WRONG_P1P2,
-    0x6B00: WRONG_P1P2,
-    0x6D00: INS_NOT_SUPPORTED,
-    0x6E00: CLA_NOT_SUPPORTED,
-    0x6700: WRONG_LENGTH,
+    SW.FILE_INVALIDATED: FILE_INVALIDATED,
+    SW.SECURITY: SECURITY,
+    SW.PIN_BLOCKED: PIN_BLOCKED,
+    SW.FILE_NOT_FOUND: FILE_NOT_FOUND,
+    SW.RECORD_NOT_FOUND: RECORD_NOT_FOUND,
+    SW.WRONG_P1P2: WRONG_P1P2,
+    SW.OFFSET_OUTSIDE: WRONG_P1P2,
+    SW.INS_NOT_SUPPORTED: INS_NOT_SUPPORTED,
+    SW.CLA_NOT_SUPPORTED: CLA_NOT_SUPPORTED,
+    SW.WRONG_LENGTH: WRONG_LENGTH,
 }
 
 
 def error_for_sw(sw: int, detail: str = "") -> CardError:
     """Map a non-success status word to the catalogue."""
-    if sw & 0xFFF0 == 0x63C0:
-        return CardError(PIN_WRONG, detail, sw=sw, tries_left=sw & 0x0F)
+    tries = tries_left(sw)
+    if tries is not None:
+        return CardError(PIN_WRONG, detail, sw=sw, tries_left=tries)
     kind = _SW_KINDS.get(sw, CARD_STATUS)
     return CardError(kind, detail, sw=sw)
-
-
-def sw_text(sw: int) -> str:
-    """A short English meaning of a status word, for traces."""
-    if sw == 0x9000:
-        return "ok"
-    if sw >> 8 == 0x61:
-        return f"{sw & 0xFF} more bytes"
-    if sw >> 8 == 0x6C:
-        return f"wrong Le, use {sw & 0xFF}"
-    if sw & 0xFFF0 == 0x63C0:
-        return f"PIN wrong, {sw & 0xF} left"
-    return _SW_KINDS.get(sw, CARD_STATUS).en
