@@ -12,15 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from drivers.errors import BAD_APDU, MALFORMED, CardError
+from drivers.iso7816 import CLA, INS, SECRET_INS, SW, SW1
 
 if TYPE_CHECKING:
     from drivers.reader import Reader
 
 log = logging.getLogger("cashier.apdu")
-
-INS_VERIFY = 0x20
-INS_CHANGE_PIN = 0x24
-SECRET_INS = frozenset({INS_VERIFY, INS_CHANGE_PIN})
 
 
 @dataclass(frozen=True)
@@ -117,7 +114,7 @@ class ResponseAPDU:
 
     @property
     def ok(self) -> bool:
-        return self.sw == 0x9000
+        return self.sw == SW.OK
 
     def to_bytes(self) -> bytes:
         return bytes(self.data) + self.sw.to_bytes(2, "big")
@@ -153,22 +150,27 @@ def exchange(reader: "Reader", cmd: CommandAPDU, trace: Trace | None = None,
     """Send a command; follow 61xx with GET RESPONSE and 6Cxx with a resend."""
     raw = cmd.to_bytes()
     resp = _send(reader, raw, trace)
-    if resp.sw1 == 0x6C:
+    if resp.sw1 == SW1.WRONG_LE:
         raw = CommandAPDU(cmd.cla, cmd.ins, cmd.p1, cmd.p2, cmd.data, le=resp.sw2 or 256).to_bytes()
         resp = _send(reader, raw, trace)
     data = bytearray(resp.data)
     rounds = 0
-    while resp.sw1 == 0x61:
+    while resp.sw1 == SW1.MORE_DATA:
         rounds += 1
         if rounds > max_get_response:
             raise CardError(MALFORMED, "card keeps answering 61xx")
-        get = CommandAPDU(cmd.cla & 0x03, 0xC0, 0x00, 0x00, le=resp.sw2 or 256).to_bytes()
+        get = _get_response(cmd.cla, resp.sw2)
         resp = _send(reader, get, trace)
-        if resp.sw1 == 0x6C:  # GET RESPONSE with wrong Le
-            get = CommandAPDU(cmd.cla & 0x03, 0xC0, 0x00, 0x00, le=resp.sw2 or 256).to_bytes()
+        if resp.sw1 == SW1.WRONG_LE:  # GET RESPONSE with wrong Le
+            get = _get_response(cmd.cla, resp.sw2)
             resp = _send(reader, get, trace)
         data += resp.data
     return ResponseAPDU(bytes(data), resp.sw)
+
+
+def _get_response(cla: int, sw2: int) -> bytes:
+    """GET RESPONSE on the command's logical channel (the low two bits of its CLA), Le = SW2 (00 = 256)."""
+    return CommandAPDU(CLA | (cla & 0x03), INS.GET_RESPONSE, 0x00, 0x00, le=sw2 or 256).to_bytes()
 
 
 def _send(reader: "Reader", raw: bytes, trace: Trace | None) -> ResponseAPDU:

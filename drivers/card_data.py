@@ -1,4 +1,4 @@
-"""What a social security card holds, as plain dataclasses (DESIGN §3.2).
+"""What a social security card holds, as plain dataclasses: EF05 (card identification) and EF06 (cardholder).
 
 Field names follow the national platform where one exists (certno, gend, naty, brdy).
 Dates are ISO `YYYY-MM-DD`; `""` when the card leaves them blank.

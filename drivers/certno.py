@@ -49,7 +49,7 @@ def sex(certno: str) -> str:
 
 
 def mask(certno: str) -> str:
-    """First 6 and last 4 shown (DESIGN §7): 110101********123X."""
+    """First 6 and last 4 shown, as on every screen, log and trace: 110101********123X."""
     if not certno:
         return ""
     if len(certno) <= 10:

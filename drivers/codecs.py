@@ -87,7 +87,7 @@ def ascii_text(raw: bytes) -> str:
 
 
 def pin_block(pin: str) -> bytes:
-    """PIN as packed BCD, 4-16 digits, F-padded when odd (DESIGN §3.3)."""
+    """PIN as packed BCD, 4-16 digits, F-padded when odd: the data of VERIFY and CHANGE PIN."""
     if not (isinstance(pin, str) and pin.isdigit() and pin.isascii() and 4 <= len(pin) <= 16):
         raise CardError(PIN_INVALID)
     return digits_to_bcd(pin)

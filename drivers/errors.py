@@ -8,7 +8,12 @@ drivers needs to know which transport failed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from drivers.iso7816 import SW, tries_left
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -19,13 +24,8 @@ class ErrorKind:
     zh: str
 
 
-_KINDS: dict[str, ErrorKind] = {}
-
-
 def _kind(code: str, reader_code: int | None, en: str, zh: str) -> ErrorKind:
-    kind = ErrorKind(code, reader_code, en, zh)
-    _KINDS[code] = kind
-    return kind
+    return ErrorKind(code, reader_code, en, zh)
 
 
 WRONG_CARD_TYPE = _kind("wrong_card_type", -1, "This is not a social security card (SSSE application not found).", "非社会保障卡(未找到社保应用)")
@@ -43,6 +43,7 @@ PIN_INVALID = _kind("pin_invalid", -53, "A PIN is 4 to 16 digits.", "密码应�
 PIN_INITIAL = _kind("pin_initial", -35, "The initial PIN cannot be used to pay; change it first.", "初始密码不能交易,请先修改密码")
 CARD_REMOVED = _kind("card_removed", -2, "The card was removed during the operation.", "操作过程中卡被拔出")
 CARD_EXPIRED = _kind("card_expired", None, "The card has expired.", "卡已过有效期")
+CARD_SWAPPED = _kind("card_swapped", -2, "The card was changed: read the card again.", "卡已更换，请重新读卡")
 TIMEOUT = _kind("timeout", -11, "The reader did not answer in time.", "读卡器响应超时")
 SECURITY = _kind("security_not_satisfied", None, "The card refused: security status not satisfied.", "安全状态不满足")
 FILE_NOT_FOUND = _kind("file_not_found", None, "The card has no such file.", "文件未找到")
@@ -65,9 +66,11 @@ class CardError(Exception):
     """A card or reader failure with a catalogue code and a clear message."""
 
     def __init__(self, kind: ErrorKind, detail: str = "", sw: int | None = None,
-                 tries_left: int | None = None) -> None:
+                 tries_left: int | None = None, detail_zh: str | None = None) -> None:
         self.kind = kind
         self.detail = detail
+        #: the detail in Chinese; without one, the Chinese message leaves out an English detail (one language)
+        self.detail_zh = detail_zh
         self.sw = sw
         self.tries_left = tries_left
         super().__init__(self.message)
@@ -85,11 +88,19 @@ class CardError(Exception):
         if self.tries_left is not None:
             parts.append(f"剩余{self.tries_left}次" if zh else
                          f"{self.tries_left} {'try' if self.tries_left == 1 else 'tries'} left.")
-        if self.detail:
-            parts.append(f"({self.detail})")
+        detail = self._detail(zh)
+        if detail:
+            parts.append(f"({detail})")
         if self.sw is not None and self.kind in (CARD_STATUS,):
             parts.append(f"SW={self.sw:04X}")
         return " ".join(parts)
+
+    def _detail(self, zh: bool) -> str:
+        if not zh:
+            return self.detail
+        if self.detail_zh is not None:
+            return self.detail_zh
+        return "" if _LATIN_WORD.search(self.detail) else self.detail   # a date or a number stays; English words do not
 
     @property
     def message(self) -> str:
@@ -103,40 +114,24 @@ class CardError(Exception):
         return self.message_zh if lang.startswith("zh") else self.message
 
 
-def kind_by_code(code: str) -> ErrorKind:
-    return _KINDS[code]
-
-
 _SW_KINDS: dict[int, ErrorKind] = {
-    0x6283: FILE_INVALIDATED,
-    0x6982: SECURITY,
-    0x6983: PIN_BLOCKED,
-    0x6A82: FILE_NOT_FOUND,
-    0x6A83: RECORD_NOT_FOUND,
-    0x6A86: WRONG_P1P2,
-    0x6B00: WRONG_P1P2,
-    0x6D00: INS_NOT_SUPPORTED,
-    0x6E00: CLA_NOT_SUPPORTED,
-    0x6700: WRONG_LENGTH,
+    SW.FILE_INVALIDATED: FILE_INVALIDATED,
+    SW.SECURITY: SECURITY,
+    SW.PIN_BLOCKED: PIN_BLOCKED,
+    SW.FILE_NOT_FOUND: FILE_NOT_FOUND,
+    SW.RECORD_NOT_FOUND: RECORD_NOT_FOUND,
+    SW.WRONG_P1P2: WRONG_P1P2,
+    SW.OFFSET_OUTSIDE: WRONG_P1P2,
+    SW.INS_NOT_SUPPORTED: INS_NOT_SUPPORTED,
+    SW.CLA_NOT_SUPPORTED: CLA_NOT_SUPPORTED,
+    SW.WRONG_LENGTH: WRONG_LENGTH,
 }
 
 
 def error_for_sw(sw: int, detail: str = "") -> CardError:
     """Map a non-success status word to the catalogue."""
-    if sw & 0xFFF0 == 0x63C0:
-        return CardError(PIN_WRONG, detail, sw=sw, tries_left=sw & 0x0F)
+    tries = tries_left(sw)
+    if tries is not None:
+        return CardError(PIN_WRONG, detail, sw=sw, tries_left=tries)
     kind = _SW_KINDS.get(sw, CARD_STATUS)
     return CardError(kind, detail, sw=sw)
-
-
-def sw_text(sw: int) -> str:
-    """A short English meaning of a status word, for traces."""
-    if sw == 0x9000:
-        return "ok"
-    if sw >> 8 == 0x61:
-        return f"{sw & 0xFF} more bytes"
-    if sw >> 8 == 0x6C:
-        return f"wrong Le, use {sw & 0xFF}"
-    if sw & 0xFFF0 == 0x63C0:
-        return f"PIN wrong, {sw & 0xF} left"
-    return _SW_KINDS.get(sw, CARD_STATUS).en

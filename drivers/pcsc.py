@@ -19,8 +19,16 @@ from smartcard import scard as sc
 from smartcard.CardMonitoring import CardMonitor, CardMonitoringThread, CardObserver
 
 from drivers.errors import (
-    CARD_REMOVED, NO_CARD, NO_READER, NO_SERVICE, READER_BUSY, READER_ERROR, TIMEOUT,
-    WRONG_CARD_TYPE, CardError, ErrorKind,
+    CARD_REMOVED,
+    NO_CARD,
+    NO_READER,
+    NO_SERVICE,
+    READER_BUSY,
+    READER_ERROR,
+    TIMEOUT,
+    WRONG_CARD_TYPE,
+    CardError,
+    ErrorKind,
 )
 from drivers.pcsc_watchdog import WATCHDOG, shut_down, watched_context
 from drivers.reader import CardEvent, Reader
@@ -358,7 +366,7 @@ def _stop_monitor(wait: float = 2.0) -> None:
     if not thread.is_alive() and request is not None:
         try:
             request.release()  # else its __del__ complains once pcscd is gone
-        except Exception:  # noqa: BLE001 - pcscd already gone: nothing to release
+        except Exception:
             pass
 
 

@@ -27,7 +27,7 @@ class Watched(Protocol):
 
 def _open_fds() -> set[tuple[int, str]]:
     """(fd, what it points to) for this process; empty where there is no /proc."""
-    found = set()
+    found: set[tuple[int, str]] = set()
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:

@@ -19,7 +19,7 @@ def sm4_ecb(key: bytes, block: bytes) -> bytes:
 
 
 def external_cryptogram(key: bytes, challenge: bytes) -> bytes:
-    """SM4-ECB of (8-byte challenge ‖ 8 zero bytes) (DESIGN §3.3)."""
+    """SM4-ECB of (8-byte challenge ‖ 8 zero bytes): the data of EXTERNAL AUTHENTICATE with key 0A."""
     return sm4_ecb(key, challenge[:8].ljust(8, b"\x00") + b"\x00" * 8)
 
 

@@ -1,4 +1,4 @@
-"""The one small reader interface every transport implements (DESIGN §4).
+"""The one small reader interface every transport implements.
 
 PC/SC, the serial card terminal and the in-process emulator all look like this,
 so the social-security-card protocol runs unchanged over any of them.
@@ -84,10 +84,11 @@ class Reader(ABC):
             except Exception:  # one failing listener must not starve the others
                 logging.getLogger("cashier.reader").exception("card event listener failed")
 
-    def _start_events(self) -> None:
+    # an optional hook, not abstract: the in-process reader emits from insert()/remove() and starts nothing
+    def _start_events(self) -> None:  # noqa: B027
         """Transports with their own event source (CardMonitor, polling) start it here."""
 
-    def _stop_events(self) -> None:
+    def _stop_events(self) -> None:  # noqa: B027
         """...and stop it here."""
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
-"""The social security card's SSSE application protocol (DESIGN §3).
+"""The social security card's SSSE application protocol.
 
-Select the application by DF name, read EF05 and EF06 by tag, authenticate
-where the card needs it, verify and change the PIN. Runs over any `Reader`.
+Select the application by DF name, read EF05 (card identification) and EF06 (cardholder)
+record by record, each record found by its tag; on a 3.0 card, EXTERNAL AUTHENTICATE with
+the PSAM's key first, else EF06 keeps the ID number and name back; verify and change the
+PIN. Runs over any `Reader`.
 """
 
 from __future__ import annotations
@@ -14,9 +16,20 @@ from drivers.apdu import CommandAPDU, ResponseAPDU, Trace, exchange
 from drivers.card_data import CardInfo, CardRead, Holder
 from drivers.certno import problem as certno_problem
 from drivers.errors import (
-    CHECKSUM, EXTERNAL_AUTH, INTERNAL_AUTH, MALFORMED, PIN_BLOCKED, PIN_INITIAL,
-    PIN_WRONG, RECORD_NOT_FOUND, SECURITY, WRONG_CARD_TYPE, CardError, error_for_sw,
+    CHECKSUM,
+    EXTERNAL_AUTH,
+    INTERNAL_AUTH,
+    MALFORMED,
+    PIN_BLOCKED,
+    PIN_INITIAL,
+    PIN_WRONG,
+    RECORD_NOT_FOUND,
+    SECURITY,
+    WRONG_CARD_TYPE,
+    CardError,
+    error_for_sw,
 )
+from drivers.iso7816 import CLA, INS, SW, RecordMode, SelectBy, tries_left
 from drivers.psam import VirtualPSAM
 from drivers.reader import Reader
 from drivers.summary_line import build_line
@@ -34,25 +47,55 @@ T_CARD_SN, T_CARD_TYPE, T_VERSION, T_ISSUER, T_ISSUE_DATE, T_EXPIRY, T_CARD_NO =
 T_CERTNO, T_NAME, T_NAME_EXT, T_GEND, T_NATY, T_BIRTHPLACE, T_BRDY = 0x08, 0x09, 0x4E, 0x0A, 0x0B, 0x0C, 0x0D
 
 
+#: P2 of VERIFY and CHANGE PIN: the card's one (global) PIN
+PIN_REF = 0x00
+#: what SELECT of the application answers on a card without it (or one that is no ISO card at all)
+NOT_THIS_APPLICATION = frozenset({SW.FILE_NOT_FOUND, SW.WRONG_P1P2, SW.INS_NOT_SUPPORTED, SW.CLA_NOT_SUPPORTED,
+                                  SW.FUNC_NOT_SUPPORTED})
+#: what an older card without key 0A answers to GET CHALLENGE or EXTERNAL AUTHENTICATE
+NO_EXTERNAL_KEY = frozenset({SW.INS_NOT_SUPPORTED, SW.WRONG_P1P2, SW.REF_NOT_FOUND})
+
+
 def select_aid_apdu() -> CommandAPDU:
-    return CommandAPDU(0x00, 0xA4, 0x04, 0x00, SSSE_AID)
+    return CommandAPDU(CLA, INS.SELECT, SelectBy.DF_NAME, 0x00, SSSE_AID)
 
 
 def select_ef_apdu(fid: int) -> CommandAPDU:
-    return CommandAPDU(0x00, 0xA4, 0x02, 0x00, fid.to_bytes(2, "big"))
+    return CommandAPDU(CLA, INS.SELECT, SelectBy.EF, 0x00, fid.to_bytes(2, "big"))
 
 
 def read_record_apdu(p1: int, sfi: int = 0, by_number: bool = False) -> CommandAPDU:
     """READ RECORD: P2 = SFI<<3 | 100 (record number P1) or | 000 (first record with tag P1)."""
-    return CommandAPDU(0x00, 0xB2, p1, (sfi << 3) | (0b100 if by_number else 0b000), le=256)
+    mode = RecordMode.NUMBER if by_number else RecordMode.FIRST_WITH_ID
+    return CommandAPDU(CLA, INS.READ_RECORD, p1, (sfi << 3) | mode, le=256)
 
 
 def verify_apdu(pin: str) -> CommandAPDU:
-    return CommandAPDU(0x00, 0x20, 0x00, 0x00, codecs.pin_block(pin))
+    return CommandAPDU(CLA, INS.VERIFY, 0x00, PIN_REF, codecs.pin_block(pin))
+
+
+def tries_left_apdu() -> CommandAPDU:
+    """VERIFY with no data: the card answers 63 Cx with the tries left, and counts none."""
+    return CommandAPDU(CLA, INS.VERIFY, 0x00, PIN_REF)
 
 
 def change_pin_apdu(old: str, new: str) -> CommandAPDU:
-    return CommandAPDU(0x00, 0x24, 0x00, 0x00, codecs.pin_block(old) + b"\xFF" + codecs.pin_block(new))
+    """CHANGE REFERENCE DATA: old PIN block, FF, new PIN block."""
+    return CommandAPDU(CLA, INS.CHANGE_REFERENCE_DATA, 0x00, PIN_REF,
+                       codecs.pin_block(old) + b"\xFF" + codecs.pin_block(new))
+
+
+def get_challenge_apdu() -> CommandAPDU:
+    """GET CHALLENGE of the 8 bytes EXTERNAL AUTHENTICATE enciphers."""
+    return CommandAPDU(CLA, INS.GET_CHALLENGE, 0x00, 0x00, le=8)
+
+
+def external_authenticate_apdu(cryptogram: bytes) -> CommandAPDU:
+    return CommandAPDU(CLA, INS.EXTERNAL_AUTHENTICATE, 0x00, EXTERNAL_AUTH_KEY_ID, cryptogram)
+
+
+def internal_authenticate_apdu(data: bytes) -> CommandAPDU:
+    return CommandAPDU(CLA, INS.INTERNAL_AUTHENTICATE, 0x00, 0x00, data, le=256)
 
 
 @dataclass
@@ -85,10 +128,10 @@ class SocialSecurityCard:
     def select_application(self) -> bytes:
         """SELECT by DF name; returns FCI data if the card sends any."""
         resp = self._x(select_aid_apdu())
-        if resp.sw in (0x9000, 0x6283):
+        if resp.sw in (SW.OK, SW.FILE_INVALIDATED):
             self.authenticated = False
             return resp.data
-        if resp.sw in (0x6A82, 0x6A86, 0x6D00, 0x6E00, 0x6A81):
+        if resp.sw in NOT_THIS_APPLICATION:
             raise CardError(WRONG_CARD_TYPE, sw=resp.sw)
         raise error_for_sw(resp.sw, "selecting the social security application")
 
@@ -98,7 +141,7 @@ class SocialSecurityCard:
     def read_tag(self, tag: int, optional: bool = False) -> bytes | None:
         """READ RECORD by identifier in the current EF; the record's value."""
         resp = self._x(read_record_apdu(tag))
-        if resp.sw == 0x6A83 and optional:
+        if resp.sw == SW.RECORD_NOT_FOUND and optional:
             return None
         if not resp.ok:
             raise error_for_sw(resp.sw, f"reading tag {tag:02X}")
@@ -131,7 +174,7 @@ class SocialSecurityCard:
         try:
             certno_raw = self.read_tag(T_CERTNO)
         except CardError as exc:
-            if exc.sw != 0x6982:
+            if exc.sw != SW.SECURITY:
                 raise
             if self.psam is None or self.authenticated:
                 if self.authenticated:
@@ -159,13 +202,13 @@ class SocialSecurityCard:
                 "birthplace": birthplace, "brdy": brdy}
 
     def _read_holder_unauthenticated(self) -> Holder:
-        """A 3.0 card read with no PSAM: name and ID number stay empty (DESIGN §3.3)."""
+        """A 3.0 card read with no PSAM: it keeps the ID number and name back, so they stay empty here."""
 
         def maybe(tag: int) -> bytes | None:
             try:
                 return self.read_tag(tag, optional=True)
             except CardError as exc:
-                if exc.sw == 0x6982:
+                if exc.sw == SW.SECURITY:
                     return None
                 raise
 
@@ -184,24 +227,18 @@ class SocialSecurityCard:
         return Holder(certno="", name="", **rest)
 
     # security ------------------------------------------------------------
-    def get_challenge(self, n: int = 8) -> bytes:
-        data = self._ok(CommandAPDU(0x00, 0x84, 0x00, 0x00, le=n), "GET CHALLENGE")
-        if len(data) < 8:
-            raise CardError(MALFORMED, f"challenge of {len(data)} bytes")
-        return data[:8]
-
     def external_authenticate(self) -> bool:
         """GET CHALLENGE + EXTERNAL AUTHENTICATE with the PSAM. False if the card has no such key."""
         if self.psam is None:
             raise CardError(EXTERNAL_AUTH, "no PSAM key configured")
-        resp = self._x(CommandAPDU(0x00, 0x84, 0x00, 0x00, le=8))
-        if resp.sw in (0x6D00, 0x6A86, 0x6A88):
+        resp = self._x(get_challenge_apdu())
+        if resp.sw in NO_EXTERNAL_KEY:
             return False
         if not resp.ok or len(resp.data) < 8:
             raise error_for_sw(resp.sw, "GET CHALLENGE")
         cryptogram = self.psam.cryptogram(resp.data[:8])
-        resp = self._x(CommandAPDU(0x00, 0x82, 0x00, EXTERNAL_AUTH_KEY_ID, cryptogram))
-        if resp.sw in (0x6D00, 0x6A88):
+        resp = self._x(external_authenticate_apdu(cryptogram))
+        if resp.sw in (SW.INS_NOT_SUPPORTED, SW.REF_NOT_FOUND):
             return False  # an older card without key 0A
         if not resp.ok:
             raise CardError(EXTERNAL_AUTH, sw=resp.sw)
@@ -211,56 +248,39 @@ class SocialSecurityCard:
     def internal_authenticate(self, data: bytes | None = None) -> bool:
         """Ask the card to prove it holds its key; check with the PSAM."""
         data = data if data is not None else os.urandom(16)
-        answer = self._ok(CommandAPDU(0x00, 0x88, 0x00, 0x00, data, le=256), "INTERNAL AUTHENTICATE")
+        answer = self._ok(internal_authenticate_apdu(data), "INTERNAL AUTHENTICATE")
         if self.psam is not None and not self.psam.check_internal(data, answer):
             raise CardError(INTERNAL_AUTH)
         return True
 
     def verify_pin(self, pin: str, refuse_initial: str | None = None) -> None:
         """VERIFY; CardError(pin_wrong, tries_left) or (pin_blocked). PIN never logged."""
-        block = verify_apdu(pin)
-        resp = self._x(block)
-        if resp.sw == 0x9000:
+        resp = self._x(verify_apdu(pin))
+        if resp.ok:
             if refuse_initial is not None and pin == refuse_initial:
                 raise CardError(PIN_INITIAL)
             return
-        if resp.sw & 0xFFF0 == 0x63C0:
-            if resp.sw & 0x0F == 0:
-                raise CardError(PIN_BLOCKED, sw=resp.sw)
-            raise CardError(PIN_WRONG, sw=resp.sw, tries_left=resp.sw & 0x0F)
-        if resp.sw == 0x6983:
-            raise CardError(PIN_BLOCKED, sw=resp.sw)
-        raise error_for_sw(resp.sw, "VERIFY")
+        raise _pin_error(resp.sw, "VERIFY")
 
     def verify_pin_on_keypad(self, timeout: float = 30.0) -> None:
         """PIN typed on the reader's keypad (serial terminal): same outcomes as verify_pin."""
-        sw = self.reader.verify_on_keypad(0x00, timeout)
-        if sw == 0x9000:
+        sw = self.reader.verify_on_keypad(PIN_REF, timeout)
+        if sw == SW.OK:
             return
-        if sw & 0xFFF0 == 0x63C0 and sw & 0x0F:
-            raise CardError(PIN_WRONG, sw=sw, tries_left=sw & 0x0F)
-        if sw in (0x6983, 0x63C0):
-            raise CardError(PIN_BLOCKED, sw=sw)
-        raise error_for_sw(sw, "PERFORM VERIFICATION")
+        raise _pin_error(sw, "PERFORM VERIFICATION")
 
     def pin_tries_left(self) -> int | None:
         """VERIFY with no data asks for the counter (63Cx); None if the card won't say."""
-        resp = self._x(CommandAPDU(0x00, 0x20, 0x00, 0x00))
-        if resp.sw & 0xFFF0 == 0x63C0:
-            return resp.sw & 0x0F
-        if resp.sw == 0x6983:
+        resp = self._x(tries_left_apdu())
+        if resp.sw == SW.PIN_BLOCKED:
             return 0
-        return None
+        return tries_left(resp.sw)
 
     def change_pin(self, old: str, new: str) -> None:
         resp = self._x(change_pin_apdu(old, new))
         if resp.ok:
             return
-        if resp.sw & 0xFFF0 == 0x63C0 and resp.sw & 0x0F:
-            raise CardError(PIN_WRONG, sw=resp.sw, tries_left=resp.sw & 0x0F)
-        if resp.sw in (0x6983, 0x63C0):
-            raise CardError(PIN_BLOCKED, sw=resp.sw)
-        raise error_for_sw(resp.sw, "CHANGE PIN")
+        raise _pin_error(resp.sw, "CHANGE PIN")
 
     # the whole read ------------------------------------------------------
     def read(self, options: ReadOptions | None = None) -> CardRead:
@@ -276,6 +296,16 @@ class SocialSecurityCard:
         return CardRead(atr=atr.hex().upper(), card=card, holder=holder, line=line,
                         authenticated=self.authenticated,
                         trace=list(self.trace.lines) if self.trace else [])
+
+
+def _pin_error(sw: int, doing: str) -> CardError:
+    """A PIN check that failed: wrong (x tries left), blocked (63 C0 or 69 83), or what the SW says."""
+    tries = tries_left(sw)
+    if tries:
+        return CardError(PIN_WRONG, sw=sw, tries_left=tries)
+    if tries == 0 or sw == SW.PIN_BLOCKED:
+        return CardError(PIN_BLOCKED, sw=sw)
+    return error_for_sw(sw, doing)
 
 
 def read_card(reader: Reader, psam: VirtualPSAM | None = None, options: ReadOptions | None = None,

@@ -1,4 +1,4 @@
-"""The national reader interface's `iReadCardBas` line (DESIGN §3.5).
+"""The national card-reader interface's `iReadCardBas` line, which integrators compare with their real reader's.
 
 region | certno | card no | card sn | name | ATR historical bytes | version |
 issue date | expiry date | terminal no | device no |   -- always 11 fields, trailing '|'.

@@ -1,4 +1,4 @@
-"""The emulator as a reader object in this process (DESIGN §4.3): unit tests, the demo, fault injection.
+"""The emulator as a reader object in this process: unit tests, the demo, fault injection.
 
 Thread-safe: the UI calls it from worker threads while the card tray inserts and removes cards.
 """

@@ -1,4 +1,4 @@
-"""Start and stop our own pcscd, and only ours (DESIGN §4.1).
+"""Start and stop our own pcscd, and only ours.
 
 Only one pcscd can run on a machine and vpcd's ports are single, so every user of
 the real PC/SC stack (the test suite, the benchmark, the UI's PC/SC test) goes
@@ -23,7 +23,6 @@ from typing import Iterator
 COMM_SOCKET = Path("/run/pcscd/pcscd.comm")
 VPCD_CONF = Path("/etc/reader.conf.d/vpcd")
 VPCD_READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
-VPCD_PORT = 35963  # slot 0; slot 1 is the next port
 LOCK_FILE = Path(tempfile.gettempdir()) / "cashier-pcscd.lock"
 
 
@@ -124,8 +123,8 @@ def machine_lock(timeout: float = 600.0, path: Path = LOCK_FILE) -> Iterator[Non
 
 def visible_readers() -> list[str]:
     """PC/SC reader names, or [] when pcscd does not answer yet."""
-    from drivers.pcsc import list_readers
     from drivers.errors import CardError
+    from drivers.pcsc import list_readers
     try:
         return list_readers()
     except CardError:
@@ -149,15 +148,13 @@ class Pcscd:
             raise PcscdUnavailable(why)
         binary = pcscd_path()
         assert binary is not None
-        log = open(self.log_path, "wb")
         try:
-            self.proc = subprocess.Popen([binary, "--foreground", *_polkit_flag(binary)], stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, preexec_fn=_die_with_parent)
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen([binary, "--foreground", *_polkit_flag(binary)], stdout=log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             start_new_session=True, preexec_fn=_die_with_parent)
         except OSError as exc:
             raise PcscdUnavailable(f"cannot start pcscd: {exc}") from exc
-        finally:
-            log.close()
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

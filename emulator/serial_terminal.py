@@ -1,4 +1,4 @@
-"""A serial card terminal on a real pty pair (DESIGN §4.2): card slot, PIN keypad, a noisy line.
+"""A serial card terminal on a real pty pair: card slot, PIN keypad, a noisy line.
 
 The terminal serves the host side of `drivers.serial_t1` over the pty's master; the slave's
 path is published as a symlink at `--link`, which is what the host opens. The line can be
@@ -21,9 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from drivers.iso7816 import SW
 from drivers.serial_t1 import terminal_commands as tc
 from drivers.serial_t1.block import (
-    NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST,
+    NAD_CARD_TO_HOST,
+    NAD_HOST_TO_CARD,
+    NAD_HOST_TO_TERMINAL,
+    NAD_TERMINAL_TO_HOST,
 )
 from drivers.serial_t1.link import DeviceLink, LineClosed
 from emulator.card_os import VirtualCard
@@ -279,11 +283,11 @@ class SerialTerminal:
 
     def _terminal_command(self, cmd: bytes) -> bytes:
         if len(cmd) < 4 or cmd[0] != tc.CLA_CT:
-            return _sw(0x6E00 if cmd[:1] != bytes((tc.CLA_CT,)) else 0x6700)
+            return _sw(SW.CLA_NOT_SUPPORTED if cmd[:1] != bytes((tc.CLA_CT,)) else SW.WRONG_LENGTH)
         ins = cmd[1]
         if ins in (tc.INS_RESET_CT, tc.INS_EJECT_ICC):
             self._power_down()  # EJECT: the card is powered off and offered at the slot's lip
-            return _sw(tc.SW_OK)
+            return _sw(SW.OK)
         if ins == tc.INS_REQUEST_ICC:
             wait = cmd[5] if len(cmd) >= 6 and cmd[4] == 0x01 else 0
             if self._card is None and wait:
@@ -298,13 +302,13 @@ class SerialTerminal:
             with self._lock:
                 ss = tc.STATUS_NO_CARD if self._card is None else (
                     tc.STATUS_POWERED if self._powered else tc.STATUS_PRESENT)
-            return bytes((0x80, 0x01, ss)) + _sw(tc.SW_OK)
+            return bytes((0x80, 0x01, ss)) + _sw(SW.OK)
         if ins == tc.INS_PERFORM_VERIFICATION:
             return self._perform_verification(cmd)
         if ins == INS_ECHO:
             pattern = bytes(i & 0xFF for i in range(int.from_bytes(cmd[2:4], "big")))
-            return cmd[4:] + pattern + _sw(tc.SW_OK)
-        return _sw(tc.SW_INS_UNKNOWN)
+            return cmd[4:] + pattern + _sw(SW.OK)
+        return _sw(SW.INS_NOT_SUPPORTED)
 
     def _perform_verification(self, cmd: bytes) -> bytes:
         from drivers.codecs import pin_block

@@ -1,4 +1,4 @@
-"""Build the SSSE card's file tree from a profile's data (DESIGN §3.2).
+"""Build the SSSE card's file tree from a profile's data.
 
 MF 3F00
  ├─ EF 2F01 (transparent, SFI 1): the card identification code, a copy for READ BINARY
@@ -15,7 +15,7 @@ from drivers import codecs
 from drivers.tlv import TLV
 from emulator.card_os.files import DF, RecordEF, TransparentEF, make_mf
 
-#: the SSSE application's DF name, "sx1.sh.社会保障" in GBK (DESIGN §3.1) - spelled out here,
+#: the SSSE application's DF name, "sx1.sh.社会保障" in GBK - spelled out here,
 #: not taken from the drivers, so a driver bug cannot hide behind the emulator
 SSSE_DF_NAME = "sx1.sh.社会保障".encode("gbk")
 SSSE_DF_FID = 0xDDF1
@@ -64,7 +64,7 @@ def ef06_records(holder: dict[str, Any], name_padding: int = 0x00) -> list[bytes
     return records
 
 
-#: what a real 3.0 card blanks when read without external authentication (DESIGN §3.3)
+#: what a real 3.0 card blanks when read without external authentication: ID number (08) and name (09)
 BLANKED_WHEN_LOCKED = frozenset({0x08, 0x09})
 
 

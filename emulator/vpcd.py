@@ -1,4 +1,4 @@
-"""The card side of vsmartcard's vpcd: plug a virtual card into the real pcscd (DESIGN §4.1).
+"""The card side of vsmartcard's vpcd: plug a virtual card into the real pcscd.
 
 vpcd (the pcscd driver) listens on TCP 35963 + slot; we are the client. Connecting
 inserts the card, closing removes it. Every message is a 2-byte big-endian length
@@ -19,7 +19,9 @@ import struct
 import sys
 import threading
 import time
-from typing import Protocol
+from typing import Callable, Protocol
+
+from drivers.iso7816 import SW
 
 log = logging.getLogger("cashier.vpcd")
 
@@ -34,7 +36,7 @@ class CardLike(Protocol):
 
     atr: bytes
 
-    def power_on(self) -> None: ...
+    def power_on(self) -> object: ...  # the ATR, or nothing: vpcd asks for it separately
     def power_off(self) -> None: ...
     def process(self, apdu: bytes) -> bytes: ...
 
@@ -87,7 +89,7 @@ def answer(card: CardLike, payload: bytes) -> bytes | None:
         return bytes(card.process(bytes(payload)))
     except Exception:  # a broken card must not take the reader down
         log.exception("vpcd: card failed on an APDU")
-        return b"\x6F\x00"
+        return SW.NO_DIAGNOSIS.to_bytes(2, "big")
 
 
 class VpcdCardSide:
@@ -112,6 +114,8 @@ class VpcdCardSide:
         self._thread: threading.Thread | None = None
         #: monotonic time of the last successful connect (= insertion seen by vpcd)
         self.inserted_at = 0.0
+        #: connection attempts refused since start (vpcd not listening: pcscd not running)
+        self.refused = 0
 
     # control (any thread) -----------------------------------------------------
     def start(self) -> "VpcdCardSide":
@@ -153,6 +157,20 @@ class VpcdCardSide:
             self._cond.notify_all()
             self._cond.wait_for(lambda: self._sock is None, timeout=wait)
 
+    def removal_seen(self) -> None:
+        """Whoever watches pcscd saw this slot empty: the next card may go in at once, without the reinsertion
+        gap (the gap only guards against a removal pcscd's polling has not noticed yet)."""
+        with self._cond:
+            if self._sock is None:
+                self._removed_at = float("-inf")
+                self._cond.notify_all()
+
+    def wait_until(self, predicate: Callable[[VpcdCardSide], bool], timeout: float) -> bool:
+        """Block until `predicate(self)` holds, looked at on every change of the slot (card put in or taken,
+        connection made, refused or closed); False if it did not within `timeout` seconds."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout=timeout)
+
     @property
     def connected(self) -> bool:
         return self._sock is not None
@@ -181,6 +199,21 @@ class VpcdCardSide:
     def _current(self, generation: int) -> bool:
         return not self._stopping and self._generation == generation
 
+    def _wait_replaced(self, generation: int, timeout: float) -> bool:
+        """With the condition held: wait until the card of `generation` is removed or replaced, or we stop."""
+        return self._cond.wait_for(lambda: not self._current(generation), timeout=timeout)
+
+    def _keep_gap(self, generation: int) -> bool:
+        """With the condition held: keep the slot empty until the reinsertion gap since the last removal is over
+        (pcscd's polling would miss a card put back sooner), unless removal_seen() says pcscd noticed; True
+        if we waited (the caller looks again: the card may have changed meanwhile)."""
+        removed_at = self._removed_at
+        gap = removed_at + self.reinsert_gap - time.monotonic()
+        if gap <= 0:
+            return False
+        self._cond.wait_for(lambda: not self._current(generation) or self._removed_at != removed_at, timeout=gap)
+        return True
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -188,9 +221,7 @@ class VpcdCardSide:
                 if self._stopping:
                     return
                 card, generation = self._card, self._generation
-                gap = self._removed_at + self.reinsert_gap - time.monotonic()
-                if gap > 0:  # keep the slot empty long enough for pcscd to notice
-                    self._cond.wait_for(lambda: not self._current(generation), timeout=gap)
+                if self._keep_gap(generation):
                     continue
             assert card is not None
             sock = self._connect(generation)
@@ -205,9 +236,9 @@ class VpcdCardSide:
                     self._sock = None
                     self._removed_at = time.monotonic()
                     sock.close()
+                    self._cond.notify_all()  # the slot is empty now, whatever comes next
                     if self._current(generation):  # vpcd went away (pcscd stopped): retry after a pause
-                        self._cond.wait_for(lambda: not self._current(generation), timeout=self.reinsert_gap)
-                    self._cond.notify_all()
+                        self._wait_replaced(generation, self.reinsert_gap)
 
     def _connect(self, generation: int) -> socket.socket | None:
         """Connect, retrying while refused; None when the card was removed or we stop meanwhile."""
@@ -220,7 +251,9 @@ class VpcdCardSide:
             except OSError:
                 sock.close()
                 with self._cond:
-                    if self._cond.wait_for(lambda: not self._current(generation), timeout=self.retry_interval):
+                    self.refused += 1
+                    self._cond.notify_all()
+                    if self._wait_replaced(generation, self.retry_interval):
                         return None
                 continue
             sock.settimeout(None)

@@ -64,13 +64,15 @@ class PcscStack:
         raise RuntimeError(f"pcscd never saw the card in {side.reader_name}")
 
     def pull(self, slot: int = 0) -> None:
-        """Remove the card from the slot and wait until pcscd shows it empty."""
+        """Remove the card from the slot and wait until pcscd shows it empty (then the next card needs no
+        reinsertion gap: pcscd has noticed the removal)."""
         from drivers.pcsc import wait_card_state
         side = self.side(slot)
         if side.card is None and not side.connected:
             return
         side.remove()
-        wait_card_state(side.reader_name, False, SEEN_TIMEOUT_S)
+        if wait_card_state(side.reader_name, False, SEEN_TIMEOUT_S):
+            side.removal_seen()
 
     @contextlib.contextmanager
     def without_pcscd(self) -> Iterator[None]:

@@ -1,4 +1,4 @@
-"""`cashier emulator vpcd` serving a card and `cashier card read --reader pcsc` reading it (DESIGN §8.1).
+"""`cashier emulator vpcd` serving a card and `cashier card read --reader pcsc` reading it.
 
 Both as real processes through our pcscd: the read must give the same card and holder as
 the in-process read of the same profile.
@@ -10,14 +10,12 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from drivers.errors import CardError
 from drivers.pcsc import PcscReader, list_readers, wait_card_state
-from emulator.vpcd import REINSERT_GAP_S
 
 pytestmark = pytest.mark.pcsc
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +67,8 @@ class Served:
 @pytest.fixture
 def served(pcsc_stack, config_file):
     pcsc_stack.pull(0)
-    time.sleep(REINSERT_GAP_S)  # the child's card side does not know when our last card left
+    # the child's card side does not know when our last card left: pcscd must have seen the slot empty
+    assert wait_card_state(SLOT0, False, 3.0)
     children: list[Served] = []
 
     def start(profile: str) -> Served:

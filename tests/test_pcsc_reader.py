@@ -1,4 +1,4 @@
-"""The PC/SC driver through the real pcscd + vpcd (DESIGN §4.1): reads, events, pulls, two slots, errors."""
+"""The PC/SC driver through the real pcscd + vpcd: reads, events, pulls, two slots, errors."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ class Events:
 
     def __call__(self, event: CardEvent) -> None:
         self.q.put(event)
+
+    def kinds(self) -> list[str]:
+        """The kinds of the events received so far and not taken by next()."""
+        return [event.kind for event in list(self.q.queue)]
 
     def next(self, kind: str, timeout: float = 3.0) -> CardEvent:
         deadline = time.monotonic() + timeout
@@ -109,11 +113,15 @@ def test_events_of_another_reader_are_not_delivered(pcsc_reader_factory):
     watcher = PcscReader(SLOT0)
     events = Events()
     watcher.add_listener(events)
+    every = PcscReader(None)            # any reader: added after `watcher`, so pyscard's monitor tells it second
+    seen = Events()
+    every.add_listener(seen)
     try:
         pcsc_reader_factory("li_na", slot=1)
-        with pytest.raises(AssertionError):
-            events.next("inserted", timeout=1.2)
+        assert seen.next("inserted").reader == SLOT1                # the monitor has told both by now
+        assert "inserted" not in events.kinds()
     finally:
+        every.close()
         watcher.close()
 
 
@@ -155,7 +163,7 @@ class PulledAfter:
         self.count += 1
         if self.count == self.n:
             threading.Thread(target=self.side.remove, daemon=True).start()
-            time.sleep(0.1)
+            assert self.side.wait_until(lambda side: side.card is None, timeout=5.0)  # pulled: the answer is lost
         return self.card.process(apdu)
 
 
@@ -268,16 +276,22 @@ def test_an_unknown_card_is_the_wrong_card_type(pcsc_reader_factory):
 
 
 class Silent(NotSocialSecurity):
-    """A card that takes far too long to answer READ BINARY (vpcd itself would wait for ever)."""
+    """A card that does not answer READ BINARY until the test lets it (vpcd itself would wait for ever)."""
+
+    def __init__(self) -> None:
+        self.answer = threading.Event()     # set by the test: answer now
+        self.answered = threading.Event()   # set by the card: the late answer is on its way
 
     def process(self, apdu: bytes) -> bytes:
         if apdu[1] == 0xB0:
-            time.sleep(2.5)
+            self.answer.wait(30.0)
+            self.answered.set()
         return b"\x90\x00"
 
 
 def test_a_card_that_never_answers_times_out_instead_of_hanging(pcsc_reader_factory):
-    name = pcsc_reader_factory.stack.serve(Silent(), 0)
+    card = Silent()
+    name = pcsc_reader_factory.stack.serve(card, 0)
     reader = PcscReader(name, timeout=1.0)
     try:
         reader.connect()
@@ -289,10 +303,12 @@ def test_a_card_that_never_answers_times_out_instead_of_hanging(pcsc_reader_fact
         with pytest.raises(CardError) as later:                 # the broken session stays broken
             reader.transmit(bytes.fromhex("00A4000000"))
         assert later.value.code == "timeout"
-        time.sleep(2.0)                                         # the card finally answers the old command
+        card.answer.set()                                       # the card finally answers the old command
+        assert card.answered.wait(5.0)
         reader.connect()
         assert reader.transmit(bytes.fromhex("00A4000000")) == (b"", 0x9000)
     finally:
+        card.answer.set()
         reader.close()
 
 

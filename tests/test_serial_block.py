@@ -1,4 +1,4 @@
-"""The serial block codec (DESIGN §4.2): exact bytes, and property tests (hypothesis)."""
+"""The serial block codec: exact bytes, and property tests (hypothesis)."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ def test_terminal_gone_is_a_clear_cli_error(run_env, tmp_path):
     term = start_terminal(run_env, link, "--profile", "zhang_wei")
     stop_terminal(term)
     start = time.monotonic()
-    out = cashier(run_env, "card", "read", "--reader", f"serial:{link}", "--json", timeout=30)
+    out = cashier(run_env, "--lang", "en", "card", "read", "--reader", f"serial:{link}", "--json", timeout=30)
     assert out.returncode == 1
     err = json.loads(out.stdout)["error"]
     assert err["code"] == "reader_error" and "card terminal" in err["message"]

@@ -1,4 +1,4 @@
-"""The T=1 link over a real pty (DESIGN §4.2): chaining both ways, retransmission, RESYNCH, WTX, bounds."""
+"""The T=1 link over a real pty: chaining both ways, retransmission, RESYNCH, WTX, bounds."""
 
 from __future__ import annotations
 

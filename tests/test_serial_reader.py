@@ -1,4 +1,4 @@
-"""The serial card terminal end to end through a real pty: card reads, keypad PIN, faults (DESIGN §4.2)."""
+"""The serial card terminal end to end through a real pty: card reads, keypad PIN, faults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CT-BCS-style terminal commands (DESIGN §4.2): exact bytes both ways, and the terminal's answers."""
+"""CT-BCS-style terminal commands: exact bytes both ways, and the terminal's answers."""
 
 from __future__ import annotations
 

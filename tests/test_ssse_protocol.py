@@ -1,4 +1,4 @@
-"""The SSSE application byte for byte (DESIGN §3), over every transport (card_reader fixture)."""
+"""The SSSE application byte for byte, over every transport (card_reader fixture)."""
 
 from __future__ import annotations
 
@@ -168,7 +168,7 @@ def test_3_0_card_without_psam_reads_empty_name_and_certno(card_reader):
 
 
 def test_3_0_card_that_blanks_instead_of_refusing(card_reader):
-    """The real card's way (DESIGN §3.3): unauthenticated, name and ID number read as empty."""
+    """The real 3.0 card's way: unauthenticated, name and ID number read as empty."""
     r = card_reader("li_na", locked_reads_blank=True)
     tx(r, SELECT_SSSE)
     tx(r, "00 A4 02 00 02 EF 06")

@@ -34,12 +34,14 @@ async def test_an_absurd_price_is_refused_in_place(cfg):
 async def test_inactive_insurance_is_refused_before_any_payment(cfg):
     async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhao_lan")
-        assert "暂停参保" in screen_text(app) and "不能使用医保结算" in screen_text(app)
+        assert "暂停参保" in screen_text(app) and "不能医保结算" in screen_text(app)
+        assert "可全自费现金结算" in screen_text(app)              # and the way on is said at once
         await press(app, pilot, "f2")
         await type_text(app, pilot, "X001")
         await press(app, pilot, "tab", "tab", "tab", "tab")
         await type_text(app, pilot, "10")
-        assert "参保状态为暂停" in screen_text(app)
+        assert app.screen.query_one("#split").border_title == "全自费(现金)"   # the split is the self-pay one
+        assert "参保状态为暂停" not in screen_text(app)                        # no dead end on the way
     assert count(cfg, "settlements") == 0
 
 

@@ -100,11 +100,10 @@ async def test_blocked_card_is_refused_in_place(cfg):
         app.screen.query_one("#pin").focus()
         await pay_with_pin(app, pilot, "123456")
         assert type(app.screen).__name__ == "PaymentScreen"
-        assert "密码已锁定" in screen_text(app)
         assert "Traceback" not in screen_text(app)
-        # without the accounts (F7) the patient may still pay the out-of-pocket part in cash
-        await press(app, pilot, "f7")
-        assert "无需密码" in screen_text(app)
+        # refused, and the split turned to cash by itself, said so: the patient pays the out-of-pocket part
+        assert "密码已锁定:个人账户不能支付,已改为现金支付" in screen_text(app)
+        assert app.screen.acct_used is False and "无需密码" in screen_text(app)
         await press(app, pilot, "f5")
         assert type(app.screen).__name__ == "ResultScreen"
     assert balance(cfg, "P30000006") == 80000
@@ -173,7 +172,7 @@ async def test_unbind_after_confirmation(cfg):
         await press(app, pilot, "y")
         assert "已解绑 张小雨" in screen_text(app)
         table = app.screen.query_one("#list")
-        names = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
+        names = [str(table.get_row_at(r)[0]).strip() for r in range(table.row_count)]
         assert "张小雨" not in names and "张国强" in names
     assert count(cfg, "bindings", "user_psn_no = 'P10000003' AND status = 'ended'") == 1
 

@@ -46,7 +46,7 @@ V100 = ("V100", "维生素C片", "A", "1", "5.00")
 
 def _item_names(app) -> list[str]:
     table = app.screen.query_one("#items")
-    return [str(table.get_row_at(r)[2]) for r in range(table.row_count)] if table.display else []
+    return [str(table.get_row_at(r)[2]).strip() for r in range(table.row_count)] if table.display else []
 
 
 async def test_esc_keeps_the_bill_while_the_same_card_stays(cfg):
@@ -98,7 +98,9 @@ async def test_a_blocked_pin_is_said_on_the_patient_screen_and_the_payment_start
 async def test_an_expired_card_is_said_on_the_patient_screen(cfg):
     async with window(cfg, lang="en") as (app, pilot):
         await insert(app, pilot, "liu_yang")
-        assert "This card has expired: no insurance settlement is possible with this card" in screen_text(app)
+        text = screen_text(app)
+        assert "This card has expired (valid until 2024-05-31): no insurance settlement with this card" in text
+        assert "Full self-pay in cash is possible" in text     # and the way on
 
 
 async def test_a_wrong_pin_message_clears_when_the_accounts_are_switched_off(cfg):
@@ -123,10 +125,10 @@ async def test_space_works_from_the_pin_box_where_the_focus_starts(cfg):
         await press(app, pilot, "f5")
         assert app.screen.focused.id == "pin"
         table = app.screen.query_one("#accounts")
-        assert table.cursor_row == 0 and str(table.get_row_at(0)[2]).startswith("张伟")
+        assert table.cursor_row == 0 and str(table.get_row_at(0)[2]).strip().startswith("张伟")
         await press(app, pilot, "space")                 # skip her father's account, focus still in the PIN box
         assert app.screen.skipped == {"P10000001"}
-        assert str(table.get_row_at(0)[1]) == "[ ]" and app.screen.query_one("#pin").value == ""
+        assert str(table.get_row_at(0)[1]).strip() == "[ ]" and app.screen.query_one("#pin").value == ""
         assert "无需密码" in screen_text(app)
         await press(app, pilot, "space")
         assert app.screen.skipped == set() and app.screen.focused.id == "pin"   # the PIN is wanted again
@@ -210,7 +212,8 @@ async def test_small_wording(cfg):
         assert "patient is the owner's daughter" in text and "Female" in text
         await press(app, pilot, "f2")
         await enter_bill(app, pilot, [("X207", "头孢克肟片超长名称的一种复方制剂缓释片", "B", "1", "38.00")])
-        assert "头孢克肟片超长…" in rendered(app.screen.query_one("#items"))
+        drawn = rendered(app.screen.query_one("#items"))
+        assert "头孢克肟片超长名称的一种…" in drawn and "¥38.00" in drawn     # the name gives way, the money stays
 
 
 class _NamedReaderNotThere:

@@ -1,1 +1,1 @@
-"""The serial card terminal (DESIGN §4.2): T=1-style blocks carrying CT-BCS-style terminal commands."""
+"""The serial card terminal: ISO 7816-3 T=1-style blocks carrying CT-BCS-style terminal commands and card APDUs."""

@@ -1,4 +1,4 @@
-"""The block codec of the serial line (DESIGN §4.2): `NAD PCB LEN INF… LRC`.
+"""The block codec of the serial line: `NAD PCB LEN INF… LRC`.
 
 NAD = (destination << 4) | source; LEN 0–254; LRC = XOR of every preceding byte.
 PCB: I-block `0 N M 00000`, R-block `1 0 0 N 00 EE`, S-block `11 R 000 TT`
@@ -17,16 +17,18 @@ from drivers.errors import MALFORMED, CardError
 
 MAX_INF = 254
 
-# addresses (DESIGN §4.2): 0 card slot 1, 1 the terminal, 2 the host
+# NAD addresses: 0 card slot 1, 1 the terminal, 2 the host
 CARD, TERMINAL, HOST = 0, 1, 2
-NAD_HOST_TO_TERMINAL = 0x12
-NAD_TERMINAL_TO_HOST = 0x21
-NAD_HOST_TO_CARD = 0x02
-NAD_CARD_TO_HOST = 0x20
 
 
 def nad(dest: int, src: int) -> int:
     return (dest << 4) | src
+
+
+NAD_HOST_TO_TERMINAL = nad(TERMINAL, HOST)  # 12
+NAD_TERMINAL_TO_HOST = nad(HOST, TERMINAL)  # 21
+NAD_HOST_TO_CARD = nad(CARD, HOST)          # 02
+NAD_CARD_TO_HOST = nad(HOST, CARD)          # 20
 
 
 def reply_nad(value: int) -> int:
@@ -35,7 +37,7 @@ def reply_nad(value: int) -> int:
 
 
 class Kind(Enum):
-    I = "I"
+    I = "I"  # noqa: E741 - I, R and S are the block types' names in ISO 7816-3
     R = "R"
     S = "S"
 

@@ -1,4 +1,4 @@
-"""The T=1-style link over a byte line (DESIGN §4.2): chaining, retransmission, RESYNCH, WTX.
+"""The T=1-style link over a byte line: chaining, retransmission, RESYNCH, WTX.
 
 `HostLink` is the host (master) side used by the serial reader; `DeviceLink` is the
 terminal side the emulator serves with. Both share one block reader with bounded waits.
@@ -25,9 +25,26 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from drivers.errors import LINE_ERROR, READER_ERROR, TIMEOUT, CardError
+from drivers.iso7816 import SW
 from drivers.serial_t1.block import (
-    MAX_INF, NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST, R_LRC, R_OK,
-    R_OTHER, Block, BlockError, Kind, SType, decode, i_block, r_block, reply_nad, s_block, split_inf,
+    MAX_INF,
+    NAD_CARD_TO_HOST,
+    NAD_HOST_TO_CARD,
+    NAD_HOST_TO_TERMINAL,
+    NAD_TERMINAL_TO_HOST,
+    R_LRC,
+    R_OK,
+    R_OTHER,
+    Block,
+    BlockError,
+    Kind,
+    SType,
+    decode,
+    i_block,
+    r_block,
+    reply_nad,
+    s_block,
+    split_inf,
 )
 
 log = logging.getLogger("cashier.serial")
@@ -463,7 +480,7 @@ class DeviceLink:
             out_nad, answer = self.handler(blk.nad, command)
         except Exception:  # a broken handler still answers, like a terminal reporting a fault
             log.exception("serial terminal: handling %s failed", command[:4].hex())
-            out_nad, answer = NAD_TERMINAL_TO_HOST, b"\x6f\x00"
+            out_nad, answer = NAD_TERMINAL_TO_HOST, SW.NO_DIAGNOSIS.to_bytes(2, "big")
         chunks = split_inf(answer)
         blocks = []
         for i, chunk in enumerate(chunks):

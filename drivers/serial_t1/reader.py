@@ -1,4 +1,4 @@
-"""`SerialReader`: a card terminal on a serial line, as a `drivers.reader.Reader` (DESIGN §4.2).
+"""`SerialReader`: a card terminal on a serial line, as a `drivers.reader.Reader`.
 
 Opened by any pyserial URL (device path, pty path, `socket://`, `loop://`). Card APDUs go to
 NAD 02 unchanged; terminal commands to NAD 12. PINs are typed on the terminal's keypad
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import threading
 
-from drivers.apdu import SECRET_INS
 from drivers.errors import CARD_REMOVED, NO_CARD, READER_ERROR, CardError
+from drivers.iso7816 import SECRET_INS
 from drivers.reader import CardEvent, Reader
 from drivers.serial_t1 import terminal_commands as tc
 from drivers.serial_t1.block import (
-    NAD_CARD_TO_HOST, NAD_HOST_TO_CARD, NAD_HOST_TO_TERMINAL, NAD_TERMINAL_TO_HOST,
+    NAD_CARD_TO_HOST,
+    NAD_HOST_TO_CARD,
+    NAD_HOST_TO_TERMINAL,
+    NAD_TERMINAL_TO_HOST,
 )
 from drivers.serial_t1.link import HostLink, SerialLine
 

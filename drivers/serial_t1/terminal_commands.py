@@ -1,6 +1,7 @@
-"""CT-BCS-style terminal commands (CLA 20) sent in I-blocks to NAD 12 (DESIGN §4.2).
+"""CT-BCS-style terminal commands (CLA 20) sent in I-blocks to NAD 12 (the terminal itself).
 
-Builders for the host, parsers for the answers, and the status words both sides share.
+Builders for the host, parsers for the answers, and the terminal's own status words both sides
+share (the ISO 7816-4 ones, 90 00 and the rest, are in `drivers.iso7816`).
 The PERFORM VERIFICATION template is a VERIFY command header with no PIN in it: the
 terminal's keypad supplies the PIN, which never crosses to the host.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drivers.errors import CARD_REMOVED, MALFORMED, NO_CARD, READER_ERROR, TIMEOUT, CardError
+from drivers.iso7816 import CLA, INS, SW
 
 CLA_CT = 0x20
 INS_RESET_CT = 0x11
@@ -18,7 +20,6 @@ INS_GET_STATUS = 0x13
 INS_EJECT_ICC = 0x15
 INS_PERFORM_VERIFICATION = 0x18
 
-SW_OK = 0x9000
 SW_ICC_ASYNC = 0x9001      # REQUEST ICC: card powered, ATR follows
 SW_NO_CARD_IN_TIME = 0x6200
 SW_NO_CARD = 0x64A1        # a card APDU (or verification) with no card in the slot
@@ -26,7 +27,6 @@ SW_NOT_POWERED = 0x64A2    # a card APDU to a card that is not powered
 SW_KEYPAD_TIMEOUT = 0x6400  # nobody typed a PIN in time
 SW_KEYPAD_CANCEL = 0x6401   # the patient pressed cancel
 SW_WRONG_PARAMS = 0x6A00
-SW_INS_UNKNOWN = 0x6D00
 
 #: GET STATUS ss values
 STATUS_NO_CARD, STATUS_PRESENT, STATUS_POWERED = 0x00, 0x01, 0x05
@@ -57,7 +57,7 @@ def eject_icc() -> bytes:
 
 def perform_verification(p2: int = 0x00, timeout_s: int = 30) -> bytes:
     """`20 18 01 00 Lc 52 05 00 20 00 P2 tt`: VERIFY header for the card and the keypad wait (s)."""
-    template = bytes((TAG_COMMAND, 0x05, 0x00, 0x20, 0x00, p2 & 0xFF, max(1, min(255, int(timeout_s)))))
+    template = bytes((TAG_COMMAND, 0x05, CLA, INS.VERIFY, 0x00, p2 & 0xFF, max(1, min(255, int(timeout_s)))))
     return bytes((CLA_CT, INS_PERFORM_VERIFICATION, 0x01, 0x00, len(template))) + template
 
 
@@ -88,7 +88,7 @@ def split_sw(answer: bytes, what: str) -> tuple[bytes, int]:
 def parse_status(answer: bytes) -> int:
     """GET STATUS → `80 01 ss 90 00`; returns ss."""
     data, sw = split_sw(answer, "GET STATUS")
-    if sw != SW_OK or len(data) != 3 or data[0] != 0x80 or data[1] != 0x01:
+    if sw != SW.OK or len(data) != 3 or data[0] != 0x80 or data[1] != 0x01:
         raise CardError(MALFORMED, f"GET STATUS answered {answer.hex(' ').upper()}")
     return data[2]
 
@@ -96,7 +96,7 @@ def parse_status(answer: bytes) -> int:
 def parse_request_icc(answer: bytes) -> bytes:
     """REQUEST ICC → ATR + `90 01` (or `90 00`); `62 00` = no card in time."""
     data, sw = split_sw(answer, "REQUEST ICC")
-    if sw in (SW_ICC_ASYNC, SW_OK) and data:
+    if sw in (SW_ICC_ASYNC, SW.OK) and data:
         return data
     if sw in (SW_NO_CARD_IN_TIME, SW_NO_CARD):
         raise CardError(NO_CARD)

@@ -14,7 +14,7 @@ from typing import Callable
 
 from drivers.apdu import CommandAPDU
 from drivers.errors import CardError
-from emulator.card_os import status as SW
+from drivers.iso7816 import CLA, INS, SW, more_data, wrong_le
 from emulator.card_os.files import DF, EF
 from emulator.state import PinState, StateStore
 
@@ -23,7 +23,7 @@ log = logging.getLogger("cashier.emulator")
 
 @dataclass(frozen=True)
 class Quirks:
-    """Behaviours of other cards the drivers must cope with (DESIGN §3.1)."""
+    """Habits of other issuers' cards the drivers must cope with (a test can make this card play them)."""
 
     select_fci: bool = False      # SELECT answers with FCI/FCP data
     get_response: bool = False    # data comes as 61 xx; the terminal must GET RESPONSE
@@ -39,13 +39,12 @@ class Keys:
 
 @dataclass
 class Session:
-    """What a power cycle resets: selection, authentication, PIN verified, pending data."""
+    """What a power cycle resets: selection, authentication, the challenge, pending data."""
 
     current_df: DF
     current_ef: EF | None = None
     current_record: int = 0
     authenticated: bool = False
-    pin_verified: bool = False
     challenge: bytes | None = None
     pending: bytes = b""
 
@@ -107,11 +106,11 @@ class VirtualCard:
         if len(raw) < 4:
             return b"", SW.WRONG_LENGTH
         cla, ins = raw[0], raw[1]
-        if cla in (0x01, 0x02, 0x03):
+        if cla in (0x01, 0x02, 0x03):                   # logical channels 1-3
             return b"", SW.CHANNEL_NOT_SUPPORTED
-        if 0x04 <= cla <= 0x0F:
+        if 0x04 <= cla <= 0x0F:                         # secure messaging bits set
             return b"", SW.SM_NOT_SUPPORTED
-        if cla != 0x00:
+        if cla != CLA:
             return b"", SW.CLA_NOT_SUPPORTED
         handler = DISPATCH.get(ins)
         if handler is None:
@@ -120,10 +119,10 @@ class VirtualCard:
             cmd = CommandAPDU.from_bytes(raw)
         except CardError:
             return b"", SW.WRONG_LENGTH
-        if ins != INS_GET_RESPONSE:
+        if ins != INS.GET_RESPONSE:
             self.session.pending = b""
         data, sw = handler(self, cmd)
-        if ins == INS_GET_RESPONSE or sw != SW.OK or not data:
+        if ins == INS.GET_RESPONSE or sw != SW.OK or not data:
             return data, sw
         return self._shape(cmd, data)
 
@@ -132,12 +131,12 @@ class VirtualCard:
         n = len(data)
         if self.quirks.get_response:
             self.session.pending = data
-            return b"", 0x6100 | (n & 0xFF)
+            return b"", more_data(n)
         le = cmd.le
         if self.quirks.exact_le and le != n and n <= 256:
-            return b"", 0x6C00 | (n & 0xFF)
+            return b"", wrong_le(n)
         if le is not None and le < n:
-            return b"", 0x6C00 | (n & 0xFF)
+            return b"", wrong_le(n)
         return data, SW.OK
 
     def get_response(self, cmd: CommandAPDU) -> Reply:
@@ -150,17 +149,15 @@ class VirtualCard:
             return b"", SW.CONDITIONS
         le = cmd.le or 256
         if self.quirks.exact_le and le != min(len(pending), 256):
-            return b"", 0x6C00 | (min(len(pending), 256) & 0xFF)
+            return b"", wrong_le(min(len(pending), 256))
         if le > len(pending):
-            return b"", 0x6C00 | (len(pending) & 0xFF)
+            return b"", wrong_le(len(pending))
         chunk, rest = pending[:le], pending[le:]
         self.session.pending = rest
         if rest:
-            return chunk, 0x6100 | (min(len(rest), 256) & 0xFF)
+            return chunk, more_data(min(len(rest), 256))
         return chunk, SW.OK
 
-
-INS_GET_RESPONSE = 0xC0
 
 DISPATCH: dict[int, Handler] = {}
 
@@ -175,4 +172,4 @@ def register(ins: int) -> Callable[[Handler], Handler]:
     return deco
 
 
-register(INS_GET_RESPONSE)(VirtualCard.get_response)
+register(INS.GET_RESPONSE)(VirtualCard.get_response)

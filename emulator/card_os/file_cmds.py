@@ -3,39 +3,39 @@
 from __future__ import annotations
 
 from drivers.apdu import CommandAPDU
+from drivers.iso7816 import INS, SELECT_NO_DATA, SW, RecordMode, SelectBy
 from drivers.tlv import TLV
-from emulator.card_os import status as SW
 from emulator.card_os.card import Reply, VirtualCard, register
 from emulator.card_os.files import DF, EF, MF_FID, CardFile, RecordEF, TransparentEF
 
-_P2_ALLOWED = (0x00, 0x04, 0x08, 0x0C)  # FCI, FCP, FMD, no data; first occurrence only
+_P2_ALLOWED = (0x00, 0x04, 0x08, SELECT_NO_DATA)  # FCI, FCP, FMD, no data; first occurrence only
 
 
-@register(0xA4)
+@register(INS.SELECT)
 def select(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.p2 not in _P2_ALLOWED:
         return b"", SW.WRONG_P1P2
     s = card.session
     target: CardFile | None
-    if cmd.p1 == 0x04:                                   # by DF name
+    if cmd.p1 == SelectBy.DF_NAME:
         if not cmd.data:
             return b"", SW.WRONG_LENGTH
         target = card.mf.df_by_name(cmd.data)
-    elif cmd.p1 in (0x00, 0x01, 0x02):                   # by file id (MF/DF/EF, child DF, EF)
-        if cmd.p1 == 0x00 and not cmd.data:
+    elif cmd.p1 in (SelectBy.FILE_ID, SelectBy.CHILD_DF, SelectBy.EF):
+        if cmd.p1 == SelectBy.FILE_ID and not cmd.data:
             target = card.mf
         elif len(cmd.data) != 2:
             return b"", SW.WRONG_LENGTH
         else:
             target = _by_fid(s.current_df, int.from_bytes(cmd.data, "big"), cmd.p1, card.mf)
-    elif cmd.p1 == 0x03:                                 # parent DF
+    elif cmd.p1 == SelectBy.PARENT:
         if cmd.data:
             return b"", SW.WRONG_LENGTH
         target = s.current_df.parent or card.mf
-    elif cmd.p1 in (0x08, 0x09):                         # path from MF / from the current DF
+    elif cmd.p1 in (SelectBy.PATH_FROM_MF, SelectBy.PATH_FROM_DF):
         if not cmd.data or len(cmd.data) % 2:
             return b"", SW.WRONG_LENGTH
-        target = _by_path(card.mf if cmd.p1 == 0x08 else s.current_df, cmd.data)
+        target = _by_path(card.mf if cmd.p1 == SelectBy.PATH_FROM_MF else s.current_df, cmd.data)
     else:
         return b"", SW.WRONG_P1P2
     if target is None:
@@ -48,22 +48,22 @@ def select(card: VirtualCard, cmd: CommandAPDU) -> Reply:
         assert target.parent is not None
         s.current_df, s.current_ef = target.parent, target  # type: ignore[assignment]
     s.current_record = 0
-    if not card.quirks.select_fci or cmd.p2 == 0x0C:
+    if not card.quirks.select_fci or cmd.p2 == SELECT_NO_DATA:
         return b"", SW.OK
     return _fci(target), SW.OK
 
 
 def _by_fid(df: DF, fid: int, p1: int, mf: DF) -> CardFile | None:
     if fid == MF_FID:
-        return mf if p1 == 0x00 else None
+        return mf if p1 == SelectBy.FILE_ID else None
     found = df.child(fid)
-    if found is None and p1 == 0x00 and df.parent is not None:
+    if found is None and p1 == SelectBy.FILE_ID and df.parent is not None:
         found = df.parent.child(fid)  # a sibling of the current DF
     if found is None:
         return None
-    if p1 == 0x01 and not isinstance(found, DF):
+    if p1 == SelectBy.CHILD_DF and not isinstance(found, DF):
         return None
-    if p1 == 0x02 and isinstance(found, DF):
+    if p1 == SelectBy.EF and isinstance(found, DF):
         return None
     return found
 
@@ -91,7 +91,7 @@ def _fci(f: CardFile) -> bytes:
     inner.append(TLV(0x83, f.fid.to_bytes(2, "big")))
     if isinstance(f, DF):
         inner.append(TLV(0x82, b"\x38"))
-    else:
+    elif isinstance(f, (RecordEF, TransparentEF)):
         inner.append(TLV(0x82, b"\x02" if isinstance(f, RecordEF) else b"\x01"))
         if f.sfi:
             inner.append(TLV(0x88, bytes((f.sfi << 3,))))
@@ -111,16 +111,16 @@ def _ef_for(card: VirtualCard, sfi: int) -> tuple[EF | None, int]:
     return ef, SW.OK
 
 
-@register(0xB2)
+@register(INS.READ_RECORD)
 def read_record(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.data:
         return b"", SW.WRONG_LENGTH
     sfi, mode = cmd.p2 >> 3, cmd.p2 & 0x07
     if sfi == 0x1F:
         return b"", SW.WRONG_P1P2
-    if mode in (0b101, 0b110):
+    if mode in (RecordMode.NUMBER_TO_LAST, RecordMode.LAST_TO_NUMBER):
         return b"", SW.FUNC_NOT_SUPPORTED
-    if mode == 0b111:
+    if mode == 0b111:                                    # reserved for future use
         return b"", SW.WRONG_P1P2
     ef, sw = _ef_for(card, sfi)
     if ef is None:
@@ -131,19 +131,19 @@ def read_record(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     locked = ef.needs_external_auth and not s.authenticated
     if locked and not ef.blank_tags:
         return b"", SW.SECURITY
-    if mode == 0b100:                                    # record number P1 (0 = current record)
+    if mode == RecordMode.NUMBER:                        # 0 = the current record
         number = cmd.p1 or s.current_record
     elif cmd.p1 == 0:
         return b"", SW.WRONG_P1P2
-    elif mode == 0b000:                                  # first record with identifier P1
+    elif mode == RecordMode.FIRST_WITH_ID:
         number = ef.find_tag(cmd.p1) or 0
-    elif mode == 0b001:                                  # last
+    elif mode == RecordMode.LAST_WITH_ID:
         number = ef.find_tag(cmd.p1, len(ef.records) - 1, backwards=True) or 0
-    elif mode == 0b010:                                  # next after the current record
+    elif mode == RecordMode.NEXT_WITH_ID:
         number = ef.find_tag(cmd.p1, s.current_record) or 0
-    else:                                                # previous
-        number = ef.find_tag(cmd.p1, s.current_record - 2, backwards=True) if s.current_record > 1 else 0
-        number = number or 0
+    else:                                                # PREVIOUS_WITH_ID
+        before = ef.find_tag(cmd.p1, s.current_record - 2, backwards=True) if s.current_record > 1 else None
+        number = before or 0
     record = ef.record(number)
     if record is None:
         return b"", SW.RECORD_NOT_FOUND
@@ -153,7 +153,7 @@ def read_record(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     return record, SW.OK
 
 
-@register(0xB0)
+@register(INS.READ_BINARY)
 def read_binary(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.data:
         return b"", SW.WRONG_LENGTH

@@ -8,8 +8,8 @@ import os
 from drivers import codecs
 from drivers.apdu import CommandAPDU
 from drivers.errors import CardError
+from drivers.iso7816 import INS, SW, tries_left_sw
 from drivers.psam import external_cryptogram, internal_answer
-from emulator.card_os import status as SW
 from emulator.card_os.card import Reply, VirtualCard, register
 from emulator.state import PinState
 
@@ -17,7 +17,7 @@ EXTERNAL_KEY_ID = 0x0A
 PIN_REFERENCES = (0x00, 0x80)  # global PIN, specific PIN: both mean the card's one PIN
 
 
-@register(0x84)
+@register(INS.GET_CHALLENGE)
 def get_challenge(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.p1 or cmd.p2:
         return b"", SW.WRONG_P1P2
@@ -27,7 +27,7 @@ def get_challenge(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     return card.session.challenge, SW.OK
 
 
-@register(0x82)
+@register(INS.EXTERNAL_AUTHENTICATE)
 def external_authenticate(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     s = card.session
     challenge, s.challenge = s.challenge, None  # a challenge is good for one try only
@@ -49,7 +49,7 @@ def external_authenticate(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     return b"", SW.OK
 
 
-@register(0x88)
+@register(INS.INTERNAL_AUTHENTICATE)
 def internal_authenticate(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if card.keys.internal is None:
         return b"", SW.INS_NOT_SUPPORTED
@@ -77,7 +77,7 @@ def _counted(state: PinState, pin: str) -> int:
         state.tries_left = state.max_tries
         return SW.OK
     state.tries_left -= 1
-    return SW.PIN_BLOCKED if state.blocked else SW.pin_wrong(state.tries_left)
+    return SW.PIN_BLOCKED if state.blocked else tries_left_sw(state.tries_left)
 
 
 def _check_pin(card: VirtualCard, pin: str, new_pin: str | None = None) -> int:
@@ -90,11 +90,10 @@ def _check_pin(card: VirtualCard, pin: str, new_pin: str | None = None) -> int:
             state.set_pin(new_pin)
         return sw
     card.pin, sw = card.store.update(card.pin, attempt)
-    card.session.pin_verified = sw == SW.OK
     return sw
 
 
-@register(0x20)
+@register(INS.VERIFY)
 def verify(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.p1 != 0x00 or cmd.p2 not in PIN_REFERENCES:
         return b"", SW.WRONG_P1P2
@@ -102,14 +101,14 @@ def verify(card: VirtualCard, cmd: CommandAPDU) -> Reply:
         card.pin = card.store.load(card.card_sn) or card.pin
         if card.pin.blocked:
             return b"", SW.PIN_BLOCKED
-        return b"", SW.pin_wrong(card.pin.tries_left)
+        return b"", tries_left_sw(card.pin.tries_left)
     pin = _pin_digits(cmd.data)
     if pin is None:
         return b"", SW.WRONG_DATA
     return b"", _check_pin(card, pin)
 
 
-@register(0x24)
+@register(INS.CHANGE_REFERENCE_DATA)
 def change_pin(card: VirtualCard, cmd: CommandAPDU) -> Reply:
     if cmd.p1 != 0x00 or cmd.p2 not in PIN_REFERENCES:
         return b"", SW.WRONG_P1P2

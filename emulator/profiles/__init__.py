@@ -17,8 +17,8 @@ from typing import Any
 
 from drivers.errors import BAD_PROFILE, UNKNOWN_PROFILE, CardError
 from emulator.card_os import Keys, Quirks, VirtualCard
-from emulator.ssse_layout import build_tree
 from emulator.profiles.schema import problem, safe
+from emulator.ssse_layout import build_tree
 from emulator.state import PinState, StateStore
 
 FOLDER = Path(__file__).resolve().parent
@@ -132,7 +132,7 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
         raise TypeError(f"unknown card options: {', '.join(sorted(unknown))}")
     profile = read_profile(profile_id)
     security = dict(profile.get("security") or {})
-    pin_cfg = dict(profile.get("pin") or {})
+    pin_cfg = {**(profile.get("pin") or {}), **{k: v for k, v in options.items() if k in ("max_tries", "tries_left")}}
     quirk_values = {**(profile.get("quirks") or {}), **{k: v for k, v in options.items() if k in _QUIRKS}}
     quirks = Quirks(**quirk_values)
     needs_auth = bool(options.get("needs_external_auth", security.get("needs_external_auth", False)))
@@ -145,21 +145,22 @@ def load_card(profile_id: str, state_dir: str | os.PathLike[str] | None = None, 
     )
     card_sn = profile["card"]["card_sn"].upper()
     store = StateStore(state_dir)
-    pin = pin_was_saved = store.load(card_sn)
-    fresh = pin is None or "tries_left" in options or "max_tries" in options
-    if fresh:
-        max_tries = int(options.get("max_tries", pin_cfg.get("max_tries", 3)))
-        tries = options.get("tries_left", pin_cfg.get("tries_left"))
-        pin = PinState.fresh(card_sn, str(pin_cfg.get("initial", "123456")), max_tries, tries)
+    saved = store.load(card_sn)
+    reset = "tries_left" in options or "max_tries" in options
+    if saved is None or reset:
+        pin = PinState.fresh(card_sn, str(pin_cfg.get("initial", "123456")), int(pin_cfg.get("max_tries", 3)),
+                             pin_cfg.get("tries_left"))
+    else:
+        pin = saved
     atr = bytes.fromhex(options.get("atr", profile.get("atr", "3B6D0000008C544CB386844116018593CA")))
     blank = bool(options.get("locked_reads_blank", security.get("locked_reads_blank", False)))
     mf = build_tree(profile, name_padding=quirks.name_padding, needs_external_auth=needs_auth,
                     locked_reads_blank=blank)
     card = VirtualCard(atr=atr, mf=mf, card_sn=card_sn, pin=pin, store=store, keys=keys,
                        quirks=quirks, profile_id=str(profile["id"]))
-    if fresh and pin_was_saved is None:      # a first insertion: another process may be writing it too
+    if saved is None:                         # a first insertion: another process may be writing it too
         card.pin = store.create(pin)
-    elif fresh:                               # options that reset the counter: a deliberate overwrite
+    elif reset:                               # options that reset the counter: a deliberate overwrite
         card.save_state()
     return card
 

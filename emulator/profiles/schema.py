@@ -124,7 +124,7 @@ def problem(profile: Any) -> str | None:
     """Why a profile cannot be played, naming the field ("holder.name needs 32 bytes ..."); None when fine."""
     if not isinstance(profile, dict):
         return f"a profile is a JSON object, not {type(profile).__name__}"
-    found = _fields(profile, TOP, "", extra=set(PARTS))
+    found = _fields(profile, TOP, "", extra=frozenset(PARTS))
     if found:
         return found
     for part, fields in PARTS.items():
@@ -143,7 +143,7 @@ def problem(profile: Any) -> str | None:
     return None
 
 
-def _fields(obj: dict, fields: dict[str, tuple[Check, bool]], prefix: str, extra: set[str] = frozenset()) -> str | None:
+def _fields(obj: dict, fields: dict[str, tuple[Check, bool]], prefix: str, extra: frozenset[str] = frozenset()) -> str | None:
     for name in obj:
         if name not in fields and name not in extra:
             return f"unknown field {prefix}{safe(name)} (known: {', '.join([*fields, *sorted(extra)])})"

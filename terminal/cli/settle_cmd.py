@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     settle.add_argument("--relatives", default="auto",
                         help="auto (every bound relative, in order), none, or owner psn_no's: PSN,PSN")
     settle.add_argument("--no-account", action="store_true", help="do not use any personal account (acct_used_flag 0)")
+    settle.add_argument("--self-pay", action="store_true",
+                        help="full self-pay in cash: no fund share, no account, no PIN (acct_used_flag 0); the way "
+                             "on when the insurance is not active or the card has expired; recorded as a settlement")
     settle.add_argument("--pre", action="store_true", help="pre-settle only: show the split, write nothing")
     settle.add_argument("--request-id", help="idempotency key, 1 to 64 visible ASCII characters: a retry with the "
                                              "same id returns the first result")
@@ -107,13 +110,18 @@ def cmd_settle(args: argparse.Namespace) -> int:
     try:
         if args.pre:
             patient = settlement.patient_for_card(db, session.read())
-            pre = settlement.presettle_for(db, cfg, patient.psn_no, bill, relatives, not args.no_account)
+            pre = settlement.presettle_for(db, cfg, patient.psn_no, bill, relatives, not args.no_account,
+                                           self_pay=args.self_pay)
             out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
                    "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
                    **pre.fields(), "pre": True}
             return emit(args, out, _pre_text(out))
-        result = settlement.settle(db, cfg, session, bill, pin=pin, relatives=relatives,
-                                   acct_used_flag=not args.no_account, request_id=request_id)
+        try:
+            result = settlement.settle(db, cfg, session, bill, pin=pin, relatives=relatives,
+                                       acct_used_flag=not args.no_account, request_id=request_id,
+                                       self_pay=args.self_pay)
+        except Exception as exc:
+            raise _self_pay_hint(exc, args.self_pay) from None
     finally:
         session.close()
     return _done(args, cfg, db, result)
@@ -141,6 +149,20 @@ def _require_file(path: str, option: str, what_zh: str) -> None:
         why = "is a folder, not a file" if Path(path).is_dir() else "does not exist"
         why_zh = "是文件夹,不是文件" if Path(path).is_dir() else "不存在"
         raise UsageError("file_missing", f"{option} {path}: the file {why}", f"{option} {path}: {what_zh}{why_zh}")
+
+
+def _self_pay_hint(exc: Exception, self_pay: bool) -> Exception:
+    """A refusal that full self-pay gets past (insurance not active, card expired) says so: no dead end."""
+    from terminal.errors import RuleRefused, describe
+    code = getattr(exc, "code", "")
+    if self_pay or code not in ("insurance_inactive", "card_expired"):
+        return exc
+    en, zh = describe(exc, "en")[1], describe(exc, "zh")[1]
+    if "self-pay" not in en:
+        en += "; the bill can be paid in full in cash (self-pay)"
+    if "全自费" not in zh:
+        zh += ";可全自费现金结算"
+    return RuleRefused(code, f"{en}: settle it again with --self-pay", f"{zh}:加 --self-pay 重新结算")
 
 
 def _pre_text(out: dict) -> str:

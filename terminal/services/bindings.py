@@ -1,11 +1,15 @@
-"""Binding and unbinding at the window (DESIGN §6.1): the owner's card, the owner's PIN, the user named
+"""Binding and unbinding at the window (family mutual aid): the owner's card, the owner's PIN, the user named
 by card number or ID number; the rules checked; one transaction with an audit row (operator, window).
 
 API (plain functions; open the db on the calling thread):
-  bind_at_window(db, cfg, session, pin, user, relation, scope="local", quota=0, today=None) -> Binding
+  bind_at_window(db, cfg, session, pin, user, relation, scope="local", quota=0, today=None,
+                 expected_card=None) -> Binding
       session: terminal.card_session.CardSession over the owner's card; pin None = the reader's keypad.
+      expected_card: the CardIdentity of the owner's card as read and shown; the card in the reader must be
+      that card when read here and again inside the transaction (card_swapped otherwise, nothing written).
       A cross-province binding moves `quota` fen from the owner's balance into the binding.
-  unbind_at_window(db, cfg, session, pin, user, today=None) -> Unbound(binding, returned, owner_balc)
+  unbind_at_window(db, cfg, session, pin, user, today=None, expected_card=None)
+      -> Unbound(binding, returned, owner_balc)
       ends the owner's active binding of that user; the remaining quota returns to the owner.
   end_lapsed_bindings(db, cfg, today=None) -> [Unbound]
       ends every active binding whose owner's insurance ended or changed (not employee any more).
@@ -25,7 +29,8 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from drivers import certno as certno_mod
-from drivers.errors import CARD_REMOVED, PIN_BLOCKED, PIN_WRONG, CardError
+from drivers.errors import PIN_BLOCKED, PIN_WRONG, CardError
+from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain import mutual_aid as rules
 from terminal.errors import BadInput, RuleRefused
@@ -69,9 +74,12 @@ def resolve_user(db: sqlite_utils.Database, text: str) -> Person:
     return find_patient(db, card_no=value)
 
 
-def _owner_from_card(db: sqlite_utils.Database, session, today: str) -> Person:
-    """Read the presented card and find its holder (the owner) in the local database."""
+def _owner_from_card(db: sqlite_utils.Database, session, today: str,
+                     expected: CardIdentity | None = None) -> tuple[Person, CardIdentity]:
+    """Read the presented card (it must be `expected`, the card shown) and find its holder (the owner) in the
+    local database; with the identity to confirm again before the commit."""
     read = session.read()
+    session.check_card(expected)
     owner = find_person(db, card_no=read.card.card_no)
     if owner is None:
         raise RuleRefused("owner_unknown", f"card {read.card.card_no} is not in the local database",
@@ -80,7 +88,7 @@ def _owner_from_card(db: sqlite_utils.Database, session, today: str) -> Person:
         raise RuleRefused("card_mismatch", f"card {read.card.card_no} does not belong to {owner.psn_name} on record",
                           f"卡号{read.card.card_no}与登记的持卡人不符")
     session.require_valid(today)
-    return owner
+    return owner, expected or CardIdentity.of(read)
 
 
 def _verify_pin(db: sqlite_utils.Database, cfg, session, pin: str | None, owner: Person, action: str) -> None:
@@ -96,18 +104,19 @@ def _verify_pin(db: sqlite_utils.Database, cfg, session, pin: str | None, owner:
         raise
 
 
-def _card_still_there(session) -> None:
-    if not session.still_present():
-        raise CardError(CARD_REMOVED, "nothing was written")
+def _card_still_there(session, card: CardIdentity) -> None:
+    """Inside the transaction: the card read is still the one in the reader (card_removed / card_swapped)."""
+    session.confirm_card(card)
 
 
 def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, user: str, relation: str,
-                   scope: str = "local", quota: int = 0, today: str | None = None) -> Binding:
+                   scope: str = "local", quota: int = 0, today: str | None = None,
+                   expected_card: CardIdentity | None = None) -> Binding:
     """The owner (card in the reader, PIN) binds a relative; see the module docstring."""
     today = _today(today)
     rules.check_amount(quota)
     policy = policy_of(cfg)
-    owner = _owner_from_card(db, session, today)
+    owner, card = _owner_from_card(db, session, today, expected_card)
     user_person = resolve_user(db, user)
     _verify_pin(db, cfg, session, pin, owner, "bind")
     with write_transaction(db):
@@ -116,7 +125,7 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
         rules.check_binding(policy, owner_party, user_party, relation, on_date=today, scope=scope, quota=quota,
                             active_owners_of_user=owners, owner_area=pooling_area(db, owner.insuplc_admdvs),
                             user_area=pooling_area(db, user_person.insuplc_admdvs))
-        _card_still_there(session)
+        _card_still_there(session, card)
         if quota:
             moved = db.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
                                "WHERE psn_no = ? AND balc >= ?", [quota, owner.psn_no, quota]).rowcount
@@ -165,10 +174,10 @@ def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | 
 
 
 def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, user: str,
-                     today: str | None = None) -> Unbound:
+                     today: str | None = None, expected_card: CardIdentity | None = None) -> Unbound:
     """The owner (card, PIN) ends their binding of a relative; any remaining quota comes back."""
     today = _today(today)
-    owner = _owner_from_card(db, session, today)
+    owner, card = _owner_from_card(db, session, today, expected_card)
     user_person = resolve_user(db, user)
     _verify_pin(db, cfg, session, pin, owner, "unbind")
     with write_transaction(db):
@@ -176,7 +185,7 @@ def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, u
         if binding is None:
             raise RuleRefused("binding_not_found", f"{owner.psn_name} has no active binding of {user_person.psn_name}",
                               f"{owner.psn_name}没有绑定{user_person.psn_name}")
-        _card_still_there(session)
+        _card_still_there(session, card)
         return end_binding(db, binding, operator=cfg.terminal.operator, window=cfg.terminal.window,
                            reason="owner_request", today=today)
 

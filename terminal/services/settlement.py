@@ -1,15 +1,21 @@
-"""Settlement at the window (DESIGN §6.2): pre-settle without writing, settle in one transaction.
+"""Settlement at the window (like the national 2206/2207): pre-settle without writing, settle in one transaction.
 
 API (plain functions taking `(db, cfg, ...)`, returning dataclasses; one connection per thread):
 - `patient_for_card(db, card_read) -> Patient`: the person on the presented card (RuleRefused if unknown).
 - `presettle_for(db, cfg, psn_no, bill, relatives="auto", acct_used_flag=True, now=None) -> PreSettlement`:
   the split the settlement would make now; writes nothing.
-- `settle(db, cfg, session, bill, pin=..., relatives="auto", acct_used_flag=True, request_id=None, now=None)
-  -> SettlementResult`: reads the card in `session` (a `CardSession`), verifies its PIN before any
-  personal account is used (pin=None: the reader's keypad), commits, then saves the slip (结算单): a slip
-  that cannot be written leaves `slip_warning` on the result, never an error (a replay writes a missing one).
-  `cash_allowed=False` (a kiosk, which cannot take cash): refused with `accounts_short`, nothing written,
-  when the accounts do not cover the whole out-of-pocket part, checked again inside the transaction.
+- `settle(db, cfg, session, bill, pin=..., relatives="auto", acct_used_flag=True, request_id=None, now=None,
+  expected_card=None, self_pay=False) -> SettlementResult`: reads the card in `session` (a `CardSession`),
+  checks it is `expected_card` (the card read and shown: card_swapped otherwise), verifies its PIN before any
+  personal account is used (pin=None: the reader's keypad), commits with the card confirmed again inside the
+  transaction, saves the slip (结算单).
+- self-pay (`self_pay=True`, also `presettle_for` and `commit_settlement`): the whole bill in cash, no fund
+  share, no account (acct_used_flag 0), no PIN: the way on for a patient whose insurance is not active or
+  whose card has expired. Recorded as a settlement like any other (day end counts it).
+  A slip that cannot be written leaves `slip_warning` on the result, never an error (a replay writes a
+  missing one). `cash_allowed=False` (a kiosk, which cannot take cash): refused with `accounts_short`,
+  nothing written, when the accounts do not cover the whole out-of-pocket part, checked again inside the
+  transaction.
 - `commit_settlement(db, cfg, psn_no, bill, relatives=..., acct_used_flag=..., request_id=...,
   still_present=lambda: True, now=None) -> SettlementResult`: the transaction alone (callers that
   have already checked the card and PIN: the UI's worker, benchmarks).
@@ -28,6 +34,7 @@ import json
 import sqlite3
 import uuid
 from contextlib import contextmanager
+from decimal import Decimal
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -36,10 +43,11 @@ import sqlite_utils
 
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
+from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain.bill import Bill, check_limits
 from terminal.domain.money import yuan_text
-from terminal.domain.policy import Policy
+from terminal.domain.policy import Policy, PolicyRule
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
 from terminal.errors import BadInput, RuleRefused, StoreError
 from terminal.store.people import add_audit, write_transaction
@@ -144,8 +152,9 @@ def _require_active(patient: Patient) -> None:
         state = {"2": "suspended", "4": "ended"}.get(patient.psn_insu_stas, f"status {patient.psn_insu_stas}")
         state_zh = {"2": "暂停", "4": "终止"}.get(patient.psn_insu_stas, patient.psn_insu_stas)
         raise RuleRefused("insurance_inactive",
-                          f"{patient.psn_name}'s insurance is {state}: cannot settle with insurance (pay in full)",
-                          f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算")
+                          f"{patient.psn_name}'s insurance is {state}: cannot settle with insurance; "
+                          f"the bill can be paid in full in cash (self-pay)",
+                          f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算;可全自费现金结算")
 
 
 def _relative_sources(db: sqlite_utils.Database, cfg, patient: Patient, relatives: Relatives,
@@ -184,23 +193,44 @@ def policy_for(cfg) -> Policy:
 
 
 def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_used_flag: bool,
-             now: datetime, policy: Policy | None = None) -> PreSettlement:
-    """Read the patient's standing (balance, year accumulators, relatives) and apply §6.2."""
-    _require_active(patient)
+             now: datetime, policy: Policy | None = None, self_pay: bool = False) -> PreSettlement:
+    """Read the patient's standing (balance, year accumulators, relatives) and apply the settlement steps (or self-pay)."""
+    if not self_pay:
+        _require_active(patient)
     policy = policy or policy_for(cfg)
     check_limits(bill, policy.bill_limits)      # the config's absurd-amount limits, whoever parsed the bill
     balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
     own = balc if patient.insutype == "310" else None  # only employees have an account; shown even if unused
+    if self_pay:
+        return _self_pay_split(bill, policy, patient, cfg.terminal.hosp_lv, own,
+                               YearToDate(dedc_used or 0, fund_paid or 0))
     return presettle(bill, policy, insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
                      ytd=YearToDate(dedc_used or 0, fund_paid or 0), own_balc=own,
                      relatives=_relative_sources(db, cfg, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
                      acct_used_flag=acct_used_flag)
 
 
+def _self_pay_split(bill: Bill, policy: Policy, patient: Patient, hosp_lv: str, own_balc: int | None,
+                    ytd: YearToDate) -> PreSettlement:
+    """Full self-pay: the whole bill is the patient's, in cash; the fund and every account pay nothing, the
+    year accumulators do not move. (The rule is recorded for the form's sake; none when no rule matches.)"""
+    amounts = tuple(item.amount for item in bill.items)
+    total = sum(amounts)
+    try:
+        rule = policy.rule_for(patient.insutype, bill.med_type, hosp_lv)
+    except RuleRefused:
+        rule = PolicyRule(patient.insutype, bill.med_type, hosp_lv, 0, "visit", Decimal(0), 0)
+    return PreSettlement(medfee_sumamt=total, fulamt_ownpay_amt=total, preselfpay_amt=0, inscp_scp_amt=0,
+                         act_pay_dedc=0, fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0,
+                         acct_pay=0, psn_cash_pay=total, balc=own_balc, mulaid=(), rule=rule, acct_used_flag=False,
+                         item_amounts=amounts, ytd_after=ytd)
+
+
 def presettle_for(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, relatives: Relatives = "auto",
-                  acct_used_flag: bool = True, now: datetime | None = None) -> PreSettlement:
-    """2206: the split as it would be now; nothing is written."""
-    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, now or datetime.now())
+                  acct_used_flag: bool = True, now: datetime | None = None, self_pay: bool = False) -> PreSettlement:
+    """2206: the split as it would be now (self_pay: the whole bill in cash); nothing is written."""
+    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, now or datetime.now(),
+                    self_pay=self_pay)
 
 
 # ---------------------------------------------------------------- results
@@ -257,8 +287,9 @@ def _canonical_relatives(relatives: Relatives) -> str | list[str]:
     return list(relatives)
 
 
-def request_fingerprint(psn_no: str, bill: Bill, acct_used_flag: bool, relatives: Relatives) -> str:
-    """sha256 of the canonical request (patient, bill, acct_used_flag as asked, relatives choice).
+def request_fingerprint(psn_no: str, bill: Bill, acct_used_flag: bool, relatives: Relatives,
+                        self_pay: bool = False) -> str:
+    """sha256 of the canonical request (patient, bill, acct_used_flag as asked, relatives choice, self-pay).
 
     A retry under the same request id must give the same fingerprint; a quantity is written in its
     shortest form ("1.000" and 1 are the same quantity), keys sorted, no spaces.
@@ -268,6 +299,8 @@ def request_fingerprint(psn_no: str, bill: Bill, acct_used_flag: bool, relatives
     canonical = {"psn_no": psn_no, "med_type": bill.med_type, "items": [
         {"code": i.code, "name": i.name, "category": i.category, "class": i.cls, "qty": qty(i.qty), "price": i.price}
         for i in bill.items], "acct_used_flag": bool(acct_used_flag), "relatives": _canonical_relatives(relatives)}
+    if self_pay:   # only then: the fingerprints of every other request stay as they were
+        canonical["self_pay"] = True
     text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -374,13 +407,17 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                       acct_used_flag: bool = True, request_id: str | None = None,
                       still_present: Callable[[], bool] = lambda: True, now: datetime | None = None,
                       policy: Policy | None = None, fingerprint: str | None = None,
-                      cash_allowed: bool = True) -> SettlementResult:
+                      cash_allowed: bool = True, self_pay: bool = False) -> SettlementResult:
     """2207 in one IMMEDIATE transaction: re-read everything, re-compute, debit conditionally, append entries.
 
     `fingerprint`: the request as asked (see `request_fingerprint`); default: from these arguments.
+    `still_present`: asked last, inside the transaction: False (or a CardError) and nothing is written.
+    `self_pay`: the whole bill in cash (no fund, no account), whatever the insurance status.
     """
     now = now or datetime.now()
-    fingerprint = fingerprint or request_fingerprint(psn_no, bill, acct_used_flag, relatives)
+    if self_pay:
+        acct_used_flag, relatives = False, "none"
+    fingerprint = fingerprint or request_fingerprint(psn_no, bill, acct_used_flag, relatives, self_pay)
     asked_id = request_id is not None   # a fresh id cannot have been used before: no look-up needed
     request_id = request_id or uuid.uuid4().hex
     setl_id, mdtrt_id, msgid = new_ids(cfg, now)
@@ -394,7 +431,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
             _same_request(first, request_id, psn_no, fingerprint)
             return _row_result(db, first, replayed=True)
         patient = patient_by_psn_no(db, psn_no)
-        pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now, policy)
+        pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now, policy, self_pay=self_pay)
         if not cash_allowed:
             _require_no_cash(pre)   # balances may have moved since the caller's pre-settlement
         entries = _debit(db, pre, patient, setl_id, at, window, day)
@@ -417,7 +454,8 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
         add_audit(db, operator=operator, window=window, action="settle", subject=psn_no, detail={
             "setl_id": setl_id, "request_id": request_id, "medfee_sumamt": pre.medfee_sumamt,
             "fund_pay_sumamt": pre.fund_pay_sumamt, "acct_pay": pre.acct_pay,
-            "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid})
+            "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid,
+            **({"self_pay": True} if self_pay else {})})
         if not still_present():   # the card left before commit: nothing happened
             raise CardError(CARD_REMOVED, "the card was removed before the settlement was committed")
     return _row_result(db, {**row, "mulaid": mulaid, "bill": bill_obj}, patient=patient)
@@ -444,13 +482,25 @@ def _require_no_cash(pre: PreSettlement) -> None:
 
 def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | None = None,
            relatives: Relatives = "auto", acct_used_flag: bool = True, request_id: str | None = None,
-           now: datetime | None = None, save_slip: bool = True, cash_allowed: bool = True) -> SettlementResult:
-    """The whole window flow: card -> patient -> (PIN if an account will pay) -> commit -> slip."""
+           now: datetime | None = None, save_slip: bool = True, cash_allowed: bool = True,
+           expected_card: CardIdentity | None = None, self_pay: bool = False) -> SettlementResult:
+    """The whole window flow: card -> the card shown? -> patient -> (PIN if an account will pay) -> commit -> slip.
+
+    `expected_card`: the card the caller read and showed with this bill (the UI, the kiosk). The card in the
+    reader must be that card when read here and again inside the transaction, else card_swapped and nothing
+    is written. Without it, the card read here is the one confirmed at commit (the command line).
+    `self_pay`: the whole bill in cash, no PIN (insurance not active, card expired).
+    """
     now = now or datetime.now()
-    card_read = session.read()   # always the card in the reader now, never one read before a swap
+    card_read = session.read()   # always the card in the reader now ...
+    session.check_card(expected_card)   # ... and it must be the card shown with this bill
+    shown = expected_card or CardIdentity.of(card_read)
     patient = patient_for_card(db, card_read)
-    session.require_valid(now.date().isoformat())   # an expired card pays nothing, as at bind and the kiosk
-    fingerprint = request_fingerprint(patient.psn_no, bill, acct_used_flag, relatives)
+    if self_pay:
+        acct_used_flag, relatives = False, "none"
+    else:
+        session.require_valid(now.date().isoformat())   # an expired card pays nothing, as at bind and the kiosk
+    fingerprint = request_fingerprint(patient.psn_no, bill, acct_used_flag, relatives, self_pay)
     if request_id:
         first = _one(db, "request_id", request_id)
         if first is not None:
@@ -459,7 +509,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
             if save_slip:
                 _keep_slip(db, cfg, replay, only_if_missing=True)
             return replay
-    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now)
+    pre = _compute(db, cfg, patient, bill, relatives, acct_used_flag, now, self_pay=self_pay)
     if not cash_allowed:
         _require_no_cash(pre)   # before the PIN: no try of the card's counter spent on a refusal
     # PIN only when an account would pay; if none would now, none may at commit either (cash instead)
@@ -473,8 +523,8 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
             raise
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
                                acct_used_flag=accounts_usable, request_id=request_id,
-                               still_present=session.still_present, now=now, fingerprint=fingerprint,
-                               cash_allowed=cash_allowed)
+                               still_present=lambda: session.confirm_card(shown), now=now,
+                               fingerprint=fingerprint, self_pay=self_pay, cash_allowed=cash_allowed)
     if save_slip:   # after the commit: a slip that cannot be written is a warning, never a failure
         _keep_slip(db, cfg, result, only_if_missing=result.replayed)
     return result

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
+from textual import events
 from textual.app import App
 
 from drivers.reader import CardEvent, Reader
@@ -37,6 +38,9 @@ class CashierApp(App):
     TITLE = "cashier"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: list = []  # cashier keys live on the cashier screens; kiosk mode gets none
+    # screens get -narrow below 100 columns and -short below 32 rows: 80×24 lays out tighter, never loses money
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, cfg: Config, *, reader_spec: str | None = None, demo: bool = False,
                  mode: str = "cashier", lang: str | None = None, now: datetime | Clock | None = None) -> None:
@@ -59,7 +63,11 @@ class CashierApp(App):
         self.card_present = False
         self.card_epoch = 0                      # +1 each time a card leaves while a non-patient screen is on top
         self.pending_notice: str | None = None   # the removal notice waiting for that screen to close
+        self.patient_notice: str | None = None   # said on the next patient screen (the card was changed)
+        from terminal.ui.bills_kept import KeptBills
+        self.kept_bills = KeptBills()            # bills not charged whose card left the reader
         self._tray_profiles: list[str] | None = None
+        self._keys = None   # key_order.KeyQueue once running (cashier mode): fast keys handled in order
         self.title = self.t("app.title")
         self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
 
@@ -69,6 +77,17 @@ class CashierApp(App):
 
     def today(self) -> str:
         return self.now().date().isoformat()
+
+    # keys -------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """A key from the terminal waits for the one before it to settle (scanner, paste: none is lost)."""
+        if isinstance(event, events.Key) and not event.is_forwarded and self.mode != "kiosk":
+            if self._keys is None:
+                from terminal.ui.key_order import KeyQueue
+                self._keys = KeyQueue(self, lambda key: App.on_event(self, key))
+            self._keys.put(event)
+            return
+        await super().on_event(event)
 
     # start and stop -----------------------------------------------------------
     def on_mount(self) -> None:
@@ -130,7 +149,8 @@ class CashierApp(App):
                     names = reader.list_readers()  # type: ignore[union-attr]
                     if wanted not in names:
                         from drivers.errors import NO_READER, CardError
-                        raise CardError(NO_READER, f"no reader named {wanted!r} (readers: {', '.join(names) or '-'})")
+                        raise CardError(NO_READER, f"no reader named {wanted!r} (readers: {', '.join(names) or '-'})",
+                                        detail_zh=f"没有名为 {wanted!r} 的读卡器(现有: {'、'.join(names) or '无'})")
                 except Exception as exc:
                     self.post_message(WorkFailed("reader", *describe(exc, self.lang)))
                     return
@@ -155,7 +175,7 @@ class CashierApp(App):
             self.screen.post_message(CardRemoved(message.reader))
             return
         self.workers.cancel_group(self, "card")
-        notice = self._removal_notice()
+        notice = self._with_kept(self._removal_notice(), self._keep_bill())
         if self._patient_on_top():
             self.back_to_waiting(notice=notice)
         else:
@@ -183,6 +203,62 @@ class CashierApp(App):
         paying = any(s.PAYING for s in journey)
         return self.t("notice.card_removed_paying" if paying else "notice.card_removed")
 
+    # bills not charged yet ---------------------------------------------------
+    def bill_on_screen(self):
+        """The bill of the patient on screen, as typed so far (None: no patient, or the payment is done)."""
+        from terminal.card_session import CardIdentity
+        from terminal.ui.bills_kept import KeptBill
+        from terminal.ui.screens.base import CardScreen
+        from terminal.ui.screens.bill import BillScreen
+        from terminal.ui.screens.patient import PatientScreen
+        journey = [s for s in self.screen_stack if isinstance(s, CardScreen)]
+        if not journey or journey[-1].FINISHED:
+            return None
+        patient = next((s for s in journey if isinstance(s, PatientScreen)), None)
+        if patient is None:
+            return None
+        bill_screen = next((s for s in reversed(journey) if isinstance(s, BillScreen)), None)
+        held = bill_screen.snapshot() if bill_screen is not None else patient.bill
+        bill = KeptBill(CardIdentity.of(patient.card), patient.name, list(held.get("items", [])),
+                        str(held.get("med_type", "11")), dict(held.get("entry", {})))
+        return None if bill.empty else bill
+
+    def _keep_bill(self):
+        """The card is leaving: keep the bill on screen under its card (a pulled card cannot be undone)."""
+        bill = self.bill_on_screen()
+        if bill is not None:
+            self.kept_bills.keep(bill)
+        return bill
+
+    def _with_kept(self, notice: str | None, kept) -> str | None:
+        if kept is None:
+            return notice
+        said = self.t("notice.bill_kept", name=kept.name, n=kept.count)
+        return f"{notice}\n{said}" if notice else said
+
+    def card_changed(self, message: str) -> None:
+        """The card in the reader is not the card on screen (swapped while the screen was open): the service
+        wrote nothing. Keep the bill under the card it belongs to, and open the card now in the reader."""
+        notice = self._with_kept(message, self._keep_bill())
+        self.patient_notice = notice
+        self.back_to_waiting(notice=notice)
+        if self.card_present:
+            self.read_card()
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: a bill not charged (on screen or kept for a card that left) is not thrown away unasked."""
+        unsaved = [b for b in [self.bill_on_screen(), *self.kept_bills.all()] if b is not None]
+        if self.mode == "kiosk" or not unsaved:
+            self.exit()
+            return
+        from terminal.ui.widgets.confirm import ConfirmModal
+        names = self.t("quit.sep").join(self.t("quit.one", name=b.name, n=b.count) for b in unsaved)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+        self.push_screen(ConfirmModal(self.t("quit.ask", bills=names)), answered)
+
     def back_to_waiting(self, notice: str | None = None, refresh: bool = True) -> None:
         """Unwind every screen above the waiting screen (and bring today's totals up to date)."""
         from terminal.ui.screens.waiting import WaitingScreen
@@ -206,9 +282,13 @@ class CashierApp(App):
     def on_patient_loaded(self, message: PatientLoaded) -> None:
         if not self.card_present:
             return  # the card left while it was being read
+        from terminal.card_session import CardIdentity
         from terminal.ui.screens.patient import PatientScreen
+        notice, self.patient_notice = self.patient_notice, None
+        kept = self.kept_bills.take(CardIdentity.of(message.card))
         self.back_to_waiting(refresh=False)
-        self.push_screen(PatientScreen(message.card, message.family, message.places, message.pin_tries_left))
+        self.push_screen(PatientScreen(message.card, message.family, message.places, message.pin_tries_left,
+                                       notice=notice, kept=kept))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "reader":   # the reader named cannot be used: shown as the reader's state

@@ -48,6 +48,7 @@ class WorkFailed(Message):
     action: str = ""
     code: str = ""
     message: str = ""
+    tries_left: int | None = None   # a wrong PIN: the tries the card says are left
 
 
 @dataclass

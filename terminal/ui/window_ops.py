@@ -84,26 +84,30 @@ def day_report(cfg: Config, day: str, window: str | None) -> Any:
 
 
 def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct_used_flag: bool = True,
-              now: Any = None) -> Any:
-    """The split as it would be now; writes nothing."""
+              now: Any = None, self_pay: bool = False) -> Any:
+    """The split as it would be now (self_pay: the whole bill in cash); writes nothing."""
     from terminal.services.settlement import presettle_for
     with database(cfg) as db:
-        return presettle_for(db, cfg, psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now)
+        return presettle_for(db, cfg, psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
+                             self_pay=self_pay)
 
 
 def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, relatives: Any,
-           acct_used_flag: bool, request_id: str, now: Any = None) -> tuple[Any, str]:
+           acct_used_flag: bool, request_id: str, card: Any, now: Any = None, self_pay: bool = False
+           ) -> tuple[Any, str]:
     """Settle with the card in the reader (PIN verified on the card, or on its keypad when pin is None).
 
-    Returns the result and the slip's text. A card pulled before the commit raises card_removed and
-    leaves nothing written (the service checks the card inside the transaction).
+    `card` is the CardRead shown on the screen: the card in the reader must be that card (card_swapped
+    otherwise). Returns the result and the slip's text. A card pulled or swapped before the commit leaves
+    nothing written (the service checks the card again inside the transaction).
     """
-    from terminal.card_session import CardSession
+    from terminal.card_session import CardIdentity, CardSession
     from terminal.services.settlement import settle as settle_service
     session = CardSession(_need(reader), cfg)
     with database(cfg) as db:
         result = settle_service(db, cfg, session, bill, pin=pin, relatives=relatives,
-                                acct_used_flag=acct_used_flag, request_id=request_id, now=now)
+                                acct_used_flag=acct_used_flag, request_id=request_id, now=now,
+                                expected_card=CardIdentity.of(card), self_pay=self_pay)
         return result, slip_text(db, cfg, result)
 
 
@@ -147,20 +151,30 @@ def owner_bindings(cfg: Config, owner_psn_no: str) -> list[tuple[Any, Any]]:
 
 
 def bind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, relation: str, scope: str,
-         quota: int, today: str) -> Any:
-    """Binding at the window with the owner's card in the reader (rules checked by the service)."""
-    from terminal.card_session import CardSession
+         quota: int, today: str, card: Any) -> Any:
+    """Binding at the window with the owner's card in the reader (rules checked by the service); `card` is
+    the CardRead shown: the card in the reader must be that card."""
+    from terminal.card_session import CardIdentity, CardSession
     from terminal.services.bindings import bind_at_window
     with database(cfg) as db:
         return bind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, relation,
-                              scope=scope, quota=quota, today=today)
+                              scope=scope, quota=quota, today=today, expected_card=CardIdentity.of(card))
 
 
-def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, today: str) -> Any:
-    from terminal.card_session import CardSession
+def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, today: str, card: Any) -> Any:
+    from terminal.card_session import CardIdentity, CardSession
     from terminal.services.bindings import unbind_at_window
     with database(cfg) as db:
-        return unbind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, today=today)
+        return unbind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, today=today,
+                                expected_card=CardIdentity.of(card))
+
+
+def family(cfg: Config, card_no: str, today: str) -> Any:
+    """The family view of the card's holder as it is now (balances, what each relative may pay): asked again
+    after every write, so no screen shows a balance from before it."""
+    from terminal.services.family import family_for
+    with database(cfg) as db:
+        return family_for(db, card_no=card_no, today=today)
 
 
 def _need(reader: Reader | None) -> Reader:

@@ -22,7 +22,7 @@ def run_service(node: DOMNode, action: str, call: Callable[[], Any], done: Calla
         try:
             result = call()
         except Exception as exc:  # every failure a cashier can meet is described by the catalogue
-            node.post_message(WorkFailed(action, *describe(exc, lang)))
+            node.post_message(WorkFailed(action, *describe(exc, lang), tries_left=getattr(exc, "tries_left", None)))
             return
         node.post_message(done(result))
 

@@ -142,7 +142,7 @@ class KioskBackend:
         from them since the options were shown), settle refuses (`accounts_short`) and charges nothing.
         The bill's request id makes a retry of a committed payment return the first result.
         """
-        from terminal.card_session import CardSession
+        from terminal.card_session import CardIdentity, CardSession
         from terminal.services.settlement import settle
         from terminal.ui.window_ops import database
         if self.reader is None:
@@ -152,7 +152,8 @@ class KioskBackend:
         relatives: Any = list(option.relatives) if option.relatives else "none"
         with database(self.cfg) as db:
             result = settle(db, self.cfg, session, bill.bill, pin=pin, relatives=relatives,
-                            request_id=bill.request_id, now=self._now(), cash_allowed=False)
+                            request_id=bill.request_id, now=self._now(), cash_allowed=False,
+                            expected_card=CardIdentity(patient.card_no))   # the card shown, or card_swapped
         if bill.path is not None:
             self._file_paid(Path(bill.path))
         names = {f.owner_psn_no: f.owner_name for f in patient.family}

@@ -6,12 +6,15 @@ and the error line that shows a catalogue message in place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from terminal.errors import describe
 
@@ -81,7 +84,8 @@ class CashierScreen(Screen):
         return self.app.lang  # type: ignore[attr-defined]
 
     def compose_frame_top(self) -> ComposeResult:
-        yield Header(show_clock=False)
+        from terminal.ui.widgets.header import WindowHeader
+        yield WindowHeader(show_clock=False)
 
     def compose_frame_bottom(self) -> ComposeResult:
         from textual.containers import Vertical
@@ -98,7 +102,20 @@ class CashierScreen(Screen):
         self._localize_bindings()   # before compose, so the key bar is built once, in the right language
 
     def on_mount(self) -> None:
-        """Screens extend this; the frame needs nothing more at mount."""
+        """Screens extend this. The size classes are set at once (Textual sets them on the first resize,
+        which may come after the first drawing: an 80-column window would flash the wide layout)."""
+        self.size_classes()
+
+    def size_classes(self) -> None:
+        """-narrow / -wide and -short / -tall, by the app's breakpoints (the same classes Textual sets)."""
+        width, height = self.app.size
+        for breakpoints, size in ((self.app.HORIZONTAL_BREAKPOINTS, width), (self.app.VERTICAL_BREAKPOINTS, height)):
+            chosen = None
+            for start, name in breakpoints or ():
+                if size >= start:
+                    chosen = name
+            for _start, name in breakpoints or ():
+                self.set_class(name == chosen, name)
 
     def _localize_bindings(self) -> None:
         """Footer labels in the UI's language (bindings are declared once, in code)."""
@@ -172,8 +189,19 @@ def _replace(binding: Binding, **changes: object) -> Binding:
     return replace(binding, **changes)
 
 
+@dataclass
+class FamilyLoaded(Message):
+    """The card holder's balances and family accounts, read again (after a write, or coming back)."""
+
+    family: Any = None
+
+
 class CardScreen(CashierScreen):
-    """A screen about the card in the reader; closed when the card is pulled."""
+    """A screen about the card in the reader; closed when the card is pulled.
+
+    Money on these screens is never older than the last write: coming back to one (from today's
+    settlements, a reversal, the bindings) reads the balances again (`refresh_money`).
+    """
 
     BINDINGS = [Binding("escape", "back", "back", key_display="Esc")]
     #: True while a payment is being made on this screen (for the removal notice)
@@ -185,13 +213,39 @@ class CardScreen(CashierScreen):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.card_epoch = getattr(self.app, "card_epoch", 0)
+        self._shown = False
 
     def on_screen_resume(self) -> None:
-        """Back from a screen that stayed open while the card was pulled: this patient has left."""
+        """Back from a screen that stayed open while the card was pulled: this patient has left. Back from
+        any other screen (where a reversal or a binding may have moved money): read the balances again."""
         app = self.app
         if getattr(app, "card_epoch", 0) != self.card_epoch:
             notice = getattr(app, "pending_notice", None)
             self.call_later(app.back_to_waiting, notice)  # type: ignore[attr-defined]
+            return
+        if self._shown:
+            self.refresh_money()
+        self._shown = True
+
+    def refresh_money(self) -> None:
+        """Read the holder's balances and family accounts again; `show_money` draws them."""
+        from terminal.ui import window_ops
+        from terminal.ui.workers import run_service
+        card = getattr(self, "card", None)
+        if card is None:
+            return
+        cfg, today, card_no = self.app.cfg, self.app.today(), card.card.card_no  # type: ignore[attr-defined]
+        run_service(self, "family", lambda: window_ops.family(cfg, card_no, today), FamilyLoaded, group="family")
+
+    def on_family_loaded(self, message: FamilyLoaded) -> None:
+        self.family = message.family
+        patient = self.patient_screen
+        if patient is not None and patient is not self:
+            patient.family = message.family   # the journey shares one view of the money
+        self.show_money()
+
+    def show_money(self) -> None:
+        """Draw the balances of `self.family` again (screens that show money override this)."""
 
     @property
     def psn_no(self) -> str:
@@ -213,3 +267,19 @@ class CardScreen(CashierScreen):
     def card_expired(self) -> bool:
         card = getattr(self, "card", None)
         return card is not None and card.card.expired(self.app.today())  # type: ignore[attr-defined]
+
+    @property
+    def insurance_active(self) -> bool:
+        return str(pick(pick(self.family, "person"), "psn_insu_stas", "1")) == "1"
+
+    @property
+    def self_pay_only(self) -> bool:
+        """No insurance settlement is possible (card expired, insurance not active): the way on is full
+        self-pay in cash (no fund share, no account, no PIN)."""
+        return self.card_expired or not self.insurance_active
+
+    @property
+    def card_pin_tries(self) -> int | None:
+        """The card's PIN tries left as last known (read with the card, or told by a wrong PIN)."""
+        patient = self.patient_screen
+        return getattr(patient, "pin_tries_left", None) if patient is not None else None

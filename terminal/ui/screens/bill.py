@@ -1,7 +1,9 @@
-"""The bill: items added and removed, and the pre-settlement split updating as the cashier types.
+"""The bill: items added, removed and their quantity changed in place, and the pre-settlement split
+updating as the cashier types.
 
 Every amount comes from the domain (`terminal.domain.bill.parse_bill`) and the settlement service's
-pre-settlement; this screen only collects the items (price typed in yuan, kept in fen).
+pre-settlement; this screen only collects the items (price typed in yuan, kept in fen). A patient who
+cannot settle with insurance (card expired, insurance not active) sees the full self-pay split.
 """
 
 from __future__ import annotations
@@ -15,27 +17,34 @@ from textual.widgets import DataTable, Input, Label
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.fields import fit
-from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
+from terminal.ui.widgets.fit_table import Col, FitTable
+from terminal.ui.widgets.money import parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel, SplitPreview
 
 MED_TYPES = ("11", "14", "21")
+ENTRY = ("in-code", "in-name", "in-class", "in-qty", "in-price")
+NARROW = 100   # the app's -narrow breakpoint
+PLACEHOLDERS = {"in-code": "bill.code", "in-name": "bill.item", "in-qty": "bill.qty", "in-price": "bill.price"}
+AMOUNT_COL = 6
 
 
 class BillScreen(SplitPreview, CardScreen):
     """Enter adds the line being typed; ↑/↓ choose an item in the table (from the entry row too: the
-    inputs do not use those keys) and F3 removes the chosen (highlighted) one; F7 changes the visit type;
-    F5 pays. Esc goes back to the patient and keeps the bill there while the same card stays in."""
+    inputs do not use those keys); F2 (or Enter on the table) changes the chosen item's quantity in place;
+    F3 removes the chosen item; F7 changes the visit type; F5 pays. Esc goes back to the patient and keeps
+    the bill there while the same card stays in; a card pulled keeps it too, until that card comes back."""
 
     CSS_PATH = tcss(__file__)
     BINDINGS = [
         Binding("f5", "pay", "pay", key_display="F5"),
+        Binding("f2", "edit_qty", "qty", key_display="F2"),
         Binding("f3", "remove_item", "remove", key_display="F3"),
         Binding("f7", "med_type", "medtype", key_display="F7"),
         Binding("up", "pick_row(-1)", "pick", key_display="↑↓"),
         Binding("down", "pick_row(1)", "pick", key_display="↓", show=False),
     ]
-    LABELS = {"pay": "key.pay", "remove_item": "key.remove_row", "med_type": "key.medtype",
-              "pick_row(-1)": "key.pick_row", "pick_row(1)": "key.pick_row"}
+    LABELS = {"pay": "key.pay", "edit_qty": "key.edit_qty", "remove_item": "key.remove_row",
+              "med_type": "key.medtype", "pick_row(-1)": "key.pick_row", "pick_row(1)": "key.pick_row"}
 
     def __init__(self, card, family, items: list[dict] | None = None, med_type: str = "11",
                  entry: dict[str, str] | None = None) -> None:
@@ -45,6 +54,7 @@ class BillScreen(SplitPreview, CardScreen):
         self.items: list[dict] = list(items or [])
         self.med_type = med_type
         self.entry = dict(entry or {})   # the line being typed, kept with the bill
+        self.editing: int | None = None   # the row whose quantity is being changed
         self._asked: dict | None = None   # the bill whose split was last asked for
         self._answered = False            # and whether its answer is in
 
@@ -56,8 +66,14 @@ class BillScreen(SplitPreview, CardScreen):
                 with Horizontal(id="bill-head"):
                     yield Label(f"{t('bill.title')} · {self.card.holder.full_name}", id="bill-title")
                     yield Label("", id="med-type")
-                yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+                yield FitTable([Col("#", 2), Col(t("bill.code"), 4, flex=1), Col(t("bill.item"), 6, flex=3),
+                                Col(t("col.class"), 4), Col(t("bill.qty"), 4, right=True),
+                                Col(t("bill.price"), 9, right=True), Col(t("bill.amount"), 10, right=True)],
+                               id="items", zebra_stripes=True)
                 yield Label(t("bill.empty"), id="items-empty")
+                with Horizontal(id="qty-edit"):
+                    yield Label("", id="qty-label")
+                    yield Input(id="qty-input", max_length=10, restrict=r"[0-9.]*")
                 with Horizontal(id="entry-labels"):
                     for key, ident in (("bill.code", "l-code"), ("bill.item", "l-name"), ("bill.class", "l-class"),
                                        ("bill.qty", "l-qty"), ("bill.price", "l-price")):
@@ -77,24 +93,33 @@ class BillScreen(SplitPreview, CardScreen):
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        self.columns("#items", (("#", 2), ("bill.code", 8), ("bill.item", 16), ("bill.class", 6), ("bill.qty", 6),
-                                ("bill.price", 10), ("bill.amount", 11)))
-        self.query_one("#split", SplitPanel).border_title = t("bill.split")
+        self.query_one("#split", SplitPanel).border_title = t("pay.self_pay") if self.self_pay_only else t("bill.split")
+        self.query_one("#qty-edit").display = False
         for ident, value in self.entry.items():
             self.query_one(f"#{ident}", Input).value = value
         self._show_items()
         self._show_med_type()
         self.query_one("#in-code", Input).focus()
+        self.on_resize()
         self.update_preview()
+
+    def on_resize(self) -> None:
+        """Under 100 columns the boxes are too small for their placeholders (the labels above name them)."""
+        narrow = self.app.size.width < NARROW
+        for ident, key in PLACEHOLDERS.items():
+            self.query_one(f"#{ident}", Input).placeholder = "" if narrow else self.t(key)
+
+    def snapshot(self) -> dict:
+        """The bill as it stands (items, visit type, the line being typed): kept when the card leaves."""
+        entry = {ident: self.query_one(f"#{ident}", Input).value for ident in ENTRY}
+        return {"items": list(self.items), "med_type": self.med_type, "entry": entry}
 
     # the items -------------------------------------------------------------------
     def _show_items(self) -> None:
-        table = self.query_one("#items", DataTable)
-        table.clear()
+        table = self.query_one("#items", FitTable)
         self._asked = None   # the amounts column is empty again: ask for the split anew
-        for i, item in enumerate(self.items, 1):
-            table.add_row(str(i), fit(item["code"], 8), fit(item["name"], 16), item["class"], str(item["qty"]),
-                          yuan(item["price"]).lstrip("¥").rjust(10), "")
+        table.show([([str(i), item["code"], item["name"], item["class"], str(item["qty"]),
+                      yuan(item["price"]).lstrip("¥"), ""], None) for i, item in enumerate(self.items, 1)])
         self.query_one("#items-empty", Label).display = not self.items
         table.display = bool(self.items)
         if self.items:
@@ -103,13 +128,13 @@ class BillScreen(SplitPreview, CardScreen):
     def action_pick_row(self, step: int) -> None:
         """↑/↓ from the entry row move the items table's cursor (the table itself handles them when focused)."""
         table = self.query_one("#items", DataTable)
-        if self.items:
+        if self.items and self.editing is None:
             table.move_cursor(row=max(0, min(len(self.items) - 1, table.cursor_row + step)))
 
     def _show_amounts(self, amounts: tuple[int, ...]) -> None:
-        table = self.query_one("#items", DataTable)
+        table = self.query_one("#items", FitTable)
         for row, value in zip(range(len(self.items)), amounts):
-            table.update_cell_at((row, 6), money_cell(value, 11))
+            table.update_text(row, AMOUNT_COL, yuan(value))
 
     def _show_med_type(self) -> None:
         self.query_one("#med-type", Label).update(
@@ -131,6 +156,9 @@ class BillScreen(SplitPreview, CardScreen):
     @on(Input.Submitted)
     def add_item(self, event: Input.Submitted) -> None:
         from terminal.domain.bill import parse_bill
+        if event.input.id == "qty-input":
+            self._apply_qty(event.value)
+            return
         error = self.query_one("#error", ErrorLine)
         if not self.query_one("#in-price", Input).value.strip() and not self.query_one("#in-code", Input).value:
             if self.items:
@@ -149,8 +177,8 @@ class BillScreen(SplitPreview, CardScreen):
             return
         error.clear()
         self.items.append(item)
-        for name in ("#in-code", "#in-name", "#in-class", "#in-qty", "#in-price"):
-            self.query_one(name, Input).value = ""
+        for ident in ENTRY:
+            self.query_one(f"#{ident}", Input).value = ""
         self.query_one("#in-code", Input).focus()
         self._show_items()
         self.update_preview()
@@ -160,7 +188,58 @@ class BillScreen(SplitPreview, CardScreen):
         if event.input.id == "in-class" and event.value != event.value.upper():
             event.input.value = event.value.upper()   # A, B, C as the catalogue writes them
             return
+        if event.input.id != "qty-input":
+            self.update_preview()
+
+    # the quantity, in place ----------------------------------------------------------
+    def _chosen_row(self) -> int:
+        table = self.query_one("#items", DataTable)
+        return table.cursor_row if 0 <= table.cursor_row < len(self.items) else len(self.items) - 1
+
+    def action_edit_qty(self) -> None:
+        """F2: change the chosen item's quantity (the box opens under the table with the quantity selected)."""
+        if not self.items:
+            self.query_one("#error", ErrorLine).show(self.t("bill.nothing_to_edit"))
+            return
+        row = self._chosen_row()
+        self.editing = row
+        item = self.items[row]
+        self.query_one("#qty-label", Label).update(self.t("bill.edit_qty", n=row + 1, name=fit(item["name"], 16)))
+        box = self.query_one("#qty-input", Input)
+        box.value = str(item["qty"])
+        self.query_one("#qty-edit").display = True
+        box.focus()
+        box.select_all()
+        self.query_one("#error", ErrorLine).clear()
+
+    @on(DataTable.RowSelected, "#items")
+    def row_chosen(self) -> None:
+        self.action_edit_qty()
+
+    def _apply_qty(self, text: str) -> None:
+        from terminal.domain.bill import parse_bill
+        row, error = self.editing, self.query_one("#error", ErrorLine)
+        if row is None or not 0 <= row < len(self.items):
+            self._end_edit()
+            return
+        items = [dict(item) for item in self.items]
+        items[row]["qty"] = text.strip() or "0"
+        try:
+            parse_bill({"med_type": self.med_type, "items": items})
+        except Exception as exc:
+            error.show(self.error_text(exc))   # the old quantity stands; the box stays open to correct it
+            return
+        self.items = items
+        self._end_edit()
+        self._show_items()
+        self.query_one("#items", DataTable).move_cursor(row=row)
+        error.show(self.t("bill.qty_changed", n=row + 1, name=items[row]["name"], qty=items[row]["qty"]), ok=True)
         self.update_preview()
+
+    def _end_edit(self) -> None:
+        self.editing = None
+        self.query_one("#qty-edit").display = False
+        self.query_one("#in-code", Input).focus()
 
     def action_remove_item(self) -> None:
         """F3: remove the highlighted row of the items table (↑/↓ choose it), and say which."""
@@ -168,7 +247,9 @@ class BillScreen(SplitPreview, CardScreen):
         if not self.items:
             self.query_one("#error", ErrorLine).show(self.t("bill.nothing_to_remove"))
             return
-        row = table.cursor_row if 0 <= table.cursor_row < len(self.items) else len(self.items) - 1
+        if self.editing is not None:
+            self._end_edit()
+        row = self._chosen_row()
         removed = self.items.pop(row)
         self._show_items()
         if self.items:
@@ -177,12 +258,15 @@ class BillScreen(SplitPreview, CardScreen):
         self.update_preview()
 
     def action_back(self) -> None:
-        """Esc: back to the patient, who keeps this bill (F2 shows it again while the same card stays in)."""
+        """Esc: while a quantity is being changed, leave it as it was; else back to the patient, who keeps
+        this bill (F2 shows it again while the same card stays in)."""
+        if self.editing is not None:
+            self._end_edit()
+            return
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
         if hasattr(below, "keep_bill"):
-            entry = {ident: self.query_one(f"#{ident}", Input).value
-                     for ident in ("in-code", "in-name", "in-class", "in-qty", "in-price")}
-            below.keep_bill(self.items, self.med_type, entry)  # type: ignore[union-attr]
+            held = self.snapshot()
+            below.keep_bill(held["items"], held["med_type"], held["entry"])  # type: ignore[union-attr]
         super().action_back()
 
     def action_med_type(self) -> None:
@@ -223,8 +307,13 @@ class BillScreen(SplitPreview, CardScreen):
             return
         self._asked, self._answered = obj, False
         from terminal.ui import window_ops
-        cfg, now, psn_no = self.app.cfg, self.app.now(), self.psn_no  # type: ignore[attr-defined]
-        self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, now=now))
+        cfg, now, psn_no, self_pay = self.app.cfg, self.app.now(), self.psn_no, self.self_pay_only  # type: ignore[attr-defined]
+        self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, now=now, self_pay=self_pay))
+
+    def show_money(self) -> None:
+        """Back from a screen that may have moved money: the split asked again."""
+        self._asked = None
+        self.update_preview()
 
     def on_pre_settled(self, message: PreSettled) -> None:
         if not self.take_split(message):
@@ -247,6 +336,10 @@ class BillScreen(SplitPreview, CardScreen):
 
     def action_pay(self) -> None:
         from terminal.domain.bill import parse_bill
+        if self.editing is not None:
+            self._apply_qty(self.query_one("#qty-input", Input).value)
+            if self.editing is not None:
+                return
         if not self.items:
             self.query_one("#error", ErrorLine).show(self.t("bill.need_items"))
             return

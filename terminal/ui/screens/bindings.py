@@ -1,7 +1,8 @@
 """Family mutual-aid bindings of the card's holder as the owner (授权人): the list, a new binding, ending one.
 
 Every decision is the bindings service's (relations allowed on the date, regions, quota, PIN on the
-card); a refusal is shown in place with the rule's reason.
+card, the card in the reader being the card shown); a refusal is shown in place with the rule's reason.
+The owner's balance and what each binding may pay are read again after every binding and unbinding.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Label, Select
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from terminal.domain import relations
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
+from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.masked_id import masked
-from terminal.ui.widgets.money import money_cell, parse_yuan, yuan
+from terminal.ui.widgets.money import parse_yuan, yuan
 from terminal.ui.workers import run_service
 
 
@@ -55,28 +57,21 @@ class BindingsScreen(CardScreen):
     def compose(self) -> ComposeResult:
         t = self.t
         owner = self.owner
-        own = pick(self.family, "own")
-        balc = own if isinstance(own, int) or own is None else pick(own, "balc")
         yield from self.compose_frame_top()
         with Vertical(id="bindings"):
             yield Label(f"{t('bind.title')} · {pick(owner, 'psn_name')} {masked(str(pick(owner, 'certno', '')))}",
                         id="bind-title")
-            yield Label(f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}",
-                        id="bind-own")
-            relatives = list(pick(self.family, "relatives", []) or [])
-            if relatives:   # where this person is the one bound (read-only here: the owner's card changes it)
-                yield Label(t("bind.as_user"), classes="section")
-                for rel in relatives:
-                    code = str(pick(rel, "relation", ""))
-                    scope = str(pick(rel, "scope", "local"))
-                    yield Label(t("bind.bound_by", owner=pick(rel, "owner_name", ""),
-                                  relation=relations.name(code, self.lang),
-                                  scope=t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                                  available=yuan(int(pick(rel, "available", 0) or 0))), classes="bound-by")
+            yield Label("", id="bind-own")
+            # where this person is the one bound (read-only here: the owner's card changes it)
+            yield Label(t("bind.as_user"), classes="section", id="as-user-title")
+            yield Static("", id="bound-by", markup=False)
             if not self.can_own:
                 yield Label(t("bind.not_owner"), id="not-owner")
             yield Label(t("bind.list"), classes="section", id="list-title")
-            yield DataTable(id="list", cursor_type="row", zebra_stripes=True)
+            yield FitTable([Col(t("bind.col_user"), 4, flex=1), Col(t("bind.col_certno"), 18),
+                            Col(t("col.relation"), 6, flex=1), Col(t("col.scope"), 6),
+                            Col(t("bind.col_quota"), 11, right=True), Col(t("bind.col_since"), 10)],
+                           id="list", zebra_stripes=True)
             yield Label(t("bind.none"), id="none")
             yield Label(t("bind.add"), classes="section")
             with Horizontal(id="form-labels"):
@@ -98,8 +93,7 @@ class BindingsScreen(CardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.columns("#list", (("bind.col_user", 10), ("bind.col_certno", 20), ("col.relation", 22),
-                               ("col.scope", 10), ("bind.col_quota", 12), ("bind.col_since", 12)))
+        self.show_money()
         if self.keypad:
             self.query_one("#pin", Input).display = False
         if self.can_own:
@@ -115,17 +109,34 @@ class BindingsScreen(CardScreen):
         run_service(self, "load", lambda: window_ops.owner_bindings(cfg, str(pick(owner, "psn_no"))),
                     lambda rows: BindingsLoaded(owner, rows))
 
+    def show_money(self) -> None:
+        """The owner's balance and what each binding that pays for this person may pay, as last read."""
+        t = self.t
+        own = pick(self.family, "own")
+        balc = own if isinstance(own, int) or own is None else pick(own, "balc")
+        self.query_one("#bind-own", Label).update(
+            f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}")
+        lines = []
+        for rel in list(pick(self.family, "relatives", []) or []):
+            code = str(pick(rel, "relation", ""))
+            scope = str(pick(rel, "scope", "local"))
+            lines.append(t("bind.bound_by", owner=pick(rel, "owner_name", ""),
+                           relation=relations.name(code, self.lang),
+                           scope=t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
+                           available=yuan(int(pick(rel, "available", 0) or 0))))
+        self.query_one("#bound-by", Static).update("\n".join(lines))
+        self.query_one("#bound-by").display = bool(lines)
+        self.query_one("#as-user-title").display = bool(lines)
+
     def on_bindings_loaded(self, message: BindingsLoaded) -> None:
         t = self.t
         self.rows = list(message.rows or [])
-        table = self.query_one("#list", DataTable)
-        table.clear()
-        for binding, user in self.rows:
-            scope = binding.scope
-            table.add_row(user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
-                          f"{binding.relation} {relations.name(binding.relation, self.lang)}",
-                          t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          money_cell(binding.quota, 12) if scope == "cross_province" else "—", binding.begin_date)
+        table = self.query_one("#list", FitTable)
+        table.show([([user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
+                      f"{binding.relation} {relations.name(binding.relation, self.lang)}",
+                      t(f"scope.{binding.scope}") if t.has(f"scope.{binding.scope}") else binding.scope,
+                      yuan(binding.quota) if binding.scope == "cross_province" else "—", binding.begin_date], None)
+                    for binding, user in self.rows])
         table.display = bool(self.rows)
         # a person who cannot own has no list of their own to show (the reason is said above)
         self.query_one("#none", Label).display = not self.rows and self.can_own
@@ -183,9 +194,9 @@ class BindingsScreen(CardScreen):
     def do_bind(self, pin: str | None, user: str, relation: str, scope: str, quota: int) -> None:
         from terminal.ui import window_ops
         app = self.app
-        cfg, reader, today = app.cfg, app.reader, app.today()  # type: ignore[attr-defined]
+        cfg, reader, today, card = app.cfg, app.reader, app.today(), self.card  # type: ignore[attr-defined]
         run_service(self, "bind", lambda: window_ops.bind(cfg, reader, pin=pin, user=user, relation=relation,
-                                                          scope=scope, quota=quota, today=today),
+                                                          scope=scope, quota=quota, today=today, card=card),
                     lambda binding: BindingChanged("bound", user, binding))
 
     def action_unbind(self) -> None:
@@ -213,8 +224,9 @@ class BindingsScreen(CardScreen):
     def do_unbind(self, pin: str | None, user: str, name: str) -> None:
         from terminal.ui import window_ops
         app = self.app
-        cfg, reader, today = app.cfg, app.reader, app.today()  # type: ignore[attr-defined]
-        run_service(self, "unbind", lambda: window_ops.unbind(cfg, reader, pin=pin, user=user, today=today),
+        cfg, reader, today, card = app.cfg, app.reader, app.today(), self.card  # type: ignore[attr-defined]
+        run_service(self, "unbind", lambda: window_ops.unbind(cfg, reader, pin=pin, user=user, today=today,
+                                                              card=card),
                     lambda result: BindingChanged("unbound", name, result), group="bind")
 
     def on_binding_changed(self, message: BindingChanged) -> None:
@@ -226,8 +238,14 @@ class BindingsScreen(CardScreen):
         self.query_one("#error", ErrorLine).show(self.t(f"notice.{message.kind}", name=message.name), ok=True)
         self._just_bound = getattr(message.result, "id", None) if message.kind == "bound" else None
         self.load()
+        self.refresh_money()   # a quota moved between the owner's balance and the binding
 
     def on_work_failed(self, message: WorkFailed) -> None:
+        if message.action == "family":
+            return   # the balances could not be read again: the ones shown stay
+        if message.code == "card_swapped":
+            self.app.card_changed(message.message)  # type: ignore[attr-defined]
+            return
         self.busy = False
         self.query_one("#pin", Input).value = ""
         self.query_one("#error", ErrorLine).show(message.message)

@@ -1,13 +1,15 @@
-"""Every key of every screen, read from the screens' own bindings so the list cannot go stale."""
+"""Every key of every screen, read from the screens' own bindings so the list cannot go stale; and what happens
+to a bill not charged when the card is pulled or the cashier leaves."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from terminal.ui.screens.base import CashierScreen, tcss
+from terminal.ui.widgets.fit_table import Col, FitTable
 
 
 def _screens() -> list[tuple[str, type]]:
@@ -27,7 +29,7 @@ def _screens() -> list[tuple[str, type]]:
 #: keys that are not bindings of a screen (typing and the widgets' own keys)
 EXTRA = {
     "wait.name": [("1-9", "help.k_insert")],
-    "bill.title": [("Enter", "help.k_add"), ("Tab", "help.k_next_field")],
+    "bill.title": [("Enter", "help.k_add"), ("Tab", "help.k_next_field"), ("help.pull", "help.k_pull")],
     "pay.title": [("Enter", "key.confirm")],
     "today.title": [("Enter", "key.reverse")],
     "bind.title": [("Enter", "key.add")],
@@ -45,22 +47,23 @@ class HelpScreen(CashierScreen):
         yield from self.compose_frame_top()
         with VerticalScroll(id="help"):
             yield Label(self.t("help.title"), id="help-title")
-            yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+            yield FitTable([Col(self.t("help.where"), 8, flex=1), Col(self.t("help.key"), 6),
+                            Col(self.t("help.does"), 20, flex=4)], id="keys", zebra_stripes=True)
             yield Label(self.t("help.close"), id="help-close")
         yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        table = self.columns("#keys", (("help.where", 24), ("help.key", 12), ("help.does", 40)))
-        labels = {**CashierScreen._BASE_LABELS}
+        rows: list = []
+        labels = {**CashierScreen._BASE_LABELS, "app.quit": "help.k_quit"}
         first = True
         for b in CashierScreen.BINDINGS:
             if b.action.startswith("tray") and not getattr(self.app, "demo", False):
                 continue
-            table.add_row(t("help.global") if first else "", b.key_display or b.key, t(labels.get(b.action, b.action)))
+            rows.append([t("help.global") if first else "", b.key_display or b.key, t(labels.get(b.action, b.action))])
             first = False
-        table.add_row("", t("help.mouse"), t("help.mouse_does"))
+        rows.append(["", t("help.mouse"), t("help.mouse_does")])
         for title, screen in _screens():
             own = {**CashierScreen._BASE_LABELS, **screen.LABELS}
             first = True
@@ -71,13 +74,15 @@ class HelpScreen(CashierScreen):
                 seen.add(b.key)
                 if b.action.startswith("insert") or b.action == "pick_row(1)":
                     continue  # shown once as 1-9 below; ↓ is shown with ↑ ("↑↓")
-                table.add_row(t(title) if first else "", b.key_display or b.key, t(own.get(b.action, b.action)))
+                rows.append([t(title) if first else "", b.key_display or b.key, t(own.get(b.action, b.action))])
                 first = False
             for key, what in EXTRA.get(title, []):
                 if key == "1-9" and not getattr(self.app, "demo", False):
                     continue
-                table.add_row(t(title) if first else "", key, t(what))
+                rows.append([t(title) if first else "", t(key) if t.has(key) else key, t(what)])
                 first = False
+        table = self.query_one("#keys", FitTable)
+        table.show([(row, None) for row in rows])
         table.focus()
 
 

@@ -1,18 +1,27 @@
 """The patient at the window: card and insurance details (ID masked), own balance, and every family
-account that may pay for them, with relation and amount available. F2 opens the bill, F3 the bindings."""
+account that may pay for them, with relation and amount available. F2 opens the bill, F3 the bindings.
+
+What stands in the way of an insurance settlement (card expired, insurance not active, PIN blocked or about
+to be) is said at the top, with the way on (full self-pay in cash, or cash for the part the accounts
+would have paid). A bill kept when this card left the reader is restored, and the cashier is asked
+whether to discard it.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from terminal.domain import relations
 from terminal.ui.screens.base import CardScreen, pick, tcss
 from terminal.ui.widgets.fields import FieldPanel
+from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.masked_id import masked
-from terminal.ui.widgets.money import money_cell, yuan
+from terminal.ui.widgets.money import yuan
+
+MONEY = 12   # "¥123,456.78"
 
 
 class PatientScreen(CardScreen):
@@ -26,13 +35,20 @@ class PatientScreen(CardScreen):
     LABELS = {"bill": "key.bill", "bindings": "key.bindings"}
 
     def __init__(self, card, family, places: dict[str, str] | None = None,
-                 pin_tries_left: int | None = None) -> None:
+                 pin_tries_left: int | None = None, *, notice: str | None = None, kept=None) -> None:
         super().__init__()
         self.card = card
         self.family = family
         self.places = places or {}
-        self.pin_tries_left = pin_tries_left   # the card's PIN counter when read (0: blocked)
-        self.bill: dict = {}   # the bill typed so far for this card (kept when the cashier goes back with Esc)
+        self.pin_tries_left = pin_tries_left   # the card's PIN counter (0: blocked); a wrong PIN updates it
+        self.notice = notice                   # why this screen opened by itself (the card was changed)
+        self.kept = kept                       # a bill kept when this card left the reader (bills_kept.KeptBill)
+        # the bill typed so far for this card (kept when the cashier goes back with Esc, or the card left)
+        self.bill: dict = kept.as_patient_bill() if kept is not None else {}
+
+    @property
+    def name(self) -> str:
+        return self.card.holder.full_name or str(pick(self.person, "psn_name", ""))
 
     def keep_bill(self, items: list[dict], med_type: str, entry: dict[str, str]) -> None:
         self.bill = {"items": list(items), "med_type": med_type, "entry": dict(entry)}
@@ -52,6 +68,7 @@ class PatientScreen(CardScreen):
                 yield Static(holder.full_name or str(pick(person, "psn_name", "")), id="name")
                 yield Label(t(f"gend.{holder.gend}") if t.has(f"gend.{holder.gend}") else "", id="gend")
                 yield Label(f"{t('pat.certno')} {masked(holder.certno or pick(person, 'certno'))}", id="certno")
+            yield Static("", id="warnings", markup=False)
             with Horizontal(id="panels"):
                 yield FieldPanel([
                     (t("pat.card_no"), card.card_no, False),
@@ -71,16 +88,15 @@ class PatientScreen(CardScreen):
                 ], id="insu-panel")
             with Horizontal(id="own"):
                 yield Label(t("pat.own"), id="own-label")
-                own = self.own_balance()
-                yield Static(yuan(own) if own is not None else t("pat.own_none"), id="own-balc",
-                             classes="none" if own is None else "")
+                yield Static("", id="own-balc")
             yield Label(t("pat.family"), id="family-title")
-            yield DataTable(id="family", cursor_type="row", zebra_stripes=True)
-            yield Label("", id="family-none")
+            yield FitTable([Col("#", 2), Col(t("col.owner"), 6, flex=1), Col(t("col.relation"), 8, flex=2),
+                            Col(t("col.scope"), 6), Col(t("col.available"), MONEY, right=True)],
+                           id="family", zebra_stripes=True)
+            yield Label(t("pat.family_none"), id="family-none")
             with Horizontal(id="sum"):
                 yield Label(t("pat.total_avail"), id="sum-label")
-                yield Static(yuan(self.total_available()), id="sum-value")
-            yield Label("", id="warnings")
+                yield Static("", id="sum-value")
         yield from self.compose_frame_bottom()
 
     @property
@@ -89,7 +105,7 @@ class PatientScreen(CardScreen):
 
     @property
     def active(self) -> bool:
-        return str(pick(self.person, "psn_insu_stas", "1")) == "1"
+        return self.insurance_active
 
     def _region_text(self, code: object) -> str:
         name = self.places.get(str(code))
@@ -109,34 +125,65 @@ class PatientScreen(CardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.show_money()
+        self.show_warnings()
+        if self.kept is not None:
+            self.call_after_refresh(self._ask_about_kept)
+
+    def show_money(self) -> None:
+        """Own balance, each family account and the total, as last read (again after every write)."""
         t = self.t
-        table = self.columns("#family", (("#", 3), ("col.owner", 16), ("col.relation", 28), ("col.scope", 14),
-                                         ("col.available", 16)))
+        own = self.own_balance()
+        balc = self.query_one("#own-balc", Static)
+        balc.update(yuan(own) if own is not None else t("pat.own_none"))
+        balc.set_class(own is None, "none")
+        rows = []
         for i, rel in enumerate(self.relatives(), 1):
             code = str(pick(rel, "relation", ""))
             scope = str(pick(rel, "scope", "local"))
-            table.add_row(str(i), str(pick(rel, "owner_name", "")),
+            rows.append(([str(i), str(pick(rel, "owner_name", "")),
                           t("rel.patient_is", name=relations.name(code, self.lang)),
                           t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          money_cell(int(pick(rel, "available", 0) or 0), 16))
-        none = self.query_one("#family-none", Label)
-        if not self.relatives():
-            table.display = False
-            none.update(t("pat.family_none"))
-        else:
-            none.display = False
-        warnings = []
+                          yuan(int(pick(rel, "available", 0) or 0))], None))
+        table = self.query_one("#family", FitTable)
+        table.show(rows)
+        table.display = bool(rows)
+        self.query_one("#family-none", Label).display = not rows
+        self.query_one("#sum-value", Static).update(yuan(self.total_available()))
+
+    def show_warnings(self) -> None:
+        """What stands in the way, and the way on; the notice the screen opened with first."""
+        t = self.t
+        lines = [self.notice] if self.notice else []
         if self.expired:
-            warnings.append(t("pat.expired"))
+            lines.append(t("pat.expired", date=self.card.card.expiry_date))
         if not self.active:
-            warnings.append(t("pat.inactive"))
-        if self.pin_tries_left == 0:
-            warnings.append(t("pat.pin_blocked"))
-        w = self.query_one("#warnings", Label)
-        if warnings:
-            w.update("\n".join(f"⚠ {line}" for line in warnings))
-        else:
-            w.display = False
+            stas = str(pick(self.person, "psn_insu_stas", ""))
+            lines.append(t("pat.inactive", status=t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas))
+        if self.self_pay_only:
+            lines.append(t("pat.self_pay_way"))
+        elif self.pin_tries_left == 0:
+            lines.append(t("pat.pin_blocked"))
+        elif self.pin_tries_left == 1:
+            lines.append(t("pat.pin_last_try"))
+        w = self.query_one("#warnings", Static)
+        w.update("\n".join(f"⚠ {line}" for line in lines))
+        w.display = bool(lines)
+
+    def _ask_about_kept(self) -> None:
+        """The bill typed before this card left is back; discarding it is the cashier's choice, asked."""
+        from terminal.ui.widgets.confirm import ConfirmModal
+        kept = self.kept
+        if kept is None or self.app.screen is not self:
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.bill = {}
+                self.notify(self.t("kept.discarded", n=kept.count), timeout=4)
+            else:
+                self.notify(self.t("kept.restored", n=kept.count), timeout=6)
+        self.app.push_screen(ConfirmModal(self.t("kept.ask", name=kept.name, n=kept.count)), answered)
 
     def action_bill(self) -> None:
         from terminal.ui.screens.bill import BillScreen

@@ -1,7 +1,10 @@
 """Payment: which accounts pay and in which order, the PIN (masked, or on the reader's keypad), confirmation.
 
 The split shown is the settlement service's pre-settlement for exactly these choices; the charge is
-the service's `settle` (PIN verified on the card, the card checked again inside the transaction).
+the service's `settle` (the card must be the card shown, PIN verified on the card, the card checked again
+inside the transaction). Balances are read again when the screen opens and after every refusal.
+When no insurance settlement is possible (card expired, insurance not active) the screen offers the way
+on: full self-pay in cash, no PIN. A PIN that becomes blocked turns the split to cash, said in place.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from textual.widgets import DataTable, Input, Label
 
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
-from terminal.ui.widgets.money import money_cell, yuan
+from terminal.ui.widgets.fit_table import Col, FitTable
+from terminal.ui.widgets.money import yuan
 from terminal.ui.widgets.pin_input import PinInput
 from terminal.ui.widgets.split import SplitPanel, SplitPreview, amount
 from terminal.ui.workers import run_service
 
+MONEY = 11
 
 
 class PaymentScreen(SplitPreview, CardScreen):
@@ -54,6 +59,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.skipped: set[str] = set()           # owners the cashier chose not to use
         self.acct_used = True
         self.busy = False
+        self.self_pay = False                    # full self-pay in cash (set at mount when nothing else can)
 
     # what the patient has ------------------------------------------------------
 
@@ -70,7 +76,7 @@ class PaymentScreen(SplitPreview, CardScreen):
 
     def pin_needed(self) -> bool:
         """An account will pay (the service asks the card for the PIN then)."""
-        return self.acct_used and (amount(self.preview, "acct_pay") or 0) > 0
+        return not self.self_pay and self.acct_used and (amount(self.preview, "acct_pay") or 0) > 0
 
     # layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -79,8 +85,11 @@ class PaymentScreen(SplitPreview, CardScreen):
         with Horizontal(id="payment"):
             with Vertical(id="left"):
                 yield Label(f"{t('pay.title')} · {self.card.holder.full_name}", id="pay-title")
-                yield Label(t("pay.order"), classes="section")
-                yield DataTable(id="accounts", cursor_type="row")
+                yield Label(t("pay.self_pay_why", why=""), id="self-pay-why")
+                yield Label(t("pay.order"), classes="section", id="order-title")
+                yield FitTable([Col("#", 2), Col(t("col.use"), 4), Col(t("col.account"), 6, flex=1),
+                                Col(t("col.available"), MONEY, right=True), Col(t("col.pays"), MONEY, right=True)],
+                               id="accounts")
                 yield Label("", id="accounts-state")
                 with Vertical(id="pin-box"):
                     yield Label(t("pay.pin_keypad") if self.keypad else t("pay.pin_hint"), id="pin-hint")
@@ -97,53 +106,76 @@ class PaymentScreen(SplitPreview, CardScreen):
     def on_mount(self) -> None:
         super().on_mount()
         t = self.t
-        table = self.columns("#accounts", (("col.order", 5), ("col.use", 4), ("col.account", 30),
-                                           ("col.available", 12), ("col.pays", 12)))
         self.query_one("#split", SplitPanel).border_title = t("bill.split")
         pin = self.query_one("#pin", Input)
         if self.keypad:
             pin.display = False
-        if self.pin_blocked:
+        self.self_pay = self.self_pay_only
+        why = self.query_one("#self-pay-why", Label)
+        why.display = self.self_pay
+        if self.self_pay:   # no insurance settlement possible: the way on is the whole bill in cash
+            self.acct_used = False
+            self.query_one("#pay-title", Label).update(
+                f"{t('pay.title')} · {t('pay.self_pay')} · {self.card.holder.full_name}")
+            self.query_one("#split", SplitPanel).border_title = t("pay.self_pay")
+            why.update(t("pay.self_pay_why", why=self._why_self_pay()))
+            self.query_one("#confirm-hint", Label).update(t("pay.self_pay_hint"))
+            self.query_one("#pin-box").display = False
+        elif self.pin_blocked:
             self.acct_used = False    # the card refuses any PIN: the accounts cannot pay, say so at once
-        if self.card_expired:
-            self.query_one("#error", ErrorLine).show(t("pat.expired"))
+        elif self.card_pin_tries == 1:
+            self.query_one("#error", ErrorLine).show(t("pat.pin_last_try"))
         self._show_accounts()
         self.update_preview()
-        (table if self.keypad else pin).focus()
+        (self.query_one("#accounts") if (self.keypad or self.self_pay) else pin).focus()
+        self.refresh_money()   # the balances as they are now, not as they were when the card was read
+
+    def _why_self_pay(self) -> str:
+        t = self.t
+        if self.card_expired:
+            return t("pay.why_expired")
+        stas = str(pick(pick(self.family, "person"), "psn_insu_stas", ""))
+        return t("pay.why_inactive", status=t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas)
+
+    def show_money(self) -> None:
+        """The family accounts as read again: same order and choices, current amounts."""
+        fresh = {str(pick(r, "owner_psn_no")): r for r in (pick(self.family, "relatives", []) or [])}
+        order = [fresh[str(pick(r, "owner_psn_no"))] for r in self.order if str(pick(r, "owner_psn_no")) in fresh]
+        order += [r for owner, r in fresh.items() if all(str(pick(o, "owner_psn_no")) != owner for o in order)]
+        self.order = order
+        self._show_accounts()
+        self.update_preview()
 
     def _show_accounts(self) -> None:
         from terminal.domain import relations
         t = self.t
-        table = self.query_one("#accounts", DataTable)
-        cursor = table.cursor_row
-        table.clear()
         own = self.own_balance()
         paid = {m["owner_psn_no"] if isinstance(m, dict) else m.owner_psn_no:
                 m["amount"] if isinstance(m, dict) else m.amount
                 for m in (pick(self.preview, "mulaid", ()) or ())}
         on = "[X]" if self.acct_used else "[ ]"
-        n = 0
-        if own is not None:
-            n += 1
-            table.add_row(str(n), on, t("pay.own"), money_cell(own, 12),
-                          money_cell(amount(self.preview, "own_acct_pay"), 12),
-                          key="own")
-        for rel in self.order:
-            owner = str(pick(rel, "owner_psn_no"))
-            use = self.acct_used and owner not in self.skipped
-            n += 1
-            code = str(pick(rel, "relation", ""))
-            label = f"{pick(rel, 'owner_name', owner)} ({t('rel.patient_is', name=relations.name(code, self.lang))})"
-            table.add_row(str(n), "[X]" if use else "[ ]", label, money_cell(int(pick(rel, "available", 0) or 0), 12),
-                          money_cell(paid.get(owner, 0) if use else 0, 12), key=owner)
-        table.add_row(str(n + 1), "[X]", t("pay.cash"), "", money_cell(amount(self.preview, "psn_cash_pay"), 12),
-                      key="cash")
-        if cursor is not None and 0 <= cursor < table.row_count:
-            table.move_cursor(row=cursor)
-        state = f"{t('pay.use_account')}: {t('yes') if self.acct_used else t('no')}  (F7)"
+        rows: list = []
+        if not self.self_pay:
+            if own is not None:
+                rows.append(([str(len(rows) + 1), on, t("pay.own"), yuan(own),
+                              yuan(amount(self.preview, "own_acct_pay"))], "own"))
+            for rel in self.order:
+                owner = str(pick(rel, "owner_psn_no"))
+                use = self.acct_used and owner not in self.skipped
+                code = str(pick(rel, "relation", ""))
+                label = f"{pick(rel, 'owner_name', owner)} ({t('rel.patient_is', name=relations.name(code, self.lang))})"
+                rows.append(([str(len(rows) + 1), "[X]" if use else "[ ]", label,
+                              yuan(int(pick(rel, "available", 0) or 0)), yuan(paid.get(owner, 0) if use else 0)],
+                             owner))
+        rows.append(([str(len(rows) + 1), "[X]", t("pay.self_pay") if self.self_pay else t("pay.cash"), "",
+                      yuan(amount(self.preview, "psn_cash_pay"))], "cash"))
+        self.query_one("#accounts", FitTable).show(rows)
+        state = self.query_one("#accounts-state", Label)
+        state.display = not self.self_pay
+        text = f"{t('pay.use_account')}: {t('yes') if self.acct_used else t('no')}  (F7)"
         if self.pin_blocked:
-            state += f"  · {t('pay.pin_blocked')}"
-        self.query_one("#accounts-state", Label).update(state)
+            text += f"  · {t('pay.pin_blocked')}"
+        state.update(text)
 
     def _show_pin_state(self) -> None:
         hint = self.query_one("#pin-hint", Label)
@@ -164,19 +196,23 @@ class PaymentScreen(SplitPreview, CardScreen):
                     pin.focus()           # the PIN is wanted again: back where the patient types it
 
     # choices -------------------------------------------------------------------
-    def _row_owner(self) -> str | None:
+    def _row_key(self) -> str | None:
         table = self.query_one("#accounts", DataTable)
         if table.row_count == 0:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        return key if key not in ("own", "cash") else None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def _row_owner(self) -> str | None:
+        key = self._row_key()
+        return key if key not in (None, "own", "cash") else None
 
     def action_toggle_row(self) -> None:
+        if self.self_pay:
+            self.query_one("#error", ErrorLine).show(self.t("pay.self_pay_no_accounts"))
+            return
         owner = self._row_owner()
         if owner is None:
-            table = self.query_one("#accounts", DataTable)
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value if table.row_count else None
-            if key == "own":
+            if self._row_key() == "own":
                 self.action_toggle_accounts()
             return
         self.skipped ^= {owner}
@@ -201,12 +237,15 @@ class PaymentScreen(SplitPreview, CardScreen):
             table.move_cursor(row=table.cursor_row + step)
 
     def action_toggle_accounts(self) -> None:
+        if self.self_pay:
+            self.query_one("#error", ErrorLine).show(self.t("pay.self_pay_no_accounts"))
+            return
         self.acct_used = not self.acct_used
         self._changed()
 
     def _changed(self) -> None:
         """The cashier changed the choices: an old refusal (a wrong PIN, ...) no longer applies."""
-        if not self.busy and not self.card_expired:
+        if not self.busy:
             self.query_one("#error", ErrorLine).clear()
         self._show_accounts()
         self.update_preview()
@@ -215,9 +254,9 @@ class PaymentScreen(SplitPreview, CardScreen):
     def update_preview(self) -> None:
         from terminal.ui import window_ops
         cfg, now, psn_no, bill = self.app.cfg, self.app.now(), self.psn_no, self.bill  # type: ignore[attr-defined]
-        relatives, acct_used = self.chosen_relatives(), self.acct_used
+        relatives, acct_used, self_pay = self.chosen_relatives(), self.acct_used, self.self_pay
         self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, relatives=relatives,
-                                                    acct_used_flag=acct_used, now=now))
+                                                    acct_used_flag=acct_used, now=now, self_pay=self_pay))
 
     def on_pre_settled(self, message: PreSettled) -> None:
         if not self.take_split(message):
@@ -225,6 +264,9 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.query_one("#cash-value", Label).update(yuan(amount(message.result, "psn_cash_pay")))
         self._show_accounts()
         self._show_pin_state()
+        if getattr(self, "_confirm_when_split", False):
+            self._confirm_when_split = False
+            self.action_confirm()
 
     # charge --------------------------------------------------------------------
     @on(Input.Submitted, "#pin")
@@ -232,7 +274,10 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.action_confirm()
 
     def action_confirm(self) -> None:
-        if self.busy or self.preview is None:
+        if self.busy:
+            return
+        if self.preview is None:   # Enter before the split is in (keys typed ahead): charge once it is
+            self._confirm_when_split = True
             return
         error = self.query_one("#error", ErrorLine)
         pin: str | None = None
@@ -251,22 +296,47 @@ class PaymentScreen(SplitPreview, CardScreen):
         from terminal.ui import window_ops
         app = self.app
         cfg, reader, now, bill, request_id = app.cfg, app.reader, app.now(), self.bill, self.request_id  # type: ignore[attr-defined]
+        card, self_pay = self.card, self.self_pay
         run_service(self, "settle", lambda: window_ops.settle(cfg, reader, bill, pin=pin, relatives=relatives,
                                                               acct_used_flag=acct_used, request_id=request_id,
-                                                              now=now),
+                                                              card=card, now=now, self_pay=self_pay),
                     lambda done: Settled(done[0], done[1], str(getattr(done[0], "slip_path", "") or "")))
 
     def on_work_failed(self, message: WorkFailed) -> None:
+        if message.action == "family":
+            return   # the balances could not be read again: the ones shown stay (the commit re-checks them)
+        if message.action == "settle" and message.code == "card_swapped":
+            self.app.card_changed(message.message)  # type: ignore[attr-defined]
+            return
         error = self.query_one("#error", ErrorLine)
         error.show(message.message)
-        if message.action == "settle":
-            self.busy = False
-            pin = self.query_one("#pin", Input)
-            pin.value = ""
-            self._show_pin_state()
-            if not pin.disabled and pin.display:
-                pin.focus()
+        if message.action != "settle":
+            return
+        self.busy = False
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        patient = self.patient_screen
+        if message.code == "pin_blocked":   # no account can pay any more: the split turns to cash, said so
+            if patient is not None:
+                patient.pin_tries_left = 0
+            self.acct_used = False
+            self._show_accounts()
+            self.update_preview()
+            error.show(self.t("pay.pin_now_blocked"))
+        elif message.code == "pin_wrong" and message.tries_left is not None:
+            if patient is not None:
+                patient.pin_tries_left = message.tries_left
+            if message.tries_left == 1:
+                error.show(self.t("pay.pin_last_try"))
+        elif message.code in ("insufficient_balance", "insufficient_quota"):
+            self.refresh_money()   # another window spent it: show what is there now
+        self._show_pin_state()
+        if not pin.disabled and pin.display:
+            pin.focus()
 
     def on_settled(self, message: Settled) -> None:
         from terminal.ui.screens.result import ResultScreen
+        patient = self.patient_screen
+        if patient is not None:
+            patient.bill = {}   # charged: nothing left to keep for this card
         self.app.switch_screen(ResultScreen(self.card, message.result, message.slip_text, message.slip_path))

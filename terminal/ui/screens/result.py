@@ -39,7 +39,7 @@ class ResultScreen(CardScreen):
         yield from self.compose_frame_top()
         with Horizontal(id="result"):
             with Vertical(id="left"):
-                yield Static(f"✔ {t('res.title')}", id="done")
+                yield Static(f"✔ {t('res.title')}" + (f" · {t('pay.self_pay')}" if self.self_pay else ""), id="done")
                 yield Label(f"{t('res.setl_id')}: {getattr(self.result, 'setl_id', '')}", id="setl-id")
                 yield SplitPanel(id="split")
                 with Horizontal(id="cash-due"):
@@ -52,6 +52,14 @@ class ResultScreen(CardScreen):
             with VerticalScroll(id="slip-box"):
                 yield Static(self.slip_text, id="slip", markup=False)
         yield from self.compose_frame_bottom()
+
+    @property
+    def self_pay(self) -> bool:
+        """Charged as full self-pay: the whole total in cash, out of scope, no account."""
+        r = self.result
+        total = amount(r, "medfee_sumamt") or 0
+        return (total > 0 and getattr(r, "acct_used_flag", "") == "0"
+                and amount(r, "psn_cash_pay") == amount(r, "fulamt_ownpay_amt") == total)
 
     def on_mount(self) -> None:
         super().on_mount()

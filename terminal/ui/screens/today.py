@@ -12,7 +12,8 @@ from textual.widgets import DataTable, Label
 from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
-from terminal.ui.widgets.money import money_cell, yuan
+from terminal.ui.widgets.fit_table import Col, FitTable
+from terminal.ui.widgets.money import yuan
 from terminal.ui.workers import run_service
 
 
@@ -38,17 +39,18 @@ class TodayScreen(CashierScreen):
         with Vertical(id="today"):
             yield Label(f"{t('today.title')} · {self.app.today()} · {t('wait.window')} "  # type: ignore[attr-defined]
                         f"{self.app.cfg.terminal.window}", id="today-title")  # type: ignore[attr-defined]
-            yield DataTable(id="setl", cursor_type="row", zebra_stripes=True)
+            yield FitTable([Col(t("today.col_time"), 8), Col(t("today.col_id"), 8, flex=2, cut_left=True),
+                            Col(t("today.col_name"), 4, flex=1), Col(t("today.col_total"), 10, right=True),
+                            Col(t("today.col_fund"), 10, right=True), Col(t("today.col_acct"), 10, right=True),
+                            Col(t("today.col_cash"), 10, right=True), Col(t("today.col_state"), 4)],
+                           id="setl", zebra_stripes=True)
             yield Label(t("today.none"), id="none")
             yield ErrorLine(id="error")
         yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         super().on_mount()
-        table = self.columns("#setl", (("today.col_time", 9), ("today.col_id", 26), ("today.col_name", 10),
-                                       ("today.col_total", 11), ("today.col_fund", 11), ("today.col_acct", 11),
-                                       ("today.col_cash", 11), ("today.col_state", 10)))
-        table.focus()
+        self.query_one("#setl").focus()
         self.load()
 
     def load(self) -> None:
@@ -61,17 +63,24 @@ class TodayScreen(CashierScreen):
         t = self.t
         self.rows = list(message.rows or [])
         self.names = dict(message.names or {})
-        table = self.query_one("#setl", DataTable)
-        table.clear()
+        table = self.query_one("#setl", FitTable)
+        rows = []
         for r in self.rows:
             state = {"settled": "today.state_ok", "reversed": "today.state_reversed",
                      "reversal": "today.state_reversal"}.get(r.status, "")
-            table.add_row(r.created_at[11:19], r.setl_id, r.psn_name, money_cell(r.medfee_sumamt, 11),
-                          money_cell(r.fund_pay_sumamt, 11), money_cell(r.acct_pay, 11),
-                          money_cell(r.psn_cash_pay, 11),
-                          t(state) if state else r.status, key=r.setl_id)
+            if r.status == "settled" and self._self_pay(r):
+                state = "today.state_self_pay"
+            rows.append(([r.created_at[11:19], r.setl_id, r.psn_name, yuan(r.medfee_sumamt), yuan(r.fund_pay_sumamt),
+                          yuan(r.acct_pay), yuan(r.psn_cash_pay), t(state) if state else r.status], r.setl_id))
+        table.show(rows)
         self.query_one("#none", Label).display = not self.rows
         table.display = bool(self.rows)
+
+    @staticmethod
+    def _self_pay(row) -> bool:
+        """Fully self-paid: the whole total out of scope and in cash, nothing from the fund or any account."""
+        return (row.medfee_sumamt > 0 and row.psn_cash_pay == row.medfee_sumamt == row.fulamt_ownpay_amt
+                and row.acct_used_flag == "0")
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.query_one("#error", ErrorLine).show(message.message)

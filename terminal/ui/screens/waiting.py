@@ -32,6 +32,9 @@ class WaitingScreen(CashierScreen):
             if getattr(self.app, "demo", False):
                 yield Label(self.t("wait.demo_hint"), id="demo-hint")
             yield ErrorLine(id="error")
+            kept = Label("", id="kept")
+            kept.display = False   # shown only while a bill is kept (a line less at 24 rows)
+            yield kept
             with Horizontal(id="reader-row"):
                 yield Label(self.t("wait.reader"), classes="k")
                 yield Label("", id="reader")
@@ -54,10 +57,21 @@ class WaitingScreen(CashierScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.show_reader()
+        self.show_kept()
         self.refresh_totals()
 
     def on_screen_resume(self) -> None:
         self.show_reader()
+        self.show_kept()
+
+    def show_kept(self) -> None:
+        """The bills kept for cards that left the reader (restored when the card comes back)."""
+        t = self.t
+        kept = self.app.kept_bills.all()  # type: ignore[attr-defined]
+        label = self.query_one("#kept", Label)
+        label.update(t("notice.kept_list", bills=t("quit.sep").join(t("quit.one", name=b.name, n=b.count)
+                                                                   for b in kept)) if kept else "")
+        label.display = bool(kept)
 
     def show_reader(self, reading: bool = False) -> None:
         app = self.app
@@ -81,6 +95,7 @@ class WaitingScreen(CashierScreen):
 
     def show_notice(self, text: str) -> None:
         self.query_one("#error", ErrorLine).show(text)
+        self.show_kept()
 
     def on_card_inserted(self, message: CardInserted) -> None:
         self.query_one("#error", ErrorLine).clear()

@@ -30,14 +30,17 @@ def card_label(profile: str) -> str:
 class TrayCard(Static):
     """One card in the tray; a click inserts it, or pulls it when it is the one in the reader."""
 
+    SCOPED_CSS = False   # the -narrow class sits on the screen
     DEFAULT_CSS = """
     TrayCard { width: auto; height: 1; padding: 0 1; margin-right: 1; background: $panel; }
     TrayCard:hover { background: $accent 50%; }
     TrayCard.inserted { background: $success; color: $text; text-style: bold; }
+    .-narrow TrayCard { padding: 0; }
     """
 
     def __init__(self, index: int, profile: str) -> None:
         super().__init__(f"{index} {card_label(profile)}")
+        self.index = index
         self.profile = profile
 
     def on_click(self) -> None:
@@ -49,17 +52,26 @@ class TrayCard(Static):
 
 
 class CardTray(Horizontal):
-    """A one-line tray docked above the footer."""
+    """A one-line tray docked above the footer. Under 100 columns the cards close up (no padding, the key
+    hint (F8/F9, also in the key bar) and the state text left out: the card in the reader is the highlighted one), so
+    all nine fit 80 columns."""
 
+    SCOPED_CSS = False
     DEFAULT_CSS = """
     CardTray { height: 1; background: $boost; }
-    CardTray > .tray-title { width: auto; padding: 0 1; text-style: bold; }
+    CardTray > .tray-title { width: auto; padding: 0 0 0 1; text-style: bold; }
+    CardTray > .tray-keys { width: auto; padding: 0 1; text-style: bold; }
+    .-narrow CardTray > .tray-keys { display: none; }
     CardTray > .tray-state { width: 1fr; text-align: right; padding: 0 1; color: $text-muted; }
+    .-narrow CardTray > .tray-state { display: none; }
+    .-narrow CardTray > .tray-title { padding: 0 1 0 0; }
+    CardTray > Label { height: 1; }
     """
 
     def compose(self) -> ComposeResult:
         app = self.app
-        yield Label(app.t("tray.title") + " F8/F9", classes="tray-title")  # type: ignore[attr-defined]
+        yield Label(app.t("tray.title"), classes="tray-title")  # type: ignore[attr-defined]
+        yield Label("F8/F9", classes="tray-keys")
         for i, profile in enumerate(app.tray_profiles()[:9], 1):  # type: ignore[attr-defined]
             yield TrayCard(i, profile)
         yield Label("", classes="tray-state")

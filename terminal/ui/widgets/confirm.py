@@ -14,7 +14,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical { width: 86; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
+    ConfirmModal > Vertical { width: 86; max-width: 100%; height: auto; border: thick $warning; background: $surface; padding: 1 2; }
     ConfirmModal #question { width: 100%; margin-bottom: 1; text-style: bold; }
     ConfirmModal Horizontal { height: auto; align-horizontal: right; }
     ConfirmModal Button { margin-left: 2; }

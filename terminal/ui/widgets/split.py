@@ -1,4 +1,4 @@
-"""The pre-settlement split (DESIGN §6.2 names) as a two-column panel: what the fund, the accounts and
+"""The pre-settlement split (the national field names) as a two-column panel: what the fund, the accounts and
 cash pay. Used by the bill, the payment and the result screens."""
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ def amount(result: object, name: str) -> int | None:
 
 
 class SplitPanel(Grid):
-    """Who pays what, updated whenever the bill or the chosen accounts change."""
+    """Who pays what, updated whenever the bill or the chosen accounts change. In a narrow panel (80-column
+    window) the labels are the short ones and the amounts column narrower; every amount stays whole."""
 
     DEFAULT_CSS = """
     SplitPanel { grid-size: 2; grid-columns: 1fr 16; height: auto; border: round $primary; padding: 0 1; }
+    SplitPanel.narrow { grid-columns: 1fr 13; }
     SplitPanel > .k { color: $text-muted; }
     SplitPanel > .k.strong { color: $text; text-style: bold; }
     SplitPanel > .v { text-align: right; width: 100%; }
@@ -47,16 +49,40 @@ class SplitPanel(Grid):
     SplitPanel > #v-psn_cash_pay { color: $text-warning; }
     SplitPanel > #v-fund_pay_sumamt { color: $text-success; }
     """
+    NARROW = 40   # below this many columns: short labels
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
         for name, key, strong in ROWS:
-            yield Label(t(key), classes="k strong" if strong else "k")
+            yield Label(self._label(key, False), id=f"k-{name}", classes="k strong" if strong else "k")
             yield Label("—", id=f"v-{name}", classes="v strong" if strong else "v")
 
+    def _label(self, key: str, narrow: bool) -> str:
+        t = self.app.t  # type: ignore[attr-defined]
+        return t(f"{key}.short") if narrow and t.has(f"{key}.short") else t(key)
+
+    def on_resize(self) -> None:
+        narrow = 0 < self.size.width + 4 < self.NARROW   # size is inside the border and padding
+        if narrow == self.has_class("narrow"):
+            return
+        self.set_class(narrow, "narrow")
+        for name, key, _strong in ROWS:
+            self.query_one(f"#k-{name}", Label).update(self._label(key, narrow))
+
+    _result: object | None = None
+
     def show(self, result: object | None) -> None:
+        self._result = result
+        self._draw()
+
+    def on_mount(self) -> None:
+        self._draw()   # a screen may show a result before this panel's rows are there (a fast switch)
+
+    def _draw(self) -> None:
+        values = {label.id: label for label in self.query(".v").results(Label)}
         for name, _key, _strong in ROWS:
-            self.query_one(f"#v-{name}", Label).update(yuan(amount(result, name)))
+            label = values.get(f"v-{name}")
+            if label is not None:
+                label.update(yuan(amount(self._result, name)))
 
 
 class SplitPreview:

@@ -1,0 +1,167 @@
+"""No dead end at the window (issue 11, item 13): a patient whose insurance is suspended or whose card has
+expired pays the whole bill in cash (full self-pay: acct_used_flag 0, no fund share, no PIN), recorded as a
+settlement that day end counts — in the service, the command line (`--self-pay`) and the window. A PIN that
+becomes blocked turns the split to cash, said so; one try left is warned. Every message in one language."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from drivers.errors import CardError
+from terminal.card_session import CardSession
+from terminal.domain.bill import parse_bill
+from terminal.errors import RuleRefused
+from ui_pilot import (AMOXICILLIN_LINE, NOW, balance, count, enter_bill, insert, press, screen_text, type_text,
+                      window)
+
+BILL = {"med_type": "11", "items": [
+    {"code": "X001", "name": "阿莫西林胶囊", "category": "drug", "class": "A", "qty": "2", "price": 12550},
+    {"code": "X207", "name": "头孢克肟片", "category": "drug", "class": "B", "qty": "1", "price": 3800}]}
+TOTAL = 2 * 12550 + 3800
+
+
+@pytest.fixture
+def db(cfg):
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.store.db import open_from_config
+    ensure_demo_db(cfg)
+    db = open_from_config(cfg)
+    yield db
+    db.conn.close()
+
+
+def session(cfg, profile: str) -> CardSession:
+    from emulator.inprocess import InProcessReader   # no keypad: a PIN asked for without one is an error
+    from emulator.profiles import load_card
+    return CardSession(InProcessReader(load_card(profile, cfg.state_dir)), cfg)
+
+
+def one_language_zh(text: str) -> bool:
+    """Chinese words only (numbers, dates, card numbers, key names and --flags aside)."""
+    return not re.search(r"[A-Za-z]", re.sub(r"--[a-z-]+|[A-Z][0-9]{8}|\bF[0-9]+\b|\b(Esc|Enter|Space)\b|\[X\]", "", text))
+
+
+# ---------------------------------------------------------------- the service
+
+@pytest.mark.parametrize("profile,psn_no,code", [("zhao_lan", "P40000009", "insurance_inactive"),
+                                                 ("liu_yang", "P40000008", "card_expired")])
+def test_self_pay_is_the_way_on(db, cfg, profile, psn_no, code):
+    from terminal.services.reconcile import reconcile
+    from terminal.services.settlement import settle
+    with pytest.raises((RuleRefused, CardError)) as refused:          # with insurance: refused, and says the way on
+        settle(db, cfg, session(cfg, profile), parse_bill(BILL), pin="123456", now=NOW)
+    assert refused.value.code == code
+    zh = refused.value.localized("zh")
+    assert one_language_zh(zh), zh
+    if code == "insurance_inactive":
+        assert "可全自费现金结算" in zh
+    else:
+        assert zh == "卡已过有效期 (有效期至 2024-05-31)"
+    balc_before = balance(cfg, psn_no)
+    result = settle(db, cfg, session(cfg, profile), parse_bill(BILL), pin=None, self_pay=True, now=NOW)
+    assert (result.medfee_sumamt, result.fund_pay_sumamt, result.acct_pay, result.psn_cash_pay) == (TOTAL, 0, 0, TOTAL)
+    assert (result.fulamt_ownpay_amt, result.inscp_scp_amt, result.psn_part_amt) == (TOTAL, 0, TOTAL)
+    assert result.acct_used_flag == "0" and result.mulaid == [] and result.status == "settled"
+    assert balance(cfg, psn_no) == balc_before                         # no account touched (刘洋 has one)
+    ledger = dict(db.conn.execute("SELECT account, amount FROM ledger WHERE setl_id = ?", [result.setl_id]).fetchall())
+    assert ledger == {"fund": 0, "cash": TOTAL}
+    acc = db.conn.execute("SELECT deductible_used, fund_paid FROM accumulators WHERE psn_no = ?", [psn_no]).fetchone()
+    assert acc in (None, (0, 0))                                        # the year's deductible and cap untouched
+    report = reconcile(db, cfg, date=NOW.date().isoformat(), window=cfg.terminal.window)
+    assert report.ok and report.count == 1 and report.sums["psn_cash_pay"] == TOTAL   # day end counts it
+
+
+def test_self_pay_presettles_and_a_retry_is_not_another_request(db, cfg):
+    from terminal.services.settlement import presettle_for, settle
+    pre = presettle_for(db, cfg, "P40000009", parse_bill(BILL), self_pay=True, now=NOW)
+    assert (pre.fund_pay_sumamt, pre.acct_pay, pre.psn_cash_pay) == (0, 0, TOTAL)
+    first = settle(db, cfg, session(cfg, "zhao_lan"), parse_bill(BILL), self_pay=True, request_id="r-1", now=NOW)
+    again = settle(db, cfg, session(cfg, "zhao_lan"), parse_bill(BILL), self_pay=True, request_id="r-1", now=NOW)
+    assert again.replayed and again.setl_id == first.setl_id
+    with pytest.raises(RuleRefused) as other:                           # the same id for an insurance request
+        settle(db, cfg, session(cfg, "zhang_wei"), parse_bill(BILL), pin="123456", request_id="r-1", now=NOW)
+    assert other.value.code == "request_id_conflict"
+    assert count(cfg, "settlements") == 1
+
+
+# ---------------------------------------------------------------- the command line
+
+def run_cli(cfg, capsys, *args: str) -> tuple[int, dict]:
+    from terminal.cli.main import main
+    code = main(["--config", str(cfg.path), *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else {}
+
+
+def test_cli_self_pay(db, cfg, tmp_path, capsys):
+    from settle_data import write_bill
+    bill = write_bill(tmp_path / "bill.json", "11", [("A", 2, 12550), ("B", 1, 3800)])
+    code, out = run_cli(cfg, capsys, "settle", "--reader", "emulator:zhao_lan", "--bill", str(bill), "--json")
+    assert code == 1 and out["error"]["code"] == "insurance_inactive"
+    assert "--self-pay" in out["error"]["message"]                      # the refusal names the way on
+    code, out = run_cli(cfg, capsys, "settle", "--reader", "emulator:liu_yang", "--bill", str(bill), "--json",
+                        "--pin", "123456")
+    assert code == 1 and out["error"]["code"] == "card_expired" and "--self-pay" in out["error"]["message"]
+    for profile in ("zhao_lan", "liu_yang"):
+        code, out = run_cli(cfg, capsys, "settle", "--reader", f"emulator:{profile}", "--bill", str(bill),
+                            "--json", "--self-pay")                    # no --pin: none is needed
+        assert code == 0, out
+        assert out["acct_used_flag"] == "0" and out["fund_pay_sumamt"] in (0, "0.00") and out["mulaid"] == []
+    assert count(cfg, "settlements") == 2
+    code, rec = run_cli(cfg, capsys, "reconcile", "--json")
+    assert code == 0 and rec["count"] == 2
+
+
+# ---------------------------------------------------------------- at the window
+
+@pytest.mark.parametrize("profile,psn_no,why", [("zhao_lan", "P40000009", "参保状态:暂停参保"),
+                                                ("liu_yang", "P40000008", "卡已过有效期")])
+async def test_window_offers_self_pay_and_charges_it(cfg, profile, psn_no, why):
+    async with window(cfg) as (app, pilot):
+        balc = balance(cfg, psn_no)
+        await insert(app, pilot, profile)
+        assert "可全自费现金结算" in screen_text(app)                  # said at once, with the keys to get there
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        assert app.screen.query_one("#split").border_title == "全自费(现金)"
+        await press(app, pilot, "f5")
+        text = screen_text(app)
+        assert type(app.screen).__name__ == "PaymentScreen" and app.screen.self_pay
+        assert f"不能医保结算({why}):本次按全自费结算" in text and "无需密码" in text
+        assert not app.screen.query_one("#pin-box").display            # no PIN for cash
+        shown = text.split("\n", 1)[1].split("\n卡托")[0]                # below the title, above the tray
+        assert "¥251.00" in text and one_language_zh(shown), shown
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "ResultScreen"
+        await press(app, pilot, "f10", "f4")
+        assert "全自费" in screen_text(app) and "¥251.00" in screen_text(app)   # today's list shows it
+    assert count(cfg, "settlements", "psn_no = ? AND psn_cash_pay = 25100 AND fund_pay_sumamt = 0 "
+                 "AND acct_used_flag = '0'", [psn_no]) == 1
+    assert balance(cfg, psn_no) == balc
+
+
+async def test_window_pin_last_try_warned_then_blocked_turns_to_cash(cfg):
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE])
+        await press(app, pilot, "f5")
+        for left in (2, 1):
+            await type_text(app, pilot, "000000")
+            await press(app, pilot, "enter")
+            assert f"剩余{left}次" in screen_text(app) or left == 1
+        text = screen_text(app)
+        assert "只剩 1 次机会:再输错一次将锁定,之后只能现金支付" in text      # warned before the last try
+        await type_text(app, pilot, "000000")
+        await press(app, pilot, "enter")
+        text = screen_text(app)
+        assert "密码已锁定:个人账户不能支付,已改为现金支付" in text             # blocked: turned to cash, said so
+        assert app.screen.acct_used is False and "使用个人账户: 否" in text and "无需密码" in text
+        assert "应收现金\n¥251.00" in text
+        await press(app, pilot, "f5")                                      # the cash is collected
+        assert type(app.screen).__name__ == "ResultScreen"
+    assert balance(cfg, "P10000001") == 356000
+    assert count(cfg, "ledger", "account = 'cash' AND amount = 25100") == 1
