@@ -1,4 +1,4 @@
-"""Card-read benchmark through the real PC/SC stack (DESIGN §7): is a full read within 2x of the floor?
+"""Card-read benchmark through the real PC/SC stack (docs/readers.md): is a full read within 2x of the floor?
 
 In one run, with our own pcscd (refuses a pcscd it did not start) and the emulator in vpcd slot 0:
   floor      raw SCardTransmit round trips of SELECT (pyscard, nothing of ours), in batches as long as

@@ -1,6 +1,6 @@
 """Benchmark: centre-export import vs a raw sqlite3.executemany floor, and family-lookup latency.
 
-Generates N persons (half employees with accounts) and 3N bindings as a §8.2 export in a temp dir. The
+Generates N persons (half employees with accounts) and 3N bindings as a centre export in a temp dir. The
 data keeps every rule the importer checks: gend is the ID's sex digit and brdy its birth date; only 310
 persons have accounts and own bindings; the relation fits the user's sex and the rule in force on its
 begin_date (2024-only codes begin on or after 2024-07-01); cross-province only between open areas of
@@ -11,7 +11,7 @@ another. Then: the same file again (recognised by sha256: "already imported", no
 export of the same size (every 4th balance changed; an upsert that compares), and `family_for` by card
 number on random persons.
 
-Prints `key=value` lines. Targets (DESIGN §7 / issue 5): import_vs_raw >= 0.50, lookup_p99_ms < 1.
+Prints `key=value` lines. Targets (issue 5): import_vs_raw >= 0.50, lookup_p99_ms < 1.
 The load average is printed with the figures: on a shared machine they move with it.
 Usage: python benchmarks/import_lookup.py [--persons 1000000] [--lookups 20000] [--repeat N] [--keep DIR]
        [--no-newer]

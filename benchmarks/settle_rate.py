@@ -1,4 +1,4 @@
-"""Settlements per second: the settlement service against a raw-sqlite3 floor (DESIGN §7, issue 6).
+"""Settlements per second: the settlement service against a raw-sqlite3 floor (issue 6).
 
 The floor does the same inserts and updates in the same tables (same schema, triggers, indexes,
 foreign keys) at the same durability, with every amount precomputed and no reads or logic: one

@@ -1,4 +1,4 @@
-"""Card inserted -> patient screen, in the real cashier app (DESIGN §7: ≤ 0.5 s median through pcscd).
+"""Card inserted -> patient screen, in the real cashier app (the target: ≤ 0.5 s median through pcscd).
 
 The app is built by the same factory as `cashier demo` / `cashier ui` and run headless. Each round puts
 a card in, waits until the patient screen is the active screen (the card read, the family lookup and the

@@ -66,14 +66,14 @@ class GroupCommit:
                     try:
                         with db.write():                 # nested: a SAVEPOINT of its own
                             outcomes.append((done, work(db), None))
-                    except Exception as exc:             # noqa: BLE001 - handed to the thread that asked
+                    except Exception as exc:             # handed to the thread that asked
                         outcomes.append((done, None, exc))
-        except Exception as exc:                         # noqa: BLE001 - BEGIN or COMMIT failed: nothing holds
+        except Exception as exc:                         # BEGIN or COMMIT failed: nothing holds
             for _work, done in batch:
                 done.set_exception(exc)
             return
-        for done, result, exc in outcomes:
-            if exc is None:
+        for done, result, error in outcomes:
+            if error is None:
                 done.set_result(result)
             else:
-                done.set_exception(exc)
+                done.set_exception(error)

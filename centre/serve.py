@@ -209,7 +209,7 @@ def _announce_when_ready(host: str, port: int, workers: int) -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # The config travels to the workers as JSON; TOML's dates and times are tagged so they come back as they were.
-_TAGS = {"date": dt.date, "datetime": dt.datetime, "time": dt.time}
+_TAGS: dict[str, type[dt.date] | type[dt.time]] = {"date": dt.date, "datetime": dt.datetime, "time": dt.time}
 
 
 def _encode(value: Any) -> Any:

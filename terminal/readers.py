@@ -1,4 +1,4 @@
-"""Open a reader from a spec (DESIGN §8.1): emulator:PROFILE, pcsc, pcsc:NAME, serial:URL."""
+"""Open a reader from a spec (docs/readers.md): emulator:PROFILE, pcsc, pcsc:NAME, serial:URL."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Bindings: 张伟 -> 张小雨 (local), 李娜 -> 张小雨 (local), 张伟 -> 张国强 (local),
 张伟 -> 张敏 (cross-province quota 300.00). 赵兰's insurance is suspended.
 
-The data obeys the §6.1 rules the family lookup re-checks (mutual_aid.payable_problem): each person's
+The data obeys the mutual-aid rules the family lookup re-checks (mutual_aid.payable_problem): each person's
 sex is the one their ID number says (17th digit odd = male), a relation agrees with it (30 daughter is
 female), a local binding stays within a province, and a cross-province one begins on or after the
 cross-province start date (2026-01-09) between two pooling areas where it is open.

@@ -202,7 +202,7 @@ def test_bind_with_a_well_formed_pin_still_reaches_the_card(demo, config_file, c
 
 @pytest.mark.parametrize("seeder", ["seed", "seed_contention"])
 def test_every_binding_of_the_settlement_seeds_is_offered(tmp_path, seeder):
-    """The settlement tests' families obey the §6.1 rules, so the lookup offers every one of their bindings
+    """The settlement tests' families obey the mutual-aid rules, so the lookup offers every one of their bindings
     (and a cross-province one draws on its quota)."""
     import settle_data
     from terminal.services.family import relatives_of

@@ -1,4 +1,4 @@
-"""Centre-export import (DESIGN §8.2): every line validated, bad lines by number, all or nothing, idempotent."""
+"""Centre-export import (docs/interfaces.md): every line validated, bad lines by number, all or nothing, idempotent."""
 
 from __future__ import annotations
 
@@ -273,7 +273,7 @@ def test_skip_bad_counts_only_the_lines_imported(empty_db, tmp_path):
     assert sum(c["lines"] for c in counts.values()) + report.bad == report.lines
 
 
-# --- the §6.1 rules on binding lines ------------------------------------------------------------------------
+# --- the mutual-aid rules on binding lines ------------------------------------------------------------------
 
 RULE_CASES = {  # extra lines after family_export's 10; the last one is refused
     "in-law (儿媳)": ([{"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "38",

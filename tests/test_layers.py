@@ -1,4 +1,4 @@
-"""Layering (DESIGN §2): import every module in a fresh process and look at sys.modules.
+"""Layering (docs/architecture.md): import every module in a fresh process and look at sys.modules.
 
 drivers never loads emulator, terminal, centre or textual; emulator never loads terminal, centre or
 textual; the centre never loads the window (terminal), the card (emulator, drivers' card transports) or

@@ -1,4 +1,4 @@
-"""The §6.1 mutual-aid rules as pure functions: each allowed and refused, with the reason given."""
+"""The mutual-aid rules (docs/data-and-rules.md) as pure functions: each allowed and refused, with the reason given."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN §6.2 step by step, against amounts worked out by hand; then invariants under hypothesis."""
+"""The settlement formula (docs/data-and-rules.md) step by step, against amounts worked out by hand; then invariants."""
 
 from __future__ import annotations
 

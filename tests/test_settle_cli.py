@@ -1,5 +1,5 @@
 """`cashier settle | reverse | reconcile` end to end: a centre export and a policy that are not the repo's,
-bills worked out by hand (DESIGN §6.2), over the in-process emulator and once through pcscd + vpcd."""
+bills worked out by hand (docs/data-and-rules.md), over the in-process emulator and once through pcscd + vpcd."""
 
 from __future__ import annotations
 

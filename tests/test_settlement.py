@@ -1,4 +1,4 @@
-"""Settlement services on a real SQLite file with the in-process emulator's cards (DESIGN §6.2)."""
+"""Settlement services on a real SQLite file with the in-process emulator's cards (docs/data-and-rules.md)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_cross_province_quota_then_cash(db, cfg, card):
     ("zhang_guoqiang", "UPDATE persons SET insuplc_admdvs = '510100' WHERE psn_no = 'P10000004'"),  # local across
 ])
 def test_a_binding_the_rules_refuse_is_never_drawn_on(db, cfg, card, profile, change):
-    """However a binding that breaks §6.1 got into the database, settlement draws nothing from it: cash."""
+    """However a binding against the mutual-aid rules got into the database, settlement draws nothing from it: cash."""
     with db.conn:
         db.execute(change)
     before = balances(db)

@@ -1,4 +1,4 @@
-"""The people schema (DESIGN §5) on real SQLite files, and a missing or damaged database file."""
+"""The people schema (docs/data-and-rules.md) on real SQLite files, and a missing or damaged database file."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Helpers for the cashier UI tests: a window on the demo database with a fixed clock, and Pilot steps
-that wait for the thread workers (DESIGN §10: press, wait for the workers, then pause)."""
+that wait for the thread workers (press, wait for the workers, then pause: press and pause alone missed updates)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The `cashier` command line (DESIGN §8.1). One module per command group; main.py wires them."""
+"""The `cashier` command line (docs/interfaces.md). One module per command group; main.py wires them."""

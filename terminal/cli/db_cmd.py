@@ -1,4 +1,4 @@
-"""`cashier db init | import FILE [--skip-bad] | stats` (DESIGN §8.1): the window's local cache.
+"""`cashier db init | import FILE [--skip-bad] | stats` (docs/interfaces.md): the window's local cache.
 
 `db import` of a file already imported says so and changes nothing (exit 0); a newer export keeps the
 local balance of accounts the window used since the last import, and says how many (see
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     init = cmds.add_parser("init", parents=[common], help="create the database or bring its schema up to date")
     init.add_argument("--regions", action="store_true", help="also load the bundled pooling areas")
     init.set_defaults(handler=cmd_init)
-    imp = cmds.add_parser("import", parents=[common], help="import a centre export (JSON Lines, DESIGN §8.2)")
+    imp = cmds.add_parser("import", parents=[common], help="import a centre export (JSON Lines; docs/interfaces.md)")
     imp.add_argument("file", help="the export file")
     imp.add_argument("--skip-bad", action="store_true", help="import the good lines even when some are bad")
     imp.set_defaults(handler=cmd_import)

@@ -1,4 +1,4 @@
-"""The bill presented at the window (DESIGN §8.3), validated before any money moves.
+"""The bill presented at the window (docs/interfaces.md), validated before any money moves.
 
 API:
 - `parse_bill(obj: dict, limits=None, numbers_only=False) -> Bill`, `load_bill(path, limits=None) -> Bill`
@@ -58,7 +58,7 @@ class BillItem:
 
     @property
     def amount(self) -> int:
-        """Step 1 of §6.2: round(qty × price), half-up, in fen."""
+        """Step 1 of the settlement formula: round(qty × price), half-up, in fen."""
         return round_fen(self.qty * self.price)
 
     def to_json(self) -> dict[str, Any]:
@@ -264,7 +264,7 @@ def _constant(name: str) -> Any:
 
 
 def bill_from_text(text: str, limits: BillLimits | None = None) -> Bill:
-    """A bill in JSON (DESIGN §8.3): numbers exactly as written (Decimal), qty and price JSON numbers."""
+    """A bill in JSON (docs/interfaces.md): numbers exactly as written (Decimal), qty and price JSON numbers."""
     try:
         obj = json.loads(text, parse_float=_number, parse_int=_number, parse_constant=_constant)
     except json.JSONDecodeError as exc:

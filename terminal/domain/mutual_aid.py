@@ -1,4 +1,4 @@
-"""Family mutual-aid rules (个人账户家庭共济, DESIGN §6.1) as pure functions: no I/O, no database.
+"""Family mutual-aid rules (个人账户家庭共济, docs/data-and-rules.md) as pure functions: no I/O, no database.
 
 Every refusal is a `RuleRefused(code, message_en, message_zh)` naming the reason, so the cashier can
 tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier

@@ -1,4 +1,4 @@
-"""The reimbursement policy (DESIGN §8.4) read from config.toml `[policy]`, validated.
+"""The reimbursement policy (docs/interfaces.md) read from config.toml `[policy]`, validated.
 
 API:
 - `Policy.from_config(cfg) -> Policy` / `parse_policy(section: dict) -> Policy`

@@ -1,4 +1,4 @@
-"""The §6.2 computation as one pure function: bill + policy + year-to-date + balances -> every amount.
+"""The settlement formula as one pure function: bill + policy + year-to-date + balances -> every amount.
 
 No database, no card: the services feed it what they read and write what it returns.
 
@@ -13,7 +13,7 @@ API:
   applied and the year accumulators after; `.fields()` gives the national-name dict.
 All amounts integer fen; every ratio applied with Decimal and rounded half-up to the fen.
 
-Spec note (DESIGN §6.2, kept literally): there is ONE year accumulator per person and calendar year —
+Note (the formula as docs/data-and-rules.md gives it): there is ONE year accumulator per person and calendar year —
 deductible used and fund paid — shared by every med_type (11, 14 and 21 alike): an outpatient visit
 uses up the same deductible and annual cap an inpatient stay draws on. Real policies often keep
 outpatient and inpatient pools apart (separate 起付线 and 封顶线); doing so would need the accumulator
@@ -93,7 +93,7 @@ class PreSettlement:
 
 
 def _check(condition: bool, what: str) -> None:
-    """An invariant of §6.2; kept even under `python -O` because money depends on it."""
+    """An invariant of the settlement formula; kept even under `python -O` because money depends on it."""
     if not condition:
         raise AssertionError(f"settlement invariant broken: {what}")
 
@@ -101,7 +101,7 @@ def _check(condition: bool, what: str) -> None:
 def presettle(bill: Bill, policy: Policy, *, insutype: str, hosp_lv: str, ytd: YearToDate = YearToDate(),
               own_balc: int | None = None, relatives: Sequence[RelativeSource] = (),
               acct_used_flag: bool = True) -> PreSettlement:
-    """Steps 1–7 of DESIGN §6.2, in that order, for one bill."""
+    """Steps 1–7 of the settlement formula (docs/data-and-rules.md), in that order, for one bill."""
     # 1. item amounts and the total
     amounts = tuple(item.amount for item in bill.items)
     medfee = sum(amounts)

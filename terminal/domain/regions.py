@@ -1,4 +1,4 @@
-"""Pooling areas (统筹区) and whether cross-province mutual aid is open there (DESIGN §6.1).
+"""Pooling areas (统筹区) and whether cross-province mutual aid is open there (docs/data-and-rules.md).
 
 The bundled list is data (terminal/data/regions.jsonl, centre-export `region` lines, importable
 with `cashier db import`): the 31 first-batch areas with GB/T 2260 codes plus the demo's other areas.

@@ -191,7 +191,7 @@ def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, u
 
 
 def end_lapsed_bindings(db: sqlite_utils.Database, cfg, today: str | None = None) -> list[Unbound]:
-    """A binding ends by itself when the owner's insurance ends or changes (DESIGN §6.1)."""
+    """A binding ends by itself when the owner's insurance ends or changes (docs/data-and-rules.md)."""
     today = _today(today)
     out = []
     with write_transaction(db):

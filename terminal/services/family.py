@@ -12,7 +12,7 @@ API (plain functions, safe in a Textual thread worker with its own connection):
   relatives_of(db, psn_no, today, policy=None, user=None) -> [Relative]   (what settlement draws on)
 
 A relative appears when the binding is active and in force today, the user's insurance is active, and the
-binding still passes the §6.1 rules (defence in depth, whatever put it in the database:
+binding still passes the mutual-aid rules (defence in depth, whatever put it in the database:
 mutual_aid.payable_problem, the rules the centre import applies): the owner an active employee (310) with
 an account, the relation allowed on the binding's begin_date (never an in-law) and agreeing with the user's
 recorded sex, the scope matching the provinces (local within one, cross_province between two), and a
@@ -125,7 +125,7 @@ def relatives_of(db: sqlite_utils.Database, psn_no: str, today: str, policy: Mut
 def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
                psn_no: str | None = None, today: str | None = None,
                policy: MutualAidPolicy | None = None) -> FamilyView:
-    """The person and every account usable for them (DESIGN §6.1, `cashier family`)."""
+    """The person and every account usable for them (docs/data-and-rules.md, `cashier family`)."""
     today = today or _dt.date.today().isoformat()
     person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
     acct = account_of(db, person.psn_no)

@@ -1,4 +1,4 @@
-"""The lines of a centre export (DESIGN §8.2), checked: the per-line validators and the reading loop.
+"""The lines of a centre export (docs/interfaces.md), checked: the per-line validators and the reading loop.
 
 `_Importer` validates each kind of line into per-kind buffers and flushes them in chunks (to the
 database, or to the pipe of the reading process); `_read_lines` reads a file into it, with the
@@ -172,7 +172,7 @@ class _Importer:
         self.relation_table = relations.table()
         self.binding_codes = frozenset(c for c, r in self.relation_table.items() if r.kind not in ("self", "none"))
         self.good_dates: set[str] = set()  # begin dates already checked (they repeat a lot)
-        self.rules_ok: set[tuple] = set()  # binding shapes that passed the §6.1 rules (they repeat a lot)
+        self.rules_ok: set[tuple] = set()  # binding shapes that passed the mutual-aid rules (they repeat a lot)
         # the canonical-line fast path (_read_lines): a binding line is decided by its relation, scope and
         # begin_date and by two small classes, the owner's (insutype, area) and the user's (sex, area)
         self.classes: dict[tuple, int] = {}
@@ -476,7 +476,7 @@ class _Importer:
         return self.accept(kind, n, row)
 
     def accept(self, kind: str, n: int, row: tuple) -> str | None:
-        """The checks that need the other lines (areas, the person of an account, the §6.1 rules); then buffer."""
+        """The checks that need the other lines (areas, the person of an account, the mutual-aid rules); then buffer."""
         if kind == "person":
             psn_no, admdvs = row[0], row[8]
             if self.area(admdvs) is None:
@@ -501,7 +501,7 @@ class _Importer:
         return None
 
     def binding_rules(self, row: tuple, status: str) -> str | None:
-        """The §6.1 rules on a binding line (mutual_aid.check_centre_binding), cached by the line's shape."""
+        """The mutual-aid rules on a binding line (mutual_aid.check_centre_binding), cached by the line's shape."""
         owner, user, code, scope, _quota, begin = row[:6]
         o, u = self.person_info(owner), self.person_info(user)
         if o is None or u is None:
@@ -650,7 +650,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
 
     The hot path: a canonical binding line (_FAST_BINDING) whose people are of this file, whose owner's
     account was accepted, and whose shape (relation, scope, begin_date, owner class, user class; see
-    _Importer.fast_ok) already passed every check of binding_fields and the §6.1 rules, goes straight to
+    _Importer.fast_ok) already passed every check of binding_fields and the mutual-aid rules, goes straight to
     the buffer; the first line of each shape, and every other line, takes the full checks."""
     report = imp.report
     handlers = {"region": imp.region, "person": imp.person, "account": imp.account, "binding": imp.binding}
@@ -734,14 +734,14 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
                 imp.error(n, problem)
     finally:
         report.lines += lines
-# A binding line exactly as §8.2 writes it (keys in that order, plain ASCII values, no end_date/status):
+# A binding line exactly as docs/interfaces.md writes it (keys in that order, plain ASCII values, no end_date/status):
 # matched without building a dict. Anything else (other order, escapes, extra keys) takes the JSON path.
 _JSON_TEXT = rb'"([\x20\x21\x23-\x5b\x5d-\x7e]{1,32})"'
 _FAST_BINDING = re.compile(
     rb'\{"kind": ?"binding", ?"owner_psn_no": ?' + _JSON_TEXT + rb', ?"user_psn_no": ?' + _JSON_TEXT
     + rb', ?"relation": ?"([0-9]{2})", ?"scope": ?"(local|cross_province)", ?"quota": ?(0|[1-9][0-9]{0,11})'
     + rb', ?"begin_date": ?"([0-9]{4}-[0-9]{2}-[0-9]{2})"\}[ \t]*\r?\n?\Z')
-# Person and account lines in §8.2's key order with plain JSON strings (no escapes, no control characters:
+# Person and account lines in the export's key order with plain JSON strings (no escapes, no control characters:
 # exactly the text json would give) and JSON integers; matched on the decoded line. Anything else: JSON path.
 _STR = r'"([^"\\\x00-\x1f]*)"'
 # A person line's fields here already have the shapes person_fields checks (psn_no 1-32 characters, ID

@@ -1,7 +1,7 @@
-"""Import a centre export (DESIGN §8.2): JSON Lines typed by `kind` (region, person, account, binding).
+"""Import a centre export (docs/interfaces.md): JSON Lines typed by `kind` (region, person, account, binding).
 
 Every line is validated (ID check digit and birth date, sex against the ID, codes, known pooling areas,
-references, amounts, duplicates, and each binding against the §6.1 rules `bind` applies, as they stood on
+references, amounts, duplicates, and each binding against the mutual-aid rules `bind` applies, as they stood on
 its begin_date: terminal.domain.mutual_aid.check_centre_binding); bad lines are reported by number and,
 unless skip_bad, nothing is imported (with skip_bad, a file whose every line is bad is refused the same way);
 a file without a single line is refused (import_empty). All in one

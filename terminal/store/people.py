@@ -1,4 +1,4 @@
-"""Queries on persons, accounts, bindings, regions and the audit trail (the §5 tables).
+"""Queries on persons, accounts, bindings, regions and the audit trail (the tables docs/data-and-rules.md describes).
 
 API (all take a sqlite_utils.Database opened on this thread):
   write_transaction(db)                      BEGIN IMMEDIATE ... COMMIT (a savepoint when nested)

@@ -1,4 +1,4 @@
-"""Schema of the local cache of the centre's people (DESIGN §5): persons, accounts, bindings, regions, audit.
+"""The local cache of the centre's people (docs/data-and-rules.md): persons, accounts, bindings, regions, audit.
 
 Money is INTEGER fen with CHECKs, so an overdraft is impossible even for a buggy caller.
 Column names are a contract: the settlement schema and services read them as they are here.

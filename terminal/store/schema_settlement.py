@@ -1,4 +1,4 @@
-"""Schema of the money (DESIGN §5, §6.2): settlements, ledger entries, year accumulators.
+"""Schema of the money (docs/data-and-rules.md): settlements, ledger entries, year accumulators.
 
 - `settlements`: one row per settlement (status 'settled'), and one per reversal (status
   'reversal', amounts negated, `reversal_of` = the original). The only update a trigger allows is

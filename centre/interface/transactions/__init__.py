@@ -1,4 +1,4 @@
-"""Each transaction's input and output fields (§ the national interface), one module per group.
+"""Each transaction's input and output fields (the national interface, docs/centre.md), one module per group.
 
 `registry.TRANSACTIONS` maps an `infno` to its models, its Chinese name and whether it is national.
 """

@@ -1,4 +1,4 @@
-"""An ID number on screen is always masked: first 6 and last 4 digits (DESIGN §7)."""
+"""An ID number on screen is always masked: first 6 and last 4 digits (docs/architecture.md, Privacy)."""
 
 from __future__ import annotations
 
