@@ -76,6 +76,18 @@ class CentreReconcileReport:
     rows: list[CentreReconcileRow]
     cash_only: int                       # cash settlements made while the centre was down (not in 3201): fen
     cash_only_count: int
+    settled: int = 0                     # the window's settlements of the day (through the centre)
+    reversals: int = 0
+
+    @property
+    def sums(self) -> dict[str, int]:
+        """The window's totals (fen), every insurance type together (the day-end screen's first column)."""
+        return {f: sum(r.sums.get(f, 0) for r in self.rows) for f in RECONCILE_FIELDS}
+
+    @property
+    def ledger(self) -> dict[str, int]:
+        """The centre's totals as 3201 answered (fen): the day-end screen's second column."""
+        return {f: sum((r.centre_sums or {}).get(f, 0) for r in self.rows) for f in RECONCILE_FIELDS}
 
     @property
     def ok(self) -> bool:
@@ -118,7 +130,8 @@ class CentreReconcileReport:
         return "\n".join(lines)
 
 
-RECONCILE_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")
+RECONCILE_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
+ASKED = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")      # what 3201 carries; the centre answers all five
 
 
 def _relatives_owners(relatives: Any) -> list[str] | None:
@@ -153,7 +166,7 @@ class CentreLedger:
         self.client = client
         self._lock = threading.RLock()
         self._known: dict[str, tuple[InsuredPerson, Credential]] = {}     # psn_no → as 1101 answered, and how
-        self._visits: dict[tuple[str, str], Visit] = {}                   # (psn_no, bill fingerprint) → open visit
+        self._visits: dict[str, Visit] = {}          # psn_no → the open visit (its fees: the bill as last uploaded)
 
     def db(self) -> Any:
         return self.client.db()
@@ -253,11 +266,14 @@ class CentreLedger:
 
     # ---------------------------------------------------------------- pre-settle
     def _visit(self, person: InsuredPerson, cred: Credential, bill: Bill) -> Visit:
-        key = (person.psn_no, journey.bill_fingerprint(bill))
-        visit = self._visits.get(key)
+        """The patient's open visit with this bill's fees: registered once (2201/2203/2204); a bill changed since
+        (an item added at the window) replaces the fees of the same visit (2205 then 2204)."""
+        visit = self._visits.get(person.psn_no)
         if visit is None:
-            visit = self._visits[key] = journey.open_visit(self.client, person, cred, bill,
-                                                           window=self.cfg.terminal.window)
+            visit = journey.open_visit(self.client, person, cred, bill, window=self.cfg.terminal.window)
+        elif visit.bill_fingerprint != journey.bill_fingerprint(bill):
+            visit = journey.upload_fees(self.client, person, visit.mdtrt_id, bill, previous=visit)
+        self._visits[person.psn_no] = visit
         return visit
 
     def presettle(self, psn_no: str, bill: Bill, *, relatives: Any = "auto", acct_used_flag: bool = True,
@@ -347,9 +363,9 @@ class CentreLedger:
             done = journey.settle(self.client, person, cred, visit, bill.med_type, pre, acct_used=accounts_usable,
                                   owners=owners if accounts_usable else [], msgid=msgid)
         except SettlementUncertain:
-            self._visits.pop((person.psn_no, visit.bill_fingerprint), None)
+            self._visits.pop(person.psn_no, None)     # the next attempt registers a new visit
             raise
-        self._visits.pop((person.psn_no, visit.bill_fingerprint), None)
+        self._visits.pop(person.psn_no, None)
         result = self._result(done, bill.to_json(), rid, self.cfg.terminal.window, self.cfg.terminal.operator)
         self._record(result, kind="insurance", clr_type=str(done.platform["setlinfo"].get("clr_type") or ""),
                      mdtrt_cert_type=done.mdtrt_cert_type)
@@ -475,7 +491,13 @@ class CentreLedger:
         found.replayed = True
         return found
 
+    def _day(self, day: str | None) -> str:
+        """The centre's day: its setl_date and 3201 are on its clock; "today" on the window's clock is its today."""
+        local = datetime.now().date().isoformat()
+        return centre_today(self.cfg) if day is None or day == local else day
+
     def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
+        day = self._day(day)
         ids = [r[0] for r in self.db().execute('SELECT setl_id FROM window_settlements WHERE setl_date = ? AND '
                                                '"window" = ? ORDER BY setl_time DESC, id DESC', [day, window])]
         rows = [self._row(i) for i in ids]
@@ -534,7 +556,7 @@ class CentreLedger:
     def reconcile(self, day: str | None = None, window: str | None = None) -> CentreReconcileReport:
         """3201 per insurance type (and clearing class) for the day: this window's totals from its own record
         against the centre's answer."""
-        day = day or centre_today(self.cfg)
+        day = self._day(day)
         cond, args = ('AND "window" = ?', [window]) if window else ("", [])
         db = self.db()
         found = db.execute(f"SELECT insutype, clr_type FROM window_settlements WHERE kind = 'insurance' AND "
@@ -551,7 +573,7 @@ class CentreLedger:
                 mine = dict(zip(RECONCILE_FIELDS, (int(s) for s in sums)))
                 try:
                     info = journey.reconcile(self.client, insutype=insutype, clr_type=clr_type, begin=day, end=day,
-                                             count=int(count), **mine)
+                                             count=int(count), **{f: mine[f] for f in ASKED})
                 except (CentreUnreachable, AnswerUncertain) as exc:
                     raise unavailable(exc, "reconciliation 3201", "对总账") from None
                 theirs = getattr(info, "ext_centre", None)
@@ -564,7 +586,10 @@ class CentreLedger:
                                                centre_sums, info.stmt_rslt == "0", info.stmt_rslt_dscr))
         cash = db.execute(f"SELECT count(*), coalesce(sum(psn_cash_pay), 0) FROM window_settlements WHERE "
                           f"kind = 'cash_only' AND status != 'reversal' AND setl_date = ? {cond}", [day, *args]).fetchone()
-        return CentreReconcileReport(day, window, rows, int(cash[1]), int(cash[0]))
+        settled, reversals = db.execute(
+            "SELECT coalesce(sum(status != 'reversal'), 0), coalesce(sum(status = 'reversal'), 0) FROM "
+            f"window_settlements WHERE kind = 'insurance' AND setl_date = ? {cond}", [day, *args]).fetchone()
+        return CentreReconcileReport(day, window, rows, int(cash[1]), int(cash[0]), int(settled), int(reversals))
 
     # ---------------------------------------------------------------- bindings (X102–X104)
     def _owner(self, session: Any, expected_card: CardIdentity | None, today: str | None) -> tuple[InsuredPerson, Any]:

@@ -14,12 +14,13 @@ binding records), so the command line, the cashier's screens and the kiosk do no
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Iterator, Protocol
 
 from terminal.card_session import CardIdentity
-from terminal.config import Config, parsed_once
+from terminal.config import Config
 from terminal.domain.bill import Bill
 
 Relatives = Any     # "auto" | "none" | [owner psn_no, ...]
@@ -207,6 +208,22 @@ def open_ledger(cfg: Config, *, kiosk: bool = False) -> Ledger:
     return CentreLedger(cfg, open_client(cfg, kiosk=kiosk))
 
 
+_OPEN: dict[int, tuple[Any, Ledger]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
 def ledger_of(cfg: Config) -> Ledger:
     """One ledger per loaded config, shared by every screen and worker of an app (`app.ledger` is this one)."""
-    return parsed_once(cfg, "ledger", open_ledger)
+    with _OPEN_LOCK:
+        held = _OPEN.get(id(cfg.raw))
+        if held is None or held[0] is not cfg.raw:
+            held = _OPEN[id(cfg.raw)] = (cfg.raw, open_ledger(cfg))
+        return held[1]
+
+
+def close_ledger(cfg: Config) -> None:
+    """The app is done with its ledger: signed out (9002) and closed; the next `ledger_of` opens a new one."""
+    with _OPEN_LOCK:
+        held = _OPEN.pop(id(cfg.raw), None)
+    if held is not None:
+        held[1].close()
