@@ -117,3 +117,31 @@ async def test_the_centre_going_down_after_the_card_read_is_said_at_payment(tmp_
     import sqlite3
     with sqlite3.connect(cfg.db_path) as db:
         assert db.execute("SELECT count(*) FROM window_settlements").fetchone()[0] == 0
+
+
+def test_the_kiosk_pays_through_the_embedded_centre_and_a_retry_charges_nothing(tmp_path, monkeypatch, state_dir):
+    from emulator.inprocess import InProcessReader
+    from emulator.profiles import load_card
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.services.ledger import close_ledger
+    from terminal.ui.kiosk.backend import KioskBackend
+    cfg = _cfg(tmp_path, monkeypatch)
+    ensure_demo_db(cfg)
+    reader = InProcessReader(load_card("zhang_xiaoyu", state_dir))
+    try:
+        kiosk = KioskBackend(cfg, reader)
+        patient = kiosk.read_patient()
+        assert patient.psn_no == "P10000003" and [f.owner_psn_no for f in patient.family] == ["P10000001"]
+        bill = kiosk.pending_bill(patient)
+        assert bill is not None and bill.total == 10840
+        options = kiosk.pay_options(patient, bill)
+        assert [o.key for o in options] == ["P10000001"] and options[0].cash_pay == 0
+        receipt = kiosk.pay(patient, bill, options[0], "123456")
+        assert receipt.total == 10840 and receipt.fund_pay + sum(a for _, a in receipt.mulaid) == 10840
+        again = kiosk.pay(patient, bill, options[0], "123456")       # the same bill's request id: a replay
+        assert again.setl_id == receipt.setl_id
+        assert kiosk.bill_path(patient) is None                       # the demo bill is paid
+    finally:
+        close_ledger(cfg)
+        reader.close()
+    assert _centre_balc(cfg, "A10000001") == 356000 - sum(a for _, a in receipt.mulaid)

@@ -174,3 +174,22 @@ def test_centre_enabled_chooses_the_ledger(tmp_path, ledger):
         assert opened.kind == ledger and (opened.client is None) == (ledger == "window")
     finally:
         opened.close()
+
+
+def test_when_even_the_2601_gets_no_answer_the_window_will_not_settle_until_it_has_asked_again(tmp_path):
+    window = make_window(tmp_path / "w", centre=True)
+    before = balc_fen(window, "A10000001")
+    text = window.config.read_text(encoding="utf-8")
+    window.config.write_text(text.replace('faults = ""', 'faults = "lost-answer:2207,lost-answer:2601"', 1),
+                             encoding="utf-8")
+    done = window.run("settle", "--reader", "emulator:zhang_wei", "--bill", str(DEMO_BILL), pin="123456")
+    assert done.returncode == 1 and "请勿重新结算" in done.stderr, done.stderr
+    with window.db() as db:
+        assert db.execute("SELECT state FROM centre_log WHERE infno = '2207'").fetchone()[0] == "uncertain"
+    window.config.write_text(text, encoding="utf-8")       # the centre answers again
+    again = window.settle("zhang_wei")                      # first the 2601 for the old 2207, then a new 2207
+    with window.db() as db:
+        rows = db.execute("SELECT infno, state FROM centre_log WHERE infno IN ('2207', '2601') ORDER BY id").fetchall()
+    assert rows[0] == ("2207", "resolved") and rows[-1] == ("2207", "answered")
+    assert [i for i, _ in rows].count("2601") == 2
+    assert balc_fen(window, "A10000001") == before - again["acct_pay_fen"] == before - 10840
