@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, centre_client
 from ui_pilot import enter_bill, insert, press, screen_text, type_text, window
 

@@ -69,6 +69,10 @@ def test_settle_json_on_the_centre_is_the_platforms_shape(tmp_path):
     assert out["setldetail"] and out["slip"] and Path(out["slip"]).is_file() and out["replayed"] is False
     assert not [k for k, v in out.items() if isinstance(v, int) and not isinstance(v, bool)
                 and not k.endswith("_fen")], "a figure in fen without a name that says so"
+    pre = centre.json("settle", "--reader", "emulator:zhang_xiaoyu", "--bill", str(DEMO_BILL), "--pre")
+    assert pre["medfee_sumamt"] == Decimal("108.40") and pre["acct_mulaid_pay_fen"] == 6364
+    assert pre["mulaid"] == [{"owner_psn_no": "P10000001", "binding_id": 1, "scope": "local",
+                              "amount": Decimal("63.64"), "amount_fen": 6364}]
     # the same --request-id again is a replay: nothing charged twice
     balc = balc_fen(centre, "A10000001")
     first = centre.settle("zhang_wei", "--request-id", "R-1")
@@ -193,3 +197,16 @@ def test_when_even_the_2601_gets_no_answer_the_window_will_not_settle_until_it_h
     assert rows[0] == ("2207", "resolved") and rows[-1] == ("2207", "answered")
     assert [i for i, _ in rows].count("2601") == 2
     assert balc_fen(window, "A10000001") == before - again["acct_pay_fen"] == before - 10840
+
+
+@pytest.mark.pcsc
+def test_settle_over_pcsc_gives_the_same_amounts_on_the_embedded_and_on_a_served_centre(tmp_path, pcsc_reader_factory):
+    reader = pcsc_reader_factory("zhang_xiaoyu")      # her father's account pays what the fund does not
+    embedded = make_window(tmp_path / "embedded", centre=True)
+    a = embedded.json("settle", "--reader", f"pcsc:{reader.name}", "--bill", str(DEMO_BILL), pin="123456")
+    with _served(tmp_path) as served:
+        remote = make_window(tmp_path / "remote", url=served.url, window="W02", demo=False)
+        b = remote.json("settle", "--reader", f"pcsc:{reader.name}", "--bill", str(DEMO_BILL), pin="123456")
+    assert {f: a[f"{f}_fen"] for f in AMOUNTS} == {f: b[f"{f}_fen"] for f in AMOUNTS}
+    assert a["setlinfo"]["medfee_sumamt"] == b["setlinfo"]["medfee_sumamt"] == Decimal("108.40")
+    assert a["acct_mulaid_pay_fen"] > 0 and [m["owner_psn_no"] for m in b["mulaid"]] == ["P10000001"]

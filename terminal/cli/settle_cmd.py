@@ -114,7 +114,10 @@ def cmd_settle(args: argparse.Namespace) -> int:
                 out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
                        "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
                        **pre.fields(), "pre": True}
-                return emit(args, out, _pre_text(out))
+                text = _pre_text(out)
+                if ledger.kind == "centre":
+                    out = _pre_in_yuan(out)
+                return emit(args, out, text)
             try:
                 result = ledger.settle(session, bill, pin=pin, relatives=relatives,
                                        acct_used_flag=not args.no_account, request_id=request_id,
@@ -171,6 +174,20 @@ def _self_pay_hint(exc: Exception, self_pay: bool) -> Exception:
     if "全自费" not in zh:
         zh += ";可全自费现金结算"
     return RuleRefused(code, f"{en}: settle it again with --self-pay", f"{zh}:加 --self-pay 重新结算")
+
+
+def _pre_in_yuan(out: dict) -> dict:
+    """A pre-settlement (2206) on the centre, as the platform writes it: yuan under the national names (exact
+    two-decimal numbers), fen under names ending `_fen`; the window's policy line is not the centre's: left out."""
+    from centre.interface.amounts import fen_to_yuan
+    from terminal.domain.presettle import PreSettlement
+    names = (*PreSettlement.AMOUNT_FIELDS, "own_acct_pay", "balc")
+    shown = {k: v for k, v in out.items() if k not in names and k not in ("mulaid", "policy", "ytd_after")}
+    for k in names:
+        shown[k] = None if out[k] is None else fen_to_yuan(out[k])
+        shown[f"{k}_fen"] = out[k]
+    shown["mulaid"] = [{**m, "amount": fen_to_yuan(m["amount"]), "amount_fen": m["amount"]} for m in out["mulaid"]]
+    return shown
 
 
 def _pre_text(out: dict) -> str:

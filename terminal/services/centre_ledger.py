@@ -656,12 +656,23 @@ class CentreLedger:
         return slip_text(self.cfg, result, self.db())
 
     def close(self) -> None:
-        try:
-            if self.client.health.sign_no:
-                self.client.sign_out()
-        except Exception:
-            pass
-        self.client.close()
+        """Visits registered but never settled (a pre-settlement only, a patient who left) are cancelled
+        (2202), then the window signs out (9002). Best effort: the centre may be down."""
+        with self._lock:
+            for psn_no, visit in list(self._visits.items()):
+                known = self._known.get(psn_no)
+                try:
+                    if known is not None:
+                        journey.cancel_visit(self.client, known[0], visit)
+                except Exception:
+                    pass
+            self._visits.clear()
+            try:
+                if self.client.health.sign_no:
+                    self.client.sign_out()
+            except Exception:
+                pass
+            self.client.close()
 
 
 @dataclass(frozen=True)
