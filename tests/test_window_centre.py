@@ -79,6 +79,10 @@ def test_settle_json_on_the_centre_is_the_platforms_shape(tmp_path):
     again = centre.settle("zhang_wei", "--request-id", "R-1")
     assert again["replayed"] is True and again["setlinfo"]["setl_id"] == first["setlinfo"]["setl_id"]
     assert balc_fen(centre, "A10000001") == balc - 10840
+    other = centre.settle("zhang_wei", "--request-id", "R-1", "--no-account", ok=False)   # another request, same id
+    assert other["error"]["code"] == "request_id_conflict"
+    slip = centre.json("slip", first["setlinfo"]["setl_id"])
+    assert "医保结算单" in slip["slip"] and "108.40" in slip["slip"]
     # reversal through 2208: negative amounts, the account credited back
     setl_id = first["setlinfo"]["setl_id"]
     rev = centre.json("reverse", setl_id)
