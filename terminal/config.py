@@ -81,6 +81,7 @@ class DatabaseSection:
 class CentreSection:
     """The insurance centre this window is a client of (and the embedded centre's own settings)."""
 
+    enabled: bool = True                  # false: the offline training ledger (money moves in the window's own db)
     url: str = key("", pattern=r"(https?://[^\s/?#]+/?)?", hint="empty (the embedded centre) or http://host:port")
     db: str = key("var/centre.db", **_PATH)                 # the embedded centre's database
     dsn: str = key("", max_len=4096, secret=True)           # `cashier centre serve/import` on PostgreSQL

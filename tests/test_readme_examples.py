@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import window_ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,8 @@ def test_the_readme_examples_keep_the_demo_story(tmp_path):
     from terminal.services.demo_db import ensure_demo_db
     from terminal.services.family import family_for
     from terminal.store.db import open_from_config
-    shutil.copy(ROOT / "config.toml", tmp_path / "config.toml")
+    (tmp_path / "config.toml").write_text(window_ledger((ROOT / "config.toml").read_text(encoding="utf-8")),
+                                          encoding="utf-8")
     cfg = load_config(tmp_path / "config.toml")
     ensure_demo_db(cfg)
     commands = _commands()

@@ -58,9 +58,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not report.imported:
         raise refusal(report)
     summary = report.summary()
+    centre_note = _centre_import(args, cfg, summary)
     if report.already:
         return emit(args, summary, f"{args.file} was already imported (sha256 {report.sha256[:16]}...): "
-                                   "nothing changed")
+                                   "nothing changed" + centre_note)
     lines = [f"imported {args.file}: {report.lines} lines, {report.changes} rows changed, "
              f"{report.seconds:.2f} s"]
     for kind, c in summary["kinds"].items():
@@ -73,7 +74,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     if report.bad:
         lines.append(f"skipped {report.bad} bad line(s):")
         lines += [f"  {e}" for e in report.errors[:20]]
-    return emit(args, summary, "\n".join(lines))
+    return emit(args, summary, "\n".join(lines) + centre_note)
+
+
+def _centre_import(args: argparse.Namespace, cfg, summary: dict) -> str:
+    """The window is the centre's client: the export goes into the embedded centre too (the money is there);
+    a remote centre imports on its own machine. Returns the line to print; `summary["centre"]` says the same."""
+    from terminal.errors import CashierError
+    if not cfg.centre.enabled:
+        summary["centre"] = None
+        return ""
+    if cfg.centre.url:
+        summary["centre"] = {"imported": False, "url": cfg.centre.url}
+        return (f"\nnote: this window's centre is at {cfg.centre.url}: only the window's cache was loaded; import the "
+                f"export on the centre's machine (`cashier centre import FILE`) 医保中心在远端,请在中心所在机器上执行 "
+                f"cashier centre import")
+    from centre.api import import_export
+    where = cfg.resolve(cfg.centre.db)
+    report = import_export(cfg.raw, where, args.file, skip_bad=args.skip_bad)
+    if not report.imported:
+        raise CashierError("centre_import_refused", f"the embedded centre ({where}) refused {args.file}: "
+                           + "; ".join(str(e) for e in report.errors[:5]), "嵌入式医保中心拒绝导入该文件")
+    summary["centre"] = {"imported": True, "db": str(where), "already_imported": report.already}
+    if report.already:
+        return f"\nembedded centre {where}: already imported, nothing changed"
+    return f"\nembedded centre {where}: imported ({report.lines} lines)"
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

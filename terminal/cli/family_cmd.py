@@ -6,7 +6,6 @@ import argparse
 import re
 
 from drivers.certno import mask
-from terminal.cli.main import open_db
 from terminal.cli.output import PIN_HELP, emit, pin_arg
 from terminal.domain.money import yuan, yuan_text
 
@@ -53,16 +52,13 @@ def _card_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_family(args: argparse.Namespace) -> int:
-    from terminal.services.bindings import policy_of
-    from terminal.services.family import family_for
-    from terminal.cli.settle_cmd import _date
+    from terminal.cli.settle_cmd import _date, _ledger
     today = _date(args.date)  # a real date, or a usage error (not a silent "today")
-    cfg, db = open_db(args)
+    cfg, ledger = _ledger(args)
     try:
-        view = family_for(db, card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=today,
-                          policy=policy_of(cfg))
+        view = ledger.family(card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=today)
     finally:
-        db.close()
+        ledger.close()
     p = view.person
     lines = [f"{p.psn_name}  {p.psn_no}  {mask(p.certno)}  card {p.card_no or '-'}  insutype {p.insutype}  "
              f"status {p.psn_insu_stas}",
@@ -72,6 +68,11 @@ def cmd_family(args: argparse.Namespace) -> int:
                      f"available {_yuan(r.available)}")
     if not view.relatives:
         lines.append("  no relative's account")
+    if view.cached:
+        lines.append("  (from this window's cache: the insurance centre cannot be reached 医保中心无法连接,显示本地缓存)")
+    if ledger.kind == "centre":
+        from terminal.services.platform_json import family_json
+        return emit(args, family_json(view, cached=view.cached), "\n".join(lines))
     return emit(args, view.to_json(), "\n".join(lines))
 
 
@@ -85,59 +86,47 @@ def _session(args: argparse.Namespace, cfg):
     return CardSession(open_reader(args.reader, cfg), cfg)
 
 
-def _binding_json(db, binding) -> dict:
-    from terminal.domain import relations
-    from terminal.store.people import account_of, person_names
-    names = person_names(db, [binding.owner_psn_no, binding.user_psn_no])
-    acct = account_of(db, binding.owner_psn_no)
-    return {"binding_id": binding.id, "owner_psn_no": binding.owner_psn_no,
-            "owner_name": names.get(binding.owner_psn_no), "user_psn_no": binding.user_psn_no,
-            "user_name": names.get(binding.user_psn_no), "relation": binding.relation,
-            "relation_name": relations.name(binding.relation), "scope": binding.scope, "quota": binding.quota,
-            "begin_date": binding.begin_date, "end_date": binding.end_date, "status": binding.status,
-            "owner_balc": acct.balc if acct else None}
-
-
 def cmd_bind(args: argparse.Namespace) -> int:
     from terminal.domain.mutual_aid import MAX_FEN
     from terminal.errors import UsageError
-    from terminal.services.bindings import bind_at_window
     if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
         raise UsageError("amount_invalid", f"--quota is fen (100 fen = ¥1.00) from 0 to {MAX_FEN} "
                          f"({yuan_text(MAX_FEN)}), not {args.quota}",
                          f"--quota 以分为单位(100分 = ¥1.00),须为 0 到 {MAX_FEN}({yuan_text(MAX_FEN)}),"
                          f"而不是 {args.quota}")
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
-    cfg, db = open_db(args)
+    from terminal.cli.settle_cmd import _ledger
+    cfg, ledger = _ledger(args)
     try:
         session = _session(args, cfg)
         try:
-            binding = bind_at_window(db, cfg, session, pin, args.user, args.relation, scope=args.scope,
-                                     quota=args.quota, today=args.date)
+            binding = ledger.bind(session, pin, args.user, args.relation, scope=args.scope, quota=args.quota,
+                                  today=args.date)
         finally:
             session.close()
-        obj = _binding_json(db, binding)
+        obj = ledger.binding_json(binding)
     finally:
-        db.close()
+        ledger.close()
+    quota = obj.get("quota", obj.get("quota_fen"))
     text = (f"bound: {obj['user_name']} ({obj['relation_name']}) may use {obj['owner_name']}'s account, "
-            f"{obj['scope']}" + (f", quota {_yuan(obj['quota'])}" if obj["quota"] else ""))
+            f"{obj['scope']}" + (f", quota {_yuan(quota)}" if quota else ""))
     return emit(args, obj, text)
 
 
 def cmd_unbind(args: argparse.Namespace) -> int:
-    from terminal.services.bindings import unbind_at_window
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or database
-    cfg, db = open_db(args)
+    from terminal.cli.settle_cmd import _ledger
+    cfg, ledger = _ledger(args)
     try:
         session = _session(args, cfg)
         try:
-            result = unbind_at_window(db, cfg, session, pin, args.user, today=args.date)
+            result = ledger.unbind(session, pin, args.user, today=args.date)
         finally:
             session.close()
-        obj = _binding_json(db, result.binding)
-        obj["returned"] = result.returned
+        obj = ledger.binding_json(result.binding)
+        obj["returned" if ledger.kind == "window" else "returned_fen"] = result.returned
     finally:
-        db.close()
+        ledger.close()
     text = (f"unbound: {obj['user_name']} no longer uses {obj['owner_name']}'s account"
             + (f"; {_yuan(result.returned)} returned" if result.returned else ""))
     return emit(args, obj, text)

@@ -53,10 +53,25 @@ def pin_arg(value: str | None, *, option: str = "--pin", env: str | None = PIN_E
 def emit(args: argparse.Namespace, obj: Any, text: str | None = None) -> int:
     """Print the result: JSON when --json, else the text (or pretty JSON)."""
     if getattr(args, "json", False) or text is None:
-        print(json.dumps(obj, ensure_ascii=False, indent=None if getattr(args, "json", False) else 2))
+        if _has_decimal(obj):   # yuan amounts in the platform's shape: exact two-decimal JSON numbers, never float
+            from centre.interface import jsonio
+            print(jsonio.dumps(obj))
+        else:
+            print(json.dumps(obj, ensure_ascii=False, indent=None if getattr(args, "json", False) else 2))
     else:
         print(text)
     return 0
+
+
+def _has_decimal(obj: Any) -> bool:
+    from decimal import Decimal
+    if isinstance(obj, Decimal):
+        return True
+    if isinstance(obj, dict):
+        return any(_has_decimal(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_has_decimal(v) for v in obj)
+    return False
 
 
 def fail(args: argparse.Namespace, code: str, message: str, exit_code: int = 1) -> int:

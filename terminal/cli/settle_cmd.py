@@ -17,7 +17,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from terminal.cli.main import open_db
 from terminal.cli.output import PIN_HELP, emit, message_lang, pin_arg, warn
 from terminal.errors import BadInput, UsageError
 
@@ -93,54 +92,66 @@ def _relatives(value: str) -> str | list[str]:
 
 def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.card_session import CardSession
+    from terminal.cli.main import load_cfg
     from terminal.domain.bill import load_bill
     from terminal.readers import open_reader
-    from terminal.services import settlement
-    from terminal.cli.main import load_cfg
+    from terminal.services.ledger import open_ledger
     from terminal.services.settlement import policy_for
-    from terminal.store.db import open_from_config
     pin = pin_arg(args.pin)
     request_id = _request_id(args.request_id)
     relatives = _relatives(args.relatives)
     cfg = load_cfg(args)
     _require_file(args.bill, "--bill", "账单文件")
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
-    db = open_from_config(cfg)
-    session = CardSession(open_reader(args.reader, cfg), cfg)
+    ledger = open_ledger(cfg)
     try:
-        if args.pre:
-            patient = settlement.patient_for_card(db, session.read())
-            pre = settlement.presettle_for(db, cfg, patient.psn_no, bill, relatives, not args.no_account,
-                                           self_pay=args.self_pay)
-            out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
-                   "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
-                   **pre.fields(), "pre": True}
-            return emit(args, out, _pre_text(out))
+        session = CardSession(open_reader(args.reader, cfg), cfg)
         try:
-            result = settlement.settle(db, cfg, session, bill, pin=pin, relatives=relatives,
+            if args.pre:
+                patient = ledger.patient_for_card(session.read())
+                pre = ledger.presettle(patient.psn_no, bill, relatives=relatives, acct_used_flag=not args.no_account,
+                                       self_pay=args.self_pay)
+                out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
+                       "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
+                       **pre.fields(), "pre": True}
+                text = _pre_text(out)
+                if ledger.kind == "centre":
+                    out = _pre_in_yuan(out)
+                return emit(args, out, text)
+            try:
+                result = ledger.settle(session, bill, pin=pin, relatives=relatives,
                                        acct_used_flag=not args.no_account, request_id=request_id,
                                        self_pay=args.self_pay)
-        except Exception as exc:
-            raise _self_pay_hint(exc, args.self_pay) from None
+            except Exception as exc:
+                raise _self_pay_hint(exc, args.self_pay) from None
+        finally:
+            session.close()
+        return _done(args, cfg, ledger, result)
     finally:
-        session.close()
-    return _done(args, cfg, db, result)
+        ledger.close()
 
 
-def _done(args: argparse.Namespace, cfg, db, result) -> int:
-    """A committed settlement or reversal: its slip, where it was saved, and a warning if it was not."""
-    from terminal.services.slip import slip_text
+def _done(args: argparse.Namespace, cfg, ledger, result) -> int:
+    """A committed settlement or reversal: its slip, where it was saved, and a warning if it was not.
+
+    Through the centre, `--json` is the platform's shape (see terminal.services.platform_json)."""
     notes = []
     if result.replayed:
         notes.append("a retry: the first result, nothing charged again")
+    if getattr(result, "kind", "insurance") == "cash_only":
+        notes.append("cash only, recorded at this window (the centre was not asked)")
     if result.slip_path:
         notes.append(f"saved: {result.slip_path}")
-    out = result.to_json()
+    if ledger.kind == "centre":
+        from terminal.services.platform_json import settlement_json
+        out = settlement_json(result)
+    else:
+        out = result.to_json()
     if result.slip_warning is not None:
         out["warning"] = {"code": result.slip_warning.code,
                           "message": result.slip_warning.localized(message_lang(args))}
         warn(args, result.slip_warning)
-    return emit(args, out, slip_text(cfg, result, db) + "".join(f"({n})" for n in notes))
+    return emit(args, out, ledger.slip_text(result) + "".join(f"({n})" for n in notes))
 
 
 def _require_file(path: str, option: str, what_zh: str) -> None:
@@ -165,6 +176,20 @@ def _self_pay_hint(exc: Exception, self_pay: bool) -> Exception:
     return RuleRefused(code, f"{en}: settle it again with --self-pay", f"{zh}:加 --self-pay 重新结算")
 
 
+def _pre_in_yuan(out: dict) -> dict:
+    """A pre-settlement (2206) on the centre, as the platform writes it: yuan under the national names (exact
+    two-decimal numbers), fen under names ending `_fen`; the window's policy line is not the centre's: left out."""
+    from centre.interface.amounts import fen_to_yuan
+    from terminal.domain.presettle import PreSettlement
+    names = (*PreSettlement.AMOUNT_FIELDS, "own_acct_pay", "balc")
+    shown = {k: v for k, v in out.items() if k not in names and k not in ("mulaid", "policy", "ytd_after")}
+    for k in names:
+        shown[k] = None if out[k] is None else fen_to_yuan(out[k])
+        shown[f"{k}_fen"] = out[k]
+    shown["mulaid"] = [{**m, "amount": fen_to_yuan(m["amount"]), "amount_fen": m["amount"]} for m in out["mulaid"]]
+    return shown
+
+
 def _pre_text(out: dict) -> str:
     from terminal.domain.money import yuan
     from terminal.services.slip import FIELD_LABELS
@@ -176,20 +201,31 @@ def _pre_text(out: dict) -> str:
     return "\n".join(lines)
 
 
+def _ledger(args: argparse.Namespace):
+    from terminal.cli.main import load_cfg
+    from terminal.services.ledger import open_ledger
+    cfg = load_cfg(args)
+    return cfg, open_ledger(cfg)
+
+
 def cmd_reverse(args: argparse.Namespace) -> int:
-    from terminal.services.reversal import reverse
-    cfg, db = open_db(args)
-    result = reverse(db, cfg, args.setl_id)
-    return _done(args, cfg, db, result)
+    cfg, ledger = _ledger(args)
+    try:
+        result = ledger.reverse(args.setl_id)
+        return _done(args, cfg, ledger, result)
+    finally:
+        ledger.close()
 
 
 def cmd_slip(args: argparse.Namespace) -> int:
-    """The slip of a settlement or reversal, from the database: printed, or saved to --out."""
-    from terminal.services.settlement import load_result
-    from terminal.services.slip import slip_text, write_atomically
-    cfg, db = open_db(args)
-    result = load_result(db, args.setl_id)
-    text = slip_text(cfg, result, db)
+    """The slip of a settlement or reversal, from the window's record: printed, or saved to --out."""
+    from terminal.services.slip import write_atomically
+    cfg, ledger = _ledger(args)
+    try:
+        result = ledger.load_result(args.setl_id)
+        text = ledger.slip_text(result)
+    finally:
+        ledger.close()
     if args.out is None:
         return emit(args, {"setl_id": result.setl_id, "slip": text, "saved": None}, text)
     path = Path(args.out)
@@ -204,10 +240,14 @@ def cmd_slip(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from terminal.services.reconcile import reconcile
+    """Window ledger: day totals against the ledger and the books. Centre: 3201 per insurance type, the
+    window's totals from its own record against the centre's answer; a disagreement names what differs."""
     day = _date(args.date)
-    cfg, db = open_db(args)
-    report = reconcile(db, cfg, day, args.window)
+    cfg, ledger = _ledger(args)
+    try:
+        report = ledger.reconcile(day, args.window)
+    finally:
+        ledger.close()
     emit(args, report.to_json(), report.text())
     if not report.ok:
         print("RECONCILIATION MISMATCH: " + "; ".join(report.problems()), file=sys.stderr)

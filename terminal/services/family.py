@@ -52,6 +52,7 @@ class FamilyView:
     person: Person
     own: int | None                      # own personal-account balance, None without an account
     relatives: list[Relative] = field(default_factory=list)
+    cached: bool = False                 # from the window's cache: the centre could not be asked
 
     @property
     def total_available(self) -> int:

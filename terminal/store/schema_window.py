@@ -90,3 +90,14 @@ def window_0001_centre_client(db: sqlite_utils.Database) -> None:
     """msgid_reserved, centre_log, window_settlements, request_ids; persons.cached_at."""
     for statement in _SQL:
         db.execute(statement)
+
+
+@MIGRATIONS(name="window_0002_family_cache")
+def window_0002_family_cache(db: sqlite_utils.Database) -> None:
+    """family_cache: each person's accounts (own and relatives') as the centre last answered (X101), so the
+    card read and the family lookup still show something, marked as cached, while the centre is down."""
+    db.execute("""CREATE TABLE family_cache (
+        psn_no TEXT PRIMARY KEY,
+        family TEXT NOT NULL CHECK (json_valid(family)),
+        cached_at TEXT NOT NULL
+    )""")

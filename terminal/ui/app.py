@@ -18,7 +18,7 @@ Modes:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import events
 from textual.app import App
@@ -28,6 +28,9 @@ from terminal.config import Config
 from terminal.errors import describe
 from terminal.ui.i18n import Translator
 from terminal.ui.messages import CardInserted, CardRemoved, PatientLoaded, WorkFailed
+
+if TYPE_CHECKING:
+    from terminal.services.ledger import Ledger
 
 Clock = Callable[[], datetime]
 
@@ -122,7 +125,19 @@ class CashierApp(App):
             self.tray_card = self.tray_selected
             self.tray_remove()
 
+    @property
+    def ledger(self) -> "Ledger":
+        """Where this window's money moves: the centre's client or the training ledger (`[centre] enabled`).
+        `app.ledger.client` is the CentreClient (its `health`, its log) or None."""
+        from terminal.services.ledger import ledger_of
+        return ledger_of(self.cfg)
+
     def on_unmount(self) -> None:
+        from terminal.services.ledger import close_ledger
+        try:
+            close_ledger(self.cfg)
+        except Exception:
+            pass
         if self.reader is not None:
             try:
                 self.reader.close()

@@ -1,8 +1,9 @@
 """The UI's calls into the services, one function per thing a screen asks for.
 
-Each runs on a worker thread with its own sqlite connection (opened and closed here), and
-raises the services' own errors (CashierError, CardError) for the screen to show. No rule
-lives here: amounts, eligibility and order come from `terminal.services` and `terminal.domain`.
+Each runs on a worker thread and goes through the app's one ledger (`ledger_of(cfg)`, held as `app.ledger`):
+the insurance centre's client, or the window's own training ledger (`[centre] enabled`). It raises the
+services' own errors (CashierError, CardError) for the screen to show. No rule lives here: amounts,
+eligibility and order come from the centre, or from `terminal.services` and `terminal.domain`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Iterator
 
 from drivers.reader import Reader
 from terminal.config import Config
+from terminal.services.ledger import ledger_of
 
 
 @contextmanager
@@ -33,13 +35,17 @@ def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
     PIN tries left (VERIFY without data asks the card's counter; None when the card will not say), so the
     window can say at once that a blocked PIN leaves only cash.
     """
-    from terminal.services.family import family_for
     from terminal.store.people import region
     session = _read_settled(cfg, _need(reader))
     card = session.last_read
     tries_left = _pin_tries_left(session)
+    ledger = ledger_of(cfg)
+    if ledger.kind == "centre":      # 1101 with the card, then the accounts that may pay (the cache if down)
+        patient = ledger.patient_for_card(card)
+        family = ledger.family(psn_no=patient.psn_no, today=today)
+    else:
+        family = ledger.family(card_no=card.card.card_no, today=today)
     with database(cfg) as db:
-        family = family_for(db, card_no=card.card.card_no, today=today)
         places = {}
         for code in {card.card.region, family.person.insuplc_admdvs}:
             place = region(db, code)
@@ -78,18 +84,14 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
 
 def day_report(cfg: Config, day: str, window: str | None) -> Any:
     """Today's totals and the day-end check for this window (`reconcile`)."""
-    from terminal.services.reconcile import reconcile
-    with database(cfg) as db:
-        return reconcile(db, cfg, date=day, window=window)
+    return ledger_of(cfg).reconcile(day, window)
 
 
 def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct_used_flag: bool = True,
               now: Any = None, self_pay: bool = False) -> Any:
     """The split as it would be now (self_pay: the whole bill in cash); writes nothing."""
-    from terminal.services.settlement import presettle_for
-    with database(cfg) as db:
-        return presettle_for(db, cfg, psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
-                             self_pay=self_pay)
+    return ledger_of(cfg).presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
+                                    self_pay=self_pay)
 
 
 def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, relatives: Any,
@@ -102,13 +104,11 @@ def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, re
     nothing written (the service checks the card again inside the transaction).
     """
     from terminal.card_session import CardIdentity, CardSession
-    from terminal.services.settlement import settle as settle_service
     session = CardSession(_need(reader), cfg)
-    with database(cfg) as db:
-        result = settle_service(db, cfg, session, bill, pin=pin, relatives=relatives,
-                                acct_used_flag=acct_used_flag, request_id=request_id, now=now,
-                                expected_card=CardIdentity.of(card), self_pay=self_pay)
-        return result, slip_text(db, cfg, result)
+    ledger = ledger_of(cfg)
+    result = ledger.settle(session, bill, pin=pin, relatives=relatives, acct_used_flag=acct_used_flag,
+                           request_id=request_id, now=now, expected_card=CardIdentity.of(card), self_pay=self_pay)
+    return result, ledger.slip_text(result)
 
 
 def slip_text(db: Any, cfg: Config, result: Any) -> str:
@@ -119,35 +119,16 @@ def slip_text(db: Any, cfg: Config, result: Any) -> str:
 def todays_settlements(cfg: Config, day: str, window: str) -> tuple[list[Any], dict[str, str]]:
     """This window's settlements and reversals of the day, newest first; and the names of the account
     owners they drew on ({psn_no: name}), so a reversal can say where each amount goes back."""
-    from terminal.services.settlement import load_result
-    from terminal.store.people import find_person
-    with database(cfg) as db:
-        ids = [r[0] for r in db.conn.execute(
-            'SELECT setl_id FROM settlements WHERE setl_date = ? AND "window" = ? ORDER BY created_at DESC, '
-            'setl_id DESC', [day, window])]
-        rows = [load_result(db, setl_id) for setl_id in ids]
-        names: dict[str, str] = {}
-        for row in rows:
-            names[row.psn_no] = row.psn_name
-            for part in row.mulaid or ():
-                owner = str(part.get("owner_psn_no", ""))
-                if owner and owner not in names:
-                    person = find_person(db, psn_no=owner)
-                    names[owner] = person.psn_name if person is not None else owner
-        return rows, names
+    return ledger_of(cfg).todays(day, window)
 
 
 def reverse(cfg: Config, setl_id: str, now: Any = None) -> Any:
-    from terminal.services.reversal import reverse as reverse_service
-    with database(cfg) as db:
-        return reverse_service(db, cfg, setl_id, now=now)
+    return ledger_of(cfg).reverse(setl_id, now=now)
 
 
 def owner_bindings(cfg: Config, owner_psn_no: str) -> list[tuple[Any, Any]]:
     """The owner's active bindings, each with the user (Person), oldest first."""
-    from terminal.store.people import bindings_of_owner, find_person
-    with database(cfg) as db:
-        return [(b, find_person(db, psn_no=b.user_psn_no)) for b in bindings_of_owner(db, owner_psn_no)]
+    return ledger_of(cfg).owner_bindings(owner_psn_no)
 
 
 def bind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, relation: str, scope: str,
@@ -155,26 +136,25 @@ def bind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, rela
     """Binding at the window with the owner's card in the reader (rules checked by the service); `card` is
     the CardRead shown: the card in the reader must be that card."""
     from terminal.card_session import CardIdentity, CardSession
-    from terminal.services.bindings import bind_at_window
-    with database(cfg) as db:
-        return bind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, relation,
-                              scope=scope, quota=quota, today=today, expected_card=CardIdentity.of(card))
+    return ledger_of(cfg).bind(CardSession(_need(reader), cfg), pin, user, relation, scope=scope, quota=quota,
+                               today=today, expected_card=CardIdentity.of(card))
 
 
 def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, today: str, card: Any) -> Any:
     from terminal.card_session import CardIdentity, CardSession
-    from terminal.services.bindings import unbind_at_window
-    with database(cfg) as db:
-        return unbind_at_window(db, cfg, CardSession(_need(reader), cfg), pin, user, today=today,
-                                expected_card=CardIdentity.of(card))
+    return ledger_of(cfg).unbind(CardSession(_need(reader), cfg), pin, user, today=today,
+                                 expected_card=CardIdentity.of(card))
 
 
 def family(cfg: Config, card_no: str, today: str) -> Any:
     """The family view of the card's holder as it is now (balances, what each relative may pay): asked again
     after every write, so no screen shows a balance from before it."""
-    from terminal.services.family import family_for
-    with database(cfg) as db:
-        return family_for(db, card_no=card_no, today=today)
+    ledger = ledger_of(cfg)
+    if ledger.kind == "centre":
+        row = ledger.db().execute("SELECT psn_no FROM persons WHERE card_no = ?", [card_no]).fetchone()
+        if row is not None:
+            return ledger.family(psn_no=row[0], today=today)
+    return ledger.family(card_no=card_no, today=today)
 
 
 def _need(reader: Reader | None) -> Reader:

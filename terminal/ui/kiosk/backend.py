@@ -1,8 +1,9 @@
-"""The kiosk's calls into the services, run on worker threads (one sqlite connection per call).
+"""The kiosk's calls into the ledger (`terminal.services.ledger`: the centre's client, or the window's own
+training ledger), run on worker threads.
 
 No rule lives here: the card is read by `CardSession` (through the cashier UI's `window_ops`), the
-family by `terminal.services.family`, amounts by `terminal.services.settlement` (pre-settlement
-for each way to pay, then `settle`, which verifies the PIN on the card and commits). This module
+family and the amounts come from the ledger (pre-settlement for each way to pay, then `settle`, which
+verifies the PIN on the card and commits). This module
 only picks the pending bill and turns the services' answers into what the patient sees.
 """
 
@@ -80,10 +81,9 @@ class KioskBackend:
         demo = sorted(DEMO_BILLS.glob("*.json"))
         if not demo:
             return None
-        from terminal.services.settlement import find_by_request
-        from terminal.ui.window_ops import database
-        with database(self.cfg) as db:
-            paid = find_by_request(db, _request_id("demo", patient, demo[0].name, 0, demo[0].read_bytes())) is not None
+        from terminal.services.ledger import ledger_of
+        request_id = _request_id("demo", patient, demo[0].name, 0, demo[0].read_bytes())
+        paid = ledger_of(self.cfg).find_by_request(request_id) is not None
         return None if paid else demo[0]
 
     def pending_bill(self, patient: Patient) -> PendingBill | None:
@@ -92,15 +92,13 @@ class KioskBackend:
         The file is read and checked before any screen uses it: a bill that cannot be read, parsed or
         shown raises BadInput("bad_bill") with the reason (see `read_bill`), never anything else.
         """
-        from terminal.services.settlement import presettle_for
-        from terminal.ui.window_ops import database
+        from terminal.services.ledger import ledger_of
         path = self.bill_path(patient)
         if path is None:
             return None
         bill, raw, mtime_ns = read_bill(path)
-        with database(self.cfg) as db:
-            pre = presettle_for(db, self.cfg, patient.psn_no, bill, relatives="none", acct_used_flag=False,
-                                now=self._now())
+        pre = ledger_of(self.cfg).presettle(patient.psn_no, bill, relatives="none", acct_used_flag=False,
+                                            now=self._now())
         lines = tuple(BillLine(i.name, _qty_text(i.qty), amount) for i, amount in zip(bill.items, pre.item_amounts))
         in_folder = path.parent != DEMO_BILLS
         request_id = _request_id("file", patient, path.name, mtime_ns, raw) if in_folder else \
@@ -113,25 +111,24 @@ class KioskBackend:
         """The ways to pay that cover the whole out-of-pocket part from accounts: own account alone (when
         there is one), then own + each relative. A kiosk takes no cash, so a split that would leave cash
         to pay is not offered; no option at all sends the patient to a cashier window."""
-        from terminal.services.settlement import presettle_for
-        from terminal.ui.window_ops import database
+        from terminal.services.ledger import ledger_of
+        ledger = ledger_of(self.cfg)
         choices: list[tuple[str, Any, str, str]] = []
         if patient.own_balc is not None:
             choices.append(("own", "none", patient.name, ""))
         for f in patient.family:
             choices.append((f.owner_psn_no, [f.owner_psn_no], f.owner_name, f.relation_name))
         options = []
-        with database(self.cfg) as db:
-            for key, relatives, who, relation in choices:
-                pre = presettle_for(db, self.cfg, patient.psn_no, bill.bill, relatives=relatives, now=self._now())
-                if pre.psn_cash_pay > 0:
-                    continue  # would leave cash to pay: not at a kiosk
-                if key != "own" and pre.acct_mulaid_pay <= 0 and options:
-                    continue  # a relative's account that adds nothing is not worth a button
-                options.append(PayOption(key=key, relatives=tuple(relatives) if relatives != "none" else (),
-                                         payer_name=who, relation_name=relation,
-                                         fund_pay=pre.fund_pay_sumamt, own_pay=pre.own_acct_pay,
-                                         mulaid_pay=pre.acct_mulaid_pay, cash_pay=pre.psn_cash_pay))
+        for key, relatives, who, relation in choices:
+            pre = ledger.presettle(patient.psn_no, bill.bill, relatives=relatives, now=self._now())
+            if pre.psn_cash_pay > 0:
+                continue  # would leave cash to pay: not at a kiosk
+            if key != "own" and pre.acct_mulaid_pay <= 0 and options:
+                continue  # a relative's account that adds nothing is not worth a button
+            options.append(PayOption(key=key, relatives=tuple(relatives) if relatives != "none" else (),
+                                     payer_name=who, relation_name=relation,
+                                     fund_pay=pre.fund_pay_sumamt, own_pay=pre.own_acct_pay,
+                                     mulaid_pay=pre.acct_mulaid_pay, cash_pay=pre.psn_cash_pay))
         return options
 
     # -- pay -------------------------------------------------------------------------------
@@ -143,17 +140,15 @@ class KioskBackend:
         The bill's request id makes a retry of a committed payment return the first result.
         """
         from terminal.card_session import CardIdentity, CardSession
-        from terminal.services.settlement import settle
-        from terminal.ui.window_ops import database
+        from terminal.services.ledger import ledger_of
         if self.reader is None:
             from drivers.errors import NO_READER, CardError
             raise CardError(NO_READER)
         session = CardSession(self.reader, self.cfg)
         relatives: Any = list(option.relatives) if option.relatives else "none"
-        with database(self.cfg) as db:
-            result = settle(db, self.cfg, session, bill.bill, pin=pin, relatives=relatives,
-                            request_id=bill.request_id, now=self._now(), cash_allowed=False,
-                            expected_card=CardIdentity(patient.card_no))   # the card shown, or card_swapped
+        result = ledger_of(self.cfg).settle(session, bill.bill, pin=pin, relatives=relatives,
+                                            request_id=bill.request_id, now=self._now(), cash_allowed=False,
+                                            expected_card=CardIdentity(patient.card_no))   # the card shown, or card_swapped
         if bill.path is not None:
             self._file_paid(Path(bill.path))
         names = {f.owner_psn_no: f.owner_name for f in patient.family}

@@ -274,9 +274,15 @@ class CardScreen(CashierScreen):
 
     @property
     def self_pay_only(self) -> bool:
-        """No insurance settlement is possible (card expired, insurance not active): the way on is full
-        self-pay in cash (no fund share, no account, no PIN)."""
-        return self.card_expired or not self.insurance_active
+        """No insurance settlement is possible (card expired, insurance not active, the insurance centre could
+        not be reached when the card was read): the way on is full self-pay in cash (no fund share, no account,
+        no PIN), recorded at this window."""
+        return self.card_expired or not self.insurance_active or self.centre_unreachable
+
+    @property
+    def centre_unreachable(self) -> bool:
+        """The card's person and family came from the window's cache: the centre did not answer."""
+        return bool(pick(self.family, "cached", False))
 
     @property
     def card_pin_tries(self) -> int | None:

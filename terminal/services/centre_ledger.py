@@ -1,0 +1,693 @@
+"""The window as the insurance centre's client: the money journeys as the national sequence, and what the
+window keeps of them.
+
+    card → 1101 → X101 → 2201/2203/2204 (one visit per patient and bill) → 2206 → PIN on the card → 2207 → slip
+    reversal → 2208;  day end → 3201 per insurance type;  binding → X102/X103 (project-defined)
+
+The window's database holds the cache (persons and their families as the centre last answered: the card
+read and the family lookup still work from it while the centre is down) and the window's own record
+(`window_settlements`, `request_ids`, the message log). Before any 2207, a 2207 still in flight (no answer,
+e.g. the window stopped) is resolved with 2601: never retried blindly. A centre that cannot be reached is
+`CentreUnavailable`, with the way on: settle again later, or the whole bill in cash, recorded here
+(`cash_only`, outside 3201).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from drivers.certno import mask
+from drivers.errors import CARD_REMOVED, CardError
+from terminal.card_session import CardIdentity
+from terminal.config import Config
+from terminal.domain.bill import Bill
+from terminal.domain.policy import PolicyRule
+from terminal.domain.presettle import MulaidPart, PreSettlement
+from terminal.errors import BadInput, CashierError, RuleRefused
+from terminal.insurance import journey
+from terminal.insurance.client import CentreClient
+from terminal.insurance.journey import Credential, SettlementUncertain, Visit
+from terminal.insurance.models import InsuredPerson, Settlement
+from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
+from terminal.services.centre_reconcile import ASKED, RECONCILE_FIELDS, CentreReconcileReport, CentreReconcileRow
+from terminal.services.family import FamilyView, Relative
+from terminal.services.settlement import Patient, SettlementResult, request_fingerprint
+from terminal.store.people import Binding, Person, write_transaction
+from terminal.store.schema_settlement import AMOUNT_COLUMNS
+
+__all__ = ["CentreLedger", "CentreUnavailable", "SettlementUncertain"]
+
+
+class CentreUnavailable(CashierError):
+    """The centre could not be reached (or did not answer a message that changes nothing): nothing happened."""
+
+
+def unavailable(exc: BaseException, doing_en: str, doing_zh: str) -> CentreUnavailable:
+    if isinstance(exc, AnswerUncertain):
+        return CentreUnavailable("centre_no_answer", f"the insurance centre did not answer ({doing_en}): nothing "
+                                 "was charged; try again", f"医保中心未应答({doing_zh}),未扣费,请重试")
+    return CentreUnavailable("centre_unreachable", f"the insurance centre cannot be reached ({doing_en}): nothing "
+                             "was charged; settle again when it answers, or take the whole bill in cash (self-pay)",
+                             f"无法连接医保中心({doing_zh}),未扣费;请待恢复后重新结算,或全自费现金结算")
+
+
+def _relatives_owners(relatives: Any) -> list[str] | None:
+    """The window's relatives choice as 2206/2207 carry it: None = every binding in order, [] = none."""
+    if relatives == "auto":
+        return None
+    if relatives is None or relatives == "none":
+        return []
+    if isinstance(relatives, str):
+        raise BadInput("bad_relatives", f"relatives must be auto, none or a list of psn_no (got {relatives!r})",
+                       "共济人参数应为 auto、none 或人员编号列表")
+    return list(dict.fromkeys(relatives))
+
+
+def _patient(p: InsuredPerson) -> Patient:
+    return Patient(p.psn_no, p.psn_name, p.certno, p.insutype, p.psn_insu_stas, p.insuplc_admdvs)
+
+
+def _require_active(p: Patient) -> None:
+    from terminal.services.settlement import _require_active as check
+    check(p)
+
+
+class CentreLedger:
+    """Money through the centre; the window keeps its cache and its log. Calls are serialised (one journey at a
+    time per window), so any worker thread may call it."""
+
+    kind = "centre"
+
+    def __init__(self, cfg: Config, client: CentreClient) -> None:
+        self.cfg = cfg
+        self.client = client
+        self._lock = threading.RLock()
+        self._known: dict[str, tuple[InsuredPerson, Credential]] = {}     # psn_no → as 1101 answered, and how
+        self._visits: dict[str, Visit] = {}          # psn_no → the open visit (its fees: the bill as last uploaded)
+
+    def db(self) -> Any:
+        return self.client.db()
+
+    # ---------------------------------------------------------------- who is this
+    def patient_for_card(self, card_read: Any) -> Patient:
+        """1101 with the card (mdtrt_cert_type 03, card number and card_sn); the cache when the centre is down."""
+        with self._lock:
+            cred = journey.card_credential(card_read.card.card_no, card_read.card.card_sn or "")
+            try:
+                person = journey.identify(self.client, cred)
+            except (CentreUnreachable, AnswerUncertain):
+                from terminal.services.settlement import patient_for_card
+                cached = patient_for_card(self.db(), card_read)     # unknown_card if never seen
+                return cached
+            certno = card_read.holder.certno
+            if certno and person.certno.upper() != certno.upper():
+                raise RuleRefused("card_mismatch", f"card {cred.mdtrt_cert_no} belongs to {mask(person.certno)}, "
+                                  f"but the card holds {mask(certno)}", "卡号与证件号不符")
+            self._known[person.psn_no] = (person, cred)
+            self._cache_person(person, card_sn=cred.card_sn)
+            return _patient(person)
+
+    def _cache_person(self, p: InsuredPerson, card_sn: str = "") -> None:
+        db = self.db()
+        now = datetime.now().isoformat(timespec="seconds")
+        with write_transaction(db):
+            for column, value in (("card_no", p.card_no), ("certno", p.certno)):
+                if value:   # another cached person holding this card or ID number is out of date
+                    db.execute(f"UPDATE persons SET {column} = NULL WHERE {column} = ? AND psn_no != ?"
+                               if column == "card_no" else
+                               "DELETE FROM persons WHERE certno = ? AND psn_no != ? AND psn_no NOT IN "
+                               "(SELECT psn_no FROM accounts) AND psn_no NOT IN (SELECT owner_psn_no FROM bindings)"
+                               " AND psn_no NOT IN (SELECT user_psn_no FROM bindings)", [value, p.psn_no])
+            db.execute("INSERT INTO persons (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, "
+                       "insuplc_admdvs, insutype, psn_insu_stas, cached_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                       "ON CONFLICT (psn_no) DO UPDATE SET psn_name = excluded.psn_name, gend = excluded.gend, "
+                       "naty = excluded.naty, brdy = excluded.brdy, card_no = coalesce(excluded.card_no, card_no), "
+                       "card_sn = coalesce(excluded.card_sn, card_sn), insuplc_admdvs = excluded.insuplc_admdvs, "
+                       "insutype = excluded.insutype, psn_insu_stas = excluded.psn_insu_stas, "
+                       "cached_at = excluded.cached_at",
+                       [p.psn_no, p.certno, p.psn_name, p.gend, p.naty, p.brdy, p.card_no, card_sn or None,
+                        p.insuplc_admdvs, p.insutype, p.psn_insu_stas, now])
+
+    def _person(self, psn_no: str) -> tuple[InsuredPerson, Credential | None]:
+        known = self._known.get(psn_no)
+        if known is not None:
+            return known
+        person = journey.lookup(self.client, psn_no=psn_no)
+        self._cache_person(person)
+        return person, None
+
+    # ---------------------------------------------------------------- family
+    def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
+               today: str | None = None) -> FamilyView:
+        """X101 (after 1101 or X105); the cached answer, when the centre cannot be reached."""
+        with self._lock:
+            try:
+                if psn_no and psn_no in self._known:
+                    person = self._known[psn_no][0]
+                else:
+                    if certno is not None:
+                        _check_certno(certno)
+                    person = journey.lookup(self.client, psn_no=psn_no, card_no=card_no,
+                                            certno=certno.strip().upper() if certno else None)
+                    self._cache_person(person)
+                fam = journey.family(self.client, person, today)
+            except (CentreUnreachable, AnswerUncertain):
+                return self._cached_family(card_no=card_no, certno=certno, psn_no=psn_no, today=today)
+            view = FamilyView(_store_person(person), fam.own, [
+                Relative(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available, r.binding_id)
+                for r in fam.relatives])
+            self._cache_family(view)
+            return view
+
+    def _cache_family(self, view: FamilyView) -> None:
+        db = self.db()
+        with write_transaction(db):
+            db.execute("INSERT INTO family_cache (psn_no, family, cached_at) VALUES (?, ?, ?) ON CONFLICT (psn_no) "
+                       "DO UPDATE SET family = excluded.family, cached_at = excluded.cached_at",
+                       [view.person.psn_no, json.dumps({"own": view.own, "relatives": [r.__dict__ for r in
+                                                                                     view.relatives]},
+                                                       ensure_ascii=False),
+                        datetime.now().isoformat(timespec="seconds")])
+
+    def _cached_family(self, *, card_no: str | None, certno: str | None, psn_no: str | None,
+                       today: str | None) -> FamilyView:
+        from terminal.services.family import family_for, find_patient
+        db = self.db()
+        person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
+        row = db.execute("SELECT family FROM family_cache WHERE psn_no = ?", [person.psn_no]).fetchone()
+        if row is None:
+            found = family_for(db, psn_no=person.psn_no, today=today)
+            return FamilyView(found.person, found.own, found.relatives, cached=True)
+        cached = json.loads(row[0])
+        return FamilyView(person, cached["own"], [Relative(**r) for r in cached["relatives"]], cached=True)
+
+    # ---------------------------------------------------------------- pre-settle
+    def _visit(self, person: InsuredPerson, cred: Credential, bill: Bill) -> Visit:
+        """The patient's open visit with this bill's fees: registered once (2201/2203/2204); a bill changed since
+        (an item added at the window) replaces the fees of the same visit (2205 then 2204)."""
+        visit = self._visits.get(person.psn_no)
+        if visit is None:
+            visit = journey.open_visit(self.client, person, cred, bill, window=self.cfg.terminal.window)
+        elif visit.bill_fingerprint != journey.bill_fingerprint(bill):
+            visit = journey.upload_fees(self.client, person, visit.mdtrt_id, bill, previous=visit)
+        self._visits[person.psn_no] = visit
+        return visit
+
+    def presettle(self, psn_no: str, bill: Bill, *, relatives: Any = "auto", acct_used_flag: bool = True,
+                  now: datetime | None = None, self_pay: bool = False) -> PreSettlement:
+        """2206 on the patient's open visit for this bill (2201/2203/2204 the first time); writes nothing."""
+        if self_pay:
+            return _cash_split(bill, psn_no, None)
+        with self._lock:
+            try:
+                person, cred = self._person(psn_no)
+                if cred is None:
+                    raise RuleRefused("card_needed", "read the patient's card first", "请先读取患者的社保卡")
+                _require_active(_patient(person))
+                visit = self._visit(person, cred, bill)
+                pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=acct_used_flag,
+                                        owners=_relatives_owners(relatives) if acct_used_flag else [])
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "pre-settlement 2206", "预结算") from None
+            return _presettlement(pre, bill, acct_used_flag)
+
+    # ---------------------------------------------------------------- settle
+    def settle(self, session: Any, bill: Bill, *, pin: str | None = None, relatives: Any = "auto",
+               acct_used_flag: bool = True, request_id: str | None = None, now: datetime | None = None,
+               save_slip: bool = True, cash_allowed: bool = True, expected_card: CardIdentity | None = None,
+               self_pay: bool = False) -> SettlementResult:
+        """card → 1101 → visit → 2206 → PIN (only when an account will pay) → the card still there → 2207 → slip."""
+        with self._lock:
+            card_read = session.read()
+            session.check_card(expected_card)
+            shown = expected_card or CardIdentity.of(card_read)
+            if self_pay:
+                acct_used_flag, relatives = False, "none"
+            fp_psn = self._psn_for_fingerprint(card_read)
+            if request_id:
+                replay = self._replay(request_id, fp_psn, bill, acct_used_flag, relatives, self_pay)
+                if replay is not None:
+                    if save_slip:
+                        self._slip(replay, only_if_missing=True)
+                    return replay
+            if self_pay:
+                patient = self.patient_for_card(card_read)
+                result = self._cash_only(patient, bill, request_id,
+                                         request_fingerprint(patient.psn_no, bill, False, "none", True))
+                if save_slip:
+                    self._slip(result)
+                return result
+            session.require_valid((now or datetime.now()).date().isoformat())
+            self._resolve_pending()
+            try:
+                return self._settle(session, card_read, shown, bill, pin=pin, relatives=relatives,
+                                    acct_used_flag=acct_used_flag, request_id=request_id, save_slip=save_slip,
+                                    cash_allowed=cash_allowed)
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "settlement", "结算") from None
+
+    def _psn_for_fingerprint(self, card_read: Any) -> str | None:
+        row = self.db().execute("SELECT psn_no FROM persons WHERE card_no = ?", [card_read.card.card_no]).fetchone()
+        return row[0] if row else None
+
+    def _settle(self, session: Any, card_read: Any, shown: CardIdentity, bill: Bill, *, pin: str | None,
+                relatives: Any, acct_used_flag: bool, request_id: str | None, save_slip: bool,
+                cash_allowed: bool) -> SettlementResult:
+        cred = journey.card_credential(card_read.card.card_no, card_read.card.card_sn or "")
+        person = journey.identify(self.client, cred)
+        self._known[person.psn_no] = (person, cred)
+        self._cache_person(person, card_sn=cred.card_sn)
+        _require_active(_patient(person))
+        owners = _relatives_owners(relatives) if acct_used_flag else []
+        fingerprint = request_fingerprint(person.psn_no, bill, acct_used_flag, relatives)
+        visit = self._visit(person, cred, bill)
+        pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=acct_used_flag,
+                                owners=owners)
+        if not cash_allowed and pre.amounts["psn_cash_pay"] > 0:
+            from terminal.services.settlement import _require_no_cash
+            _require_no_cash(_presettlement(pre, bill, acct_used_flag))
+        accounts_usable = acct_used_flag and pre.amounts["acct_pay"] > 0
+        if accounts_usable:
+            session.verify_pin(pin)
+        elif acct_used_flag:   # no account pays now: none may at 2207 either
+            pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=False, owners=[])
+        if not session.confirm_card(shown):
+            raise CardError(CARD_REMOVED, "the card was removed before the settlement was sent")
+        msgid = self.client.next_msgid()
+        rid = request_id or f"w-{uuid.uuid4().hex}"
+        self._remember_request(rid, fingerprint, msgid)
+        try:
+            done = journey.settle(self.client, person, cred, visit, bill.med_type, pre, acct_used=accounts_usable,
+                                  owners=owners if accounts_usable else [], msgid=msgid)
+        except SettlementUncertain:
+            self._visits.pop(person.psn_no, None)     # the next attempt registers a new visit
+            raise
+        self._visits.pop(person.psn_no, None)
+        result = self._result(done, bill.to_json(), rid, self.cfg.terminal.window, self.cfg.terminal.operator)
+        self._record(result, kind="insurance", clr_type=str(done.platform["setlinfo"].get("clr_type") or ""),
+                     mdtrt_cert_type=done.mdtrt_cert_type)
+        self._remember_request(rid, fingerprint, msgid, result.setl_id)
+        if save_slip:
+            self._slip(result)
+        return result
+
+    def _resolve_pending(self) -> None:
+        """Every 2207 in flight in the log is resolved by 2601 before a new one leaves; one that cannot be
+        resolved now stops this settlement (SettlementUncertain, resolved False)."""
+        def person_of(psn_no: str, insuplc: str) -> Any:
+            return _StandIn(psn_no, insuplc)
+        for outcome in journey.resolve_pending(self.client, person_of):
+            if not outcome.resolved:
+                raise outcome
+
+    def _replay(self, request_id: str, psn_no: str | None, bill: Bill, acct_used_flag: bool, relatives: Any,
+                self_pay: bool) -> SettlementResult | None:
+        row = self.db().execute("SELECT fingerprint, setl_id FROM request_ids WHERE request_id = ?",
+                                [request_id]).fetchone()
+        if row is None or row[1] is None:
+            return None
+        first = self._row(row[1])
+        fingerprint = request_fingerprint(first.psn_no, bill, acct_used_flag, relatives, self_pay)
+        if psn_no is not None and psn_no != first.psn_no:
+            raise RuleRefused("request_id_conflict", f"request id {request_id} was used for another patient",
+                              f"请求号 {request_id} 已用于其他患者")
+        if fingerprint != row[0]:
+            raise RuleRefused("request_id_conflict",
+                              f"request id {request_id} was used for a different request (another bill, relatives "
+                              f"choice or account flag); a retry must repeat the same request, or use a new id",
+                              f"请求号 {request_id} 已用于另一笔不同的结算请求(账单、共济人或账户选项不同)")
+        first.replayed = True
+        return first
+
+    def _remember_request(self, request_id: str, fingerprint: str, msgid: str, setl_id: str | None = None) -> None:
+        db = self.db()
+        with write_transaction(db):
+            db.execute("INSERT INTO request_ids (request_id, fingerprint, msgid, setl_id, at) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (request_id) DO UPDATE SET msgid = excluded.msgid, setl_id = excluded.setl_id",
+                       [request_id, fingerprint, msgid, setl_id, datetime.now().isoformat(timespec="seconds")])
+
+    def _cash_only(self, patient: Patient, bill: Bill, request_id: str | None, fingerprint: str) -> SettlementResult:
+        """The whole bill in cash, recorded here only (the centre is not asked; 3201 does not count it)."""
+        pre = _cash_split(bill, patient.psn_no, None)
+        now = datetime.now()
+        setl_id = f"C{now.strftime('%Y%m%d%H%M%S')}{uuid.uuid4().hex[:10].upper()}"
+        rid = request_id or f"w-{uuid.uuid4().hex}"
+        result = SettlementResult(
+            setl_id=setl_id, mdtrt_id="", msgid="", request_id=rid, psn_no=patient.psn_no, psn_name=patient.psn_name,
+            certno_masked=patient.certno_masked, insutype=patient.insutype, med_type=bill.med_type,
+            hosp_lv=self.cfg.terminal.hosp_lv, window=self.cfg.terminal.window, operator=self.cfg.terminal.operator,
+            acct_used_flag="0", amounts={c: getattr(pre, c) for c in AMOUNT_COLUMNS}, own_acct_pay=0, balc=None,
+            mulaid=[], bill=bill.to_json(), status="settled", created_at=now.isoformat(timespec="seconds"),
+            setl_date=now.date().isoformat(), kind="cash_only")
+        self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type="03")
+        self._remember_request(rid, fingerprint, "", setl_id)
+        return result
+
+    def _result(self, s: Settlement, bill_json: dict[str, Any], request_id: str, window: str, operator: str
+                ) -> SettlementResult:
+        return SettlementResult(
+            setl_id=s.setl_id or "", mdtrt_id=s.mdtrt_id, msgid=s.msgid, request_id=request_id, psn_no=s.psn_no,
+            psn_name=s.psn_name, certno_masked=s.certno_masked, insutype=s.insutype, med_type=s.med_type,
+            hosp_lv=self.cfg.terminal.hosp_lv, window=window, operator=operator, acct_used_flag=s.acct_used_flag,
+            amounts={c: s.amounts[c] for c in AMOUNT_COLUMNS}, own_acct_pay=s.own_acct_pay, balc=s.balc,
+            mulaid=[{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope, "amount": m.amount}
+                    for m in s.mulaid],
+            bill=bill_json, status=s.status, created_at=(s.setl_time or "").replace(" ", "T"), setl_date=s.setl_date,
+            reversal_of=s.reversal_of, platform=s.platform_json(), kind=s.kind)
+
+    def _record(self, r: SettlementResult, *, kind: str, clr_type: str, mdtrt_cert_type: str) -> None:
+        db = self.db()
+        with write_transaction(db):
+            db.execute(
+                "INSERT INTO window_settlements (setl_id, msgid, kind, mdtrt_id, psn_no, psn_name, certno_masked, "
+                "insutype, med_type, clr_type, mdtrt_cert_type, acct_used_flag, "
+                + ", ".join(AMOUNT_COLUMNS) + ", overlmt_selfpay, own_acct_pay, balc, mulaid, bill, status, setl_time,"
+                ' setl_date, reversal_of, "window", operator, request_id, slip_path) VALUES ('
+                + ", ".join("?" * (12 + len(AMOUNT_COLUMNS) + 13)) + ")",
+                [r.setl_id, r.msgid or None, kind, r.mdtrt_id or None, r.psn_no, r.psn_name, r.certno_masked,
+                 r.insutype, r.med_type, clr_type, mdtrt_cert_type, r.acct_used_flag,
+                 *[r.amounts[c] for c in AMOUNT_COLUMNS], _overlmt(r), r.own_acct_pay, r.balc,
+                 json.dumps(r.mulaid, ensure_ascii=False), json.dumps(r.bill, ensure_ascii=False), r.status,
+                 r.created_at, r.setl_date, r.reversal_of, r.window, r.operator, r.request_id, r.slip_path])
+
+    def _slip(self, result: SettlementResult, only_if_missing: bool = False) -> None:
+        from terminal.services.slip import keep_slip
+        keep_slip(self.db(), self.cfg, result, only_if_missing=only_if_missing)
+        if result.slip_path:
+            db = self.db()
+            with write_transaction(db):
+                db.execute("UPDATE window_settlements SET slip_path = ? WHERE setl_id = ?",
+                           [result.slip_path, result.setl_id])
+
+    # ---------------------------------------------------------------- what the window recorded
+    def _row(self, setl_id: str) -> SettlementResult:
+        cur = self.db().execute("SELECT * FROM window_settlements WHERE setl_id = ?", [setl_id])
+        row = cur.fetchone()
+        if row is None:
+            raise BadInput("unknown_settlement", f"no settlement {setl_id} at this window",
+                           f"本窗口无此结算记录 {setl_id}")
+        r = dict(zip([d[0] for d in cur.description], row))
+        return SettlementResult(
+            setl_id=r["setl_id"], mdtrt_id=r["mdtrt_id"] or "", msgid=r["msgid"] or "", request_id=r["request_id"] or "",
+            psn_no=r["psn_no"], psn_name=r["psn_name"], certno_masked=r["certno_masked"], insutype=r["insutype"],
+            med_type=r["med_type"], hosp_lv=self.cfg.terminal.hosp_lv, window=r["window"], operator=r["operator"],
+            acct_used_flag=r["acct_used_flag"], amounts={c: r[c] for c in AMOUNT_COLUMNS},
+            own_acct_pay=r["own_acct_pay"], balc=r["balc"], mulaid=json.loads(r["mulaid"]), bill=json.loads(r["bill"]),
+            status=r["status"], created_at=r["setl_time"], setl_date=r["setl_date"], reversal_of=r["reversal_of"],
+            slip_path=r["slip_path"], kind=r["kind"])
+
+    def load_result(self, setl_id: str) -> SettlementResult:
+        return self._row(setl_id)
+
+    def find_by_request(self, request_id: str) -> SettlementResult | None:
+        row = self.db().execute("SELECT setl_id FROM request_ids WHERE request_id = ? AND setl_id IS NOT NULL",
+                                [request_id]).fetchone()
+        if row is None:
+            return None
+        found = self._row(row[0])
+        found.replayed = True
+        return found
+
+    def _day(self, day: str | None) -> str:
+        """The centre's day: its setl_date and 3201 are on its clock; "today" on the window's clock is its today."""
+        local = datetime.now().date().isoformat()
+        return centre_today(self.cfg) if day is None or day == local else day
+
+    def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
+        day = self._day(day)
+        ids = [r[0] for r in self.db().execute('SELECT setl_id FROM window_settlements WHERE setl_date = ? AND '
+                                               '"window" = ? ORDER BY setl_time DESC, id DESC', [day, window])]
+        rows = [self._row(i) for i in ids]
+        names = {r.psn_no: r.psn_name for r in rows}
+        for r in rows:
+            for m in r.mulaid:
+                owner = str(m.get("owner_psn_no", ""))
+                if owner and owner not in names:
+                    hit = self.db().execute("SELECT psn_name FROM persons WHERE psn_no = ?", [owner]).fetchone()
+                    names[owner] = hit[0] if hit else owner
+        return rows, names
+
+    # ---------------------------------------------------------------- reversal
+    def reverse(self, setl_id: str, now: datetime | None = None) -> SettlementResult:
+        """2208 (a cash-only settlement is reversed here: the centre never had it)."""
+        with self._lock:
+            orig = self._row(setl_id)
+            if orig.status == "reversal":
+                raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
+            if orig.status == "reversed":
+                raise RuleRefused("already_reversed", f"{setl_id} was already reversed: it cannot be reversed again",
+                                  f"该笔结算 {setl_id} 已冲正,不能再次冲正")
+            if orig.kind == "cash_only":
+                result = self._cash_reversal(orig)
+            else:
+                row = self.db().execute("SELECT insuplc_admdvs FROM persons WHERE psn_no = ?", [orig.psn_no]).fetchone()
+                stand_in = _StandIn(orig.psn_no, row[0] if row else "")
+                try:
+                    done = journey.reverse(self.client, stand_in, setl_id, orig.mdtrt_id)  # type: ignore[arg-type]
+                except (CentreUnreachable, AnswerUncertain) as exc:
+                    raise unavailable(exc, "reversal 2208", "冲正") from None
+                result = self._result(done, orig.bill, f"reverse:{setl_id}", self.cfg.terminal.window,
+                                      self.cfg.terminal.operator)
+                result.reversal_of = result.reversal_of or setl_id
+                clr = self.db().execute("SELECT clr_type, mdtrt_cert_type FROM window_settlements WHERE setl_id = ?",
+                                        [setl_id]).fetchone()
+                self._record(result, kind="insurance", clr_type=clr[0], mdtrt_cert_type=clr[1])
+            db = self.db()
+            with write_transaction(db):
+                db.execute("UPDATE window_settlements SET status = 'reversed' WHERE setl_id = ?", [setl_id])
+            self._slip(result)
+            return result
+
+    def _cash_reversal(self, orig: SettlementResult) -> SettlementResult:
+        now = datetime.now()
+        result = SettlementResult(**{**orig.__dict__, "setl_id": f"C{now.strftime('%Y%m%d%H%M%S')}"
+                                     f"{uuid.uuid4().hex[:10].upper()}", "status": "reversal",
+                                     "amounts": {k: -v for k, v in orig.amounts.items()},
+                                     "request_id": f"reverse:{orig.setl_id}", "reversal_of": orig.setl_id,
+                                     "created_at": now.isoformat(timespec="seconds"),
+                                     "setl_date": now.date().isoformat(), "slip_path": None, "replayed": False})
+        self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type="03")
+        return result
+
+    # ---------------------------------------------------------------- day end
+    def reconcile(self, day: str | None = None, window: str | None = None) -> CentreReconcileReport:
+        """3201 per insurance type (and clearing class) for the day: this window's totals from its own record
+        against the centre's answer."""
+        day = self._day(day)
+        cond, args = ('AND "window" = ?', [window]) if window else ("", [])
+        db = self.db()
+        found = db.execute(f"SELECT insutype, clr_type FROM window_settlements WHERE kind = 'insurance' AND "
+                           f"setl_date = ? {cond} GROUP BY insutype, clr_type", [day, *args]).fetchall()
+        groups = list(dict.fromkeys([(i, c) for i, c in found] + [("310", "11"), ("390", "11")]))
+        rows = []
+        with self._lock:
+            for insutype, clr_type in groups:
+                count, *sums = db.execute(
+                    "SELECT coalesce(sum(CASE WHEN status = 'reversal' THEN -1 ELSE 1 END), 0), "
+                    + ", ".join(f"coalesce(sum({f}), 0)" for f in RECONCILE_FIELDS)
+                    + f" FROM window_settlements WHERE kind = 'insurance' AND setl_date = ? AND insutype = ? "
+                    f"AND clr_type = ? {cond}", [day, insutype, clr_type, *args]).fetchone()
+                mine = dict(zip(RECONCILE_FIELDS, (int(s) for s in sums)))
+                try:
+                    info = journey.reconcile(self.client, insutype=insutype, clr_type=clr_type, begin=day, end=day,
+                                             count=int(count), **{f: mine[f] for f in ASKED})
+                except (CentreUnreachable, AnswerUncertain) as exc:
+                    raise unavailable(exc, "reconciliation 3201", "对总账") from None
+                theirs = getattr(info, "ext_centre", None)
+                from terminal.insurance.models import fen
+                centre_sums = {k: fen(v) for k, v in theirs.items() if k in RECONCILE_FIELDS} if theirs else None
+                if not count and not info.ext_centre_setl_cnt and info.stmt_rslt == "0" and (insutype, clr_type) not in \
+                        [(i, c) for i, c in found]:
+                    continue   # an insurance type nobody settled today, and the centre agrees: not worth a line
+                rows.append(CentreReconcileRow(insutype, clr_type, int(count), mine, info.ext_centre_setl_cnt,
+                                               centre_sums, info.stmt_rslt == "0", info.stmt_rslt_dscr))
+        cash = db.execute(f"SELECT count(*), coalesce(sum(psn_cash_pay), 0) FROM window_settlements WHERE "
+                          f"kind = 'cash_only' AND status != 'reversal' AND setl_date = ? {cond}", [day, *args]).fetchone()
+        settled, reversals = db.execute(
+            "SELECT coalesce(sum(status != 'reversal'), 0), coalesce(sum(status = 'reversal'), 0) FROM "
+            f"window_settlements WHERE kind = 'insurance' AND setl_date = ? {cond}", [day, *args]).fetchone()
+        return CentreReconcileReport(day, window, rows, int(cash[1]), int(cash[0]), int(settled), int(reversals))
+
+    # ---------------------------------------------------------------- bindings (X102–X104)
+    def _owner(self, session: Any, expected_card: CardIdentity | None, today: str | None) -> tuple[InsuredPerson, Any]:
+        card_read = session.read()
+        session.check_card(expected_card)
+        session.require_valid(today or datetime.now().date().isoformat())
+        self.patient_for_card(card_read)
+        cred = journey.card_credential(card_read.card.card_no, card_read.card.card_sn or "")
+        for person, c in self._known.values():
+            if c == cred:
+                return person, card_read
+        raise unavailable(CentreUnreachable(), "who is this 1101", "人员信息获取")
+
+    def bind(self, session: Any, pin: str | None, user: str, relation: str, *, scope: str = "local", quota: int = 0,
+             today: str | None = None, expected_card: CardIdentity | None = None) -> Binding:
+        with self._lock:
+            try:
+                owner, card_read = self._owner(session, expected_card, today)
+                session.verify_pin(pin)
+                if not session.confirm_card(expected_card or CardIdentity.of(card_read)):
+                    raise CardError(CARD_REMOVED)
+                out = journey.bind(self.client, owner, _who(user), relation, scope, quota)
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "binding", "共济绑定") from None
+            return _binding(out.binding, out)
+
+    def unbind(self, session: Any, pin: str | None, user: str, *, today: str | None = None,
+               expected_card: CardIdentity | None = None) -> Any:
+        from terminal.insurance.models import fen
+        from terminal.services.bindings import Unbound
+        with self._lock:
+            try:
+                owner, card_read = self._owner(session, expected_card, today)
+                session.verify_pin(pin)
+                out = journey.unbind(self.client, owner, _who(user))
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "unbinding", "解除共济绑定") from None
+            return Unbound(_binding(out.binding, out), fen(out.returned),
+                           None if out.owner_balc is None else fen(out.owner_balc))
+
+    def owner_bindings(self, owner_psn_no: str) -> list[tuple[Any, Any]]:
+        with self._lock:
+            try:
+                owner, _ = self._person(owner_psn_no)
+                records = journey.owner_bindings(self.client, owner)
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "bindings X104", "绑定查询") from None
+        return [(_binding(r, None), Person(r.user_psn_no, "", r.user_name, None, None, None, r.user_card_no, None, "",
+                                           "", "")) for r in records]
+
+    def binding_json(self, binding: Any) -> dict[str, Any]:
+        """`cashier bind/unbind --json` on the centre: the binding as X102/X103 answered; fen named so."""
+        from terminal.domain import relations
+        rec = getattr(binding, "centre", None) or {}
+        return {"binding_id": binding.id, "owner_psn_no": binding.owner_psn_no, "owner_name": rec.get("owner_name"),
+                "user_psn_no": binding.user_psn_no, "user_name": rec.get("user_name"), "relation": binding.relation,
+                "relation_name": relations.name(binding.relation), "scope": binding.scope,
+                "quota_fen": binding.quota, "begin_date": binding.begin_date, "end_date": binding.end_date,
+                "status": binding.status, "owner_balc_fen": rec.get("owner_balc_fen")}
+
+    # ---------------------------------------------------------------- the rest
+    def slip_text(self, result: SettlementResult) -> str:
+        from terminal.services.slip import slip_text
+        return slip_text(self.cfg, result, self.db())
+
+    def close(self) -> None:
+        """Visits registered but never settled (a pre-settlement only, a patient who left) are cancelled
+        (2202), then the window signs out (9002). Best effort: the centre may be down."""
+        with self._lock:
+            for psn_no, visit in list(self._visits.items()):
+                known = self._known.get(psn_no)
+                try:
+                    if known is not None:
+                        journey.cancel_visit(self.client, known[0], visit)
+                except Exception:
+                    pass
+            self._visits.clear()
+            try:
+                if self.client.health.sign_no:
+                    self.client.sign_out()
+            except Exception:
+                pass
+            self.client.close()
+
+
+@dataclass(frozen=True)
+class _StandIn:
+    """What a message needs of a person the window did not just read: psn_no and the insured area."""
+
+    psn_no: str
+    insuplc_admdvs: str
+
+
+def _binding(rec: Any, out: Any) -> Binding:
+    from terminal.insurance.models import fen
+    b = Binding(rec.binding_id, rec.owner_psn_no, rec.user_psn_no, rec.relation, rec.scope, fen(rec.quota),
+                rec.begin_date, rec.end_date, rec.status, None, None, None, None, None, None, None)
+    extra = {"owner_name": rec.owner_name, "user_name": rec.user_name,
+             "owner_balc_fen": None if out is None or out.owner_balc is None else fen(out.owner_balc)}
+    object.__setattr__(b, "centre", extra) if _frozen(b) else setattr(b, "centre", extra)
+    return b
+
+
+def _frozen(obj: Any) -> bool:
+    params = getattr(type(obj), "__dataclass_params__", None)
+    return bool(params and params.frozen)
+
+
+def _check_certno(certno: str) -> None:
+    from drivers.certno import problem
+    value = certno.strip().upper()
+    why = problem(value)
+    if why:
+        raise BadInput("certno_invalid", f"invalid ID number {mask(value)}: {why}", f"证件号码{mask(value)}无效:{why}")
+
+
+def _who(user: str) -> dict[str, str]:
+    """The relative named at the window: an 18-character ID number, else a card number."""
+    text = user.strip().upper()
+    if len(text) == 18 and text[:17].isdigit():
+        return {"certno": text}
+    return {"card_no": text}
+
+
+def _store_person(p: InsuredPerson) -> Person:
+    return Person(p.psn_no, p.certno, p.psn_name, p.gend, p.naty, p.brdy, p.card_no, None, p.insuplc_admdvs,
+                  p.insutype, p.psn_insu_stas)
+
+
+def _overlmt(r: SettlementResult) -> int:
+    platform = r.platform or {}
+    value = (platform.get("setlinfo") or {}).get("overlmt_selfpay")
+    if value is None:
+        return 0
+    from terminal.insurance.models import fen
+    return fen(value)
+
+
+def _presettlement(s: Settlement, bill: Bill, acct_used_flag: bool) -> PreSettlement:
+    """2206's answer as the window's pre-settlement (what the screens show); the policy is the centre's."""
+    a = s.amounts
+    rule = PolicyRule(s.insutype, s.med_type, "*", 0, "visit", _ratio(s), 0)
+    return PreSettlement(
+        medfee_sumamt=a["medfee_sumamt"], fulamt_ownpay_amt=a["fulamt_ownpay_amt"], preselfpay_amt=a["preselfpay_amt"],
+        inscp_scp_amt=a["inscp_scp_amt"], act_pay_dedc=a["act_pay_dedc"], fund_pay_sumamt=a["fund_pay_sumamt"],
+        psn_part_amt=a["psn_part_amt"], own_acct_pay=s.own_acct_pay, acct_mulaid_pay=a["acct_mulaid_pay"],
+        acct_pay=a["acct_pay"], psn_cash_pay=a["psn_cash_pay"], balc=s.balc,
+        mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid), rule=rule,
+        acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items))
+
+
+def _ratio(s: Settlement) -> Any:
+    from decimal import Decimal
+    value = (s.platform.get("setlinfo") or {}).get("pool_prop_selfpay")
+    try:
+        return Decimal(1) - Decimal(str(value)) if value is not None else Decimal(0)
+    except Exception:
+        return Decimal(0)
+
+
+def _cash_split(bill: Bill, psn_no: str, balc: int | None) -> PreSettlement:
+    amounts = tuple(i.amount for i in bill.items)
+    total = sum(amounts)
+    from decimal import Decimal
+    rule = PolicyRule("*", bill.med_type, "*", 0, "visit", Decimal(0), 0)
+    return PreSettlement(medfee_sumamt=total, fulamt_ownpay_amt=total, preselfpay_amt=0, inscp_scp_amt=0,
+                         act_pay_dedc=0, fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0,
+                         acct_pay=0, psn_cash_pay=total, balc=balc, mulaid=(), rule=rule, acct_used_flag=False,
+                         item_amounts=amounts)
+
+
+def centre_today(cfg: Config) -> str:
+    """Today on the centre's clock (its setl_date and 3201 days are in its time zone)."""
+    from zoneinfo import ZoneInfo
+    try:
+        return datetime.now(ZoneInfo(cfg.centre.timezone)).date().isoformat()
+    except Exception:
+        return datetime.now().date().isoformat()
+
