@@ -17,7 +17,7 @@ class _Nothing:
 
 
 class WindowHeader(Header):
-    def query_one(self, selector, expect_type=None):  # type: ignore[override]
+    def query_one(self, selector, expect_type=None):
         if selector is HeaderTitle and not self.is_attached:
             return _Nothing()
         return super().query_one(selector, expect_type)

@@ -1,21 +1,9 @@
-"""An ID number on screen is always masked: first 6 and last 4 digits (DESIGN §7)."""
+"""An ID number on screen is always masked: the first 6 and the last 4 characters, the rest starred."""
 
 from __future__ import annotations
-
-from textual.widgets import Static
 
 from drivers.certno import mask
 
 
 def masked(certno: str | None) -> str:
     return mask(certno) if certno else "—"
-
-
-class MaskedId(Static):
-    """Shows a masked ID number; the full number is never put on screen."""
-
-    def __init__(self, certno: str | None = None, **kwargs) -> None:
-        super().__init__(masked(certno), **kwargs)
-
-    def set(self, certno: str | None) -> None:
-        self.update(masked(certno))
