@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,15 +69,35 @@ def kiosk_cfg(config_file: Path, monkeypatch: pytest.MonkeyPatch):
     return make_cfg(config_file)
 
 
-def kiosk_app(cfg, lang: str | None = None):
+def kiosk_app(cfg, lang: str | None = None, now=None):
     from terminal.ui.app import build_app
-    return build_app(cfg, demo=True, mode="kiosk", lang=lang)
+    return build_app(cfg, demo=True, mode="kiosk", lang=lang, now=now)
+
+
+class HandClock:
+    """The app's clock, moved by the test: time passes without waiting for it."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now()
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+async def let_time_pass(app, pilot, clock: HandClock, seconds: float) -> None:
+    """`seconds` pass on the app's clock, and the kiosk looks at it (as its interval timer does)."""
+    clock.advance(seconds)
+    app.screen.check_timeout()
+    await pilot.pause()
 
 
 @contextlib.asynccontextmanager
-async def running(cfg, lang: str | None = None):
+async def running(cfg, lang: str | None = None, now=None):
     """The kiosk app (demo tray) running under Pilot, first screen drawn."""
-    app = kiosk_app(cfg, lang)
+    app = kiosk_app(cfg, lang, now)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         yield app, pilot
@@ -251,19 +272,20 @@ async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg
 
 async def test_idle_timeout_returns_to_idle_and_gives_the_card_back(config_file, monkeypatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
-    cfg = make_cfg(config_file, kiosk_idle_s=1.0)
-    async with running(cfg) as (app, pilot):
+    cfg = make_cfg(config_file, kiosk_idle_s=60.0)           # a minute on the app's clock, none in real time
+    clock = HandClock()
+    async with running(cfg, now=clock) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         assert app.screen.view == "overview"
-        await pilot.pause(0.3)
+        await let_time_pass(app, pilot, clock, 18)
         assert app.screen.view == "overview"                  # not yet
-        await pilot.pause(1.4)
+        await let_time_pass(app, pilot, clock, 42)
         assert app.screen.view == "idle"
         assert "操作超时" in screen_text(app)
         assert app.tray_card is None
-        app.screen.NOTICE_S = 0.3                             # the notice is for the patient who left:
-        app.screen.reset(app.screen.tr("timeout"))            # it clears itself before the next one comes
-        await pilot.pause(0.6)
+        await let_time_pass(app, pilot, clock, 19)            # the notice is for the patient who left:
+        assert "操作超时" in screen_text(app)
+        await let_time_pass(app, pilot, clock, 1)             # it clears itself before the next one comes
         assert "操作超时" not in screen_text(app) and "请插入社保卡" in screen_text(app)
 
 

@@ -18,10 +18,11 @@ Modes:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, cast
 
 from textual import events
 from textual.app import App
+from textual.binding import BindingType
 
 from drivers.reader import CardEvent, Reader
 from terminal.config import Config
@@ -31,8 +32,17 @@ from terminal.ui.messages import CardInserted, CardRemoved, PatientLoaded, WorkF
 
 if TYPE_CHECKING:
     from terminal.services.ledger import Ledger
+    from terminal.ui.key_order import KeyQueue
 
 Clock = Callable[[], datetime]
+
+
+class TrayReader(Protocol):
+    """The demo's reader (the in-process emulator): a card can be put in and taken out by the app."""
+
+    def insert(self, card: object) -> None: ...
+
+    def remove(self) -> None: ...
 
 
 class CashierApp(App):
@@ -40,7 +50,7 @@ class CashierApp(App):
 
     TITLE = "cashier"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: list = []  # cashier keys live on the cashier screens; kiosk mode gets none
+    BINDINGS: ClassVar[list[BindingType]] = []  # cashier keys live on the cashier screens; kiosk mode gets none
     # screens get -narrow below 100 columns and -short below 32 rows: 80×24 lays out tighter, never loses money
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
@@ -70,7 +80,7 @@ class CashierApp(App):
         from terminal.ui.bills_kept import KeptBills
         self.kept_bills = KeptBills()            # bills not charged whose card left the reader
         self._tray_profiles: list[str] | None = None
-        self._keys = None   # key_order.KeyQueue once running (cashier mode): fast keys handled in order
+        self._keys: KeyQueue | None = None   # key_order.KeyQueue once running (cashier mode): fast keys handled in order
         self.title = self.t("app.title")
         self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
 
@@ -121,7 +131,7 @@ class CashierApp(App):
             return
         if self.demo:
             # the demo starts with an empty reader: the cashier inserts cards from the tray
-            self.tray_selected = spec.partition(":")[2] or self.cfg.emulator.default_profile
+            self.tray_selected = (spec or "").partition(":")[2] or self.cfg.emulator.default_profile
             self.tray_card = self.tray_selected
             self.tray_remove()
 
@@ -154,14 +164,14 @@ class CashierApp(App):
     def _card_already_in(self) -> None:
         """A card in the reader before the app listened is a card inserted now (a polling reader only
         reports changes)."""
-        reader = self.reader
+        reader: Any = self.reader   # a PC/SC reader adds `wanted` and `list_readers` to the protocol
 
         def check() -> None:
             wanted = getattr(reader, "wanted", None)
             if wanted and hasattr(reader, "list_readers"):
                 # a named PC/SC reader that pcscd does not list: say so now, not "ready"
                 try:
-                    names = reader.list_readers()  # type: ignore[union-attr]
+                    names = reader.list_readers()
                     if wanted not in names:
                         from drivers.errors import NO_READER, CardError
                         raise CardError(NO_READER, f"no reader named {wanted!r} (readers: {', '.join(names) or '-'})",
@@ -334,7 +344,7 @@ class CashierApp(App):
         from emulator.profiles import load_card
         if self.tray_card is not None:
             self.tray_remove()
-        self.reader.insert(load_card(profile, self.cfg.state_dir))  # type: ignore[attr-defined]
+        cast(TrayReader, self.reader).insert(load_card(profile, self.cfg.state_dir))
         self.tray_card = profile
         self.tray_selected = profile
         self._tray_changed()
@@ -343,7 +353,7 @@ class CashierApp(App):
         if not self.demo or self.reader is None:
             return
         if self.tray_card is not None:
-            self.reader.remove()  # type: ignore[attr-defined]
+            cast(TrayReader, self.reader).remove()
         self.tray_card = None
         self._tray_changed()
 

@@ -30,12 +30,12 @@ async def _drained(pump: MessagePump | None, deadline: float, after_refresh: boo
     loop = asyncio.get_running_loop()
     done = asyncio.Event()
     if after_refresh:
-        pump.call_after_refresh(done.set)   # type: ignore[attr-defined]
+        pump.call_after_refresh(done.set)
     elif not pump.call_later(done.set):
         return
     try:
         await asyncio.wait_for(done.wait(), max(0.0, deadline - loop.time()))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 

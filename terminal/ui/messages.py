@@ -7,7 +7,7 @@ Widgets are only ever touched by the handlers of these messages, on the UI threa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -37,7 +37,7 @@ class PatientLoaded(Message):
 
     card: Any = None          # drivers.card_data.CardRead
     family: Any = None        # terminal.services.family.FamilyView
-    places: dict = None       # type: ignore[assignment]  # region code -> name
+    places: dict[str, str] = field(default_factory=dict)   # region code -> name
     pin_tries_left: int | None = None   # the card's PIN counter (0: blocked); None when unknown
 
 
@@ -79,8 +79,8 @@ class TotalsLoaded(Message):
 class SettlementsLoaded(Message):
     """Today's settlements for this window, and the names of the accounts' owners ({psn_no: name})."""
 
-    rows: list = None  # type: ignore[assignment]
-    names: dict = None  # type: ignore[assignment]
+    rows: list[Any] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,7 +96,7 @@ class BindingsLoaded(Message):
     """The owner's bindings."""
 
     owner: Any = None
-    rows: list = None  # type: ignore[assignment]
+    rows: list[Any] = field(default_factory=list)
 
 
 @dataclass

@@ -3,7 +3,7 @@ message, or `WorkFailed(action, code, message)` with the catalogue's message —
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -11,12 +11,15 @@ from textual.message import Message
 from terminal.errors import describe
 from terminal.ui.messages import WorkFailed
 
+if TYPE_CHECKING:
+    from terminal.ui.app import CashierApp
+
 
 def run_service(node: DOMNode, action: str, call: Callable[[], Any], done: Callable[[Any], Message],
                 group: str | None = None) -> None:
     """Run `call()` on a thread worker of `node` (exclusive in its group: a newer call supersedes an older
     one); post `done(result)` to the node, or WorkFailed. `call` must only read, never touch widgets."""
-    lang = node.app.lang  # type: ignore[attr-defined]
+    lang = cast("CashierApp", node.app).lang
 
     def job() -> None:
         try:

@@ -1,43 +1,37 @@
 """The patient's self-service screen: insert card → balances and bill → who pays → PIN → receipt → idle.
 
-One screen with one view per step (a ContentSwitcher), so nothing a cashier uses is on the
-screen stack at all: no reversal, binding, day-end or settings, by key, click or URL. Card,
-database and settlement work runs in thread workers (`KioskBackend`) that post messages back.
-Back to idle after `[web].kiosk_idle_s` without a key or click, or when the card is pulled.
+One screen with one view widget per step (`terminal.ui.kiosk.views`, in a ContentSwitcher), so nothing a
+cashier uses is on the screen stack at all: no reversal, binding, day-end or settings, by key, click or URL.
+The views send their buttons up as messages; the screen holds the patient, runs the card, database and
+settlement work in thread workers (`KioskBackend`) and shows their answers. Back to idle after
+`[web].kiosk_idle_s` on the app's clock without a key or click, or when the card is pulled.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import ClassVar
 
 from rich.markup import escape
 from rich.table import Table
-from textual import events, on, work
+from textual import events, getters, on, work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal, Vertical
+from textual.binding import BindingType
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, Static
 
+from terminal.ui.app import CashierApp
 from terminal.ui.kiosk.backend import KioskBackend
-from terminal.ui.kiosk.models import PayOption, PendingBill, Patient, Receipt
-from terminal.ui.kiosk.texts import t
+from terminal.ui.kiosk.models import Patient, PayOption, PendingBill, Receipt
+from terminal.ui.kiosk.views import BusyView, ChooseView, IdleView, MessageView, OverviewView, PinView, ReceiptView
+from terminal.ui.kiosk.views.common import Chosen, Finish, GoTo, PinEntered, grid
+from terminal.ui.kiosk.views.pin import PIN_LENGTH
 from terminal.ui.messages import CardInserted, CardRemoved
 from terminal.ui.widgets.money import yuan
 from terminal.web.settings import WebSettings
-
-PIN_LENGTH = 6
-
-
-def _grid() -> Table:
-    """Two columns, amounts right-aligned: what the patient reads at a glance."""
-    table = Table.grid(padding=(0, 3), expand=True)
-    table.add_column(ratio=1)
-    table.add_column(justify="right", no_wrap=True)
-    return table
 
 
 @dataclass
@@ -60,10 +54,11 @@ class _Failed(Message):
 
 
 class KioskScreen(Screen):
-    """The whole kiosk. Reads what it needs from the app (cfg, lang, reader, demo tray)."""
+    """The whole kiosk. Reads what it needs from the app (cfg, lang, reader, clock, demo tray)."""
 
+    app = getters.app(CashierApp)
     CSS_PATH = "kiosk.tcss"
-    BINDINGS: list = []   # keys are handled in on_key, per view; no cashier key exists here
+    BINDINGS: ClassVar[list[BindingType]] = []   # keys are handled in on_key, per view; no cashier key exists here
     AUTO_FOCUS = None
     NOTICE_S = 20.0       # an idle notice (timed out, card removed) clears itself after this long
 
@@ -75,20 +70,20 @@ class KioskScreen(Screen):
         self.bill: PendingBill | None = None
         self.options: list[PayOption] = []
         self.option: PayOption | None = None
-        self.pin = ""
         self.paying = False
-        self._last_activity = time.monotonic()
+        self._last_activity: datetime | None = None   # on the app's clock; set when the screen mounts
         self._card_in = False
         self._notice = ""
-        self._notice_timer: Timer | None = None
+        self._notice_until: datetime | None = None    # when the idle notice clears itself (app's clock)
 
     # -- app services ---------------------------------------------------------------------
     @property
     def lang(self) -> str:
-        return getattr(self.app, "lang", "zh")
+        return self.app.lang
 
-    def tr(self, key: str, **values: Any) -> str:
-        return t(key, self.lang, **values)
+    def tr(self, key: str, **values: object) -> str:
+        """The kiosk's text for `key` in the app's language."""
+        return self.app.t(f"kiosk.{key}", **values)
 
     @property
     def settings(self) -> WebSettings:
@@ -98,67 +93,24 @@ class KioskScreen(Screen):
     def backend(self) -> KioskBackend:
         if self._backend is None:
             app = self.app
-            self._backend = KioskBackend(app.cfg, app.reader, lang=self.lang, now=app.now)  # type: ignore[attr-defined]
+            self._backend = KioskBackend(app.cfg, app.reader, lang=self.lang, now=app.now)
         return self._backend
 
     @property
     def demo(self) -> bool:
-        return bool(getattr(self.app, "demo", False)) and getattr(self.app, "reader", None) is not None
+        return self.app.demo and self.app.reader is not None
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(self.tr("title"), id="kiosk-title")
         with ContentSwitcher(initial="idle", id="views"):
-            with Vertical(id="idle", classes="view"):
-                yield Static(self.tr("insert"), id="insert", classes="big-box")
-                yield Static(self.tr("insert_hint"), id="insert-hint", classes="hint")
-                yield Static("", id="idle-notice", classes="notice")
-                if self.demo:
-                    yield Static(self.tr("tray"), classes="section-title")
-                    with Grid(id="tray"):
-                        for i, profile in enumerate(self._tray_profiles()[:9], 1):
-                            yield Button(f"{i}  {profile[1]}", id=f"tray-{profile[0]}", classes="tray-card")
-            with Vertical(id="busy", classes="view"):
-                yield Static("", id="busy-text", classes="big-box")
-            with Vertical(id="overview", classes="view"):
-                yield Static("", id="greeting", classes="greeting")
-                with Horizontal(id="overview-panels"):
-                    yield Static("", id="accounts", classes="panel")
-                    yield Static("", id="bill", classes="panel")
-                with Horizontal(classes="actions"):
-                    yield Button(self.tr("next"), id="to-choose", variant="success", classes="primary")
-                    yield Button(self.tr("cancel"), id="cancel", classes="secondary")
-            with Vertical(id="choose", classes="view"):
-                yield Static(self.tr("choose"), classes="step-title")
-                yield Vertical(id="option-list")
-                with Horizontal(classes="actions"):
-                    yield Button(self.tr("back"), id="choose-back", classes="secondary")
-            with Horizontal(id="pin", classes="view"):
-                with Vertical(id="pin-left"):
-                    yield Static(self.tr("pin"), classes="step-title")
-                    yield Static("", id="pin-summary", classes="hint")
-                    yield Static("", id="pin-dots")
-                    yield Static("", id="pin-message", classes="notice")
-                    with Horizontal(classes="actions"):
-                        yield Button(self.tr("back"), id="pin-back", classes="secondary")
-                with Grid(id="keypad"):
-                    for d in "123456789":
-                        yield Button(d, id=f"key-{d}", classes="pin-key")
-                    yield Button(self.tr("clear"), id="key-clear", classes="pin-key")
-                    yield Button("0", id="key-0", classes="pin-key")
-                    yield Button(self.tr("confirm"), id="key-ok", variant="success", classes="pin-key")
-            with Vertical(id="receipt", classes="view"):
-                yield Static(self.tr("paid"), id="paid-title", classes="big-box success")
-                yield Static("", id="receipt-body", classes="panel")
-                yield Static(self.tr("take_card"), id="receipt-note", classes="hint")
-                with Horizontal(classes="actions"):
-                    yield Button(self.tr("done"), id="done", variant="primary", classes="primary")
-            with Vertical(id="message", classes="view"):
-                yield Static("", id="message-title", classes="big-box warning")
-                yield Static("", id="message-amounts", classes="panel")
-                yield Static("", id="message-body", classes="hint")
-                with Horizontal(classes="actions"):
-                    yield Button(self.tr("done"), id="message-done", variant="primary", classes="primary")
+            yield IdleView(self._tray_profiles() if self.demo else None, id="idle", classes="view")
+            yield BusyView(id="busy", classes="view")
+            yield OverviewView(id="overview", classes="view")
+            yield ChooseView(id="choose", classes="view")
+            yield PinView(id="pin", classes="view")
+            yield ReceiptView(id="receipt", classes="view")
+            yield MessageView(id="message", classes="view")
         if self.demo:
             with Horizontal(id="demo-bar"):
                 yield Static("", id="demo-state")
@@ -167,25 +119,29 @@ class KioskScreen(Screen):
     def _tray_profiles(self) -> list[tuple[str, str]]:
         """(profile id, holder name) of the demo cards, in the tray's order (names read once, by the tray)."""
         from terminal.ui.widgets.card_tray import card_label
-        return [(pid, card_label(pid)) for pid in self.app.tray_profiles()]  # type: ignore[attr-defined]
+        return [(pid, card_label(pid)) for pid in self.app.tray_profiles()]
+
+    @property
+    def pin_view(self) -> PinView:
+        return self.query_one("#pin", PinView)
 
     def on_mount(self) -> None:
-        for key in self.query(".pin-key"):
-            key.can_focus = False   # digits and Enter always go to the PIN, whatever was tapped last
+        self._touch()
         idle_s = self.settings.kiosk_idle_s
-        self.set_interval(min(1.0, idle_s / 4), self._check_idle)
-        error = getattr(self.app, "reader_error", None)
+        self.set_interval(min(1.0, idle_s / 4), self.check_timeout)
+        error = self.app.reader_error
         if error:
             self._idle_notice(error[1])
         self._refresh_demo_bar()
-        if getattr(self.app, "reader", None) is not None and not self.demo:
+        if self.app.reader is not None and not self.demo:
             self.card_already_in()
 
     @work(thread=True, group="kiosk-start")
     def card_already_in(self) -> None:
         """A card left in a real reader when the kiosk starts is read at once (asked off the UI thread)."""
+        reader = self.app.reader
         try:
-            present = self.app.reader.card_present()  # type: ignore[attr-defined]
+            present = reader is not None and reader.card_present()
         except Exception:
             return
         if present:
@@ -197,9 +153,7 @@ class KioskScreen(Screen):
         self.query_one("#views", ContentSwitcher).current = view
         first = {"overview": "#to-choose", "receipt": "#done", "message": "#message-done"}.get(view)
         if view == "choose":
-            buttons = list(self.query("#option-list Button"))
-            if buttons:
-                buttons[0].focus()
+            self.query_one("#choose", ChooseView).focus_first()
         elif first:
             self.query_one(first, Button).focus()
         else:
@@ -209,7 +163,8 @@ class KioskScreen(Screen):
         """Back to idle, forgetting the patient."""
         self.workers.cancel_group(self, "kiosk")
         self.patient, self.bill, self.options, self.option = None, None, [], None
-        self.pin, self.paying = "", False
+        self.pin_view.take()
+        self.paying = False
         self._idle_notice(notice)
         self.show("idle")
 
@@ -217,43 +172,54 @@ class KioskScreen(Screen):
         if self._card_in and not text and not self.demo:
             text = self.tr("take_card")
         self._notice = text
-        self.query_one("#idle-notice", Static).update(text)
-        if self._notice_timer is not None:
-            self._notice_timer.stop()
-            self._notice_timer = None
+        self.query_one("#idle", IdleView).notice(text)
+        self._notice_until = None
         if text in (self.tr("timeout"), self.tr("card_removed")):
             # "timed out" / "card removed" are for the patient who just left, not for the next one
-            self._notice_timer = self.set_timer(self.NOTICE_S, lambda: self._idle_notice(""))
+            self._notice_until = self.app.now() + timedelta(seconds=self.NOTICE_S)
 
     def _busy(self, key: str) -> None:
-        self.query_one("#busy-text", Static).update(self.tr(key))
+        self.query_one("#busy", BusyView).say(key)
         self.show("busy")
 
     def _message(self, title: str, body: str = "", table: Table | None = None) -> None:
         """The message view: a title, what to do (markup), and optionally a table of amounts."""
-        self.query_one("#message-title", Static).update(title)
-        self.query_one("#message-body", Static).update(body)
-        amounts = self.query_one("#message-amounts", Static)
-        amounts.update(table if table is not None else "")
-        amounts.display = table is not None
+        self.query_one("#message", MessageView).say(title, body, table)
         self.show("message")
 
-    # -- idle timeout ---------------------------------------------------------------------
+    # -- idle timeout, on the app's clock ----------------------------------------------------
     def _touch(self) -> None:
-        self._last_activity = time.monotonic()
+        self._last_activity = self.app.now()
+
+    def check_timeout(self) -> None:
+        """Asked every fraction of `kiosk_idle_s`: a patient gone quiet is timed out, an old notice cleared."""
+        now = self.app.now()
+        if self._notice_until is not None and now >= self._notice_until:
+            self._idle_notice("")
+        if self.view in ("idle", "busy") or self.paying:
+            return  # nothing to time out, or a worker that ends by itself (reader timeouts)
+        last = self._last_activity or now
+        if (now - last).total_seconds() >= self.settings.kiosk_idle_s:
+            self._eject()
+            self.reset(self.tr("timeout"))
+
+    def _eject(self) -> None:
+        """The demo tray gives the card back on a timeout, like a kiosk's motorised reader."""
+        if self.demo and self.app.tray_card:
+            self.app.tray_remove()
 
     def on_key(self, event: events.Key) -> None:
         self._touch()
         key = event.key
         if key == "f9" and self.demo:
             event.stop()
-            self.app.tray_remove()  # type: ignore[attr-defined]
+            self.app.tray_remove()
             return
         if self.view == "idle" and self.demo and key.isdigit() and key != "0":
             event.stop()
             profiles = self._tray_profiles()
             if int(key) <= len(profiles):
-                self.app.tray_insert(profiles[int(key) - 1][0])  # type: ignore[attr-defined]
+                self.app.tray_insert(profiles[int(key) - 1][0])
         elif self.view == "choose" and key.isdigit() and key != "0":
             event.stop()
             if int(key) <= len(self.options):
@@ -261,11 +227,10 @@ class KioskScreen(Screen):
         elif self.view == "pin":
             if key.isdigit():
                 event.stop()
-                self._pin_digit(key)
+                self.pin_view.digit(key)
             elif key == "backspace":
                 event.stop()
-                self.pin = self.pin[:-1]
-                self._show_pin()
+                self.pin_view.backspace()
             elif key == "enter":
                 event.stop()
                 self._pin_confirm()
@@ -282,17 +247,22 @@ class KioskScreen(Screen):
     def on_click(self, event: events.Click) -> None:
         self._touch()
 
-    def _check_idle(self) -> None:
-        if self.view in ("idle", "busy") or self.paying:
-            return  # nothing to time out, or a worker that ends by itself (reader timeouts)
-        if time.monotonic() - self._last_activity >= self.settings.kiosk_idle_s:
-            self._eject()
-            self.reset(self.tr("timeout"))
+    def on_button_pressed(self) -> None:
+        self._touch()   # every button, after the view that owns it has answered
 
-    def _eject(self) -> None:
-        """The demo tray gives the card back on a timeout, like a kiosk's motorised reader."""
-        if self.demo and getattr(self.app, "tray_card", None):
-            self.app.tray_remove()  # type: ignore[attr-defined]
+    # -- what the views ask -----------------------------------------------------------------
+    def on_go_to(self, message: GoTo) -> None:
+        self.show(message.view)
+
+    def on_finish(self, message: Finish) -> None:
+        self._eject()
+        self.reset()
+
+    def on_chosen(self, message: Chosen) -> None:
+        self._choose(self.options[message.index])
+
+    def on_pin_entered(self, message: PinEntered) -> None:
+        self._pin_confirm()
 
     # -- card events ----------------------------------------------------------------------
     def on_card_inserted(self, message: CardInserted) -> None:
@@ -323,41 +293,16 @@ class KioskScreen(Screen):
     def _refresh_demo_bar(self) -> None:
         if not self.demo:
             return
-        current = getattr(self.app, "tray_card", None)
+        current = self.app.tray_card
         names = dict(self._tray_profiles())
         self.query_one("#demo-state", Static).update(
             self.tr("tray_in", name=names.get(current, current)) if current else self.tr("tray_empty"))
         self.query_one("#tray-remove", Button).disabled = not current
-        for button in self.query(".tray-card"):
-            button.set_class(button.id == f"tray-{current}", "inserted")
+        self.query_one("#idle", IdleView).mark_inserted(current)
 
-    # -- buttons --------------------------------------------------------------------------
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self._touch()
-        bid = event.button.id or ""
-        if event.button.has_class("option"):
-            self._choose(self.options[int(event.button.name or 0)])
-        elif bid.startswith("tray-") and bid != "tray-remove":
-            self.app.tray_insert(bid[len("tray-"):])  # type: ignore[attr-defined]
-        elif bid == "tray-remove":
-            self.app.tray_remove()  # type: ignore[attr-defined]
-        elif bid == "to-choose":
-            self.show("choose")
-        elif bid in ("cancel", "message-done", "done"):
-            self._eject()
-            self.reset()
-        elif bid == "choose-back":
-            self.show("overview")
-        elif bid == "pin-back":
-            self.show("choose")
-        elif bid == "key-clear":
-            self.pin = ""
-            self._show_pin()
-        elif bid == "key-ok":
-            self._pin_confirm()
-        elif bid.startswith("key-"):
-            self._pin_digit(bid[-1])
+    @on(Button.Pressed, "#tray-remove")
+    def _tray_remove_pressed(self) -> None:
+        self.app.tray_remove()
 
     # -- step 1: read the card, find the family and the bill --------------------------------
     @work(thread=True, exclusive=True, group="kiosk")
@@ -383,62 +328,14 @@ class KioskScreen(Screen):
         if message.bill is not None and not message.options:
             self._to_window(message.bill)   # no cash here: a bill the accounts cannot cover goes to a window
             return
-        self._fill_overview()
-        self._fill_options()
+        self.query_one("#overview", OverviewView).fill(message.patient, message.bill,
+                                                       bool(message.bill and message.options))
+        self.query_one("#choose", ChooseView).fill(self.options)
         self.show("overview")
-
-    def _fill_overview(self) -> None:
-        p, bill = self.patient, self.bill
-        assert p is not None
-        self.query_one("#greeting", Static).update(
-            f"{escape(self.tr('hello', name=p.name))}    [dim]{escape(p.certno_masked)}[/]")
-        accounts = _grid()
-        accounts.add_row(f"[b]{self.tr('own_account')}[/b]", "")
-        if p.own_balc is None:
-            accounts.add_row(f"  {self.tr('no_own_account')}", "")
-        else:
-            accounts.add_row(f"  {self.tr('balance')}", f"[b]{yuan(p.own_balc)}[/b]")
-        accounts.add_row("", "")
-        accounts.add_row(f"[b]{self.tr('family')}[/b]", "")
-        if not p.family:
-            accounts.add_row(f"  {self.tr('no_family')}", "")
-        for f in p.family:   # that it can pay, never how much: anyone at the kiosk could read it before the PIN
-            accounts.add_row(f"  {escape(f.owner_name)}", f"[b]{self.tr('family_usable')}[/b]")
-            accounts.add_row(f"  [dim]({escape(self.tr('relation_of', relation=f.relation_name))})[/]", "")
-        self.query_one("#accounts", Static).update(accounts)
-        table = _grid()
-        table.add_row(f"[b]{self.tr('pending_bill')}[/b]", f"[b]{yuan(bill.total)}[/b]" if bill else "")
-        if bill is None:
-            table.add_row(f"  {self.tr('no_bill')}", "")
-        else:
-            table.add_row(f"  {self.tr('fund_pays')}", yuan(bill.fund_pay))
-            table.add_row(f"  [b]{self.tr('you_pay')}[/b]", f"[b $warning]{yuan(bill.total - bill.fund_pay)}[/]")
-            table.add_row("", "")
-            shown = bill.lines[:5]
-            for line in shown:
-                table.add_row(f"  [dim]{escape(line.name)} ×{line.qty}[/]", f"[dim]{yuan(line.amount)}[/]")
-            if len(bill.lines) > len(shown):
-                table.add_row(f"  [dim]… +{len(bill.lines) - len(shown)}[/]", "")
-        self.query_one("#bill", Static).update(table)
-        self.query_one("#to-choose", Button).disabled = not (bill and self.options)
-
-    def _fill_options(self) -> None:
-        box = self.query_one("#option-list", Vertical)
-        box.remove_children()
-        buttons = []
-        for i, o in enumerate(self.options):
-            detail = f"{self.tr('account_pays')} {yuan(o.own_pay + o.mulaid_pay)}"   # the whole part: no cash
-            # no id: the old buttons are still being removed while these mount
-            buttons.append(Button(f"{i + 1}  {escape(self._payer(o))}\n{detail}", name=str(i), classes="option"))
-        box.mount_all(buttons)
-
-    def _payer(self, option: PayOption) -> str:
-        return self.tr("pay_own") if option.key == "own" else \
-            self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
 
     def _to_window(self, bill: PendingBill) -> None:
         """The accounts cannot cover the out-of-pocket part: the amounts, nothing charged, go to a window."""
-        amounts = _grid()
+        amounts = grid()
         amounts.add_row(self.tr("total"), yuan(bill.total))
         amounts.add_row(self.tr("fund_pays"), yuan(bill.fund_pay))
         amounts.add_row(f"[b]{self.tr('you_pay')}[/b]", f"[b]{yuan(bill.total - bill.fund_pay)}[/b]")
@@ -447,27 +344,14 @@ class KioskScreen(Screen):
     # -- step 2: choose who pays, then the PIN ----------------------------------------------
     def _choose(self, option: PayOption) -> None:
         self.option = option
-        self.pin = ""
-        self.query_one("#pin-summary", Static).update(
-            f"{escape(self._payer(option))}\n{self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
-        self.query_one("#pin-message", Static).update(self.tr("pin_hint"))
-        self._show_pin()
+        self.pin_view.start(option)
         self.show("pin")
 
-    def _show_pin(self) -> None:
-        dots = " ".join("●" if i < len(self.pin) else "○" for i in range(PIN_LENGTH))
-        self.query_one("#pin-dots", Static).update(dots)
-
-    def _pin_digit(self, digit: str) -> None:
-        if len(self.pin) < PIN_LENGTH:
-            self.pin += digit
-            self._show_pin()
-
     def _pin_confirm(self) -> None:
-        if len(self.pin) != PIN_LENGTH or self.option is None or self.paying:
-            self.query_one("#pin-message", Static).update(self.tr("pin_hint"))
+        if len(self.pin_view.pin) != PIN_LENGTH or self.option is None or self.paying:
+            self.pin_view.say(self.tr("pin_hint"))
             return
-        pin, self.pin = self.pin, ""
+        pin = self.pin_view.take()
         self.paying = True
         self._busy("paying")
         self.pay(pin)
@@ -485,28 +369,15 @@ class KioskScreen(Screen):
 
     def on__paid(self, message: _Paid) -> None:
         self.paying = False
-        r = message.receipt
-        table = _grid()
-        table.add_row(self.tr("total"), yuan(r.total))
-        table.add_row(self.tr("fund_pays"), yuan(r.fund_pay))
-        if r.own_pay:
-            table.add_row(self.tr("own_paid"), f"[b]{yuan(r.own_pay)}[/b]")
-        for name, amount in r.mulaid:
-            table.add_row(escape(self.tr("family_paid", name=name)), f"[b]{yuan(amount)}[/b]")
-        if r.own_balc_after is not None:
-            table.add_row(f"[dim]{self.tr('balance_after')}[/]", f"[dim]{yuan(r.own_balc_after)}[/]")
-        table.add_row(f"[dim]{self.tr('setl_id')}[/]", f"[dim]{r.setl_id}[/]")
-        self.query_one("#receipt-body", Static).update(table)
-        self.query_one("#receipt-note", Static).update(
-            (escape(r.slip_warning) + "\n" if r.slip_warning else "") + self.tr("take_card"))
+        self.query_one("#receipt", ReceiptView).fill(message.receipt)
         self._touch()
         self.show("receipt")
 
     def on__failed(self, message: _Failed) -> None:
         self.paying = False
         if message.step == "pay" and message.code in ("pin_wrong", "pin_invalid") and self._card_in:
-            self.query_one("#pin-message", Static).update(f"[b red]{message.message}[/]\n{self.tr('pin_again')}")
-            self._show_pin()
+            self.pin_view.say(f"[b red]{message.message}[/]\n{self.tr('pin_again')}")
+            self.pin_view.show_dots()
             self.show("pin")
             return
         if not self._card_in and message.code in ("card_removed", "no_card"):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -17,10 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from terminal.errors import describe
+from terminal.ui.app import CashierApp
 
 
-def pick(obj: object, name: str, default: object = None) -> object:
-    """A field of a service result, whether it is a dataclass or a dict."""
+def pick(obj: object, name: str, default: Any = None) -> Any:
+    """A field of a service result, whether it is a dataclass or a dict (typed as the service left it)."""
     if isinstance(obj, dict):
         return obj.get(name, default)
     return getattr(obj, name, default)
@@ -56,6 +58,8 @@ class ErrorLine(Static):
 class CashierScreen(Screen):
     """A screen of the cashier mode, with the keys that work anywhere."""
 
+    app = getters.app(CashierApp)   # typed: the reader, the clock, the tray, the language
+
     DEFAULT_CSS = """
     CashierScreen > #frame-bottom { dock: bottom; height: auto; }
     """
@@ -68,7 +72,7 @@ class CashierScreen(Screen):
         Binding("f9", "tray_toggle", "tray_toggle", key_display="F9"),
         Binding("ctrl+q", "app.quit", "quit", key_display="^Q", show=False),
     ]
-    #: string keys of the footer labels: action -> i18n key
+    #: the key bar's labels: action -> i18n key (bindings are declared once, in code, and never rewritten)
     LABELS: dict[str, str] = {}
     _BASE_LABELS = {"app_help": "key.help", "today": "key.today", "dayend": "key.dayend",
                     "tray_pick": "key.tray_pick", "tray_toggle": "key.tray_toggle", "app.quit": "key.quit",
@@ -77,11 +81,11 @@ class CashierScreen(Screen):
     @property
     def t(self):
         """The app's Translator: `self.t(key, **fields)`, `self.t.has(key)`."""
-        return self.app.t  # type: ignore[attr-defined]
+        return self.app.t
 
     @property
     def lang(self) -> str:
-        return self.app.lang  # type: ignore[attr-defined]
+        return self.app.lang
 
     def compose_frame_top(self) -> ComposeResult:
         from terminal.ui.widgets.header import WindowHeader
@@ -92,14 +96,10 @@ class CashierScreen(Screen):
 
         from terminal.ui.widgets.keybar import KeyBar
         with Vertical(id="frame-bottom"):
-            if getattr(self.app, "demo", False):
+            if self.app.demo:
                 from terminal.ui.widgets.card_tray import CardTray
                 yield CardTray()
             yield KeyBar()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._localize_bindings()   # before compose, so the key bar is built once, in the right language
 
     def on_mount(self) -> None:
         """Screens extend this. The size classes are set at once (Textual sets them on the first resize,
@@ -117,19 +117,14 @@ class CashierScreen(Screen):
             for _start, name in breakpoints or ():
                 self.set_class(name == chosen, name)
 
-    def _localize_bindings(self) -> None:
-        """Footer labels in the UI's language (bindings are declared once, in code)."""
-        labels = {**self._BASE_LABELS, **self.LABELS}
-        for key, bindings in list(self._bindings.key_to_bindings.items()):
-            new = []
-            for b in bindings:
-                label = labels.get(b.action)
-                if b.action in ("tray_pick", "tray_toggle") and not getattr(self.app, "demo", False):
-                    b = _replace(b, show=False)
-                if label:
-                    b = _replace(b, description=self.t(label))
-                new.append(b)
-            self._bindings.key_to_bindings[key] = new
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The card tray's keys exist in the demo only (elsewhere they are neither shown nor run)."""
+        return self.app.demo or action not in ("tray_pick", "tray_toggle")
+
+    def key_label(self, binding: Binding) -> str:
+        """A key's label in the UI's language (the binding's own description when it has no i18n key)."""
+        label = {**self._BASE_LABELS, **self.LABELS}.get(binding.action)
+        return self.t(label) if label else binding.description
 
     def columns(self, selector: str, spec: tuple[tuple[str, int], ...]):
         """The DataTable at `selector` with its columns: (i18n key or literal header, width)."""
@@ -159,22 +154,22 @@ class CashierScreen(Screen):
             self.app.push_screen(DayEndScreen())
 
     def action_tray_pick(self) -> None:
-        if getattr(self.app, "demo", False):
+        if self.app.demo:
             from terminal.ui.widgets.card_tray import CardPicker
 
             def chosen(profile: str | None) -> None:
                 if profile:
-                    self.app.tray_insert(profile)  # type: ignore[attr-defined]
+                    self.app.tray_insert(profile)
             self.app.push_screen(CardPicker(), chosen)
 
     def action_tray_toggle(self) -> None:
         app = self.app
-        if not getattr(app, "demo", False):
+        if not app.demo:
             return
-        if app.tray_card is not None:  # type: ignore[attr-defined]
-            app.tray_remove()  # type: ignore[attr-defined]
+        if app.tray_card is not None:
+            app.tray_remove()
         else:
-            app.tray_insert(app.tray_selected)  # type: ignore[attr-defined]
+            app.tray_insert(app.tray_selected)
 
     def action_close(self) -> None:
         self.app.pop_screen()
@@ -182,11 +177,6 @@ class CashierScreen(Screen):
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
-
-
-def _replace(binding: Binding, **changes: object) -> Binding:
-    from dataclasses import replace
-    return replace(binding, **changes)
 
 
 @dataclass
@@ -212,16 +202,16 @@ class CardScreen(CashierScreen):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.card_epoch = getattr(self.app, "card_epoch", 0)
+        self.card_epoch = self.app.card_epoch
         self._shown = False
 
     def on_screen_resume(self) -> None:
         """Back from a screen that stayed open while the card was pulled: this patient has left. Back from
         any other screen (where a reversal or a binding may have moved money): read the balances again."""
         app = self.app
-        if getattr(app, "card_epoch", 0) != self.card_epoch:
-            notice = getattr(app, "pending_notice", None)
-            self.call_later(app.back_to_waiting, notice)  # type: ignore[attr-defined]
+        if app.card_epoch != self.card_epoch:
+            notice = app.pending_notice
+            self.call_later(app.back_to_waiting, notice)
             return
         if self._shown:
             self.refresh_money()
@@ -234,7 +224,7 @@ class CardScreen(CashierScreen):
         card = getattr(self, "card", None)
         if card is None:
             return
-        cfg, today, card_no = self.app.cfg, self.app.today(), card.card.card_no  # type: ignore[attr-defined]
+        cfg, today, card_no = self.app.cfg, self.app.today(), card.card.card_no
         run_service(self, "family", lambda: window_ops.family(cfg, card_no, today), FamilyLoaded, group="family")
 
     def on_family_loaded(self, message: FamilyLoaded) -> None:
@@ -266,7 +256,7 @@ class CardScreen(CashierScreen):
     @property
     def card_expired(self) -> bool:
         card = getattr(self, "card", None)
-        return card is not None and card.card.expired(self.app.today())  # type: ignore[attr-defined]
+        return card is not None and card.card.expired(self.app.today())
 
     @property
     def insurance_active(self) -> bool:

@@ -263,10 +263,11 @@ class BillScreen(SplitPreview, CardScreen):
         if self.editing is not None:
             self._end_edit()
             return
+        from terminal.ui.screens.patient import PatientScreen
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        if hasattr(below, "keep_bill"):
+        if isinstance(below, PatientScreen):
             held = self.snapshot()
-            below.keep_bill(held["items"], held["med_type"], held["entry"])  # type: ignore[union-attr]
+            below.keep_bill(held["items"], held["med_type"], held["entry"])
         super().action_back()
 
     def action_med_type(self) -> None:
@@ -307,7 +308,7 @@ class BillScreen(SplitPreview, CardScreen):
             return
         self._asked, self._answered = obj, False
         from terminal.ui import window_ops
-        cfg, now, psn_no, self_pay = self.app.cfg, self.app.now(), self.psn_no, self.self_pay_only  # type: ignore[attr-defined]
+        cfg, now, psn_no, self_pay = self.app.cfg, self.app.now(), self.psn_no, self.self_pay_only
         self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, now=now, self_pay=self_pay))
 
     def show_money(self) -> None:

@@ -47,7 +47,7 @@ class BindingsScreen(CardScreen):
 
     @property
     def keypad(self) -> bool:
-        return bool(getattr(self.app.reader, "has_keypad", False))  # type: ignore[attr-defined]
+        return bool(getattr(self.app.reader, "has_keypad", False))
 
     @property
     def can_own(self) -> bool:
@@ -105,7 +105,7 @@ class BindingsScreen(CardScreen):
 
     def load(self) -> None:
         from terminal.ui import window_ops
-        cfg, owner = self.app.cfg, self.owner  # type: ignore[attr-defined]
+        cfg, owner = self.app.cfg, self.owner
         run_service(self, "load", lambda: window_ops.owner_bindings(cfg, str(pick(owner, "psn_no"))),
                     lambda rows: BindingsLoaded(owner, rows))
 
@@ -194,7 +194,7 @@ class BindingsScreen(CardScreen):
     def do_bind(self, pin: str | None, user: str, relation: str, scope: str, quota: int) -> None:
         from terminal.ui import window_ops
         app = self.app
-        cfg, reader, today, card = app.cfg, app.reader, app.today(), self.card  # type: ignore[attr-defined]
+        cfg, reader, today, card = app.cfg, app.reader, app.today(), self.card
         run_service(self, "bind", lambda: window_ops.bind(cfg, reader, pin=pin, user=user, relation=relation,
                                                           scope=scope, quota=quota, today=today, card=card),
                     lambda binding: BindingChanged("bound", user, binding))
@@ -224,7 +224,7 @@ class BindingsScreen(CardScreen):
     def do_unbind(self, pin: str | None, user: str, name: str) -> None:
         from terminal.ui import window_ops
         app = self.app
-        cfg, reader, today, card = app.cfg, app.reader, app.today(), self.card  # type: ignore[attr-defined]
+        cfg, reader, today, card = app.cfg, app.reader, app.today(), self.card
         run_service(self, "unbind", lambda: window_ops.unbind(cfg, reader, pin=pin, user=user, today=today,
                                                               card=card),
                     lambda result: BindingChanged("unbound", name, result), group="bind")
@@ -244,7 +244,7 @@ class BindingsScreen(CardScreen):
         if message.action == "family":
             return   # the balances could not be read again: the ones shown stay
         if message.code == "card_swapped":
-            self.app.card_changed(message.message)  # type: ignore[attr-defined]
+            self.app.card_changed(message.message)
             return
         self.busy = False
         self.query_one("#pin", Input).value = ""

@@ -28,10 +28,10 @@ class DayEndScreen(CashierScreen):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        cfg = self.app.cfg  # type: ignore[attr-defined]
+        cfg = self.app.cfg
         yield from self.compose_frame_top()
         with Vertical(id="dayend"):
-            yield Label(f"{t('rec.title')} · {t('rec.date')} {self.app.today()} · "  # type: ignore[attr-defined]
+            yield Label(f"{t('rec.title')} · {t('rec.date')} {self.app.today()} · "
                         f"{t('rec.window')} {cfg.terminal.window}", id="rec-title")
             yield Label("", id="count")
             yield DataTable(id="sums", cursor_type="none")
@@ -47,7 +47,7 @@ class DayEndScreen(CashierScreen):
 
     def load(self) -> None:
         from terminal.ui import window_ops
-        cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
+        cfg, day = self.app.cfg, self.app.today()
         run_service(self, "dayend", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:

@@ -12,7 +12,7 @@ from terminal.ui.screens.base import CashierScreen, tcss
 from terminal.ui.widgets.fit_table import Col, FitTable
 
 
-def _screens() -> list[tuple[str, type]]:
+def _screens() -> list[tuple[str, type[CashierScreen]]]:
     from terminal.ui.screens.bill import BillScreen
     from terminal.ui.screens.bindings import BindingsScreen
     from terminal.ui.screens.dayend import DayEndScreen
@@ -58,8 +58,8 @@ class HelpScreen(CashierScreen):
         rows: list = []
         labels = {**CashierScreen._BASE_LABELS, "app.quit": "help.k_quit"}
         first = True
-        for b in CashierScreen.BINDINGS:
-            if b.action.startswith("tray") and not getattr(self.app, "demo", False):
+        for b in _declared(CashierScreen):
+            if b.action.startswith("tray") and not self.app.demo:
                 continue
             rows.append([t("help.global") if first else "", b.key_display or b.key, t(labels.get(b.action, b.action))])
             first = False
@@ -67,9 +67,9 @@ class HelpScreen(CashierScreen):
         for title, screen in _screens():
             own = {**CashierScreen._BASE_LABELS, **screen.LABELS}
             first = True
-            seen = {b.key for b in CashierScreen.BINDINGS}
+            seen = {b.key for b in _declared(CashierScreen)}
             for b in _own_bindings(screen):
-                if b.key in seen or (b.action.startswith("insert") and not getattr(self.app, "demo", False)):
+                if b.key in seen or (b.action.startswith("insert") and not self.app.demo):
                     continue
                 seen.add(b.key)
                 if b.action.startswith("insert") or b.action == "pick_row(1)":
@@ -77,7 +77,7 @@ class HelpScreen(CashierScreen):
                 rows.append([t(title) if first else "", b.key_display or b.key, t(own.get(b.action, b.action))])
                 first = False
             for key, what in EXTRA.get(title, []):
-                if key == "1-9" and not getattr(self.app, "demo", False):
+                if key == "1-9" and not self.app.demo:
                     continue
                 rows.append([t(title) if first else "", t(key) if t.has(key) else key, t(what)])
                 first = False
@@ -87,10 +87,16 @@ class HelpScreen(CashierScreen):
 
 
 
-def _own_bindings(screen: type) -> list[Binding]:
+def _declared(cls: type) -> list[Binding]:
+    """The bindings written in one class's BINDINGS (not its bases')."""
+    return [b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+
+
+def _own_bindings(screen: type[CashierScreen]) -> list[Binding]:
+    """A screen's bindings above the window-wide ones (its class and its bases up to CashierScreen)."""
     out: list[Binding] = []
     for cls in screen.__mro__:
         if cls is CashierScreen:
             break
-        out.extend(b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding))
+        out.extend(_declared(cls))
     return out

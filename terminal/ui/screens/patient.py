@@ -101,7 +101,7 @@ class PatientScreen(CardScreen):
 
     @property
     def expired(self) -> bool:
-        return self.card.card.expired(self.app.today())  # type: ignore[attr-defined]
+        return self.card.card.expired(self.app.today())
 
     @property
     def active(self) -> bool:
@@ -114,8 +114,8 @@ class PatientScreen(CardScreen):
     def own_balance(self) -> int | None:
         own = pick(self.family, "own")
         if own is None or isinstance(own, int):
-            return own  # type: ignore[return-value]
-        return pick(own, "balc")  # type: ignore[return-value]
+            return own
+        return pick(own, "balc")
 
     def relatives(self) -> list:
         return list(pick(self.family, "relatives", []) or [])

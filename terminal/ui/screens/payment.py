@@ -10,11 +10,13 @@ on: full self-pay in cash, no PIN. A PIN that becomes blocked turns the split to
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Label
 
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
@@ -34,7 +36,7 @@ class PaymentScreen(SplitPreview, CardScreen):
 
     CSS_PATH = tcss(__file__)
     PAYING = True
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "confirm", "confirm", key_display="F5"),
         Binding("f7", "toggle_accounts", "accounts", key_display="F7"),
         # priority: Space works while the PIN box has the focus (a PIN is digits only, Space types nothing)
@@ -65,14 +67,14 @@ class PaymentScreen(SplitPreview, CardScreen):
 
     def own_balance(self) -> int | None:
         own = pick(self.family, "own")
-        return own if own is None or isinstance(own, int) else pick(own, "balc")  # type: ignore[return-value]
+        return own if own is None or isinstance(own, int) else pick(own, "balc")
 
     def chosen_relatives(self) -> list[str]:
         return [str(pick(r, "owner_psn_no")) for r in self.order if str(pick(r, "owner_psn_no")) not in self.skipped]
 
     @property
     def keypad(self) -> bool:
-        return bool(getattr(self.app.reader, "has_keypad", False))  # type: ignore[attr-defined]
+        return bool(getattr(self.app.reader, "has_keypad", False))
 
     def pin_needed(self) -> bool:
         """An account will pay (the service asks the card for the PIN then)."""
@@ -202,7 +204,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         table = self.query_one("#accounts", DataTable)
         if table.row_count == 0:
             return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     def _row_owner(self) -> str | None:
         key = self._row_key()
@@ -255,7 +257,7 @@ class PaymentScreen(SplitPreview, CardScreen):
     # the split for these choices -------------------------------------------------
     def update_preview(self) -> None:
         from terminal.ui import window_ops
-        cfg, now, psn_no, bill = self.app.cfg, self.app.now(), self.psn_no, self.bill  # type: ignore[attr-defined]
+        cfg, now, psn_no, bill = self.app.cfg, self.app.now(), self.psn_no, self.bill
         relatives, acct_used, self_pay = self.chosen_relatives(), self.acct_used, self.self_pay
         self.ask_split(lambda: window_ops.presettle(cfg, psn_no, bill, relatives=relatives,
                                                     acct_used_flag=acct_used, now=now, self_pay=self_pay))
@@ -297,7 +299,7 @@ class PaymentScreen(SplitPreview, CardScreen):
     def charge(self, pin: str | None, relatives: list[str], acct_used: bool) -> None:
         from terminal.ui import window_ops
         app = self.app
-        cfg, reader, now, bill, request_id = app.cfg, app.reader, app.now(), self.bill, self.request_id  # type: ignore[attr-defined]
+        cfg, reader, now, bill, request_id = app.cfg, app.reader, app.now(), self.bill, self.request_id
         card, self_pay = self.card, self.self_pay
         run_service(self, "settle", lambda: window_ops.settle(cfg, reader, bill, pin=pin, relatives=relatives,
                                                               acct_used_flag=acct_used, request_id=request_id,
@@ -308,7 +310,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         if message.action == "family":
             return   # the balances could not be read again: the ones shown stay (the commit re-checks them)
         if message.action == "settle" and message.code == "card_swapped":
-            self.app.card_changed(message.message)  # type: ignore[attr-defined]
+            self.app.card_changed(message.message)
             return
         error = self.query_one("#error", ErrorLine)
         error.show(message.message)

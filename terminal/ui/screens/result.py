@@ -72,7 +72,7 @@ class ResultScreen(CardScreen):
             self.query_one("#error", ErrorLine).show(warning.localized(self.lang))
 
     def print_path(self) -> Path:
-        cfg = self.app.cfg  # type: ignore[attr-defined]
+        cfg = self.app.cfg
         return cfg.slips_dir / "print" / f"{getattr(self.result, 'setl_id', 'slip')}.txt"
 
     def action_print(self) -> None:
@@ -89,7 +89,7 @@ class ResultScreen(CardScreen):
         """A path as the cashier reads it: relative to the configuration's folder when inside it, on its own
         line (the pane is narrow; a long absolute path would wrap in the middle of a name)."""
         path = Path(path)
-        base = getattr(self.app.cfg, "base_dir", None)  # type: ignore[attr-defined]
+        base = getattr(self.app.cfg, "base_dir", None)
         if base is not None:
             try:
                 return str(path.resolve().relative_to(Path(base).resolve()))
@@ -98,4 +98,4 @@ class ResultScreen(CardScreen):
         return str(path)
 
     def action_next(self) -> None:
-        self.app.back_to_waiting()  # type: ignore[attr-defined]
+        self.app.back_to_waiting()

@@ -37,8 +37,8 @@ class TodayScreen(CashierScreen):
         t = self.t
         yield from self.compose_frame_top()
         with Vertical(id="today"):
-            yield Label(f"{t('today.title')} · {self.app.today()} · {t('wait.window')} "  # type: ignore[attr-defined]
-                        f"{self.app.cfg.terminal.window}", id="today-title")  # type: ignore[attr-defined]
+            yield Label(f"{t('today.title')} · {self.app.today()} · {t('wait.window')} "
+                        f"{self.app.cfg.terminal.window}", id="today-title")
             yield FitTable([Col(t("today.col_time"), 8), Col(t("today.col_id"), 8, flex=2, cut_left=True),
                             Col(t("today.col_name"), 4, flex=1), Col(t("today.col_total"), 10, right=True),
                             Col(t("today.col_fund"), 10, right=True), Col(t("today.col_acct"), 10, right=True),
@@ -55,7 +55,7 @@ class TodayScreen(CashierScreen):
 
     def load(self) -> None:
         from terminal.ui import window_ops
-        cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
+        cfg, day = self.app.cfg, self.app.today()
         run_service(self, "today", lambda: window_ops.todays_settlements(cfg, day, cfg.terminal.window),
                     lambda loaded: SettlementsLoaded(*loaded))
 
@@ -129,7 +129,7 @@ class TodayScreen(CashierScreen):
 
     def do_reverse(self, setl_id: str) -> None:
         from terminal.ui import window_ops
-        cfg, now = self.app.cfg, self.app.now()  # type: ignore[attr-defined]
+        cfg, now = self.app.cfg, self.app.now()
         run_service(self, "reverse", lambda: window_ops.reverse(cfg, setl_id, now=now),
                     lambda result: Reversed(setl_id, result))
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Label, Static
 
@@ -20,8 +22,9 @@ class WaitingScreen(CashierScreen):
     """The window at rest. A card inserted opens the patient (the app reads it)."""
 
     CSS_PATH = tcss(__file__)
-    BINDINGS = [Binding("f5", "reread", "reread", key_display="F5")] + [
-        Binding(str(i), f"insert({i})", show=False) for i in range(1, 10)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "reread", "reread", key_display="F5"),
+        *(Binding(str(i), f"insert({i})", show=False) for i in range(1, 10))]
     LABELS = {"reread": "key.reread"}
 
     def compose(self) -> ComposeResult:
@@ -29,7 +32,7 @@ class WaitingScreen(CashierScreen):
         with Vertical(id="waiting"):
             yield Static(self.t("wait.title"), id="prompt")
             yield Label(self.t("wait.hint"), id="hint")
-            if getattr(self.app, "demo", False):
+            if self.app.demo:
                 yield Label(self.t("wait.demo_hint"), id="demo-hint")
             yield ErrorLine(id="error")
             kept = Label("", id="kept")
@@ -40,11 +43,11 @@ class WaitingScreen(CashierScreen):
                 yield Label("", id="reader")
             with Grid(id="status"):
                 yield Label(self.t("wait.window"), classes="k")
-                yield Label(self.app.cfg.terminal.window, id="window")  # type: ignore[attr-defined]
+                yield Label(self.app.cfg.terminal.window, id="window")
                 yield Label(self.t("wait.operator"), classes="k")
-                yield Label(self.app.cfg.terminal.operator, id="operator")  # type: ignore[attr-defined]
+                yield Label(self.app.cfg.terminal.operator, id="operator")
                 yield Label(self.t("wait.date"), classes="k")
-                yield Label(self.app.today(), id="date")  # type: ignore[attr-defined]
+                yield Label(self.app.today(), id="date")
             yield Label(self.t("wait.today"), id="today-title")
             with Grid(id="totals"):
                 yield Label(self.t("wait.count"), classes="k")
@@ -67,7 +70,7 @@ class WaitingScreen(CashierScreen):
     def show_kept(self) -> None:
         """The bills kept for cards that left the reader (restored when the card comes back)."""
         t = self.t
-        kept = self.app.kept_bills.all()  # type: ignore[attr-defined]
+        kept = self.app.kept_bills.all()
         label = self.query_one("#kept", Label)
         label.update(t("notice.kept_list", bills=t("quit.sep").join(t("quit.one", name=b.name, n=b.count)
                                                                    for b in kept)) if kept else "")
@@ -76,15 +79,15 @@ class WaitingScreen(CashierScreen):
     def show_reader(self, reading: bool = False) -> None:
         app = self.app
         # a card left in the reader (after F10): ask for it to be taken, not for a card to be inserted
-        card_in = bool(getattr(app, "card_present", False)) and not reading
+        card_in = app.card_present and not reading
         self.query_one("#prompt", Static).update(self.t("wait.title_card_in" if card_in else "wait.title"))
         label = self.query_one("#reader", Label)
-        if app.reader_error:  # type: ignore[attr-defined]
-            code, message = app.reader_error  # type: ignore[attr-defined]
+        if app.reader_error:
+            code, message = app.reader_error
             label.update(f"{self.t('wait.reader_error')}: {message}")
             label.set_class(True, "bad")
             return
-        name = getattr(app.reader, "name", "") or (app.reader_spec or app.cfg.reader.spec)  # type: ignore[attr-defined]
+        name = getattr(app.reader, "name", "") or (app.reader_spec or app.cfg.reader.spec)
         state = self.t("wait.reading") if reading else self.t("wait.reader_ok")
         label.update(f"{name} — {state}")
         label.set_class(False, "bad")
@@ -107,32 +110,32 @@ class WaitingScreen(CashierScreen):
     def action_reread(self) -> None:
         """Read the card in the reader again (after a read error, or back from a finished patient)."""
         app = self.app
-        if app.card_present:  # type: ignore[attr-defined]
+        if app.card_present:
             self.query_one("#error", ErrorLine).clear()
             self.show_reader(reading=True)
-            app.read_card()  # type: ignore[attr-defined]
+            app.read_card()
         else:
             self.query_one("#error", ErrorLine).show(self.t("notice.no_card"))
 
     def action_insert(self, index: int) -> None:
         app = self.app
-        if not getattr(app, "demo", False):
+        if not app.demo:
             return
-        profiles = app.tray_profiles()  # type: ignore[attr-defined]
-        if app.tray_card is not None:  # type: ignore[attr-defined]
+        profiles = app.tray_profiles()
+        if app.tray_card is not None:
             self.query_one("#error", ErrorLine).show(self.t("wait.pull_first"))
             return
         if 1 <= index <= len(profiles):
-            app.tray_insert(profiles[index - 1])  # type: ignore[attr-defined]
+            app.tray_insert(profiles[index - 1])
 
     # today's totals ----------------------------------------------------------------
     def refresh_totals(self) -> None:
-        self.query_one("#date", Label).update(self.app.today())  # type: ignore[attr-defined]
+        self.query_one("#date", Label).update(self.app.today())
         self.load_totals()
 
     def load_totals(self) -> None:
         from terminal.ui import window_ops
-        cfg, day = self.app.cfg, self.app.today()  # type: ignore[attr-defined]
+        cfg, day = self.app.cfg, self.app.today()
         run_service(self, "totals", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:

@@ -7,13 +7,17 @@ same insert/remove events a real reader would, so the journey is the real one.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import ClassVar
 
+from textual import getters
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from terminal.ui.app import CashierApp
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +34,8 @@ def card_label(profile: str) -> str:
 class TrayCard(Static):
     """One card in the tray; a click inserts it, or pulls it when it is the one in the reader."""
 
+    app = getters.app(CashierApp)
+
     SCOPED_CSS = False   # the -narrow class sits on the screen
     DEFAULT_CSS = """
     TrayCard { width: auto; height: 1; padding: 0 1; margin-right: 1; background: $panel; }
@@ -45,16 +51,18 @@ class TrayCard(Static):
 
     def on_click(self) -> None:
         app = self.app
-        if app.tray_card == self.profile:  # type: ignore[attr-defined]
-            app.tray_remove()  # type: ignore[attr-defined]
+        if app.tray_card == self.profile:
+            app.tray_remove()
         else:
-            app.tray_insert(self.profile)  # type: ignore[attr-defined]
+            app.tray_insert(self.profile)
 
 
 class CardTray(Horizontal):
     """A one-line tray docked above the footer. Under 100 columns the cards close up (no padding, the key
     hint (F8/F9, also in the key bar) and the state text left out: the card in the reader is the highlighted one), so
     all nine fit 80 columns."""
+
+    app = getters.app(CashierApp)
 
     SCOPED_CSS = False
     DEFAULT_CSS = """
@@ -70,9 +78,9 @@ class CardTray(Horizontal):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        yield Label(app.t("tray.title"), classes="tray-title")  # type: ignore[attr-defined]
+        yield Label(app.t("tray.title"), classes="tray-title")
         yield Label("F8/F9", classes="tray-keys")
-        for i, profile in enumerate(app.tray_profiles()[:9], 1):  # type: ignore[attr-defined]
+        for i, profile in enumerate(app.tray_profiles()[:9], 1):
             yield TrayCard(i, profile)
         yield Label("", classes="tray-state")
 
@@ -81,11 +89,11 @@ class CardTray(Horizontal):
 
     def refresh_cards(self) -> None:
         app = self.app
-        current = app.tray_card  # type: ignore[attr-defined]
+        current = app.tray_card
         for card in self.query(TrayCard):
             card.set_class(card.profile == current, "inserted")
-        text = (app.t("tray.inserted", name=card_label(current)) if current  # type: ignore[attr-defined]
-                else app.t("tray.empty"))  # type: ignore[attr-defined]
+        text = (app.t("tray.inserted", name=card_label(current)) if current
+                else app.t("tray.empty"))
         for state in self.query(".tray-state").results(Label):
             state.update(text)
 
@@ -93,26 +101,28 @@ class CardTray(Horizontal):
 class CardPicker(ModalScreen[str | None]):
     """F8: choose the card to insert (digits 1–9, arrows + Enter, or a click); Esc cancels."""
 
+    app = getters.app(CashierApp)
+
     DEFAULT_CSS = """
     CardPicker { align: center middle; }
     CardPicker > Vertical { width: 50; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
     CardPicker OptionList { height: auto; max-height: 12; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False)] + [
-        Binding(str(i), f"pick({i})", show=False) for i in range(1, 10)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", show=False), *(Binding(str(i), f"pick({i})", show=False) for i in range(1, 10))]
 
     def compose(self) -> ComposeResult:
         app = self.app
         with Vertical():
-            yield Label(app.t("tray.pick_title"))  # type: ignore[attr-defined]
+            yield Label(app.t("tray.pick_title"))
             yield OptionList(*[Option(f"{i}  {card_label(p)}  ({p})", id=p)
-                               for i, p in enumerate(app.tray_profiles()[:9], 1)])  # type: ignore[attr-defined]
+                               for i, p in enumerate(app.tray_profiles()[:9], 1)])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
     def action_pick(self, index: int) -> None:
-        profiles = self.app.tray_profiles()  # type: ignore[attr-defined]
+        profiles = self.app.tray_profiles()
         if 1 <= index <= len(profiles):
             self.dismiss(profiles[index - 1])
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from terminal.ui.app import CashierApp
+
 
 class ConfirmModal(ModalScreen[bool]):
     """Dismisses with True (Y / Enter on Yes / click) or False (N / Esc / click)."""
+
+    app = getters.app(CashierApp)
 
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
@@ -27,7 +32,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         with Vertical():
             yield Label(self.question, id="question")
             with Horizontal():

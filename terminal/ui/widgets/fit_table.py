@@ -15,6 +15,7 @@ from typing import Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.events import Resize
 from textual.widgets import DataTable
 
@@ -111,7 +112,7 @@ class FitTable(DataTable):
             self._draw()   # an amount wider than its column: the columns are laid out again
             return
         col = self.cols[column]
-        self.update_cell_at((row, column), cell(text, sizes[column], col.right, col.cut_left))
+        self.update_cell_at(Coordinate(row, column), cell(text, sizes[column], col.right, col.cut_left))
 
     def _sizes(self) -> list[int]:
         longest = [max((cell_len(cells[i]) for cells, _key in self._rows), default=0) for i in range(len(self.cols))]

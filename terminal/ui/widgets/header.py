@@ -8,7 +8,6 @@ apart and fails (NoMatches). A header no longer on any screen has nothing to dra
 from __future__ import annotations
 
 from textual.widgets import Header
-from textual.widgets._header import HeaderTitle
 
 
 class _Nothing:
@@ -17,7 +16,7 @@ class _Nothing:
 
 
 class WindowHeader(Header):
-    def query_one(self, selector, expect_type=None):  # type: ignore[override]
-        if selector is HeaderTitle and not self.is_attached:
-            return _Nothing()
+    def query_one(self, selector, expect_type=None):
+        if not self.is_attached:
+            return _Nothing()   # taken apart: the title (or anything) asked for has nowhere to be drawn
         return super().query_one(selector, expect_type)

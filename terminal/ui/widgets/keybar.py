@@ -20,19 +20,20 @@ class KeyCap(Static):
     KeyCap:hover { background: $accent 40%; }
     """
 
-    def __init__(self, binding: Binding) -> None:
+    def __init__(self, binding: Binding, label: str) -> None:
         key = binding.key_display or binding.key.upper()
-        text = f"[b $accent]{key} [/]{binding.description}"
+        text = f"[b $accent]{key} [/]{label}"
         super().__init__(text, markup=True)
         self.binding = binding
-        self.styles.width = cell_len(key) + 1 + cell_len(binding.description) + 1
+        self.styles.width = cell_len(key) + 1 + cell_len(label) + 1
 
     async def on_click(self) -> None:
         await self.screen.run_action(self.binding.action)
 
 
 class KeyBar(Horizontal):
-    """Every shown binding of the screen, in declaration order."""
+    """Every shown binding the screen has active (Textual's `active_bindings`: the ones its `check_action`
+    allows), in declaration order, labelled by the screen."""
 
     DEFAULT_CSS = """
     KeyBar { height: 1; background: $footer-background; padding: 0 1; }
@@ -41,10 +42,14 @@ class KeyBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         from terminal.ui.screens.base import CashierScreen
-        window_wide = {b.action for b in CashierScreen.BINDINGS}
+        screen = self.screen
+        window_wide = {b.action for b in CashierScreen.BINDINGS if isinstance(b, Binding)}
         shown: list[Binding] = []
-        for bindings in self.screen._bindings.key_to_bindings.values():
-            shown += [b for b in bindings if b.show and b.action not in {s.action for s in shown}]
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if active.node is screen and binding.show and binding.action not in {s.action for s in shown}:
+                shown.append(binding)
         # this screen's own keys first, then the ones that work anywhere
         for binding in sorted(shown, key=lambda b: b.action in window_wide):
-            yield KeyCap(binding)
+            label = screen.key_label(binding) if isinstance(screen, CashierScreen) else binding.description
+            yield KeyCap(binding, label)

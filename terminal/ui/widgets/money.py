@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from rich.text import Text
-from textual.widgets import Static
-
 from terminal.domain.money import yuan_text
 
 
@@ -24,30 +21,12 @@ def parse_yuan(text: str) -> int | None:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not value.is_finite() or value < 0:
+        return None
+    exponent = value.as_tuple().exponent   # an int once the value is finite
+    if isinstance(exponent, int) and exponent < -2:
         return None
     return int(value * 100)
-
-
-class Money(Static):
-    """An amount, right-aligned, bold when it is the one that matters."""
-
-    DEFAULT_CSS = """
-    Money { width: auto; text-align: right; }
-    Money.strong { text-style: bold; }
-    """
-
-    def __init__(self, fen: int | None = None, **kwargs) -> None:
-        super().__init__(yuan(fen), **kwargs)
-        self._fen = fen
-
-    @property
-    def fen(self) -> int | None:
-        return self._fen
-
-    def set(self, fen: int | None) -> None:
-        self._fen = fen
-        self.update(Text(yuan(fen)))
 
 
 def money_cell(fen: int | None, width: int) -> str:

@@ -17,4 +17,4 @@ class PinInput(Input):
         super().__init__(**kwargs)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
-        return bool(character) and character.isdigit()
+        return character is not None and character.isdigit()

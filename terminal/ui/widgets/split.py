@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Label
 
+from terminal.ui.app import CashierApp
+from terminal.ui.screens.base import CardScreen
 from terminal.ui.widgets.money import yuan
 
 #: rows of the panel: (field, i18n key, emphasised)
@@ -49,6 +52,7 @@ class SplitPanel(Grid):
     SplitPanel > #v-psn_cash_pay { color: $text-warning; }
     SplitPanel > #v-fund_pay_sumamt { color: $text-success; }
     """
+    app = getters.app(CashierApp)
     NARROW = 40   # below this many columns: short labels
 
     def compose(self) -> ComposeResult:
@@ -57,7 +61,7 @@ class SplitPanel(Grid):
             yield Label("—", id=f"v-{name}", classes="v strong" if strong else "v")
 
     def _label(self, key: str, narrow: bool) -> str:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         return t(f"{key}.short") if narrow and t.has(f"{key}.short") else t(key)
 
     def on_resize(self) -> None:
@@ -85,7 +89,7 @@ class SplitPanel(Grid):
                 label.update(yuan(amount(self._result, name)))
 
 
-class SplitPreview:
+class SplitPreview(CardScreen):
     """For screens that show the split of what is on screen (a `SplitPanel#split`): ask the settlement
     service on a worker; only the answer to the newest question is shown."""
 
@@ -96,14 +100,14 @@ class SplitPreview:
         from terminal.ui.messages import PreSettled
         from terminal.ui.workers import run_service
         self._token = token = next(_TOKENS)
-        run_service(self, "presettle", call, lambda result: PreSettled(result, token))  # type: ignore[arg-type]
+        run_service(self, "presettle", call, lambda result: PreSettled(result, token))
 
     def take_split(self, message) -> bool:
         """Show a PreSettled answer; False when a newer question is pending (the answer is dropped)."""
         if message.token != self._token:
             return False
         self.preview = message.result
-        self.query_one("#split", SplitPanel).show(message.result)  # type: ignore[attr-defined]
+        self.query_one("#split", SplitPanel).show(message.result)
         return True
 
 
