@@ -7,8 +7,6 @@ The centre never imports the window: the command line hands it the parsed config
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from centre.faults import Faults
 
@@ -74,42 +72,8 @@ def _workers(text: str) -> int:
     return value
 
 
-def config_of(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
-    return args.centre_config()
-
-
-def db_path(args: argparse.Namespace) -> Path:
-    """--db, else [centre] db (relative to the config's folder)."""
-    raw, base = config_of(args)
-    value = args.db or (raw.get("centre") or {}).get("db") or "var/centre.db"
-    path = Path(value)
-    return path if path.is_absolute() else base / path
-
-
-def store_where(args: argparse.Namespace) -> str | Path:
-    """The centre's database: --db (a SQLite file), else --dsn, else [centre] dsn (PostgreSQL) when it is set,
-    else [centre] db. A PostgreSQL connection string comes back as a `str`, a SQLite file as a `Path`."""
-    from centre.errors import ConfigProblem
-    if args.db and args.dsn:
-        raise ConfigProblem("give --db (a SQLite file) or --dsn (a PostgreSQL database), not both")
-    if args.db:
-        return db_path(args)
-    raw, _base = config_of(args)
-    dsn = args.dsn if args.dsn is not None else ((raw.get("centre") or {}).get("dsn") or "")
-    if not dsn:
-        if args.dsn is not None:
-            raise ConfigProblem("--dsn is empty: give a PostgreSQL connection string (postgresql://user@host/dbname)")
-        return db_path(args)
-    from centre.store.engine import is_dsn
-    from centre.store.postgres import check_dsn
-    check_dsn(dsn)
-    if not is_dsn(dsn):
-        raise ConfigProblem("--dsn must be a postgresql:// URI or key=value words (host=... dbname=...)")
-    return dsn
-
-
 def _import(args: argparse.Namespace) -> int:
-    from centre.importer import run_cli
+    from centre.import_cmd import run_cli
     return run_cli(args)
 
 
@@ -120,5 +84,5 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from centre.importer import check_cli
+    from centre.import_cmd import check_cli
     return check_cli(args)

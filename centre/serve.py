@@ -40,7 +40,7 @@ log = logging.getLogger("cashier.centre")
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    from centre.cli import store_where
+    from centre.where import store_where
     raw, _base = args.centre_config()
     from centre.api import check_settings
     check_settings(raw)
