@@ -232,7 +232,7 @@ def _in_file(exc: ConfigError, cfg_path: Path | None) -> ConfigError:
 def check_config(data: dict[str, Any]) -> dict[str, Any]:
     """Every table and value of a config as read: the typed sections of SECTIONS, by name."""
     unknown_keys(data, [*SECTIONS, *CHECKED_ELSEWHERE], "config")
-    typed = {name: check_table(cls, data.get(name, {}), f"[{name}]") for name, cls in SECTIONS.items()}
+    typed: dict[str, Any] = {name: check_table(cls, data.get(name, {}), f"[{name}]") for name, cls in SECTIONS.items()}
     for name, check in CHECKED_ELSEWHERE.items():
         if name in data:
             check(data[name])

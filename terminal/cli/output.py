@@ -90,7 +90,7 @@ def message_lang(args: argparse.Namespace) -> str:
         try:
             from terminal.config import load_config
             lang = load_config(getattr(args, "config", None), getattr(args, "db", None)).terminal.lang
-        except Exception:  # noqa: BLE001  the command itself reports a bad config
+        except Exception:
             lang = "en"
         lang = "zh" if str(lang).startswith("zh") else "en"
         args._message_lang = lang

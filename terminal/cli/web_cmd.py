@@ -73,6 +73,7 @@ def run_web(args: argparse.Namespace) -> int:
 def _check_free(host: str, port: int) -> None:
     """A clear message instead of aiohttp's traceback when the address is taken."""
     import socket
+
     from terminal.domain.text import printable
     from terminal.errors import CashierError
     where = f"{printable(host)}:{port}"

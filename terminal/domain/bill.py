@@ -126,7 +126,8 @@ def _qty(value: Any, where: _Where) -> Decimal:
         raise _bad_item(where, *not_a_number) from None
     if not qty.is_finite() or qty <= 0:
         raise _bad_item(where, f"qty must be > 0 (got {value})", "数量必须大于0")
-    if qty.as_tuple().exponent < -3 and qty != qty.quantize(Decimal("0.001")):
+    exponent = qty.as_tuple().exponent  # an int: qty is finite here
+    if isinstance(exponent, int) and exponent < -3 and qty != qty.quantize(Decimal("0.001")):
         raise _bad_item(where, f"qty may have at most 3 decimals (got {value})", f"数量最多3位小数(收到 {value})")
     if qty > MAX_QTY:
         raise _bad_item(where, f"qty {value} is too large: at most {MAX_QTY} on one line",
@@ -202,7 +203,7 @@ def _text(item: dict[str, Any], key: str, where: _Where, required: bool) -> str:
 def _item(raw: Any, index: int, limits: BillLimits, numbers_only: bool) -> BillItem:
     code = raw.get("code") if isinstance(raw, dict) else None
     clean = isinstance(code, str) and code and text_problem(code, MAX_CODE) is None
-    where = _Where(index, code.strip() if clean else None)  # a code a message can quote
+    where = _Where(index, code.strip() if clean and isinstance(code, str) else None)  # a code a message can quote
     if not isinstance(raw, dict):
         raise _bad_item(where, "must be an object with code, name, class, qty, price",
                         "格式错误,应包含项目编码、名称、类别、数量和单价")

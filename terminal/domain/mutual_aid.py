@@ -99,7 +99,7 @@ class MutualAidPolicy:
             if unknown:
                 raise ConfigError(f"[[mutual_aid.rule]] since {since}: unknown relation codes "
                                   f"[{', '.join(shown(c) for c in unknown)}]")
-            rules.append(RelationRule(since, frozenset(codes)))
+            rules.append(RelationRule(str(since), frozenset(codes)))
         options = check_table(Options, section.get("options", {}), "[mutual_aid.options]")
         if not is_date(options.cross_province_since):
             raise ConfigError("[mutual_aid.options] cross_province_since must be \"YYYY-MM-DD\" (a real date)")
@@ -328,14 +328,11 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
     against the balance (the export's balance is already net of it).
     """
     check_not_self(owner, user)
-    if status == "active":
-        if owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None:
-            check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
-                              owner.gend, owner.balc))
+    if status == "active" and (owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None):
+        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+                          owner.gend, owner.balc))
     check_relation(policy, relation, begin_date, user)
-    if status == "active":
-        check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
-    elif scope == "cross_province" and begin_date < policy.cross_province_since:
+    if status == "active" or scope == "cross_province" and begin_date < policy.cross_province_since:
         check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
 
 

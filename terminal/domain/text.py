@@ -22,7 +22,7 @@ MAX_REQUEST_ID = 64
 # separators, bidi embeddings/overrides/isolates, invisible operators, BOM, interlinear annotation, surrogates
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
                     "\ufff9-\ufffb\ud800-\udfff]")
-_REQUEST_ID = re.compile(r"[!-~]{1,%d}" % MAX_REQUEST_ID)
+_REQUEST_ID = re.compile(rf"[!-~]{{1,{MAX_REQUEST_ID}}}")
 
 
 def shown(value: object, limit: int = 40) -> str:

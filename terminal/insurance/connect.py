@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+
 from terminal.config import Config
 from terminal.insurance.client import CentreClient, Identity
 from terminal.insurance.transport import EmbeddedTransport, HttpTransport, Transport

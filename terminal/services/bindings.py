@@ -33,11 +33,22 @@ from drivers.errors import PIN_BLOCKED, PIN_WRONG, CardError
 from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain import mutual_aid as rules
-from terminal.errors import BadInput, RuleRefused
+from terminal.errors import BadInput, RuleRefused, StoreError
 from terminal.services.family import find_patient
-from terminal.store.people import (Binding, Person, account_of, active_binding, add_audit, binding_by_id,
-                                   bindings_of_user, find_person, now_iso, party_of, pooling_area,
-                                   write_transaction)
+from terminal.store.people import (
+    Binding,
+    Person,
+    account_of,
+    active_binding,
+    add_audit,
+    binding_by_id,
+    bindings_of_user,
+    find_person,
+    now_iso,
+    party_of,
+    pooling_area,
+    write_transaction,
+)
 
 _CERTNO_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
@@ -137,7 +148,7 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
             "created_by, created_at, created_window) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
             [owner.psn_no, user_person.psn_no, relation, scope, quota, today, cfg.terminal.operator, now_iso(),
              cfg.terminal.window])
-        binding = binding_by_id(db, cur.lastrowid)
+        binding = _existing(db, cur.lastrowid)
         if quota:
             _record_move(db, binding.id, owner.psn_no, quota, "bind", cfg.terminal.operator, cfg.terminal.window)
         add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="bind",
@@ -155,6 +166,15 @@ def _record_move(db: sqlite_utils.Database, binding_id: int, owner_psn_no: str, 
                "VALUES (?, ?, ?, ?, ?, ?, ?)", [binding_id, owner_psn_no, amount, reason, now_iso(), window, operator])
 
 
+def _existing(db: sqlite_utils.Database, binding_id: int | None) -> Binding:
+    """A binding this transaction has just written or read: there, or the store is broken."""
+    binding = binding_by_id(db, binding_id) if binding_id is not None else None
+    if binding is None:
+        raise StoreError("db_error", f"binding {binding_id} vanished inside its own transaction",
+                         f"绑定记录{binding_id}在本事务中丢失")
+    return binding
+
+
 def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | None, window: str | None,
                 reason: str, today: str) -> Unbound:
     """End one active binding and return its remaining quota to the owner. Call inside a write transaction."""
@@ -170,7 +190,7 @@ def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | 
               detail={"owner_psn_no": binding.owner_psn_no, "user_psn_no": binding.user_psn_no,
                       "reason": reason, "returned": returned})
     acct = account_of(db, binding.owner_psn_no)
-    return Unbound(binding_by_id(db, binding.id), returned, acct.balc if acct else None)
+    return Unbound(_existing(db, binding.id), returned, acct.balc if acct else None)
 
 
 def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, user: str,
@@ -202,6 +222,6 @@ def end_lapsed_bindings(db: sqlite_utils.Database, cfg, today: str | None = None
         for bid, psn_no, name, insutype, stas, admdvs in rows:
             reason = rules.end_reason(rules.Party(psn_no, name, insutype, stas, admdvs))
             if reason:
-                out.append(end_binding(db, binding_by_id(db, bid), operator=cfg.terminal.operator,
+                out.append(end_binding(db, _existing(db, bid), operator=cfg.terminal.operator,
                                        window=cfg.terminal.window, reason=reason, today=today))
     return out

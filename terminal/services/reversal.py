@@ -16,8 +16,15 @@ from datetime import datetime
 import sqlite_utils
 
 from terminal.errors import BadInput, RuleRefused
-from terminal.services.settlement import (LEDGER_INSERT, SettlementResult, _one, _row_result, insert_settlement,
-                                         new_ids, write_tx)
+from terminal.services.settlement import (
+    LEDGER_INSERT,
+    SettlementResult,
+    _one,
+    _row_result,
+    insert_settlement,
+    new_ids,
+    write_tx,
+)
 from terminal.store.people import add_audit
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
 

@@ -21,16 +21,15 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
     raises StoreError with a message a cashier can act on.
     """
     path = Path(path)
-    if str(path) != ":memory:":
-        if not path.exists():
-            if not create:
-                raise StoreError("db_missing", f"database not found: {path} (run `cashier db init`)",
-                                 f"数据库不存在: {path}(请先运行 cashier db init)")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:  # a file where a folder should be, no permission
-                raise StoreError("db_error", f"cannot create the database folder {path.parent}: {exc.strerror}",
-                                 f"无法创建数据库所在的文件夹 {path.parent}") from None
+    if str(path) != ":memory:" and not path.exists():
+        if not create:
+            raise StoreError("db_missing", f"database not found: {path} (run `cashier db init`)",
+                             f"数据库不存在: {path}(请先运行 cashier db init)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where a folder should be, no permission
+            raise StoreError("db_error", f"cannot create the database folder {path.parent}: {exc.strerror}",
+                             f"无法创建数据库所在的文件夹 {path.parent}") from None
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
                                check_same_thread=True)

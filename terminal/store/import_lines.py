@@ -207,7 +207,7 @@ class _Importer:
             return problem
         if open_ not in (True, False, 0, 1):
             return f"region: cross_province must be true or false, not {open_!r}"
-        self.regions[admdvs] = Region(admdvs, name, province or "", bool(open_))
+        self.regions[admdvs] = Region(admdvs, str(name), province or "", bool(open_))
         self.area_cache.clear()  # a new or changed area: decisions that looked at areas are made again
         self.rules_ok.clear()
         self.fast_ok.clear()
@@ -250,7 +250,7 @@ class _Importer:
             if type(brdy) is not str or brdy not in self.good_dates:
                 if not is_date(brdy):
                     return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
-                self.good_dates.add(brdy)
+                self.good_dates.add(str(brdy))
             if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
                 return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
         if card_no is not None and (type(card_no) is not str or not _CARD_NO.match(card_no)):
@@ -407,8 +407,8 @@ class _Importer:
         if begin not in self.good_dates:
             if not is_date(begin):
                 return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {begin!r}"
-            self.good_dates.add(begin)
-        if end is not None and (not is_date(end) or end < begin):
+            self.good_dates.add(str(begin))
+        if end is not None and (not is_date(end) or str(end) < str(begin)):
             return f"binding {owner}->{user}: end_date must be a date on or after begin_date, not {end!r}"
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
@@ -699,16 +699,16 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = ""  # parse() words it
-            m = fast_person(text)
-            if m is not None:  # a canonical person line: plain JSON strings, no parse needed (same checks)
-                problem = person_checked(n, *m.groups())
+            mp = fast_person(text)
+            if mp is not None:  # a canonical person line: plain JSON strings, no parse needed (same checks)
+                problem = person_checked(n, *mp.groups())
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
                     imp.error(n, problem)
                 continue
-            m = fast_account(text)
-            if m is not None:
-                psn_no, balc, year = m.groups()
+            ma = fast_account(text)
+            if ma is not None:
+                psn_no, balc, year = ma.groups()
                 problem = account_checked(n, psn_no, int(balc), None if year is None else int(year))
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
@@ -721,7 +721,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
             if type(obj) is not dict:
                 imp.error(n, "not a JSON object")
                 continue
-            handler = handlers.get(obj.get("kind"))
+            handler = handlers.get(str(obj.get("kind")))
             if handler is None:
                 imp.error(n, f"unknown kind {obj.get('kind')!r} (region, person, account, binding)")
                 continue
@@ -759,7 +759,7 @@ _FAST_ACCOUNT = re.compile(
 def _line_parser() -> Callable[[bytes], object]:
     """bytes of one line -> the JSON value, or an error text. The C scanner on the whole line is about
     3x faster than json.loads (no encoding sniffing, no wrapper); json.loads only words the error."""
-    scan = json.JSONDecoder().scan_once
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner json.loads itself uses
 
     def parse(raw: bytes) -> object:
         try:

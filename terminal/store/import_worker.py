@@ -126,7 +126,7 @@ def _validate_worker(path: str, db_file: str, stamp: str, policy: MutualAidPolic
             _read_lines(imp, fh, os.path.getsize(path), lambda done, total: out.send(("progress", done, total)))
         imp.flush()
         out.send(("end", report.lines, report.bad, report.errors, imp.pending, imp.ended))
-    except BaseException as exc:  # noqa: BLE001  the parent turns it into a clear message
+    except BaseException as exc:
         try:
             out.send(("fail", f"{type(exc).__name__}: {exc}"))
         except OSError:

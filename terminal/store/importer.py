@@ -47,8 +47,18 @@ import sqlite_utils
 from terminal.domain.mutual_aid import MutualAidPolicy
 from terminal.domain.text import printable
 from terminal.errors import BadInput
-from terminal.store.import_lines import (CHUNK, KINDS, MAX_ERRORS_KEPT, ImportReport, KindCounts,  # noqa: F401
-                                         LineError, Progress, _Importer, _read_lines, _TABLE)
+from terminal.store.import_lines import (  # noqa: F401
+    _TABLE,
+    CHUNK,
+    KINDS,
+    MAX_ERRORS_KEPT,
+    ImportReport,
+    KindCounts,
+    LineError,
+    Progress,
+    _Importer,
+    _read_lines,
+)
 from terminal.store.import_worker import _file_of, _Worker
 from terminal.store.people import add_audit, now_iso, write_transaction
 
@@ -82,7 +92,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
     try:
         try:
             report.sha256 = _sha256(path)
-            fh = open(path, "rb")
+            fh = open(path, "rb")  # noqa: SIM115  closed by the finally below, after the hash
         except OSError as exc:
             raise unreadable(exc) from None
         if _already_imported(db, report.sha256):

@@ -34,10 +34,12 @@ class _Steps(Migrations):
 MIGRATIONS = _Steps("cashier")
 
 # Every schema module, so that every step is registered (SCHEMA_MODULES orders them).
-from terminal.store import schema_people  # noqa: E402,F401  persons, accounts, bindings, regions, audit
-from terminal.store import schema_settlement  # noqa: E402,F401  settlements, ledger, year accumulators
-from terminal.store import schema_books  # noqa: E402,F401  openings, binding_moves: every balance explained
-from terminal.store import schema_window  # noqa: E402,F401  the centre client: log, settlements as answered
+from terminal.store import (  # noqa: E402  after MIGRATIONS, which each schema module registers into
+    schema_books,  # noqa: F401  openings, binding_moves: every balance explained
+    schema_people,  # noqa: F401  persons, accounts, bindings, regions, audit
+    schema_settlement,  # noqa: F401  settlements, ledger, year accumulators
+    schema_window,  # noqa: F401  the centre client: log, settlements as answered
+)
 
 
 def known_steps() -> list[str]:

@@ -120,7 +120,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def find_person(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
@@ -201,7 +201,7 @@ def add_audit(db: sqlite_utils.Database, *, operator: str | None, window: str | 
                           'VALUES (?, ?, ?, ?, ?, ?)',
                      [now_iso(), operator, window, action, subject,
                       json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None])
-    return cur.lastrowid
+    return cur.lastrowid or 0
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:

@@ -55,7 +55,7 @@ class GuardedAppService(AppService):
         await self.send_meta({"type": "quit"})
         try:
             await asyncio.wait_for(asyncio.shield(task), self.grace_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process = self._process
             if process is not None and process.returncode is None:
                 log.warning("app process %s did not quit in %.0f s; killing it", process.pid, self.grace_s)
@@ -151,7 +151,7 @@ class CashierWebServer(Server):
                                 headers={"Retry-After": str(BUSY_RETRY_S)})
         return None
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]  # a refusal is a plain response
         """As textual-serve's, with the Origin check, the session cap and GuardedAppService."""
         refused = self.refusal(request)
         if refused is not None:
@@ -171,7 +171,8 @@ class CashierWebServer(Server):
             await websocket.prepare(request)
             app_service = GuardedAppService(
                 self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                close=websocket.close, download_manager=self.download_manager, debug=self.debug)
+                close=websocket.close,  # type: ignore[arg-type]  # awaited, its bool unused
+                download_manager=self.download_manager, debug=self.debug)
             await app_service.start(width, height)
             try:
                 await self._process_messages(websocket, app_service)
