@@ -10,7 +10,14 @@ from __future__ import annotations
 STRINGS: dict[str, tuple[str, str]] = {
     # app and frame
     "app.title": ("医保收费窗口", "Insurance cashier window"),
-    "app.sub": ("窗口 {window} · 收费员 {operator}", "Window {window} · cashier {operator}"),
+    "app.sub": ("窗口 {window}", "Window {window}"),
+    "hdr.connected": ("医保中心 已连接", "centre connected"),
+    "hdr.slow": ("医保中心 响应慢 {ms}ms", "centre slow {ms} ms"),
+    "hdr.slow_no_ms": ("医保中心 响应慢", "centre slow"),
+    "hdr.down": ("医保中心 无法连接", "centre down"),
+    "hdr.unknown": ("医保中心 连接中", "centre: connecting"),
+    "hdr.training": ("培训账目(不连医保中心)", "training ledger"),
+    "hdr.not_signed": ("未签到", "not signed in"),
     "key.help": ("帮助", "Help"),
     "key.quit": ("退出", "Quit"),
     "key.back": ("返回", "Back"),
