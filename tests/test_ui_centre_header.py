@@ -112,7 +112,7 @@ async def test_the_message_log_lists_a_settlement_without_pin_or_id_number(tmp_p
     async with _window(cfg) as (app, pilot):
         await _settle(app, pilot)
         await press(app, pilot, "f10")                          # back to the waiting screen: ^L is in its key bar
-        assert "^L 报文日志" in " ".join(str(k.render()) for k in app.screen.query("KeyCap"))
+        assert "^L 报文" in " ".join(str(k.render()) for k in app.screen.query("KeyCap"))
         await press(app, pilot, "ctrl+l")
         assert type(app.screen).__name__ == "CentreLogScreen"
         text = screen_text(app)

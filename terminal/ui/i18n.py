@@ -43,7 +43,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.down": ("下移", "Move down"),
     "key.toggle": ("选用", "Use/skip"),
     "key.medtype": ("就诊类型", "Visit type"),
-    "key.centre_log": ("报文日志", "Message log"),
+    "key.centre_log": ("报文", "Log"),
     "key.edit_qty": ("改数量", "Quantity"),
     # waiting
     "wait.name": ("等待插卡", "Waiting for a card"),
@@ -314,6 +314,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "confirm.no": ("取消 (N)", "No (N)"),
     # help
     "help.title": ("帮助:全部按键", "Help: every key"),
+    "help.k_centre_log": ("医保报文日志:发给医保中心的报文及结果", "Message log: what went to the centre, what came back"),
     "help.global": ("任何界面", "Anywhere"),
     "help.where": ("界面", "Screen"),
     "help.key": ("按键", "Key"),

@@ -53,7 +53,7 @@ class CentreLogScreen(CashierScreen):
         yield from self.compose_frame_top()
         with Vertical(id="centre-log"):
             yield Label(t("log.heading", n=LIMIT, window=self.app.cfg.terminal.window), id="log-title")
-            yield FitTable([Col(t("log.col_time"), 8), Col(t("log.col_infno"), 4), Col(t("log.col_name"), 6, flex=3),
+            yield FitTable([Col(t("log.col_time"), 8), Col(t("log.col_infno"), 4), Col(t("log.col_name"), 6, flex=4),
                             Col(t("log.col_msgid"), 12, flex=4, cut_left=True), Col(t("log.col_result"), 6, flex=2),
                             Col(t("log.col_ms"), 6, right=True)], id="log", zebra_stripes=True)
             yield Label(t("log.none"), id="log-none")

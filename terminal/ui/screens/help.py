@@ -57,7 +57,7 @@ class HelpScreen(CashierScreen):
         super().on_mount()
         t = self.t
         rows: list = []
-        labels = {**CashierScreen._BASE_LABELS, "app.quit": "help.k_quit"}
+        labels = {**CashierScreen._BASE_LABELS, "app.quit": "help.k_quit", "centre_log": "help.k_centre_log"}
         first = True
         for b in _declared(CashierScreen):
             if b.action.startswith("tray") and not self.app.demo:
