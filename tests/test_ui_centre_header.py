@@ -146,6 +146,10 @@ async def test_the_message_log_says_a_refusal_and_a_centre_that_is_down(tmp_path
 async def test_day_end_on_the_centre_shows_both_sides_and_what_differs(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path, monkeypatch)
     async with _window(cfg, size=(80, 24)) as (app, pilot):
+        await press(app, pilot, "f6")                           # nothing settled yet, here or at the centre
+        assert "今日本窗口无医保结算,医保中心亦无" in screen_text(app)
+        assert not app.screen.query_one("#sums").display
+        await press(app, pilot, "escape")
         await _settle(app, pilot)                               # zhang_wei, 310: ¥251.00
         await press(app, pilot, "f10", "f6")
         assert type(app.screen).__name__ == "DayEndScreen"

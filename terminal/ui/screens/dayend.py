@@ -71,6 +71,7 @@ class DayEndScreen(CashierScreen):
         table = self.query_one("#sums", DataTable)
         table.clear(columns=True)
         table.header_height = 1
+        table.display = True
         for key, width in (("", 28), ("rec.settled", 16), ("rec.ledger", 16)):
             table.add_column(t(key) if key else "", width=width)
         for name in FIELDS:
@@ -92,6 +93,7 @@ class DayEndScreen(CashierScreen):
         table = self.query_one("#sums", DataTable)
         table.clear(columns=True)
         table.header_height = 2
+        table.display = bool(report.rows)    # no insurance settlement here, none at the centre: said below
         table.add_column("", width=14)
         for r in report.rows:
             kind = t(f"insutype.{r.insutype}.short") if t.has(f"insutype.{r.insutype}.short") else ""
