@@ -132,7 +132,7 @@ async def test_window_offers_self_pay_and_charges_it(cfg, profile, psn_no, why):
         assert type(app.screen).__name__ == "PaymentScreen" and app.screen.self_pay
         assert f"不能医保结算({why}):本次按全自费结算" in text and "无需密码" in text
         assert not app.screen.query_one("#pin-box").display            # no PIN for cash
-        shown = text.split("\n", 1)[1].split("\n卡托")[0]                # below the title, above the tray
+        shown = text.split("\n", 2)[2].split("\n卡托")[0]                # below the header's two lines, above the tray
         assert "¥251.00" in text and one_language_zh(shown), shown
         await press(app, pilot, "f5")
         assert type(app.screen).__name__ == "ResultScreen"

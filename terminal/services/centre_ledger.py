@@ -577,6 +577,22 @@ class CentreLedger:
         from terminal.services.slip import slip_text
         return slip_text(self.cfg, result, self.db())
 
+    def sign_in(self) -> None:
+        """9001 when the window starts (the header shows the signed-in operator at once). A centre that cannot
+        be reached or refuses is only recorded in the client's health: the first call will try again."""
+        with self._lock:
+            if self.client.health.sign_no:
+                return
+            try:
+                self.client.sign_in()
+            except (CashierError, CentreUnreachable, AnswerUncertain):
+                pass
+
+    def message_log(self, limit: int = 50) -> list[Any]:
+        """The last messages to the centre, newest first (`terminal.services.message_log`)."""
+        from terminal.services.message_log import recent_messages
+        return recent_messages(self.db(), limit)
+
     def close(self) -> None:
         """Visits registered but never settled (a pre-settlement only, a patient who left) are cancelled
         (2202), then the window signs out (9002). Best effort: the centre may be down."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Protocol
 
@@ -67,6 +68,10 @@ class Ledger(Protocol):
     def binding_json(self, binding: Any) -> dict[str, Any]: ...
 
     def slip_text(self, result: Any) -> str: ...
+
+    def sign_in(self) -> None: ...
+
+    def message_log(self, limit: int = 50) -> list[Any]: ...
 
     def close(self) -> None: ...
 
@@ -195,6 +200,15 @@ class WindowLedger:
         with self.db() as db:
             return slip_text(self.cfg, result, db)
 
+    def sign_in(self) -> None:
+        """The training ledger has no centre to sign in to."""
+
+    def message_log(self, limit: int = 50) -> list[Any]:
+        """The messages this window's database logged (none while it trains; any from its days on the centre)."""
+        from terminal.services.message_log import recent_messages
+        with self.db() as db:
+            return recent_messages(db, limit)
+
     def close(self) -> None:
         pass
 
@@ -219,6 +233,29 @@ def ledger_of(cfg: Config) -> Ledger:
         if held is None or held[0] is not cfg.raw:
             held = _OPEN[id(cfg.raw)] = (cfg.raw, open_ledger(cfg))
         return held[1]
+
+
+@dataclass(frozen=True)
+class CentreStatus:
+    """What the header shows: the centre's state as the window last saw it, and who is signed in."""
+
+    state: str                  # connected | slow | down | unknown (nothing asked yet) | training (no centre)
+    operator: str               # the signed-in opter ("" = not signed in); the cashier on the training ledger
+    last_ms: float | None = None
+
+
+def status_of(cfg: Config) -> CentreStatus:
+    """The centre's state from the ledger already open for `cfg` (opens nothing, sends nothing: polled by the
+    header on the UI thread)."""
+    if not cfg.centre.enabled:
+        return CentreStatus("training", cfg.terminal.operator)
+    with _OPEN_LOCK:
+        held = _OPEN.get(id(cfg.raw))
+    client = held[1].client if held is not None and held[0] is cfg.raw else None
+    if client is None:
+        return CentreStatus("unknown", "")
+    health = client.health
+    return CentreStatus(health.state, health.operator if health.sign_no else "", health.last_ms)
 
 
 def close_ledger(cfg: Config) -> None:

@@ -118,6 +118,15 @@ class CashierApp(App):
         else:
             from terminal.ui.screens.waiting import WaitingScreen
             self.push_screen(WaitingScreen())
+            self.run_worker(self._sign_in, thread=True, name="centre-sign-in")
+
+    def _sign_in(self) -> None:
+        """9001 as the window opens, off the UI thread: the header then shows the centre's state and who is
+        signed in (a centre that cannot be reached shows as down; the first call tries again)."""
+        try:
+            self.ledger.sign_in()
+        except Exception:
+            pass   # a config the ledger cannot open is said by the first service call, as a message
 
     def _open_reader(self) -> None:
         from terminal.readers import open_reader

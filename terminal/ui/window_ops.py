@@ -87,6 +87,11 @@ def day_report(cfg: Config, day: str, window: str | None) -> Any:
     return ledger_of(cfg).reconcile(day, window)
 
 
+def message_log(cfg: Config, limit: int) -> list[Any]:
+    """The window's last messages to the centre, newest first (the message log screen)."""
+    return ledger_of(cfg).message_log(limit)
+
+
 def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct_used_flag: bool = True,
               now: Any = None, self_pay: bool = False) -> Any:
     """The split as it would be now (self_pay: the whole bill in cash); writes nothing."""

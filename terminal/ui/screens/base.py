@@ -33,6 +33,10 @@ def tcss(module_file: str) -> str:
     return str(Path(module_file).with_suffix(".tcss"))
 
 
+#: the message log's key where the key bar shows it (the waiting screen, the help)
+CENTRE_LOG_KEY = Binding("ctrl+l", "centre_log", "centre_log", key_display="^L")
+
+
 class ErrorLine(Static):
     """A refusal or failure, in place: the catalogue's message (never a traceback)."""
 
@@ -71,12 +75,14 @@ class CashierScreen(Screen):
         Binding("f8", "tray_pick", "tray_pick", key_display="F8"),
         Binding("f9", "tray_toggle", "tray_toggle", key_display="F9"),
         Binding("ctrl+q", "app.quit", "quit", key_display="^Q", show=False),
+        # shown in the key bar of the waiting screen and the help (CENTRE_LOG_KEY); works on every screen
+        Binding("ctrl+l", "centre_log", "centre_log", key_display="^L", show=False),
     ]
     #: the key bar's labels: action -> i18n key (bindings are declared once, in code, and never rewritten)
     LABELS: dict[str, str] = {}
     _BASE_LABELS = {"app_help": "key.help", "today": "key.today", "dayend": "key.dayend",
                     "tray_pick": "key.tray_pick", "tray_toggle": "key.tray_toggle", "app.quit": "key.quit",
-                    "back": "key.back"}
+                    "back": "key.back", "centre_log": "key.centre_log"}
 
     @property
     def t(self):
@@ -152,6 +158,11 @@ class CashierScreen(Screen):
         from terminal.ui.screens.dayend import DayEndScreen
         if not isinstance(self, DayEndScreen):
             self.app.push_screen(DayEndScreen())
+
+    def action_centre_log(self) -> None:
+        from terminal.ui.screens.centre_log import CentreLogScreen
+        if not isinstance(self, CentreLogScreen):
+            self.app.push_screen(CentreLogScreen())
 
     def action_tray_pick(self) -> None:
         if self.app.demo:

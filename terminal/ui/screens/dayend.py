@@ -1,8 +1,13 @@
-"""Day-end reconciliation (like 3201): this window's counts and sums from the settlements, checked
-against the ledger by the reconcile service; the verdict in words a cashier can act on."""
+"""Day-end reconciliation: this window's counts and sums from its settlements, checked by the ledger's
+`reconcile`; the verdict in words a cashier can act on.
+
+On the training ledger: the window's totals beside its own ledger. On the centre: 3201 per insurance type,
+this window's record and the centre's answer side by side, and the centre's own words for what differs
+(`stmt_rslt_dscr`)."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,7 +15,7 @@ from textual.widgets import DataTable, Label, Static
 
 from terminal.ui.messages import TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
-from terminal.ui.widgets.money import money_cell
+from terminal.ui.widgets.money import money_cell, yuan
 from terminal.ui.workers import run_service
 
 FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
@@ -42,7 +47,6 @@ class DayEndScreen(CashierScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.columns("#sums", (("", 28), ("rec.settled", 16), ("rec.ledger", 16)))
         self.load()
 
     def load(self) -> None:
@@ -51,13 +55,25 @@ class DayEndScreen(CashierScreen):
         run_service(self, "dayend", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:
+        from terminal.services.centre_reconcile import CentreReconcileReport
+        if isinstance(message.report, CentreReconcileReport):
+            self.show_centre(message.report)
+        else:
+            self.show_window(message.report)
+
+    def show_window(self, report) -> None:
+        """The training ledger: the window's totals against its own ledger."""
         t = self.t
-        report = message.report
+        self.set_class(False, "-centre")
         self.query_one("#count", Label).update(
             f"{t('rec.breakdown', settled=report.settled, reversals=report.reversals, rows=report.settled + report.reversals)}"
             f" · {t('rec.net')}: {report.count}")
         table = self.query_one("#sums", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        table.header_height = 1
+        table.display = True
+        for key, width in (("", 28), ("rec.settled", 16), ("rec.ledger", 16)):
+            table.add_column(t(key) if key else "", width=width)
         for name in FIELDS:
             table.add_row(t(f"f.{name}").strip(), money_cell(report.sums.get(name, 0), 16),
                           money_cell(report.ledger.get(name, 0), 16))
@@ -67,5 +83,51 @@ class DayEndScreen(CashierScreen):
         verdict.set_class(not report.ok, "bad")
         self.query_one("#mismatches", Label).update("\n".join(report.problems()))
 
+    def show_centre(self, report) -> None:
+        """3201 per insurance type: this window's record and the centre's side by side, what differs in red."""
+        t = self.t
+        self.set_class(True, "-centre")
+        self.query_one("#count", Label).update(
+            f"{t('rec.breakdown', settled=report.settled, reversals=report.reversals, rows=report.settled + report.reversals)}"
+            f" · {t('rec.net')}: {report.count}")
+        table = self.query_one("#sums", DataTable)
+        table.clear(columns=True)
+        table.header_height = 2
+        table.display = bool(report.rows)    # no insurance settlement here, none at the centre: said below
+        table.add_column("", width=14)
+        for r in report.rows:
+            kind = t(f"insutype.{r.insutype}.short") if t.has(f"insutype.{r.insutype}.short") else ""
+            table.add_column(Text(f"{kind} {r.insutype}\n{t('rec.mine')}".lstrip()), width=12)
+            table.add_column(Text(f"{t('rec.agrees') if r.agrees else t('rec.differs')}\n{t('rec.centre')}",
+                                  style="" if r.agrees else "bold red"), width=12)
+        table.add_row(t("rec.count"), *(cell for r in report.rows
+                                         for cell in _pair(str(r.count), "—" if r.centre_count is None
+                                                           else str(r.centre_count), r.count != r.centre_count)))
+        for name in FIELDS:
+            cells = []
+            for r in report.rows:
+                theirs = None if r.centre_sums is None else r.centre_sums.get(name, 0)
+                cells += _pair(money_cell(r.sums.get(name, 0), 12), money_cell(theirs, 12),
+                               theirs != r.sums.get(name, 0))
+            table.add_row(t(f"f.{name}").strip(), *cells)
+        verdict = self.query_one("#verdict", Static)
+        verdict.update(t("rec.ok_centre") if report.ok else t("rec.bad_centre"))
+        verdict.set_class(report.ok, "ok")
+        verdict.set_class(not report.ok, "bad")
+        said = [f"{t(f'insutype.{r.insutype}') if t.has(f'insutype.{r.insutype}') else r.insutype}: {r.dscr}"
+                for r in report.rows if not r.agrees]
+        if not report.rows:
+            said.append(t("rec.no_insurance"))
+        if report.cash_only_count:
+            said.append(t("rec.cash_only", n=report.cash_only_count, amount=yuan(report.cash_only)))
+        self.query_one("#mismatches", Label).update("\n".join(said))
+
     def on_work_failed(self, message: WorkFailed) -> None:
         self.query_one("#error", ErrorLine).show(message.message)
+
+
+def _pair(mine: str, theirs: str, differ: bool) -> list[Text | str]:
+    """This window's figure and the centre's, in red when they differ."""
+    if not differ:
+        return [mine.rjust(12), theirs.rjust(12)]
+    return [Text(mine.rjust(12), style="bold red"), Text(theirs.rjust(12), style="bold red")]

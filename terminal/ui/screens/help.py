@@ -8,13 +8,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Label
 
-from terminal.ui.screens.base import CashierScreen, tcss
+from terminal.ui.screens.base import CENTRE_LOG_KEY, CashierScreen, tcss
 from terminal.ui.widgets.fit_table import Col, FitTable
 
 
 def _screens() -> list[tuple[str, type[CashierScreen]]]:
     from terminal.ui.screens.bill import BillScreen
     from terminal.ui.screens.bindings import BindingsScreen
+    from terminal.ui.screens.centre_log import CentreLogScreen
     from terminal.ui.screens.dayend import DayEndScreen
     from terminal.ui.screens.patient import PatientScreen
     from terminal.ui.screens.payment import PaymentScreen
@@ -23,7 +24,7 @@ def _screens() -> list[tuple[str, type[CashierScreen]]]:
     from terminal.ui.screens.waiting import WaitingScreen
     return [("wait.name", WaitingScreen), ("pat.title", PatientScreen), ("bill.title", BillScreen),
             ("pay.title", PaymentScreen), ("res.title", ResultScreen), ("bind.title", BindingsScreen),
-            ("today.title", TodayScreen), ("rec.title", DayEndScreen)]
+            ("today.title", TodayScreen), ("rec.title", DayEndScreen), ("log.title", CentreLogScreen)]
 
 
 #: keys that are not bindings of a screen (typing and the widgets' own keys)
@@ -40,7 +41,7 @@ class HelpScreen(CashierScreen):
     """F1 anywhere; Esc closes."""
 
     CSS_PATH = tcss(__file__)
-    BINDINGS = [Binding("escape", "close", "back", key_display="Esc")]
+    BINDINGS = [Binding("escape", "close", "back", key_display="Esc"), CENTRE_LOG_KEY]
     LABELS = {"close": "key.back"}
 
     def compose(self) -> ComposeResult:
@@ -56,7 +57,7 @@ class HelpScreen(CashierScreen):
         super().on_mount()
         t = self.t
         rows: list = []
-        labels = {**CashierScreen._BASE_LABELS, "app.quit": "help.k_quit"}
+        labels = {**CashierScreen._BASE_LABELS, "app.quit": "help.k_quit", "centre_log": "help.k_centre_log"}
         first = True
         for b in _declared(CashierScreen):
             if b.action.startswith("tray") and not self.app.demo:

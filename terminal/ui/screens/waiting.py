@@ -10,7 +10,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Label, Static
 
 from terminal.ui.messages import CardInserted, CardRemoved, TotalsLoaded, WorkFailed
-from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
+from terminal.ui.screens.base import CENTRE_LOG_KEY, CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import yuan
 from terminal.ui.workers import run_service
 
@@ -24,6 +24,7 @@ class WaitingScreen(CashierScreen):
     CSS_PATH = tcss(__file__)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "reread", "reread", key_display="F5"),
+        CENTRE_LOG_KEY,
         *(Binding(str(i), f"insert({i})", show=False) for i in range(1, 10))]
     LABELS = {"reread": "key.reread"}
 
