@@ -96,3 +96,16 @@ async def test_the_training_ledger_kiosk_says_an_e_voucher_needs_the_centre(tmp_
     async with running(cfg) as (app, pilot):
         text = await scan(app, pilot, code_of(cfg, "zhang_wei"))
         assert app.screen.view == "message" and "须经医保中心" in text, text
+
+
+async def test_a_scan_on_the_start_view_needs_no_tap_first(tmp_path, monkeypatch):
+    """A wedge scanner types wherever the kiosk is: on the start view, the code's first letter opens the scan
+    field and not one key of the burst is lost (every key handed to the app at once)."""
+    from test_ui_fast_keys import burst
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with running(cfg) as (app, pilot):
+        burst(app, [*code_of(cfg, "zhang_xiaoyu"), "enter"])
+        await settle_down(app, pilot)
+        await settle_down(app, pilot)
+        assert app.screen.view == "overview" and "张小雨" in screen_text(app), screen_text(app)
+        assert app.tray_card is None

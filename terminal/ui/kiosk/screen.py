@@ -221,7 +221,13 @@ class KioskScreen(Screen):
             event.stop()
             self.query_one("#idle", IdleView).scanning(False)
         elif self.view == "idle" and self.query_one("#idle", IdleView).is_scanning:
-            return   # the scanner types into the scan field: no key is a tray key now
+            if self.query_one("#idle", IdleView).take_key(event):   # typed before the field had the focus
+                event.stop()
+        elif self.view == "idle" and event.character and event.character.isalpha():
+            event.stop()             # a scanner typing a code on the start view (codes begin with letters)
+            idle = self.query_one("#idle", IdleView)
+            idle.scanning(True)
+            idle.take_key(event)
         elif self.view == "idle" and self.demo and key.isdigit() and key != "0":
             event.stop()
             profiles = self._tray_profiles()

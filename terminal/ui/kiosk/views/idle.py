@@ -68,6 +68,21 @@ class IdleView(KioskView):
         elif field.has_focus:
             self.screen.set_focus(None)
 
+    def take_key(self, key) -> bool:
+        """A key that reached the screen while scanning (the field was not focused yet): into the field, or
+        Enter submits it. True when it was taken."""
+        field = self.query_one("#scan-code", Input)
+        if key.key == "enter":
+            code, field.value = field.value.strip(), ""
+            if code:
+                self.post_message(VoucherScanned(code))
+            return True
+        if key.character and len(key.character) == 1 and key.character.isprintable():
+            field.value += key.character
+            field.cursor_position = len(field.value)
+            return True
+        return False
+
     def notice(self, text: str) -> None:
         self.query_one("#idle-notice", Static).update(text)
 
