@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     who.add_argument("--card-no", help="the person's card number")
     who.add_argument("--certno", help="the person's ID number")
     who.add_argument("--psn-no", help="the person's psn_no")
+    who.add_argument("--voucher", metavar="CODE", help="the person's e-voucher code ('-': a line of stdin); it is "
+                                                       "spent by the lookup (1101), as at the window")
     fam.add_argument("--date", help="as of this date (default today)")
     fam.set_defaults(handler=cmd_family)
 
@@ -54,9 +56,12 @@ def _card_options(p: argparse.ArgumentParser) -> None:
 def cmd_family(args: argparse.Namespace) -> int:
     from terminal.cli.settle_cmd import _date, _ledger
     today = _date(args.date)  # a real date, or a usage error (not a silent "today")
+    from terminal.cli.settle_cmd import voucher_arg
+    code = voucher_arg(args.voucher)
     cfg, ledger = _ledger(args)
     try:
-        view = ledger.family(card_no=args.card_no, certno=args.certno, psn_no=args.psn_no, today=today)
+        psn_no = ledger.patient_for_voucher(code).psn_no if code is not None else args.psn_no
+        view = ledger.family(card_no=args.card_no, certno=args.certno, psn_no=psn_no, today=today)
     finally:
         ledger.close()
     p = view.person

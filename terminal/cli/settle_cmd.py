@@ -20,10 +20,33 @@ from pathlib import Path
 from terminal.cli.output import PIN_HELP, emit, message_lang, pin_arg, warn
 from terminal.errors import BadInput, UsageError
 
+VOUCHER_HELP = ("the patient's e-voucher code (医保电子凭证) instead of a card: '-' reads it from a line on stdin "
+                "(what a scanner types), so it need not stay on a command line; no PIN is asked (needs the centre)")
+
+
+def voucher_arg(value: str | None) -> str | None:
+    """--voucher: the code as given, or ('-') one line of stdin (not echoed on a terminal); blanks stripped."""
+    if value != "-":
+        return value.strip() if value is not None else None
+    if sys.stdin is None:
+        line = ""
+    elif sys.stdin.isatty():
+        import getpass
+        line = getpass.getpass("--voucher (scan the code): ")
+    else:
+        line = sys.stdin.readline()
+    if not line.strip():
+        raise UsageError("voucher_missing", "--voucher -: no code on stdin (scan it, or pipe one line)",
+                         "--voucher -:标准输入中没有医保电子凭证码(请扫码或输入一行)")
+    return line.strip()
+
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     settle = sub.add_parser("settle", parents=[common], help="pre-settle or settle a bill for the card presented")
-    settle.add_argument("--reader", help="emulator:PROFILE, pcsc, pcsc:NAME or serial:URL (default [reader].spec)")
+    presented = settle.add_mutually_exclusive_group()
+    presented.add_argument("--reader", help="emulator:PROFILE, pcsc, pcsc:NAME or serial:URL (default [reader].spec)")
+    presented.add_argument("--voucher", metavar="CODE", help=VOUCHER_HELP)
+    settle.add_argument("--certno", help="with --voucher: the patient's ID number; a code of anybody else is refused")
     settle.add_argument("--pin", help=PIN_HELP)
     settle.add_argument("--bill", required=True, help="the bill, a JSON file")
     settle.add_argument("--relatives", default="auto",
@@ -103,7 +126,16 @@ def cmd_settle(args: argparse.Namespace) -> int:
     cfg = load_cfg(args)
     _require_file(args.bill, "--bill", "账单文件")
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
+    if args.certno and args.voucher is None:
+        raise UsageError("certno_without_voucher", "--certno goes with --voucher (a card names its holder itself)",
+                         "--certno 须与 --voucher 一起使用")
+    code = voucher_arg(args.voucher)
     ledger = open_ledger(cfg)
+    if code is not None:
+        try:
+            return _settle_voucher(args, cfg, ledger, code, bill, relatives, request_id)
+        finally:
+            ledger.close()
     try:
         session = CardSession(open_reader(args.reader, cfg), cfg)
         try:
@@ -129,6 +161,24 @@ def cmd_settle(args: argparse.Namespace) -> int:
         return _done(args, cfg, ledger, result)
     finally:
         ledger.close()
+
+
+def _settle_voucher(args: argparse.Namespace, cfg, ledger, code: str, bill, relatives, request_id) -> int:
+    """--voucher: 1101 with the code (mdtrt_cert_type 01), then the visit and the settlement with it; no PIN."""
+    patient = ledger.patient_for_voucher(code, args.certno or "")
+    if args.pre:
+        pre = ledger.presettle(patient.psn_no, bill, relatives=relatives, acct_used_flag=not args.no_account,
+                               self_pay=args.self_pay)
+        out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
+               "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
+               "mdtrt_cert_type": "01", **pre.fields(), "pre": True}
+        return emit(args, _pre_in_yuan(out), _pre_text(out))
+    try:
+        result = ledger.settle_voucher(patient.psn_no, bill, relatives=relatives, acct_used_flag=not args.no_account,
+                                       request_id=request_id, self_pay=args.self_pay)
+    except Exception as exc:
+        raise _self_pay_hint(exc, args.self_pay) from None
+    return _done(args, cfg, ledger, result)
 
 
 def _done(args: argparse.Namespace, cfg, ledger, result) -> int:

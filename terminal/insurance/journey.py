@@ -64,10 +64,18 @@ def card_credential(card_no: str, card_sn: str) -> Credential:
     return Credential(MdtrtCertType.SSCARD.value, card_no, card_sn)
 
 
-def identify(client: CentreClient, cred: Credential) -> InsuredPerson:
-    """1101: who presented this credential."""
-    out = client.call("1101", {"data": {"mdtrt_cert_type": cred.mdtrt_cert_type, "mdtrt_cert_no": cred.mdtrt_cert_no,
-                                        "card_sn": cred.card_sn}})
+def voucher_credential(code: str) -> Credential:
+    """The e-voucher code as a scanner read it (blanks and line end gone, upper case): 1101 and the visit carry it."""
+    from drivers.voucher import normalise
+    return Credential(MdtrtCertType.EVOUCHER.value, normalise(code))
+
+
+def identify(client: CentreClient, cred: Credential, certno: str = "") -> InsuredPerson:
+    """1101: who presented this credential (`certno`: the person it must be, when the window knows)."""
+    data = {"mdtrt_cert_type": cred.mdtrt_cert_type, "mdtrt_cert_no": cred.mdtrt_cert_no, "card_sn": cred.card_sn}
+    if certno:
+        data["certno"] = certno
+    out = client.call("1101", {"data": data})
     return InsuredPerson.from_answer(out)
 
 

@@ -31,6 +31,7 @@ from terminal.domain.presettle import MulaidPart, PreSettlement
 from terminal.errors import BadInput, CashierError, RuleRefused
 from terminal.insurance import journey
 from terminal.insurance.client import CentreClient
+from centre.interface.codes import MdtrtCertType
 from terminal.insurance.journey import Credential, SettlementUncertain, Visit
 from terminal.insurance.models import InsuredPerson, Settlement
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
@@ -111,6 +112,68 @@ class CentreLedger:
             self._known[person.psn_no] = (person, cred)
             self._cache_person(person, card_sn=cred.card_sn)
             return _patient(person)
+
+    def patient_for_voucher(self, code: str, certno: str = "") -> Patient:
+        """1101 with the e-voucher code (mdtrt_cert_type 01): the centre checks it and spends it (once); the
+        window keeps it as this patient's credential for the visit. No cache fallback: only the centre can
+        read a code. `certno`: the person the code must be (another person's is refused)."""
+        cred = journey.voucher_credential(code)
+        _check_voucher_shape(cred.mdtrt_cert_no)
+        if certno:
+            _check_certno(certno)
+        with self._lock:
+            try:
+                person = journey.identify(self.client, cred, certno.strip().upper())
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "e-voucher 1101", "医保电子凭证识别") from None
+            self._forget_visit(person.psn_no)       # a visit opened with another credential is not this one's
+            self._known[person.psn_no] = (person, cred)
+            self._cache_person(person)
+            return _patient(person)
+
+    def _forget_visit(self, psn_no: str) -> None:
+        """Cancel (2202, best effort) the patient's visit registered earlier, before a new credential opens one."""
+        visit = self._visits.pop(psn_no, None)
+        known = self._known.get(psn_no)
+        if visit is not None and known is not None:
+            try:
+                journey.cancel_visit(self.client, known[0], visit)
+            except Exception:   # noqa: BLE001  the centre may be down: the visit stays unsettled, as any other
+                pass
+
+    def settle_voucher(self, psn_no: str, bill: Bill, *, relatives: Any = "auto", acct_used_flag: bool = True,
+                       request_id: str | None = None, now: datetime | None = None, save_slip: bool = True,
+                       cash_allowed: bool = True, self_pay: bool = False) -> SettlementResult:
+        """The patient identified by `patient_for_voucher`: visit → 2206 → 2207 with mdtrt_cert_type 01 and the
+        code throughout; no PIN (the patient confirmed in the app); the personal account still pays."""
+        with self._lock:
+            known = self._known.get(psn_no)
+            if known is None or known[1].mdtrt_cert_type != MdtrtCertType.EVOUCHER.value:
+                raise RuleRefused("voucher_needed", "scan the patient's e-voucher code first",
+                                  "请先扫描患者的医保电子凭证二维码")
+            person, cred = known
+            if self_pay:
+                acct_used_flag, relatives = False, "none"
+            if request_id:
+                replay = self._replay(request_id, psn_no, bill, acct_used_flag, relatives, self_pay)
+                if replay is not None:
+                    if save_slip:
+                        self._slip(replay, only_if_missing=True)
+                    return replay
+            if self_pay:
+                result = self._cash_only(_patient(person), bill, request_id,
+                                         request_fingerprint(psn_no, bill, False, "none", True),
+                                         cert_type=cred.mdtrt_cert_type)
+                if save_slip:
+                    self._slip(result)
+                return result
+            self._resolve_pending()
+            try:
+                return self._settle_person(person, cred, bill, lambda accounts_usable: None, relatives=relatives,
+                                           acct_used_flag=acct_used_flag, request_id=request_id,
+                                           save_slip=save_slip, cash_allowed=cash_allowed)
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "settlement", "结算") from None
 
     def _cache_person(self, p: InsuredPerson, card_sn: str = "") -> None:
         db = self.db()
@@ -262,6 +325,21 @@ class CentreLedger:
         person = journey.identify(self.client, cred)
         self._known[person.psn_no] = (person, cred)
         self._cache_person(person, card_sn=cred.card_sn)
+
+        def before_2207(accounts_usable: bool) -> None:
+            if accounts_usable:
+                session.verify_pin(pin)
+            if not session.confirm_card(shown):
+                raise CardError(CARD_REMOVED, "the card was removed before the settlement was sent")
+        return self._settle_person(person, cred, bill, before_2207, relatives=relatives,
+                                   acct_used_flag=acct_used_flag, request_id=request_id, save_slip=save_slip,
+                                   cash_allowed=cash_allowed)
+
+    def _settle_person(self, person: InsuredPerson, cred: Credential, bill: Bill, before_2207: Any, *,
+                       relatives: Any, acct_used_flag: bool, request_id: str | None, save_slip: bool,
+                       cash_allowed: bool) -> SettlementResult:
+        """visit → 2206 → `before_2207(accounts_usable)` (the card's PIN and presence; nothing for an e-voucher,
+        confirmed in the patient's app) → 2207 → the window's record → slip; the credential throughout."""
         _require_active(_patient(person))
         owners = _relatives_owners(relatives) if acct_used_flag else []
         fingerprint = request_fingerprint(person.psn_no, bill, acct_used_flag, relatives)
@@ -272,12 +350,9 @@ class CentreLedger:
             from terminal.services.settlement import _require_no_cash
             _require_no_cash(_presettlement(pre, bill, acct_used_flag))
         accounts_usable = acct_used_flag and pre.amounts["acct_pay"] > 0
-        if accounts_usable:
-            session.verify_pin(pin)
-        elif acct_used_flag:   # no account pays now: none may at 2207 either
+        if acct_used_flag and not accounts_usable:   # no account pays now: none may at 2207 either
             pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=False, owners=[])
-        if not session.confirm_card(shown):
-            raise CardError(CARD_REMOVED, "the card was removed before the settlement was sent")
+        before_2207(accounts_usable)
         msgid = self.client.next_msgid()
         rid = request_id or f"w-{uuid.uuid4().hex}"
         self._remember_request(rid, fingerprint, msgid)
@@ -289,8 +364,9 @@ class CentreLedger:
             raise
         self._visits.pop(person.psn_no, None)
         result = self._result(done, bill.to_json(), rid, self.cfg.terminal.window, self.cfg.terminal.operator)
+        result.mdtrt_cert_type = done.mdtrt_cert_type or cred.mdtrt_cert_type
         self._record(result, kind="insurance", clr_type=str(done.platform["setlinfo"].get("clr_type") or ""),
-                     mdtrt_cert_type=done.mdtrt_cert_type)
+                     mdtrt_cert_type=result.mdtrt_cert_type)
         self._remember_request(rid, fingerprint, msgid, result.setl_id)
         if save_slip:
             self._slip(result)
@@ -331,7 +407,8 @@ class CentreLedger:
                        "ON CONFLICT (request_id) DO UPDATE SET msgid = excluded.msgid, setl_id = excluded.setl_id",
                        [request_id, fingerprint, msgid, setl_id, datetime.now().isoformat(timespec="seconds")])
 
-    def _cash_only(self, patient: Patient, bill: Bill, request_id: str | None, fingerprint: str) -> SettlementResult:
+    def _cash_only(self, patient: Patient, bill: Bill, request_id: str | None, fingerprint: str,
+                   cert_type: str = "03") -> SettlementResult:
         """The whole bill in cash, recorded here only (the centre is not asked; 3201 does not count it)."""
         pre = _cash_split(bill, patient.psn_no, None)
         now = datetime.now()
@@ -343,8 +420,8 @@ class CentreLedger:
             hosp_lv=self.cfg.terminal.hosp_lv, window=self.cfg.terminal.window, operator=self.cfg.terminal.operator,
             acct_used_flag="0", amounts={c: getattr(pre, c) for c in AMOUNT_COLUMNS}, own_acct_pay=0, balc=None,
             mulaid=[], bill=bill.to_json(), status="settled", created_at=now.isoformat(timespec="seconds"),
-            setl_date=now.date().isoformat(), kind="cash_only")
-        self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type="03")
+            setl_date=now.date().isoformat(), kind="cash_only", mdtrt_cert_type=cert_type)
+        self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=cert_type)
         self._remember_request(rid, fingerprint, "", setl_id)
         return result
 
@@ -399,7 +476,7 @@ class CentreLedger:
             acct_used_flag=r["acct_used_flag"], amounts={c: r[c] for c in AMOUNT_COLUMNS},
             own_acct_pay=r["own_acct_pay"], balc=r["balc"], mulaid=json.loads(r["mulaid"]), bill=json.loads(r["bill"]),
             status=r["status"], created_at=r["setl_time"], setl_date=r["setl_date"], reversal_of=r["reversal_of"],
-            slip_path=r["slip_path"], kind=r["kind"])
+            slip_path=r["slip_path"], kind=r["kind"], mdtrt_cert_type=r["mdtrt_cert_type"])
 
     def load_result(self, setl_id: str) -> SettlementResult:
         return self._row(setl_id)
@@ -456,6 +533,7 @@ class CentreLedger:
                 result.reversal_of = result.reversal_of or setl_id
                 clr = self.db().execute("SELECT clr_type, mdtrt_cert_type FROM window_settlements WHERE setl_id = ?",
                                         [setl_id]).fetchone()
+                result.mdtrt_cert_type = clr[1]
                 self._record(result, kind="insurance", clr_type=clr[0], mdtrt_cert_type=clr[1])
             db = self.db()
             with write_transaction(db):
@@ -471,7 +549,7 @@ class CentreLedger:
                                      "request_id": f"reverse:{orig.setl_id}", "reversal_of": orig.setl_id,
                                      "created_at": now.isoformat(timespec="seconds"),
                                      "setl_date": now.date().isoformat(), "slip_path": None, "replayed": False})
-        self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type="03")
+        self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=orig.mdtrt_cert_type or "03")
         return result
 
     # ---------------------------------------------------------------- day end
@@ -634,6 +712,15 @@ def _binding(rec: Any, out: Any) -> Binding:
 def _frozen(obj: Any) -> bool:
     params = getattr(type(obj), "__dataclass_params__", None)
     return bool(params and params.frozen)
+
+
+def _check_voucher_shape(code: str) -> None:
+    """A scan that is not shaped like an e-voucher code is refused here, before the centre is asked."""
+    from drivers.voucher import CODE_CHARS, PREFIX, looks_like
+    if not looks_like(code):
+        raise BadInput("voucher_malformed", f"not an e-voucher code (expected {CODE_CHARS} characters beginning "
+                       f"{PREFIX}, got {len(code)}): scan the code again",
+                       f"不是医保电子凭证二维码(应为以{PREFIX}开头的{CODE_CHARS}位字符,收到{len(code)}位),请重新扫码")
 
 
 def _check_certno(certno: str) -> None:

@@ -36,6 +36,12 @@ class Ledger(Protocol):
 
     def patient_for_card(self, card_read: Any) -> Any: ...
 
+    def patient_for_voucher(self, code: str, certno: str = "") -> Any: ...
+
+    def settle_voucher(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto", acct_used_flag: bool = True,
+                       request_id: str | None = None, now: datetime | None = None, save_slip: bool = True,
+                       cash_allowed: bool = True, self_pay: bool = False) -> Any: ...
+
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
                today: str | None = None) -> Any: ...
 
@@ -99,6 +105,12 @@ class WindowLedger:
         from terminal.services.settlement import patient_for_card
         with self.db() as db:
             return patient_for_card(db, card_read)
+
+    def patient_for_voucher(self, code: str, certno: str = "") -> Any:
+        raise voucher_needs_centre()
+
+    def settle_voucher(self, psn_no: str, bill: Bill, **_: Any) -> Any:
+        raise voucher_needs_centre()
 
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
                today: str | None = None) -> Any:
@@ -211,6 +223,15 @@ class WindowLedger:
 
     def close(self) -> None:
         pass
+
+
+def voucher_needs_centre() -> Exception:
+    """Only the insurance centre can read an e-voucher code: the training ledger refuses it, clearly."""
+    from terminal.errors import RuleRefused
+    return RuleRefused("voucher_needs_centre", "an e-voucher code can only be read by the insurance centre, and "
+                       "this window runs on its training ledger ([centre] enabled = false): ask for the card, or "
+                       "turn the centre on", "医保电子凭证须经医保中心识别,本窗口为离线练习模式([centre] enabled = "
+                       "false):请患者出示社保卡,或启用医保中心")
 
 
 def open_ledger(cfg: Config, *, kiosk: bool = False) -> Ledger:

@@ -99,6 +99,7 @@ class SettlementResult:
     slip_warning: Any = None      # a SlipNotSaved when the slip could not be written (the settlement stands)
     platform: dict[str, Any] | None = None   # through the centre: its 2207/2208 answer (setlinfo, setldetail)
     kind: str = "insurance"       # "cash_only": settled in cash here (self-pay, or the centre could not be reached)
+    mdtrt_cert_type: str | None = None   # through the centre: what the patient presented (01 e-voucher, 03 card)
 
     def __getattr__(self, name: str) -> int:   # result.medfee_sumamt etc.
         amounts = self.__dict__.get("amounts", {})

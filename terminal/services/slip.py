@@ -81,6 +81,7 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
             f"姓名 psn_name: {result.psn_name}",
             f"证件号码 certno: {result.certno_masked}",
             f"人员编号 psn_no: {result.psn_no}",
+            *_credential_line(result),
             f"险种 insutype: {result.insutype} {INSUTYPES.get(result.insutype, '')}",
             f"医疗类别 med_type: {result.med_type} {MED_TYPES_ZH.get(result.med_type, MED_TYPES.get(result.med_type, ''))}",
             rule, "项目 items (数量 × 单价 = 金额)"]
@@ -103,6 +104,19 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
         out.append(_line("个人账户余额 balc", yuan(result.balc)))
     out += [rule, "请核对后签字 signature: ________", ""]
     return "\n".join(out)
+
+
+def _credential_line(result) -> list[str]:
+    """What the patient presented (就诊凭证), when the centre settled it: 01 e-voucher, 02 ID card, 03 card."""
+    cert_type = getattr(result, "mdtrt_cert_type", None)
+    if not cert_type:
+        return []
+    from centre.interface.codes import MdtrtCertType
+    try:
+        name = MdtrtCertType(cert_type).zh
+    except ValueError:
+        name = ""
+    return [f"就诊凭证 mdtrt_cert_type: {cert_type} {name}".rstrip()]
 
 
 class SlipNotSaved(CashierError):

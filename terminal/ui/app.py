@@ -81,6 +81,7 @@ class CashierApp(App):
         self.kept_bills = KeptBills()            # bills not charged whose card left the reader
         self._tray_profiles: list[str] | None = None
         self._keys: KeyQueue | None = None   # key_order.KeyQueue once running (cashier mode): fast keys handled in order
+        self._wedge: Any = None              # wedge_keys.KeyboardWedge in front of it (e-voucher scans)
         self.title = self.t("app.title")
         self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
 
@@ -97,10 +98,17 @@ class CashierApp(App):
         if isinstance(event, events.Key) and not event.is_forwarded and self.mode != "kiosk":
             if self._keys is None:
                 from terminal.ui.key_order import KeyQueue
+                from terminal.ui.wedge_keys import KeyboardWedge
                 self._keys = KeyQueue(self, lambda key: App.on_event(self, key))
-            self._keys.put(event)
+                self._wedge = KeyboardWedge(self, self._keys.put)   # an e-voucher scanned in: not keys
+            self._wedge.feed(event)
             return
         await super().on_event(event)
+
+    def scanned_voucher(self, code: str) -> None:
+        """An e-voucher code scanned in on a screen waiting for a patient: that patient, through the centre."""
+        from terminal.ui.wedge_keys import load_voucher
+        load_voucher(self, code)
 
     # start and stop -----------------------------------------------------------
     def on_mount(self) -> None:
@@ -314,8 +322,8 @@ class CashierApp(App):
                     lambda loaded: PatientLoaded(*loaded), group="card")
 
     def on_patient_loaded(self, message: PatientLoaded) -> None:
-        if not self.card_present:
-            return  # the card left while it was being read
+        if not self.card_present and not getattr(message.card, "psn_no", ""):
+            return  # the card left while it was being read (an e-voucher patient has no card)
         from terminal.card_session import CardIdentity
         from terminal.ui.screens.patient import PatientScreen
         notice, self.patient_notice = self.patient_notice, None

@@ -54,6 +54,24 @@ def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
     return card, family, places, tries_left
 
 
+def load_voucher_patient(cfg: Config, code: str, today: str | None = None
+                         ) -> tuple[Any, Any, dict[str, str], int | None]:
+    """A scanned e-voucher code: 1101 with it (mdtrt_cert_type 01) through the centre, then the accounts that
+    may pay. The same shape as `load_patient`, the card read being a `VoucherRead` (no card, no PIN)."""
+    from terminal.services.voucher_read import voucher_read
+    from terminal.store.people import region
+    ledger = ledger_of(cfg)
+    patient = ledger.patient_for_voucher(code)
+    family = ledger.family(psn_no=patient.psn_no, today=today)
+    places = {}
+    with database(cfg) as db:
+        place = region(db, family.person.insuplc_admdvs)
+        if place is not None:
+            places[family.person.insuplc_admdvs] = f"{place.province}{place.name}" \
+                if place.province != place.name else place.name
+    return voucher_read(family.person), family, places, None
+
+
 def _pin_tries_left(session: Any) -> int | None:
     """The card's own PIN counter; asking it changes nothing on the card. None when it will not say."""
     try:
@@ -109,8 +127,13 @@ def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, re
     nothing written (the service checks the card again inside the transaction).
     """
     from terminal.card_session import CardIdentity, CardSession
-    session = CardSession(_need(reader), cfg)
+    from terminal.services.voucher_read import is_voucher
     ledger = ledger_of(cfg)
+    if is_voucher(card):        # the e-voucher identified the patient: no card, no PIN (confirmed in the app)
+        result = ledger.settle_voucher(card.psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag,
+                                       request_id=request_id, now=now, self_pay=self_pay)
+        return result, ledger.slip_text(result)
+    session = CardSession(_need(reader), cfg)
     result = ledger.settle(session, bill, pin=pin, relatives=relatives, acct_used_flag=acct_used_flag,
                            request_id=request_id, now=now, expected_card=CardIdentity.of(card), self_pay=self_pay)
     return result, ledger.slip_text(result)
@@ -151,10 +174,13 @@ def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, to
                                  expected_card=CardIdentity.of(card))
 
 
-def family(cfg: Config, card_no: str, today: str) -> Any:
+def family(cfg: Config, card_no: str, today: str, psn_no: str = "") -> Any:
     """The family view of the card's holder as it is now (balances, what each relative may pay): asked again
-    after every write, so no screen shows a balance from before it."""
+    after every write, so no screen shows a balance from before it. `psn_no`: a patient without a card
+    (the e-voucher)."""
     ledger = ledger_of(cfg)
+    if psn_no:
+        return ledger.family(psn_no=psn_no, today=today)
     if ledger.kind == "centre":
         row = ledger.db().execute("SELECT psn_no FROM persons WHERE card_no = ?", [card_no]).fetchone()
         if row is not None:

@@ -61,6 +61,17 @@ class KioskBackend:
         return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
                        psn_no=person.psn_no, own_balc=family.own, family=payers, pin_blocked=tries_left == 0)
 
+    def read_voucher_patient(self, code: str) -> Patient:
+        """The scanned e-voucher code: 1101 with it through the centre (spent once), then the accounts."""
+        from terminal.ui.window_ops import load_voucher_patient
+        _read, family, _places, _ = load_voucher_patient(self.cfg, code, today=self._now().date().isoformat())
+        person = family.person
+        payers = tuple(FamilyPayer(owner_psn_no=r.owner_psn_no, owner_name=r.owner_name, relation=r.relation,
+                                   relation_name=self._relation_name(r.relation))
+                       for r in family.relatives if int(r.available) > 0)
+        return Patient(name=person.psn_name, expired=False, certno_masked=mask(person.certno), card_no="",
+                       psn_no=person.psn_no, own_balc=family.own, family=payers, voucher=True)
+
     def _relation_name(self, code: str) -> str:
         from terminal.domain.relations import name
         return name(code, self.lang)
@@ -141,14 +152,22 @@ class KioskBackend:
         """
         from terminal.card_session import CardIdentity, CardSession
         from terminal.services.ledger import ledger_of
+        relatives: Any = list(option.relatives) if option.relatives else "none"
+        if patient.voucher:    # the e-voucher: no card and no PIN (the patient confirmed in the app)
+            result = ledger_of(self.cfg).settle_voucher(patient.psn_no, bill.bill, relatives=relatives,
+                                                        request_id=bill.request_id, now=self._now(),
+                                                        cash_allowed=False)
+            return self._receipt(patient, bill, result)
         if self.reader is None:
             from drivers.errors import NO_READER, CardError
             raise CardError(NO_READER)
         session = CardSession(self.reader, self.cfg)
-        relatives: Any = list(option.relatives) if option.relatives else "none"
         result = ledger_of(self.cfg).settle(session, bill.bill, pin=pin, relatives=relatives,
                                             request_id=bill.request_id, now=self._now(), cash_allowed=False,
                                             expected_card=CardIdentity(patient.card_no))   # the card shown, or card_swapped
+        return self._receipt(patient, bill, result)
+
+    def _receipt(self, patient: Patient, bill: PendingBill, result: Any) -> Receipt:
         if bill.path is not None:
             self._file_paid(Path(bill.path))
         names = {f.owner_psn_no: f.owner_name for f in patient.family}
@@ -157,7 +176,8 @@ class KioskBackend:
             own_pay=result.own_acct_pay,
             mulaid=tuple((names.get(m["owner_psn_no"], m["owner_psn_no"]), int(m["amount"])) for m in result.mulaid),
             cash_pay=result.psn_cash_pay, own_balc_after=result.balc,
-            slip_warning=t("slip_not_saved", self.lang, setl_id=result.setl_id) if result.slip_warning else "")
+            slip_warning=t("slip_not_saved", self.lang, setl_id=result.setl_id) if result.slip_warning else "",
+            voucher=patient.voucher)
 
     @staticmethod
     def _file_paid(path: Path) -> None:

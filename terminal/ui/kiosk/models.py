@@ -31,6 +31,7 @@ class Patient:
     own_balc: int | None                 # None: no personal account (resident insurance)
     family: tuple[FamilyPayer, ...] = ()
     pin_blocked: bool = False            # the card's PIN counter is 0: no account can pay, only a window can help
+    voucher: bool = False                # identified by the e-voucher (scanned): no card, no PIN
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,4 @@ class Receipt:
     cash_pay: int          # always 0 from the kiosk (settled with cash_allowed=False)
     own_balc_after: int | None
     slip_warning: str = ""      # paid, but the slip could not be saved (the window prints it again)
+    voucher: bool = False       # paid with the e-voucher: there is no card to take back

@@ -27,7 +27,7 @@ from terminal.ui.app import CashierApp
 from terminal.ui.kiosk.backend import KioskBackend
 from terminal.ui.kiosk.models import Patient, PayOption, PendingBill, Receipt
 from terminal.ui.kiosk.views import BusyView, ChooseView, IdleView, MessageView, OverviewView, PinView, ReceiptView
-from terminal.ui.kiosk.views.common import Chosen, Finish, GoTo, PinEntered, grid
+from terminal.ui.kiosk.views.common import Chosen, Finish, GoTo, PinEntered, VoucherScanned, grid
 from terminal.ui.kiosk.views.pin import PIN_LENGTH
 from terminal.ui.messages import CardInserted, CardRemoved
 from terminal.ui.widgets.money import yuan
@@ -104,7 +104,8 @@ class KioskScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(self.tr("title"), id="kiosk-title")
         with ContentSwitcher(initial="idle", id="views"):
-            yield IdleView(self._tray_profiles() if self.demo else None, id="idle", classes="view")
+            yield IdleView(self._tray_profiles() if self.demo else None, phones=self.demo and bool(self.app.cfg.voucher.key),
+                           id="idle", classes="view")
             yield BusyView(id="busy", classes="view")
             yield OverviewView(id="overview", classes="view")
             yield ChooseView(id="choose", classes="view")
@@ -166,6 +167,7 @@ class KioskScreen(Screen):
         self.pin_view.take()
         self.paying = False
         self._idle_notice(notice)
+        self.query_one("#idle", IdleView).scanning(False)
         self.show("idle")
 
     def _idle_notice(self, text: str) -> None:
@@ -215,7 +217,18 @@ class KioskScreen(Screen):
             event.stop()
             self.app.tray_remove()
             return
-        if self.view == "idle" and self.demo and key.isdigit() and key != "0":
+        if self.view == "idle" and key == "escape" and self.query_one("#idle", IdleView).is_scanning:
+            event.stop()
+            self.query_one("#idle", IdleView).scanning(False)
+        elif self.view == "idle" and self.query_one("#idle", IdleView).is_scanning:
+            if self.query_one("#idle", IdleView).take_key(event):   # typed before the field had the focus
+                event.stop()
+        elif self.view == "idle" and event.character and event.character.isalpha():
+            event.stop()             # a scanner typing a code on the start view (codes begin with letters)
+            idle = self.query_one("#idle", IdleView)
+            idle.scanning(True)
+            idle.take_key(event)
+        elif self.view == "idle" and self.demo and key.isdigit() and key != "0":
             event.stop()
             profiles = self._tray_profiles()
             if int(key) <= len(profiles):
@@ -263,6 +276,15 @@ class KioskScreen(Screen):
 
     def on_pin_entered(self, message: PinEntered) -> None:
         self._pin_confirm()
+
+    def on_voucher_scanned(self, message: VoucherScanned) -> None:
+        """An e-voucher code: the patient through the centre (1101 with it), then the same journey, no PIN."""
+        self._touch()
+        if self.view != "idle" or self.paying:
+            return
+        self.reset()
+        self._busy("reading_code")
+        self.load_voucher_patient(message.code)
 
     # -- card events ----------------------------------------------------------------------
     def on_card_inserted(self, message: CardInserted) -> None:
@@ -316,6 +338,17 @@ class KioskScreen(Screen):
             return
         self.post_message(_Loaded(patient, bill, options))
 
+    @work(thread=True, exclusive=True, group="kiosk")
+    def load_voucher_patient(self, code: str) -> None:
+        try:
+            patient = self.backend.read_voucher_patient(code)
+            bill = self.backend.pending_bill(patient)
+            options = self.backend.pay_options(patient, bill) if bill else []
+        except Exception as exc:
+            self.post_message(_Failed("read", *self.backend.describe(exc)))
+            return
+        self.post_message(_Loaded(patient, bill, options))
+
     def on__loaded(self, message: _Loaded) -> None:
         self.patient, self.bill, self.options = message.patient, message.bill, message.options
         self._touch()  # the patient's time starts when there is something to read
@@ -344,6 +377,11 @@ class KioskScreen(Screen):
     # -- step 2: choose who pays, then the PIN ----------------------------------------------
     def _choose(self, option: PayOption) -> None:
         self.option = option
+        if self.patient is not None and self.patient.voucher and not self.paying:
+            self.paying = True            # the e-voucher: confirmed in the patient's app, no PIN here
+            self._busy("paying")
+            self.pay("")
+            return
         self.pin_view.start(option)
         self.show("pin")
 

@@ -236,7 +236,9 @@ class CardScreen(CashierScreen):
         if card is None:
             return
         cfg, today, card_no = self.app.cfg, self.app.today(), card.card.card_no
-        run_service(self, "family", lambda: window_ops.family(cfg, card_no, today), FamilyLoaded, group="family")
+        psn_no = getattr(card, "psn_no", "")     # an e-voucher patient: no card number
+        run_service(self, "family", lambda: window_ops.family(cfg, card_no, today, psn_no), FamilyLoaded,
+                    group="family")
 
     def on_family_loaded(self, message: FamilyLoaded) -> None:
         self.family = message.family

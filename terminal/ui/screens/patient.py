@@ -76,6 +76,9 @@ class PatientScreen(CardScreen):
                     (t("pat.valid"), f"{card.issue_date} ~ {card.expiry_date}", self.expired),
                     (t("pat.region"), self._region_text(card.region), False),
                     (t("pat.brdy"), holder.brdy, False),
+                ] if not getattr(self.card, "psn_no", "") else [      # the e-voucher: no card to show
+                    (t("pat.credential"), t("pat.voucher"), False),
+                    (t("pat.brdy"), holder.brdy, False),
                 ], id="card-panel")
                 insutype = str(pick(person, "insutype", ""))
                 stas = str(pick(person, "psn_insu_stas", ""))

@@ -76,9 +76,15 @@ class PaymentScreen(SplitPreview, CardScreen):
     def keypad(self) -> bool:
         return bool(getattr(self.app.reader, "has_keypad", False))
 
+    @property
+    def voucher(self) -> bool:
+        """The patient showed the e-voucher: no PIN at the window (confirmed in the app), accounts still pay."""
+        from terminal.services.voucher_read import is_voucher
+        return is_voucher(self.card)
+
     def pin_needed(self) -> bool:
-        """An account will pay (the service asks the card for the PIN then)."""
-        return not self.self_pay and self.acct_used and (amount(self.preview, "acct_pay") or 0) > 0
+        """An account will pay (the service asks the card for the PIN then); never for an e-voucher."""
+        return not self.voucher and not self.self_pay and self.acct_used and (amount(self.preview, "acct_pay") or 0) > 0
 
     # layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -186,7 +192,8 @@ class PaymentScreen(SplitPreview, CardScreen):
         pin = self.query_one("#pin", Input)
         table = self.query_one("#accounts", DataTable)
         if not self.pin_needed():
-            hint.update(self.t("pay.pin_not_needed"))
+            hint.update(self.t("pay.pin_voucher" if self.voucher else "pay.pin_not_needed"))
+            pin.display = pin.display and not self.voucher
             if self.focused is pin or self.focused is None:
                 table.focus()              # a disabled box keeps no focus: the keys go on working
                 self._pin_lent_focus = True

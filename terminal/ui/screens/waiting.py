@@ -22,6 +22,7 @@ class WaitingScreen(CashierScreen):
     """The window at rest. A card inserted opens the patient (the app reads it)."""
 
     CSS_PATH = tcss(__file__)
+    WAITS_FOR_PATIENT = True   # an e-voucher scanned in here opens its patient (terminal.ui.wedge_keys)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "reread", "reread", key_display="F5"),
         CENTRE_LOG_KEY,

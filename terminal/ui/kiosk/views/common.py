@@ -57,3 +57,10 @@ class Chosen(Message):
 
 class PinEntered(Message):
     """Confirm on the keypad: the screen checks the PIN typed and pays."""
+
+
+@dataclass
+class VoucherScanned(Message):
+    """An e-voucher code arrived (the scanner typed it and Enter, or the demo's phone was shown)."""
+
+    code: str

@@ -34,7 +34,7 @@ class ReceiptView(KioskView):
         table.add_row(f"[dim]{self.tr('setl_id')}[/]", f"[dim]{r.setl_id}[/]")
         self.query_one("#receipt-body", Static).update(table)
         self.query_one("#receipt-note", Static).update(
-            (escape(r.slip_warning) + "\n" if r.slip_warning else "") + self.tr("take_card"))
+            (escape(r.slip_warning) + "\n" if r.slip_warning else "") + self.tr("voucher_paid" if r.voucher else "take_card"))
 
     @on(Button.Pressed, "#done")
     def done_pressed(self) -> None:

@@ -1,0 +1,76 @@
+"""The keyboard-wedge scanner at the cashier's window: an e-voucher code typed fast and ended with Enter, on a
+screen that waits for a patient, opens that patient through the centre (1101 with mdtrt_cert_type 01).
+
+Every key from the terminal passes here first, stamped when it arrives (before the key queue, which may hold
+it back while the key before settles). `drivers.scanner_wedge.Wedge` says which keys are ordinary typing
+(handed on, in order, to the key queue) and which made a code (spent). A burst that stops without Enter is
+handed on by a timer. No key is lost or doubled, however fast they come.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Callable
+
+from textual import events
+
+from drivers.scanner_wedge import MAX_GAP_S, Step, Wedge
+
+if TYPE_CHECKING:
+    from terminal.ui.app import CashierApp
+
+
+def waits_for_patient(app: "CashierApp") -> bool:
+    """The screen on top is one where a scan may open a patient (no dialog or other screen above it)."""
+    return bool(getattr(app.screen, "WAITS_FOR_PATIENT", False))
+
+
+class KeyboardWedge:
+    """Between the terminal and the app's key queue. `feed(key)` for every key; `hand_on(key)` is the queue."""
+
+    def __init__(self, app: "CashierApp", hand_on: Callable[[events.Key], None]) -> None:
+        self.app = app
+        self.hand_on = hand_on
+        self.wedge = Wedge()
+        self.held: deque[events.Key] = deque()   # the keys fed and not yet handed on or spent, in order
+
+    def feed(self, key: events.Key) -> None:
+        if not self.held and not waits_for_patient(self.app):
+            self.hand_on(key)
+            return
+        self.held.append(key)
+        self._apply(self.wedge.feed(_name(key), time.monotonic()))
+        if self.wedge.holding:
+            self.app.set_timer(MAX_GAP_S * 2, self._due)
+
+    def _due(self) -> None:
+        self._apply(self.wedge.due(time.monotonic()))
+
+    def _apply(self, step: Step) -> None:
+        for _ in step.release:
+            self.hand_on(self.held.popleft())
+        if step.code:
+            for _ in range(len(step.code) + 1):       # its keys and the Enter: spent
+                self.held.popleft()
+            self.app.scanned_voucher(step.code)
+
+
+def _name(key: events.Key) -> str:
+    """What the recogniser knows of a key: its character when it types one, else its name ("enter", "f5")."""
+    if key.key == "enter":
+        return "enter"
+    if key.character is not None and len(key.character) == 1 and key.character.isprintable():
+        return key.character
+    return key.key
+
+
+def load_voucher(app: "CashierApp", code: str) -> None:
+    """1101 with the code through the centre, then the patient screen (as for a card read); a refusal (expired,
+    used, forged, the training ledger) shows on the waiting screen like a card that cannot be read."""
+    from terminal.ui import window_ops
+    from terminal.ui.messages import PatientLoaded
+    from terminal.ui.workers import run_service
+    cfg, today = app.cfg, app.today()
+    run_service(app, "read", lambda: window_ops.load_voucher_patient(cfg, code, today),
+                lambda loaded: PatientLoaded(*loaded), group="voucher")

@@ -1,0 +1,110 @@
+"""The e-voucher at the cashier's window, driven with Pilot on the embedded centre: a keyboard-wedge scanner types
+the code with no pause between keys and Enter on the waiting screen; the patient opens through the centre (1101 with
+mdtrt_cert_type 01), no digit of the code leaks out as a demo key, the payment asks no PIN, the personal account pays
+and the slip names the credential. Refused codes are said on the waiting screen; slow typing stays typing."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, centre_client, window_ledger
+from test_ui_fast_keys import burst
+from ui_pilot import enter_bill, press, screen_text, settle_down, wait_for, window
+
+from drivers import voucher as v
+from emulator.phone import show_code
+
+AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
+
+
+def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, centre: bool = True):
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = centre_client(text) if centre else window_ledger(text)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    from terminal.config import load_config
+    return load_config(path)
+
+
+def code_of(cfg, profile: str, now: float | None = None) -> str:
+    return show_code(profile, v.parse_key(cfg.voucher.key), now=now).code
+
+
+def scan(app, code: str) -> None:
+    """The scanner types the code and Enter, every key handed to the app at once (< 10 ms apart)."""
+    burst(app, [*code, "enter"])
+
+
+def _settled(cfg) -> list[tuple]:
+    with sqlite3.connect(cfg.db_path) as db:
+        return db.execute("SELECT psn_no, mdtrt_cert_type, acct_pay, psn_cash_pay FROM window_settlements").fetchall()
+
+
+def _sent(cfg, infno: str) -> list[dict]:
+    import json
+    with sqlite3.connect(cfg.db_path) as db:
+        return [json.loads(r[0])["input"]["data"] for r in
+                db.execute("SELECT request FROM centre_log WHERE infno = ?", [infno])]
+
+
+async def test_a_scanned_e_voucher_is_settled_without_a_pin(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        code = code_of(cfg, "zhang_wei")
+        scan(app, code)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        text = screen_text(app)
+        assert "张伟" in text and "医保电子凭证" in text and "P10000001" in text and "¥3,560.00" in text
+        assert app.tray_card is None            # no digit of the code went on as a demo key (1-9 insert a card)
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN])
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        await wait_for(app, pilot, lambda: "¥251.00" in screen_text(app))
+        assert "无需密码" in screen_text(app)
+        assert not app.screen.query_one("#pin").display
+        await press(app, pilot, "f5")
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
+        text = screen_text(app)
+        assert "结算完成" in text and "就诊凭证 mdtrt_cert_type: 01 医保电子凭证" in text
+    assert _settled(cfg) == [("P10000001", "01", 25100, 0)]   # the personal account paid it all
+    for infno in ("1101", "2201", "2206", "2207"):
+        assert {(d["mdtrt_cert_type"], d["mdtrt_cert_no"]) for d in _sent(cfg, infno)} == {("01", code)}, infno
+
+
+async def test_refused_codes_are_said_on_the_waiting_screen(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        code = code_of(cfg, "li_na")
+        scan(app, code)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        await press(app, pilot, "escape")
+        assert type(app.screen).__name__ == "WaitingScreen"
+        scan(app, code)                                                   # the same code again: spent
+        await wait_for(app, pilot, lambda: "已使用过" in screen_text(app), timeout=15)
+        scan(app, code_of(cfg, "li_na", now=time.time() - 600))            # expired
+        await wait_for(app, pilot, lambda: "已过期" in screen_text(app), timeout=15)
+        assert type(app.screen).__name__ == "WaitingScreen" and app.tray_card is None
+    assert _settled(cfg) == []
+
+
+async def test_slow_typing_is_typing_and_the_training_ledger_says_it_needs_the_centre(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch, centre=False)
+    async with window(cfg) as (app, pilot):
+        await pilot.press("Y")                      # a code may begin with Y: held back a moment ...
+        await pilot.pause(0.2)
+        await press(app, pilot, "3")                # ... then typing after all: 3 inserts the third card
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        assert app.tray_card == "zhang_xiaoyu"
+        app.tray_remove()
+        await settle_down(app, pilot)
+        assert type(app.screen).__name__ == "WaitingScreen"
+        scan(app, code_of(cfg, "zhang_wei"))
+        await wait_for(app, pilot, lambda: "须经医保中心" in screen_text(app), timeout=15)
+        assert type(app.screen).__name__ == "WaitingScreen"
