@@ -157,6 +157,10 @@ def test_the_closed_hours_refuse_before_anything_moves(tmp_path):
     said = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "10")
     assert said.startswith(f"cashier: no wallet transfers between {start} and {until} (it is ")
     assert said.endswith(f"try again from {until}")
+    zh = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "10",
+                 lang="zh")
+    crosses_midnight = start > until
+    assert zh.startswith(f"cashier: {start}至{'次日' if crosses_midnight else ''}{until}不能转账(现在")
     assert balc_fen(w, "A10000001") == 356_000
     shown = w.json("wallet", "show", "--reader", "emulator:zhang_wei")
     assert shown["transfer_open_now"] is False and shown["made"] == []
@@ -216,15 +220,23 @@ def test_a_cross_province_family_binds_transfers_and_settles_with_the_insured_pl
         done = w.run("centre", "import", str(data))
         assert done.returncode == 0, done.stderr
     # he binds his sister at the window (his card and PIN): across provinces, no quota under the wallet model
-    bound = w.json("bind", "--reader", "emulator:zhang_wei", "--user", "B20000005", "--relation", "70",
-                   "--scope", "cross_province", pin=PIN)
-    assert (bound["scope"], bound["quota_fen"], bound["owner_balc_fen"]) == ("cross_province", 0, 200_000)
+    bound = w.run("bind", "--reader", "emulator:zhang_wei", "--user", "B20000005", "--relation", "70",
+                  "--scope", "cross_province", pin=PIN)
+    assert bound.returncode == 0, bound.stderr
+    assert bound.stdout.splitlines() == [
+        "bound across provinces: 张敏 (兄弟姐妹); 张伟's account does not pay for 张敏 directly: 张伟 transfers into "
+        "张敏's insurance wallet (cashier wallet transfer)",
+        "已跨省绑定张敏(兄弟姐妹):张伟的个人账户不直接支付张敏的费用,须通过医保钱包转账(cashier wallet transfer)"]
     # a cross-province binding pays nothing directly: the family lookup says so
     fam = w.json("family", "--card-no", "B20000005")
     assert [(r["owner_psn_no"], r["available_fen"]) for r in fam["relatives"]] == [("Q10000001", 0)]
     # ¥300.00 into her wallet (named by her ID number); she accepts it
     out = transfer(w, "zhang_wei", "410102198311307028", "300.00")
     assert out["owner_balc_fen"] == 170_000                       # 2,000.00 − 300.00
+    # the limits read out as configured here: no closed hours at all
+    assert out["limits"]["en"] == ("at most 3 transfers a day, at most ¥2,000.00 each, at any hour; a transfer not "
+                                   "accepted returns to the owner's account at 06:00 the next day")
+    assert "全天可转账" in out["limits"]["zh"]
     assert w.json("wallet", "accept", "--reader", "emulator:zhang_min", "--transfer",
                   str(out["transfer"]["transfer_id"]))["wallet_balc_fen"] == 30_000
     # her visit in Zhengzhou: 24 blood tests (class A) at ¥25.00 = ¥600.00, all in scope.

@@ -116,8 +116,8 @@ class TransferMade:
             f"转账 #{t.transfer_id}:{t.owner_name}个人账户转入{t.user_name}医保钱包{yuan_text(t.amount)},待{t.user_name}接收",
             f"  not accepted by {t.due_at}: it goes back to {t.owner_name}'s account "
             f"未在{t.due_at}前接收将退回授权人个人账户",
-            f"  {t.owner_name}'s account now {yuan_text(self.owner_balc)} 个人账户余额"
-            + (f" (prior-year 历年结余 {yuan_text(self.owner_prior_balc)})" if self.owner_prior_balc else ""),
+            f"  {t.owner_name}'s account now 个人账户余额 {yuan_text(self.owner_balc)}"
+            + (f" (of which prior-year 其中历年结余 {yuan_text(self.owner_prior_balc)})" if self.owner_prior_balc else ""),
             f"  transfers left today 今日剩余转账次数: {self.transfers_left_today}",
             f"  limits: {self.limits.en}", f"  限额:{self.limits.zh}"])
 
