@@ -263,3 +263,35 @@ def test_a_cross_province_family_binds_transfers_and_settles_with_the_insured_pl
     assert "- 按参保地(510100)政策结算" in slip and "其中医保钱包支付 wallet                   300.00" in slip
     assert balc_fen(w, "A10000001") == 170_000                     # his account did not move at her settlement
     assert w.json("reconcile")["ok"] is True
+
+
+# ------------------------------------------------------------------ the cashier's screens
+
+async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, monkeypatch):
+    from ui_pilot import enter_bill, insert, press, screen_text, type_text, window
+
+    from terminal.config import load_config
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100.00")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    monkeypatch.chdir(w.home)
+    cfg = load_config(w.config)
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_xiaoyu")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [("X001", "阿莫西林胶囊", "A", "2", "125.50")])
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        # ¥251.00 class A, resident outpatient 50 %: the fund 125.50, her part 125.50: her wallet's ¥100.00
+        # first, then her father's account 25.50
+        assert app.screen.preview.wallet_pay == 10_000
+        text = screen_text(app)
+        assert "医保钱包支付" in text and "其中医保钱包支付" in text and "25.50" in text
+        await type_text(app, pilot, PIN)
+        await press(app, pilot, "enter")
+        assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
+        shown = screen_text(app)
+        assert "其中医保钱包支付 wallet" in shown and "医保钱包支付¥100.00:亲属此前转入" in shown
+    assert balc_fen(w, "A10000001") == 356_000 - 10_000 - 2_550

@@ -732,7 +732,13 @@ def _presettlement(s: Settlement, bill: Bill, acct_used_flag: bool) -> PreSettle
         psn_part_amt=a["psn_part_amt"], own_acct_pay=s.own_acct_pay, acct_mulaid_pay=a["acct_mulaid_pay"],
         acct_pay=a["acct_pay"], psn_cash_pay=a["psn_cash_pay"], balc=s.balc,
         mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid), rule=rule,
-        acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items))
+        acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items),
+        wallet_pay=_wallet_pay(s))
+
+
+def _wallet_pay(s: Settlement) -> int:
+    from terminal.services.wallet import settlement_wallet
+    return settlement_wallet(s).wallet_pay
 
 
 def _ratio(s: Settlement) -> Any:
