@@ -288,7 +288,7 @@ async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, mo
         # first, then her father's account 25.50
         assert app.screen.preview.wallet_pay == 10_000
         text = screen_text(app)
-        assert "医保钱包支付" in text and "其中医保钱包支付" in text and "25.50" in text
+        assert "本人医保钱包" in text and "其中医保钱包支付" in text and "25.50" in text
         await type_text(app, pilot, PIN)
         await press(app, pilot, "enter")
         assert type(app.screen).__name__ == "ResultScreen", screen_text(app)

@@ -193,7 +193,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.confirm_hint": ("核对金额后按 Enter 或 F5 确认收费", "Check the amounts, then Enter or F5 to charge"),
     "pay.need_pin": ("请患者输入密码", "The patient must enter the PIN"),
     "pay.cash_due": ("应收现金", "Cash to collect"),
-    "pay.wallet": ("医保钱包支付", "Insurance wallet"),
+    "pay.wallet": ("本人医保钱包", "Own insurance wallet"),
     "pay.working": ("正在校验密码并结算…", "Verifying the PIN and settling…"),
     "pay.keypad_wait": ("等待读卡器键盘输入密码…", "Waiting for the PIN on the reader's keypad…"),
     # result
