@@ -39,13 +39,19 @@ class WalletLimits:
         return dt.datetime.combine(made_at.date() + dt.timedelta(days=1), self.return_at)
 
     def explain(self) -> tuple[str, str]:
-        """The limits as a cashier reads them out (en, zh)."""
+        """The limits as a cashier reads them out (en, zh); the closed hours as configured (none, within a day,
+        or across midnight)."""
         f, u, r = (t.strftime("%H:%M") for t in (self.closed_from, self.closed_until, self.return_at))
+        if self.closed_from == self.closed_until:
+            hours_en, hours_zh = "at any hour", "全天可转账"
+        else:
+            hours_en = f"none between {f} and {u}" + (" the next morning" if self.closed_from > self.closed_until
+                                                       else "")
+            hours_zh = f"{f}至{'次日' if self.closed_from > self.closed_until else ''}{u}不能转账"
         return (f"at most {self.transfers_per_day} transfers a day, at most {yuan_text(self.max_transfer)} each, "
-                f"none between {f} and {u}; a transfer not accepted returns to the owner's account at {r} the "
-                "next day",
-                f"每天最多转账{self.transfers_per_day}笔,单笔不超过{yuan_text(self.max_transfer)},{f}至次日{u}"
-                f"不能转账;对方未接收的转账于次日{r}退回授权人个人账户")
+                f"{hours_en}; a transfer not accepted returns to the owner's account at {r} the next day",
+                f"每天最多转账{self.transfers_per_day}笔,单笔不超过{yuan_text(self.max_transfer)},{hours_zh};"
+                f"对方未接收的转账于次日{r}退回授权人个人账户")
 
 
 def hm(at: dt.datetime | dt.time) -> str:
@@ -60,7 +66,8 @@ def check_transfer(limits: WalletLimits, *, amount: int, at: dt.datetime, made_t
         raise Refused("wallet_closed_hours",
                       f"no wallet transfers between {hm(limits.closed_from)} and {hm(limits.closed_until)} "
                       f"(it is {hm(at)}); try again from {hm(limits.closed_until)}",
-                      f"{hm(limits.closed_from)}至次日{hm(limits.closed_until)}不能转账(现在{hm(at)}),"
+                      f"{hm(limits.closed_from)}至{'次日' if limits.closed_from > limits.closed_until else ''}"
+                      f"{hm(limits.closed_until)}不能转账(现在{hm(at)}),"
                       f"请于{hm(limits.closed_until)}后再试", rule="wallet_closed_from")
     if amount > limits.max_transfer:
         raise Refused("wallet_transfer_too_large",

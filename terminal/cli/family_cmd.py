@@ -115,7 +115,18 @@ def cmd_bind(args: argparse.Namespace) -> int:
     quota = obj.get("quota", obj.get("quota_fen"))
     text = (f"bound: {obj['user_name']} ({obj['relation_name']}) may use {obj['owner_name']}'s account, "
             f"{obj['scope']}" + (f", quota {_yuan(quota)}" if quota else ""))
+    if ledger.kind == "centre" and obj["scope"] == "cross_province" and not quota:
+        text = _wallet_binding_text(obj)
     return emit(args, obj, text)
+
+
+def _wallet_binding_text(obj: dict) -> str:
+    """A cross-province binding without a quota (the wallet model): the owner's account pays nothing directly."""
+    owner, user = obj["owner_name"], obj["user_name"]
+    return (f"bound across provinces: {user} ({obj['relation_name']}); {owner}'s account does not pay for {user} "
+            f"directly: {owner} transfers into {user}'s insurance wallet (cashier wallet transfer)\n"
+            f"已跨省绑定{user}({obj['relation_name']}):{owner}的个人账户不直接支付{user}的费用,"
+            f"须通过医保钱包转账(cashier wallet transfer)")
 
 
 def cmd_unbind(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "terminal.cli.ui_cmd",         # demo, ui
     "terminal.cli.web_cmd",        # web
     "terminal.cli.centre_cmd",     # centre import, serve, check
+    "terminal.cli.wallet_cmd",     # wallet transfer | accept | show
 )
 
 

@@ -74,6 +74,7 @@ class PreSettlement:
     acct_used_flag: bool
     item_amounts: tuple[int, ...]
     ytd_after: YearToDate = field(default_factory=YearToDate)
+    wallet_pay: int = 0             # through the centre: the part of acct_pay from the patient's insurance wallet
 
     AMOUNT_FIELDS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc",
                      "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")

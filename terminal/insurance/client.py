@@ -26,7 +26,8 @@ from terminal.insurance.transport import AnswerUncertain, CentreUnreachable, Tra
 from terminal.store import window_log
 
 # transactions that change something at the centre: logged (and synced) before they leave
-WRITES = frozenset({"9001", "9002", "2201", "2202", "2203", "2204", "2205", "2207", "2208", "2601", "X102", "X103"})
+WRITES = frozenset({"9001", "9002", "2201", "2202", "2203", "2204", "2205", "2207", "2208", "2601", "X102", "X103",
+                    "X111", "X112"})
 SLOW_MS = 1000.0
 _RESIGN = ("sign_required", "sign_expired")
 

@@ -258,3 +258,26 @@ def owner_bindings(client: CentreClient, owner: InsuredPerson) -> Any:
 
 def _now(client: CentreClient) -> str:
     return client.clock().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def wallet_transfer(client: CentreClient, owner: InsuredPerson, user: dict[str, str], amount: int) -> Any:
+    """X111 (project-defined): the owner (after their PIN on the card) moves `amount` fen from their personal
+    account into a bound relative's insurance wallet (医保钱包); it waits there until the relative accepts."""
+    return client.call("X111", {"data": {"owner_psn_no": owner.psn_no, "user": user, "amount": fen_to_yuan(amount)}},
+                       insuplc=owner.insuplc_admdvs)
+
+
+def wallet_accept(client: CentreClient, user: InsuredPerson, transfer_id: int) -> Any:
+    """X112 (project-defined): the relative takes a pending transfer into their wallet; it is their money now."""
+    return client.call("X112", {"data": {"user_psn_no": user.psn_no, "transfer_id": transfer_id}},
+                       insuplc=user.insuplc_admdvs)
+
+
+def wallet_of(client: CentreClient, person: InsuredPerson) -> Any:
+    """X113 (project-defined): a person's wallet, the transfers they made and received, and today's limits."""
+    return client.call("X113", {"data": {"psn_no": person.psn_no}}, insuplc=person.insuplc_admdvs)
+
+
+def region_rules(client: CentreClient, admdvs: str) -> Any:
+    """X121 (project-defined): the mutual-aid rules in force for an insured area, each with who says it."""
+    return client.call("X121", {"data": {"admdvs": admdvs}})

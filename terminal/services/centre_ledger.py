@@ -690,6 +690,78 @@ class CentreLedger:
                 pass
             self.client.close()
 
+    # ---------------------------------------------------------------- the insurance wallet (X111–X113)
+    def wallet_transfer(self, session: Any, pin: str | None, to: str, amount: int, *, today: str | None = None,
+                        expected_card: CardIdentity | None = None) -> Any:
+        """X111: the owner's card (1101) and PIN, the relative named by psn_no, card or ID number (X105)."""
+        from terminal.services.wallet import TransferMade
+        with self._lock:
+            try:
+                owner, card_read = self._owner(session, expected_card, today)
+                user = self._relative(to)
+                session.verify_pin(pin)
+                if not session.confirm_card(expected_card or CardIdentity.of(card_read)):
+                    raise CardError(CARD_REMOVED)
+                out = journey.wallet_transfer(self.client, owner, user, amount)
+            except AnswerUncertain:
+                raise CentreUnavailable(
+                    "centre_no_answer", "the insurance centre did not answer the transfer: it may have been made; "
+                    "look at the owner's wallet (cashier wallet show) before trying again",
+                    "医保中心未应答,转账结果未知:请先查询授权人的医保钱包记录,再决定是否重新转账") from None
+            except CentreUnreachable as exc:
+                raise _wallet_down(exc) from None
+            return TransferMade.of(out)
+
+    def _relative(self, to: str) -> dict[str, str]:
+        """The relative named at the window, as X111 takes them: an ID number; a card number the centre knows
+        (X105); else a psn_no (X111 itself says when nobody has it)."""
+        from terminal.insurance.client import CentreRefused
+        text = to.strip().upper()
+        if len(text) == 18 and text[:17].isdigit():
+            _check_certno(text)
+            return {"certno": text}
+        try:
+            return {"psn_no": journey.lookup(self.client, card_no=text).psn_no}
+        except CentreRefused as exc:
+            if exc.code not in ("person_unknown", "card_unknown", "bad_request"):
+                raise
+        return {"psn_no": text}
+
+    def wallet_accept(self, session: Any, transfer_id: int, *, today: str | None = None,
+                      expected_card: CardIdentity | None = None) -> Any:
+        """X112: the relative's own card (1101) accepts a transfer made to them; money in, so no PIN."""
+        from terminal.services.wallet import TransferAccepted
+        with self._lock:
+            try:
+                user, _ = self._owner(session, expected_card, today)
+                out = journey.wallet_accept(self.client, user, transfer_id)
+            except AnswerUncertain:
+                raise CentreUnavailable(
+                    "centre_no_answer", "the insurance centre did not answer: the transfer may have been accepted; "
+                    "look at the wallet (cashier wallet show) before trying again",
+                    "医保中心未应答,接收结果未知:请先查询医保钱包再决定是否重试") from None
+            except CentreUnreachable as exc:
+                raise _wallet_down(exc) from None
+            return TransferAccepted.of(out)
+
+    def wallet_show(self, session: Any, *, today: str | None = None,
+                    expected_card: CardIdentity | None = None) -> Any:
+        """X113 for the card's holder: the wallet, the transfers made and received, what is left today."""
+        from terminal.services.wallet import WalletView
+        with self._lock:
+            try:
+                person, _ = self._owner(session, expected_card, today)
+                out = journey.wallet_of(self.client, person)
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise _wallet_down(exc) from None
+            return WalletView.of(person.psn_no, person.psn_name, out)
+
+
+def _wallet_down(exc: BaseException) -> CentreUnavailable:
+    return CentreUnavailable("centre_unreachable", "the insurance centre cannot be reached: the insurance wallet is "
+                             "kept there; nothing was changed; try again when it answers",
+                             "无法连接医保中心(医保钱包由医保中心管理),未做任何变更,请待恢复后重试")
+
 
 @dataclass(frozen=True)
 class _StandIn:
@@ -763,7 +835,13 @@ def _presettlement(s: Settlement, bill: Bill, acct_used_flag: bool) -> PreSettle
         psn_part_amt=a["psn_part_amt"], own_acct_pay=s.own_acct_pay, acct_mulaid_pay=a["acct_mulaid_pay"],
         acct_pay=a["acct_pay"], psn_cash_pay=a["psn_cash_pay"], balc=s.balc,
         mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid), rule=rule,
-        acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items))
+        acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items),
+        wallet_pay=_wallet_pay(s))
+
+
+def _wallet_pay(s: Settlement) -> int:
+    from terminal.services.wallet import settlement_wallet
+    return settlement_wallet(s).wallet_pay
 
 
 def _ratio(s: Settlement) -> Any:

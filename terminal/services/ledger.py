@@ -81,6 +81,15 @@ class Ledger(Protocol):
 
     def close(self) -> None: ...
 
+    def wallet_transfer(self, session: Any, pin: str | None, to: str, amount: int, *, today: str | None = None,
+                        expected_card: CardIdentity | None = None) -> Any: ...
+
+    def wallet_accept(self, session: Any, transfer_id: int, *, today: str | None = None,
+                      expected_card: CardIdentity | None = None) -> Any: ...
+
+    def wallet_show(self, session: Any, *, today: str | None = None,
+                    expected_card: CardIdentity | None = None) -> Any: ...
+
 
 class WindowLedger:
     """The offline training ledger: the services on the window's own SQLite (one connection per call, so any
@@ -223,6 +232,22 @@ class WindowLedger:
 
     def close(self) -> None:
         pass
+
+    # the insurance wallet is the centre's: the training ledger has none
+    def wallet_transfer(self, session: Any, pin: str | None, to: str, amount: int, *, today: str | None = None,
+                        expected_card: CardIdentity | None = None) -> Any:
+        from terminal.services.wallet import needs_centre
+        raise needs_centre()
+
+    def wallet_accept(self, session: Any, transfer_id: int, *, today: str | None = None,
+                      expected_card: CardIdentity | None = None) -> Any:
+        from terminal.services.wallet import needs_centre
+        raise needs_centre()
+
+    def wallet_show(self, session: Any, *, today: str | None = None,
+                    expected_card: CardIdentity | None = None) -> Any:
+        from terminal.services.wallet import needs_centre
+        raise needs_centre()
 
 
 def voucher_needs_centre() -> Exception:

@@ -32,6 +32,12 @@ def settlement_json(result: Any, owner_names: dict[str, str] | None = None) -> d
     out.update({f"{k}_fen": v for k, v in result.amounts.items()})
     out["own_acct_pay_fen"] = result.own_acct_pay
     out["balc_fen"] = result.balc
+    from terminal.services.wallet import WALLET_PAY_ZH, settlement_wallet
+    wallet = settlement_wallet(result)
+    out["wallet_pay_fen"] = wallet.wallet_pay          # part of acct_pay: the patient's insurance wallet
+    out["wallet_pay_label"] = WALLET_PAY_ZH
+    out["wallet_balc_fen"] = wallet.wallet_balc
+    out["explain"] = [{"en": en, "zh": zh} for en, zh in wallet.explain]
     if result.slip_warning is not None:
         out["warning"] = {"code": result.slip_warning.code, "message": result.slip_warning.message}
     return out

@@ -91,8 +91,12 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
         out.append(f"{i:>2}. [{item['class']}] {item['code']} {item.get('name', '')}")
         out.append(f"      {qty} × {yuan(item['price'])} = {yuan(amount)}")
     out.append(rule)
+    from terminal.services.wallet import WALLET_PAY_ZH, settlement_wallet
+    wallet = settlement_wallet(result)
     for key, label in FIELD_LABELS:
         out.append(_line(f"{label} {key}", yuan(result.amounts[key])))
+        if key == "acct_mulaid_pay" and wallet.wallet_pay:
+            out.append(_line(f"其中{WALLET_PAY_ZH} wallet", yuan(wallet.wallet_pay)))
     if result.mulaid:
         names = _owner_names(db, [m["owner_psn_no"] for m in result.mulaid])
         out.append("共济账户 mulaid:")
@@ -102,6 +106,10 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
             out.append(_line(f"{who} ({scope})", yuan(m["amount"])))
     if result.balc is not None:
         out.append(_line("个人账户余额 balc", yuan(result.balc)))
+    if wallet.wallet_pay and wallet.wallet_balc is not None:
+        out.append(_line("医保钱包余额 wallet balc", yuan(wallet.wallet_balc)))
+    if wallet.explain:
+        out += [rule, "结算说明 notes:"] + [f"- {zh}" for _, zh in wallet.explain]
     out += [rule, "请核对后签字 signature: ________", ""]
     return "\n".join(out)
 

@@ -179,6 +179,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f.acct_pay": ("个人账户支付", "Accounts pay"),
     "f.own_pay": ("  其中本人账户", "  of which own account"),
     "f.acct_mulaid_pay": ("  其中共济支付", "  of which family"),
+    "f.wallet_pay": ("  其中医保钱包支付", "  of which insurance wallet"),
     "f.psn_cash_pay": ("现金支付", "Cash"),
     "f.balc": ("本人账户余额(结算后)", "Own balance after"),
     "f.own_pay.short": (" 其中本人", " own"),
@@ -205,6 +206,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.confirm_hint": ("核对金额后按 Enter 或 F5 确认收费", "Check the amounts, then Enter or F5 to charge"),
     "pay.need_pin": ("请患者输入密码", "The patient must enter the PIN"),
     "pay.cash_due": ("应收现金", "Cash to collect"),
+    "pay.wallet": ("本人医保钱包", "Own insurance wallet"),
     "pay.working": ("正在校验密码并结算…", "Verifying the PIN and settling…"),
     "pay.keypad_wait": ("等待读卡器键盘输入密码…", "Waiting for the PIN on the reader's keypad…"),
     # result

@@ -169,6 +169,9 @@ class PaymentScreen(SplitPreview, CardScreen):
             if own is not None:
                 rows.append(([str(len(rows) + 1), on, t("pay.own"), yuan(own),
                               yuan(amount(self.preview, "own_acct_pay"))], "own"))
+            wallet_paid = int(pick(self.preview, "wallet_pay", 0) or 0)
+            if wallet_paid:   # the patient's insurance wallet: their own money, after their own account
+                rows.append(([str(len(rows) + 1), on, t("pay.wallet"), "", yuan(wallet_paid)], "wallet"))
             for rel in self.order:
                 owner = str(pick(rel, "owner_psn_no"))
                 use = self.acct_used and owner not in self.skipped
@@ -215,7 +218,7 @@ class PaymentScreen(SplitPreview, CardScreen):
 
     def _row_owner(self) -> str | None:
         key = self._row_key()
-        return key if key not in (None, "own", "cash") else None
+        return key if key not in (None, "own", "wallet", "cash") else None
 
     def action_toggle_row(self) -> None:
         if self.self_pay:
@@ -223,7 +226,7 @@ class PaymentScreen(SplitPreview, CardScreen):
             return
         owner = self._row_owner()
         if owner is None:
-            if self._row_key() == "own":
+            if self._row_key() in ("own", "wallet"):
                 self.action_toggle_accounts()
             return
         self.skipped ^= {owner}

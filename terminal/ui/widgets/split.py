@@ -29,6 +29,8 @@ ROWS = (
     ("psn_cash_pay", "f.psn_cash_pay", True),
     ("balc", "f.balc", False),
 )
+#: rows shown only when the answer has them (through the centre): (field, i18n key, after this row)
+OPTIONAL_ROWS = (("wallet_pay", "f.wallet_pay", "own_acct_pay"),)
 
 
 def amount(result: object, name: str) -> int | None:
@@ -49,6 +51,7 @@ class SplitPanel(Grid):
     SplitPanel > .k.strong { color: $text; text-style: bold; }
     SplitPanel > .v { text-align: right; width: 100%; }
     SplitPanel > .v.strong { text-style: bold; }
+    SplitPanel > .optional { display: none; }
     SplitPanel > #v-psn_cash_pay { color: $text-warning; }
     SplitPanel > #v-fund_pay_sumamt { color: $text-success; }
     """
@@ -59,6 +62,10 @@ class SplitPanel(Grid):
         for name, key, strong in ROWS:
             yield Label(self._label(key, False), id=f"k-{name}", classes="k strong" if strong else "k")
             yield Label("—", id=f"v-{name}", classes="v strong" if strong else "v")
+            for extra, extra_key, after in OPTIONAL_ROWS:
+                if after == name:   # hidden until an answer carries it: the training ledger's panel is unchanged
+                    yield Label(self._label(extra_key, False), id=f"k-{extra}", classes="k optional")
+                    yield Label("—", id=f"v-{extra}", classes="v optional")
 
     def _label(self, key: str, narrow: bool) -> str:
         t = self.app.t
@@ -70,6 +77,8 @@ class SplitPanel(Grid):
             return
         self.set_class(narrow, "narrow")
         for name, key, _strong in ROWS:
+            self.query_one(f"#k-{name}", Label).update(self._label(key, narrow))
+        for name, key, _after in OPTIONAL_ROWS:
             self.query_one(f"#k-{name}", Label).update(self._label(key, narrow))
 
     _result: object | None = None
@@ -87,6 +96,12 @@ class SplitPanel(Grid):
             label = values.get(f"v-{name}")
             if label is not None:
                 label.update(yuan(amount(self._result, name)))
+        for name, _key, _after in OPTIONAL_ROWS:
+            value = amount(self._result, name)
+            for part in self.query(f"#k-{name}, #v-{name}").results(Label):
+                part.display = bool(value)
+            if value:
+                values[f"v-{name}"].update(yuan(value))
 
 
 class SplitPreview(CardScreen):
