@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from terminal.cli.output import run_guarded
 
@@ -23,7 +24,7 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2, JSON-shaped under --json
+    def error(self, message: str) -> NoReturn:  # usage errors exit 2, JSON-shaped under --json
         if "--json" in sys.argv:
             import json
             print(json.dumps({"error": {"code": "usage", "message": message}}, ensure_ascii=False))

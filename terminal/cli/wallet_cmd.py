@@ -11,6 +11,7 @@ rules) and a refusal names the rule and the region; nothing changes then (exit 1
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from terminal.cli.output import PIN_HELP, emit, pin_arg
 from terminal.errors import UsageError
@@ -74,7 +75,7 @@ def _session(args: argparse.Namespace, cfg):
     return CardSession(open_reader(args.reader, cfg), cfg)
 
 
-def _run(args: argparse.Namespace, act) -> object:
+def _run(args: argparse.Namespace, act: Any) -> Any:
     """Open the ledger and the card, do `act(ledger, session)`, close both."""
     from terminal.cli.settle_cmd import _date, _ledger
     today = _date(args.date)

@@ -23,7 +23,6 @@ keyed by pool as well, a spec change, not a fix.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any, Sequence
 
 from terminal.domain.bill import Bill

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from centre.interface.codes import MdtrtCertType
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
 from terminal.card_session import CardIdentity
@@ -31,7 +32,6 @@ from terminal.domain.presettle import MulaidPart, PreSettlement
 from terminal.errors import BadInput, CashierError, RuleRefused
 from terminal.insurance import journey
 from terminal.insurance.client import CentreClient
-from centre.interface.codes import MdtrtCertType
 from terminal.insurance.journey import Credential, SettlementUncertain, Visit
 from terminal.insurance.models import InsuredPerson, Settlement
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
@@ -94,6 +94,11 @@ class CentreLedger:
     def db(self) -> Any:
         return self.client.db()
 
+    def cached_psn_no(self, card_no: str) -> str | None:
+        from terminal.store.people import find_person
+        person = find_person(self.db(), card_no=card_no)
+        return person.psn_no if person is not None else None
+
     # ---------------------------------------------------------------- who is this
     def patient_for_card(self, card_read: Any) -> Patient:
         """1101 with the card (mdtrt_cert_type 03, card number and card_sn); the cache when the centre is down."""
@@ -138,7 +143,7 @@ class CentreLedger:
         if visit is not None and known is not None:
             try:
                 journey.cancel_visit(self.client, known[0], visit)
-            except Exception:   # noqa: BLE001  the centre may be down: the visit stays unsettled, as any other
+            except Exception:
                 pass
 
     def settle_voucher(self, psn_no: str, bill: Bill, *, relatives: Any = "auto", acct_used_flag: bool = True,

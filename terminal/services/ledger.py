@@ -45,6 +45,10 @@ class Ledger(Protocol):
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
                today: str | None = None) -> Any: ...
 
+    def cached_psn_no(self, card_no: str) -> str | None:
+        """The psn_no the centre last gave for this card (the window's cache); None where nothing is cached."""
+        ...
+
     def presettle(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto", acct_used_flag: bool = True,
                   now: datetime | None = None, self_pay: bool = False) -> Any: ...
 
@@ -120,6 +124,9 @@ class WindowLedger:
 
     def settle_voucher(self, psn_no: str, bill: Bill, **_: Any) -> Any:
         raise voucher_needs_centre()
+
+    def cached_psn_no(self, card_no: str) -> str | None:
+        return None  # the training ledger holds the persons themselves: no cache to consult
 
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
                today: str | None = None) -> Any:

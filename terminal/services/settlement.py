@@ -34,9 +34,9 @@ import json
 import sqlite3
 import uuid
 from contextlib import contextmanager
-from decimal import Decimal
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import IO, Any, Callable, Iterator, Sequence
 
 import sqlite_utils
@@ -366,11 +366,11 @@ def insert_settlement(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
 
 def _writer_queue(db: sqlite_utils.Database) -> IO[str] | None:
     """This connection's handle on `<db>.lock`, the queue the money writers wait in (None: in memory)."""
-    queue = getattr(db, "_cashier_writer_queue", False)
+    queue: Any = getattr(db, "_cashier_writer_queue", False)
     if queue is False:
         path = db.conn.execute("PRAGMA database_list").fetchone()[2]
         try:
-            queue = open(f"{path}.lock", "a") if path else None
+            queue = open(f"{path}.lock", "a") if path else None  # noqa: SIM115  held open: the queue is its lock
         except OSError:
             queue = None
         db._cashier_writer_queue = queue  # type: ignore[attr-defined]

@@ -194,7 +194,7 @@ def keep_slip(db: sqlite_utils.Database | None, cfg, result, *, only_if_missing:
             result.slip_path = str(path)
             return
         result.slip_path = str(save_slip(db, cfg, result))
-    except Exception as exc:  # noqa: BLE001  whatever the slip's failure, the settlement stands
+    except Exception as exc:
         why, why_zh = _why(exc)
         where = getattr(exc, "filename", None) or path
         log.info("slip of %s not saved: %s (%s)", result.setl_id, why, where)   # the result carries it

@@ -181,10 +181,9 @@ def family(cfg: Config, card_no: str, today: str, psn_no: str = "") -> Any:
     ledger = ledger_of(cfg)
     if psn_no:
         return ledger.family(psn_no=psn_no, today=today)
-    if ledger.kind == "centre":
-        row = ledger.db().execute("SELECT psn_no FROM persons WHERE card_no = ?", [card_no]).fetchone()
-        if row is not None:
-            return ledger.family(psn_no=row[0], today=today)
+    cached = ledger.cached_psn_no(card_no)
+    if cached is not None:
+        return ledger.family(psn_no=cached, today=today)
     return ledger.family(card_no=card_no, today=today)
 
 

@@ -129,7 +129,7 @@ class KioskBackend:
             choices.append(("own", "none", patient.name, ""))
         for f in patient.family:
             choices.append((f.owner_psn_no, [f.owner_psn_no], f.owner_name, f.relation_name))
-        options = []
+        options: list[Any] = []
         for key, relatives, who, relation in choices:
             pre = ledger.presettle(patient.psn_no, bill.bill, relatives=relatives, now=self._now())
             if pre.psn_cash_pay > 0:

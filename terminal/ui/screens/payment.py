@@ -143,7 +143,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         if self.card_expired:
             return t("pay.why_expired")
         if self.centre_unreachable:
-            return "医保中心无法连接" if self.app.lang == "zh" else "the insurance centre cannot be reached"  # type: ignore[attr-defined]
+            return "医保中心无法连接" if self.app.lang == "zh" else "the insurance centre cannot be reached"
         stas = str(pick(pick(self.family, "person"), "psn_insu_stas", ""))
         return t("pay.why_inactive", status=t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas)
 
