@@ -139,6 +139,17 @@ def standing(t) -> tuple[dict[str, int], dict[str, int]]:
 
 
 # ---------------------------------------------------------------- the outpatient sequence
+def logged_transactions(server, expected: int, wait_s: float = 5.0) -> list[str]:
+    """The server's transaction log lines: it writes each line just after the answer has left, so the last one
+    may still be on its way when the client has its answer; wait (a short while) for `expected` lines."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        lines = [ln for ln in server.stderr().splitlines() if "infno=" in ln]
+        if len(lines) >= expected or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
+
+
 def test_outpatient_sequence_with_amounts_by_hand(centre):
     t = centre()
     h = his(t.call)                                                              # 9001
@@ -204,7 +215,7 @@ def test_outpatient_sequence_with_amounts_by_hand(centre):
     assert again["setlinfo"]["ext_status"] == "reversed"
     assert drifts(t.db()) == []
     if t.server is not None:    # one log line per transaction, and never an ID number in the log
-        lines = [ln for ln in t.server.stderr().splitlines() if "infno=" in ln]
+        lines = logged_transactions(t.server, 9)
         assert [re.search(r"infno=(\S+)", ln).group(1) for ln in lines] == \
             ["9001", "1101", "2201", "2204", "2206", "2207", "5203", "2208", "5203"]
         assert all(re.search(r" msgid=\S{30} infcode=0 ms=\d+\.\d$", ln) for ln in lines), lines
