@@ -70,7 +70,7 @@ async def _settle(app, pilot, profile: str = "zhang_wei") -> None:
 async def test_the_header_says_connected_then_down_when_the_centre_falls_over(tmp_path, monkeypatch, size):
     cfg = _cfg(tmp_path, monkeypatch)
     async with _window(cfg, size=size) as (app, pilot):
-        await wait_for(app, pilot, lambda: "已连接" in _badge(app))      # signed in (9001) as the window opened
+        await wait_for(app, pilot, lambda: "已连接 · cashier01" in _badge(app))   # signed in (9001) as it opened
         drawn = await _header(app, pilot)
         assert "医保中心 已连接 · cashier01" in drawn and "医保收费窗口" in drawn, drawn   # whole, at 80 columns too
         app.ledger.client.transport.centre.faults.down = True               # the centre falls over

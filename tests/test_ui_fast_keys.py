@@ -45,6 +45,30 @@ async def test_a_burst_of_keys_lands_where_it_was_typed(cfg):
     assert count(cfg, "ledger", "account = 'own' AND amount = ?", [TOTAL]) == 1
 
 
+async def test_digits_typed_away_from_the_pin_box_are_the_pins_in_order(cfg):
+    """A patient types while the cashier's focus is elsewhere on the payment screen (or before the PIN box is
+    up): the digits are the PIN's, and a digit typed after the box takes the focus does not replace them."""
+    from textual.widgets import Input
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f2")
+        burst(app, [k for k in LINES])
+        await wait_for(app, pilot, lambda: "¥266.00" in screen_text(app), timeout=15)
+        await press(app, pilot, "f5")
+        pin = app.screen.query_one("#pin", Input)
+        await press(app, pilot, "tab")                  # the focus leaves the PIN box
+        assert app.focused is not pin
+        await press(app, pilot, *"123")
+        assert pin.value == "123"
+        pin.focus()
+        await settle_down(app, pilot)
+        await press(app, pilot, *"456")
+        assert pin.value == "123456"                    # not "456": focusing the box selected nothing
+        await press(app, pilot, "f5")
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
+    assert count(cfg, "ledger", "account = 'own' AND amount = ?", [TOTAL]) == 1
+
+
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_a_long_string_sent_to_the_terminal_is_typed_whole(tmp_path, config_file):
     """`tmux send-keys -l` delivers the whole string in one write: the bill must come out as typed."""

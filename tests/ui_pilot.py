@@ -59,7 +59,7 @@ async def wait_for(app, pilot, predicate, timeout: float = 5.0) -> None:
     end = loop.time() + timeout
     while not predicate():
         if loop.time() > end:
-            raise AssertionError("the UI did not get there in time")
+            raise AssertionError(f"the UI did not get there in time: {type(app.screen).__name__}\n{screen_text(app)}")
         await asyncio.sleep(0.02)
         await settle_down(app, pilot, 1)
 

@@ -45,6 +45,8 @@ class PaymentScreen(SplitPreview, CardScreen):
         Binding("down", "pick_row(1)", "pick", key_display="↓", show=False),
         Binding("ctrl+up", "move(-1)", "up", key_display="Ctrl+↑", show=False),
         Binding("ctrl+down", "move(1)", "down", key_display="Ctrl+↓", show=False),
+        # priority: every digit is the PIN's, in the order typed, even one that comes before the PIN box is up
+        *(Binding(d, f"pin_digit('{d}')", d, show=False, priority=True) for d in "0123456789"),
     ]
     LABELS = {"confirm": "key.confirm", "toggle_accounts": "key.accounts", "toggle_row": "key.toggle",
               "move(-1)": "key.up", "move(1)": "key.down", "pick_row(-1)": "key.pick_row",
@@ -62,6 +64,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.acct_used = True
         self.busy = False
         self.self_pay = False                    # full self-pay in cash (set at mount when nothing else can)
+        self._typed_ahead: list[str] | None = []  # PIN digits typed before the PIN box was up (None once it is)
 
     # what the patient has ------------------------------------------------------
 
@@ -136,6 +139,9 @@ class PaymentScreen(SplitPreview, CardScreen):
         self._show_accounts()
         self.update_preview()
         (self.query_one("#accounts") if (self.keypad or self.self_pay) else pin).focus()
+        typed, self._typed_ahead = self._typed_ahead or [], None
+        for digit in typed:
+            self.action_pin_digit(digit)
         self.refresh_money()   # the balances as they are now, not as they were when the card was read
 
     def _why_self_pay(self) -> str:
@@ -281,6 +287,21 @@ class PaymentScreen(SplitPreview, CardScreen):
         if getattr(self, "_confirm_when_split", False):
             self._confirm_when_split = False
             self.action_confirm()
+
+    def action_pin_digit(self, digit: str) -> None:
+        """A digit typed on this screen goes into the PIN box wherever the focus is. Keys a patient or a burst
+        types right after F5 reach the screen before its PIN box has the focus; they are kept, in order."""
+        if self._typed_ahead is not None:
+            self._typed_ahead.append(digit)
+            return
+        pin = self.query_one("#pin", PinInput)
+        if self.keypad or self.self_pay or self.voucher or pin.disabled or not pin.display:
+            return                               # no PIN typed here, or a charge under way
+        selection = pin.selection
+        if selection.is_empty:
+            pin.insert_text_at_cursor(digit)
+        else:
+            pin.replace(digit, *selection)
 
     # charge --------------------------------------------------------------------
     @on(Input.Submitted, "#pin")

@@ -14,6 +14,9 @@ class PinInput(Input):
         kwargs.setdefault("password", True)
         kwargs.setdefault("max_length", 16)
         kwargs.setdefault("restrict", r"[0-9]*")
+        # digits typed before the box had the focus are kept there: selecting them on focus would let the
+        # next digit replace them
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(**kwargs)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
