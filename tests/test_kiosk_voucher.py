@@ -109,3 +109,17 @@ async def test_a_scan_on_the_start_view_needs_no_tap_first(tmp_path, monkeypatch
         await settle_down(app, pilot)
         assert app.screen.view == "overview" and "张小雨" in screen_text(app), screen_text(app)
         assert app.tray_card is None
+
+
+async def test_a_scan_that_pauses_after_its_first_letter_is_not_cut(tmp_path, monkeypatch):
+    """The first letter opens the scan field; the field takes the focus before the next key comes (a scanner
+    slowed by a busy machine): what was typed stays, the next key is added to it, not put in its place."""
+    cfg = _cfg(tmp_path, monkeypatch)
+    code = code_of(cfg, "zhang_xiaoyu")
+    async with running(cfg) as (app, pilot):
+        await pilot.press(code[0])
+        await settle_down(app, pilot)
+        assert app.focused is not None and app.focused.id == "scan-code"
+        await pilot.press(*code[1:], "enter")
+        await settle_down(app, pilot)
+        assert app.screen.view == "overview" and "张小雨" in screen_text(app), screen_text(app)

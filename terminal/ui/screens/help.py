@@ -73,8 +73,8 @@ class HelpScreen(CashierScreen):
                 if b.key in seen or (b.action.startswith("insert") and not self.app.demo):
                     continue
                 seen.add(b.key)
-                if b.action.startswith("insert") or b.action == "pick_row(1)":
-                    continue  # shown once as 1-9 below; ↓ is shown with ↑ ("↑↓")
+                if b.action.startswith(("insert", "pin_digit")) or b.action == "pick_row(1)":
+                    continue  # shown once as 1-9 below; ↓ is shown with ↑ ("↑↓"); digits are the PIN's
                 rows.append([t(title) if first else "", b.key_display or b.key, t(own.get(b.action, b.action))])
                 first = False
             for key, what in EXTRA.get(title, []):

@@ -29,7 +29,8 @@ class IdleView(KioskView):
         yield Static(self.tr("insert_hint"), id="insert-hint", classes="hint")
         with Vertical(id="scan-box"):
             yield Static(self.tr("scan_hint"), id="scan-hint", classes="hint")
-            yield Input(placeholder=self.tr("scan_placeholder"), id="scan-code")
+            # select_on_focus off: the letters typed before the field had the focus stay when it gets it
+            yield Input(placeholder=self.tr("scan_placeholder"), id="scan-code", select_on_focus=False)
         yield Static("", id="idle-notice", classes="notice")
         if self.tray is not None:
             with Vertical(id="tray-box"):
