@@ -51,6 +51,10 @@ class Centre:
             raise AnswerLost("the centre's answer was lost")
         return outcome.response
 
+    def alive(self) -> bool:
+        """What `GET /health` says over HTTP: the centre answers (not down)."""
+        return not self.dispatcher.faults.down
+
     @property
     def faults(self) -> Faults:
         return self.dispatcher.faults

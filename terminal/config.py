@@ -92,6 +92,7 @@ class CentreSection:
     connect_timeout_s: float = key(3.0, min=0, min_open=True, max=120)
     read_timeout_s: float = key(15.0, min=0, min_open=True, max=600)
     slow_ms: float = key(1000.0, min=1, max=600_000)
+    probe_s: float = key(15.0, min=0, max=3600)               # 0: never; else how often the idle window asks
     faults: str = key("", max_len=1024)                       # the embedded centre's faults, comma-separated
     require_sign_in: bool = True
     timezone: str = key("Asia/Shanghai", pattern=r"[A-Za-z0-9_+/-]{1,64}", hint="a time zone such as Asia/Shanghai")

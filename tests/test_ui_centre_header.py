@@ -181,3 +181,32 @@ async def test_day_end_on_the_training_ledger_keeps_its_ledger_column(tmp_path, 
         from textual.widgets import DataTable
         table = app.screen.query_one("#sums", DataTable)
         assert [str(c.label) for c in table.ordered_columns] == ["", "Settlements", "Ledger"]
+
+
+# ---------------------------------------------------------------- the probe between patients
+
+async def test_an_idle_window_sees_the_centre_fall_over_and_come_back_signed_in_again(tmp_path, monkeypatch):
+    """Nobody at the window: the probe (`[centre] probe_s`) finds the centre down, then back; back, the window
+    signs in again (a new 9001) and the header says so, without a patient or a key."""
+    cfg = _cfg(tmp_path, monkeypatch, extra={"probe_s": "0.2"})
+    async with _window(cfg) as (app, pilot):
+        await wait_for(app, pilot, lambda: "已连接 · cashier01" in _badge(app))
+        faults = app.ledger.client.transport.centre.faults
+        first_sign_no = app.ledger.client.health.sign_no
+        faults.down = True
+        await wait_for(app, pilot, lambda: "无法连接" in _badge(app))
+        app.ledger.client.health.sign_no = ""           # the centre lost its sign-ins while it was down
+        faults.down = False
+        await wait_for(app, pilot, lambda: "已连接 · cashier01" in _badge(app))
+        assert app.ledger.client.health.sign_no and app.ledger.client.health.sign_no != first_sign_no
+        assert type(app.screen).__name__ == "WaitingScreen"
+
+
+async def test_a_window_started_while_the_centre_was_down_signs_in_when_it_comes_up(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch, faults="down", extra={"probe_s": "0.2"})
+    async with _window(cfg, lang="en") as (app, pilot):
+        await wait_for(app, pilot, lambda: "down" in _badge(app))
+        assert _badge(app) == "● centre down · not signed in"
+        app.ledger.client.transport.centre.faults.down = False
+        await wait_for(app, pilot, lambda: _badge(app) == "● centre connected · cashier01")
+

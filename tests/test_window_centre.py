@@ -214,3 +214,29 @@ def test_settle_over_pcsc_gives_the_same_amounts_on_the_embedded_and_on_a_served
     assert {f: a[f"{f}_fen"] for f in AMOUNTS} == {f: b[f"{f}_fen"] for f in AMOUNTS}
     assert a["setlinfo"]["medfee_sumamt"] == b["setlinfo"]["medfee_sumamt"] == Decimal("108.40")
     assert a["acct_mulaid_pay_fen"] > 0 and [m["owner_psn_no"] for m in b["mulaid"]] == ["P10000001"]
+
+
+def test_the_probe_asks_a_served_centre_by_get_health_and_sends_no_transaction(tmp_path):
+    """The idle window's probe over HTTP: connected while a centre answers, down once it is gone; no message
+    on the interface (the window's log gets no row) and no msgid spent."""
+    from terminal.insurance.transport import CentreUnreachable, HttpTransport
+    from terminal.config import load_config
+    from terminal.services.ledger import close_ledger, ledger_of
+    with _served(tmp_path) as served:
+        window = make_window(tmp_path / "w", url=served.url, demo=False)
+        cfg = load_config(window.config)
+        ledger = ledger_of(cfg)
+        client = ledger.client
+        try:
+            client.probe()
+            assert client.health.state == "connected"
+            assert client.db().execute("SELECT count(*) FROM centre_log").fetchone()[0] == 0
+        finally:
+            url = served.url
+    transport = HttpTransport(url, connect_timeout_s=0.5)
+    with pytest.raises(CentreUnreachable):
+        transport.probe()
+    transport.close()
+    client.probe()
+    assert client.health.state == "down"
+    close_ledger(cfg)

@@ -161,6 +161,18 @@ class CentreClient:
         output = answer.get("output")
         return output if isinstance(output, dict) else {}
 
+    def probe(self) -> None:
+        """Between transactions: down when the centre cannot be reached, connected again when it can. A probe
+        answers fast even from a slow centre, so it never clears "slow": the next transaction says that."""
+        started = time.perf_counter()
+        try:
+            self.transport.probe()
+        except CentreUnreachable:
+            self._health("down", None)
+            return
+        if self.health.state in ("down", "unknown"):
+            self._health("connected", (time.perf_counter() - started) * 1000)
+
     def _health(self, state: str, ms: float | None) -> None:
         with self._lock:
             self.health.state = state

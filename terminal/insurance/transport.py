@@ -29,6 +29,8 @@ class Transport(Protocol):
 
     def call(self, envelope: dict[str, Any]) -> dict[str, Any]: ...
 
+    def probe(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -51,6 +53,11 @@ class EmbeddedTransport:
         except AnswerLost as exc:
             raise AnswerUncertain(str(exc)) from None
         return jsonio.loads(jsonio.dumps(answer))
+
+    def probe(self) -> None:
+        """Is the centre there? CentreUnreachable when it is down (no transaction, nothing recorded)."""
+        if not self.centre.alive():
+            raise CentreUnreachable("the centre is down")
 
     def close(self) -> None:
         self.centre.close()
@@ -92,6 +99,16 @@ class HttpTransport:
         if not isinstance(answer, dict) or "infcode" not in answer:
             raise AnswerUncertain("the centre's answer is not an envelope")
         return answer
+
+    def probe(self) -> None:
+        """`GET /health`: CentreUnreachable unless the centre answers it (no transaction, nothing recorded)."""
+        httpx = self._httpx
+        try:
+            response = self.client.get("/health")
+        except httpx.HTTPError as exc:
+            raise CentreUnreachable(f"cannot reach the centre at {self.url}: {exc}") from None
+        if response.status_code != 200:
+            raise CentreUnreachable(f"the centre at {self.url} answered HTTP {response.status_code}")
 
     def close(self) -> None:
         self.client.close()

@@ -671,6 +671,13 @@ class CentreLedger:
             except (CashierError, CentreUnreachable, AnswerUncertain):
                 pass
 
+    def probe(self) -> None:
+        """Asked by the idle window every `[centre] probe_s`: is the centre there (the header says down before the
+        next patient), and once it is back, or was never reached, sign in (9001) again."""
+        self.client.probe()
+        if not self.client.health.sign_no and self.client.health.state != "down":
+            self.sign_in()
+
     def message_log(self, limit: int = 50) -> list[Any]:
         """The last messages to the centre, newest first (`terminal.services.message_log`)."""
         from terminal.services.message_log import recent_messages

@@ -81,6 +81,8 @@ class Ledger(Protocol):
 
     def sign_in(self) -> None: ...
 
+    def probe(self) -> None: ...
+
     def message_log(self, limit: int = 50) -> list[Any]: ...
 
     def close(self) -> None: ...
@@ -230,6 +232,9 @@ class WindowLedger:
 
     def sign_in(self) -> None:
         """The training ledger has no centre to sign in to."""
+
+    def probe(self) -> None:
+        """Nor any centre to ask after."""
 
     def message_log(self, limit: int = 50) -> list[Any]:
         """The messages this window's database logged (none while it trains; any from its days on the centre)."""

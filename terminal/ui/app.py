@@ -127,6 +127,18 @@ class CashierApp(App):
             from terminal.ui.screens.waiting import WaitingScreen
             self.push_screen(WaitingScreen())
             self.run_worker(self._sign_in, thread=True, name="centre-sign-in")
+        if self.cfg.centre.enabled and self.cfg.centre.probe_s > 0:
+            self.set_interval(self.cfg.centre.probe_s, self._probe_centre)
+
+    def _probe_centre(self) -> None:
+        """Every `[centre] probe_s`: ask after the centre off the UI thread (the header polls what it finds)."""
+        self.run_worker(self._probe, thread=True, name="centre-probe", group="centre-probe", exclusive=True)
+
+    def _probe(self) -> None:
+        try:
+            self.ledger.probe()
+        except Exception:
+            pass   # a ledger that cannot open is said by the next service call, as a message
 
     def _sign_in(self) -> None:
         """9001 as the window opens, off the UI thread: the header then shows the centre's state and who is
