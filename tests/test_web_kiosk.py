@@ -150,7 +150,7 @@ def screen(page) -> str:
         return lines.join("\\n"); }""")
 
 
-def wait_text(page, text: str, timeout: float = 15.0) -> str:
+def wait_text(page, text: str, timeout: float = 30.0) -> str:
     def found():
         try:
             s = screen(page)

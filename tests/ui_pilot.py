@@ -53,7 +53,7 @@ async def type_text(app, pilot, text: str) -> None:
     await settle_down(app, pilot)
 
 
-async def wait_for(app, pilot, predicate, timeout: float = 5.0) -> None:
+async def wait_for(app, pilot, predicate, timeout: float = 20.0) -> None:
     """For events from other threads (PC/SC): poll until the screen shows what we wait for."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
