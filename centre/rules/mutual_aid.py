@@ -34,11 +34,6 @@ from centre.rules.regional import RegionalRules, Said, refuse_not_joined, refuse
 from centre.rules.regions import Region, province_code
 from centre.rules.wallet import WalletLimits
 
-SCOPES = BindingScope.values()
-INSUTYPE_EMPLOYEE = Insutype.EMPLOYEE.value
-INSUTYPES = Insutype.values()
-STAS_ACTIVE = PsnInsuStas.ACTIVE.value
-
 
 @dataclass(frozen=True)
 class Party:
@@ -196,7 +191,7 @@ def _refuse(code: str, en: str, zh: str, **details: object) -> Refused:
 
 def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
     """Refuse with the person's insurance status in words unless it is active."""
-    if p.psn_insu_stas != STAS_ACTIVE:
+    if p.psn_insu_stas != PsnInsuStas.ACTIVE:
         stas = PsnInsuStas.get(p.psn_insu_stas)
         en, zh = (stas.en, stas.zh) if stas else (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}")
         raise _refuse(code, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
@@ -206,7 +201,7 @@ def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
 
 def check_owner(owner: Party) -> None:
     """Only an employee-insurance (310) person with active insurance and a personal account can be an owner."""
-    if owner.insutype != INSUTYPE_EMPLOYEE:
+    if owner.insutype != Insutype.EMPLOYEE:
         raise _refuse("owner_not_employee",
                       f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
                       "only an employee's personal account can be shared",
@@ -219,7 +214,7 @@ def check_owner(owner: Party) -> None:
 
 def check_user(user: Party) -> None:
     """The user (使用人) must be insured (310 or 390) and active."""
-    if user.insutype not in INSUTYPES:
+    if user.insutype not in Insutype.values():
         raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
                       f"{user.psn_name}未参加基本医疗保险")
     _require_active(user, "user_not_active", "only an actively insured relative can be bound",
@@ -308,7 +303,7 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
                 owner_since: Said | None = None, user_since: Said | None = None) -> None:
     """Local within a province; cross-province only with both pooling areas open and from the day each person's
     province joined (`owner_since`, `user_since`: the regional rules' dates; else the config's default)."""
-    if scope not in SCOPES:
+    if scope not in BindingScope.values():
         raise Refused("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
                        f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
     crossing = needs_cross_province(owner, user)
@@ -415,8 +410,8 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
     against the balance (the export's balance is already net of it).
     """
     check_not_self(owner, user)
-    if status == "active" and (owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None):
-        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+    if status == "active" and (owner.insutype != Insutype.EMPLOYEE or owner.balc is None):
+        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, PsnInsuStas.ACTIVE, owner.insuplc_admdvs,
                           owner.gend, owner.balc))
     check_relation(policy, relation, begin_date, user)
     if status == "active" or scope == "cross_province" and begin_date < policy.cross_province_since:
@@ -461,7 +456,7 @@ def end_reason(owner: Party) -> str | None:
     """Why an owner's bindings must end by themselves (insurance ended or changed), or None."""
     if owner.psn_insu_stas == "4":
         return "owner_insurance_ended"
-    if owner.insutype != INSUTYPE_EMPLOYEE:
+    if owner.insutype != Insutype.EMPLOYEE:
         return "owner_insurance_changed"
     return None
 

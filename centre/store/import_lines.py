@@ -29,8 +29,9 @@ from typing import Any, Callable, Protocol
 from centre.errors import Refused
 from centre.interface import idcard, relations
 from centre.interface.amounts import MAX_FEN, MAX_YUAN
+from centre.interface.codes import BindingScope, BindingStatus, ChrgitmLv, HospLv, Insutype, PsnInsuStas
 from centre.interface.text import MAX_CODE, MAX_NAME, UNSAFE, shown, text_problem
-from centre.rules.mutual_aid import SCOPES, MutualAidPolicy, Party, check_centre_binding, is_date
+from centre.rules.mutual_aid import MutualAidPolicy, Party, check_centre_binding, is_date
 from centre.rules.regions import Region
 from centre.store.import_report import KINDS, ImportReport
 
@@ -53,11 +54,13 @@ _CHRGITM_TYPE = re.compile(r"^[0-9A-Za-z]{1,10}$")
 _FIXMEDINS = re.compile(r"^[0-9A-Za-z]{12}$")
 _RATIO = re.compile(r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$")
 _GEND = frozenset({"0", "1", "2", "9"})
-_INSUTYPES = frozenset({"310", "390"})
-_STAS = frozenset({"1", "2", "4"})
-_STATUS = frozenset({"active", "ended"})
-_CHRGITM_LV = frozenset({"01", "02", "03"})
-_HOSP_LV = frozenset({"1", "2", "3"})
+_INSUTYPES = frozenset(Insutype.values())
+_EMPLOYEE = Insutype.EMPLOYEE.value
+_STAS = frozenset(PsnInsuStas.values())
+_STATUS = frozenset(BindingStatus.values())
+_SCOPES = frozenset(BindingScope.values())
+_CHRGITM_LV = frozenset(ChrgitmLv.values())
+_HOSP_LV = frozenset(HospLv.values())
 _FLAG = frozenset({"0", "1"})
 _unsafe = UNSAFE.search
 
@@ -351,7 +354,7 @@ class Importer:
         info = self.info.get(psn_no)
         if info is None:
             return self.route("account", n, (psn_no, balc, year, None), (psn_no,))
-        if info[2] != "310":
+        if info[2] != _EMPLOYEE:
             return (f"account {psn_no}: only employee insurance (310) has a personal account "
                     f"({psn_no} has {info[2]})")
         self.acct_seen.add(psn_no)
@@ -389,7 +392,7 @@ class Importer:
             if rel is None:
                 return f"binding {owner}->{user}: unknown relation code {shown(code)} (GB/T 4761)"
             return f"binding {owner}->{user}: relation {code} ({rel.en}) is not a family relation"
-        if scope not in SCOPES:
+        if scope not in _SCOPES:
             return f"binding {owner}->{user}: scope must be local or cross_province, not {shown(scope)}"
         if type(quota) is not int or not 0 <= quota <= MAX_FEN:
             return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
@@ -438,7 +441,7 @@ class Importer:
             if type(ratio) is not str or not _RATIO.match(ratio):
                 return (f"{where}: selfpay_prop must be a decimal string from 0 to 1 with at most 4 decimals "
                         f"(\"0.10\"), not {shown(ratio)}")
-            if lv == "01" and Decimal(ratio) != 0 or lv == "03" and Decimal(ratio) != 1:
+            if lv == ChrgitmLv.A and Decimal(ratio) != 0 or lv == ChrgitmLv.C and Decimal(ratio) != 1:
                 return (f"{where}: selfpay_prop {ratio} contradicts chrgitm_lv {lv} (class A pays nothing first, "
                         "class C all of it)")
         limit = g("pric_uplmt_amt")
@@ -572,7 +575,7 @@ class Importer:
                         "(no region line for it or its city in the file or the database)")
         elif kind == "account":
             info = self.person_info(row[0])
-            if info is not None and info[2] != "310":
+            if info is not None and info[2] != _EMPLOYEE:
                 return (f"account {row[0]}: only employee insurance (310) has a personal account "
                         f"({row[0]} has {info[2]})")
             self.acct_seen.add(row[0])

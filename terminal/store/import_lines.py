@@ -16,9 +16,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable
 
+from centre.interface.amounts import MAX_FEN
+from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
 from drivers import certno as certno_mod
 from terminal.domain import relations
-from terminal.domain.mutual_aid import MAX_FEN, SCOPES, MutualAidPolicy, Party, check_centre_binding, is_date
+from terminal.domain.mutual_aid import MutualAidPolicy, Party, check_centre_binding, is_date
 from terminal.domain.regions import Region
 from terminal.domain.text import MAX_NAME, UNSAFE, shown, text_problem
 from terminal.errors import CashierError
@@ -37,9 +39,11 @@ _NATY = re.compile(r"^\d{2}$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
 _CARD_SN = re.compile(r"^[0-9A-F]{32}$")
 _GEND = frozenset({"0", "1", "2", "9"})
-_INSUTYPES = frozenset({"310", "390"})
-_STAS = frozenset({"1", "2", "4"})
-_STATUS = frozenset({"active", "ended"})
+_INSUTYPES = frozenset(Insutype.values())
+_EMPLOYEE = Insutype.EMPLOYEE.value
+_STAS = frozenset(PsnInsuStas.values())
+_STATUS = frozenset(BindingStatus.values())
+_SCOPES = frozenset(BindingScope.values())
 
 _SQL = {
     "region": (
@@ -358,7 +362,7 @@ class _Importer:
         info = self.info.get(psn_no)
         if info is None:
             return self.route("account", n, (psn_no, balc, year), (psn_no,))
-        if info[2] != "310":
+        if info[2] != _EMPLOYEE:
             return (f"account {psn_no}: only employee insurance (310) has a personal account "
                     f"({psn_no} has {info[2]})")
         self.acct_seen.add(psn_no)
@@ -398,7 +402,7 @@ class _Importer:
             if rel is None:
                 return f"binding {owner}->{user}: unknown relation code {code!r} (GB/T 4761)"
             return f"binding {owner}->{user}: relation {code} ({rel.en}) is not a family relation"
-        if scope not in SCOPES:
+        if scope not in _SCOPES:
             return f"binding {owner}->{user}: scope must be local or cross_province, not {scope!r}"
         if type(quota) is not int or not 0 <= quota <= MAX_FEN:
             return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
@@ -487,7 +491,7 @@ class _Importer:
             self.user_class[psn_no] = self.class_id(("user", row[3], admdvs))
         elif kind == "account":
             info = self.person_info(row[0])
-            if info is not None and info[2] != "310":
+            if info is not None and info[2] != _EMPLOYEE:
                 return (f"account {row[0]}: only employee insurance (310) has a personal account "
                         f"({row[0]} has {info[2]})")
             self.acct_seen.add(row[0])
