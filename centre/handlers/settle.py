@@ -290,7 +290,7 @@ def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
                                   binding_id=m["binding_id"], scope=m["scope"], amount=y(m["amount"]))
                     for m in row["mulaid"]],
         ext_status=row["status"], ext_reversal_of=row.get("reversal_of"), ext_has_account=bool(row["has_account"]))
-    sign = -1 if row["status"] == "reversal" else 1
+    sign = -1 if row["status"] == SetlStatus.REVERSAL else 1
     detail = tx.SetlDetail(
         fund_pay_type=fund_pay_type_of(row["insutype"]).value, inscp_scp_amt=y(row["inscp_scp_amt"]),
         crt_payb_lmt_amt=y(sign * row.get("_cap_left", 0)), fund_payamt=y(row["fund_pay_sumamt"]),

@@ -41,6 +41,7 @@ from typing import IO, Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
+from centre.interface.codes import SetlStatus
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
 from terminal.card_session import CardIdentity
@@ -446,7 +447,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                "acct_used_flag": "1" if acct_used_flag else "0",
                **{c: getattr(pre, c) for c in AMOUNT_COLUMNS}, "own_acct_pay": pre.own_acct_pay, "balc": pre.balc,
                "mulaid": json.dumps(mulaid, ensure_ascii=False),
-               "bill": bill_text, "status": "settled",
+               "bill": bill_text, "status": SetlStatus.SETTLED.value,
                "created_at": at, "setl_date": day, "reversal_of": None, "request_fp": fingerprint}
         insert_settlement(db, row)
         db.conn.executemany(LEDGER_INSERT, entries)
