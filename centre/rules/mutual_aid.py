@@ -29,7 +29,7 @@ from typing import Any, Iterable
 from centre.errors import ConfigProblem, Refused
 from centre.interface import relations
 from centre.interface.amounts import MAX_FEN, yuan_text
-from centre.interface.codes import BindingScope, Insutype, PsnInsuStas
+from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
 from centre.rules.regional import RegionalRules, Said, refuse_not_joined, refuse_one_owner, refuse_user_cap
 from centre.rules.regions import Region, province_code
 from centre.rules.wallet import WalletLimits
@@ -307,7 +307,7 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
         raise Refused("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
                        f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
     crossing = needs_cross_province(owner, user)
-    if scope == "local" and crossing:
+    if scope == BindingScope.LOCAL and crossing:
         raise _refuse("needs_cross_province",
                       f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
                       "insured in different provinces: bind with scope cross_province"
@@ -315,11 +315,11 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
                          else " and a quota"),
                       f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济"
                       + (",再向其医保钱包转账" if policy.wallet_model else "并设定共济额度"))
-    if scope == "cross_province" and not crossing:
+    if scope == BindingScope.CROSS_PROVINCE and not crossing:
         raise _refuse("not_cross_province",
                       f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
                       f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
-    if scope != "cross_province":
+    if scope != BindingScope.CROSS_PROVINCE:
         return
     if owner_since is None and user_since is None and on_date < policy.cross_province_since:
         raise _refuse("cross_province_not_yet",
@@ -352,7 +352,7 @@ def check_quota(scope: str, quota: int, owner: Party, policy: MutualAidPolicy | 
     """Local: no quota (draws on the balance). Cross-province under the wallet model: no quota either (money
     goes through the wallet); under the quota model: 0 < quota ≤ owner's balance (it moves out of it)."""
     check_amount(quota)
-    if scope == "local":
+    if scope == BindingScope.LOCAL:
         if quota:
             raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
                           "省内共济直接使用授权人个人账户,无需设定额度")
@@ -410,11 +410,11 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
     against the balance (the export's balance is already net of it).
     """
     check_not_self(owner, user)
-    if status == "active" and (owner.insutype != Insutype.EMPLOYEE or owner.balc is None):
+    if status == BindingStatus.ACTIVE and (owner.insutype != Insutype.EMPLOYEE or owner.balc is None):
         check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, PsnInsuStas.ACTIVE, owner.insuplc_admdvs,
                           owner.gend, owner.balc))
     check_relation(policy, relation, begin_date, user)
-    if status == "active" or scope == "cross_province" and begin_date < policy.cross_province_since:
+    if status == BindingStatus.ACTIVE or scope == BindingScope.CROSS_PROVINCE and begin_date < policy.cross_province_since:
         check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
 
 
@@ -449,7 +449,7 @@ def available(scope: str, owner_balc: int | None, quota: int) -> int:
     """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province; 0 for a
     binding made under the wallet model, whose money goes through the relative's wallet). `owner_balc` is what
     the owner may share: the prior-year balance only, where the owner's area says so."""
-    return quota if scope == "cross_province" else (owner_balc or 0)
+    return quota if scope == BindingScope.CROSS_PROVINCE else (owner_balc or 0)
 
 
 def end_reason(owner: Party) -> str | None:
@@ -463,4 +463,4 @@ def end_reason(owner: Party) -> str | None:
 
 def in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
     """A binding pays on a date when active, begun, and not past its end date."""
-    return status == "active" and begin_date <= on_date and (not end_date or on_date <= end_date)
+    return status == BindingStatus.ACTIVE and begin_date <= on_date and (not end_date or on_date <= end_date)

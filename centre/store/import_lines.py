@@ -59,6 +59,8 @@ _EMPLOYEE = Insutype.EMPLOYEE.value
 _STAS = frozenset(PsnInsuStas.values())
 _STATUS = frozenset(BindingStatus.values())
 _SCOPES = frozenset(BindingScope.values())
+_LOCAL = BindingScope.LOCAL.value
+_ACTIVE, _ENDED = BindingStatus.ACTIVE.value, BindingStatus.ENDED.value
 _CHRGITM_LV = frozenset(ChrgitmLv.values())
 _HOSP_LV = frozenset(HospLv.values())
 _FLAG = frozenset({"0", "1"})
@@ -377,8 +379,8 @@ class Importer:
             value = g(key)
             if value is not None and value != "" and (type(value) is not str or not PSN_NO.match(value)):
                 return _psn_no_problem("binding", key, value)
-        return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", "local"),
-                                   g("quota", 0), g("begin_date"), g("end_date"), g("status", "active"))
+        return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", _LOCAL),
+                                   g("quota", 0), g("begin_date"), g("end_date"), g("status", _ACTIVE))
 
     def binding_fields(self, n: int, owner: object, user: object, code: object, scope: object, quota: object,
                        begin: object, end: object, status: object) -> str | None:
@@ -396,7 +398,7 @@ class Importer:
             return f"binding {owner}->{user}: scope must be local or cross_province, not {shown(scope)}"
         if type(quota) is not int or not 0 <= quota <= MAX_FEN:
             return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
-        if scope == "local" and quota:
+        if scope == _LOCAL and quota:
             return f"binding {owner}->{user}: a local binding has no quota (got {quota})"
         if not self.date_ok(begin):
             return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {shown(begin)}"
@@ -405,7 +407,7 @@ class Importer:
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {shown(status)}"
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
-        if status == "active" and owner in self.acct_seen and user in self.info:  # the common case, inlined
+        if status == _ACTIVE and owner in self.acct_seen and user in self.info:  # the common case, inlined
             o, u = self.info.get(owner), self.info[user]
             if o is not None and (code, begin, scope, status, u[1], o[2], True, o[4], u[4]) in self.rules_ok:
                 self.buffers["binding"].append(row)
@@ -414,7 +416,7 @@ class Importer:
                 if self.buffered >= CHUNK:
                     self.flush()
                 return None
-        return self.route("binding_ended" if status == "ended" else "binding", n, row, (owner, user))
+        return self.route("binding_ended" if status == _ENDED else "binding", n, row, (owner, user))
 
     def catalogue(self, o: dict, n: int) -> str | None:
         """医保目录: an item code, its class (01 A, 02 B, 03 C), its charge type, an optional self-paid-first
@@ -582,7 +584,7 @@ class Importer:
             if info is not None and row[0] in self.info:
                 self.owner_class[row[0]] = self.class_id(("owner", info[2], info[4]))
         elif kind in ("binding", "binding_ended"):
-            problem = self.binding_rules(row, "ended" if kind == "binding_ended" else "active")
+            problem = self.binding_rules(row, _ENDED if kind == "binding_ended" else _ACTIVE)
             if problem is not None:
                 return problem
         self.add(kind, n, row)
@@ -594,7 +596,7 @@ class Importer:
         o, u = self.person_info(owner), self.person_info(user)
         if o is None or u is None:
             return f"binding: {owner if o is None else user} is not a person in this file or the database"
-        has_acct = self.has_account(owner) if status == "active" else True
+        has_acct = self.has_account(owner) if status == _ACTIVE else True
         key = (code, begin, scope, status, u[1], o[2], has_acct, o[4], u[4])
         if key in self.rules_ok:
             return None

@@ -116,7 +116,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
     quota = obj.get("quota", obj.get("quota_fen"))
     text = (f"bound: {obj['user_name']} ({obj['relation_name']}) may use {obj['owner_name']}'s account, "
             f"{obj['scope']}" + (f", quota {_yuan(quota)}" if quota else ""))
-    if ledger.kind == "centre" and obj["scope"] == "cross_province" and not quota:
+    if ledger.kind == "centre" and obj["scope"] == BindingScope.CROSS_PROVINCE and not quota:
         text = _wallet_binding_text(obj)
     return emit(args, obj, text)
 

@@ -41,7 +41,7 @@ from typing import IO, Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from centre.interface.codes import SetlStatus
+from centre.interface.codes import BindingScope, Insutype, SetlStatus
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
 from terminal.card_session import CardIdentity
@@ -204,7 +204,7 @@ def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_u
     policy = policy or policy_for(cfg)
     check_limits(bill, policy.bill_limits)      # the config's absurd-amount limits, whoever parsed the bill
     balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
-    own = balc if patient.insutype == "310" else None  # only employees have an account; shown even if unused
+    own = balc if patient.insutype == Insutype.EMPLOYEE else None  # only employees have an account; shown even if unused
     if self_pay:
         return _self_pay_split(bill, policy, patient, cfg.terminal.hosp_lv, own,
                                YearToDate(dedc_used or 0, fund_paid or 0))
@@ -341,7 +341,7 @@ def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, wind
         entries.append((setl_id, "own", "balc", patient.psn_no, None, pre.own_acct_pay,
                         take_balc(patient.psn_no, pre.own_acct_pay), at, window, day))
     for part in pre.mulaid:
-        if part.scope == "cross_province":
+        if part.scope == BindingScope.CROSS_PROVINCE:
             row = conn.execute("UPDATE bindings SET quota = quota - ? WHERE id = ? AND status = 'active' "
                                "AND quota >= ? RETURNING quota", [part.amount, part.binding_id, part.amount]).fetchone()
             if row is None:
