@@ -122,6 +122,8 @@ def test_settle_own_account_amounts_by_hand(cli):
     assert out["setl_id"] and out["mulaid"] == [] and out["certno"] == "410102********6716"
     slip = Path(out["slip"]).read_text(encoding="utf-8")
     assert "376.37" in slip and "97.85" in slip and "410102********6716" in slip
+    # the codes' Chinese names come from their one table (centre.interface.codes)
+    assert "险种 insutype: 310 职工基本医疗保险" in slip and "医疗类别 med_type: 11 普通门诊" in slip, slip
 
 
 def test_pre_writes_nothing_and_matches_the_settlement(cli):

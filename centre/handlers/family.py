@@ -18,6 +18,7 @@ from centre.errors import Refused
 from centre.handlers.context import Ctx
 from centre.interface import relations
 from centre.interface.amounts import fen_to_yuan, yuan_to_fen
+from centre.interface.codes import BindingScope
 from centre.interface.transactions import family as tx
 from centre.rules import mutual_aid as rules
 from centre.rules.mutual_aid import Party
@@ -50,7 +51,7 @@ def relatives_of(ctx: Ctx, user: Person, on_date: str) -> list[Usable]:
             continue
         owner_party = Party(owner, owner_name, insutype, stas, admdvs, gend, balc)
         owner_rules = ctx.regional(admdvs)
-        crossing = scope == "cross_province"
+        crossing = scope == BindingScope.CROSS_PROVINCE
         areas = ((people.pooling_area(ctx.db, admdvs), people.pooling_area(ctx.db, user.insuplc_admdvs))
                  if crossing else (None, None))
         since = ((owner_rules.cross_province_since, ctx.regional(user.insuplc_admdvs).cross_province_since)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from centre.errors import Refused
 from centre.handlers.context import Ctx
 from centre.interface.amounts import fen_to_yuan
-from centre.interface.codes import MdtrtCertType
+from centre.interface.codes import Insutype, MdtrtCertType
 from centre.interface.transactions import family as fam_tx
 from centre.interface.transactions import person as tx
 from centre.store import people
@@ -34,7 +34,7 @@ def base_info(p: Person, day: dt.date) -> tx.BaseInfo:
 def insu_info(ctx: Ctx, p: Person) -> tx.InsuInfo:
     balc = people.balance(ctx.db, p.psn_no)
     return tx.InsuInfo(balc=fen_to_yuan(balc or 0), insutype=p.insutype,
-                       psn_type=p.psn_type or ("11" if p.insutype == "310" else "15"),
+                       psn_type=p.psn_type or ("11" if p.insutype == Insutype.EMPLOYEE else "15"),
                        psn_insu_stas=p.psn_insu_stas, psn_insu_date=p.psn_insu_date or None,
                        paus_insu_date=p.paus_insu_date or None, cvlserv_flag=p.cvlserv_flag or "0",
                        insuplc_admdvs=p.insuplc_admdvs, emp_name=p.emp_name or "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from centre.errors import Refused
 from centre.handlers.context import Ctx
 from centre.handlers.settle import reverse_settlement
+from centre.interface.codes import SetlStatus
 from centre.interface.transactions import query as tx
 from centre.store import money, traffic, visits
 
@@ -56,7 +57,7 @@ def revoke(ctx: Ctx, inp: tx.In2601) -> tx.Out2601:
             return out(False, "原交易未生效,无需冲正")
         if orig["psn_no"] != d.psn_no:
             raise Refused("settlement_not_yours", "the original settlement is not this person's", "原结算不属于该人员")
-        if orig["status"] == "reversed":
+        if orig["status"] == SetlStatus.REVERSED:
             traffic.set_effect(db, d.omsgid, {**effect, "setl_id": orig["setl_id"]}, "reversed")
             return out(True, "原结算已撤销", orig["setl_id"])
         row = reverse_settlement(ctx, orig, same_day=False)

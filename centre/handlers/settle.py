@@ -27,7 +27,15 @@ from centre.handlers.visit import own_visit
 from centre.handlers.voucher import check_credential
 from centre.handlers.wallet import return_due
 from centre.interface.amounts import fen_to_yuan, yuan_text, yuan_to_fen
-from centre.interface.codes import Insutype, MedType, PsnInsuStas, SetlStatus, clr_type_of, fund_pay_type_of
+from centre.interface.codes import (
+    BindingScope,
+    Insutype,
+    MedType,
+    PsnInsuStas,
+    SetlStatus,
+    clr_type_of,
+    fund_pay_type_of,
+)
 from centre.interface.transactions import query as query_tx
 from centre.interface.transactions import settle as tx
 from centre.rules.presettle import PreSettlement, RelativeSource, YearToDate, presettle
@@ -161,7 +169,7 @@ def _debit(ctx: Ctx, s: Standing, setl_id: str) -> list[tuple[Any, ...]]:
                             at=at, ref=setl_id, wallet_delta=-pre.wallet_pay)
     for part in pre.mulaid:
         prior_part = 0
-        if part.scope == "cross_province":
+        if part.scope == BindingScope.CROSS_PROVINCE:
             after = people.take_quota(db, part.binding_id, part.amount)
             source = "quota"
         else:
@@ -269,7 +277,7 @@ def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
     info = tx.SetlInfo(
         mdtrt_id=row["mdtrt_id"], setl_id=row["setl_id"], psn_no=p.psn_no, psn_name=p.psn_name, psn_cert_type="01",
         certno=p.certno, gend=p.gend or "", naty=p.naty or "", brdy=p.brdy or None, age=age_on(p.brdy, day),
-        insutype=row["insutype"], psn_type=p.psn_type or ("11" if p.insutype == "310" else "15"),
+        insutype=row["insutype"], psn_type=p.psn_type or ("11" if p.insutype == Insutype.EMPLOYEE else "15"),
         cvlserv_flag=p.cvlserv_flag or "0",
         setl_time=row["setl_time"] if row["status"] != "presettle" else None,
         mdtrt_cert_type=row["mdtrt_cert_type"], med_type=row["med_type"],
@@ -290,7 +298,7 @@ def answer(ctx: Ctx, row: dict[str, Any], p: Person) -> tx.OutSettle:
                                   binding_id=m["binding_id"], scope=m["scope"], amount=y(m["amount"]))
                     for m in row["mulaid"]],
         ext_status=row["status"], ext_reversal_of=row.get("reversal_of"), ext_has_account=bool(row["has_account"]))
-    sign = -1 if row["status"] == "reversal" else 1
+    sign = -1 if row["status"] == SetlStatus.REVERSAL else 1
     detail = tx.SetlDetail(
         fund_pay_type=fund_pay_type_of(row["insutype"]).value, inscp_scp_amt=y(row["inscp_scp_amt"]),
         crt_payb_lmt_amt=y(sign * row.get("_cap_left", 0)), fund_payamt=y(row["fund_pay_sumamt"]),

@@ -41,6 +41,12 @@ class Code(StrEnum):
         except ValueError:
             return None
 
+    @classmethod
+    def zh_of(cls, value: object) -> str:
+        """The Chinese name of a value, or "" for a value that is not a code of this kind (a slip, a table)."""
+        member = cls.get(value)
+        return member.zh if member else ""
+
 
 class Insutype(Code):
     """险种类型."""
@@ -94,12 +100,32 @@ class ChrgitmLv(Code):
     def of_letter(cls, letter: str) -> "ChrgitmLv":
         return {"A": cls.A, "B": cls.B, "C": cls.C}[letter]
 
+    @classmethod
+    def letters(cls) -> tuple[str, ...]:
+        """The classes as a bill writes them: ("A", "B", "C")."""
+        return tuple(member.letter for member in cls)
+
 
 class BindingScope(Code):
     """Where a mutual-aid binding may pay (the project's own code)."""
 
     LOCAL = "local", "within the province", "省内共济"
     CROSS_PROVINCE = "cross_province", "across provinces", "跨省共济"
+
+
+class DeductibleScope(Code):
+    """What a policy rule's deductible (起付线) counts over (the project's own code)."""
+
+    YEAR = "year", "per year", "按年度"
+    VISIT = "visit", "per visit", "按次"
+
+
+class HospLv(Code):
+    """医院等级, as the project writes it (1, 2, 3): the level of the hospital a rule or a window is for."""
+
+    FIRST = "1", "first-level hospital", "一级医院"
+    SECOND = "2", "second-level hospital", "二级医院"
+    THIRD = "3", "third-level hospital", "三级医院"
 
 
 class BindingStatus(Code):
@@ -174,3 +200,5 @@ def fund_pay_type_of(insutype: str) -> FundPayType:
 
 # The fields day-end reconciliation (3201) compares, in the order they are shown.
 RECONCILE_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
+# The ones a 3201 request carries (medfee_sumamt, fund_pay_sumamt, acct_pay); the centre answers all five.
+RECONCILE_ASKED = RECONCILE_FIELDS[:3]

@@ -29,15 +29,10 @@ from typing import Any, Iterable
 from centre.errors import ConfigProblem, Refused
 from centre.interface import relations
 from centre.interface.amounts import MAX_FEN, yuan_text
-from centre.interface.codes import BindingScope, Insutype, PsnInsuStas
+from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
 from centre.rules.regional import RegionalRules, Said, refuse_not_joined, refuse_one_owner, refuse_user_cap
 from centre.rules.regions import Region, province_code
 from centre.rules.wallet import WalletLimits
-
-SCOPES = BindingScope.values()
-INSUTYPE_EMPLOYEE = Insutype.EMPLOYEE.value
-INSUTYPES = Insutype.values()
-STAS_ACTIVE = PsnInsuStas.ACTIVE.value
 
 
 @dataclass(frozen=True)
@@ -196,7 +191,7 @@ def _refuse(code: str, en: str, zh: str, **details: object) -> Refused:
 
 def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
     """Refuse with the person's insurance status in words unless it is active."""
-    if p.psn_insu_stas != STAS_ACTIVE:
+    if p.psn_insu_stas != PsnInsuStas.ACTIVE:
         stas = PsnInsuStas.get(p.psn_insu_stas)
         en, zh = (stas.en, stas.zh) if stas else (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}")
         raise _refuse(code, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
@@ -206,7 +201,7 @@ def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
 
 def check_owner(owner: Party) -> None:
     """Only an employee-insurance (310) person with active insurance and a personal account can be an owner."""
-    if owner.insutype != INSUTYPE_EMPLOYEE:
+    if owner.insutype != Insutype.EMPLOYEE:
         raise _refuse("owner_not_employee",
                       f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
                       "only an employee's personal account can be shared",
@@ -219,7 +214,7 @@ def check_owner(owner: Party) -> None:
 
 def check_user(user: Party) -> None:
     """The user (使用人) must be insured (310 or 390) and active."""
-    if user.insutype not in INSUTYPES:
+    if user.insutype not in Insutype.values():
         raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
                       f"{user.psn_name}未参加基本医疗保险")
     _require_active(user, "user_not_active", "only an actively insured relative can be bound",
@@ -308,11 +303,11 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
                 owner_since: Said | None = None, user_since: Said | None = None) -> None:
     """Local within a province; cross-province only with both pooling areas open and from the day each person's
     province joined (`owner_since`, `user_since`: the regional rules' dates; else the config's default)."""
-    if scope not in SCOPES:
+    if scope not in BindingScope.values():
         raise Refused("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
                        f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
     crossing = needs_cross_province(owner, user)
-    if scope == "local" and crossing:
+    if scope == BindingScope.LOCAL and crossing:
         raise _refuse("needs_cross_province",
                       f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
                       "insured in different provinces: bind with scope cross_province"
@@ -320,11 +315,11 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
                          else " and a quota"),
                       f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济"
                       + (",再向其医保钱包转账" if policy.wallet_model else "并设定共济额度"))
-    if scope == "cross_province" and not crossing:
+    if scope == BindingScope.CROSS_PROVINCE and not crossing:
         raise _refuse("not_cross_province",
                       f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
                       f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
-    if scope != "cross_province":
+    if scope != BindingScope.CROSS_PROVINCE:
         return
     if owner_since is None and user_since is None and on_date < policy.cross_province_since:
         raise _refuse("cross_province_not_yet",
@@ -357,7 +352,7 @@ def check_quota(scope: str, quota: int, owner: Party, policy: MutualAidPolicy | 
     """Local: no quota (draws on the balance). Cross-province under the wallet model: no quota either (money
     goes through the wallet); under the quota model: 0 < quota ≤ owner's balance (it moves out of it)."""
     check_amount(quota)
-    if scope == "local":
+    if scope == BindingScope.LOCAL:
         if quota:
             raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
                           "省内共济直接使用授权人个人账户,无需设定额度")
@@ -415,11 +410,11 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
     against the balance (the export's balance is already net of it).
     """
     check_not_self(owner, user)
-    if status == "active" and (owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None):
-        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+    if status == BindingStatus.ACTIVE and (owner.insutype != Insutype.EMPLOYEE or owner.balc is None):
+        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, PsnInsuStas.ACTIVE, owner.insuplc_admdvs,
                           owner.gend, owner.balc))
     check_relation(policy, relation, begin_date, user)
-    if status == "active" or scope == "cross_province" and begin_date < policy.cross_province_since:
+    if status == BindingStatus.ACTIVE or scope == BindingScope.CROSS_PROVINCE and begin_date < policy.cross_province_since:
         check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
 
 
@@ -454,18 +449,18 @@ def available(scope: str, owner_balc: int | None, quota: int) -> int:
     """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province; 0 for a
     binding made under the wallet model, whose money goes through the relative's wallet). `owner_balc` is what
     the owner may share: the prior-year balance only, where the owner's area says so."""
-    return quota if scope == "cross_province" else (owner_balc or 0)
+    return quota if scope == BindingScope.CROSS_PROVINCE else (owner_balc or 0)
 
 
 def end_reason(owner: Party) -> str | None:
     """Why an owner's bindings must end by themselves (insurance ended or changed), or None."""
     if owner.psn_insu_stas == "4":
         return "owner_insurance_ended"
-    if owner.insutype != INSUTYPE_EMPLOYEE:
+    if owner.insutype != Insutype.EMPLOYEE:
         return "owner_insurance_changed"
     return None
 
 
 def in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
     """A binding pays on a date when active, begun, and not past its end date."""
-    return status == "active" and begin_date <= on_date and (not end_date or on_date <= end_date)
+    return status == BindingStatus.ACTIVE and begin_date <= on_date and (not end_date or on_date <= end_date)

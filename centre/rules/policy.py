@@ -25,12 +25,8 @@ from typing import Any
 
 from centre.errors import ConfigProblem, Refused
 from centre.interface.amounts import MAX_FEN
-from centre.interface.codes import Insutype, MedType
+from centre.interface.codes import DeductibleScope, HospLv, Insutype, MedType
 
-INSUTYPES = Insutype.values()
-MED_TYPES = MedType.values()
-HOSP_LVS = ("1", "2", "3")
-SCOPES = ("year", "visit")
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
 OPTIONAL_RULE_KEYS = ("admdvs", "pool")
@@ -90,7 +86,7 @@ class Policy:
 
 def check_hosp_lv(level: Any, where: str = "[terminal] hosp_lv") -> str:
     """A hospital's own level: "*" is for rules only; "7" would silently match only "*"."""
-    if not isinstance(level, str) or level not in HOSP_LVS:
+    if not isinstance(level, str) or level not in HospLv.values():
         raise ConfigProblem(f"{where} must be \"1\", \"2\" or \"3\" (the hospital's level; \"*\" is only "
                             f"for [[policy.rule]]) (got {level!r})")
     return level
@@ -141,7 +137,7 @@ def _rule(rule: Any, where: str) -> PolicyRule:
     if missing:
         raise ConfigProblem(f"{where}: missing {', '.join(missing)}")
     scope = rule["deductible_scope"]
-    if scope not in SCOPES:
+    if scope not in DeductibleScope.values():
         raise ConfigProblem(f"{where}: deductible_scope must be \"year\" or \"visit\" (got {scope!r})")
     try:
         ratio = parse_ratio(rule["ratio"], "ratio")
@@ -156,9 +152,9 @@ def _rule(rule: Any, where: str) -> PolicyRule:
     if pool not in POOLS:
         raise ConfigProblem(f"{where}: pool must be one of {', '.join(POOLS)} (got {pool!r})")
     return PolicyRule(admdvs=admdvs, pool=pool,
-                      insutype=_code(rule, "insutype", INSUTYPES, where),
-                      med_type=_code(rule, "med_type", MED_TYPES, where),
-                      hosp_lv=_code(rule, "hosp_lv", HOSP_LVS, where),
+                      insutype=_code(rule, "insutype", Insutype.values(), where),
+                      med_type=_code(rule, "med_type", MedType.values(), where),
+                      hosp_lv=_code(rule, "hosp_lv", HospLv.values(), where),
                       deductible=_fen(rule, "deductible", where), deductible_scope=scope, ratio=ratio,
                       annual_cap=_fen(rule, "annual_cap", where))
 

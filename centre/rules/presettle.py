@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from centre.interface.amounts import round_fen
+from centre.interface.codes import DeductibleScope
 from centre.rules.charges import ChargedItem
 from centre.rules.policy import PolicyRule
 
@@ -106,7 +107,7 @@ def presettle(items: Sequence[ChargedItem], rule: PolicyRule, *, ytd: YearToDate
     overlmt = sum(i.overlmt_amt for i in items)
     preself = sum(i.preselfpay_amt for i in items)
     inscp = medfee - fulamt - overlmt - preself
-    if rule.deductible_scope == "year":
+    if rule.deductible_scope == DeductibleScope.YEAR:
         dedc = min(inscp, max(0, rule.deductible - ytd.deductible_used))
     else:
         dedc = min(inscp, rule.deductible)

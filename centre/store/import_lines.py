@@ -29,8 +29,9 @@ from typing import Any, Callable, Protocol
 from centre.errors import Refused
 from centre.interface import idcard, relations
 from centre.interface.amounts import MAX_FEN, MAX_YUAN
+from centre.interface.codes import BindingScope, BindingStatus, ChrgitmLv, HospLv, Insutype, PsnInsuStas
 from centre.interface.text import MAX_CODE, MAX_NAME, UNSAFE, shown, text_problem
-from centre.rules.mutual_aid import SCOPES, MutualAidPolicy, Party, check_centre_binding, is_date
+from centre.rules.mutual_aid import MutualAidPolicy, Party, check_centre_binding, is_date
 from centre.rules.regions import Region
 from centre.store.import_report import KINDS, ImportReport
 
@@ -53,11 +54,15 @@ _CHRGITM_TYPE = re.compile(r"^[0-9A-Za-z]{1,10}$")
 _FIXMEDINS = re.compile(r"^[0-9A-Za-z]{12}$")
 _RATIO = re.compile(r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$")
 _GEND = frozenset({"0", "1", "2", "9"})
-_INSUTYPES = frozenset({"310", "390"})
-_STAS = frozenset({"1", "2", "4"})
-_STATUS = frozenset({"active", "ended"})
-_CHRGITM_LV = frozenset({"01", "02", "03"})
-_HOSP_LV = frozenset({"1", "2", "3"})
+_INSUTYPES = frozenset(Insutype.values())
+_EMPLOYEE = Insutype.EMPLOYEE.value
+_STAS = frozenset(PsnInsuStas.values())
+_STATUS = frozenset(BindingStatus.values())
+_SCOPES = frozenset(BindingScope.values())
+_LOCAL = BindingScope.LOCAL.value
+_ACTIVE, _ENDED = BindingStatus.ACTIVE.value, BindingStatus.ENDED.value
+_CHRGITM_LV = frozenset(ChrgitmLv.values())
+_HOSP_LV = frozenset(HospLv.values())
 _FLAG = frozenset({"0", "1"})
 _unsafe = UNSAFE.search
 
@@ -351,7 +356,7 @@ class Importer:
         info = self.info.get(psn_no)
         if info is None:
             return self.route("account", n, (psn_no, balc, year, None), (psn_no,))
-        if info[2] != "310":
+        if info[2] != _EMPLOYEE:
             return (f"account {psn_no}: only employee insurance (310) has a personal account "
                     f"({psn_no} has {info[2]})")
         self.acct_seen.add(psn_no)
@@ -374,8 +379,8 @@ class Importer:
             value = g(key)
             if value is not None and value != "" and (type(value) is not str or not PSN_NO.match(value)):
                 return _psn_no_problem("binding", key, value)
-        return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", "local"),
-                                   g("quota", 0), g("begin_date"), g("end_date"), g("status", "active"))
+        return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", _LOCAL),
+                                   g("quota", 0), g("begin_date"), g("end_date"), g("status", _ACTIVE))
 
     def binding_fields(self, n: int, owner: object, user: object, code: object, scope: object, quota: object,
                        begin: object, end: object, status: object) -> str | None:
@@ -389,11 +394,11 @@ class Importer:
             if rel is None:
                 return f"binding {owner}->{user}: unknown relation code {shown(code)} (GB/T 4761)"
             return f"binding {owner}->{user}: relation {code} ({rel.en}) is not a family relation"
-        if scope not in SCOPES:
+        if scope not in _SCOPES:
             return f"binding {owner}->{user}: scope must be local or cross_province, not {shown(scope)}"
         if type(quota) is not int or not 0 <= quota <= MAX_FEN:
             return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
-        if scope == "local" and quota:
+        if scope == _LOCAL and quota:
             return f"binding {owner}->{user}: a local binding has no quota (got {quota})"
         if not self.date_ok(begin):
             return f"binding {owner}->{user}: begin_date must be a date YYYY-MM-DD, not {shown(begin)}"
@@ -402,7 +407,7 @@ class Importer:
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {shown(status)}"
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
-        if status == "active" and owner in self.acct_seen and user in self.info:  # the common case, inlined
+        if status == _ACTIVE and owner in self.acct_seen and user in self.info:  # the common case, inlined
             o, u = self.info.get(owner), self.info[user]
             if o is not None and (code, begin, scope, status, u[1], o[2], True, o[4], u[4]) in self.rules_ok:
                 self.buffers["binding"].append(row)
@@ -411,7 +416,7 @@ class Importer:
                 if self.buffered >= CHUNK:
                     self.flush()
                 return None
-        return self.route("binding_ended" if status == "ended" else "binding", n, row, (owner, user))
+        return self.route("binding_ended" if status == _ENDED else "binding", n, row, (owner, user))
 
     def catalogue(self, o: dict, n: int) -> str | None:
         """医保目录: an item code, its class (01 A, 02 B, 03 C), its charge type, an optional self-paid-first
@@ -438,7 +443,7 @@ class Importer:
             if type(ratio) is not str or not _RATIO.match(ratio):
                 return (f"{where}: selfpay_prop must be a decimal string from 0 to 1 with at most 4 decimals "
                         f"(\"0.10\"), not {shown(ratio)}")
-            if lv == "01" and Decimal(ratio) != 0 or lv == "03" and Decimal(ratio) != 1:
+            if lv == ChrgitmLv.A and Decimal(ratio) != 0 or lv == ChrgitmLv.C and Decimal(ratio) != 1:
                 return (f"{where}: selfpay_prop {ratio} contradicts chrgitm_lv {lv} (class A pays nothing first, "
                         "class C all of it)")
         limit = g("pric_uplmt_amt")
@@ -572,14 +577,14 @@ class Importer:
                         "(no region line for it or its city in the file or the database)")
         elif kind == "account":
             info = self.person_info(row[0])
-            if info is not None and info[2] != "310":
+            if info is not None and info[2] != _EMPLOYEE:
                 return (f"account {row[0]}: only employee insurance (310) has a personal account "
                         f"({row[0]} has {info[2]})")
             self.acct_seen.add(row[0])
             if info is not None and row[0] in self.info:
                 self.owner_class[row[0]] = self.class_id(("owner", info[2], info[4]))
         elif kind in ("binding", "binding_ended"):
-            problem = self.binding_rules(row, "ended" if kind == "binding_ended" else "active")
+            problem = self.binding_rules(row, _ENDED if kind == "binding_ended" else _ACTIVE)
             if problem is not None:
                 return problem
         self.add(kind, n, row)
@@ -591,7 +596,7 @@ class Importer:
         o, u = self.person_info(owner), self.person_info(user)
         if o is None or u is None:
             return f"binding: {owner if o is None else user} is not a person in this file or the database"
-        has_acct = self.has_account(owner) if status == "active" else True
+        has_acct = self.has_account(owner) if status == _ACTIVE else True
         key = (code, begin, scope, status, u[1], o[2], has_acct, o[4], u[4])
         if key in self.rules_ok:
             return None

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import BinaryIO, Callable
 
 from centre.interface.amounts import MAX_FEN
+from centre.interface.codes import BindingScope, BindingStatus
 from centre.interface.text import shown
 from centre.store.import_lines import CHUNK, Importer, Progress
 
@@ -35,7 +36,7 @@ def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | Non
     fast_person, person_checked = _FAST_PERSON.match, imp.person_checked
     fast_account, account_checked = _FAST_ACCOUNT.match, imp.account_checked
     fast_ok, owner_class, user_class = imp.fast_ok, imp.owner_class.get, imp.user_class.get
-    stamp, max_fen = imp.stamp, MAX_FEN
+    stamp, max_fen, local, active = imp.stamp, MAX_FEN, BindingScope.LOCAL.value, BindingStatus.ACTIVE.value
     buffers, linenos = imp.buffers, imp.linenos
     lines = 0
     try:
@@ -50,7 +51,7 @@ def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | Non
                 oc, uc = owner_class(owner), user_class(user)
                 key = (code_b, scope_b, begin_b, oc, uc)
                 texts = fast_ok.get(key) if oc is not None and uc is not None else None
-                if texts is not None and owner != user and quota <= max_fen and (not quota or texts[1] != "local"):
+                if texts is not None and owner != user and quota <= max_fen and (not quota or texts[1] != local):
                     buf = buffers["binding"]  # imp.add("binding", ...) inlined
                     buf.append((owner, user, texts[0], texts[1], quota, texts[2], None, stamp))
                     linenos["binding"].append(n)
@@ -61,7 +62,7 @@ def read_lines(imp: Importer, fh: BinaryIO, total: int, progress: Progress | Non
                     continue
                 code, scope, begin = code_b.decode(), scope_b.decode(), begin_b.decode()
                 held = len(imp.pending)
-                problem = binding_fields(n, owner, user, code, scope, quota, begin, None, "active")
+                problem = binding_fields(n, owner, user, code, scope, quota, begin, None, active)
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
                     imp.error(n, problem)

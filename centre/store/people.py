@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from centre.interface.codes import BindingStatus, Insutype, PsnInsuStas
 from centre.rules.mutual_aid import Party
 from centre.rules.regional import RegionRule, chain
 from centre.rules.regions import Region
@@ -335,5 +336,6 @@ def lapsed_owner_bindings(db: Database) -> list[tuple[int, str, str, str, str, s
     """Active bindings whose owner's insurance ended or is no longer employee insurance."""
     return [tuple(r) for r in db.all(
         "SELECT b.id, o.psn_no, o.psn_name, o.insutype, o.psn_insu_stas, o.insuplc_admdvs FROM bindings b "
-        "JOIN persons o ON o.psn_no = b.owner_psn_no WHERE b.status = 'active' "
-        "AND (o.psn_insu_stas = '4' OR o.insutype <> '310') ORDER BY b.id")]
+        "JOIN persons o ON o.psn_no = b.owner_psn_no WHERE b.status = ? "
+        "AND (o.psn_insu_stas = ? OR o.insutype <> ?) ORDER BY b.id",
+        [BindingStatus.ACTIVE.value, PsnInsuStas.ENDED.value, Insutype.EMPLOYEE.value])]

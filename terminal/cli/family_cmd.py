@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from centre.interface.codes import BindingScope
 from drivers.certno import mask
 from terminal.cli.output import PIN_HELP, emit, pin_arg
 from terminal.domain.money import yuan, yuan_text
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     bind = sub.add_parser("bind", parents=[common], help="bind a relative to the owner's account (owner's card)")
     _card_options(bind)
     bind.add_argument("--relation", required=True, help="GB/T 4761 code: what the user is to the owner (30 daughter)")
-    bind.add_argument("--scope", choices=("local", "cross_province"), default="local")
+    bind.add_argument("--scope", choices=BindingScope.values(), default=BindingScope.LOCAL.value)
     bind.add_argument("--quota", type=_fen, default=0,
                       help="cross-province quota in fen (50000 = ¥500.00), moved out of the owner's balance")
     bind.set_defaults(handler=cmd_bind)
@@ -92,7 +93,7 @@ def _session(args: argparse.Namespace, cfg):
 
 
 def cmd_bind(args: argparse.Namespace) -> int:
-    from terminal.domain.mutual_aid import MAX_FEN
+    from centre.interface.amounts import MAX_FEN
     from terminal.errors import UsageError
     if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
         raise UsageError("amount_invalid", f"--quota is fen (100 fen = ¥1.00) from 0 to {MAX_FEN} "
@@ -115,7 +116,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
     quota = obj.get("quota", obj.get("quota_fen"))
     text = (f"bound: {obj['user_name']} ({obj['relation_name']}) may use {obj['owner_name']}'s account, "
             f"{obj['scope']}" + (f", quota {_yuan(quota)}" if quota else ""))
-    if ledger.kind == "centre" and obj["scope"] == "cross_province" and not quota:
+    if ledger.kind == "centre" and obj["scope"] == BindingScope.CROSS_PROVINCE and not quota:
         text = _wallet_binding_text(obj)
     return emit(args, obj, text)
 

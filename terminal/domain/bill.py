@@ -24,12 +24,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from centre.interface.codes import ChrgitmLv, MedType
 from terminal.domain.money import round_fen, yuan_text
 from terminal.domain.text import MAX_CODE, MAX_NAME, printable, shown, text_problem
 from terminal.errors import BadInput
 
-MED_TYPES = {"11": "general outpatient", "14": "chronic/special outpatient", "21": "inpatient"}
-CLASSES = ("A", "B", "C")
 MAX_ITEMS = 500
 MAX_QTY = Decimal(10000)
 MAX_BILL_BYTES = 2 << 20      # 500 items of a few hundred bytes each fit many times over
@@ -213,7 +212,7 @@ def _item(raw: Any, index: int, limits: BillLimits, numbers_only: bool) -> BillI
     if numbers_only:
         _not_a_string(raw, where)
     cls = raw["class"]
-    if not isinstance(cls, str) or cls not in CLASSES:
+    if not isinstance(cls, str) or cls not in ChrgitmLv.letters():
         raise _bad_item(where, f"class must be A, B or C (got {shown(cls)})",
                         f"类别必须是甲(A)、乙(B)或丙(C)(收到 {shown(cls)})")
     item = BillItem(code=_text(raw, "code", where, True), name=_text(raw, "name", where, False),
@@ -233,12 +232,13 @@ def parse_bill(obj: Any, *, limits: BillLimits | None = None, numbers_only: bool
     if not isinstance(obj, dict):
         raise _bad("the bill must be a JSON object with med_type and items", "账单必须是含 med_type 和 items 的 JSON 对象")
     med_type = obj.get("med_type")
-    if isinstance(med_type, int) and not isinstance(med_type, bool) and med_type in (11, 14, 21):
+    if isinstance(med_type, int) and not isinstance(med_type, bool) and str(med_type) in MedType.values():
         med_type = str(med_type)
-    if not isinstance(med_type, str) or med_type not in MED_TYPES:
-        raise _bad(f"med_type must be 11 (general outpatient), 14 (chronic/special outpatient) or 21 (inpatient) "
+    if not isinstance(med_type, str) or med_type not in MedType.values():
+        *first, last = MedType
+        raise _bad(f"med_type must be {', '.join(f'{m} ({m.en})' for m in first)} or {last} ({last.en}) "
                    f"(got {shown(med_type)})",
-                   f"医疗类别必须是 11(普通门诊)、14(门诊慢特病)或 21(住院)(收到 {shown(med_type)})")
+                   f"医疗类别必须是 {'、'.join(f'{m}({m.zh})' for m in first)}或 {last}({last.zh})(收到 {shown(med_type)})")
     items = obj.get("items")
     if not isinstance(items, list) or not items:
         raise _bad("the bill has no items", "账单没有明细")

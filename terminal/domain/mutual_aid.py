@@ -16,19 +16,14 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from centre.interface.amounts import MAX_FEN
+from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
 from terminal.config_schema import check_table, key, unknown_keys
 from terminal.domain import relations
 from terminal.domain.money import yuan_text
 from terminal.domain.regions import Region, province_code
 from terminal.domain.text import shown
 from terminal.errors import BadInput, ConfigError, RuleRefused
-
-SCOPES = ("local", "cross_province")
-INSUTYPE_EMPLOYEE = "310"
-INSUTYPES = ("310", "390")
-STAS_ACTIVE = "1"
-STAS_TEXT = {"1": ("active", "正常参保"), "2": ("suspended", "暂停参保"), "4": ("ended", "终止参保")}
-MAX_FEN = 10**10  # 100 million yuan: anything above is an absurd amount
 
 
 @dataclass(frozen=True)
@@ -145,8 +140,9 @@ def _refuse(code: str, en: str, zh: str, **details: object) -> RuleRefused:
 
 def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
     """Refuse with the person's insurance status in words unless it is active."""
-    if p.psn_insu_stas != STAS_ACTIVE:
-        en, zh = STAS_TEXT.get(p.psn_insu_stas, (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}"))
+    if p.psn_insu_stas != PsnInsuStas.ACTIVE:
+        stas = PsnInsuStas.get(p.psn_insu_stas)
+        en, zh = (stas.en, stas.zh) if stas else (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}")
         raise _refuse(code, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
 
 
@@ -154,7 +150,7 @@ def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
 
 def check_owner(owner: Party) -> None:
     """Only an employee-insurance (310) person with active insurance and a personal account can be an owner."""
-    if owner.insutype != INSUTYPE_EMPLOYEE:
+    if owner.insutype != Insutype.EMPLOYEE:
         raise _refuse("owner_not_employee",
                       f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
                       "only an employee's personal account can be shared",
@@ -167,7 +163,7 @@ def check_owner(owner: Party) -> None:
 
 def check_user(user: Party) -> None:
     """The user (使用人) must be insured (310 or 390) and active."""
-    if user.insutype not in INSUTYPES:
+    if user.insutype not in Insutype.values():
         raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
                       f"{user.psn_name}未参加基本医疗保险")
     _require_active(user, "user_not_active", "only an actively insured relative can be bound",
@@ -241,20 +237,20 @@ def needs_cross_province(owner: Party, user: Party) -> bool:
 def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party, user: Party,
                 owner_area: Region | None, user_area: Region | None) -> None:
     """Local within a province; cross-province only from `cross_province_since` with both areas open."""
-    if scope not in SCOPES:
+    if scope not in BindingScope.values():
         raise BadInput("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
                        f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
     crossing = needs_cross_province(owner, user)
-    if scope == "local" and crossing:
+    if scope == BindingScope.LOCAL and crossing:
         raise _refuse("needs_cross_province",
                       f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
                       "insured in different provinces: bind with scope cross_province and a quota",
                       f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济并设定共济额度")
-    if scope == "cross_province" and not crossing:
+    if scope == BindingScope.CROSS_PROVINCE and not crossing:
         raise _refuse("not_cross_province",
                       f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
                       f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
-    if scope != "cross_province":
+    if scope != BindingScope.CROSS_PROVINCE:
         return
     if on_date < policy.cross_province_since:
         raise _refuse("cross_province_not_yet",
@@ -284,7 +280,7 @@ def check_amount(value: object, what: str = "quota") -> int:
 def check_quota(scope: str, quota: int, owner: Party) -> None:
     """Cross-province: 0 < quota ≤ owner's balance (it moves out of it). Local: no quota (draws on the balance)."""
     check_amount(quota)
-    if scope == "local":
+    if scope == BindingScope.LOCAL:
         if quota:
             raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
                           "省内共济直接使用授权人个人账户,无需设定额度")
@@ -328,11 +324,11 @@ def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, rel
     against the balance (the export's balance is already net of it).
     """
     check_not_self(owner, user)
-    if status == "active" and (owner.insutype != INSUTYPE_EMPLOYEE or owner.balc is None):
-        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, STAS_ACTIVE, owner.insuplc_admdvs,
+    if status == BindingStatus.ACTIVE and (owner.insutype != Insutype.EMPLOYEE or owner.balc is None):
+        check_owner(Party(owner.psn_no, owner.psn_name, owner.insutype, PsnInsuStas.ACTIVE, owner.insuplc_admdvs,
                           owner.gend, owner.balc))
     check_relation(policy, relation, begin_date, user)
-    if status == "active" or scope == "cross_province" and begin_date < policy.cross_province_since:
+    if status == BindingStatus.ACTIVE or scope == BindingScope.CROSS_PROVINCE and begin_date < policy.cross_province_since:
         check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
 
 
@@ -366,18 +362,18 @@ def balance_after_quota(owner_balc: int, quota: int) -> int:
 
 def available(scope: str, owner_balc: int | None, quota: int) -> int:
     """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province)."""
-    return quota if scope == "cross_province" else (owner_balc or 0)
+    return quota if scope == BindingScope.CROSS_PROVINCE else (owner_balc or 0)
 
 
 def end_reason(owner: Party) -> str | None:
     """Why an owner's bindings must end by themselves (insurance ended or changed), or None."""
     if owner.psn_insu_stas == "4":
         return "owner_insurance_ended"
-    if owner.insutype != INSUTYPE_EMPLOYEE:
+    if owner.insutype != Insutype.EMPLOYEE:
         return "owner_insurance_changed"
     return None
 
 
 def in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
     """A binding pays on a date when active, begun, and not past its end date."""
-    return status == "active" and begin_date <= on_date and (not end_date or on_date <= end_date)
+    return status == BindingStatus.ACTIVE and begin_date <= on_date and (not end_date or on_date <= end_date)

@@ -19,18 +19,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from centre.interface.amounts import MAX_FEN
+from centre.interface.codes import DeductibleScope, HospLv, Insutype, MedType
 from terminal.domain.bill import BillLimits
 from terminal.domain.money import parse_ratio
 from terminal.domain.text import printable, shown
 from terminal.errors import ConfigError, RuleRefused
 
-INSUTYPES = ("310", "390")
-MED_TYPES = ("11", "14", "21")
-HOSP_LVS = ("1", "2", "3")
-SCOPES = ("year", "visit")
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
-MAX_FEN = 10**11  # 1,000,000,000 yuan: anything larger in a policy is a typo
 RATIO_DECIMALS = 6   # "0.855" is a ratio; "0.1111…" with 5,000 decimals is a mistake
 
 
@@ -72,7 +69,7 @@ class Policy:
 
 def check_hosp_lv(level: Any) -> str:
     """The hospital's own level ([terminal] hosp_lv): "*" is for rules only; "7" would silently match only "*"."""
-    if not isinstance(level, str) or level not in HOSP_LVS:
+    if not isinstance(level, str) or level not in HospLv.values():
         raise ConfigError(f"[terminal] hosp_lv must be \"1\", \"2\" or \"3\" (the hospital's level; \"*\" is only "
                           f"for [[policy.rule]]) (got {level!r})")
     return level
@@ -115,12 +112,12 @@ def _rule(rule: Any, where: str) -> PolicyRule:
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
     scope = rule["deductible_scope"]
-    if not isinstance(scope, str) or scope not in SCOPES:
+    if not isinstance(scope, str) or scope not in DeductibleScope.values():
         raise ConfigError(f"{where}: deductible_scope must be \"year\" or \"visit\" (got {shown(scope)})")
     ratio = _ratio(rule["ratio"], "ratio", where)
-    return PolicyRule(insutype=_code(rule, "insutype", INSUTYPES, where),
-                      med_type=_code(rule, "med_type", MED_TYPES, where),
-                      hosp_lv=_code(rule, "hosp_lv", HOSP_LVS, where),
+    return PolicyRule(insutype=_code(rule, "insutype", Insutype.values(), where),
+                      med_type=_code(rule, "med_type", MedType.values(), where),
+                      hosp_lv=_code(rule, "hosp_lv", HospLv.values(), where),
                       deductible=_fen(rule, "deductible", where), deductible_scope=scope, ratio=ratio,
                       annual_cap=_fen(rule, "annual_cap", where))
 

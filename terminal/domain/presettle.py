@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
+from centre.interface.codes import ChrgitmLv, DeductibleScope
 from terminal.domain.bill import Bill
 from terminal.domain.money import round_fen
 from terminal.domain.policy import Policy, PolicyRule
@@ -106,12 +107,12 @@ def presettle(bill: Bill, policy: Policy, *, insutype: str, hosp_lv: str, ytd: Y
     amounts = tuple(item.amount for item in bill.items)
     medfee = sum(amounts)
     # 2. class C fully self-paid; class B self-paid first by the ratio (each item rounded); the rest in scope
-    fulamt_ownpay = sum(a for item, a in zip(bill.items, amounts) if item.cls == "C")
-    preselfpay = sum(round_fen(a * policy.b_selfpay_ratio) for item, a in zip(bill.items, amounts) if item.cls == "B")
+    fulamt_ownpay = sum(a for item, a in zip(bill.items, amounts) if item.cls == ChrgitmLv.C.letter)
+    preselfpay = sum(round_fen(a * policy.b_selfpay_ratio) for item, a in zip(bill.items, amounts) if item.cls == ChrgitmLv.B.letter)
     inscp = medfee - fulamt_ownpay - preselfpay
     # 3. the rule and the deductible part
     rule = policy.rule_for(insutype, bill.med_type, hosp_lv)
-    if rule.deductible_scope == "year":
+    if rule.deductible_scope == DeductibleScope.YEAR:
         dedc = min(inscp, max(0, rule.deductible - ytd.deductible_used))
     else:
         dedc = min(inscp, rule.deductible)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from centre.interface.codes import BindingStatus, Insutype, PsnInsuStas
 from drivers import certno as certno_mod
 from drivers.errors import PIN_BLOCKED, PIN_WRONG, CardError
 from terminal.card_session import CardIdentity
@@ -217,8 +218,9 @@ def end_lapsed_bindings(db: sqlite_utils.Database, cfg, today: str | None = None
     with write_transaction(db):
         rows = db.execute(
             "SELECT b.id, o.psn_no, o.psn_name, o.insutype, o.psn_insu_stas, o.insuplc_admdvs FROM bindings b "
-            "JOIN persons o ON o.psn_no = b.owner_psn_no WHERE b.status = 'active' "
-            "AND (o.psn_insu_stas = '4' OR o.insutype <> ?) ORDER BY b.id", [rules.INSUTYPE_EMPLOYEE]).fetchall()
+            "JOIN persons o ON o.psn_no = b.owner_psn_no WHERE b.status = ? "
+            "AND (o.psn_insu_stas = ? OR o.insutype <> ?) ORDER BY b.id",
+            [BindingStatus.ACTIVE.value, PsnInsuStas.ENDED.value, Insutype.EMPLOYEE.value]).fetchall()
         for bid, psn_no, name, insutype, stas, admdvs in rows:
             reason = rules.end_reason(rules.Party(psn_no, name, insutype, stas, admdvs))
             if reason:

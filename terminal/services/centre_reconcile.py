@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from centre.interface.codes import RECONCILE_ASKED, RECONCILE_FIELDS
+
+ASKED = RECONCILE_ASKED   # the name the centre ledger reads
+
 
 @dataclass(frozen=True)
 class CentreReconcileRow:
@@ -82,5 +86,3 @@ class CentreReconcileReport:
         return "\n".join(lines)
 
 
-RECONCILE_FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
-ASKED = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay")      # what 3201 carries; the centre answers all five

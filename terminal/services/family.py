@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import sqlite_utils
 
+from centre.interface.codes import BindingScope
 from drivers.certno import mask
 from drivers.certno import problem as certno_problem
 from terminal.domain import relations
@@ -115,7 +116,7 @@ def relatives_of(db: sqlite_utils.Database, psn_no: str, today: str, policy: Mut
         if not in_force("active", begin, end, today):
             continue
         owner_party = Party(owner, owner_name, insutype, stas, admdvs, gend, balc)
-        areas = ((pooling_area(db, admdvs), pooling_area(db, user.insuplc_admdvs)) if scope == "cross_province"
+        areas = ((pooling_area(db, admdvs), pooling_area(db, user.insuplc_admdvs)) if scope == BindingScope.CROSS_PROVINCE
                  else (None, None))
         if payable_problem(policy, owner_party, user_party, rel, begin, scope, *areas) is not None:
             continue

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
+from centre.interface.codes import RECONCILE_FIELDS
 
 # Each field as the ledger sees it: which entries add up to it.
 LEDGER_SUMS = {
@@ -71,8 +71,8 @@ class WindowTotals:
     count: int = 0
     settled: int = 0
     reversals: int = 0
-    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
-    ledger: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RECONCILE_FIELDS, 0))
+    ledger: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RECONCILE_FIELDS, 0))
 
 
 @dataclass
@@ -106,7 +106,7 @@ class ReconcileReport:
         from terminal.domain.money import yuan
         lines = [f"对账 reconciliation {self.date} window {self.window or 'all'}: {'OK' if self.ok else 'MISMATCH'}",
                  f"  count {self.count} (settled {self.settled}, reversals {self.reversals})"]
-        lines += [f"  {f:<16} {yuan(self.sums[f]):>14}  ledger {yuan(self.ledger[f]):>14}" for f in FIELDS]
+        lines += [f"  {f:<16} {yuan(self.sums[f]):>14}  ledger {yuan(self.ledger[f]):>14}" for f in RECONCILE_FIELDS]
         lines.append(f"  books (every balance, quota, accumulator): {'OK' if not self.books else 'MISMATCH'}")
         lines += [f"  !! {p}" for p in self.problems()]
         return "\n".join(lines)
@@ -122,23 +122,23 @@ def reconcile(db: sqlite_utils.Database, cfg, date: str | None = None, window: s
     totals: dict[str, WindowTotals] = {}
     for row in db.conn.execute(
             f'SELECT "window", sum(status != \'reversal\'), sum(status = \'reversal\'), '
-            f'{", ".join(f"sum({f})" for f in FIELDS)} FROM settlements WHERE setl_date = ? {cond} '
+            f'{", ".join(f"sum({f})" for f in RECONCILE_FIELDS)} FROM settlements WHERE setl_date = ? {cond} '
             f'GROUP BY "window" ORDER BY "window"', [day, *args]):
         w = totals.setdefault(row[0], WindowTotals(row[0]))
         w.settled, w.reversals = row[1], row[2]
         w.count = w.settled - w.reversals
-        w.sums = dict(zip(FIELDS, row[3:]))
+        w.sums = dict(zip(RECONCILE_FIELDS, row[3:]))
     for row in db.conn.execute(
-            f'SELECT "window", {", ".join(f"sum({LEDGER_SUMS[f]})" for f in FIELDS)} FROM ledger '
+            f'SELECT "window", {", ".join(f"sum({LEDGER_SUMS[f]})" for f in RECONCILE_FIELDS)} FROM ledger '
             f'WHERE setl_date = ? {cond} GROUP BY "window"', [day, *args]):
-        totals.setdefault(row[0], WindowTotals(row[0])).ledger = dict(zip(FIELDS, row[1:]))
+        totals.setdefault(row[0], WindowTotals(row[0])).ledger = dict(zip(RECONCILE_FIELDS, row[1:]))
     mismatches = [Mismatch(f, w.sums[f], w.ledger[f], window=w.window)
-                  for w in totals.values() for f in FIELDS if w.sums[f] != w.ledger[f]]
+                  for w in totals.values() for f in RECONCILE_FIELDS if w.sums[f] != w.ledger[f]]
     mismatches += _per_settlement(db, day, cond, args)
     books = check_books(db)
     windows = sorted(totals.values(), key=lambda w: w.window)
-    sums = {f: sum(w.sums[f] for w in windows) for f in FIELDS}
-    ledger = {f: sum(w.ledger[f] for w in windows) for f in FIELDS}
+    sums = {f: sum(w.sums[f] for w in windows) for f in RECONCILE_FIELDS}
+    ledger = {f: sum(w.ledger[f] for w in windows) for f in RECONCILE_FIELDS}
     return ReconcileReport(date=day, window=window, count=sum(w.count for w in windows),
                            settled=sum(w.settled for w in windows), reversals=sum(w.reversals for w in windows),
                            sums=sums, ledger=ledger, ok=not mismatches and not books, mismatches=mismatches,
@@ -199,8 +199,8 @@ def check_books(db: sqlite_utils.Database) -> list[BookMismatch]:
 def _per_settlement(db: sqlite_utils.Database, day: str, cond: str, args: list[str]) -> list[Mismatch]:
     """Each settlement of the day against its own ledger entries (names the setl_id that differs)."""
     s_cond = cond.replace('"window"', 's."window"')
-    ledger_cols = ", ".join(f"sum({LEDGER_SUMS[f]}) AS l_{f}" for f in FIELDS)
-    query = (f"SELECT s.setl_id, {', '.join('s.' + f for f in FIELDS)}, {', '.join('l.l_' + f for f in FIELDS)}, "
+    ledger_cols = ", ".join(f"sum({LEDGER_SUMS[f]}) AS l_{f}" for f in RECONCILE_FIELDS)
+    query = (f"SELECT s.setl_id, {', '.join('s.' + f for f in RECONCILE_FIELDS)}, {', '.join('l.l_' + f for f in RECONCILE_FIELDS)}, "
              f"l.n FROM settlements s LEFT JOIN (SELECT setl_id, count(*) AS n, {ledger_cols} FROM ledger "
              f"GROUP BY setl_id) l ON l.setl_id = s.setl_id WHERE s.setl_date = ? {s_cond}")
     out = []
@@ -209,5 +209,5 @@ def _per_settlement(db: sqlite_utils.Database, day: str, cond: str, args: list[s
         if not n:
             out.append(Mismatch("entries", 1, 0, setl_id=setl_id))
             continue
-        out += [Mismatch(f, a, b, setl_id=setl_id) for f, a, b in zip(FIELDS, mine, theirs) if a != b]
+        out += [Mismatch(f, a, b, setl_id=setl_id) for f, a, b in zip(RECONCILE_FIELDS, mine, theirs) if a != b]
     return out

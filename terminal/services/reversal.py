@@ -15,6 +15,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from centre.interface.codes import SetlStatus
 from terminal.errors import BadInput, RuleRefused
 from terminal.services.settlement import (
     LEDGER_INSERT,
@@ -47,9 +48,9 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
         orig = _one(db, "setl_id", setl_id)
         if orig is None:
             raise BadInput("unknown_settlement", f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
-        if orig["status"] == "reversal":
+        if orig["status"] == SetlStatus.REVERSAL:
             raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
-        if orig["status"] == "reversed":
+        if orig["status"] == SetlStatus.REVERSED:
             raise RuleRefused("already_reversed", f"{setl_id} was already reversed: it cannot be reversed again",
                               f"该笔结算 {setl_id} 已冲正,不能再次冲正")
         if orig["setl_date"] != day:
@@ -78,7 +79,7 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
         mulaid = [{**m, "amount": -m["amount"]} for m in json.loads(orig["mulaid"])]
         row = {**orig, **{c: -orig[c] for c in (*AMOUNT_COLUMNS, "own_acct_pay")},
                "setl_id": new_id, "mdtrt_id": orig["mdtrt_id"], "msgid": msgid, "request_id": f"reverse:{setl_id}",
-               "window": window, "operator": cfg.terminal.operator, "status": "reversal",
+               "window": window, "operator": cfg.terminal.operator, "status": SetlStatus.REVERSAL.value,
                "balc": own_now[0] if own_now and orig["balc"] is not None else None,
                "mulaid": json.dumps(mulaid, ensure_ascii=False), "created_at": at, "setl_date": day,
                "reversal_of": setl_id, "request_fp": None}

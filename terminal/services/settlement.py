@@ -41,6 +41,7 @@ from typing import IO, Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
+from centre.interface.codes import BindingScope, Insutype, SetlStatus
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
 from terminal.card_session import CardIdentity
@@ -203,7 +204,7 @@ def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_u
     policy = policy or policy_for(cfg)
     check_limits(bill, policy.bill_limits)      # the config's absurd-amount limits, whoever parsed the bill
     balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
-    own = balc if patient.insutype == "310" else None  # only employees have an account; shown even if unused
+    own = balc if patient.insutype == Insutype.EMPLOYEE else None  # only employees have an account; shown even if unused
     if self_pay:
         return _self_pay_split(bill, policy, patient, cfg.terminal.hosp_lv, own,
                                YearToDate(dedc_used or 0, fund_paid or 0))
@@ -340,7 +341,7 @@ def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, wind
         entries.append((setl_id, "own", "balc", patient.psn_no, None, pre.own_acct_pay,
                         take_balc(patient.psn_no, pre.own_acct_pay), at, window, day))
     for part in pre.mulaid:
-        if part.scope == "cross_province":
+        if part.scope == BindingScope.CROSS_PROVINCE:
             row = conn.execute("UPDATE bindings SET quota = quota - ? WHERE id = ? AND status = 'active' "
                                "AND quota >= ? RETURNING quota", [part.amount, part.binding_id, part.amount]).fetchone()
             if row is None:
@@ -446,7 +447,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                "acct_used_flag": "1" if acct_used_flag else "0",
                **{c: getattr(pre, c) for c in AMOUNT_COLUMNS}, "own_acct_pay": pre.own_acct_pay, "balc": pre.balc,
                "mulaid": json.dumps(mulaid, ensure_ascii=False),
-               "bill": bill_text, "status": "settled",
+               "bill": bill_text, "status": SetlStatus.SETTLED.value,
                "created_at": at, "setl_date": day, "reversal_of": None, "request_fp": fingerprint}
         insert_settlement(db, row)
         db.conn.executemany(LEDGER_INSERT, entries)

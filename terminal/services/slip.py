@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from terminal.domain.bill import MED_TYPES
+from centre.interface.codes import Insutype, MedType
 from terminal.domain.money import round_fen, yuan
 from terminal.errors import CashierError
 
@@ -39,8 +39,6 @@ FIELD_LABELS = (
     ("acct_mulaid_pay", "其中共济支付"),
     ("psn_cash_pay", "现金支付"),
 )
-INSUTYPES = {"310": "职工基本医疗保险", "390": "城乡居民基本医疗保险"}
-MED_TYPES_ZH = {"11": "普通门诊", "14": "门诊慢特病", "21": "住院"}
 WIDTH = 48
 
 
@@ -82,8 +80,8 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
             f"证件号码 certno: {result.certno_masked}",
             f"人员编号 psn_no: {result.psn_no}",
             *_credential_line(result),
-            f"险种 insutype: {result.insutype} {INSUTYPES.get(result.insutype, '')}",
-            f"医疗类别 med_type: {result.med_type} {MED_TYPES_ZH.get(result.med_type, MED_TYPES.get(result.med_type, ''))}",
+            f"险种 insutype: {result.insutype} {Insutype.zh_of(result.insutype)}",
+            f"医疗类别 med_type: {result.med_type} {MedType.zh_of(result.med_type)}",
             rule, "项目 items (数量 × 单价 = 金额)"]
     for i, item in enumerate(result.bill.get("items", []), 1):
         qty = Decimal(str(item["qty"]))

@@ -16,9 +16,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Callable
 
+from centre.interface.amounts import MAX_FEN
+from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
 from drivers import certno as certno_mod
 from terminal.domain import relations
-from terminal.domain.mutual_aid import MAX_FEN, SCOPES, MutualAidPolicy, Party, check_centre_binding, is_date
+from terminal.domain.mutual_aid import MutualAidPolicy, Party, check_centre_binding, is_date
 from terminal.domain.regions import Region
 from terminal.domain.text import MAX_NAME, UNSAFE, shown, text_problem
 from terminal.errors import CashierError
@@ -37,9 +39,13 @@ _NATY = re.compile(r"^\d{2}$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
 _CARD_SN = re.compile(r"^[0-9A-F]{32}$")
 _GEND = frozenset({"0", "1", "2", "9"})
-_INSUTYPES = frozenset({"310", "390"})
-_STAS = frozenset({"1", "2", "4"})
-_STATUS = frozenset({"active", "ended"})
+_INSUTYPES = frozenset(Insutype.values())
+_EMPLOYEE = Insutype.EMPLOYEE.value
+_STAS = frozenset(PsnInsuStas.values())
+_STATUS = frozenset(BindingStatus.values())
+_SCOPES = frozenset(BindingScope.values())
+_LOCAL = BindingScope.LOCAL.value
+_ACTIVE, _ENDED = BindingStatus.ACTIVE.value, BindingStatus.ENDED.value
 
 _SQL = {
     "region": (
@@ -358,7 +364,7 @@ class _Importer:
         info = self.info.get(psn_no)
         if info is None:
             return self.route("account", n, (psn_no, balc, year), (psn_no,))
-        if info[2] != "310":
+        if info[2] != _EMPLOYEE:
             return (f"account {psn_no}: only employee insurance (310) has a personal account "
                     f"({psn_no} has {info[2]})")
         self.acct_seen.add(psn_no)
@@ -383,8 +389,8 @@ class _Importer:
             value = g(key)
             if type(value) is str and _unsafe(value):
                 return f"binding: {key} must be printable text, not {shown(value)}"
-        return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", "local"),
-                                   g("quota", 0), g("begin_date"), g("end_date"), g("status", "active"))
+        return self.binding_fields(n, g("owner_psn_no"), g("user_psn_no"), g("relation"), g("scope", _LOCAL),
+                                   g("quota", 0), g("begin_date"), g("end_date"), g("status", _ACTIVE))
 
     def binding_fields(self, n: int, owner: object, user: object, code: object, scope: object, quota: object,
                        begin: object, end: object, status: object) -> str | None:
@@ -398,11 +404,11 @@ class _Importer:
             if rel is None:
                 return f"binding {owner}->{user}: unknown relation code {code!r} (GB/T 4761)"
             return f"binding {owner}->{user}: relation {code} ({rel.en}) is not a family relation"
-        if scope not in SCOPES:
+        if scope not in _SCOPES:
             return f"binding {owner}->{user}: scope must be local or cross_province, not {scope!r}"
         if type(quota) is not int or not 0 <= quota <= MAX_FEN:
             return f"binding {owner}->{user}: " + _fen_problem("quota", quota)
-        if scope == "local" and quota:
+        if scope == _LOCAL and quota:
             return f"binding {owner}->{user}: a local binding has no quota (got {quota})"
         if begin not in self.good_dates:
             if not is_date(begin):
@@ -413,7 +419,7 @@ class _Importer:
         if status not in _STATUS:
             return f"binding {owner}->{user}: status must be active or ended, not {status!r}"
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
-        if status == "active" and owner in self.acct_seen and user in self.info:  # the common case, inlined
+        if status == _ACTIVE and owner in self.acct_seen and user in self.info:  # the common case, inlined
             o, u = self.info.get(owner), self.info[user]
             if o is not None and (code, begin, scope, status, u[1], o[2], True, o[4], u[4]) in self.rules_ok:
                 self.buffers["binding"].append(row)
@@ -422,7 +428,7 @@ class _Importer:
                 if self.buffered >= CHUNK:
                     self.flush()
                 return None
-        return self.route("binding_ended" if status == "ended" else "binding", n, row, (owner, user))
+        return self.route("binding_ended" if status == _ENDED else "binding", n, row, (owner, user))
 
     # --- what the rules need to know about the people of a line: this file first, then the database ---
     def known_person(self, psn_no: str) -> bool:
@@ -487,14 +493,14 @@ class _Importer:
             self.user_class[psn_no] = self.class_id(("user", row[3], admdvs))
         elif kind == "account":
             info = self.person_info(row[0])
-            if info is not None and info[2] != "310":
+            if info is not None and info[2] != _EMPLOYEE:
                 return (f"account {row[0]}: only employee insurance (310) has a personal account "
                         f"({row[0]} has {info[2]})")
             self.acct_seen.add(row[0])
             if info is not None and row[0] in self.info:
                 self.owner_class[row[0]] = self.class_id(("owner", info[2], info[4]))
         elif kind in ("binding", "binding_ended"):
-            problem = self.binding_rules(row, "ended" if kind == "binding_ended" else "active")
+            problem = self.binding_rules(row, _ENDED if kind == "binding_ended" else _ACTIVE)
             if problem is not None:
                 return problem
         self.add(kind, n, row)
@@ -506,7 +512,7 @@ class _Importer:
         o, u = self.person_info(owner), self.person_info(user)
         if o is None or u is None:
             return f"binding: {owner if o is None else user} is not a person in this file or the database"
-        has_acct = self.has_account(owner) if status == "active" else True
+        has_acct = self.has_account(owner) if status == _ACTIVE else True
         key = (code, begin, scope, status, u[1], o[2], has_acct, o[4], u[4])
         if key in self.rules_ok:
             return None
@@ -659,7 +665,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
     fast_person, person_checked = _FAST_PERSON.match, imp.person_checked
     fast_account, account_checked = _FAST_ACCOUNT.match, imp.account_checked
     fast_ok, owner_class, user_class = imp.fast_ok, imp.owner_class.get, imp.user_class.get
-    stamp, max_fen = imp.stamp, MAX_FEN
+    stamp, max_fen, local, active = imp.stamp, MAX_FEN, _LOCAL, _ACTIVE
     buffers, linenos = imp.buffers, imp.linenos
     lines = 0
     try:
@@ -674,7 +680,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
                 oc, uc = owner_class(owner), user_class(user)
                 key = (code_b, scope_b, begin_b, oc, uc)
                 texts = fast_ok.get(key) if oc is not None and uc is not None else None
-                if texts is not None and owner != user and quota <= max_fen and (not quota or texts[1] != "local"):
+                if texts is not None and owner != user and quota <= max_fen and (not quota or texts[1] != local):
                     buf = buffers["binding"]  # imp.add("binding", ...) inlined
                     buf.append((owner, user, texts[0], texts[1], quota, texts[2], None, stamp))
                     linenos["binding"].append(n)
@@ -685,7 +691,7 @@ def _read_lines(imp: _Importer, fh, total: int, progress: Progress | None) -> No
                     continue
                 code, scope, begin = code_b.decode(), scope_b.decode(), begin_b.decode()
                 held = len(imp.pending)
-                problem = binding_fields(n, owner, user, code, scope, quota, begin, None, "active")
+                problem = binding_fields(n, owner, user, code, scope, quota, begin, None, active)
                 buffers, linenos = imp.buffers, imp.linenos
                 if problem is not None:
                     imp.error(n, problem)

@@ -6,6 +6,8 @@ Messages of errors come from the catalogues (`terminal.errors.describe`), not fr
 
 from __future__ import annotations
 
+from centre.interface.codes import Code, Insutype, MedType, PsnInsuStas
+
 # key: (zh, en)
 STRINGS: dict[str, tuple[str, str]] = {
     # app and frame
@@ -125,13 +127,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.self_pay_hint": ("核对应收现金后按 F5 确认全自费收费", "Check the cash to collect, then F5 to charge it as self-pay"),
     "gend.1": ("男", "Male"),
     "gend.2": ("女", "Female"),
-    "insutype.310": ("职工基本医疗保险", "Employee basic medical insurance"),
-    "insutype.390": ("城乡居民基本医疗保险", "Urban-rural resident medical insurance"),
     "insutype.310.short": ("职工医保", "Employee"),
     "insutype.390.short": ("居民医保", "Resident"),
-    "stas.1": ("正常参保", "active"),
-    "stas.2": ("暂停参保", "suspended"),
-    "stas.4": ("终止参保", "ended"),
     "col.owner": ("账户所有人", "Account owner"),
     "col.relation": ("关系", "Relation"),
     "col.scope": ("范围", "Scope"),
@@ -165,9 +162,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bill.qty_changed": ("第 {n} 行 {name} 的数量改为 {qty}", "Row {n}, {name}: quantity now {qty}"),
     "bill.nothing_to_edit": ("没有可修改的项目", "There is no item to change"),
     "bill.kept": ("账单已保留({n} 项),按 F2 继续", "The bill is kept ({n} items): F2 to go on"),
-    "med_type.11": ("普通门诊", "general outpatient"),
-    "med_type.14": ("门诊慢特病", "chronic/special outpatient"),
-    "med_type.21": ("住院", "inpatient"),
     # the split (national names)
     "f.medfee_sumamt": ("医疗费总额", "Total"),
     "f.fulamt_ownpay_amt": ("全自费金额", "Fully self-paid"),
@@ -409,6 +403,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "error": ("错误", "Error"),
 }
+
+
+def _code_names() -> dict[str, tuple[str, str]]:
+    """`insutype.310`, `med_type.11`, `stas.1` ...: the names of the domain's codes, from their one table."""
+    kinds: tuple[tuple[str, type[Code], bool], ...] = (
+        ("insutype", Insutype, True), ("med_type", MedType, False), ("stas", PsnInsuStas, False))
+    return {f"{prefix}.{code.value}": (code.zh, code.en[:1].upper() + code.en[1:] if capital else code.en)
+            for prefix, kind, capital in kinds for code in kind}
+
+
+STRINGS.update(_code_names())
 
 def normalize(lang: str | None) -> str:
     """'zh', 'zh_CN', 'en-GB' … → 'zh' or 'en' (zh when unknown)."""

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label
 
+from centre.interface.codes import MedType
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.fields import fit
@@ -21,7 +22,6 @@ from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.money import parse_yuan, yuan
 from terminal.ui.widgets.split import SplitPanel, SplitPreview
 
-MED_TYPES = ("11", "14", "21")
 ENTRY = ("in-code", "in-name", "in-class", "in-qty", "in-price")
 NARROW = 100   # the app's -narrow breakpoint
 PLACEHOLDERS = {"in-code": "bill.code", "in-name": "bill.item", "in-qty": "bill.qty", "in-price": "bill.price"}
@@ -271,7 +271,8 @@ class BillScreen(SplitPreview, CardScreen):
         super().action_back()
 
     def action_med_type(self) -> None:
-        self.med_type = MED_TYPES[(MED_TYPES.index(self.med_type) + 1) % len(MED_TYPES)]
+        med_types = MedType.values()
+        self.med_type = med_types[(med_types.index(self.med_type) + 1) % len(med_types)]
         self._show_med_type()
         self.update_preview()
 

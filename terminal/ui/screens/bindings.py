@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from centre.interface.codes import BindingScope, Insutype
 from terminal.domain import relations
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
@@ -52,7 +53,7 @@ class BindingsScreen(CardScreen):
     @property
     def can_own(self) -> bool:
         """Only an employee-insurance (310) person with a personal account can be an owner (授权人)."""
-        return pick(self.family, "own") is not None and str(pick(self.owner, "insutype")) == "310"
+        return pick(self.family, "own") is not None and str(pick(self.owner, "insutype")) == Insutype.EMPLOYEE
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -82,8 +83,8 @@ class BindingsScreen(CardScreen):
                 yield Input(placeholder=t("bind.user_short"), id="user", max_length=18)
                 yield Select([(f"{r.code} {r.name(self.lang)}", r.code) for r in relations.table().values()],
                              prompt=t("col.relation"), id="relation")
-                yield Select([(t("scope.local"), "local"), (t("scope.cross_province"), "cross_province")],
-                             value="local", allow_blank=False, id="scope")
+                yield Select([(t(f"scope.{scope.value}"), scope.value) for scope in BindingScope],
+                             value=BindingScope.LOCAL.value, allow_blank=False, id="scope")
                 yield Input(placeholder="0.00", id="quota", max_length=12, restrict=r"[0-9.]*")
             with Horizontal(id="pin-row"):
                 yield Label(t("pay.pin_keypad") if self.keypad else t("bind.pin"), id="pin-label")
@@ -135,7 +136,7 @@ class BindingsScreen(CardScreen):
         table.show([([user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
                       f"{binding.relation} {relations.name(binding.relation, self.lang)}",
                       t(f"scope.{binding.scope}") if t.has(f"scope.{binding.scope}") else binding.scope,
-                      yuan(binding.quota) if binding.scope == "cross_province" else "—", binding.begin_date], None)
+                      yuan(binding.quota) if binding.scope == BindingScope.CROSS_PROVINCE else "—", binding.begin_date], None)
                     for binding, user in self.rows])
         table.display = bool(self.rows)
         # a person who cannot own has no list of their own to show (the reason is said above)

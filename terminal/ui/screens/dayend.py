@@ -13,12 +13,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
+from centre.interface.codes import RECONCILE_FIELDS
 from terminal.ui.messages import TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import money_cell, yuan
 from terminal.ui.workers import run_service
-
-FIELDS = ("medfee_sumamt", "fund_pay_sumamt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
 
 
 class DayEndScreen(CashierScreen):
@@ -74,7 +73,7 @@ class DayEndScreen(CashierScreen):
         table.display = True
         for key, width in (("", 28), ("rec.settled", 16), ("rec.ledger", 16)):
             table.add_column(t(key) if key else "", width=width)
-        for name in FIELDS:
+        for name in RECONCILE_FIELDS:
             table.add_row(t(f"f.{name}").strip(), money_cell(report.sums.get(name, 0), 16),
                           money_cell(report.ledger.get(name, 0), 16))
         verdict = self.query_one("#verdict", Static)
@@ -103,7 +102,7 @@ class DayEndScreen(CashierScreen):
         table.add_row(t("rec.count"), *(cell for r in report.rows
                                          for cell in _pair(str(r.count), "—" if r.centre_count is None
                                                            else str(r.centre_count), r.count != r.centre_count)))
-        for name in FIELDS:
+        for name in RECONCILE_FIELDS:
             cells = []
             for r in report.rows:
                 theirs = None if r.centre_sums is None else r.centre_sums.get(name, 0)

@@ -9,12 +9,17 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
+from centre.interface.codes import SetlStatus
 from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.money import yuan
 from terminal.ui.workers import run_service
+
+# a settlement row's state as the window says it (正常 / 已冲正 / 冲正记录)
+STATE_KEYS = {SetlStatus.SETTLED: "today.state_ok", SetlStatus.REVERSED: "today.state_reversed",
+              SetlStatus.REVERSAL: "today.state_reversal"}
 
 
 class TodayScreen(CashierScreen):
@@ -66,9 +71,8 @@ class TodayScreen(CashierScreen):
         table = self.query_one("#setl", FitTable)
         rows = []
         for r in self.rows:
-            state = {"settled": "today.state_ok", "reversed": "today.state_reversed",
-                     "reversal": "today.state_reversal"}.get(r.status, "")
-            if r.status == "settled" and self._self_pay(r):
+            state = STATE_KEYS.get(r.status, "")
+            if r.status == SetlStatus.SETTLED and self._self_pay(r):
                 state = "today.state_self_pay"
             rows.append(([r.created_at[11:19], r.setl_id, r.psn_name, yuan(r.medfee_sumamt), yuan(r.fund_pay_sumamt),
                           yuan(r.acct_pay), yuan(r.psn_cash_pay), t(state) if state else r.status], r.setl_id))
@@ -100,7 +104,7 @@ class TodayScreen(CashierScreen):
         if row is None:
             self.query_one("#error", ErrorLine).show(self.t("today.pick"))
             return
-        if row.status in ("reversal", "reversed"):   # said at once, in the window's word (冲正)
+        if row.status in (SetlStatus.REVERSAL, SetlStatus.REVERSED):   # said at once, in the window's word (冲正)
             self.query_one("#error", ErrorLine).show(self.t(f"today.not_reversible_{row.status}", setl_id=row.setl_id))
             return
         question = (self.t("today.confirm", setl_id=row.setl_id, name=row.psn_name, amount=yuan(row.medfee_sumamt))

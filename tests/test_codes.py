@@ -1,0 +1,86 @@
+"""One home for the domain's codes and money limits (centre.interface.codes, centre.interface.amounts).
+
+The window and the centre must agree on every code and limit: an amount the centre holds that the window
+refuses is a file the window cannot import, a config.toml it cannot load, a quota it cannot bind.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from people_helpers import empty_db, person, write_jsonl  # noqa: F401  (fixture)
+
+from centre.errors import ConfigProblem, Refused
+from centre.interface.amounts import MAX_FEN
+from centre.interface.codes import BindingScope, DeductibleScope, Insutype, MedType, SetlStatus
+from centre.rules import mutual_aid as centre_rules
+from terminal.domain import mutual_aid as window_rules
+from terminal.errors import BadInput, ConfigError
+from terminal.store.importer import import_file
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("drivers", "emulator", "terminal", "centre")
+AMOUNTS = [(MAX_FEN, True), (MAX_FEN + 1, False)]
+
+
+def _accepts(check, refusal: type[Exception]) -> bool:
+    try:
+        check()
+    except refusal:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("fen,ok", AMOUNTS)
+def test_the_window_and_the_centre_take_the_same_largest_amount(fen, ok):
+    assert _accepts(lambda: window_rules.check_amount(fen), BadInput) is ok
+    assert _accepts(lambda: centre_rules.check_amount(fen), Refused) is ok
+
+
+@pytest.mark.parametrize("fen,ok", AMOUNTS)
+def test_one_config_loads_in_the_window_and_the_centre(fen, ok):
+    section = {"options": {"wallet_max_transfer": fen}}
+    assert _accepts(lambda: window_rules.MutualAidPolicy.from_config(section), ConfigError) is ok
+    assert _accepts(lambda: centre_rules.parse_options(section["options"]), ConfigProblem) is ok
+
+
+@pytest.mark.parametrize("fen,ok", AMOUNTS)
+def test_the_window_imports_any_balance_the_centre_can_hold(empty_db, tmp_path, fen, ok):
+    path = write_jsonl(tmp_path / "centre.jsonl", [
+        {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
+        person("Q1", 1), {"kind": "account", "psn_no": "Q1", "balc": fen}])
+    report = import_file(empty_db, path)
+    assert report.imported is ok, report.errors
+    if ok:
+        assert empty_db.execute("SELECT balc FROM accounts WHERE psn_no='Q1'").fetchone() == (fen,)
+    else:
+        assert f"balc {fen} is out of range (0 to {MAX_FEN} fen)" in report.errors[0].message
+
+
+# Each table of codes, as a set of its values: a literal holding all of them outside codes.py is a second copy.
+TABLES = {cls.__name__: set(cls.values()) for cls in (Insutype, MedType, BindingScope, DeductibleScope, SetlStatus)}
+
+
+def _second_copies() -> list[str]:
+    found = []
+    for pkg in PACKAGES:
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and rel != "centre/interface/amounts.py":
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    if any(isinstance(t, ast.Name) and t.id == "MAX_FEN" for t in targets):
+                        found.append(f"{rel}:{node.lineno} MAX_FEN")
+                if rel == "centre/interface/codes.py" or not isinstance(node, (ast.Tuple, ast.List, ast.Set,
+                                                                                  ast.Dict)):
+                    continue
+                elts = node.keys if isinstance(node, ast.Dict) else node.elts
+                strings = {e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+                found += [f"{rel}:{node.lineno} {name}" for name, values in TABLES.items() if values <= strings]
+    return found
+
+
+def test_every_code_table_and_money_limit_is_defined_once():
+    assert _second_copies() == []
