@@ -308,6 +308,17 @@ class PaymentScreen(SplitPreview, CardScreen):
     def pin_entered(self) -> None:
         self.action_confirm()
 
+    @on(DataTable.RowSelected, "#accounts")
+    def row_entered(self, event: DataTable.RowSelected) -> None:
+        """Enter on the accounts table charges, as F5 does, when no PIN box waits for the PIN (e-voucher, ID
+        card, self-pay, no account paying, the reader's keypad); with a PIN box up, Enter goes to the box."""
+        event.stop()
+        pin = self.query_one("#pin", PinInput)
+        if self.pin_needed() and not self.keypad and pin.display and not pin.disabled:
+            pin.focus()
+            return
+        self.action_confirm()
+
     def action_confirm(self) -> None:
         if self.busy:
             return
