@@ -37,3 +37,30 @@ async def test_enter_charges_when_no_pin_box_is_shown(tmp_path: Path, monkeypatc
     with sqlite3.connect(cfg.db_path) as db:
         assert db.execute("SELECT psn_no, mdtrt_cert_type, acct_pay FROM window_settlements").fetchall() == [
             ("P10000001", "01", 25100)]
+
+
+async def test_the_e_voucher_code_is_masked_in_the_message_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        code = await _voucher_payment(app, pilot, cfg)
+        await press(app, pilot, "f5")
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
+        await press(app, pilot, "ctrl+l")
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "CentreLogScreen")
+        await wait_for(app, pilot, lambda: "2207" in screen_text(app))
+        seen = []
+        for _ in range(len(app.screen.rows)):           # every message's detail line, as the cashier reads it
+            seen.append(screen_text(app))
+            await press(app, pilot, "down")
+    on_screen = "\n".join(seen)
+    assert code not in on_screen and code[5:20] not in on_screen
+    assert f"就诊凭证 01 医保电子凭证 {mask(code)}" in on_screen       # the credential, by type, masked
+    with sqlite3.connect(cfg.db_path) as db:                   # the log itself, as support reads the file
+        rows = db.execute("SELECT infno, request, coalesce(answer, '') FROM centre_log").fetchall()
+    assert {r[0] for r in rows} >= {"1101", "2201", "2206", "2207"}
+    for infno, request, answer in rows:
+        assert code not in request + answer and code[5:20] not in request + answer, infno
+    sent = {r[0]: json.loads(r[1])["input"].get("data", {}) for r in rows}
+    for infno in ("1101", "2201", "2206", "2207"):
+        assert (sent[infno]["mdtrt_cert_type"], sent[infno]["mdtrt_cert_no"]) == ("01", mask(code)), infno

@@ -318,6 +318,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "confirm.yes": ("确认 (Y)", "Yes (Y)"),
     "confirm.no": ("取消 (N)", "No (N)"),
     # help
+    "log.credential": ("就诊凭证", "credential"),
     "help.title": ("帮助:全部按键", "Help: every key"),
     "help.k_centre_log": ("医保报文日志:发给医保中心的报文及结果", "Message log: what went to the centre, what came back"),
     "help.global": ("任何界面", "Anywhere"),
