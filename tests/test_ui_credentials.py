@@ -84,7 +84,7 @@ async def test_the_id_card_at_the_window_end_to_end(tmp_path: Path, monkeypatch:
         assert type(app.screen).__name__ == "IdCardEntry"
         await _type(app, pilot, ZHANG_WEI_CERTNO[:17] + "0")                    # a wrong check digit
         text = screen_text(app)
-        assert "无效" in text and "check digit should be 6" in text and mask(ZHANG_WEI_CERTNO[:17] + "0") in text
+        assert "无效" in text and "校验位应为 6" in text and mask(ZHANG_WEI_CERTNO[:17] + "0") in text
         assert type(app.screen).__name__ == "IdCardEntry"
         await press(app, pilot, *["backspace"] * 18)
         await _type(app, pilot, ZHANG_WEI_CERTNO)
@@ -116,6 +116,8 @@ async def test_the_id_card_at_the_window_end_to_end(tmp_path: Path, monkeypatch:
         row = db.execute("SELECT mdtrt_cert_type, acct_pay, fund_pay_sumamt + psn_cash_pay, medfee_sumamt "
                          "FROM window_settlements").fetchone()
         assert row[0] == "02" and row[1] == 0 and row[2] == row[3] == 25100
+        # no preview on the way (the bill screen's, the payment's) asked the centre for an account on the ID card
+        assert db.execute("SELECT infno, err_code FROM centre_log WHERE infcode != 0").fetchall() == []
         assert not [r for r in db.execute("SELECT request, coalesce(answer, '') FROM centre_log")
                     if ZHANG_WEI_CERTNO in r[0] + r[1]]
 

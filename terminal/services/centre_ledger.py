@@ -215,6 +215,13 @@ class CentreLedger:
                                           request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
                                           self_pay=self_pay)
 
+    def account_may_pay(self, psn_no: str) -> bool:
+        """Whether a personal account may pay for this patient as identified: not on the ID card unless the
+        centre allows it (`[centre] id_card_account`), so no preview shows an account paying that 2207 refuses."""
+        known = self._known.get(psn_no)
+        return known is None or known[1].mdtrt_cert_type != MdtrtCertType.ID_CARD.value \
+            or self.cfg.centre.id_card_account
+
     def _settle_presented(self, known: tuple[InsuredPerson, Credential], bill: Bill, *, relatives: Any,
                           acct_used_flag: bool, request_id: str | None, save_slip: bool, cash_allowed: bool,
                           self_pay: bool) -> SettlementResult:

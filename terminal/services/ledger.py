@@ -44,6 +44,10 @@ class Ledger(Protocol):
 
     def patient_for_id_card(self, certno: str) -> Any: ...
 
+    def account_may_pay(self, psn_no: str) -> bool:
+        """Whether a personal account may pay for the patient as identified (not on the ID card, by default)."""
+        ...
+
     def settle_id_card(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
                        acct_used_flag: bool | None = None, request_id: str | None = None, now: datetime | None = None,
                        save_slip: bool = True, cash_allowed: bool = True, self_pay: bool = False) -> Any: ...
@@ -133,6 +137,9 @@ class WindowLedger:
 
     def patient_for_id_card(self, certno: str) -> Any:
         raise id_card_needs_centre()
+
+    def account_may_pay(self, psn_no: str) -> bool:
+        return True     # the training ledger knows no ID card patient
 
     def settle_id_card(self, psn_no: str, bill: Bill, **_: Any) -> Any:
         raise id_card_needs_centre()

@@ -102,7 +102,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wait.hint_no_id": ("患者插卡后自动读卡;也可扫描医保电子凭证二维码",
                         "The card is read as soon as it is inserted; or scan the e-voucher QR code"),
     "pay.pin_id_card": ("居民身份证:无需密码", "ID card: no PIN"),
-    "pay.id_card_why": ("居民身份证就医:个人账户不支付(医保规定须凭社保卡或医保电子凭证使用个人账户),由统筹基金和现金支付,无需密码",
+    "pay.id_card_why": ("居民身份证就医:个人账户不支付(须凭社保卡或电子凭证),由基金和现金支付,无需密码",
                         "ID card: the personal account does not pay (it needs the social security card or the e-voucher); the fund and cash pay, no PIN"),
     "pay.id_card_account_ok": ("居民身份证就医:本地医保允许个人账户支付(F7 可关闭),无需密码",
                                "ID card: the centre lets the personal account pay here (F7 turns it off); no PIN"),

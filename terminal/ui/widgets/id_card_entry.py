@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from drivers.certno import mask, problem
+from drivers.certno import check_digit, mask, problem
 from terminal.ui.app import CashierApp
 
 
@@ -48,9 +48,22 @@ class IdCardEntry(ModalScreen[str | None]):
         why = problem(value)
         if why:
             t = self.app.t
+            if self.app.lang == "zh":
+                why = _why_zh(value)
             self.query_one("#id-error", Label).update(t("idc.invalid", number=mask(value) or "—", why=why))
             return
         self.dismiss(value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _why_zh(value: str) -> str:
+    """`drivers.certno.problem`'s reasons, in Chinese (the same checks, in the same order)."""
+    if len(value) != 18:
+        return f"身份证号码应为18位(输入了{len(value)}位)"
+    if not (value[:17].isdigit() and (value[17].isdigit() or value[17] == "X")):
+        return "应为17位数字加一位数字或X"
+    if check_digit(value[:17]) != value[17]:
+        return f"校验位应为 {check_digit(value[:17])},不是 {value[17]}"
+    return f"出生日期 {value[6:14]} 不是有效日期"
