@@ -42,6 +42,7 @@ class TerminalSection:
     device_no: str = key("", pattern=r"[^|]{0,32}", hint="up to 32 characters, no |")
     lang: str = key("zh", choices=("zh", "en"))
     slips_dir: str = key("var/slips", **_PATH)
+    id_card: bool = True      # the resident ID card (mdtrt_cert_type 02) as a credential at this window
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 from window_centre_support import CASHIER, DEMO_BILL, Window, balc_fen, fen_of, make_window
 
 from drivers import voucher as v
+from drivers.certno import mask
 from emulator.phone import show_code
 
 AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc", "fund_pay_sumamt",
@@ -69,12 +70,12 @@ def test_an_e_voucher_settles_to_the_same_fen_as_the_card_with_no_pin(tmp_path):
         assert out["setlinfo"]["mdtrt_cert_type"] == "01" and card["setlinfo"]["mdtrt_cert_type"] == "03"
         assert fen_of(out, "acct_pay") > 0                           # the personal account (or a relative's) paid
         assert balc_fen(by_code, "A10000001") == before - fen_of(out, "acct_pay")
-        # the window's record and its message log name the credential: 01 and the code, from 1101 to 2207
+        # the window's record and its message log name the credential: 01 and the code (masked), 1101 to 2207
         psn_no = out["setlinfo"]["psn_no"]
         assert settlements(by_code) == [(psn_no, "01")] and settlements(by_card) == [(psn_no, "03")]
         for infno, where in (("1101", "data"), ("2201", "data"), ("2206", "data"), ("2207", "data")):
             data = sent(by_code, infno)[-1][where]
-            assert (data["mdtrt_cert_type"], data["mdtrt_cert_no"]) == ("01", code), infno
+            assert (data["mdtrt_cert_type"], data["mdtrt_cert_no"]) == ("01", mask(code)), infno
         slip = Path(out["slip"]).read_text(encoding="utf-8")
         assert "就诊凭证 mdtrt_cert_type: 01 医保电子凭证" in slip
         assert "就诊凭证 mdtrt_cert_type: 03 社会保障卡" in Path(card["slip"]).read_text(encoding="utf-8")

@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     who.add_argument("--psn-no", help="the person's psn_no")
     who.add_argument("--voucher", metavar="CODE", help="the person's e-voucher code ('-': a line of stdin); it is "
                                                        "spent by the lookup (1101), as at the window")
+    who.add_argument("--id-card", metavar="-", help="the person's resident ID card (身份证, mdtrt_cert_type 02): '-' "
+                                                    "reads the ID number from a line of stdin, as at the window "
+                                                    "(1101); needs [terminal] id_card = true")
     fam.add_argument("--date", help="as of this date (default today)")
     fam.set_defaults(handler=cmd_family)
 
@@ -57,11 +60,13 @@ def _card_options(p: argparse.ArgumentParser) -> None:
 def cmd_family(args: argparse.Namespace) -> int:
     from terminal.cli.settle_cmd import _date, _ledger
     today = _date(args.date)  # a real date, or a usage error (not a silent "today")
-    from terminal.cli.settle_cmd import voucher_arg
+    from terminal.cli.settle_cmd import id_card_arg, voucher_arg
     code = voucher_arg(args.voucher)
+    certno = id_card_arg(args.id_card)
     cfg, ledger = _ledger(args)
     try:
-        psn_no = ledger.patient_for_voucher(code).psn_no if code is not None else args.psn_no
+        psn_no = ledger.patient_for_voucher(code).psn_no if code is not None else \
+            ledger.patient_for_id_card(certno).psn_no if certno is not None else args.psn_no
         view = ledger.family(card_no=args.card_no, certno=args.certno, psn_no=psn_no, today=today)
     finally:
         ledger.close()

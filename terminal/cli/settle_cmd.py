@@ -24,21 +24,45 @@ VOUCHER_HELP = ("the patient's e-voucher code (医保电子凭证) instead of a 
                 "(what a scanner types), so it need not stay on a command line; no PIN is asked (needs the centre)")
 
 
-def voucher_arg(value: str | None) -> str | None:
-    """--voucher: the code as given, or ('-') one line of stdin (not echoed on a terminal); blanks stripped."""
-    if value != "-":
-        return value.strip() if value is not None else None
+ID_CARD_HELP = ("the patient's resident ID card (身份证, mdtrt_cert_type 02) instead of a card: '-' reads the "
+                "18-character ID number from a line on stdin (an ID number never goes on a command line); no PIN; "
+                "the personal account does not pay unless the centre allows it ([centre] id_card_account); needs "
+                "the centre and [terminal] id_card = true")
+
+
+def _stdin_line(flag: str, prompt: str, what_en: str, what_zh: str, hint_en: str) -> str:
+    """One line of stdin for `flag -` (not echoed on a terminal), blanks stripped; a usage error when empty."""
     if sys.stdin is None:
         line = ""
     elif sys.stdin.isatty():
         import getpass
-        line = getpass.getpass("--voucher (scan the code): ")
+        line = getpass.getpass(prompt)
     else:
         line = sys.stdin.readline()
     if not line.strip():
-        raise UsageError("voucher_missing", "--voucher -: no code on stdin (scan it, or pipe one line)",
-                         "--voucher -:标准输入中没有医保电子凭证码(请扫码或输入一行)")
+        raise UsageError(f"{flag.strip('-').replace('-', '_')}_missing", f"{flag} -: no {what_en} on stdin ({hint_en})",
+                         f"{flag} -:标准输入中没有{what_zh}")
     return line.strip()
+
+
+def voucher_arg(value: str | None) -> str | None:
+    """--voucher: the code as given, or ('-') one line of stdin (not echoed on a terminal); blanks stripped."""
+    if value != "-":
+        return value.strip() if value is not None else None
+    return _stdin_line("--voucher", "--voucher (scan the code): ", "code", "医保电子凭证码(请扫码或输入一行)",
+                       "scan it, or pipe one line")
+
+
+def id_card_arg(value: str | None) -> str | None:
+    """--id-card: '-' only (the ID number is read from one line of stdin, not echoed on a terminal)."""
+    if value is None:
+        return None
+    if value != "-":
+        raise UsageError("id_card_on_argv", "--id-card takes '-': the ID number is read from stdin (pipe one line, "
+                         "or type it), never from the command line where other users and the shell history see it",
+                         "--id-card 只接受 '-':身份证号码从标准输入读取,不可写在命令行上")
+    return _stdin_line("--id-card", "--id-card (ID number): ", "ID number", "身份证号码(请输入一行)",
+                       "pipe one line, or type it")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -46,6 +70,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     presented = settle.add_mutually_exclusive_group()
     presented.add_argument("--reader", help="emulator:PROFILE, pcsc, pcsc:NAME or serial:URL (default [reader].spec)")
     presented.add_argument("--voucher", metavar="CODE", help=VOUCHER_HELP)
+    presented.add_argument("--id-card", metavar="-", help=ID_CARD_HELP)
     settle.add_argument("--certno", help="with --voucher: the patient's ID number; a code of anybody else is refused")
     settle.add_argument("--pin", help=PIN_HELP)
     settle.add_argument("--bill", required=True, help="the bill, a JSON file")
@@ -130,7 +155,13 @@ def cmd_settle(args: argparse.Namespace) -> int:
         raise UsageError("certno_without_voucher", "--certno goes with --voucher (a card names its holder itself)",
                          "--certno 须与 --voucher 一起使用")
     code = voucher_arg(args.voucher)
+    certno = id_card_arg(args.id_card)
     ledger = open_ledger(cfg)
+    if certno is not None:
+        try:
+            return _settle_id_card(args, cfg, ledger, certno, bill, relatives, request_id)
+        finally:
+            ledger.close()
     if code is not None:
         try:
             return _settle_voucher(args, cfg, ledger, code, bill, relatives, request_id)
@@ -175,6 +206,26 @@ def _settle_voucher(args: argparse.Namespace, cfg, ledger, code: str, bill, rela
         return emit(args, _pre_in_yuan(out), _pre_text(out))
     try:
         result = ledger.settle_voucher(patient.psn_no, bill, relatives=relatives, acct_used_flag=not args.no_account,
+                                       request_id=request_id, self_pay=args.self_pay)
+    except Exception as exc:
+        raise _self_pay_hint(exc, args.self_pay) from None
+    return _done(args, cfg, ledger, result)
+
+
+def _settle_id_card(args: argparse.Namespace, cfg, ledger, certno: str, bill, relatives, request_id) -> int:
+    """--id-card -: 1101 with the ID number (mdtrt_cert_type 02), then the visit and the settlement; no PIN, and
+    no personal account unless the centre allows it on the ID card."""
+    patient = ledger.patient_for_id_card(certno)
+    acct_used = cfg.centre.id_card_account and not args.no_account
+    if args.pre:
+        pre = ledger.presettle(patient.psn_no, bill, relatives=relatives, acct_used_flag=acct_used,
+                               self_pay=args.self_pay)
+        out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
+               "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
+               "mdtrt_cert_type": "02", **pre.fields(), "pre": True}
+        return emit(args, _pre_in_yuan(out), _pre_text(out))
+    try:
+        result = ledger.settle_id_card(patient.psn_no, bill, relatives=relatives, acct_used_flag=acct_used,
                                        request_id=request_id, self_pay=args.self_pay)
     except Exception as exc:
         raise _self_pay_hint(exc, args.self_pay) from None

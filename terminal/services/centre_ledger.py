@@ -180,6 +180,78 @@ class CentreLedger:
             except (CentreUnreachable, AnswerUncertain) as exc:
                 raise unavailable(exc, "settlement", "结算") from None
 
+    def patient_for_id_card(self, certno: str) -> Patient:
+        """1101 with the resident ID number (mdtrt_cert_type 02), read or typed at the window: checked here
+        first (GB 11643 check digit), then the centre names the insured person. No cache fallback: a visit on
+        the ID card is the centre's to allow. The window must allow the ID card (`[terminal] id_card`)."""
+        _check_id_card_allowed(self.cfg)
+        _check_certno(certno)
+        cred = Credential(MdtrtCertType.ID_CARD.value, certno.strip().upper())
+        with self._lock:
+            try:
+                person = journey.identify(self.client, cred)
+            except (CentreUnreachable, AnswerUncertain) as exc:
+                raise unavailable(exc, "ID card 1101", "身份证识别") from None
+            self._forget_visit(person.psn_no)       # a visit opened with another credential is not this one's
+            self._known[person.psn_no] = (person, cred)
+            self._cache_person(person)
+            return _patient(person)
+
+    def settle_id_card(self, psn_no: str, bill: Bill, *, relatives: Any = "auto", acct_used_flag: bool | None = None,
+                       request_id: str | None = None, now: datetime | None = None, save_slip: bool = True,
+                       cash_allowed: bool = True, self_pay: bool = False) -> SettlementResult:
+        """The patient identified by `patient_for_id_card`: visit → 2206 → 2207 with mdtrt_cert_type 02 and the
+        ID number throughout; no PIN (an ID card has none). The personal account does not pay unless the centre
+        allows it on the ID card (`[centre] id_card_account`): `acct_used_flag` None = that default."""
+        _check_id_card_allowed(self.cfg)
+        if acct_used_flag is None:
+            acct_used_flag = self.cfg.centre.id_card_account
+        with self._lock:
+            known = self._known.get(psn_no)
+            if known is None or known[1].mdtrt_cert_type != MdtrtCertType.ID_CARD.value:
+                raise RuleRefused("id_card_needed", "read or type the patient's ID number first",
+                                  "请先读取或输入患者的身份证号码")
+            return self._settle_presented(known, bill, relatives=relatives, acct_used_flag=acct_used_flag,
+                                          request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
+                                          self_pay=self_pay)
+
+    def account_may_pay(self, psn_no: str) -> bool:
+        """Whether a personal account may pay for this patient as identified: not on the ID card unless the
+        centre allows it (`[centre] id_card_account`), so no preview shows an account paying that 2207 refuses."""
+        known = self._known.get(psn_no)
+        return known is None or known[1].mdtrt_cert_type != MdtrtCertType.ID_CARD.value \
+            or self.cfg.centre.id_card_account
+
+    def _settle_presented(self, known: tuple[InsuredPerson, Credential], bill: Bill, *, relatives: Any,
+                          acct_used_flag: bool, request_id: str | None, save_slip: bool, cash_allowed: bool,
+                          self_pay: bool) -> SettlementResult:
+        """A patient without a card (the credential as 1101 resolved it): replay, self-pay, or visit → 2206 →
+        2207 with no PIN. The same steps as `settle_voucher`'s."""
+        person, cred = known
+        psn_no = person.psn_no
+        if self_pay:
+            acct_used_flag, relatives = False, "none"
+        if request_id:
+            replay = self._replay(request_id, psn_no, bill, acct_used_flag, relatives, self_pay)
+            if replay is not None:
+                if save_slip:
+                    self._slip(replay, only_if_missing=True)
+                return replay
+        if self_pay:
+            result = self._cash_only(_patient(person), bill, request_id,
+                                     request_fingerprint(psn_no, bill, False, "none", True),
+                                     cert_type=cred.mdtrt_cert_type)
+            if save_slip:
+                self._slip(result)
+            return result
+        self._resolve_pending()
+        try:
+            return self._settle_person(person, cred, bill, lambda accounts_usable: None, relatives=relatives,
+                                       acct_used_flag=acct_used_flag, request_id=request_id,
+                                       save_slip=save_slip, cash_allowed=cash_allowed)
+        except (CentreUnreachable, AnswerUncertain) as exc:
+            raise unavailable(exc, "settlement", "结算") from None
+
     def _cache_person(self, p: InsuredPerson, card_sn: str = "") -> None:
         db = self.db()
         now = datetime.now().isoformat(timespec="seconds")
@@ -805,6 +877,14 @@ def _check_voucher_shape(code: str) -> None:
         raise BadInput("voucher_malformed", f"not an e-voucher code (expected {CODE_CHARS} characters beginning "
                        f"{PREFIX}, got {len(code)}): scan the code again",
                        f"不是医保电子凭证二维码(应为以{PREFIX}开头的{CODE_CHARS}位字符,收到{len(code)}位),请重新扫码")
+
+
+def _check_id_card_allowed(cfg: Config) -> None:
+    """The ID card is a credential at this window only where its config allows it (`[terminal] id_card`)."""
+    if not cfg.terminal.id_card:
+        raise RuleRefused("id_card_off", "this window does not take the ID card as a credential ([terminal] "
+                          "id_card = false): the patient shows the social security card or the e-voucher",
+                          "本窗口未开通身份证就医([terminal] id_card = false),请出示社保卡或医保电子凭证")
 
 
 def _check_certno(certno: str) -> None:

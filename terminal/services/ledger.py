@@ -42,6 +42,16 @@ class Ledger(Protocol):
                        request_id: str | None = None, now: datetime | None = None, save_slip: bool = True,
                        cash_allowed: bool = True, self_pay: bool = False) -> Any: ...
 
+    def patient_for_id_card(self, certno: str) -> Any: ...
+
+    def account_may_pay(self, psn_no: str) -> bool:
+        """Whether a personal account may pay for the patient as identified (not on the ID card, by default)."""
+        ...
+
+    def settle_id_card(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
+                       acct_used_flag: bool | None = None, request_id: str | None = None, now: datetime | None = None,
+                       save_slip: bool = True, cash_allowed: bool = True, self_pay: bool = False) -> Any: ...
+
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
                today: str | None = None) -> Any: ...
 
@@ -126,6 +136,15 @@ class WindowLedger:
 
     def settle_voucher(self, psn_no: str, bill: Bill, **_: Any) -> Any:
         raise voucher_needs_centre()
+
+    def patient_for_id_card(self, certno: str) -> Any:
+        raise id_card_needs_centre()
+
+    def account_may_pay(self, psn_no: str) -> bool:
+        return True     # the training ledger knows no ID card patient
+
+    def settle_id_card(self, psn_no: str, bill: Bill, **_: Any) -> Any:
+        raise id_card_needs_centre()
 
     def cached_psn_no(self, card_no: str) -> str | None:
         return None  # the training ledger holds the persons themselves: no cache to consult
@@ -268,6 +287,16 @@ def voucher_needs_centre() -> Exception:
     return RuleRefused("voucher_needs_centre", "an e-voucher code can only be read by the insurance centre, and "
                        "this window runs on its training ledger ([centre] enabled = false): ask for the card, or "
                        "turn the centre on", "医保电子凭证须经医保中心识别,本窗口为离线练习模式([centre] enabled = "
+                       "false):请患者出示社保卡,或启用医保中心")
+
+
+def id_card_needs_centre() -> Exception:
+    """A visit on the ID card is the insurance centre's to allow (1101 with mdtrt_cert_type 02): the training
+    ledger refuses it, clearly."""
+    from terminal.errors import RuleRefused
+    return RuleRefused("id_card_needs_centre", "a visit on the ID card can only be opened by the insurance centre, "
+                       "and this window runs on its training ledger ([centre] enabled = false): ask for the card, "
+                       "or turn the centre on", "身份证就医须经医保中心识别,本窗口为离线练习模式([centre] enabled = "
                        "false):请患者出示社保卡,或启用医保中心")
 
 

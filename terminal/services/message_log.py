@@ -1,6 +1,8 @@
 """The window's message log as the cashier and support read it: the last messages to the centre, each with
 its transaction's name, msgid, outcome and time taken. Only what the log's columns hold (never a request body,
-so never a PIN); any ID number in the centre's text is masked (first 6 and last 4)."""
+so never a PIN); any ID number or e-voucher code is masked (first 6 and last 4). Each message says the credential
+it carried (`mdtrt_cert_type` and its number, masked): which patients came with the card, the e-voucher or the ID
+card."""
 
 from __future__ import annotations
 
@@ -32,11 +34,31 @@ class LoggedMessage:
     err_code: str            # the centre's refusal code, or what happened to a lost answer (2601 ...)
     err_msg: str
     ms: float | None
+    cert_type: str = ""      # the credential the message carried (01 e-voucher, 02 ID card, 03 card), if any
+    cert_no: str = ""        # its number, masked (an ID number or e-voucher code: first 6 and last 4)
 
 
 def _masked_text(text: str | None) -> str:
     from drivers.certno import mask
-    return _ID18.sub(lambda m: mask(m.group(0)), text or "")
+    return window_log.mask_vouchers(_ID18.sub(lambda m: mask(m.group(0)), text or ""))
+
+
+def _credential(request: str | None) -> tuple[str, str]:
+    """The credential a logged request carried, masked (the log keeps it masked already; masked again here so
+    an older log written before codes were masked shows none in full)."""
+    import json
+
+    from drivers.certno import mask
+    try:
+        data = json.loads(request or "{}").get("input", {}).get("data", {})
+    except (ValueError, AttributeError):
+        return "", ""
+    if not isinstance(data, dict) or not data.get("mdtrt_cert_type"):
+        return "", ""
+    number = str(data.get("mdtrt_cert_no") or "")
+    if "*" not in number and (_ID18.fullmatch(number) or number.upper().startswith("YBEV:")):
+        number = mask(number)
+    return str(data["mdtrt_cert_type"]), number
 
 
 def _outcome(row: dict[str, Any]) -> str:
@@ -57,5 +79,5 @@ def recent_messages(db: sqlite_utils.Database, limit: int = 50) -> list[LoggedMe
             name_zh=tx.zh if tx else "", name_en=tx.en if tx else "", msgid=str(row["msgid"]),
             outcome=_outcome(row), infcode=row["infcode"],
             err_code=_masked_text(note or row["err_code"]), err_msg=_masked_text(row["err_msg"]),
-            ms=row["ms"]))
+            ms=row["ms"], **dict(zip(("cert_type", "cert_no"), _credential(row.get("request"))))))
     return out

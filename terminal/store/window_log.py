@@ -15,6 +15,8 @@ import sqlite_utils
 from terminal.store.people import write_transaction
 
 _ID18 = re.compile(r"^[0-9]{17}[0-9Xx]$")
+#: an e-voucher code (or a scan that begins like one): a bearer credential while it lives, masked like an ID number
+_VOUCHER = re.compile(r"YBEV:[A-Za-z0-9]*", re.IGNORECASE)
 STAMP = "%Y%m%d%H%M%S"
 
 
@@ -31,7 +33,8 @@ def reserve_second(db: sqlite_utils.Database, now: dt.datetime) -> str:
 
 
 def masked(obj: Any) -> Any:
-    """A copy with every ID number masked (first 6 and last 4): what the log and its screen keep."""
+    """A copy with every ID number and every e-voucher code masked (first 6 and last 4): what the log and its
+    screen keep."""
     from drivers.certno import mask
     if isinstance(obj, dict):
         return {k: (mask(v) if isinstance(v, str) and (k in ("certno", "mdtrt_cert_no") and _ID18.match(v))
@@ -40,7 +43,15 @@ def masked(obj: Any) -> Any:
         return [masked(v) for v in obj]
     if isinstance(obj, str) and _ID18.match(obj):
         return mask(obj)
+    if isinstance(obj, str) and "YBEV:" in obj.upper():
+        return mask_vouchers(obj)
     return obj
+
+
+def mask_vouchers(text: str) -> str:
+    """Every e-voucher code in `text` masked like an ID number (YBEV:A**…**WXYZ)."""
+    from drivers.certno import mask
+    return _VOUCHER.sub(lambda m: mask(m.group(0)), text)
 
 
 def _text(obj: Any) -> str:
@@ -87,7 +98,7 @@ def in_flight(db: sqlite_utils.Database, infnos: tuple[str, ...] = ("2207",)) ->
 
 def recent(db: sqlite_utils.Database, limit: int = 200) -> list[dict[str, Any]]:
     """The last messages, newest first (the message log screen)."""
-    cur = db.execute("SELECT msgid, infno, sent_at, state, ms, infcode, err_code, err_msg, note FROM centre_log "
-                     "ORDER BY id DESC LIMIT ?", [limit])
+    cur = db.execute("SELECT msgid, infno, sent_at, state, ms, infcode, err_code, err_msg, note, request "
+                     "FROM centre_log ORDER BY id DESC LIMIT ?", [limit])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -59,17 +59,31 @@ def load_voucher_patient(cfg: Config, code: str, today: str | None = None
     """A scanned e-voucher code: 1101 with it (mdtrt_cert_type 01) through the centre, then the accounts that
     may pay. The same shape as `load_patient`, the card read being a `VoucherRead` (no card, no PIN)."""
     from terminal.services.voucher_read import voucher_read
-    from terminal.store.people import region
     ledger = ledger_of(cfg)
-    patient = ledger.patient_for_voucher(code)
-    family = ledger.family(psn_no=patient.psn_no, today=today)
+    return _load_without_card(cfg, ledger.patient_for_voucher(code), voucher_read, today)
+
+
+def load_id_card_patient(cfg: Config, certno: str, today: str | None = None
+                         ) -> tuple[Any, Any, dict[str, str], int | None]:
+    """An ID number read or typed at the window: 1101 with it (mdtrt_cert_type 02) through the centre, then the
+    accounts. As `load_voucher_patient`, the read's credential being 02 (no card, no PIN)."""
+    from terminal.services.voucher_read import id_card_read
+    ledger = ledger_of(cfg)
+    return _load_without_card(cfg, ledger.patient_for_id_card(certno), id_card_read, today)
+
+
+def _load_without_card(cfg: Config, patient: Any, read_of: Any, today: str | None
+                       ) -> tuple[Any, Any, dict[str, str], int | None]:
+    """The patient the centre named by a credential that is not a card: the accounts, the insured area's name."""
+    from terminal.store.people import region
+    family = ledger_of(cfg).family(psn_no=patient.psn_no, today=today)
     places = {}
     with database(cfg) as db:
         place = region(db, family.person.insuplc_admdvs)
         if place is not None:
             places[family.person.insuplc_admdvs] = f"{place.province}{place.name}" \
                 if place.province != place.name else place.name
-    return voucher_read(family.person), family, places, None
+    return read_of(family.person), family, places, None
 
 
 def _pin_tries_left(session: Any) -> int | None:
@@ -113,8 +127,10 @@ def message_log(cfg: Config, limit: int) -> list[Any]:
 def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct_used_flag: bool = True,
               now: Any = None, self_pay: bool = False) -> Any:
     """The split as it would be now (self_pay: the whole bill in cash); writes nothing."""
-    return ledger_of(cfg).presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
-                                    self_pay=self_pay)
+    ledger = ledger_of(cfg)
+    acct_used_flag = acct_used_flag and ledger.account_may_pay(psn_no)   # the ID card: no account by default
+    return ledger.presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
+                            self_pay=self_pay)
 
 
 def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, relatives: Any,
@@ -127,11 +143,12 @@ def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, re
     nothing written (the service checks the card again inside the transaction).
     """
     from terminal.card_session import CardIdentity, CardSession
-    from terminal.services.voucher_read import is_voucher
+    from terminal.services.voucher_read import is_voucher, without_card
     ledger = ledger_of(cfg)
-    if is_voucher(card):        # the e-voucher identified the patient: no card, no PIN (confirmed in the app)
-        result = ledger.settle_voucher(card.psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag,
-                                       request_id=request_id, now=now, self_pay=self_pay)
+    if without_card(card):      # the e-voucher (confirmed in the app) or the ID card: no card, no PIN
+        settle_by = ledger.settle_voucher if is_voucher(card) else ledger.settle_id_card
+        result = settle_by(card.psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag,
+                           request_id=request_id, now=now, self_pay=self_pay)
         return result, ledger.slip_text(result)
     session = CardSession(_need(reader), cfg)
     result = ledger.settle(session, bill, pin=pin, relatives=relatives, acct_used_flag=acct_used_flag,

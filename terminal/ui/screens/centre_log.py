@@ -105,7 +105,17 @@ class CentreLogScreen(CashierScreen):
         name = r.name_zh if self.lang == "zh" else r.name_en
         said = " · ".join(x for x in (r.err_code if r.outcome != "refused" else "", r.err_msg) if x)
         label.update(f"{r.at} · {r.infno} {name} · msgid {r.msgid} · {self.result_text(r)}"
-                     + (f" · {said}" if said else ""))
+                     + (f" · {self.credential_text(r)}" if r.cert_type else "") + (f" · {said}" if said else ""))
+
+    def credential_text(self, row: Any) -> str:
+        """The credential the message carried: its type by name and its number, masked."""
+        from centre.interface.codes import MdtrtCertType
+        try:
+            kind = MdtrtCertType(row.cert_type)
+            name = kind.zh if self.lang == "zh" else kind.en
+        except ValueError:
+            name = ""
+        return f"{self.t('log.credential')} {row.cert_type} {name} {row.cert_no}".replace("  ", " ").strip()
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.query_one("#error", ErrorLine).show(message.message)

@@ -27,9 +27,12 @@ def _screens() -> list[tuple[str, type[CashierScreen]]]:
             ("today.title", TodayScreen), ("rec.title", DayEndScreen), ("log.title", CentreLogScreen)]
 
 
+#: a binding said more fully in the help than in the key bar: action -> i18n key
+HELP_LABELS = {"id_card": "help.k_id_card"}
+
 #: keys that are not bindings of a screen (typing and the widgets' own keys)
 EXTRA = {
-    "wait.name": [("1-9", "help.k_insert")],
+    "wait.name": [("help.scan_key", "help.k_scan"), ("1-9", "help.k_insert")],
     "bill.title": [("Enter", "help.k_add"), ("Tab", "help.k_next_field"), ("help.pull", "help.k_pull")],
     "pay.title": [("Enter", "key.confirm")],
     "today.title": [("Enter", "key.reverse")],
@@ -66,7 +69,7 @@ class HelpScreen(CashierScreen):
             first = False
         rows.append(["", t("help.mouse"), t("help.mouse_does")])
         for title, screen in _screens():
-            own = {**CashierScreen._BASE_LABELS, **screen.LABELS}
+            own = {**CashierScreen._BASE_LABELS, **screen.LABELS, **HELP_LABELS}
             first = True
             seen = {b.key for b in _declared(CashierScreen)}
             for b in _own_bindings(screen):

@@ -77,7 +77,8 @@ class PatientScreen(CardScreen):
                     (t("pat.region"), self._region_text(card.region), False),
                     (t("pat.brdy"), holder.brdy, False),
                 ] if not getattr(self.card, "psn_no", "") else [      # the e-voucher: no card to show
-                    (t("pat.credential"), t("pat.voucher"), False),
+                    (t("pat.credential"), t("pat.id_card" if getattr(self.card, "mdtrt_cert_type", "") == "02"
+                                            else "pat.voucher"), False),
                     (t("pat.brdy"), holder.brdy, False),
                 ], id="card-panel")
                 insutype = str(pick(person, "insutype", ""))

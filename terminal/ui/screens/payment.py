@@ -85,9 +85,23 @@ class PaymentScreen(SplitPreview, CardScreen):
         from terminal.services.voucher_read import is_voucher
         return is_voucher(self.card)
 
+    @property
+    def id_card(self) -> bool:
+        """The patient showed the resident ID card: no PIN (it has none); the personal account does not pay
+        unless the centre allows it on the ID card (`[centre] id_card_account`)."""
+        from terminal.services.voucher_read import is_id_card
+        return is_id_card(self.card)
+
+    @property
+    def without_card(self) -> bool:
+        """The e-voucher or the ID card: no card in the reader, no PIN box."""
+        from terminal.services.voucher_read import without_card
+        return without_card(self.card)
+
     def pin_needed(self) -> bool:
-        """An account will pay (the service asks the card for the PIN then); never for an e-voucher."""
-        return not self.voucher and not self.self_pay and self.acct_used and (amount(self.preview, "acct_pay") or 0) > 0
+        """An account will pay (the service asks the card for the PIN then); never without a card."""
+        return (not self.without_card and not self.self_pay and self.acct_used
+                and (amount(self.preview, "acct_pay") or 0) > 0)
 
     # layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -132,13 +146,17 @@ class PaymentScreen(SplitPreview, CardScreen):
             why.update(t("pay.self_pay_why", why=self._why_self_pay()))
             self.query_one("#confirm-hint", Label).update(t("pay.self_pay_hint"))
             self.query_one("#pin-box").display = False
+        elif self.id_card:            # the ID card: the fund and cash, the account only where the centre allows it
+            self.acct_used = self.app.cfg.centre.id_card_account
+            why.display = True
+            why.update(t("pay.id_card_account_ok" if self.acct_used else "pay.id_card_why"))
         elif self.pin_blocked:
             self.acct_used = False    # the card refuses any PIN: the accounts cannot pay, say so at once
         elif self.card_pin_tries == 1:
             self.query_one("#error", ErrorLine).show(t("pat.pin_last_try"))
         self._show_accounts()
         self.update_preview()
-        (self.query_one("#accounts") if (self.keypad or self.self_pay) else pin).focus()
+        (self.query_one("#accounts") if (self.keypad or self.self_pay or self.without_card) else pin).focus()
         typed, self._typed_ahead = self._typed_ahead or [], None
         for digit in typed:
             self.action_pin_digit(digit)
@@ -201,8 +219,9 @@ class PaymentScreen(SplitPreview, CardScreen):
         pin = self.query_one("#pin", Input)
         table = self.query_one("#accounts", DataTable)
         if not self.pin_needed():
-            hint.update(self.t("pay.pin_voucher" if self.voucher else "pay.pin_not_needed"))
-            pin.display = pin.display and not self.voucher
+            hint.update(self.t("pay.pin_voucher" if self.voucher else "pay.pin_id_card" if self.id_card
+                               else "pay.pin_not_needed"))
+            pin.display = pin.display and not self.without_card
             if self.focused is pin or self.focused is None:
                 table.focus()              # a disabled box keeps no focus: the keys go on working
                 self._pin_lent_focus = True
@@ -260,6 +279,9 @@ class PaymentScreen(SplitPreview, CardScreen):
         if self.self_pay:
             self.query_one("#error", ErrorLine).show(self.t("pay.self_pay_no_accounts"))
             return
+        if self.id_card and not self.acct_used and not self.app.cfg.centre.id_card_account:
+            self.query_one("#error", ErrorLine).show(self.t("pay.id_card_no_account"))
+            return
         self.acct_used = not self.acct_used
         self._changed()
 
@@ -295,7 +317,7 @@ class PaymentScreen(SplitPreview, CardScreen):
             self._typed_ahead.append(digit)
             return
         pin = self.query_one("#pin", PinInput)
-        if self.keypad or self.self_pay or self.voucher or pin.disabled or not pin.display:
+        if self.keypad or self.self_pay or self.without_card or pin.disabled or not pin.display:
             return                               # no PIN typed here, or a charge under way
         selection = pin.selection
         if selection.is_empty:
@@ -306,6 +328,17 @@ class PaymentScreen(SplitPreview, CardScreen):
     # charge --------------------------------------------------------------------
     @on(Input.Submitted, "#pin")
     def pin_entered(self) -> None:
+        self.action_confirm()
+
+    @on(DataTable.RowSelected, "#accounts")
+    def row_entered(self, event: DataTable.RowSelected) -> None:
+        """Enter on the accounts table charges, as F5 does, when no PIN box waits for the PIN (e-voucher, ID
+        card, self-pay, no account paying, the reader's keypad); with a PIN box up, Enter goes to the box."""
+        event.stop()
+        pin = self.query_one("#pin", PinInput)
+        if self.pin_needed() and not self.keypad and pin.display and not pin.disabled:
+            pin.focus()
+            return
         self.action_confirm()
 
     def action_confirm(self) -> None:

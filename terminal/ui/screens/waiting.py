@@ -25,15 +25,16 @@ class WaitingScreen(CashierScreen):
     WAITS_FOR_PATIENT = True   # an e-voucher scanned in here opens its patient (terminal.ui.wedge_keys)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "reread", "reread", key_display="F5"),
+        Binding("f3", "id_card", "id_card", key_display="F3"),
         CENTRE_LOG_KEY,
         *(Binding(str(i), f"insert({i})", show=False) for i in range(1, 10))]
-    LABELS = {"reread": "key.reread"}
+    LABELS = {"reread": "key.reread", "id_card": "key.id_card"}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
         with Vertical(id="waiting"):
             yield Static(self.t("wait.title"), id="prompt")
-            yield Label(self.t("wait.hint"), id="hint")
+            yield Label(self.t("wait.hint" if self.app.cfg.terminal.id_card else "wait.hint_no_id"), id="hint")
             if self.app.demo:
                 yield Label(self.t("wait.demo_hint"), id="demo-hint")
             yield ErrorLine(id="error")
@@ -118,6 +119,28 @@ class WaitingScreen(CashierScreen):
             app.read_card()
         else:
             self.query_one("#error", ErrorLine).show(self.t("notice.no_card"))
+
+    def action_id_card(self) -> None:
+        """F3: the patient shows the resident ID card; its number typed, checked, then 1101 with it
+        (mdtrt_cert_type 02) and the patient screen, as for a card read. Refused where config turns it off."""
+        error = self.query_one("#error", ErrorLine)
+        if not self.app.cfg.terminal.id_card:
+            error.show(self.t("idc.off"))
+            return
+        from terminal.ui.widgets.id_card_entry import IdCardEntry
+        error.clear()
+        self.app.push_screen(IdCardEntry(), self._id_card_entered)
+
+    def _id_card_entered(self, certno: str | None) -> None:
+        if not certno:
+            return
+        from terminal.ui import window_ops
+        from terminal.ui.messages import PatientLoaded
+        app = self.app
+        cfg, today = app.cfg, app.today()
+        self.show_reader(reading=True)
+        run_service(app, "read", lambda: window_ops.load_id_card_patient(cfg, certno, today),
+                    lambda loaded: PatientLoaded(*loaded), group="id-card")
 
     def action_insert(self, index: int) -> None:
         app = self.app
