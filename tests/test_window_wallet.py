@@ -132,7 +132,13 @@ def test_the_limits_and_a_regional_rule_refuse_with_the_rule_named_and_nothing_c
     # a relative he has not bound (李娜): bind first
     fresh = _open_window(tmp_path / "fresh")
     assert refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
-                   "10", lang="zh") == "cashier: 张伟未绑定李娜,请先办理家庭共济绑定"
+                   "10", lang="zh") == "cashier: 张伟未绑定李娜,请先在医保经办窗口办理家庭共济绑定(`cashier bind`,需授权人社保卡和密码)"
+    # in English the way on, not a transaction number
+    unbound = refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
+                      "10")
+    assert unbound == ("cashier: 张伟 has not bound 李娜: bind them at the insurance office first (`cashier bind`, "
+                       "the owner's card and PIN)")
+    assert "X102" not in unbound
     # a regional rule: where only the prior-year balance (历年结余) may be shared, this year's money may not go
     # into a wallet either (the demo account has no prior-year part)
     rule = tmp_path / "rule.jsonl"

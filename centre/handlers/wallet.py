@@ -83,8 +83,10 @@ def _binding_problem(ctx: Ctx, owner: Person, user: Person) -> Refused | None:
     db = ctx.db
     b = people.active_binding(db, owner.psn_no, user.psn_no)
     if b is None or not rules.in_force(b.status, b.begin_date, b.end_date, ctx.today):
-        return Refused("no_binding", f"{owner.psn_name} has not bound {user.psn_name}: bind the relative first (X102)",
-                       f"{owner.psn_name}未绑定{user.psn_name},请先办理家庭共济绑定")
+        return Refused("no_binding", f"{owner.psn_name} has not bound {user.psn_name}: bind them at the insurance "
+                       "office first (`cashier bind`, the owner's card and PIN)",
+                       f"{owner.psn_name}未绑定{user.psn_name},请先在医保经办窗口办理家庭共济绑定(`cashier bind`,"
+                       "需授权人社保卡和密码)")
     crossing = b.scope == "cross_province"
     areas = ((people.pooling_area(db, owner.insuplc_admdvs), people.pooling_area(db, user.insuplc_admdvs))
              if crossing else (None, None))
