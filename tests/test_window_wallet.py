@@ -301,3 +301,28 @@ async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, mo
         shown = screen_text(app)
         assert "其中医保钱包支付 wallet" in shown and "医保钱包支付¥100.00:亲属此前转入" in shown
     assert balc_fen(w, "A10000001") == 356_000 - 10_000 - 2_550
+
+
+def test_a_reprinted_slip_and_a_replayed_request_are_the_first_slip_with_the_wallets_part(tmp_path):
+    """`cashier slip SETL_ID` and a retry of the same --request-id print what the first slip said, the wallet's
+    part (医保钱包支付, its balance, the notes) included, word for word."""
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    s = w.settle("zhang_xiaoyu", "--request-id", "visit-42")
+    assert s["wallet_pay_fen"] == 6364                   # as in the first test: her share, from her wallet
+    first = Path(s["slip"]).read_text(encoding="utf-8")
+    assert "其中医保钱包支付 wallet" in first and "医保钱包余额 wallet balc" in first and "结算说明 notes:" in first
+    setl_id = s["setlinfo"]["setl_id"]
+    reprint = w.run("slip", setl_id)
+    assert reprint.returncode == 0, reprint.stderr
+    assert reprint.stdout == first + "\n"                # emit adds the line end
+    again = w.run("settle", "--reader", "emulator:zhang_xiaoyu", "--bill", str(DEMO_BILL), "--request-id",
+                  "visit-42", pin=PIN)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(first + "(a retry: the first result, nothing charged again)")
+    replay = w.settle("zhang_xiaoyu", "--request-id", "visit-42")
+    assert replay["replayed"] is True
+    assert (replay["wallet_pay_fen"], replay["wallet_balc_fen"], replay["explain"]) == \
+        (s["wallet_pay_fen"], s["wallet_balc_fen"], s["explain"])
+    assert replay["acct_pay_fen"] == s["acct_pay_fen"] and replay["setlinfo"]["setl_id"] == setl_id

@@ -19,6 +19,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from centre.interface.codes import MdtrtCertType
@@ -456,6 +457,10 @@ class CentreLedger:
                  *[r.amounts[c] for c in AMOUNT_COLUMNS], _overlmt(r), r.own_acct_pay, r.balc,
                  json.dumps(r.mulaid, ensure_ascii=False), json.dumps(r.bill, ensure_ascii=False), r.status,
                  r.created_at, r.setl_date, r.reversal_of, r.window, r.operator, r.request_id, r.slip_path])
+            wallet = _wallet_part(r)
+            if wallet is not None:
+                db.execute("UPDATE window_settlements SET wallet = ? WHERE setl_id = ?",
+                           [json.dumps(wallet, ensure_ascii=False), r.setl_id])
 
     def _slip(self, result: SettlementResult, only_if_missing: bool = False) -> None:
         from terminal.services.slip import keep_slip
@@ -474,7 +479,7 @@ class CentreLedger:
             raise BadInput("unknown_settlement", f"no settlement {setl_id} at this window",
                            f"本窗口无此结算记录 {setl_id}")
         r = dict(zip([d[0] for d in cur.description], row))
-        return SettlementResult(
+        result = SettlementResult(
             setl_id=r["setl_id"], mdtrt_id=r["mdtrt_id"] or "", msgid=r["msgid"] or "", request_id=r["request_id"] or "",
             psn_no=r["psn_no"], psn_name=r["psn_name"], certno_masked=r["certno_masked"], insutype=r["insutype"],
             med_type=r["med_type"], hosp_lv=self.cfg.terminal.hosp_lv, window=r["window"], operator=r["operator"],
@@ -482,6 +487,11 @@ class CentreLedger:
             own_acct_pay=r["own_acct_pay"], balc=r["balc"], mulaid=json.loads(r["mulaid"]), bill=json.loads(r["bill"]),
             status=r["status"], created_at=r["setl_time"], setl_date=r["setl_date"], reversal_of=r["reversal_of"],
             slip_path=r["slip_path"], kind=r["kind"], mdtrt_cert_type=r["mdtrt_cert_type"])
+        if r.get("wallet"):
+            from terminal.services.platform_json import recorded_setlinfo
+            wallet = {k: (v if k == "ext_explain" else Decimal(v)) for k, v in json.loads(r["wallet"]).items()}
+            result.platform = {"setlinfo": {**recorded_setlinfo(result), **wallet}, "setldetail": []}
+        return result
 
     def load_result(self, setl_id: str) -> SettlementResult:
         return self._row(setl_id)
@@ -819,6 +829,17 @@ def _who(user: str) -> dict[str, str]:
 def _store_person(p: InsuredPerson) -> Person:
     return Person(p.psn_no, p.certno, p.psn_name, p.gend, p.naty, p.brdy, p.card_no, None, p.insuplc_admdvs,
                   p.insutype, p.psn_insu_stas)
+
+
+WALLET_KEYS = ("ext_wallet_pay", "ext_wallet_balc", "ext_explain")
+
+
+def _wallet_part(r: SettlementResult) -> dict[str, Any] | None:
+    """The wallet's part of the centre's answer (yuan as text, notes as given), kept beside the record; None
+    when the answer has none (no wallet paid, a cash-only settlement, the quota model)."""
+    info = (r.platform or {}).get("setlinfo") or {}
+    part = {k: info[k] for k in WALLET_KEYS if info.get(k) not in (None, [], "")}
+    return {k: (str(v) if k != "ext_explain" else v) for k, v in part.items()} or None
 
 
 def _overlmt(r: SettlementResult) -> int:

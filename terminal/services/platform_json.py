@@ -43,6 +43,11 @@ def settlement_json(result: Any, owner_names: dict[str, str] | None = None) -> d
     return out
 
 
+def recorded_setlinfo(result: Any) -> dict[str, Any]:
+    """The national fields of `setlinfo` as the window recorded them (the centre ledger's replay and reprint)."""
+    return _setlinfo(result)
+
+
 def _setlinfo(result: Any) -> dict[str, Any]:
     """The national fields the window recorded (a replay, a cash-only settlement), in yuan."""
     info: dict[str, Any] = {"mdtrt_id": result.mdtrt_id or None, "setl_id": result.setl_id, "psn_no": result.psn_no,
