@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -326,3 +327,39 @@ def test_a_reprinted_slip_and_a_replayed_request_are_the_first_slip_with_the_wal
     assert (replay["wallet_pay_fen"], replay["wallet_balc_fen"], replay["explain"]) == \
         (s["wallet_pay_fen"], s["wallet_balc_fen"], s["explain"])
     assert replay["acct_pay_fen"] == s["acct_pay_fen"] and replay["setlinfo"]["setl_id"] == setl_id
+
+
+def test_cashier_family_shows_the_patients_wallet_beside_the_own_account(tmp_path):
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    fam = w.json("family", "--card-no", "A10000003")
+    assert fam["own"] is None and fam["wallet"] == {"balc": Decimal("100.00"), "balc_fen": 10_000}
+    text = w.run("family", "--card-no", "A10000003").stdout
+    assert "  own account: none\n  insurance wallet 医保钱包余额: 100.00 yuan\n" in text
+    # her father: an account, an empty wallet
+    assert w.json("family", "--card-no", "A10000001")["wallet"]["balc_fen"] == 0
+    # the training ledger has no wallet, and says so
+    offline = make_window(tmp_path / "offline", centre=False)
+    said = offline.run("family", "--card-no", "A10000003").stdout
+    assert "insurance wallet 医保钱包: none on the training ledger" in said
+    assert offline.json("family", "--card-no", "A10000003")["wallet"] is None
+
+
+async def test_the_patient_screen_shows_the_wallet_balance(tmp_path, monkeypatch):
+    from ui_pilot import insert, screen_text, window
+
+    from terminal.config import load_config
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100.00")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    monkeypatch.chdir(w.home)
+    async with window(load_config(w.config)) as (app, pilot):
+        await insert(app, pilot, "zhang_xiaoyu")
+        assert type(app.screen).__name__ == "PatientScreen"
+        text = screen_text(app)
+        assert "医保钱包余额" in text and "¥100.00" in text, text
+        # her father's ¥3,460.00 (after the transfer) and her wallet's ¥100.00 may pay: ¥3,560.00 in all
+        assert "¥3,560.00" in text, text

@@ -67,7 +67,8 @@ def cmd_family(args: argparse.Namespace) -> int:
     p = view.person
     lines = [f"{p.psn_name}  {p.psn_no}  {mask(p.certno)}  card {p.card_no or '-'}  insutype {p.insutype}  "
              f"status {p.psn_insu_stas}",
-             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}"]
+             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}",
+             _wallet_line(view.wallet, ledger.kind)]
     for r in view.relatives:
         lines.append(f"  {r.relation_name}({r.relation}) {r.owner_name} {r.owner_psn_no}  {r.scope}  "
                      f"available {_yuan(r.available)}")
@@ -79,6 +80,14 @@ def cmd_family(args: argparse.Namespace) -> int:
         from terminal.services.platform_json import family_json
         return emit(args, family_json(view, cached=view.cached), "\n".join(lines))
     return emit(args, view.to_json(), "\n".join(lines))
+
+
+def _wallet_line(wallet: int | None, ledger_kind: str) -> str:
+    """The patient's insurance wallet (医保钱包) beside the own account: the centre's figure; the training ledger
+    has none."""
+    if ledger_kind != "centre":
+        return "  insurance wallet 医保钱包: none on the training ledger (the insurance centre keeps the wallets)"
+    return f"  insurance wallet 医保钱包余额: {_yuan(wallet) if wallet is not None else 'not known'}"
 
 
 def _yuan(fen: int) -> str:

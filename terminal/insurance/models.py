@@ -66,6 +66,7 @@ class Family:
     person: InsuredPerson
     own: int | None                 # own balance in fen, None without an account
     relatives: tuple[FamilyAccount, ...] = ()
+    wallet: int | None = None       # the insurance wallet (医保钱包) in fen, as X101 answered
 
     @property
     def total_available(self) -> int:

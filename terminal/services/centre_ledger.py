@@ -229,7 +229,7 @@ class CentreLedger:
                 return self._cached_family(card_no=card_no, certno=certno, psn_no=psn_no, today=today)
             view = FamilyView(_store_person(person), fam.own, [
                 Relative(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available, r.binding_id)
-                for r in fam.relatives])
+                for r in fam.relatives], wallet=fam.wallet)
             self._cache_family(view)
             return view
 
@@ -238,8 +238,8 @@ class CentreLedger:
         with write_transaction(db):
             db.execute("INSERT INTO family_cache (psn_no, family, cached_at) VALUES (?, ?, ?) ON CONFLICT (psn_no) "
                        "DO UPDATE SET family = excluded.family, cached_at = excluded.cached_at",
-                       [view.person.psn_no, json.dumps({"own": view.own, "relatives": [r.__dict__ for r in
-                                                                                     view.relatives]},
+                       [view.person.psn_no, json.dumps({"own": view.own, "wallet": view.wallet,
+                                                        "relatives": [r.__dict__ for r in view.relatives]},
                                                        ensure_ascii=False),
                         datetime.now().isoformat(timespec="seconds")])
 
@@ -253,7 +253,8 @@ class CentreLedger:
             found = family_for(db, psn_no=person.psn_no, today=today)
             return FamilyView(found.person, found.own, found.relatives, cached=True)
         cached = json.loads(row[0])
-        return FamilyView(person, cached["own"], [Relative(**r) for r in cached["relatives"]], cached=True)
+        return FamilyView(person, cached["own"], [Relative(**r) for r in cached["relatives"]], cached=True,
+                          wallet=cached.get("wallet"))
 
     # ---------------------------------------------------------------- pre-settle
     def _visit(self, person: InsuredPerson, cred: Credential, bill: Bill) -> Visit:

@@ -68,6 +68,7 @@ def family_json(view: Any, *, cached: bool = False) -> dict[str, Any]:
                       "insuplc_admdvs": p.insuplc_admdvs}],
         "card_no": p.card_no,
         "own": None if view.own is None else {"balc": fen_to_yuan(view.own), "balc_fen": view.own},
+        "wallet": None if view.wallet is None else {"balc": fen_to_yuan(view.wallet), "balc_fen": view.wallet},
         "relatives": [{"binding_id": r.binding_id, "owner_psn_no": r.owner_psn_no, "owner_name": r.owner_name,
                        "relation": r.relation, "relation_name": r.relation_name, "scope": r.scope,
                        "available": fen_to_yuan(r.available), "available_fen": r.available} for r in view.relatives],
