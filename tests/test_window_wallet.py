@@ -363,3 +363,42 @@ async def test_the_patient_screen_shows_the_wallet_balance(tmp_path, monkeypatch
         assert "医保钱包余额" in text and "¥100.00" in text, text
         # her father's ¥3,460.00 (after the transfer) and her wallet's ¥100.00 may pay: ¥3,560.00 in all
         assert "¥3,560.00" in text, text
+
+
+WAY_ZH = "跨省共济经医保钱包转账,张伟的账户不直接支付:可在医保经办窗口转入(cashier wallet transfer)"
+
+
+async def test_a_cross_province_bindings_nought_is_explained_on_the_screens(tmp_path, monkeypatch):
+    from ui_pilot import enter_bill, insert, press, screen_text, window
+
+    from terminal.config import load_config
+    w = _open_window(tmp_path / "w")
+    # the demo's 张伟 (Zhengzhou) bound his sister 张敏 (Chengdu) with a quota from before the wallet: bound again
+    # as the wallet model binds, without one
+    for args in (("unbind",), ("bind", "--relation", "70", "--scope", "cross_province")):
+        done = w.run(*args, "--reader", "emulator:zhang_wei", "--user", "B20000005", pin=PIN)
+        assert done.returncode == 0, done.stderr
+    import sqlite3
+    with sqlite3.connect(w.home / "var" / "centre.db") as centre:   # in force on the screens' fixed day as well
+        centre.execute("UPDATE bindings SET begin_date = '2026-11-01' WHERE user_psn_no = 'P20000005' AND "
+                       "status = 'active'")
+    fam = w.json("family", "--card-no", "B20000005")
+    assert [(r["owner_name"], r["available_fen"], r["pays_by"]) for r in fam["relatives"]] == [("张伟", 0, "wallet")]
+    assert "张伟: cross-province aid goes by wallet transfer, not the account: transfer at the insurance office " \
+        "(cashier wallet transfer)" in w.run("family", "--card-no", "B20000005").stdout
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    monkeypatch.chdir(w.home)
+    async with window(load_config(w.config)) as (app, pilot):
+        await insert(app, pilot, "zhang_min")
+        assert type(app.screen).__name__ == "PatientScreen"
+        assert WAY_ZH in screen_text(app).replace("\n", "")
+        await press(app, pilot, "f3")
+        assert type(app.screen).__name__ == "BindingsScreen"
+        assert WAY_ZH in screen_text(app).replace("\n", "")
+        await press(app, pilot, "escape")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [("X001", "阿莫西林胶囊", "A", "2", "125.50")])
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        assert WAY_ZH in screen_text(app).replace("\n", "")

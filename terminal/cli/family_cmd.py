@@ -74,6 +74,10 @@ def cmd_family(args: argparse.Namespace) -> int:
                      f"available {_yuan(r.available)}")
     if not view.relatives:
         lines.append("  no relative's account")
+    from terminal.services.wallet import by_wallet_owners
+    for owner in by_wallet_owners(view.relatives):
+        lines.append(f"    {owner}: cross-province aid goes by wallet transfer, not the account: transfer at the insurance "
+                     f"office (cashier wallet transfer) 跨省共济经医保钱包转账,{owner}的账户不直接支付")
     if view.cached:
         lines.append("  (from this window's cache: the insurance centre cannot be reached 医保中心无法连接,显示本地缓存)")
     if ledger.kind == "centre":

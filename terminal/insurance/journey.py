@@ -94,7 +94,7 @@ def family(client: CentreClient, person: InsuredPerson, on_date: str | None = No
     out: Any = client.call("X101", {"data": data}, insuplc=person.insuplc_admdvs)
     return Family(person, fen(out.own.balc) if out.own.has_account else None, tuple(
         FamilyAccount(r.binding_id, r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope,
-                      fen(r.available), r.begin_date) for r in out.relatives), fen(out.own.wallet_balc))
+                      fen(r.available), r.begin_date, r.pays_by) for r in out.relatives), fen(out.own.wallet_balc))
 
 
 def bill_fingerprint(bill: Bill) -> str:

@@ -59,6 +59,7 @@ class FamilyAccount:
     scope: str
     available: int                  # fen
     begin_date: str
+    pays_by: str = "balance"        # balance | prior_year | quota | wallet (across provinces: by wallet transfer)
 
 
 @dataclass(frozen=True)

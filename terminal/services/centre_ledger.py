@@ -228,7 +228,8 @@ class CentreLedger:
             except (CentreUnreachable, AnswerUncertain):
                 return self._cached_family(card_no=card_no, certno=certno, psn_no=psn_no, today=today)
             view = FamilyView(_store_person(person), fam.own, [
-                Relative(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available, r.binding_id)
+                Relative(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available, r.binding_id,
+                         r.pays_by)
                 for r in fam.relatives], wallet=fam.wallet)
             self._cache_family(view)
             return view

@@ -45,6 +45,8 @@ class Relative:
     scope: str
     available: int      # fen this binding can pay now
     binding_id: int
+    pays_by: str = "balance"   # as the centre says: balance | prior_year | quota | wallet (the owner's account
+                               # pays nothing directly: cross-province aid goes by a wallet transfer)
 
 
 @dataclass(frozen=True)

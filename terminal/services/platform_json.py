@@ -71,5 +71,6 @@ def family_json(view: Any, *, cached: bool = False) -> dict[str, Any]:
         "wallet": None if view.wallet is None else {"balc": fen_to_yuan(view.wallet), "balc_fen": view.wallet},
         "relatives": [{"binding_id": r.binding_id, "owner_psn_no": r.owner_psn_no, "owner_name": r.owner_name,
                        "relation": r.relation, "relation_name": r.relation_name, "scope": r.scope,
-                       "available": fen_to_yuan(r.available), "available_fen": r.available} for r in view.relatives],
+                       "available": fen_to_yuan(r.available), "available_fen": r.available, "pays_by": r.pays_by}
+                      for r in view.relatives],
         "cached": cached}

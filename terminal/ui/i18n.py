@@ -247,6 +247,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bind.bound_by": ("由 {owner} 授权(本人是其{relation})· {scope} · 可用 {available}",
                       "Bound by {owner} (this person is {owner}'s {relation}) · {scope} · available {available}"),
     "bind.own_none": ("无", "none"),
+    "fam.wallet_way": ("跨省共济经医保钱包转账,{owner}的账户不直接支付:可在医保经办窗口转入(cashier wallet transfer)",
+                       "Cross-province aid goes by wallet transfer, not {owner}'s account: transfer at the insurance "
+                       "office (cashier wallet transfer)"),
     "bind.user_short": ("卡号或身份证号", "card or ID no."),
     # today's settlements
     "today.title": ("当日结算", "Today's settlements"),

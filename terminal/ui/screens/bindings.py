@@ -124,6 +124,10 @@ class BindingsScreen(CardScreen):
                            relation=relations.name(code, self.lang),
                            scope=t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
                            available=yuan(int(pick(rel, "available", 0) or 0))))
+        from terminal.services.wallet import by_wallet_owners
+        owners = by_wallet_owners(list(pick(self.family, "relatives", []) or []))
+        if owners:   # ¥0.00 available is not a fault: the way across provinces is the wallet
+            lines.append(t("fam.wallet_way", owner="、".join(owners)))
         self.query_one("#bound-by", Static).update("\n".join(lines))
         self.query_one("#bound-by").display = bool(lines)
         self.query_one("#as-user-title").display = bool(lines)

@@ -100,6 +100,7 @@ class PatientScreen(CardScreen):
                             Col(t("col.scope"), 6), Col(t("col.available"), MONEY, right=True)],
                            id="family", zebra_stripes=True)
             yield Label(t("pat.family_none"), id="family-none")
+            yield Static("", id="family-wallet-way", markup=False)
             with Horizontal(id="sum"):
                 yield Label(t("pat.total_avail"), id="sum-label")
                 yield Static("", id="sum-value")
@@ -169,6 +170,11 @@ class PatientScreen(CardScreen):
         table.show(rows)
         table.display = bool(rows)
         self.query_one("#family-none", Label).display = not rows
+        from terminal.services.wallet import by_wallet_owners
+        owners = by_wallet_owners(self.relatives())
+        way = self.query_one("#family-wallet-way", Static)
+        way.update(t("fam.wallet_way", owner="、".join(owners)) if owners else "")
+        way.display = bool(owners)
         self.query_one("#sum-value", Static).update(yuan(self.total_available()))
 
     def show_warnings(self) -> None:
