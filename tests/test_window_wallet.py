@@ -402,3 +402,35 @@ async def test_a_cross_province_bindings_nought_is_explained_on_the_screens(tmp_
         await press(app, pilot, "f5")
         assert type(app.screen).__name__ == "PaymentScreen"
         assert WAY_ZH in screen_text(app).replace("\n", "")
+
+
+def test_the_limits_are_checked_before_the_owners_pin_is_asked(tmp_path):
+    """A transfer the rules refuse never reaches the PIN: with a wrong PIN the cashier still reads the rule that
+    refuses (not "wrong PIN"), and the card's tries are not spent on it."""
+    wrong = "654321"
+    w = _open_window(tmp_path / "w")
+    too_large = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
+                        "2000.01", pin=wrong)
+    assert too_large == "cashier: one transfer may be at most ¥2,000.00, not ¥2,000.01"
+    unbound = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
+                      "10", pin=wrong)
+    assert unbound.startswith("cashier: 张伟 has not bound 李娜")
+    for amount in ("1", "1", "1"):
+        transfer(w, "zhang_wei", "A10000003", amount)
+    fourth = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "1",
+                     pin=wrong)
+    assert fourth == "cashier: at most 3 transfers a day: 3 made today already; try again tomorrow"
+    assert balc_fen(w, "A10000001") == 356_000 - 300
+    # a transfer that can go through does ask for the PIN: a wrong one is refused as a wrong PIN
+    closed = _open_window(tmp_path / "closed")
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    _config(closed, ('wallet_closed_from = "00:00"', f'wallet_closed_from = "{now - dt.timedelta(hours=1):%H:%M}"'),
+            ('wallet_closed_until = "00:00"', f'wallet_closed_until = "{now + dt.timedelta(hours=1):%H:%M}"'))
+    hours = refusal(closed, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
+                    "10", pin=wrong)
+    assert hours.startswith("cashier: no wallet transfers between ")
+    assert balc_fen(closed, "A10000001") == 356_000
+    fresh = _open_window(tmp_path / "fresh")
+    said = refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
+                   "10", pin=wrong)
+    assert "PIN" in said, said

@@ -267,6 +267,14 @@ def wallet_transfer(client: CentreClient, owner: InsuredPerson, user: dict[str, 
                        insuplc=owner.insuplc_admdvs)
 
 
+def wallet_transfer_check(client: CentreClient, owner: InsuredPerson, user: dict[str, str], amount: int) -> Any:
+    """X113 with `ext_transfer_check` (project-defined, read-only): would this transfer go through now? Refused
+    with X111's own refusal (the limits, the hours, the binding, the balance) when not; asked before the owner's
+    PIN, so a transfer the rules refuse asks for no PIN. X111 checks everything again when it commits."""
+    return client.call("X113", {"data": {"psn_no": owner.psn_no, "ext_transfer_check": {
+        "user": user, "amount": fen_to_yuan(amount)}}}, insuplc=owner.insuplc_admdvs)
+
+
 def wallet_accept(client: CentreClient, user: InsuredPerson, transfer_id: int) -> Any:
     """X112 (project-defined): the relative takes a pending transfer into their wallet; it is their money now."""
     return client.call("X112", {"data": {"user_psn_no": user.psn_no, "transfer_id": transfer_id}},

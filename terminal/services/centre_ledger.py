@@ -716,6 +716,7 @@ class CentreLedger:
             try:
                 owner, card_read = self._owner(session, expected_card, today)
                 user = self._relative(to)
+                journey.wallet_transfer_check(self.client, owner, user, amount)   # the limits before the PIN
                 session.verify_pin(pin)
                 if not session.confirm_card(expected_card or CardIdentity.of(card_read)):
                     raise CardError(CARD_REMOVED)
