@@ -70,7 +70,7 @@ class FamilyView:
                        "insutype": p.insutype, "psn_insu_stas": p.psn_insu_stas},
             "own": None if self.own is None else {"balc": self.own},
             "wallet": None if self.wallet is None else {"balc": self.wallet},
-            "relatives": [asdict(r) for r in self.relatives],
+            "relatives": [{k: v for k, v in asdict(r).items() if k != "pays_by"} for r in self.relatives],
         }
 
 
