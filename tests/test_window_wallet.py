@@ -402,6 +402,13 @@ async def test_a_cross_province_bindings_nought_is_explained_on_the_screens(tmp_
         await press(app, pilot, "f5")
         assert type(app.screen).__name__ == "PaymentScreen"
         assert WAY_ZH in screen_text(app).replace("\n", "")
+        # her brother's own list of bindings: not a ¥0.00 quota, the wallet
+        for key in ("escape", "escape", "escape", "f9", "1"):
+            await press(app, pilot, key)
+        await press(app, pilot, "f3")
+        assert type(app.screen).__name__ == "BindingsScreen", screen_text(app)
+        shown = screen_text(app)
+        assert "经医保钱包" in shown and "跨省绑定经医保钱包转账,不直接使用授权人的账户" in shown.replace("\n", ""), shown
 
 
 def test_the_limits_are_checked_before_the_owners_pin_is_asked(tmp_path):

@@ -247,6 +247,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bind.bound_by": ("由 {owner} 授权(本人是其{relation})· {scope} · 可用 {available}",
                       "Bound by {owner} (this person is {owner}'s {relation}) · {scope} · available {available}"),
     "bind.own_none": ("无", "none"),
+    "bind.by_wallet": ("经医保钱包", "by wallet"),
+    "bind.owner_wallet_way": ("跨省绑定经医保钱包转账,不直接使用授权人的账户:转账在医保经办窗口办理(cashier wallet transfer)",
+                              "A cross-province binding pays by wallet transfer, not from the owner's account: "
+                              "transfer at the insurance office (cashier wallet transfer)"),
     "fam.wallet_way": ("跨省共济经医保钱包转账,{owner}的账户不直接支付:可在医保经办窗口转入(cashier wallet transfer)",
                        "Cross-province aid goes by wallet transfer, not {owner}'s account: transfer at the insurance "
                        "office (cashier wallet transfer)"),
