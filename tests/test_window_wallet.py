@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -132,7 +133,13 @@ def test_the_limits_and_a_regional_rule_refuse_with_the_rule_named_and_nothing_c
     # a relative he has not bound (李娜): bind first
     fresh = _open_window(tmp_path / "fresh")
     assert refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
-                   "10", lang="zh") == "cashier: 张伟未绑定李娜,请先办理家庭共济绑定"
+                   "10", lang="zh") == "cashier: 张伟未绑定李娜,请先在医保经办窗口办理家庭共济绑定(`cashier bind`,需授权人社保卡和密码)"
+    # in English the way on, not a transaction number
+    unbound = refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
+                      "10")
+    assert unbound == ("cashier: 张伟 has not bound 李娜: bind them at the insurance office first (`cashier bind`, "
+                       "the owner's card and PIN)")
+    assert "X102" not in unbound
     # a regional rule: where only the prior-year balance (历年结余) may be shared, this year's money may not go
     # into a wallet either (the demo account has no prior-year part)
     rule = tmp_path / "rule.jsonl"
@@ -295,3 +302,142 @@ async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, mo
         shown = screen_text(app)
         assert "其中医保钱包支付 wallet" in shown and "医保钱包支付¥100.00:亲属此前转入" in shown
     assert balc_fen(w, "A10000001") == 356_000 - 10_000 - 2_550
+
+
+def test_a_reprinted_slip_and_a_replayed_request_are_the_first_slip_with_the_wallets_part(tmp_path):
+    """`cashier slip SETL_ID` and a retry of the same --request-id print what the first slip said, the wallet's
+    part (医保钱包支付, its balance, the notes) included, word for word."""
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    s = w.settle("zhang_xiaoyu", "--request-id", "visit-42")
+    assert s["wallet_pay_fen"] == 6364                   # as in the first test: her share, from her wallet
+    first = Path(s["slip"]).read_text(encoding="utf-8")
+    assert "其中医保钱包支付 wallet" in first and "医保钱包余额 wallet balc" in first and "结算说明 notes:" in first
+    setl_id = s["setlinfo"]["setl_id"]
+    reprint = w.run("slip", setl_id)
+    assert reprint.returncode == 0, reprint.stderr
+    assert reprint.stdout == first + "\n"                # emit adds the line end
+    again = w.run("settle", "--reader", "emulator:zhang_xiaoyu", "--bill", str(DEMO_BILL), "--request-id",
+                  "visit-42", pin=PIN)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(first + "(a retry: the first result, nothing charged again)")
+    replay = w.settle("zhang_xiaoyu", "--request-id", "visit-42")
+    assert replay["replayed"] is True
+    assert (replay["wallet_pay_fen"], replay["wallet_balc_fen"], replay["explain"]) == \
+        (s["wallet_pay_fen"], s["wallet_balc_fen"], s["explain"])
+    assert replay["acct_pay_fen"] == s["acct_pay_fen"] and replay["setlinfo"]["setl_id"] == setl_id
+
+
+def test_cashier_family_shows_the_patients_wallet_beside_the_own_account(tmp_path):
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    fam = w.json("family", "--card-no", "A10000003")
+    assert fam["own"] is None and fam["wallet"] == {"balc": Decimal("100.00"), "balc_fen": 10_000}
+    text = w.run("family", "--card-no", "A10000003").stdout
+    assert "  own account: none\n  insurance wallet 医保钱包余额: 100.00 yuan\n" in text
+    # her father: an account, an empty wallet
+    assert w.json("family", "--card-no", "A10000001")["wallet"]["balc_fen"] == 0
+    # the training ledger has no wallet, and says so
+    offline = make_window(tmp_path / "offline", centre=False)
+    said = offline.run("family", "--card-no", "A10000003").stdout
+    assert "insurance wallet 医保钱包: none on the training ledger" in said
+    assert offline.json("family", "--card-no", "A10000003")["wallet"] is None
+
+
+async def test_the_patient_screen_shows_the_wallet_balance(tmp_path, monkeypatch):
+    from ui_pilot import insert, screen_text, window
+
+    from terminal.config import load_config
+    w = _open_window(tmp_path / "w")
+    transfer(w, "zhang_wei", "A10000003", "100.00")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    monkeypatch.chdir(w.home)
+    async with window(load_config(w.config)) as (app, pilot):
+        await insert(app, pilot, "zhang_xiaoyu")
+        assert type(app.screen).__name__ == "PatientScreen"
+        text = screen_text(app)
+        assert "医保钱包余额" in text and "¥100.00" in text, text
+        # her father's ¥3,460.00 (after the transfer) and her wallet's ¥100.00 may pay: ¥3,560.00 in all
+        assert "¥3,560.00" in text, text
+
+
+WAY_ZH = "跨省共济经医保钱包转账,张伟的账户不直接支付:可在医保经办窗口转入(cashier wallet transfer)"
+
+
+async def test_a_cross_province_bindings_nought_is_explained_on_the_screens(tmp_path, monkeypatch):
+    from ui_pilot import enter_bill, insert, press, screen_text, window
+
+    from terminal.config import load_config
+    w = _open_window(tmp_path / "w")
+    # the demo's 张伟 (Zhengzhou) bound his sister 张敏 (Chengdu) with a quota from before the wallet: bound again
+    # as the wallet model binds, without one
+    for args in (("unbind",), ("bind", "--relation", "70", "--scope", "cross_province")):
+        done = w.run(*args, "--reader", "emulator:zhang_wei", "--user", "B20000005", pin=PIN)
+        assert done.returncode == 0, done.stderr
+    import sqlite3
+    with sqlite3.connect(w.home / "var" / "centre.db") as centre:   # in force on the screens' fixed day as well
+        centre.execute("UPDATE bindings SET begin_date = '2026-11-01' WHERE user_psn_no = 'P20000005' AND "
+                       "status = 'active'")
+    fam = w.json("family", "--card-no", "B20000005")
+    assert [(r["owner_name"], r["available_fen"], r["pays_by"]) for r in fam["relatives"]] == [("张伟", 0, "wallet")]
+    assert "张伟: cross-province aid goes by wallet transfer, not the account: transfer at the insurance office " \
+        "(cashier wallet transfer)" in w.run("family", "--card-no", "B20000005").stdout
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    monkeypatch.chdir(w.home)
+    async with window(load_config(w.config)) as (app, pilot):
+        await insert(app, pilot, "zhang_min")
+        assert type(app.screen).__name__ == "PatientScreen"
+        assert WAY_ZH in screen_text(app).replace("\n", "")
+        await press(app, pilot, "f3")
+        assert type(app.screen).__name__ == "BindingsScreen"
+        assert WAY_ZH in screen_text(app).replace("\n", "")
+        await press(app, pilot, "escape")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [("X001", "阿莫西林胶囊", "A", "2", "125.50")])
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        assert WAY_ZH in screen_text(app).replace("\n", "")
+        # her brother's own list of bindings: not a ¥0.00 quota, the wallet
+        for key in ("escape", "escape", "escape", "f9", "1"):
+            await press(app, pilot, key)
+        await press(app, pilot, "f3")
+        assert type(app.screen).__name__ == "BindingsScreen", screen_text(app)
+        shown = screen_text(app)
+        assert "经医保钱包" in shown and "跨省绑定经医保钱包转账,不直接使用授权人的账户" in shown.replace("\n", ""), shown
+
+
+def test_the_limits_are_checked_before_the_owners_pin_is_asked(tmp_path):
+    """A transfer the rules refuse never reaches the PIN: with a wrong PIN the cashier still reads the rule that
+    refuses (not "wrong PIN"), and the card's tries are not spent on it."""
+    wrong = "654321"
+    w = _open_window(tmp_path / "w")
+    too_large = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
+                        "2000.01", pin=wrong)
+    assert too_large == "cashier: one transfer may be at most ¥2,000.00, not ¥2,000.01"
+    unbound = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
+                      "10", pin=wrong)
+    assert unbound.startswith("cashier: 张伟 has not bound 李娜")
+    for amount in ("1", "1", "1"):
+        transfer(w, "zhang_wei", "A10000003", amount)
+    fourth = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "1",
+                     pin=wrong)
+    assert fourth == "cashier: at most 3 transfers a day: 3 made today already; try again tomorrow"
+    assert balc_fen(w, "A10000001") == 356_000 - 300
+    # a transfer that can go through does ask for the PIN: a wrong one is refused as a wrong PIN
+    closed = _open_window(tmp_path / "closed")
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    _config(closed, ('wallet_closed_from = "00:00"', f'wallet_closed_from = "{now - dt.timedelta(hours=1):%H:%M}"'),
+            ('wallet_closed_until = "00:00"', f'wallet_closed_until = "{now + dt.timedelta(hours=1):%H:%M}"'))
+    hours = refusal(closed, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
+                    "10", pin=wrong)
+    assert hours.startswith("cashier: no wallet transfers between ")
+    assert balc_fen(closed, "A10000001") == 356_000
+    fresh = _open_window(tmp_path / "fresh")
+    said = refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
+                   "10", pin=wrong)
+    assert "PIN" in said, said

@@ -83,8 +83,10 @@ def _binding_problem(ctx: Ctx, owner: Person, user: Person) -> Refused | None:
     db = ctx.db
     b = people.active_binding(db, owner.psn_no, user.psn_no)
     if b is None or not rules.in_force(b.status, b.begin_date, b.end_date, ctx.today):
-        return Refused("no_binding", f"{owner.psn_name} has not bound {user.psn_name}: bind the relative first (X102)",
-                       f"{owner.psn_name}未绑定{user.psn_name},请先办理家庭共济绑定")
+        return Refused("no_binding", f"{owner.psn_name} has not bound {user.psn_name}: bind them at the insurance "
+                       "office first (`cashier bind`, the owner's card and PIN)",
+                       f"{owner.psn_name}未绑定{user.psn_name},请先在医保经办窗口办理家庭共济绑定(`cashier bind`,"
+                       "需授权人社保卡和密码)")
     crossing = b.scope == "cross_province"
     areas = ((people.pooling_area(db, owner.insuplc_admdvs), people.pooling_area(db, user.insuplc_admdvs))
              if crossing else (None, None))
@@ -98,9 +100,7 @@ def transfer(ctx: Ctx, inp: tx.InX111) -> tx.OutX111:
     d = inp.data
     policy = ctx.settings.mutual_aid
     if not policy.wallet_model:
-        raise Refused("wallet_off", "this centre runs cross-province mutual aid by quota ([mutual_aid.options] "
-                      "cross_province_model = \"quota\"): no wallet transfers",
-                      "本中心跨省共济采用共济额度方式,不办理医保钱包转账")
+        raise _wallet_off()
     owner = ctx.person(d.owner_psn_no)
     from centre.handlers.family import _named
     user = _named(ctx, d.user)
@@ -108,21 +108,10 @@ def transfer(ctx: Ctx, inp: tx.InX111) -> tx.OutX111:
     db = ctx.db
     db.lock("accounts", "psn_no", [owner.psn_no])
     return_due(ctx, [owner.psn_no, user.psn_no])
-    rules.check_not_self(owner.party(None), user.party(None))
-    problem = _binding_problem(ctx, owner, user)
-    if problem is not None:
-        raise problem
-    check_transfer(policy.wallet, amount=amount, at=ctx.now,
-                   made_today=people.transfers_made_on(db, owner.psn_no, ctx.today))
-    owner_rules = ctx.regional(owner.insuplc_admdvs)
-    prior_only = bool(owner_rules.share_prior_year_only.value)
-    balc, prior = people.split(db, owner.psn_no, ctx.now.year) or (0, 0)
-    if prior_only and amount > prior:
-        raise refuse_prior_year_only(owner_rules, owner.psn_name, amount, prior)
+    prior_only, balc = _check(ctx, owner, user, amount)
     taken = people.take_balance(db, owner.psn_no, amount, year=ctx.now.year, prior_only=prior_only)
     if taken is None:
-        raise Refused("insufficient_balance", f"{owner.psn_name}'s account holds {yuan_text(balc)}, less than "
-                      f"{yuan_text(amount)}", f"{owner.psn_name}的个人账户余额{yuan_text(balc)},不足{yuan_text(amount)}")
+        raise _short(owner, balc, amount)
     binding = people.active_binding(db, owner.psn_no, user.psn_no)
     tid = people.add_transfer(db, owner=owner.psn_no, user=user.psn_no, binding_id=binding.id if binding else None,
                               amount=amount, prior_part=taken[1], made_at=ctx.at,
@@ -138,6 +127,37 @@ def transfer(ctx: Ctx, inp: tx.InX111) -> tx.OutX111:
     after = people.split(db, owner.psn_no, ctx.now.year) or (0, 0)
     return tx.OutX111(transfer=record(ctx, t), owner_balc=fen_to_yuan(after[0]), owner_prior_balc=fen_to_yuan(after[1]),
                       transfers_left_today=_left_today(ctx, owner.psn_no), limits=limits_out(policy.wallet))
+
+
+def _wallet_off() -> Refused:
+    return Refused("wallet_off", "this centre runs cross-province mutual aid by quota ([mutual_aid.options] "
+                   "cross_province_model = \"quota\"): no wallet transfers",
+                   "本中心跨省共济采用共济额度方式,不办理医保钱包转账")
+
+
+def _check(ctx: Ctx, owner: Person, user: Person, amount: int) -> tuple[bool, int]:
+    """Every rule a transfer must pass, in the order X111 refuses (the pair, the binding, the hours, the amount,
+    the transfers today, the region's prior-year rule, the balance); nothing moved. (prior-year only, balance)."""
+    db = ctx.db
+    rules.check_not_self(owner.party(None), user.party(None))
+    problem = _binding_problem(ctx, owner, user)
+    if problem is not None:
+        raise problem
+    check_transfer(ctx.settings.mutual_aid.wallet, amount=amount, at=ctx.now,
+                   made_today=people.transfers_made_on(db, owner.psn_no, ctx.today))
+    owner_rules = ctx.regional(owner.insuplc_admdvs)
+    prior_only = bool(owner_rules.share_prior_year_only.value)
+    balc, prior = people.split(db, owner.psn_no, ctx.now.year) or (0, 0)
+    if prior_only and amount > prior:
+        raise refuse_prior_year_only(owner_rules, owner.psn_name, amount, prior)
+    if not prior_only and amount > balc:
+        raise _short(owner, balc, amount)
+    return prior_only, balc
+
+
+def _short(owner: Person, balc: int, amount: int) -> Refused:
+    return Refused("insufficient_balance", f"{owner.psn_name}'s account holds {yuan_text(balc)}, less than "
+                   f"{yuan_text(amount)}", f"{owner.psn_name}的个人账户余额{yuan_text(balc)},不足{yuan_text(amount)}")
 
 
 def _left_today(ctx: Ctx, owner: str) -> int:
@@ -174,6 +194,14 @@ def accept(ctx: Ctx, inp: tx.InX112) -> tx.OutX112:
 
 def wallet(ctx: Ctx, inp: tx.InX113) -> tx.OutX113:
     p = ctx.person(inp.data.psn_no)
+    check = inp.data.ext_transfer_check
+    if check is not None:     # the transfer the owner means to make: refused as X111 would refuse it, or answered
+        if not ctx.settings.mutual_aid.wallet_model:
+            raise _wallet_off()
+        from centre.handlers.family import _named
+        user = _named(ctx, check.user)
+        return_due(ctx, [p.psn_no, user.psn_no])
+        _check(ctx, p, user, yuan_to_fen(check.amount, "amount"))
     returned = return_due(ctx, [p.psn_no])
     since = (ctx.now.date() - dt.timedelta(days=HISTORY_DAYS)).isoformat()
     mine = people.transfers_of(ctx.db, p.psn_no, since)

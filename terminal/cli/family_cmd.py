@@ -73,18 +73,31 @@ def cmd_family(args: argparse.Namespace) -> int:
     p = view.person
     lines = [f"{p.psn_name}  {p.psn_no}  {mask(p.certno)}  card {p.card_no or '-'}  insutype {p.insutype}  "
              f"status {p.psn_insu_stas}",
-             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}"]
+             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}",
+             _wallet_line(view.wallet, ledger.kind)]
     for r in view.relatives:
         lines.append(f"  {r.relation_name}({r.relation}) {r.owner_name} {r.owner_psn_no}  {r.scope}  "
                      f"available {_yuan(r.available)}")
     if not view.relatives:
         lines.append("  no relative's account")
+    from terminal.services.wallet import by_wallet_owners
+    for owner in by_wallet_owners(view.relatives):
+        lines.append(f"    {owner}: cross-province aid goes by wallet transfer, not the account: transfer at the insurance "
+                     f"office (cashier wallet transfer) 跨省共济经医保钱包转账,{owner}的账户不直接支付")
     if view.cached:
         lines.append("  (from this window's cache: the insurance centre cannot be reached 医保中心无法连接,显示本地缓存)")
     if ledger.kind == "centre":
         from terminal.services.platform_json import family_json
         return emit(args, family_json(view, cached=view.cached), "\n".join(lines))
     return emit(args, view.to_json(), "\n".join(lines))
+
+
+def _wallet_line(wallet: int | None, ledger_kind: str) -> str:
+    """The patient's insurance wallet (医保钱包) beside the own account: the centre's figure; the training ledger
+    has none."""
+    if ledger_kind != "centre":
+        return "  insurance wallet 医保钱包: none on the training ledger (the insurance centre keeps the wallets)"
+    return f"  insurance wallet 医保钱包余额: {_yuan(wallet) if wallet is not None else 'not known'}"
 
 
 def _yuan(fen: int) -> str:

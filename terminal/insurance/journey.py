@@ -94,7 +94,7 @@ def family(client: CentreClient, person: InsuredPerson, on_date: str | None = No
     out: Any = client.call("X101", {"data": data}, insuplc=person.insuplc_admdvs)
     return Family(person, fen(out.own.balc) if out.own.has_account else None, tuple(
         FamilyAccount(r.binding_id, r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope,
-                      fen(r.available), r.begin_date) for r in out.relatives))
+                      fen(r.available), r.begin_date, r.pays_by) for r in out.relatives), fen(out.own.wallet_balc))
 
 
 def bill_fingerprint(bill: Bill) -> str:
@@ -265,6 +265,14 @@ def wallet_transfer(client: CentreClient, owner: InsuredPerson, user: dict[str, 
     account into a bound relative's insurance wallet (医保钱包); it waits there until the relative accepts."""
     return client.call("X111", {"data": {"owner_psn_no": owner.psn_no, "user": user, "amount": fen_to_yuan(amount)}},
                        insuplc=owner.insuplc_admdvs)
+
+
+def wallet_transfer_check(client: CentreClient, owner: InsuredPerson, user: dict[str, str], amount: int) -> Any:
+    """X113 with `ext_transfer_check` (project-defined, read-only): would this transfer go through now? Refused
+    with X111's own refusal (the limits, the hours, the binding, the balance) when not; asked before the owner's
+    PIN, so a transfer the rules refuse asks for no PIN. X111 checks everything again when it commits."""
+    return client.call("X113", {"data": {"psn_no": owner.psn_no, "ext_transfer_check": {
+        "user": user, "amount": fen_to_yuan(amount)}}}, insuplc=owner.insuplc_admdvs)
 
 
 def wallet_accept(client: CentreClient, user: InsuredPerson, transfer_id: int) -> Any:

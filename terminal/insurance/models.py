@@ -59,6 +59,7 @@ class FamilyAccount:
     scope: str
     available: int                  # fen
     begin_date: str
+    pays_by: str = "balance"        # balance | prior_year | quota | wallet (across provinces: by wallet transfer)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Family:
     person: InsuredPerson
     own: int | None                 # own balance in fen, None without an account
     relatives: tuple[FamilyAccount, ...] = ()
+    wallet: int | None = None       # the insurance wallet (医保钱包) in fen, as X101 answered
 
     @property
     def total_available(self) -> int:

@@ -19,6 +19,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from centre.interface.codes import MdtrtCertType
@@ -299,8 +300,9 @@ class CentreLedger:
             except (CentreUnreachable, AnswerUncertain):
                 return self._cached_family(card_no=card_no, certno=certno, psn_no=psn_no, today=today)
             view = FamilyView(_store_person(person), fam.own, [
-                Relative(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available, r.binding_id)
-                for r in fam.relatives])
+                Relative(r.owner_psn_no, r.owner_name, r.relation, r.relation_name, r.scope, r.available, r.binding_id,
+                         r.pays_by)
+                for r in fam.relatives], wallet=fam.wallet)
             self._cache_family(view)
             return view
 
@@ -309,8 +311,8 @@ class CentreLedger:
         with write_transaction(db):
             db.execute("INSERT INTO family_cache (psn_no, family, cached_at) VALUES (?, ?, ?) ON CONFLICT (psn_no) "
                        "DO UPDATE SET family = excluded.family, cached_at = excluded.cached_at",
-                       [view.person.psn_no, json.dumps({"own": view.own, "relatives": [r.__dict__ for r in
-                                                                                     view.relatives]},
+                       [view.person.psn_no, json.dumps({"own": view.own, "wallet": view.wallet,
+                                                        "relatives": [r.__dict__ for r in view.relatives]},
                                                        ensure_ascii=False),
                         datetime.now().isoformat(timespec="seconds")])
 
@@ -324,7 +326,8 @@ class CentreLedger:
             found = family_for(db, psn_no=person.psn_no, today=today)
             return FamilyView(found.person, found.own, found.relatives, cached=True)
         cached = json.loads(row[0])
-        return FamilyView(person, cached["own"], [Relative(**r) for r in cached["relatives"]], cached=True)
+        return FamilyView(person, cached["own"], [Relative(**r) for r in cached["relatives"]], cached=True,
+                          wallet=cached.get("wallet"))
 
     # ---------------------------------------------------------------- pre-settle
     def _visit(self, person: InsuredPerson, cred: Credential, bill: Bill) -> Visit:
@@ -528,6 +531,10 @@ class CentreLedger:
                  *[r.amounts[c] for c in AMOUNT_COLUMNS], _overlmt(r), r.own_acct_pay, r.balc,
                  json.dumps(r.mulaid, ensure_ascii=False), json.dumps(r.bill, ensure_ascii=False), r.status,
                  r.created_at, r.setl_date, r.reversal_of, r.window, r.operator, r.request_id, r.slip_path])
+            wallet = _wallet_part(r)
+            if wallet is not None:
+                db.execute("UPDATE window_settlements SET wallet = ? WHERE setl_id = ?",
+                           [json.dumps(wallet, ensure_ascii=False), r.setl_id])
 
     def _slip(self, result: SettlementResult, only_if_missing: bool = False) -> None:
         from terminal.services.slip import keep_slip
@@ -546,7 +553,7 @@ class CentreLedger:
             raise BadInput("unknown_settlement", f"no settlement {setl_id} at this window",
                            f"本窗口无此结算记录 {setl_id}")
         r = dict(zip([d[0] for d in cur.description], row))
-        return SettlementResult(
+        result = SettlementResult(
             setl_id=r["setl_id"], mdtrt_id=r["mdtrt_id"] or "", msgid=r["msgid"] or "", request_id=r["request_id"] or "",
             psn_no=r["psn_no"], psn_name=r["psn_name"], certno_masked=r["certno_masked"], insutype=r["insutype"],
             med_type=r["med_type"], hosp_lv=self.cfg.terminal.hosp_lv, window=r["window"], operator=r["operator"],
@@ -554,6 +561,11 @@ class CentreLedger:
             own_acct_pay=r["own_acct_pay"], balc=r["balc"], mulaid=json.loads(r["mulaid"]), bill=json.loads(r["bill"]),
             status=r["status"], created_at=r["setl_time"], setl_date=r["setl_date"], reversal_of=r["reversal_of"],
             slip_path=r["slip_path"], kind=r["kind"], mdtrt_cert_type=r["mdtrt_cert_type"])
+        if r.get("wallet"):
+            from terminal.services.platform_json import recorded_setlinfo
+            wallet = {k: (v if k == "ext_explain" else Decimal(v)) for k, v in json.loads(r["wallet"]).items()}
+            result.platform = {"setlinfo": {**recorded_setlinfo(result), **wallet}, "setldetail": []}
+        return result
 
     def load_result(self, setl_id: str) -> SettlementResult:
         return self._row(setl_id)
@@ -783,6 +795,7 @@ class CentreLedger:
             try:
                 owner, card_read = self._owner(session, expected_card, today)
                 user = self._relative(to)
+                journey.wallet_transfer_check(self.client, owner, user, amount)   # the limits before the PIN
                 session.verify_pin(pin)
                 if not session.confirm_card(expected_card or CardIdentity.of(card_read)):
                     raise CardError(CARD_REMOVED)
@@ -906,6 +919,17 @@ def _who(user: str) -> dict[str, str]:
 def _store_person(p: InsuredPerson) -> Person:
     return Person(p.psn_no, p.certno, p.psn_name, p.gend, p.naty, p.brdy, p.card_no, None, p.insuplc_admdvs,
                   p.insutype, p.psn_insu_stas)
+
+
+WALLET_KEYS = ("ext_wallet_pay", "ext_wallet_balc", "ext_explain")
+
+
+def _wallet_part(r: SettlementResult) -> dict[str, Any] | None:
+    """The wallet's part of the centre's answer (yuan as text, notes as given), kept beside the record; None
+    when the answer has none (no wallet paid, a cash-only settlement, the quota model)."""
+    info = (r.platform or {}).get("setlinfo") or {}
+    part = {k: info[k] for k in WALLET_KEYS if info.get(k) not in (None, [], "")}
+    return {k: (str(v) if k != "ext_explain" else v) for k, v in part.items()} or None
 
 
 def _overlmt(r: SettlementResult) -> int:

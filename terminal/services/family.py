@@ -46,6 +46,8 @@ class Relative:
     scope: str
     available: int      # fen this binding can pay now
     binding_id: int
+    pays_by: str = "balance"   # as the centre says: balance | prior_year | quota | wallet (the owner's account
+                               # pays nothing directly: cross-province aid goes by a wallet transfer)
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,12 @@ class FamilyView:
     own: int | None                      # own personal-account balance, None without an account
     relatives: list[Relative] = field(default_factory=list)
     cached: bool = False                 # from the window's cache: the centre could not be asked
+    wallet: int | None = None            # the insurance wallet (医保钱包, fen) as the centre answered; None: no
+                                         # wallet here (the training ledger) or not known (an old cache)
 
     @property
     def total_available(self) -> int:
-        return (self.own or 0) + sum(r.available for r in self.relatives)
+        return (self.own or 0) + (self.wallet or 0) + sum(r.available for r in self.relatives)
 
     def to_json(self) -> dict:
         p = self.person
@@ -66,7 +70,8 @@ class FamilyView:
                        "brdy": p.brdy, "card_no": p.card_no, "insuplc_admdvs": p.insuplc_admdvs,
                        "insutype": p.insutype, "psn_insu_stas": p.psn_insu_stas},
             "own": None if self.own is None else {"balc": self.own},
-            "relatives": [asdict(r) for r in self.relatives],
+            "wallet": None if self.wallet is None else {"balc": self.wallet},
+            "relatives": [{k: v for k, v in asdict(r).items() if k != "pays_by"} for r in self.relatives],
         }
 
 

@@ -43,6 +43,11 @@ def settlement_json(result: Any, owner_names: dict[str, str] | None = None) -> d
     return out
 
 
+def recorded_setlinfo(result: Any) -> dict[str, Any]:
+    """The national fields of `setlinfo` as the window recorded them (the centre ledger's replay and reprint)."""
+    return _setlinfo(result)
+
+
 def _setlinfo(result: Any) -> dict[str, Any]:
     """The national fields the window recorded (a replay, a cash-only settlement), in yuan."""
     info: dict[str, Any] = {"mdtrt_id": result.mdtrt_id or None, "setl_id": result.setl_id, "psn_no": result.psn_no,
@@ -63,7 +68,9 @@ def family_json(view: Any, *, cached: bool = False) -> dict[str, Any]:
                       "insuplc_admdvs": p.insuplc_admdvs}],
         "card_no": p.card_no,
         "own": None if view.own is None else {"balc": fen_to_yuan(view.own), "balc_fen": view.own},
+        "wallet": None if view.wallet is None else {"balc": fen_to_yuan(view.wallet), "balc_fen": view.wallet},
         "relatives": [{"binding_id": r.binding_id, "owner_psn_no": r.owner_psn_no, "owner_name": r.owner_name,
                        "relation": r.relation, "relation_name": r.relation_name, "scope": r.scope,
-                       "available": fen_to_yuan(r.available), "available_fen": r.available} for r in view.relatives],
+                       "available": fen_to_yuan(r.available), "available_fen": r.available, "pays_by": r.pays_by}
+                      for r in view.relatives],
         "cached": cached}

@@ -212,6 +212,18 @@ __all__ = ["Limits", "Transfer", "TransferAccepted", "TransferMade", "WalletView
 WALLET_PAY_ZH = "医保钱包支付"
 
 
+def by_wallet_owners(relatives: Any) -> list[str]:
+    """The owners whose binding pays this patient only through a wallet transfer (a cross-province binding under
+    the wallet model: X101's pays_by "wallet", available ¥0.00), by name, once each: the screens say why."""
+    names: list[str] = []
+    for rel in relatives or ():
+        pays_by = rel.get("pays_by") if isinstance(rel, dict) else getattr(rel, "pays_by", "")
+        name = rel.get("owner_name") if isinstance(rel, dict) else getattr(rel, "owner_name", "")
+        if pays_by == "wallet" and name not in names:
+            names.append(str(name))
+    return names
+
+
 @dataclass(frozen=True)
 class SettlementWallet:
     """What a settlement through the centre says beyond its national figures: the wallet's part of acct_pay,

@@ -101,3 +101,10 @@ def window_0002_family_cache(db: sqlite_utils.Database) -> None:
         family TEXT NOT NULL CHECK (json_valid(family)),
         cached_at TEXT NOT NULL
     )""")
+
+
+@MIGRATIONS(name="window_0003_settlement_wallet")
+def window_0003_settlement_wallet(db: sqlite_utils.Database) -> None:
+    """window_settlements.wallet: the centre's wallet part of a settlement (ext_wallet_pay, ext_wallet_balc,
+    ext_explain, as 2207/2208 answered), so a reprinted slip and a replayed request say what the first slip said."""
+    db.execute("ALTER TABLE window_settlements ADD COLUMN wallet TEXT CHECK (wallet IS NULL OR json_valid(wallet))")

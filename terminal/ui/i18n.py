@@ -121,6 +121,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pat.family": ("可用家庭共济账户", "Family accounts that may pay"),
     "pat.family_none": ("无可用的家庭共济账户", "No family account may pay for this patient"),
     "pat.total_avail": ("账户合计可用", "Available from accounts"),
+    "pat.wallet": ("医保钱包余额", "Insurance wallet"),
+    "pat.wallet_none": ("无(离线练习账本不含医保钱包)", "none (the training ledger has no wallet)"),
+    "pat.wallet_unknown": ("未知", "not known"),
     "pat.expired": ("此卡已过有效期(有效期至 {date}):不能用此卡进行医保结算",
                     "This card has expired (valid until {date}): no insurance settlement with this card"),
     "pat.inactive": ("参保状态:{status},不能医保结算", "Insurance {status}: no insurance settlement"),
@@ -258,6 +261,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bind.bound_by": ("由 {owner} 授权(本人是其{relation})· {scope} · 可用 {available}",
                       "Bound by {owner} (this person is {owner}'s {relation}) · {scope} · available {available}"),
     "bind.own_none": ("无", "none"),
+    "bind.by_wallet": ("经医保钱包", "by wallet"),
+    "bind.owner_wallet_way": ("跨省绑定经医保钱包转账,不直接使用授权人的账户:转账在医保经办窗口办理(cashier wallet transfer)",
+                              "A cross-province binding pays by wallet transfer, not from the owner's account: "
+                              "transfer at the insurance office (cashier wallet transfer)"),
+    "fam.wallet_way": ("跨省共济经医保钱包转账,{owner}的账户不直接支付:可在医保经办窗口转入(cashier wallet transfer)",
+                       "Cross-province aid goes by wallet transfer, not {owner}'s account: transfer at the insurance "
+                       "office (cashier wallet transfer)"),
     "bind.user_short": ("卡号或身份证号", "card or ID no."),
     # today's settlements
     "today.title": ("当日结算", "Today's settlements"),

@@ -9,7 +9,8 @@ office (医保经办窗口). The simulator offers them on the same envelope, num
   account into a bound relative's wallet; the limits are checked and named when they refuse.
 - X112 accept: the relative takes a pending transfer into their wallet; from then it is their own money.
 - X113 wallet: a person's wallet balance, the transfers they made and received, and what they may still
-  transfer today, with the limits in words.
+  transfer today, with the limits in words; with `ext_transfer_check`, first whether a transfer by this person
+  would go through now (the window asks before the owner's PIN: a transfer the limits refuse asks for no PIN).
 - X114 return due: every pending transfer whose return time has come goes back to its owner's account (the
   centre also does this by itself before any wallet transaction and any settlement that touches the people
   concerned); what a scheduler at the return time sends.
@@ -81,8 +82,19 @@ class OutX112(Model):
     wallet_balc: Amount = Field(description="the relative's wallet afterwards")
 
 
+class TransferCheck(Model):
+    """A transfer the owner (`psn_no`) means to make, checked before the owner's PIN is asked: every limit and
+    rule X111 applies, nothing moved; X111 checks them all again when it commits."""
+
+    user: Who = Field(description="the relative whose wallet would receive it: psn_no, card number or ID number")
+    amount: Amount = Field(description="yuan, as X111 would take it")
+
+
 class WalletOf(Model):
     psn_no: PsnNo
+    ext_transfer_check: TransferCheck | None = Field(
+        default=None, description="check this transfer by `psn_no` as X111 would (read-only): refused with X111's "
+                                  "refusal when it cannot go through now; answered as usual when it can")
 
 
 class InX113(Model):

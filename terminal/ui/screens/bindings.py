@@ -74,6 +74,7 @@ class BindingsScreen(CardScreen):
                             Col(t("bind.col_quota"), 11, right=True), Col(t("bind.col_since"), 10)],
                            id="list", zebra_stripes=True)
             yield Label(t("bind.none"), id="none")
+            yield Static("", id="list-wallet-way", markup=False)
             yield Label(t("bind.add"), classes="section")
             with Horizontal(id="form-labels"):
                 for key, ident in (("bind.user", "l-user"), ("bind.relation", "l-relation"),
@@ -125,9 +126,23 @@ class BindingsScreen(CardScreen):
                            relation=relations.name(code, self.lang),
                            scope=t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
                            available=yuan(int(pick(rel, "available", 0) or 0))))
+        from terminal.services.wallet import by_wallet_owners
+        owners = by_wallet_owners(list(pick(self.family, "relatives", []) or []))
+        if owners:   # ¥0.00 available is not a fault: the way across provinces is the wallet
+            lines.append(t("fam.wallet_way", owner="、".join(owners)))
         self.query_one("#bound-by", Static).update("\n".join(lines))
         self.query_one("#bound-by").display = bool(lines)
         self.query_one("#as-user-title").display = bool(lines)
+
+    def _by_wallet(self, binding) -> bool:
+        """A cross-province binding without a quota on the centre (the wallet model): it pays through the
+        relative's wallet, after a transfer, never from the owner's account directly."""
+        return binding.scope == BindingScope.CROSS_PROVINCE and not binding.quota and self.app.cfg.centre.enabled
+
+    def _quota_cell(self, binding) -> str:
+        if binding.scope != BindingScope.CROSS_PROVINCE:
+            return "—"
+        return self.t("bind.by_wallet") if self._by_wallet(binding) else yuan(binding.quota)
 
     def on_bindings_loaded(self, message: BindingsLoaded) -> None:
         t = self.t
@@ -136,9 +151,13 @@ class BindingsScreen(CardScreen):
         table.show([([user.psn_name if user else binding.user_psn_no, masked(user.certno if user else ""),
                       f"{binding.relation} {relations.name(binding.relation, self.lang)}",
                       t(f"scope.{binding.scope}") if t.has(f"scope.{binding.scope}") else binding.scope,
-                      yuan(binding.quota) if binding.scope == BindingScope.CROSS_PROVINCE else "—", binding.begin_date], None)
+                      self._quota_cell(binding), binding.begin_date], None)
                     for binding, user in self.rows])
         table.display = bool(self.rows)
+        by_wallet = [binding for binding, _ in self.rows if self._by_wallet(binding)]
+        way = self.query_one("#list-wallet-way", Static)
+        way.update(t("bind.owner_wallet_way") if by_wallet else "")
+        way.display = bool(by_wallet)
         # a person who cannot own has no list of their own to show (the reason is said above)
         self.query_one("#none", Label).display = not self.rows and self.can_own
         self.query_one("#list-title", Label).display = bool(self.rows) or self.can_own

@@ -1,5 +1,6 @@
 """The patient at the window: card and insurance details (ID masked), own balance, and every family
-account that may pay for them, with relation and amount available. F2 opens the bill, F3 the bindings.
+account that may pay for them, with relation and amount available; beside the own balance, the insurance
+wallet (医保钱包) as the centre answered (the training ledger has none). F2 opens the bill, F3 the bindings.
 
 What stands in the way of an insurance settlement (card expired, insurance not active, PIN blocked or about
 to be) is said at the top, with the way on (full self-pay in cash, or cash for the part the accounts
@@ -93,11 +94,14 @@ class PatientScreen(CardScreen):
             with Horizontal(id="own"):
                 yield Label(t("pat.own"), id="own-label")
                 yield Static("", id="own-balc")
+                yield Label(t("pat.wallet"), id="wallet-label")
+                yield Static("", id="wallet-balc")
             yield Label(t("pat.family"), id="family-title")
             yield FitTable([Col("#", 2), Col(t("col.owner"), 6, flex=1), Col(t("col.relation"), 8, flex=2),
                             Col(t("col.scope"), 6), Col(t("col.available"), MONEY, right=True)],
                            id="family", zebra_stripes=True)
             yield Label(t("pat.family_none"), id="family-none")
+            yield Static("", id="family-wallet-way", markup=False)
             with Horizontal(id="sum"):
                 yield Label(t("pat.total_avail"), id="sum-label")
                 yield Static("", id="sum-value")
@@ -121,11 +125,19 @@ class PatientScreen(CardScreen):
             return own
         return pick(own, "balc")
 
+    def wallet_balance(self) -> int | None:
+        """The patient's insurance wallet (医保钱包, fen) as the centre answered; None on the training ledger."""
+        wallet = pick(self.family, "wallet")
+        if wallet is None or isinstance(wallet, int):
+            return wallet
+        return pick(wallet, "balc")
+
     def relatives(self) -> list:
         return list(pick(self.family, "relatives", []) or [])
 
     def total_available(self) -> int:
-        return (self.own_balance() or 0) + sum(int(pick(r, "available", 0) or 0) for r in self.relatives())
+        return ((self.own_balance() or 0) + (self.wallet_balance() or 0)
+                + sum(int(pick(r, "available", 0) or 0) for r in self.relatives()))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -141,6 +153,12 @@ class PatientScreen(CardScreen):
         balc = self.query_one("#own-balc", Static)
         balc.update(yuan(own) if own is not None else t("pat.own_none"))
         balc.set_class(own is None, "none")
+        wallet = self.wallet_balance()
+        shown = self.query_one("#wallet-balc", Static)
+        on_centre = self.app.cfg.centre.enabled
+        shown.update(yuan(wallet) if wallet is not None else t("pat.wallet_none" if not on_centre else
+                                                                 "pat.wallet_unknown"))
+        shown.set_class(wallet is None, "none")
         rows = []
         for i, rel in enumerate(self.relatives(), 1):
             code = str(pick(rel, "relation", ""))
@@ -153,6 +171,11 @@ class PatientScreen(CardScreen):
         table.show(rows)
         table.display = bool(rows)
         self.query_one("#family-none", Label).display = not rows
+        from terminal.services.wallet import by_wallet_owners
+        owners = by_wallet_owners(self.relatives())
+        way = self.query_one("#family-wallet-way", Static)
+        way.update(t("fam.wallet_way", owner="、".join(owners)) if owners else "")
+        way.display = bool(owners)
         self.query_one("#sum-value", Static).update(yuan(self.total_available()))
 
     def show_warnings(self) -> None:

@@ -212,6 +212,10 @@ class PaymentScreen(SplitPreview, CardScreen):
         text = f"{t('pay.use_account')}: {t('yes') if self.acct_used else t('no')}  (F7)"
         if self.pin_blocked:
             text += f"  · {t('pay.pin_blocked')}"
+        from terminal.services.wallet import by_wallet_owners
+        owners = by_wallet_owners(self.order)
+        if owners:   # a cross-province binding's ¥0.00: the way is a wallet transfer
+            text += "\n" + t("fam.wallet_way", owner="、".join(owners))
         state.update(text)
 
     def _show_pin_state(self) -> None:
