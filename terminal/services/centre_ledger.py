@@ -157,29 +157,9 @@ class CentreLedger:
             if known is None or known[1].mdtrt_cert_type != MdtrtCertType.EVOUCHER.value:
                 raise RuleRefused("voucher_needed", "scan the patient's e-voucher code first",
                                   "请先扫描患者的医保电子凭证二维码")
-            person, cred = known
-            if self_pay:
-                acct_used_flag, relatives = False, "none"
-            if request_id:
-                replay = self._replay(request_id, psn_no, bill, acct_used_flag, relatives, self_pay)
-                if replay is not None:
-                    if save_slip:
-                        self._slip(replay, only_if_missing=True)
-                    return replay
-            if self_pay:
-                result = self._cash_only(_patient(person), bill, request_id,
-                                         request_fingerprint(psn_no, bill, False, "none", True),
-                                         cert_type=cred.mdtrt_cert_type)
-                if save_slip:
-                    self._slip(result)
-                return result
-            self._resolve_pending()
-            try:
-                return self._settle_person(person, cred, bill, lambda accounts_usable: None, relatives=relatives,
-                                           acct_used_flag=acct_used_flag, request_id=request_id,
-                                           save_slip=save_slip, cash_allowed=cash_allowed)
-            except (CentreUnreachable, AnswerUncertain) as exc:
-                raise unavailable(exc, "settlement", "结算") from None
+            return self._settle_presented(known, bill, relatives=relatives, acct_used_flag=acct_used_flag,
+                                          request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
+                                          self_pay=self_pay)
 
     def patient_for_id_card(self, certno: str) -> Patient:
         """1101 with the resident ID number (mdtrt_cert_type 02), read or typed at the window: checked here
@@ -227,7 +207,7 @@ class CentreLedger:
                           acct_used_flag: bool, request_id: str | None, save_slip: bool, cash_allowed: bool,
                           self_pay: bool) -> SettlementResult:
         """A patient without a card (the credential as 1101 resolved it): replay, self-pay, or visit → 2206 →
-        2207 with no PIN. The same steps as `settle_voucher`'s."""
+        2207 with no PIN (the e-voucher and the ID card)."""
         person, cred = known
         psn_no = person.psn_no
         if self_pay:
