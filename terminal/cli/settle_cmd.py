@@ -197,36 +197,31 @@ def cmd_settle(args: argparse.Namespace) -> int:
 def _settle_voucher(args: argparse.Namespace, cfg, ledger, code: str, bill, relatives, request_id) -> int:
     """--voucher: 1101 with the code (mdtrt_cert_type 01), then the visit and the settlement with it; no PIN."""
     patient = ledger.patient_for_voucher(code, args.certno or "")
-    if args.pre:
-        pre = ledger.presettle(patient.psn_no, bill, relatives=relatives, acct_used_flag=not args.no_account,
-                               self_pay=args.self_pay)
-        out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
-               "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
-               "mdtrt_cert_type": "01", **pre.fields(), "pre": True}
-        return emit(args, _pre_in_yuan(out), _pre_text(out))
-    try:
-        result = ledger.settle_voucher(patient.psn_no, bill, relatives=relatives, acct_used_flag=not args.no_account,
-                                       request_id=request_id, self_pay=args.self_pay)
-    except Exception as exc:
-        raise _self_pay_hint(exc, args.self_pay) from None
-    return _done(args, cfg, ledger, result)
+    return _settle_without_card(args, cfg, ledger, patient, "01", ledger.settle_voucher, not args.no_account,
+                                bill, relatives, request_id)
 
 
 def _settle_id_card(args: argparse.Namespace, cfg, ledger, certno: str, bill, relatives, request_id) -> int:
     """--id-card -: 1101 with the ID number (mdtrt_cert_type 02), then the visit and the settlement; no PIN, and
     no personal account unless the centre allows it on the ID card."""
     patient = ledger.patient_for_id_card(certno)
-    acct_used = cfg.centre.id_card_account and not args.no_account
+    return _settle_without_card(args, cfg, ledger, patient, "02", ledger.settle_id_card,
+                                cfg.centre.id_card_account and not args.no_account, bill, relatives, request_id)
+
+
+def _settle_without_card(args: argparse.Namespace, cfg, ledger, patient, cert_type: str, settle, acct_used: bool,
+                         bill, relatives, request_id) -> int:
+    """The patient as 1101 named them from a credential that is not the card: --pre, or the settlement."""
     if args.pre:
         pre = ledger.presettle(patient.psn_no, bill, relatives=relatives, acct_used_flag=acct_used,
                                self_pay=args.self_pay)
         out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
                "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
-               "mdtrt_cert_type": "02", **pre.fields(), "pre": True}
+               "mdtrt_cert_type": cert_type, **pre.fields(), "pre": True}
         return emit(args, _pre_in_yuan(out), _pre_text(out))
     try:
-        result = ledger.settle_id_card(patient.psn_no, bill, relatives=relatives, acct_used_flag=acct_used,
-                                       request_id=request_id, self_pay=args.self_pay)
+        result = settle(patient.psn_no, bill, relatives=relatives, acct_used_flag=acct_used,
+                        request_id=request_id, self_pay=args.self_pay)
     except Exception as exc:
         raise _self_pay_hint(exc, args.self_pay) from None
     return _done(args, cfg, ledger, result)
