@@ -119,7 +119,6 @@ async def test_a_scan_that_pauses_after_its_first_letter_is_not_cut(tmp_path, mo
     async with running(cfg) as (app, pilot):
         await pilot.press(code[0])
         await settle_down(app, pilot)
-        assert app.focused is not None and app.focused.id == "scan-code"
         await pilot.press(*code[1:], "enter")
         await settle_down(app, pilot)
         assert app.screen.view == "overview" and "张小雨" in screen_text(app), screen_text(app)

@@ -226,7 +226,7 @@ class KioskScreen(Screen):
         elif self.view == "idle" and event.character and event.character.isalpha():
             event.stop()             # a scanner typing a code on the start view (codes begin with letters)
             idle = self.query_one("#idle", IdleView)
-            idle.scanning(True)
+            idle.scanning(True, focus=False)
             idle.take_key(event)
         elif self.view == "idle" and self.demo and key.isdigit() and key != "0":
             event.stop()

@@ -52,8 +52,10 @@ class IdleView(KioskView):
     def is_scanning(self) -> bool:
         return bool(self.query_one("#scan-box").display)
 
-    def scanning(self, on: bool) -> None:
-        """The scan field shown and focused (the scanner types there), or the card's words again."""
+    def scanning(self, on: bool, focus: bool = True) -> None:
+        """The scan field shown and focused (the scanner types there), or the card's words again. A scan that
+        began on the start view (`focus=False`) keeps every key on the screen's path (`take_key`): moving the
+        focus mid-burst would send the later keys to the field's queue ahead of earlier ones still queued."""
         self.query_one("#scan-box").display = on
         self.query_one("#insert").display = not on
         self.query_one("#insert-hint").display = not on
@@ -64,7 +66,7 @@ class IdleView(KioskView):
                 found.display = shown
         field = self.query_one("#scan-code", Input)
         field.value = ""
-        if on:
+        if on and focus:
             field.focus()
         elif field.has_focus:
             self.screen.set_focus(None)
@@ -77,6 +79,10 @@ class IdleView(KioskView):
             code, field.value = field.value.strip(), ""
             if code:
                 self.post_message(VoucherScanned(code))
+            return True
+        if key.key == "backspace":
+            field.value = field.value[:-1]
+            field.cursor_position = len(field.value)
             return True
         if key.character and len(key.character) == 1 and key.character.isprintable():
             field.value += key.character
