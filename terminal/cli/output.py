@@ -9,7 +9,8 @@ import re
 import sys
 from typing import Any, Callable
 
-from terminal.errors import UsageError, describe
+from terminal.error_codes import E
+from terminal.errors import describe
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -31,7 +32,7 @@ def _stdin_line(option: str) -> str:
     else:
         line = sys.stdin.readline()
         if not line:
-            raise UsageError("pin_missing", f"{option} -: no line on stdin to read the PIN from",
+            raise E.PIN_MISSING.error(f"{option} -: no line on stdin to read the PIN from",
                              f"{option} -: 标准输入中没有可读取密码的行")
     return line.rstrip("\r\n")
 
@@ -45,7 +46,7 @@ def pin_arg(value: str | None, *, option: str = "--pin", env: str | None = PIN_E
         value = os.environ.get(env) or None
         option = f"${env}" if value is not None else option
     if value is not None and not _PIN.fullmatch(value):
-        raise UsageError("pin_invalid", f"{option} must be 4 to 16 digits (0-9); omit it to type the PIN on the "
+        raise E.PIN_INVALID.error(f"{option} must be 4 to 16 digits (0-9); omit it to type the PIN on the "
                          f"reader's keypad", f"{option} 应为4至16位数字;不填则在读卡器键盘上输入")
     return value
 
