@@ -59,9 +59,7 @@ def id_card_arg(value: str | None) -> str | None:
     if value is None:
         return None
     if value != "-":
-        raise E.ID_CARD_ON_ARGV.error("--id-card takes '-': the ID number is read from stdin (pipe one line, "
-                         "or type it), never from the command line where other users and the shell history see it",
-                         "--id-card 只接受 '-':身份证号码从标准输入读取,不可写在命令行上")
+        raise E.ID_CARD_ON_ARGV.error()
     return _stdin_line("--id-card", "--id-card (ID number): ", "ID number", "身份证号码(请输入一行)",
                        "pipe one line, or type it", E.ID_CARD_MISSING)
 
@@ -153,8 +151,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     _require_file(args.bill, "--bill", "账单文件")
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
     if args.certno and args.voucher is None:
-        raise E.CERTNO_WITHOUT_VOUCHER.error("--certno goes with --voucher (a card names its holder itself)",
-                         "--certno 须与 --voucher 一起使用")
+        raise E.CERTNO_WITHOUT_VOUCHER.error()
     code = voucher_arg(args.voucher)
     certno = id_card_arg(args.id_card)
     ledger = open_ledger(cfg)

@@ -156,8 +156,7 @@ class CentreLedger:
         with self._lock:
             known = self._known.get(psn_no)
             if known is None or known[1].mdtrt_cert_type != MdtrtCertType.EVOUCHER.value:
-                raise E.VOUCHER_NEEDED.error("scan the patient's e-voucher code first",
-                                  "请先扫描患者的医保电子凭证二维码")
+                raise E.VOUCHER_NEEDED.error()
             return self._settle_presented(known, bill, relatives=relatives, acct_used_flag=acct_used_flag,
                                           request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
                                           self_pay=self_pay)
@@ -191,8 +190,7 @@ class CentreLedger:
         with self._lock:
             known = self._known.get(psn_no)
             if known is None or known[1].mdtrt_cert_type != MdtrtCertType.ID_CARD.value:
-                raise E.ID_CARD_NEEDED.error("read or type the patient's ID number first",
-                                  "请先读取或输入患者的身份证号码")
+                raise E.ID_CARD_NEEDED.error()
             return self._settle_presented(known, bill, relatives=relatives, acct_used_flag=acct_used_flag,
                                           request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
                                           self_pay=self_pay)
@@ -331,7 +329,7 @@ class CentreLedger:
             try:
                 person, cred = self._person(psn_no)
                 if cred is None:
-                    raise E.CARD_NEEDED.error("read the patient's card first", "请先读取患者的社保卡")
+                    raise E.CARD_NEEDED.error()
                 _require_active(_patient(person))
                 visit = self._visit(person, cred, bill)
                 pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=acct_used_flag,
@@ -875,9 +873,7 @@ def _check_voucher_shape(code: str) -> None:
 def _check_id_card_allowed(cfg: Config) -> None:
     """The ID card is a credential at this window only where its config allows it (`[terminal] id_card`)."""
     if not cfg.terminal.id_card:
-        raise E.ID_CARD_OFF.error("this window does not take the ID card as a credential ([terminal] "
-                          "id_card = false): the patient shows the social security card or the e-voucher",
-                          "本窗口未开通身份证就医([terminal] id_card = false),请出示社保卡或医保电子凭证")
+        raise E.ID_CARD_OFF.error()
 
 
 def _check_certno(certno: str) -> None:

@@ -21,10 +21,7 @@ STATES_EN = {"pending": "waiting to be accepted", "accepted": "accepted", "retur
 
 
 def needs_centre() -> RuleRefused:
-    return E.WALLET_NEEDS_CENTRE.error("the insurance wallet is kept by the insurance centre: this window runs its offline training ledger "
-        "([centre] enabled = false), so wallet transfers, acceptances and look-ups need the centre",
-        "医保钱包由医保中心管理:本窗口当前为离线培训账本([centre] enabled = false),"
-        "医保钱包转账、接收和查询须连接医保中心办理")
+    return E.WALLET_NEEDS_CENTRE.error()
 
 
 def _fen(value: Any) -> int:

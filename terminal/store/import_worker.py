@@ -94,8 +94,7 @@ class _Worker:
         while True:
             msg = next_message()
             if msg[0] == "eof":
-                raise E.IMPORT_WORKER.error("the import's reading process stopped unexpectedly",
-                                 "导入读取进程意外退出")
+                raise E.IMPORT_WORKER.error()
             if msg[0] == "rows":
                 imp.write(msg[1], msg[2], msg[3])
             elif msg[0] == "progress":
