@@ -9,6 +9,8 @@ them all (a test keeps it equal to this file).
 
 from __future__ import annotations
 
+from drivers import errors as card_errors
+from drivers.errors import ErrorKind
 from terminal.errors import BadInput, CashierError, ConfigError, ErrorCode, K, RuleRefused, StoreError, UsageError
 
 ALL: list[ErrorCode] = []
@@ -225,3 +227,29 @@ class E:
 
 
 BY_CODE: dict[str, ErrorCode] = {entry.code: entry for entry in ALL}
+
+#: card codes that, met on the command line, are a malformed argument (exit 2), not the card's refusal
+CARD_USAGE_KINDS = frozenset({card_errors.BAD_READER_SPEC, card_errors.PIN_INVALID, card_errors.UNKNOWN_PROFILE})
+
+
+def card_kinds() -> list[ErrorKind]:
+    """Every card and reader code of `drivers.errors`, in the order it defines them."""
+    return [value for value in vars(card_errors).values() if isinstance(value, ErrorKind)]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def table_markdown() -> str:
+    """The codes as docs/errors.md lists them (a test keeps the two equal)."""
+    rows = ["| code | exit | class | English | 中文 |", "|---|---|---|---|---|"]
+    for entry in ALL:
+        exit_text = f"{entry.exit_code} (2 as a command-line argument)" if entry.usage_too else str(entry.exit_code)
+        rows.append(f"| `{entry.code}` | {exit_text} | {entry.kind.__name__} | {_cell(entry.en)} | {_cell(entry.zh)} |")
+    rows += ["", "| card code | exit | reader code | English | 中文 |", "|---|---|---|---|---|"]
+    for kind in card_kinds():
+        exit_text = "2 (a command-line argument)" if kind in CARD_USAGE_KINDS else "1"
+        reader = "" if kind.reader_code is None else str(kind.reader_code)
+        rows.append(f"| `{kind.code}` | {exit_text} | {reader} | {_cell(kind.en)} | {_cell(kind.zh)} |")
+    return "\n".join(rows) + "\n"

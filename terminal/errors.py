@@ -95,12 +95,13 @@ class ErrorCode(Generic[K]):
 def describe(exc: BaseException, lang: str = "en") -> tuple[str, str]:
     """(code, message) for any error a user may meet."""
     from drivers.errors import CardError
+    from terminal.error_codes import E
     if isinstance(exc, CashierError):
         return exc.code, exc.localized(lang)
     if isinstance(exc, CardError):
         return exc.code, exc.localized(lang)
     if lang.startswith("zh"):
-        return "internal", (f"程序内部错误({type(exc).__name__}: {exc})。请先核实本次操作是否已生效再重试;"
+        return E.INTERNAL.code, (f"程序内部错误({type(exc).__name__}: {exc})。请先核实本次操作是否已生效再重试;"
                             "如再次出现,请记下本信息并联系维护人员")
-    return "internal", (f"unexpected error ({type(exc).__name__}: {exc}). Check whether the action took effect "
+    return E.INTERNAL.code, (f"unexpected error ({type(exc).__name__}: {exc}). Check whether the action took effect "
                         "before trying again; if it happens again, report this message to the maintainers")

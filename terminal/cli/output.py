@@ -106,16 +106,16 @@ def warn(args: argparse.Namespace, warning) -> None:
 def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
     """Run a command; any failure a user can meet becomes a clear message, never a traceback."""
     from drivers.errors import CardError
-    from terminal.config import ConfigError
+    from terminal.error_codes import CARD_USAGE_KINDS
     from terminal.errors import CashierError
     try:
         return handler(args) or 0
     except CashierError as exc:
         return fail(args, exc.code, exc.localized(message_lang(args)), exc.exit_code)
-    except (CardError, ConfigError) as exc:
+    except CardError as exc:
         code, message = describe(exc, message_lang(args))
         # a malformed reader spec, PIN or card profile on the command line is a usage error, not the card's refusal
-        usage = isinstance(exc, CardError) and exc.code in ("bad_reader_spec", "pin_invalid", "unknown_profile")
+        usage = exc.kind in CARD_USAGE_KINDS
         return fail(args, code, message, 2 if usage else 1)
     except KeyboardInterrupt:
         return fail(args, "interrupted", "interrupted", 130)

@@ -30,7 +30,7 @@ import sqlite_utils
 
 from centre.interface.codes import BindingStatus, Insutype, PsnInsuStas
 from drivers import certno as certno_mod
-from drivers.errors import PIN_BLOCKED, PIN_WRONG, CardError
+from drivers.errors import CardError
 from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain import mutual_aid as rules
@@ -108,7 +108,7 @@ def _verify_pin(db: sqlite_utils.Database, cfg, session, pin: str | None, owner:
     try:
         session.verify_pin(pin)
     except CardError as exc:
-        if exc.kind in (PIN_WRONG, PIN_BLOCKED):
+        if exc.pin_failed:
             with write_transaction(db):
                 add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
                           subject=owner.psn_no, detail={"for": action, "code": exc.code,

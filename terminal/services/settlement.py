@@ -520,7 +520,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
         try:
             session.verify_pin(pin)
         except CardError as exc:
-            if exc.code in ("pin_wrong", "pin_blocked"):
+            if exc.pin_failed:
                 _pin_failed(db, cfg, patient, exc)
             raise
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
