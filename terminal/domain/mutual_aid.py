@@ -1,7 +1,7 @@
 """Family mutual-aid rules (个人账户家庭共济, docs/data-and-rules.md) as pure functions: no I/O, no database.
 
-Every refusal is a `RuleRefused(code, message_en, message_zh)` naming the reason, so the cashier can
-tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier
+Every refusal is a `RuleRefused` with its catalogue code (`terminal.error_codes`) and a message naming
+the reason, so the cashier can tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier
 would explain them; each check is also usable alone.
 
 Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):

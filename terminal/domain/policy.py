@@ -4,7 +4,7 @@ API:
 - `Policy.from_config(cfg) -> Policy` / `parse_policy(section: dict) -> Policy`
   (raises `terminal.config.ConfigError` naming the rule and key that is wrong).
 - `Policy.rule_for(insutype, med_type, hosp_lv) -> PolicyRule`: the first rule that
-  matches, `"*"` matching anything; `RuleRefused("no_policy_rule")` when none does.
+  matches, `"*"` matching anything; `E.NO_POLICY_RULE` (a RuleRefused) when none does.
 - `PolicyRule`: insutype, med_type, hosp_lv, deductible (fen), deductible_scope
   ("year"|"visit"), ratio (Decimal), annual_cap (fen).
 - `Policy.bill_limits`: `BillLimits` from the optional `max_item_price`, `max_bill_total` (fen).

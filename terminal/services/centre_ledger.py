@@ -110,7 +110,7 @@ class CentreLedger:
                 person = journey.identify(self.client, cred)
             except (CentreUnreachable, AnswerUncertain):
                 from terminal.services.settlement import patient_for_card
-                cached = patient_for_card(self.db(), card_read)     # unknown_card if never seen
+                cached = patient_for_card(self.db(), card_read)     # person_unknown if never seen
                 return cached
             certno = card_read.holder.certno
             if certno and person.certno.upper() != certno.upper():

@@ -8,7 +8,7 @@ API (plain functions, safe in a Textual thread worker with its own connection):
     `cashier family --json` object (ID number masked).
   find_patient(db, *, card_no=None, certno=None, psn_no=None) -> Person
       (BadInput certno_invalid for an ID number with a wrong check digit or birth date;
-       CashierError person_unknown)
+       RuleRefused person_unknown)
   relatives_of(db, psn_no, today, policy=None, user=None) -> [Relative]   (what settlement draws on)
 
 A relative appears when the binding is active and in force today, the user's insurance is active, and the
