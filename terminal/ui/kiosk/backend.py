@@ -102,7 +102,7 @@ class KioskBackend:
         """The bill with the fund's share for this patient (a refusal, e.g. insurance suspended, raises here).
 
         The file is read and checked before any screen uses it: a bill that cannot be read, parsed or
-        shown raises BadInput("bad_bill") with the reason (see `read_bill`), never anything else.
+        shown raises `E.BAD_BILL` with the reason (see `read_bill`), never anything else.
         """
         from terminal.services.ledger import ledger_of
         path = self.bill_path(patient)
