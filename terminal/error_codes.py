@@ -218,7 +218,8 @@ class E:
     BAD_PUBLIC_URL = _e("bad_public_url", UsageError,
                         "--public-url / [web].public_url must be http(s)://host[:port][/path]",
                         "公开地址必须是 http(s)://主机[:端口][/路径]")
-    ADDRESS_IN_USE = _e("address_in_use", CashierError, "cannot listen on the address (another `cashier web`? use --port)",
+    ADDRESS_IN_USE = _e("address_in_use", CashierError,
+                        "cannot listen on the address (another `cashier web`? use --port)",
                         "无法在该地址上监听")
     INTERNAL = _e("internal", CashierError,
                   "unexpected error. Check whether the action took effect before trying again; if it happens again, "

@@ -177,7 +177,8 @@ def test_config_error_is_a_cashier_error_with_the_catalogues_code():
 
 
 def test_an_unexpected_error_has_the_catalogues_code():
-    assert describe(ValueError("boom"))[0] == E.INTERNAL.code
+    code, message = describe(ValueError("boom"))
+    assert code == E.INTERNAL.code == "internal" and "ValueError: boom" in message
 
 
 def test_a_pin_failure_is_a_wrong_or_blocked_pin_and_nothing_else():

@@ -34,7 +34,9 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         except Refused as exc:
             raise CashierError(exc.code, exc.en, exc.zh) from None
         except (ConfigProblem, FaultSpecError) as exc:
-            raise (ConfigError(str(exc)) if isinstance(exc, ConfigProblem) else E.BAD_FAULT.error(str(exc), str(exc))) from None
+            if isinstance(exc, ConfigProblem):
+                raise ConfigError(str(exc)) from None
+            raise E.BAD_FAULT.error(str(exc), str(exc)) from None
     return run
 
 

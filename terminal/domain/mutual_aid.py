@@ -1,8 +1,8 @@
 """Family mutual-aid rules (个人账户家庭共济, docs/data-and-rules.md) as pure functions: no I/O, no database.
 
 Every refusal is a `RuleRefused` with its catalogue code (`terminal.error_codes`) and a message naming
-the reason, so the cashier can tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier
-would explain them; each check is also usable alone.
+the reason, so the cashier can tell the patient why. `check_binding` runs all the checks a new binding
+needs, in the order a cashier would explain them; each check is also usable alone.
 
 Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):
 2021 spouse/parents/children, July 2024 every 近亲属 (Civil Code art. 1045). A relation code is

@@ -63,7 +63,8 @@ class Policy:
         for rule in self.rules:
             if rule.matches(insutype, med_type, hosp_lv):
                 return rule
-        raise E.NO_POLICY_RULE.error(f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
+        raise E.NO_POLICY_RULE.error(
+                          f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
                           f"医保政策中没有适用于险种 {insutype}、医疗类别 {med_type}、医院等级 {hosp_lv} 的规则")
 
 

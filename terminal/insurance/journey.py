@@ -34,7 +34,8 @@ class SettlementUncertain(CashierError):
     `took_effect`: it had (and is now reversed); `resolved`: False when even the 2601 got no answer: the
     outcome is still unknown and no new attempt may be made until it is resolved (`resolve_pending`)."""
 
-    def __init__(self, code: ErrorCode, en: str, zh: str, *, msgid: str, took_effect: bool | None, resolved: bool) -> None:
+    def __init__(self, code: ErrorCode, en: str, zh: str, *, msgid: str, took_effect: bool | None,
+                 resolved: bool) -> None:
         super().__init__(code, en, zh, msgid=msgid)
         self.msgid = msgid
         self.took_effect = took_effect

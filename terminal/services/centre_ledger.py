@@ -452,7 +452,8 @@ class CentreLedger:
             raise E.REQUEST_ID_CONFLICT.error(f"request id {request_id} was used for another patient",
                               f"请求号 {request_id} 已用于其他患者")
         if fingerprint != row[0]:
-            raise E.REQUEST_ID_CONFLICT.error(f"request id {request_id} was used for a different request (another bill, relatives "
+            raise E.REQUEST_ID_CONFLICT.error(
+                              f"request id {request_id} was used for a different request (another bill, relatives "
                               f"choice or account flag); a retry must repeat the same request, or use a new id",
                               f"请求号 {request_id} 已用于另一笔不同的结算请求(账单、共济人或账户选项不同)")
         first.replayed = True

@@ -156,7 +156,8 @@ def _require_active(patient: Patient) -> None:
     if patient.psn_insu_stas != "1":
         state = {"2": "suspended", "4": "ended"}.get(patient.psn_insu_stas, f"status {patient.psn_insu_stas}")
         state_zh = {"2": "暂停", "4": "终止"}.get(patient.psn_insu_stas, patient.psn_insu_stas)
-        raise E.INSURANCE_INACTIVE.error(f"{patient.psn_name}'s insurance is {state}: cannot settle with insurance; "
+        raise E.INSURANCE_INACTIVE.error(
+                          f"{patient.psn_name}'s insurance is {state}: cannot settle with insurance; "
                           f"the bill can be paid in full in cash (self-pay)",
                           f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算;可全自费现金结算")
 
@@ -316,7 +317,8 @@ def _same_request(first: dict[str, Any], request_id: str, psn_no: str, fingerpri
                           f"请求号 {request_id} 已用于其他患者")
     stored = first.get("request_fp")
     if stored is not None and stored != fingerprint:   # rows from before step 0002 carry none
-        raise E.REQUEST_ID_CONFLICT.error(f"request id {request_id} was used for a different request (another bill, relatives "
+        raise E.REQUEST_ID_CONFLICT.error(
+                          f"request id {request_id} was used for a different request (another bill, relatives "
                           f"choice or account flag); a retry must repeat the same request, or use a new id",
                           f"请求号 {request_id} 已用于另一笔不同的结算请求(账单、共济人或账户选项不同)")
 
@@ -476,7 +478,8 @@ def _pin_failed(db, cfg, patient: Patient, exc: CardError) -> None:
 def _require_no_cash(pre: PreSettlement) -> None:
     """Where no cash can be taken (a kiosk), the accounts must cover the whole out-of-pocket part."""
     if pre.psn_cash_pay > 0:
-        raise E.ACCOUNTS_SHORT.error(f"the accounts do not cover the out-of-pocket part: {yuan_text(pre.psn_cash_pay)} would be "
+        raise E.ACCOUNTS_SHORT.error(
+                          f"the accounts do not cover the out-of-pocket part: {yuan_text(pre.psn_cash_pay)} would be "
                           "left to pay in cash; nothing was charged",
                           f"账户余额不足以支付个人负担部分，还差 {yuan_text(pre.psn_cash_pay)} 需付现金；未扣费",
                           cash_fen=pre.psn_cash_pay)
