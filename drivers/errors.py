@@ -60,6 +60,7 @@ LINE_ERROR = _kind("line_error", -11, "The serial line to the card terminal keep
 UNKNOWN_PROFILE = _kind("unknown_profile", None, "No such card profile.", "无此卡片模板")
 BAD_PROFILE = _kind("bad_profile", None, "The card profile is not valid.", "卡片模板内容无效")
 BAD_READER_SPEC = _kind("bad_reader_spec", None, "Unknown reader; use emulator:PROFILE, pcsc, pcsc:NAME or serial:URL.", "读卡器参数错误")
+PIN_FAILURES = frozenset({PIN_WRONG, PIN_BLOCKED})
 
 
 class CardError(Exception):
@@ -78,6 +79,11 @@ class CardError(Exception):
     @property
     def code(self) -> str:
         return self.kind.code
+
+    @property
+    def pin_failed(self) -> bool:
+        """A wrong PIN or a blocked one: the one test for a PIN failure (audited, shown with the tries left)."""
+        return self.kind in PIN_FAILURES
 
     @property
     def reader_code(self) -> int | None:

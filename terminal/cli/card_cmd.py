@@ -19,7 +19,7 @@ from drivers.certno import mask
 from drivers.errors import PIN_INVALID, CardError
 from drivers.ssse import EF06, T_CERTNO, T_NAME, T_NAME_EXT
 from terminal.cli.output import NEW_PIN_ENV, PIN_ENV, PIN_HELP, emit, pin_arg
-from terminal.errors import UsageError
+from terminal.error_codes import E
 
 _GEND = {"1": "男 male", "2": "女 female"}
 
@@ -170,7 +170,7 @@ def cmd_change_pin(args: argparse.Namespace) -> int:
     new = pin_arg(args.new, option="--new", env=NEW_PIN_ENV)    # '-': the next one
     if old is None or new is None:
         which = "--old" if old is None else "--new"
-        raise UsageError("pin_missing", f"change-pin needs {which}: the PIN, '-' to read it from a line on stdin, "
+        raise E.PIN_MISSING.error(f"change-pin needs {which}: the PIN, '-' to read it from a line on stdin, "
                          f"or ${PIN_ENV if old is None else NEW_PIN_ENV}",
                          f"change-pin 需要 {which}:密码、'-'(从标准输入读取一行)或环境变量 "
                          f"{PIN_ENV if old is None else NEW_PIN_ENV}")

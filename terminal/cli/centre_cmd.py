@@ -10,7 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any, Callable
 
-from terminal.errors import CashierError, UsageError
+from terminal.error_codes import E
+from terminal.errors import CashierError, ConfigError
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -33,7 +34,9 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         except Refused as exc:
             raise CashierError(exc.code, exc.en, exc.zh) from None
         except (ConfigProblem, FaultSpecError) as exc:
-            raise UsageError("config" if isinstance(exc, ConfigProblem) else "bad_fault", str(exc)) from None
+            if isinstance(exc, ConfigProblem):
+                raise ConfigError(str(exc)) from None
+            raise E.BAD_FAULT.error(str(exc), str(exc)) from None
     return run
 
 

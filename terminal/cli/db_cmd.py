@@ -80,7 +80,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _centre_import(args: argparse.Namespace, cfg, summary: dict) -> str:
     """The window is the centre's client: the export goes into the embedded centre too (the money is there);
     a remote centre imports on its own machine. Returns the line to print; `summary["centre"]` says the same."""
-    from terminal.errors import CashierError
+    from terminal.error_codes import E
     if not cfg.centre.enabled:
         summary["centre"] = None
         return ""
@@ -93,7 +93,7 @@ def _centre_import(args: argparse.Namespace, cfg, summary: dict) -> str:
     where = cfg.resolve(cfg.centre.db)
     report = import_export(cfg.raw, where, args.file, skip_bad=args.skip_bad)
     if not report.imported:
-        raise CashierError("centre_import_refused", f"the embedded centre ({where}) refused {args.file}: "
+        raise E.CENTRE_IMPORT_REFUSED.error(f"the embedded centre ({where}) refused {args.file}: "
                            + "; ".join(str(e) for e in report.errors[:5]), "嵌入式医保中心拒绝导入该文件")
     summary["centre"] = {"imported": True, "db": str(where), "already_imported": report.already}
     if report.already:

@@ -112,9 +112,9 @@ def _session(args: argparse.Namespace, cfg):
 
 def cmd_bind(args: argparse.Namespace) -> int:
     from centre.interface.amounts import MAX_FEN
-    from terminal.errors import UsageError
+    from terminal.error_codes import E
     if not 0 <= args.quota <= MAX_FEN:  # a malformed argument: usage (exit 2), before any card or database
-        raise UsageError("amount_invalid", f"--quota is fen (100 fen = ¥1.00) from 0 to {MAX_FEN} "
+        raise E.AMOUNT_INVALID.usage(f"--quota is fen (100 fen = ¥1.00) from 0 to {MAX_FEN} "
                          f"({yuan_text(MAX_FEN)}), not {args.quota}",
                          f"--quota 以分为单位(100分 = ¥1.00),须为 0 到 {MAX_FEN}({yuan_text(MAX_FEN)}),"
                          f"而不是 {args.quota}")

@@ -9,7 +9,8 @@ import re
 import sys
 from typing import Any, Callable
 
-from terminal.errors import UsageError, describe
+from terminal.error_codes import E
+from terminal.errors import describe
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -31,7 +32,7 @@ def _stdin_line(option: str) -> str:
     else:
         line = sys.stdin.readline()
         if not line:
-            raise UsageError("pin_missing", f"{option} -: no line on stdin to read the PIN from",
+            raise E.PIN_MISSING.error(f"{option} -: no line on stdin to read the PIN from",
                              f"{option} -: 标准输入中没有可读取密码的行")
     return line.rstrip("\r\n")
 
@@ -45,7 +46,7 @@ def pin_arg(value: str | None, *, option: str = "--pin", env: str | None = PIN_E
         value = os.environ.get(env) or None
         option = f"${env}" if value is not None else option
     if value is not None and not _PIN.fullmatch(value):
-        raise UsageError("pin_invalid", f"{option} must be 4 to 16 digits (0-9); omit it to type the PIN on the "
+        raise E.PIN_INVALID.error(f"{option} must be 4 to 16 digits (0-9); omit it to type the PIN on the "
                          f"reader's keypad", f"{option} 应为4至16位数字;不填则在读卡器键盘上输入")
     return value
 
@@ -105,16 +106,16 @@ def warn(args: argparse.Namespace, warning) -> None:
 def run_guarded(args: argparse.Namespace, handler: Handler) -> int:
     """Run a command; any failure a user can meet becomes a clear message, never a traceback."""
     from drivers.errors import CardError
-    from terminal.config import ConfigError
+    from terminal.error_codes import CARD_USAGE_KINDS
     from terminal.errors import CashierError
     try:
         return handler(args) or 0
     except CashierError as exc:
         return fail(args, exc.code, exc.localized(message_lang(args)), exc.exit_code)
-    except (CardError, ConfigError) as exc:
+    except CardError as exc:
         code, message = describe(exc, message_lang(args))
         # a malformed reader spec, PIN or card profile on the command line is a usage error, not the card's refusal
-        usage = isinstance(exc, CardError) and exc.code in ("bad_reader_spec", "pin_invalid", "unknown_profile")
+        usage = exc.kind in CARD_USAGE_KINDS
         return fail(args, code, message, 2 if usage else 1)
     except KeyboardInterrupt:
         return fail(args, "interrupted", "interrupted", 130)

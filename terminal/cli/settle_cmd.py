@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 
 from terminal.cli.output import PIN_HELP, emit, message_lang, pin_arg, warn
-from terminal.errors import BadInput, UsageError
+from terminal.error_codes import E
+from terminal.errors import ErrorCode, UsageError
 
 VOUCHER_HELP = ("the patient's e-voucher code (医保电子凭证) instead of a card: '-' reads it from a line on stdin "
                 "(what a scanner types), so it need not stay on a command line; no PIN is asked (needs the centre)")
@@ -30,7 +31,7 @@ ID_CARD_HELP = ("the patient's resident ID card (身份证, mdtrt_cert_type 02) 
                 "the centre and [terminal] id_card = true")
 
 
-def _stdin_line(flag: str, prompt: str, what_en: str, what_zh: str, hint_en: str) -> str:
+def _stdin_line(flag: str, prompt: str, what_en: str, what_zh: str, hint_en: str, missing: ErrorCode) -> str:
     """One line of stdin for `flag -` (not echoed on a terminal), blanks stripped; a usage error when empty."""
     if sys.stdin is None:
         line = ""
@@ -40,7 +41,7 @@ def _stdin_line(flag: str, prompt: str, what_en: str, what_zh: str, hint_en: str
     else:
         line = sys.stdin.readline()
     if not line.strip():
-        raise UsageError(f"{flag.strip('-').replace('-', '_')}_missing", f"{flag} -: no {what_en} on stdin ({hint_en})",
+        raise UsageError(missing, f"{flag} -: no {what_en} on stdin ({hint_en})",
                          f"{flag} -:标准输入中没有{what_zh}")
     return line.strip()
 
@@ -50,7 +51,7 @@ def voucher_arg(value: str | None) -> str | None:
     if value != "-":
         return value.strip() if value is not None else None
     return _stdin_line("--voucher", "--voucher (scan the code): ", "code", "医保电子凭证码(请扫码或输入一行)",
-                       "scan it, or pipe one line")
+                       "scan it, or pipe one line", E.VOUCHER_MISSING)
 
 
 def id_card_arg(value: str | None) -> str | None:
@@ -58,11 +59,9 @@ def id_card_arg(value: str | None) -> str | None:
     if value is None:
         return None
     if value != "-":
-        raise UsageError("id_card_on_argv", "--id-card takes '-': the ID number is read from stdin (pipe one line, "
-                         "or type it), never from the command line where other users and the shell history see it",
-                         "--id-card 只接受 '-':身份证号码从标准输入读取,不可写在命令行上")
+        raise E.ID_CARD_ON_ARGV.error()
     return _stdin_line("--id-card", "--id-card (ID number): ", "ID number", "身份证号码(请输入一行)",
-                       "pipe one line, or type it")
+                       "pipe one line, or type it", E.ID_CARD_MISSING)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -115,7 +114,7 @@ def _date(value: str | None) -> str | None:
             return date.fromisoformat(value).isoformat()
         except ValueError:
             pass
-    raise UsageError("bad_date", f"--date must be a real date written YYYY-MM-DD (got {value!r})",
+    raise E.BAD_DATE.error(f"--date must be a real date written YYYY-MM-DD (got {value!r})",
                      f"--date 应为真实日期,格式 YYYY-MM-DD(收到 {value!r})")
 
 
@@ -124,7 +123,7 @@ def _request_id(value: str | None) -> str | None:
     from terminal.domain.text import request_id_problem
     problem = request_id_problem(value) if value is not None else None
     if problem is not None:
-        raise UsageError("bad_request_id", "--request-id: " + problem[0], "--request-id:" + problem[1])
+        raise E.BAD_REQUEST_ID.error("--request-id: " + problem[0], "--request-id:" + problem[1])
     return value
 
 
@@ -134,7 +133,7 @@ def _relatives(value: str) -> str | list[str]:
         return value
     owners = [p.strip() for p in value.split(",") if p.strip()]
     if not owners:
-        raise BadInput("bad_relatives", "--relatives must be auto, none or PSN,PSN", "--relatives 应为 auto、none 或人员编号列表")
+        raise E.BAD_RELATIVES.error("--relatives must be auto, none or PSN,PSN", "--relatives 应为 auto、none 或人员编号列表")
     return owners
 
 
@@ -152,8 +151,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     _require_file(args.bill, "--bill", "账单文件")
     bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
     if args.certno and args.voucher is None:
-        raise UsageError("certno_without_voucher", "--certno goes with --voucher (a card names its holder itself)",
-                         "--certno 须与 --voucher 一起使用")
+        raise E.CERTNO_WITHOUT_VOUCHER.error()
     code = voucher_arg(args.voucher)
     certno = id_card_arg(args.id_card)
     ledger = open_ledger(cfg)
@@ -255,14 +253,15 @@ def _require_file(path: str, option: str, what_zh: str) -> None:
     if not Path(path).is_file():
         why = "is a folder, not a file" if Path(path).is_dir() else "does not exist"
         why_zh = "是文件夹,不是文件" if Path(path).is_dir() else "不存在"
-        raise UsageError("file_missing", f"{option} {path}: the file {why}", f"{option} {path}: {what_zh}{why_zh}")
+        raise E.FILE_MISSING.error(f"{option} {path}: the file {why}", f"{option} {path}: {what_zh}{why_zh}")
 
 
 def _self_pay_hint(exc: Exception, self_pay: bool) -> Exception:
     """A refusal that full self-pay gets past (insurance not active, card expired) says so: no dead end."""
+    from drivers.errors import CARD_EXPIRED
     from terminal.errors import RuleRefused, describe
     code = getattr(exc, "code", "")
-    if self_pay or code not in ("insurance_inactive", "card_expired"):
+    if self_pay or code not in (E.INSURANCE_INACTIVE.code, CARD_EXPIRED.code):
         return exc
     en, zh = describe(exc, "en")[1], describe(exc, "zh")[1]
     if "self-pay" not in en:
@@ -330,7 +329,7 @@ def cmd_slip(args: argparse.Namespace) -> int:
     try:
         write_atomically(path, text)
     except OSError as exc:
-        raise BadInput("slip_not_saved", f"cannot save the slip to {path}: {exc.strerror or exc}",
+        raise E.SLIP_NOT_SAVED.error(f"cannot save the slip to {path}: {exc.strerror or exc}",
                        f"结算单无法保存到 {path}: {exc.strerror or exc}") from None
     return emit(args, {"setl_id": result.setl_id, "slip": text, "saved": str(path)}, f"saved: {path}")
 

@@ -14,7 +14,7 @@ import argparse
 from typing import Any
 
 from terminal.cli.output import PIN_HELP, emit, pin_arg
-from terminal.errors import UsageError
+from terminal.error_codes import E
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -96,8 +96,7 @@ def _run(args: argparse.Namespace, act: Any) -> Any:
 def cmd_transfer(args: argparse.Namespace) -> int:
     pin = pin_arg(args.pin)                # pin_invalid (exit 2) before any card or centre
     if not args.to.strip():
-        raise UsageError("bad_relative", "--to: name the relative by psn_no, card number or ID number",
-                         "--to:请填写亲属的人员编号、社保卡号或身份证号")
+        raise E.BAD_RELATIVE.error()
     done = _run(args, lambda ledger, session, today: ledger.wallet_transfer(session, pin, args.to, args.amount,
                                                                             today=today))
     return emit(args, done.to_json(), done.text())

@@ -47,14 +47,14 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 def run_web(args: argparse.Namespace) -> int:
     from terminal.cli.main import load_cfg
-    from terminal.errors import UsageError
+    from terminal.error_codes import E
     from terminal.web.settings import WebSettings
     cfg = load_cfg(args)
     settings = WebSettings.from_config(cfg)
     spec = settings.reader_spec(cfg, args.reader)
     kind = spec.partition(":")[0]
     if kind not in ("emulator", "pcsc", "serial"):
-        raise UsageError("bad_reader", f"unknown reader spec {_quoted(spec)}: use emulator[:PROFILE], pcsc[:NAME] "
+        raise E.BAD_READER.error(f"unknown reader spec {_quoted(spec)}: use emulator[:PROFILE], pcsc[:NAME] "
                                        "or serial:URL", f"无法识别的读卡器 {_quoted(spec)}")
     if kind == "emulator":  # the emulator's people in the database, once, before any tab starts
         from terminal.services.demo_db import ensure_demo_db
@@ -75,7 +75,7 @@ def _check_free(host: str, port: int) -> None:
     import socket
 
     from terminal.domain.text import printable
-    from terminal.errors import CashierError
+    from terminal.error_codes import E
     where = f"{printable(host)}:{port}"
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
@@ -83,6 +83,6 @@ def _check_free(host: str, port: int) -> None:
             probe.bind((host, port))
     except (OSError, OverflowError, UnicodeError) as exc:  # taken, no such address, a name IDNA cannot encode
         why = getattr(exc, "strerror", None) or exc
-        raise CashierError("address_in_use", f"cannot listen on {where}: {why} "
+        raise E.ADDRESS_IN_USE.error(f"cannot listen on {where}: {why} "
                            "(another `cashier web`? use --port)", f"无法在 {where} 上监听:{why}") from None
 

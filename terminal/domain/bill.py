@@ -3,7 +3,7 @@
 API:
 - `parse_bill(obj: dict, limits=None, numbers_only=False) -> Bill`, `load_bill(path, limits=None) -> Bill`
   (JSON file; numbers read as Decimal), `bill_from_text(text, limits=None) -> Bill`. Problems raise
-  `BadInput("bad_bill", message_en, message_zh, **details)` naming the item in the cashier's language
+  `E.BAD_BILL.error(message_en, message_zh, **details)` naming the item in the cashier's language
   ("item 2 (X001): qty must be > 0" / "第2项(X001):数量必须大于0"), amounts in yuan ("¥2,000,000.00"); the
   config key behind an absurd-amount refusal is in `details` (`limit`, `config`), not in the text. In a
   JSON bill qty and price are JSON numbers: "1.5" or "100" in quotes is refused, naming the item and the field.
@@ -27,6 +27,7 @@ from typing import Any
 from centre.interface.codes import ChrgitmLv, MedType
 from terminal.domain.money import round_fen, yuan_text
 from terminal.domain.text import MAX_CODE, MAX_NAME, printable, shown, text_problem
+from terminal.error_codes import E
 from terminal.errors import BadInput
 
 MAX_ITEMS = 500
@@ -103,7 +104,7 @@ class _Where:
 
 
 def _bad(message: str, message_zh: str, **details: object) -> BadInput:
-    return BadInput("bad_bill", message, message_zh, **details)
+    return E.BAD_BILL.error(message, message_zh, **details)
 
 
 def _bad_item(where: _Where, message: str, message_zh: str, **details: object) -> BadInput:

@@ -1,8 +1,8 @@
 """Family mutual-aid rules (个人账户家庭共济, docs/data-and-rules.md) as pure functions: no I/O, no database.
 
-Every refusal is a `RuleRefused(code, message_en, message_zh)` naming the reason, so the cashier can
-tell the patient why. `check_binding` runs all the checks a new binding needs, in the order a cashier
-would explain them; each check is also usable alone.
+Every refusal is a `RuleRefused` with its catalogue code (`terminal.error_codes`) and a message naming
+the reason, so the cashier can tell the patient why. `check_binding` runs all the checks a new binding
+needs, in the order a cashier would explain them; each check is also usable alone.
 
 Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):
 2021 spouse/parents/children, July 2024 every 近亲属 (Civil Code art. 1045). A relation code is
@@ -23,7 +23,8 @@ from terminal.domain import relations
 from terminal.domain.money import yuan_text
 from terminal.domain.regions import Region, province_code
 from terminal.domain.text import shown
-from terminal.errors import BadInput, ConfigError, RuleRefused
+from terminal.error_codes import E
+from terminal.errors import BadInput, ConfigError, ErrorCode, RuleRefused
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,16 @@ def is_date(text: object) -> bool:
     return True
 
 
-def _refuse(code: str, en: str, zh: str, **details: object) -> RuleRefused:
-    return RuleRefused(code, en, zh, **details)
+def _refuse(entry: ErrorCode[RuleRefused], en: str, zh: str, **details: object) -> RuleRefused:
+    return entry.error(en, zh, **details)
 
 
-def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
+def _require_active(p: Party, entry: ErrorCode[RuleRefused], rule_en: str, rule_zh: str) -> None:
     """Refuse with the person's insurance status in words unless it is active."""
     if p.psn_insu_stas != PsnInsuStas.ACTIVE:
         stas = PsnInsuStas.get(p.psn_insu_stas)
         en, zh = (stas.en, stas.zh) if stas else (f"status {p.psn_insu_stas}", f"状态{p.psn_insu_stas}")
-        raise _refuse(code, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
+        raise _refuse(entry, f"{p.psn_name}'s insurance is {en}: {rule_en}", f"{p.psn_name}的参保状态为{zh},{rule_zh}")
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -151,28 +152,28 @@ def _require_active(p: Party, code: str, rule_en: str, rule_zh: str) -> None:
 def check_owner(owner: Party) -> None:
     """Only an employee-insurance (310) person with active insurance and a personal account can be an owner."""
     if owner.insutype != Insutype.EMPLOYEE:
-        raise _refuse("owner_not_employee",
+        raise _refuse(E.OWNER_NOT_EMPLOYEE,
                       f"{owner.psn_name} has resident insurance ({owner.insutype}), not employee insurance (310): "
                       "only an employee's personal account can be shared",
                       f"{owner.psn_name}参加的是居民医保({owner.insutype}),只有职工医保(310)个人账户可以共济")
-    _require_active(owner, "owner_not_active", "an owner's insurance must be active", "授权人须正常参保")
+    _require_active(owner, E.OWNER_NOT_ACTIVE, "an owner's insurance must be active", "授权人须正常参保")
     if owner.balc is None:
-        raise _refuse("owner_no_account", f"{owner.psn_name} has no personal account to share",
+        raise _refuse(E.OWNER_NO_ACCOUNT, f"{owner.psn_name} has no personal account to share",
                       f"{owner.psn_name}没有职工医保个人账户,无法共济")
 
 
 def check_user(user: Party) -> None:
     """The user (使用人) must be insured (310 or 390) and active."""
     if user.insutype not in Insutype.values():
-        raise _refuse("user_not_insured", f"{user.psn_name} is not in basic medical insurance",
+        raise _refuse(E.USER_NOT_INSURED, f"{user.psn_name} is not in basic medical insurance",
                       f"{user.psn_name}未参加基本医疗保险")
-    _require_active(user, "user_not_active", "only an actively insured relative can be bound",
+    _require_active(user, E.USER_NOT_ACTIVE, "only an actively insured relative can be bound",
                     "只能绑定正常参保的亲属")
 
 
 def check_not_self(owner: Party, user: Party) -> None:
     if owner.psn_no == user.psn_no:
-        raise _refuse("self_binding", "a person cannot be bound to their own account",
+        raise _refuse(E.SELF_BINDING, "a person cannot be bound to their own account",
                       "不能绑定本人")
 
 
@@ -181,42 +182,42 @@ def check_relation(policy: MutualAidPolicy, code: str, on_date: str, user: Party
     and (when the code implies a sex) agree with the user's recorded sex."""
     rel = relations.get(code) if isinstance(code, str) else None
     if rel is None:
-        raise _refuse("relation_unknown", f"unknown relation code {code!r} (GB/T 4761 family relationship codes)",
+        raise _refuse(E.RELATION_UNKNOWN, f"unknown relation code {code!r} (GB/T 4761 family relationship codes)",
                       f"未知的家庭关系代码 {code!r}(GB/T 4761)")
     if rel.kind == "self":
-        raise _refuse("self_binding", "relation 01 (self): a person cannot be bound to their own account",
+        raise _refuse(E.SELF_BINDING, "relation 01 (self): a person cannot be bound to their own account",
                       "关系为本人,不能绑定本人")
     if rel.in_law:
-        raise _refuse("relation_in_law",
+        raise _refuse(E.RELATION_IN_LAW,
                       f"{rel.en} ({rel.zh}, {code}) is an in-law, not a close relative (近亲属) under Civil Code "
                       "art. 1045: in-laws cannot share a personal account",
                       f"{rel.zh}({code})是姻亲,不属于《民法典》第一千零四十五条规定的近亲属,不能共济")
     if not rel.close_relative:
-        raise _refuse("relation_not_close",
+        raise _refuse(E.RELATION_NOT_CLOSE,
                       f"{rel.en} ({rel.zh}, {code}) is not a close relative (近亲属) under Civil Code art. 1045",
                       f"{rel.zh}({code})不属于《民法典》第一千零四十五条规定的近亲属,不能共济")
     rule = policy.rule_on(on_date)
     if rule is None:
         first = policy.rules[0].since if policy.rules else "?"
-        raise _refuse("no_rule_in_force", f"no mutual-aid rule was in force on {on_date} (the first is from {first})",
+        raise _refuse(E.NO_RULE_IN_FORCE, f"no mutual-aid rule was in force on {on_date} (the first is from {first})",
                       f"{on_date}尚无家庭共济政策(最早自{first}起)")
     if not policy.allows(rule, code):
         later = next((r.since for r in policy.rules if r.since > on_date and policy.allows(r, code)), None)
         when = f"; allowed from {later}" if later else ""
         when_zh = f";自{later}起允许" if later else ""
-        raise _refuse("relation_not_allowed",
+        raise _refuse(E.RELATION_NOT_ALLOWED,
                       f"{rel.en} ({rel.zh}, {code}) may not be bound under the rule in force on {on_date} "
                       f"(since {rule.since}){when}",
                       f"按{on_date}适用的政策(自{rule.since}起),{rel.zh}不在可共济亲属范围内{when_zh}")
     if user is not None and rel.gend and user.gend in ("1", "2") and user.gend != rel.gend:
-        raise _refuse("relation_gender_mismatch",
+        raise _refuse(E.RELATION_GENDER_MISMATCH,
                       f"relation {code} ({rel.en}) does not match {user.psn_name}'s recorded sex",
                       f"关系{rel.zh}与{user.psn_name}登记的性别不符")
 
 
 def check_no_duplicate(owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
     if owner.psn_no in set(active_owners_of_user):
-        raise _refuse("binding_exists", f"{owner.psn_name} has already bound {user.psn_name}",
+        raise _refuse(E.BINDING_EXISTS, f"{owner.psn_name} has already bound {user.psn_name}",
                       f"{owner.psn_name}已绑定{user.psn_name},不能重复绑定")
 
 
@@ -224,7 +225,7 @@ def check_one_owner(policy: MutualAidPolicy, owner: Party, user: Party, active_o
     """Where a region allows only one owner per user (config switch)."""
     others = [o for o in active_owners_of_user if o != owner.psn_no]
     if policy.one_owner_per_user and others:
-        raise _refuse("user_has_owner",
+        raise _refuse(E.USER_HAS_OWNER,
                       f"{user.psn_name} is already bound by another owner; this region allows one owner per user",
                       f"{user.psn_name}已被其他授权人绑定,本统筹区只允许一位授权人")
 
@@ -238,29 +239,29 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
                 owner_area: Region | None, user_area: Region | None) -> None:
     """Local within a province; cross-province only from `cross_province_since` with both areas open."""
     if scope not in BindingScope.values():
-        raise BadInput("scope_unknown", f"scope must be local or cross_province, not {scope!r}",
+        raise E.SCOPE_UNKNOWN.error(f"scope must be local or cross_province, not {scope!r}",
                        f"共济范围须为 local 或 cross_province,而不是 {scope!r}")
     crossing = needs_cross_province(owner, user)
     if scope == BindingScope.LOCAL and crossing:
-        raise _refuse("needs_cross_province",
+        raise _refuse(E.NEEDS_CROSS_PROVINCE,
                       f"{owner.psn_name} ({owner.insuplc_admdvs}) and {user.psn_name} ({user.insuplc_admdvs}) are "
                       "insured in different provinces: bind with scope cross_province and a quota",
                       f"{owner.psn_name}与{user.psn_name}不在同一省参保,须办理跨省共济并设定共济额度")
     if scope == BindingScope.CROSS_PROVINCE and not crossing:
-        raise _refuse("not_cross_province",
+        raise _refuse(E.NOT_CROSS_PROVINCE,
                       f"{owner.psn_name} and {user.psn_name} are insured in the same province: bind as local",
                       f"{owner.psn_name}与{user.psn_name}在同一省参保,请办理省内共济")
     if scope != BindingScope.CROSS_PROVINCE:
         return
     if on_date < policy.cross_province_since:
-        raise _refuse("cross_province_not_yet",
+        raise _refuse(E.CROSS_PROVINCE_NOT_YET,
                       f"cross-province mutual aid starts on {policy.cross_province_since}, not in force on {on_date}",
                       f"跨省共济自{policy.cross_province_since}起施行,{on_date}尚未开通")
     for person, area in ((owner, owner_area), (user, user_area)):
         if area is None or not area.cross_province:
             label = f"{area.name} ({area.admdvs})" if area else person.insuplc_admdvs
             label_zh = f"{area.name}({area.admdvs})" if area else person.insuplc_admdvs
-            raise _refuse("area_closed",
+            raise _refuse(E.AREA_CLOSED,
                           f"cross-province mutual aid is not open in {person.psn_name}'s pooling area {label}",
                           f"{person.psn_name}的参保统筹区{label_zh}未开通跨省共济")
 
@@ -268,10 +269,10 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
 def check_amount(value: object, what: str = "quota") -> int:
     """An amount in integer fen, 0 ≤ value ≤ MAX_FEN; BadInput otherwise."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadInput("amount_invalid", f"{what} must be a whole number of fen, not {value!r}",
+        raise E.AMOUNT_INVALID.error(f"{what} must be a whole number of fen, not {value!r}",
                        f"{what}须为整数(分),而不是 {value!r}")
     if value < 0 or value > MAX_FEN:
-        raise BadInput("amount_invalid", f"{what} {yuan_text(value)} ({value} fen) is out of range "
+        raise E.AMOUNT_INVALID.error(f"{what} {yuan_text(value)} ({value} fen) is out of range "
                        f"(¥0.00 to {yuan_text(MAX_FEN)})",
                        f"{what} {yuan_text(value)} 超出范围(¥0.00 至 {yuan_text(MAX_FEN)})")
     return value
@@ -282,15 +283,15 @@ def check_quota(scope: str, quota: int, owner: Party) -> None:
     check_amount(quota)
     if scope == BindingScope.LOCAL:
         if quota:
-            raise _refuse("quota_local", "a local binding draws on the owner's account directly: no quota is set",
+            raise _refuse(E.QUOTA_LOCAL, "a local binding draws on the owner's account directly: no quota is set",
                           "省内共济直接使用授权人个人账户,无需设定额度")
         return
     if quota == 0:
-        raise _refuse("quota_required", "a cross-province binding needs a quota (共济额度) greater than 0",
+        raise _refuse(E.QUOTA_REQUIRED, "a cross-province binding needs a quota (共济额度) greater than 0",
                       "跨省共济须设定大于0的共济额度")
     balc = owner.balc or 0
     if quota > balc:
-        raise _refuse("quota_exceeds_balance",
+        raise _refuse(E.QUOTA_EXCEEDS_BALANCE,
                       f"the quota {yuan_text(quota)} ({quota} fen) exceeds {owner.psn_name}'s balance "
                       f"{yuan_text(balc)} ({balc} fen)",
                       f"共济额度 {yuan_text(quota)} 超过{owner.psn_name}的个人账户余额 {yuan_text(balc)}")
@@ -345,7 +346,7 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
         check_relation(policy, relation, begin_date, user)
         check_scope(policy, scope, begin_date, owner, user, owner_area, user_area)
     except (RuleRefused, BadInput) as exc:
-        return exc if isinstance(exc, RuleRefused) else _refuse(exc.code, exc.message, exc.message_zh)
+        return exc if isinstance(exc, RuleRefused) else RuleRefused(exc.entry or exc.code, exc.message, exc.message_zh)
     return None
 
 
@@ -354,7 +355,7 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
 def balance_after_quota(owner_balc: int, quota: int) -> int:
     """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
     if quota > owner_balc:
-        raise _refuse("quota_exceeds_balance", f"the quota {yuan_text(quota)} ({quota} fen) exceeds the balance "
+        raise _refuse(E.QUOTA_EXCEEDS_BALANCE, f"the quota {yuan_text(quota)} ({quota} fen) exceeds the balance "
                       f"{yuan_text(owner_balc)} ({owner_balc} fen)",
                       f"共济额度 {yuan_text(quota)} 超过个人账户余额 {yuan_text(owner_balc)}")
     return owner_balc - quota

@@ -4,7 +4,7 @@ API:
 - `Policy.from_config(cfg) -> Policy` / `parse_policy(section: dict) -> Policy`
   (raises `terminal.config.ConfigError` naming the rule and key that is wrong).
 - `Policy.rule_for(insutype, med_type, hosp_lv) -> PolicyRule`: the first rule that
-  matches, `"*"` matching anything; `RuleRefused("no_policy_rule")` when none does.
+  matches, `"*"` matching anything; `E.NO_POLICY_RULE` (a RuleRefused) when none does.
 - `PolicyRule`: insutype, med_type, hosp_lv, deductible (fen), deductible_scope
   ("year"|"visit"), ratio (Decimal), annual_cap (fen).
 - `Policy.bill_limits`: `BillLimits` from the optional `max_item_price`, `max_bill_total` (fen).
@@ -24,7 +24,8 @@ from centre.interface.codes import DeductibleScope, HospLv, Insutype, MedType
 from terminal.domain.bill import BillLimits
 from terminal.domain.money import parse_ratio
 from terminal.domain.text import printable, shown
-from terminal.errors import ConfigError, RuleRefused
+from terminal.error_codes import E
+from terminal.errors import ConfigError
 
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
@@ -62,7 +63,7 @@ class Policy:
         for rule in self.rules:
             if rule.matches(insutype, med_type, hosp_lv):
                 return rule
-        raise RuleRefused("no_policy_rule",
+        raise E.NO_POLICY_RULE.error(
                           f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
                           f"医保政策中没有适用于险种 {insutype}、医疗类别 {med_type}、医院等级 {hosp_lv} 的规则")
 

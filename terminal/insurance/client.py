@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from centre.interface.envelope import time_text
 from centre.interface.transactions.registry import TRANSACTIONS
+from terminal.error_codes import E
 from terminal.errors import CashierError
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable, Transport
 from terminal.store import window_log
@@ -155,7 +156,7 @@ class CentreClient:
         window_log.log_outcome(db, envelope, sent_at=sent_at, at=time_text(self.clock()), state="answered", ms=ms,
                                answer=answer)
         if answer.get("infcode") != 0:
-            raise CentreRefused(str(answer.get("ext_err_code") or "centre_refused"),
+            raise CentreRefused(str(answer.get("ext_err_code") or E.CENTRE_REFUSED.code),
                                 str(answer.get("ext_err_msg_en") or answer.get("err_msg") or "refused by the centre"),
                                 str(answer.get("err_msg") or "医保中心拒绝了该交易"), msgid=envelope["msgid"])
         output = answer.get("output")

@@ -21,7 +21,8 @@ from typing import Any, Sequence
 from centre.interface.amounts import fen_to_yuan
 from centre.interface.codes import ChrgitmLv, MdtrtCertType
 from terminal.domain.bill import Bill
-from terminal.errors import CashierError
+from terminal.error_codes import E
+from terminal.errors import CashierError, ErrorCode
 from terminal.insurance.client import CentreClient
 from terminal.insurance.models import Family, FamilyAccount, InsuredPerson, Settlement, fen
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
@@ -33,7 +34,8 @@ class SettlementUncertain(CashierError):
     `took_effect`: it had (and is now reversed); `resolved`: False when even the 2601 got no answer: the
     outcome is still unknown and no new attempt may be made until it is resolved (`resolve_pending`)."""
 
-    def __init__(self, code: str, en: str, zh: str, *, msgid: str, took_effect: bool | None, resolved: bool) -> None:
+    def __init__(self, code: ErrorCode, en: str, zh: str, *, msgid: str, took_effect: bool | None,
+                 resolved: bool) -> None:
         super().__init__(code, en, zh, msgid=msgid)
         self.msgid = msgid
         self.took_effect = took_effect
@@ -186,17 +188,17 @@ def resolve(client: CentreClient, msgid: str, infno: str, person: InsuredPerson)
                                insuplc=person.insuplc_admdvs)
     except (AnswerUncertain, CentreUnreachable):
         return SettlementUncertain(
-            "settlement_unknown", "no answer to the settlement, and the centre cannot be asked now: do not settle "
+            E.SETTLEMENT_UNKNOWN, "no answer to the settlement, and the centre cannot be asked now: do not settle "
             "again until the centre answers (the window will ask it first)",
             "结算结果未知,且暂时无法向医保中心确认:请勿重新结算,待恢复连接后系统将先行冲正确认",
             msgid=msgid, took_effect=None, resolved=False)
     took = bool(out.data.ext_took_effect)
     window_log.resolve(client.db(), msgid, f"2601: {'took effect, reversed' if took else 'never took effect'}")
     if took:
-        return SettlementUncertain("settlement_reversed", "the settlement's answer was lost; it had gone through and "
+        return SettlementUncertain(E.SETTLEMENT_REVERSED, "the settlement's answer was lost; it had gone through and "
                                    "has been reversed: nobody was charged; settle again",
                                    "结算结果未知,已冲正,可重新结算", msgid=msgid, took_effect=True, resolved=True)
-    return SettlementUncertain("settlement_not_done", "the settlement's answer was lost; it never took effect: "
+    return SettlementUncertain(E.SETTLEMENT_NOT_DONE, "the settlement's answer was lost; it never took effect: "
                                "nobody was charged; settle again", "结算未生效,可重新结算",
                                msgid=msgid, took_effect=False, resolved=True)
 

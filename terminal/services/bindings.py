@@ -30,11 +30,11 @@ import sqlite_utils
 
 from centre.interface.codes import BindingStatus, Insutype, PsnInsuStas
 from drivers import certno as certno_mod
-from drivers.errors import PIN_BLOCKED, PIN_WRONG, CardError
+from drivers.errors import CardError
 from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain import mutual_aid as rules
-from terminal.errors import BadInput, RuleRefused, StoreError
+from terminal.error_codes import E
 from terminal.services.family import find_patient
 from terminal.store.people import (
     Binding,
@@ -77,11 +77,11 @@ def resolve_user(db: sqlite_utils.Database, text: str) -> Person:
     if _CERTNO_SHAPE.match(value):
         problem = certno_mod.problem(value)
         if problem:
-            raise BadInput("certno_invalid", f"invalid ID number {certno_mod.mask(value)}: {problem}",
+            raise E.CERTNO_INVALID.error(f"invalid ID number {certno_mod.mask(value)}: {problem}",
                            f"证件号码{certno_mod.mask(value)}无效:{problem}")
         return find_patient(db, certno=value)
     if not _CARD_NO.match(value):
-        raise BadInput("user_invalid", f"give the relative's card number or 18-character ID number, not {text!r}",
+        raise E.USER_INVALID.error(f"give the relative's card number or 18-character ID number, not {text!r}",
                        "请输入亲属的社保卡号或18位身份证号")
     return find_patient(db, card_no=value)
 
@@ -94,10 +94,10 @@ def _owner_from_card(db: sqlite_utils.Database, session, today: str,
     session.check_card(expected)
     owner = find_person(db, card_no=read.card.card_no)
     if owner is None:
-        raise RuleRefused("owner_unknown", f"card {read.card.card_no} is not in the local database",
+        raise E.PERSON_UNKNOWN.error(f"card {read.card.card_no} is not in the local database",
                           f"卡号{read.card.card_no}不在本地数据库中")
     if read.holder.certno and read.holder.certno.upper() != owner.certno:
-        raise RuleRefused("card_mismatch", f"card {read.card.card_no} does not belong to {owner.psn_name} on record",
+        raise E.CARD_MISMATCH.error(f"card {read.card.card_no} does not belong to {owner.psn_name} on record",
                           f"卡号{read.card.card_no}与登记的持卡人不符")
     session.require_valid(today)
     return owner, expected or CardIdentity.of(read)
@@ -108,7 +108,7 @@ def _verify_pin(db: sqlite_utils.Database, cfg, session, pin: str | None, owner:
     try:
         session.verify_pin(pin)
     except CardError as exc:
-        if exc.kind in (PIN_WRONG, PIN_BLOCKED):
+        if exc.pin_failed:
             with write_transaction(db):
                 add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
                           subject=owner.psn_no, detail={"for": action, "code": exc.code,
@@ -142,7 +142,7 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
             moved = db.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
                                "WHERE psn_no = ? AND balc >= ?", [quota, owner.psn_no, quota]).rowcount
             if moved != 1:  # re-checked under the write lock: another window spent it meanwhile
-                raise RuleRefused("quota_exceeds_balance", "the owner's balance no longer covers the quota",
+                raise E.QUOTA_EXCEEDS_BALANCE.error("the owner's balance no longer covers the quota",
                                   "授权人个人账户余额已不足以设定该额度")
         cur = db.execute(
             "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, status, "
@@ -171,7 +171,7 @@ def _existing(db: sqlite_utils.Database, binding_id: int | None) -> Binding:
     """A binding this transaction has just written or read: there, or the store is broken."""
     binding = binding_by_id(db, binding_id) if binding_id is not None else None
     if binding is None:
-        raise StoreError("db_error", f"binding {binding_id} vanished inside its own transaction",
+        raise E.DB_ERROR.error(f"binding {binding_id} vanished inside its own transaction",
                          f"绑定记录{binding_id}在本事务中丢失")
     return binding
 
@@ -204,7 +204,7 @@ def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, u
     with write_transaction(db):
         binding = active_binding(db, owner.psn_no, user_person.psn_no)
         if binding is None:
-            raise RuleRefused("binding_not_found", f"{owner.psn_name} has no active binding of {user_person.psn_name}",
+            raise E.BINDING_NOT_FOUND.error(f"{owner.psn_name} has no active binding of {user_person.psn_name}",
                               f"{owner.psn_name}没有绑定{user_person.psn_name}")
         _card_still_there(session, card)
         return end_binding(db, binding, operator=cfg.terminal.operator, window=cfg.terminal.window,

@@ -30,7 +30,8 @@ from terminal.config import Config
 from terminal.domain.bill import Bill
 from terminal.domain.policy import PolicyRule
 from terminal.domain.presettle import MulaidPart, PreSettlement
-from terminal.errors import BadInput, CashierError, RuleRefused
+from terminal.error_codes import E
+from terminal.errors import CashierError
 from terminal.insurance import journey
 from terminal.insurance.client import CentreClient
 from terminal.insurance.journey import Credential, SettlementUncertain, Visit
@@ -51,9 +52,9 @@ class CentreUnavailable(CashierError):
 
 def unavailable(exc: BaseException, doing_en: str, doing_zh: str) -> CentreUnavailable:
     if isinstance(exc, AnswerUncertain):
-        return CentreUnavailable("centre_no_answer", f"the insurance centre did not answer ({doing_en}): nothing "
+        return CentreUnavailable(E.CENTRE_NO_ANSWER, f"the insurance centre did not answer ({doing_en}): nothing "
                                  "was charged; try again", f"医保中心未应答({doing_zh}),未扣费,请重试")
-    return CentreUnavailable("centre_unreachable", f"the insurance centre cannot be reached ({doing_en}): nothing "
+    return CentreUnavailable(E.CENTRE_UNREACHABLE, f"the insurance centre cannot be reached ({doing_en}): nothing "
                              "was charged; settle again when it answers, or take the whole bill in cash (self-pay)",
                              f"无法连接医保中心({doing_zh}),未扣费;请待恢复后重新结算,或全自费现金结算")
 
@@ -65,7 +66,7 @@ def _relatives_owners(relatives: Any) -> list[str] | None:
     if relatives is None or relatives == "none":
         return []
     if isinstance(relatives, str):
-        raise BadInput("bad_relatives", f"relatives must be auto, none or a list of psn_no (got {relatives!r})",
+        raise E.BAD_RELATIVES.error(f"relatives must be auto, none or a list of psn_no (got {relatives!r})",
                        "共济人参数应为 auto、none 或人员编号列表")
     return list(dict.fromkeys(relatives))
 
@@ -109,11 +110,11 @@ class CentreLedger:
                 person = journey.identify(self.client, cred)
             except (CentreUnreachable, AnswerUncertain):
                 from terminal.services.settlement import patient_for_card
-                cached = patient_for_card(self.db(), card_read)     # unknown_card if never seen
+                cached = patient_for_card(self.db(), card_read)     # person_unknown if never seen
                 return cached
             certno = card_read.holder.certno
             if certno and person.certno.upper() != certno.upper():
-                raise RuleRefused("card_mismatch", f"card {cred.mdtrt_cert_no} belongs to {mask(person.certno)}, "
+                raise E.CARD_MISMATCH.error(f"card {cred.mdtrt_cert_no} belongs to {mask(person.certno)}, "
                                   f"but the card holds {mask(certno)}", "卡号与证件号不符")
             self._known[person.psn_no] = (person, cred)
             self._cache_person(person, card_sn=cred.card_sn)
@@ -155,8 +156,7 @@ class CentreLedger:
         with self._lock:
             known = self._known.get(psn_no)
             if known is None or known[1].mdtrt_cert_type != MdtrtCertType.EVOUCHER.value:
-                raise RuleRefused("voucher_needed", "scan the patient's e-voucher code first",
-                                  "请先扫描患者的医保电子凭证二维码")
+                raise E.VOUCHER_NEEDED.error()
             return self._settle_presented(known, bill, relatives=relatives, acct_used_flag=acct_used_flag,
                                           request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
                                           self_pay=self_pay)
@@ -190,8 +190,7 @@ class CentreLedger:
         with self._lock:
             known = self._known.get(psn_no)
             if known is None or known[1].mdtrt_cert_type != MdtrtCertType.ID_CARD.value:
-                raise RuleRefused("id_card_needed", "read or type the patient's ID number first",
-                                  "请先读取或输入患者的身份证号码")
+                raise E.ID_CARD_NEEDED.error()
             return self._settle_presented(known, bill, relatives=relatives, acct_used_flag=acct_used_flag,
                                           request_id=request_id, save_slip=save_slip, cash_allowed=cash_allowed,
                                           self_pay=self_pay)
@@ -330,7 +329,7 @@ class CentreLedger:
             try:
                 person, cred = self._person(psn_no)
                 if cred is None:
-                    raise RuleRefused("card_needed", "read the patient's card first", "请先读取患者的社保卡")
+                    raise E.CARD_NEEDED.error()
                 _require_active(_patient(person))
                 visit = self._visit(person, cred, bill)
                 pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=acct_used_flag,
@@ -450,10 +449,10 @@ class CentreLedger:
         first = self._row(row[1])
         fingerprint = request_fingerprint(first.psn_no, bill, acct_used_flag, relatives, self_pay)
         if psn_no is not None and psn_no != first.psn_no:
-            raise RuleRefused("request_id_conflict", f"request id {request_id} was used for another patient",
+            raise E.REQUEST_ID_CONFLICT.error(f"request id {request_id} was used for another patient",
                               f"请求号 {request_id} 已用于其他患者")
         if fingerprint != row[0]:
-            raise RuleRefused("request_id_conflict",
+            raise E.REQUEST_ID_CONFLICT.error(
                               f"request id {request_id} was used for a different request (another bill, relatives "
                               f"choice or account flag); a retry must repeat the same request, or use a new id",
                               f"请求号 {request_id} 已用于另一笔不同的结算请求(账单、共济人或账户选项不同)")
@@ -530,7 +529,7 @@ class CentreLedger:
         cur = self.db().execute("SELECT * FROM window_settlements WHERE setl_id = ?", [setl_id])
         row = cur.fetchone()
         if row is None:
-            raise BadInput("unknown_settlement", f"no settlement {setl_id} at this window",
+            raise E.UNKNOWN_SETTLEMENT.error(f"no settlement {setl_id} at this window",
                            f"本窗口无此结算记录 {setl_id}")
         r = dict(zip([d[0] for d in cur.description], row))
         result = SettlementResult(
@@ -584,9 +583,9 @@ class CentreLedger:
         with self._lock:
             orig = self._row(setl_id)
             if orig.status == "reversal":
-                raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
+                raise E.IS_REVERSAL.error(f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
             if orig.status == "reversed":
-                raise RuleRefused("already_reversed", f"{setl_id} was already reversed: it cannot be reversed again",
+                raise E.ALREADY_REVERSED.error(f"{setl_id} was already reversed: it cannot be reversed again",
                                   f"该笔结算 {setl_id} 已冲正,不能再次冲正")
             if orig.kind == "cash_only":
                 result = self._cash_reversal(orig)
@@ -782,7 +781,7 @@ class CentreLedger:
                 out = journey.wallet_transfer(self.client, owner, user, amount)
             except AnswerUncertain:
                 raise CentreUnavailable(
-                    "centre_no_answer", "the insurance centre did not answer the transfer: it may have been made; "
+                    E.CENTRE_NO_ANSWER, "the insurance centre did not answer the transfer: it may have been made; "
                     "look at the owner's wallet (cashier wallet show) before trying again",
                     "医保中心未应答,转账结果未知:请先查询授权人的医保钱包记录,再决定是否重新转账") from None
             except CentreUnreachable as exc:
@@ -814,7 +813,7 @@ class CentreLedger:
                 out = journey.wallet_accept(self.client, user, transfer_id)
             except AnswerUncertain:
                 raise CentreUnavailable(
-                    "centre_no_answer", "the insurance centre did not answer: the transfer may have been accepted; "
+                    E.CENTRE_NO_ANSWER, "the insurance centre did not answer: the transfer may have been accepted; "
                     "look at the wallet (cashier wallet show) before trying again",
                     "医保中心未应答,接收结果未知:请先查询医保钱包再决定是否重试") from None
             except CentreUnreachable as exc:
@@ -835,7 +834,7 @@ class CentreLedger:
 
 
 def _wallet_down(exc: BaseException) -> CentreUnavailable:
-    return CentreUnavailable("centre_unreachable", "the insurance centre cannot be reached: the insurance wallet is "
+    return CentreUnavailable(E.CENTRE_UNREACHABLE, "the insurance centre cannot be reached: the insurance wallet is "
                              "kept there; nothing was changed; try again when it answers",
                              "无法连接医保中心(医保钱包由医保中心管理),未做任何变更,请待恢复后重试")
 
@@ -867,7 +866,7 @@ def _check_voucher_shape(code: str) -> None:
     """A scan that is not shaped like an e-voucher code is refused here, before the centre is asked."""
     from drivers.voucher import CODE_CHARS, PREFIX, looks_like
     if not looks_like(code):
-        raise BadInput("voucher_malformed", f"not an e-voucher code (expected {CODE_CHARS} characters beginning "
+        raise E.VOUCHER_MALFORMED.error(f"not an e-voucher code (expected {CODE_CHARS} characters beginning "
                        f"{PREFIX}, got {len(code)}): scan the code again",
                        f"不是医保电子凭证二维码(应为以{PREFIX}开头的{CODE_CHARS}位字符,收到{len(code)}位),请重新扫码")
 
@@ -875,9 +874,7 @@ def _check_voucher_shape(code: str) -> None:
 def _check_id_card_allowed(cfg: Config) -> None:
     """The ID card is a credential at this window only where its config allows it (`[terminal] id_card`)."""
     if not cfg.terminal.id_card:
-        raise RuleRefused("id_card_off", "this window does not take the ID card as a credential ([terminal] "
-                          "id_card = false): the patient shows the social security card or the e-voucher",
-                          "本窗口未开通身份证就医([terminal] id_card = false),请出示社保卡或医保电子凭证")
+        raise E.ID_CARD_OFF.error()
 
 
 def _check_certno(certno: str) -> None:
@@ -885,7 +882,7 @@ def _check_certno(certno: str) -> None:
     value = certno.strip().upper()
     why = problem(value)
     if why:
-        raise BadInput("certno_invalid", f"invalid ID number {mask(value)}: {why}", f"证件号码{mask(value)}无效:{why}")
+        raise E.CERTNO_INVALID.error(f"invalid ID number {mask(value)}: {why}", f"证件号码{mask(value)}无效:{why}")
 
 
 def _who(user: str) -> dict[str, str]:

@@ -43,11 +43,11 @@ def ensure_demo_db(cfg) -> Path:
 def ensure_demo_centre(cfg) -> Path:
     """The embedded centre's database with the demo data (each file once)."""
     from centre.api import import_export
-    from terminal.errors import CashierError
+    from terminal.error_codes import E
     where = cfg.resolve(cfg.centre.db)
     for export in CENTRE_DEMO_FILES:
         report = import_export(cfg.raw, where, export)
         if not report.imported:
-            raise CashierError("demo_centre", f"the demo data could not be loaded into the centre at {where}: "
+            raise E.DEMO_CENTRE.error(f"the demo data could not be loaded into the centre at {where}: "
                                f"{'; '.join(str(e) for e in report.errors[:3])}", "演示数据无法导入医保中心")
     return Path(where)

@@ -8,7 +8,7 @@ API (plain functions, safe in a Textual thread worker with its own connection):
     `cashier family --json` object (ID number masked).
   find_patient(db, *, card_no=None, certno=None, psn_no=None) -> Person
       (BadInput certno_invalid for an ID number with a wrong check digit or birth date;
-       CashierError person_unknown)
+       RuleRefused person_unknown)
   relatives_of(db, psn_no, today, policy=None, user=None) -> [Relative]   (what settlement draws on)
 
 A relative appears when the binding is active and in force today, the user's insurance is active, and the
@@ -33,7 +33,7 @@ from drivers.certno import mask
 from drivers.certno import problem as certno_problem
 from terminal.domain import relations
 from terminal.domain.mutual_aid import MutualAidPolicy, Party, available, in_force, payable_problem
-from terminal.errors import BadInput, CashierError
+from terminal.error_codes import E
 from terminal.store.people import Person, account_of, find_person, pooling_area
 
 
@@ -89,7 +89,7 @@ def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certn
         value = certno.strip().upper()
         why = certno_problem(value)
         if why:
-            raise BadInput("certno_invalid", f"invalid ID number {mask(value)}: {why}",
+            raise E.CERTNO_INVALID.error(f"invalid ID number {mask(value)}: {why}",
                            f"证件号码{mask(value)}无效:{why}")
     person = find_person(db, card_no=card_no, certno=certno, psn_no=psn_no)
     if person is None:
@@ -99,7 +99,7 @@ def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certn
             what, what_zh = f"ID number {mask(certno)}", f"证件号{mask(certno)}"
         else:
             what, what_zh = f"psn_no {psn_no}", f"人员编号{psn_no}"
-        raise CashierError("person_unknown", f"no insured person with {what} in the local database",
+        raise E.PERSON_UNKNOWN.error(f"no insured person with {what} in the local database",
                            f"本地数据库中没有{what_zh}的参保人员")
     return person
 

@@ -283,21 +283,15 @@ class WindowLedger:
 
 def voucher_needs_centre() -> Exception:
     """Only the insurance centre can read an e-voucher code: the training ledger refuses it, clearly."""
-    from terminal.errors import RuleRefused
-    return RuleRefused("voucher_needs_centre", "an e-voucher code can only be read by the insurance centre, and "
-                       "this window runs on its training ledger ([centre] enabled = false): ask for the card, or "
-                       "turn the centre on", "医保电子凭证须经医保中心识别,本窗口为离线练习模式([centre] enabled = "
-                       "false):请患者出示社保卡,或启用医保中心")
+    from terminal.error_codes import E
+    return E.VOUCHER_NEEDS_CENTRE.error()
 
 
 def id_card_needs_centre() -> Exception:
     """A visit on the ID card is the insurance centre's to allow (1101 with mdtrt_cert_type 02): the training
     ledger refuses it, clearly."""
-    from terminal.errors import RuleRefused
-    return RuleRefused("id_card_needs_centre", "a visit on the ID card can only be opened by the insurance centre, "
-                       "and this window runs on its training ledger ([centre] enabled = false): ask for the card, "
-                       "or turn the centre on", "身份证就医须经医保中心识别,本窗口为离线练习模式([centre] enabled = "
-                       "false):请患者出示社保卡,或启用医保中心")
+    from terminal.error_codes import E
+    return E.ID_CARD_NEEDS_CENTRE.error()
 
 
 def open_ledger(cfg: Config, *, kiosk: bool = False) -> Ledger:

@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlite_utils
 
 from centre.interface.codes import SetlStatus
-from terminal.errors import BadInput, RuleRefused
+from terminal.error_codes import E
 from terminal.services.settlement import (
     LEDGER_INSERT,
     SettlementResult,
@@ -34,7 +34,7 @@ def _credit_balc(db: sqlite_utils.Database, psn_no: str, amount: int) -> int:
     row = db.conn.execute("UPDATE accounts SET balc = balc + ?, version = version + 1 WHERE psn_no = ? "
                           "RETURNING balc", [amount, psn_no]).fetchone()
     if row is None:
-        raise RuleRefused("account_missing", f"the account of {psn_no} is gone; cannot credit {amount} fen back",
+        raise E.ACCOUNT_MISSING.error(f"the account of {psn_no} is gone; cannot credit {amount} fen back",
                           f"{psn_no} 的账户不存在,无法退回")
     return row[0]
 
@@ -47,14 +47,14 @@ def reverse(db: sqlite_utils.Database, cfg, setl_id: str, now: datetime | None =
     with write_tx(db):
         orig = _one(db, "setl_id", setl_id)
         if orig is None:
-            raise BadInput("unknown_settlement", f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
+            raise E.UNKNOWN_SETTLEMENT.error(f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
         if orig["status"] == SetlStatus.REVERSAL:
-            raise RuleRefused("is_reversal", f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
+            raise E.IS_REVERSAL.error(f"{setl_id} is itself a reversal", f"{setl_id} 本身是冲正记录")
         if orig["status"] == SetlStatus.REVERSED:
-            raise RuleRefused("already_reversed", f"{setl_id} was already reversed: it cannot be reversed again",
+            raise E.ALREADY_REVERSED.error(f"{setl_id} was already reversed: it cannot be reversed again",
                               f"该笔结算 {setl_id} 已冲正,不能再次冲正")
         if orig["setl_date"] != day:
-            raise RuleRefused("not_same_day", f"{setl_id} was settled on {orig['setl_date']}; only same-day "
+            raise E.NOT_SAME_DAY.error(f"{setl_id} was settled on {orig['setl_date']}; only same-day "
                               f"reversal is allowed (today is {day})", f"只能当日冲正({setl_id} 结算于 {orig['setl_date']})")
         entries = []
         for account, source, psn_no, binding_id, amount in db.conn.execute(

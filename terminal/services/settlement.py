@@ -50,7 +50,8 @@ from terminal.domain.bill import Bill, check_limits
 from terminal.domain.money import yuan_text
 from terminal.domain.policy import Policy, PolicyRule
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
-from terminal.errors import BadInput, RuleRefused, StoreError
+from terminal.error_codes import E
+from terminal.errors import RuleRefused
 from terminal.store.people import add_audit, write_transaction
 from terminal.store.schema_settlement import AMOUNT_COLUMNS, SETTLEMENT_COLUMNS
 
@@ -134,7 +135,7 @@ def _patient(db: sqlite_utils.Database, where: str, value: str) -> Patient | Non
 def patient_by_psn_no(db: sqlite_utils.Database, psn_no: str) -> Patient:
     patient = _patient(db, "psn_no", psn_no)
     if patient is None:
-        raise RuleRefused("unknown_person", f"no person {psn_no} in the local database", f"本地库中无人员 {psn_no}")
+        raise E.PERSON_UNKNOWN.error(f"no person {psn_no} in the local database", f"本地库中无人员 {psn_no}")
     return patient
 
 
@@ -143,10 +144,10 @@ def patient_for_card(db: sqlite_utils.Database, card_read) -> Patient:
     card_no, certno = card_read.card.card_no, card_read.holder.certno
     patient = _patient(db, "card_no", card_no) or (_patient(db, "certno", certno) if certno else None)
     if patient is None:
-        raise RuleRefused("unknown_card", f"card {card_no} is not in the local database",
+        raise E.PERSON_UNKNOWN.error(f"card {card_no} is not in the local database",
                           f"卡号 {card_no} 不在本地库中")
     if certno and patient.certno.upper() != certno.upper():
-        raise RuleRefused("card_mismatch", f"card {card_no} belongs to {mask(patient.certno)}, "
+        raise E.CARD_MISMATCH.error(f"card {card_no} belongs to {mask(patient.certno)}, "
                           f"but the card holds {mask(certno)}", "卡号与证件号不符")
     return patient
 
@@ -155,7 +156,7 @@ def _require_active(patient: Patient) -> None:
     if patient.psn_insu_stas != "1":
         state = {"2": "suspended", "4": "ended"}.get(patient.psn_insu_stas, f"status {patient.psn_insu_stas}")
         state_zh = {"2": "暂停", "4": "终止"}.get(patient.psn_insu_stas, patient.psn_insu_stas)
-        raise RuleRefused("insurance_inactive",
+        raise E.INSURANCE_INACTIVE.error(
                           f"{patient.psn_name}'s insurance is {state}: cannot settle with insurance; "
                           f"the bill can be paid in full in cash (self-pay)",
                           f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算;可全自费现金结算")
@@ -173,13 +174,13 @@ def _relative_sources(db: sqlite_utils.Database, cfg, patient: Patient, relative
     if relatives == "auto":
         return found
     if isinstance(relatives, str):
-        raise BadInput("bad_relatives", f"relatives must be auto, none or a list of psn_no (got {relatives!r})",
+        raise E.BAD_RELATIVES.error(f"relatives must be auto, none or a list of psn_no (got {relatives!r})",
                        "共济人参数应为 auto、none 或人员编号列表")
     by_owner = {r.owner_psn_no: r for r in found}
     chosen = []
     for owner in relatives:
         if owner not in by_owner:
-            raise RuleRefused("no_binding", f"{owner} has no active mutual-aid binding for {patient.psn_no}",
+            raise E.NO_BINDING.error(f"{owner} has no active mutual-aid binding for {patient.psn_no}",
                               f"{owner} 与 {patient.psn_no} 之间没有有效的共济绑定")
         if by_owner[owner] not in chosen:
             chosen.append(by_owner[owner])
@@ -271,7 +272,7 @@ def find_by_request(db: sqlite_utils.Database, request_id: str) -> SettlementRes
 def load_result(db: sqlite_utils.Database, setl_id: str) -> SettlementResult:
     row = _one(db, "setl_id", setl_id)
     if row is None:
-        raise BadInput("unknown_settlement", f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
+        raise E.UNKNOWN_SETTLEMENT.error(f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
     return _row_result(db, row)
 
 
@@ -312,11 +313,11 @@ def request_fingerprint(psn_no: str, bill: Bill, acct_used_flag: bool, relatives
 def _same_request(first: dict[str, Any], request_id: str, psn_no: str, fingerprint: str) -> None:
     """A request id seen before must carry the same request, or it is refused (nothing written)."""
     if first["psn_no"] != psn_no:
-        raise RuleRefused("request_id_conflict", f"request id {request_id} was used for another patient",
+        raise E.REQUEST_ID_CONFLICT.error(f"request id {request_id} was used for another patient",
                           f"请求号 {request_id} 已用于其他患者")
     stored = first.get("request_fp")
     if stored is not None and stored != fingerprint:   # rows from before step 0002 carry none
-        raise RuleRefused("request_id_conflict",
+        raise E.REQUEST_ID_CONFLICT.error(
                           f"request id {request_id} was used for a different request (another bill, relatives "
                           f"choice or account flag); a retry must repeat the same request, or use a new id",
                           f"请求号 {request_id} 已用于另一笔不同的结算请求(账单、共济人或账户选项不同)")
@@ -333,7 +334,7 @@ def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, wind
         row = conn.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
                            "WHERE psn_no = ? AND balc >= ? RETURNING balc", [amount, psn_no, amount]).fetchone()
         if row is None:
-            raise RuleRefused("insufficient_balance", f"the account of {psn_no} no longer holds {amount} fen",
+            raise E.INSUFFICIENT_BALANCE.error(f"the account of {psn_no} no longer holds {amount} fen",
                               f"{psn_no} 的账户余额不足")
         return row[0]
 
@@ -345,7 +346,7 @@ def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, wind
             row = conn.execute("UPDATE bindings SET quota = quota - ? WHERE id = ? AND status = 'active' "
                                "AND quota >= ? RETURNING quota", [part.amount, part.binding_id, part.amount]).fetchone()
             if row is None:
-                raise RuleRefused("insufficient_quota", f"binding {part.binding_id} no longer holds {part.amount} fen",
+                raise E.INSUFFICIENT_QUOTA.error(f"binding {part.binding_id} no longer holds {part.amount} fen",
                                   f"共济额度不足(绑定 {part.binding_id})")
             entries.append((setl_id, "binding", "quota", part.owner_psn_no, part.binding_id, part.amount, row[0],
                             at, window, day))
@@ -396,7 +397,7 @@ def write_tx(db: sqlite_utils.Database) -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise
-        raise StoreError("db_busy", f"the database is busy (another window holds it): {exc}",
+        raise E.DB_BUSY.error(f"the database is busy (another window holds it): {exc}",
                          "数据库忙(其他窗口正在写入),请重试") from None
     finally:
         if queue is not None:
@@ -477,7 +478,7 @@ def _pin_failed(db, cfg, patient: Patient, exc: CardError) -> None:
 def _require_no_cash(pre: PreSettlement) -> None:
     """Where no cash can be taken (a kiosk), the accounts must cover the whole out-of-pocket part."""
     if pre.psn_cash_pay > 0:
-        raise RuleRefused("accounts_short",
+        raise E.ACCOUNTS_SHORT.error(
                           f"the accounts do not cover the out-of-pocket part: {yuan_text(pre.psn_cash_pay)} would be "
                           "left to pay in cash; nothing was charged",
                           f"账户余额不足以支付个人负担部分，还差 {yuan_text(pre.psn_cash_pay)} 需付现金；未扣费",
@@ -522,7 +523,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
         try:
             session.verify_pin(pin)
         except CardError as exc:
-            if exc.code in ("pin_wrong", "pin_blocked"):
+            if exc.pin_failed:
                 _pin_failed(db, cfg, patient, exc)
             raise
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,

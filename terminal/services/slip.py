@@ -23,6 +23,7 @@ import sqlite_utils
 
 from centre.interface.codes import Insutype, MedType
 from terminal.domain.money import round_fen, yuan
+from terminal.error_codes import E
 from terminal.errors import CashierError
 
 log = logging.getLogger("cashier.slip")
@@ -199,7 +200,7 @@ def keep_slip(db: sqlite_utils.Database | None, cfg, result, *, only_if_missing:
         result.slip_path = None
         what, what_zh = ("reversal", "冲正") if result.status == "reversal" else ("settlement", "结算")
         result.slip_warning = SlipNotSaved(
-            "slip_not_saved",
+            E.SLIP_NOT_SAVED,
             f"the {what} {result.setl_id} is done, but its slip could not be saved to {where}: {why}. "
             f"Print or save it again with: cashier slip {result.setl_id}",
             f"{what_zh} {result.setl_id} 已完成,但结算单未能保存到 {where}: {why_zh}。"

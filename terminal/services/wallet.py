@@ -14,18 +14,14 @@ from typing import Any
 
 from centre.interface.amounts import fen_to_yuan
 from terminal.domain.money import yuan_text
+from terminal.error_codes import E
 from terminal.errors import RuleRefused
 
 STATES_EN = {"pending": "waiting to be accepted", "accepted": "accepted", "returned": "returned to the owner"}
 
 
 def needs_centre() -> RuleRefused:
-    return RuleRefused(
-        "wallet_needs_centre",
-        "the insurance wallet is kept by the insurance centre: this window runs its offline training ledger "
-        "([centre] enabled = false), so wallet transfers, acceptances and look-ups need the centre",
-        "医保钱包由医保中心管理:本窗口当前为离线培训账本([centre] enabled = false),"
-        "医保钱包转账、接收和查询须连接医保中心办理")
+    return E.WALLET_NEEDS_CENTRE.error()
 
 
 def _fen(value: Any) -> int:

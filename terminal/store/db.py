@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from terminal.errors import StoreError
+from terminal.error_codes import E
 
 
 def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL",
@@ -23,12 +23,12 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
     path = Path(path)
     if str(path) != ":memory:" and not path.exists():
         if not create:
-            raise StoreError("db_missing", f"database not found: {path} (run `cashier db init`)",
+            raise E.DB_MISSING.error(f"database not found: {path} (run `cashier db init`)",
                              f"数据库不存在: {path}(请先运行 cashier db init)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # a file where a folder should be, no permission
-            raise StoreError("db_error", f"cannot create the database folder {path.parent}: {exc.strerror}",
+            raise E.DB_ERROR.error(f"cannot create the database folder {path.parent}: {exc.strerror}",
                              f"无法创建数据库所在的文件夹 {path.parent}") from None
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
@@ -40,7 +40,7 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
         conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         conn.execute("PRAGMA foreign_keys = ON")
         if mode.lower() != "wal" and str(path) != ":memory:":
-            raise StoreError("db_wal", f"cannot put {path} in WAL mode (journal_mode={mode})")
+            raise E.DB_WAL.error(f"cannot put {path} in WAL mode (journal_mode={mode})")
         db = sqlite_utils.Database(conn)
         if migrate:
             from terminal.store.migrations import apply_migrations
@@ -51,11 +51,11 @@ def open_db(path: str | Path, *, create: bool = False, synchronous: str = "FULL"
     except sqlite3.DatabaseError as exc:
         text = str(exc)
         if "not a database" in text or "malformed" in text or "file is encrypted" in text:
-            raise StoreError("db_corrupt", f"database file is damaged or not a cashier database: {path} ({text})",
+            raise E.DB_CORRUPT.error(f"database file is damaged or not a cashier database: {path} ({text})",
                              f"数据库文件已损坏或不是收费数据库: {path}") from None
         if "locked" in text or "busy" in text:
-            raise StoreError("db_busy", f"database is busy: {path} ({text})", f"数据库忙: {path}") from None
-        raise StoreError("db_error", f"database error: {path}: {text}", f"数据库错误: {path}: {text}") from None
+            raise E.DB_BUSY.error(f"database is busy: {path} ({text})", f"数据库忙: {path}") from None
+        raise E.DB_ERROR.error(f"database error: {path}: {text}", f"数据库错误: {path}: {text}") from None
 
 
 def _check_is_ours(conn: sqlite3.Connection, path: Path, create: bool) -> None:
@@ -69,13 +69,13 @@ def _check_is_ours(conn: sqlite3.Connection, path: Path, create: bool) -> None:
         if create:
             return
         conn.close()
-        raise StoreError("db_empty", f"database file is empty: {path} (run `cashier db init`)",
+        raise E.DB_EMPTY.error(f"database file is empty: {path} (run `cashier db init`)",
                          f"数据库文件为空: {path}(请先运行 cashier db init)")
     ours = "_sqlite_migrations" in tables and conn.execute(
         "SELECT count(*) FROM _sqlite_migrations WHERE migration_set = 'cashier'").fetchone()[0] > 0
     if not ours:
         conn.close()
-        raise StoreError("db_foreign", f"not a cashier database: {path} (it holds other tables; nothing was changed)",
+        raise E.DB_FOREIGN.error(f"not a cashier database: {path} (it holds other tables; nothing was changed)",
                          f"不是收费数据库: {path}(未做任何修改)")
     _check_not_newer(conn, path)
 
@@ -90,7 +90,7 @@ def _check_not_newer(conn: sqlite3.Connection, path: Path) -> None:
     if unknown:
         conn.close()
         steps = ", ".join(unknown)
-        raise StoreError("db_newer", f"database {path} was written by a newer version of cashier (schema steps this "
+        raise E.DB_NEWER.error(f"database {path} was written by a newer version of cashier (schema steps this "
                          f"version does not know: {steps}); open it with that version or a newer one. "
                          f"Nothing was read or changed.",
                          f"数据库 {path} 由更新版本的 cashier 写入(本版本不认识的结构步骤: {steps}),"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from terminal.domain.mutual_aid import MutualAidPolicy
-from terminal.errors import BadInput, StoreError
+from terminal.error_codes import E
 from terminal.store.import_lines import ImportReport, Progress, _Importer, _read_lines
 
 READ_AHEAD = 32  # chunks of the reading process queued ahead of the writes
@@ -94,8 +94,7 @@ class _Worker:
         while True:
             msg = next_message()
             if msg[0] == "eof":
-                raise StoreError("import_worker", "the import's reading process stopped unexpectedly",
-                                 "导入读取进程意外退出")
+                raise E.IMPORT_WORKER.error()
             if msg[0] == "rows":
                 imp.write(msg[1], msg[2], msg[3])
             elif msg[0] == "progress":
@@ -110,7 +109,7 @@ class _Worker:
                 imp.ended.extend(ended)
                 return
             else:
-                raise BadInput("import_file", f"cannot read {path}: {msg[1]}", f"无法读取导入文件 {path}")
+                raise E.IMPORT_FILE.error(f"cannot read {path}: {msg[1]}", f"无法读取导入文件 {path}")
 
 
 def _validate_worker(path: str, db_file: str, stamp: str, policy: MutualAidPolicy, out) -> None:

@@ -46,6 +46,7 @@ import sqlite_utils
 
 from terminal.domain.mutual_aid import MutualAidPolicy
 from terminal.domain.text import printable
+from terminal.error_codes import E
 from terminal.errors import BadInput
 from terminal.store.import_lines import (  # noqa: F401
     _TABLE,
@@ -76,7 +77,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, skip_bad: bool =
 
     def unreadable(exc: OSError) -> BadInput:
         name = printable(path)
-        return BadInput("import_file", f"cannot read {name}: {exc.strerror or exc}", f"无法读取导入文件 {name}")
+        return E.IMPORT_FILE.error(f"cannot read {name}: {exc.strerror or exc}", f"无法读取导入文件 {name}")
 
     try:
         total = path.stat().st_size
@@ -224,7 +225,7 @@ def _record(db: sqlite_utils.Database, report: ImportReport, path: Path, operato
 
 def _empty(path: Path) -> BadInput:
     name = printable(path)
-    return BadInput("import_empty", f"{name} holds no lines: an empty centre export is refused (nothing imported; "
+    return E.IMPORT_EMPTY.error(f"{name} holds no lines: an empty centre export is refused (nothing imported; "
                     "check that the export finished and that this is the right file)",
                     f"{name} 中没有任何数据:空的中心导出文件不予导入(未导入任何数据;请检查导出是否完成、文件是否正确)")
 
@@ -250,7 +251,7 @@ def refusal(report: ImportReport, shown: int = 20) -> BadInput:
     else:
         head = f"{report.bad} bad line(s) in {name}; nothing imported (use --skip-bad to import the rest)"
         head_zh = f"{name} 有 {report.bad} 行错误,未导入任何数据(可用 --skip-bad 跳过错误行)"
-    return BadInput("import_bad_lines", "\n".join([head, *lines]), "\n".join([head_zh, *lines]),
+    return E.IMPORT_BAD_LINES.error("\n".join([head, *lines]), "\n".join([head_zh, *lines]),
                     errors=[{"line": e.line, "message": e.message} for e in report.errors])
 
 

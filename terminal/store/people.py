@@ -27,7 +27,7 @@ import sqlite_utils
 
 from terminal.domain.mutual_aid import Party
 from terminal.domain.regions import Region
-from terminal.errors import StoreError
+from terminal.error_codes import E
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:  # another window kept the write lock past busy_timeout
-        raise StoreError("db_busy", f"the database is busy (another window is writing): {exc}",
+        raise E.DB_BUSY.error(f"the database is busy (another window is writing): {exc}",
                          "数据库忙(其他窗口正在写入),请稍后重试") from None
     try:
         yield db

@@ -99,7 +99,7 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
     powered up as we came in (seen right after an insert event through vpcd): read it again."""
     import time
 
-    from drivers.errors import CardError
+    from drivers.errors import CARD_REMOVED, CardError
     from terminal.card_session import CardSession
     for attempt in range(attempts):
         try:
@@ -107,7 +107,7 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
             session.read()
             return session
         except CardError as exc:
-            if exc.code != "card_removed" or attempt == attempts - 1 or not reader.card_present():
+            if exc.kind is not CARD_REMOVED or attempt == attempts - 1 or not reader.card_present():
                 raise
             reader.disconnect()
             time.sleep(0.05)

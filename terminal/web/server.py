@@ -219,8 +219,8 @@ p {{ margin: 12px; }} .en {{ font-size: 22px; opacity: .75; }}</style></head>
 def check_public_url(public_url: str | None) -> None:
     """A public URL is http(s)://host[:port][/path]: the page's websocket and the Origin check come from it."""
     if public_url and normalize("{0.scheme}://{0.netloc}".format(urlsplit(public_url))) is None:
-        from terminal.errors import UsageError
-        raise UsageError("bad_public_url", f"--public-url / [web].public_url must be http(s)://host[:port][/path], "
+        from terminal.error_codes import E
+        raise E.BAD_PUBLIC_URL.error(f"--public-url / [web].public_url must be http(s)://host[:port][/path], "
                          f"not {public_url!r}", f"公开地址必须是 http(s)://主机[:端口][/路径]，而不是 {public_url!r}")
 
 

@@ -22,6 +22,7 @@ from drivers.certno import mask
 from drivers.reader import Reader
 from terminal.config import Config
 from terminal.domain.bill import Bill
+from terminal.error_codes import E
 from terminal.errors import BadInput
 from terminal.ui.kiosk.models import BillLine, FamilyPayer, Patient, PayOption, PendingBill, Receipt
 from terminal.ui.kiosk.texts import t
@@ -101,7 +102,7 @@ class KioskBackend:
         """The bill with the fund's share for this patient (a refusal, e.g. insurance suspended, raises here).
 
         The file is read and checked before any screen uses it: a bill that cannot be read, parsed or
-        shown raises BadInput("bad_bill") with the reason (see `read_bill`), never anything else.
+        shown raises `E.BAD_BILL` with the reason (see `read_bill`), never anything else.
         """
         from terminal.services.ledger import ledger_of
         path = self.bill_path(patient)
@@ -195,7 +196,7 @@ class KioskBackend:
 
 
 def read_bill(path: Path) -> tuple[Bill, bytes, int]:
-    """The bill in the file, the file's bytes and its mtime (ns); BadInput("bad_bill", reason) for every
+    """The bill in the file, the file's bytes and its mtime (ns); E.BAD_BILL.error(reason) for every
     way it can fail.
 
     A bill file comes from another system and may be anything: unreadable, not UTF-8, not JSON, nested
@@ -208,27 +209,27 @@ def read_bill(path: Path) -> tuple[Bill, bytes, int]:
         raw = path.read_bytes()
         bill = bill_from_text(raw.decode("utf-8"))
     except BadInput as exc:
-        raise BadInput("bad_bill", exc.message.replace(str(path), path.name),
+        raise E.BAD_BILL.error(exc.message.replace(str(path), path.name),
                        exc.message_zh.replace(str(path), path.name)) from None
     except Exception as exc:  # anything reading or parsing a file can raise: named, never a traceback
         raise _unreadable(exc) from None
     for index, item in enumerate(bill.items, 1):
         if not all(_showable(text) for text in (item.code, item.name, item.category)):
-            raise BadInput("bad_bill", f"item {index}: its text has characters a screen cannot show",
+            raise E.BAD_BILL.error(f"item {index}: its text has characters a screen cannot show",
                            f"第{index}项：文字含有无法显示的字符")
     return bill, raw, mtime_ns
 
 
 def _unreadable(exc: BaseException) -> BadInput:
     if isinstance(exc, RecursionError):
-        return BadInput("bad_bill", "the bill file is nested too deeply to read", "账单文件嵌套层数过多，无法读取")
+        return E.BAD_BILL.error("the bill file is nested too deeply to read", "账单文件嵌套层数过多，无法读取")
     if isinstance(exc, UnicodeError):
-        return BadInput("bad_bill", "the bill file is not valid UTF-8 text", "账单文件不是有效的 UTF-8 文本")
+        return E.BAD_BILL.error("the bill file is not valid UTF-8 text", "账单文件不是有效的 UTF-8 文本")
     if isinstance(exc, OSError):
-        return BadInput("bad_bill", f"the bill file cannot be read ({exc.strerror or type(exc).__name__})",
+        return E.BAD_BILL.error(f"the bill file cannot be read ({exc.strerror or type(exc).__name__})",
                         f"账单文件无法读取（{exc.strerror or type(exc).__name__}）")
     detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-    return BadInput("bad_bill", f"the bill file is malformed ({type(exc).__name__}: {detail})",
+    return E.BAD_BILL.error(f"the bill file is malformed ({type(exc).__name__}: {detail})",
                     "账单文件格式错误，无法读取")   # Python's English stays out of the Chinese screen
 
 

@@ -23,6 +23,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Static
 
+from drivers.errors import CARD_REMOVED, NO_CARD, PIN_BLOCKED, PIN_INVALID, PIN_WRONG
+from terminal.error_codes import E
 from terminal.ui.app import CashierApp
 from terminal.ui.kiosk.backend import KioskBackend
 from terminal.ui.kiosk.models import Patient, PayOption, PendingBill, Receipt
@@ -413,23 +415,23 @@ class KioskScreen(Screen):
 
     def on__failed(self, message: _Failed) -> None:
         self.paying = False
-        if message.step == "pay" and message.code in ("pin_wrong", "pin_invalid") and self._card_in:
+        if message.step == "pay" and message.code in (PIN_WRONG.code, PIN_INVALID.code) and self._card_in:
             self.pin_view.say(f"[b red]{message.message}[/]\n{self.tr('pin_again')}")
             self.pin_view.show_dots()
             self.show("pin")
             return
-        if not self._card_in and message.code in ("card_removed", "no_card"):
+        if not self._card_in and message.code in (CARD_REMOVED.code, NO_CARD.code):
             self.reset(self.tr("card_removed"))
             return
-        if message.code == "pin_blocked":   # the third wrong PIN, or a card blocked since it was read
+        if message.code == PIN_BLOCKED.code:   # the third wrong PIN, or a card blocked since it was read
             self._message(self.tr("pin_blocked"), f"{self.tr('pin_blocked_hint')}\n{self.tr('see_window')}")
             return
-        if message.code == "accounts_short" and self.bill is not None:   # balances moved since the options
+        if message.code == E.ACCOUNTS_SHORT.code and self.bill is not None:   # balances moved since the options
             self._to_window(self.bill)
             return
-        if message.code == "bad_bill":   # the bill file: unreadable, malformed or not showable
+        if message.code == E.BAD_BILL.code:   # the bill file: unreadable, malformed or not showable
             self._message(self.tr("bad_bill"), escape(message.message))
             return
-        unknown = message.code in ("person_unknown", "unknown_person", "unknown_card")
+        unknown = message.code == E.PERSON_UNKNOWN.code
         title = self.tr("unknown_patient") if unknown else self.tr("error")
         self._message(title, f"{escape(message.message)}\n\n{self.tr('see_window')}")

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from centre.interface.codes import BindingScope, Insutype
+from drivers.errors import CARD_SWAPPED
 from terminal.domain import relations
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
@@ -263,7 +264,7 @@ class BindingsScreen(CardScreen):
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "family":
             return   # the balances could not be read again: the ones shown stay
-        if message.code == "card_swapped":
+        if message.code == CARD_SWAPPED.code:
             self.app.card_changed(message.message)
             return
         self.busy = False

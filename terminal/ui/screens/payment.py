@@ -19,6 +19,8 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Label
 
+from drivers.errors import CARD_SWAPPED, PIN_BLOCKED, PIN_WRONG
+from terminal.error_codes import E
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
 from terminal.ui.widgets.fit_table import Col, FitTable
@@ -377,7 +379,7 @@ class PaymentScreen(SplitPreview, CardScreen):
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "family":
             return   # the balances could not be read again: the ones shown stay (the commit re-checks them)
-        if message.action == "settle" and message.code == "card_swapped":
+        if message.action == "settle" and message.code == CARD_SWAPPED.code:
             self.app.card_changed(message.message)
             return
         error = self.query_one("#error", ErrorLine)
@@ -388,19 +390,19 @@ class PaymentScreen(SplitPreview, CardScreen):
         pin = self.query_one("#pin", Input)
         pin.value = ""
         patient = self.patient_screen
-        if message.code == "pin_blocked":   # no account can pay any more: the split turns to cash, said so
+        if message.code == PIN_BLOCKED.code:   # no account can pay any more: the split turns to cash, said so
             if patient is not None:
                 patient.pin_tries_left = 0
             self.acct_used = False
             self._show_accounts()
             self.update_preview()
             error.show(self.t("pay.pin_now_blocked"))
-        elif message.code == "pin_wrong" and message.tries_left is not None:
+        elif message.code == PIN_WRONG.code and message.tries_left is not None:
             if patient is not None:
                 patient.pin_tries_left = message.tries_left
             if message.tries_left == 1:
                 error.show(self.t("pay.pin_last_try"))
-        elif message.code in ("insufficient_balance", "insufficient_quota"):
+        elif message.code in (E.INSUFFICIENT_BALANCE.code, E.INSUFFICIENT_QUOTA.code):
             self.refresh_money()   # another window spent it: show what is there now
         self._show_pin_state()
         if not pin.disabled and pin.display:
