@@ -119,12 +119,9 @@ class WindowLedger:
 
     @contextmanager
     def db(self) -> Iterator[Any]:
-        from terminal.store.db import open_from_config
-        db = open_from_config(self.cfg)
-        try:
+        from terminal.store.db import opened
+        with opened(self.cfg) as db:
             yield db
-        finally:
-            db.conn.close()
 
     def patient_for_card(self, card_read: Any) -> Any:
         from terminal.services.settlement import patient_for_card
