@@ -9,8 +9,11 @@ API (all take a sqlite_utils.Database opened on this thread):
   active_binding(db, owner, user)            -> Binding | None
   region(db, admdvs)                         -> Region | None
   pooling_area(db, admdvs)                   -> Region | None  (the area, else its city)
-  add_audit(db, operator, window, action, subject, detail)
+  add_audit(db, operator, window, action, subject, detail, at=None)   at: the act's stamp (terminal.clock)
+  has_persons(db)                            -> bool
   counts(db)                                 -> {table: rows}
+Writes that move money or bindings go through terminal.store.write_lock.write_tx (the lock queue in front of
+write_transaction).
 """
 
 from __future__ import annotations
