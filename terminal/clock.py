@@ -15,8 +15,8 @@ from datetime import datetime
 
 
 def now() -> datetime:
-    """This instant as local time, aware of its UTC offset, to the second."""
-    return datetime.now().astimezone().replace(microsecond=0)
+    """This instant as local time, aware of its UTC offset (stamped to the second by `stamp`)."""
+    return datetime.now().astimezone()
 
 
 def local(at: datetime | None = None) -> datetime:
