@@ -175,7 +175,8 @@ def raw_floor(db_path: Path, rows: dict[str, list[tuple]]) -> tuple[float, float
     conn.execute("PRAGMA cache_size = -262144")
     sql = {
         "regions": "INSERT INTO regions VALUES (?, ?, ?, ?)",
-        "persons": "INSERT INTO persons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "persons": "INSERT INTO persons (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, "
+                   "insuplc_admdvs, insutype, psn_insu_stas) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         "accounts": "INSERT INTO accounts (psn_no, balc, year, version, opening) VALUES (?1, ?2, ?3, ?4, ?2)",
         "bindings": "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, end_date, "
                     "status, created_by, created_at, opening) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?5)",

@@ -97,8 +97,9 @@ def floor_jobs(config: Path, sync: str, n: int, offset: int, window: str) -> lis
     """The statements a settlement writes, with every value precomputed by the pure domain."""
     from terminal.domain.policy import Policy
     from terminal.domain.presettle import RelativeSource, presettle
-    from terminal.services.settlement import LEDGER_INSERT, SETTLEMENT_INSERT as insert
     from terminal.store.schema_settlement import AMOUNT_COLUMNS, SETTLEMENT_COLUMNS
+    from terminal.store.settlements import LEDGER_INSERT
+    from terminal.store.settlements import SETTLEMENT_INSERT as insert
     cfg = _cfg(config, Path("unused.db"), sync, window)
     policy = Policy.from_config(cfg)
     jobs = []

@@ -8,6 +8,7 @@ import re
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
+ASCII_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # the shape on an upper-cased number, ASCII digits only
 
 
 def check_digit(first17: str) -> str:
@@ -36,6 +37,27 @@ def problem(certno: str) -> str | None:
     except ValueError:
         return f"birth date {born} is not a real date"
     return None
+
+
+def shaped_ok(certno: str, good_births: set[str] | None = None) -> bool:
+    """`problem(certno) is None`, fast, for a number already of ASCII_SHAPE (a bulk import asks it per line).
+
+    The MOD 11-2 sum in one C-level pass: as 13 = 2 (mod 11), sum(d[i] * 2**(17-i)) = 2 * int(first17, 13)
+    (mod 11) (int() in base 13 reads only what ASCII_SHAPE let through: digits). Birth dates found real are
+    remembered in `good_births` (they repeat). False: ask `problem`, which words the reason.
+    """
+    if _CHECK[2 * int(certno[:17], 13) % 11] != certno[17]:
+        return False
+    born = certno[6:14]
+    if good_births is not None and born in good_births:
+        return True
+    try:
+        _dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
+    except ValueError:
+        return False
+    if good_births is not None:
+        good_births.add(born)
+    return True
 
 
 def birth_date(certno: str) -> str:

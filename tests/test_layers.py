@@ -3,7 +3,9 @@
 drivers never loads emulator, terminal, centre or textual; emulator never loads terminal, centre or
 textual; the centre never loads the window (terminal), the card (emulator, drivers' card transports) or
 textual; only terminal.ui and terminal.web load textual; the window reaches the centre only through its
-public face (centre.api, centre.interface, centre.cli), never its internals.
+public face (centre.api, centre.interface, centre.cli), never its internals. Inside the window: the domain
+(its rules) never loads the store, the services or sqlite; the store never loads the services or the UI;
+the SQL lives in terminal.store alone (no query in the services, the UI or the command line).
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ def forbidden_for(module: str) -> set[str]:
         return {"terminal", "emulator", "textual", "smartcard", "serial", "drivers.pcsc", "drivers.ssse"}
     if module.startswith(("terminal.ui", "terminal.web")):
         return set()
+    if module.startswith("terminal.domain"):
+        return {"textual", "terminal.store", "terminal.services", "terminal.ui", "sqlite3", "sqlite_utils"}
+    if module.startswith("terminal.store"):
+        return {"textual", "terminal.services", "terminal.ui", "terminal.web", "terminal.cli"}
     return {"textual"}
 
 
@@ -126,4 +132,43 @@ def test_window_uses_only_the_centres_public_face() -> None:
                  for p in sorted((ROOT / "terminal").rglob("*.py"))
                  for m in pattern.finditer(p.read_text(encoding="utf-8"))
                  if not m.group(1).startswith(CENTRE_PUBLIC)]
+    assert offenders == []
+
+
+# a statement sent to SQLite, a table reached through sqlite-utils, or a connection handled directly
+_RAW_SQL = r"""\.(?:execute|executemany|executescript)\(|\bdb\.query\(|\bdb\[|\.conn\b"""
+# sqlite itself (the services name sqlite_utils.Database in their signatures: the handle the store gave them)
+_SQLITE_IMPORT = r"^\s*(?:import|from)\s+sqlite3\b"
+_SQLITE_ANY_IMPORT = r"^\s*(?:import|from)\s+sqlite(?:3|_utils)\b"
+
+
+@pytest.mark.parametrize("package,pattern", [
+    ("terminal/services", f"{_RAW_SQL}|{_SQLITE_IMPORT}"),
+    ("terminal/insurance", f"{_RAW_SQL}|{_SQLITE_IMPORT}"),
+    ("terminal/cli", f"{_RAW_SQL}|{_SQLITE_IMPORT}"),
+    ("terminal/ui", f"{_RAW_SQL}|{_SQLITE_ANY_IMPORT}"),
+    ("terminal/web", f"{_RAW_SQL}|{_SQLITE_ANY_IMPORT}"),
+    ("terminal/domain", f"{_RAW_SQL}|{_SQLITE_ANY_IMPORT}"),
+])
+def test_sql_lives_in_the_store(package: str, pattern: str) -> None:
+    """The store owns SQL, connections and transactions: the layers above call its named functions (a
+    query written in a service or a screen is how one query per row crept in once)."""
+    import re
+    found = re.compile(pattern, re.M)
+    offenders = [f"{p.relative_to(ROOT)}:{p.read_text(encoding='utf-8')[:m.start()].count(chr(10)) + 1}: "
+                 f"{m.group(0).strip()}"
+                 for p in sorted((ROOT / package).rglob("*.py"))
+                 for m in found.finditer(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_store_and_the_domain_import_no_layer_above() -> None:
+    """Imports inside functions escape the sys.modules probe: the store never imports the services or the UI,
+    the domain never the store or the services."""
+    import re
+    rules = {"terminal/store": r"terminal\.(?:services|ui|web|cli)", "terminal/domain": r"terminal\.(?:store|services|ui)"}
+    offenders = [f"{p.relative_to(ROOT)}: {m.group(0).strip()}"
+                 for package, above in rules.items()
+                 for p in sorted((ROOT / package).rglob("*.py"))
+                 for m in re.finditer(r"^\s*(?:from|import)\s+" + above + r"\b", p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []

@@ -110,6 +110,18 @@ def test_certno_check_digit(first17):
     assert set(certno.mask(number)[6:-4]) == {"*"}
 
 
+@fast
+@given(st.text("0123456789", min_size=17, max_size=17), st.sampled_from("0123456789X"))
+def test_the_importers_fast_id_check_agrees_with_the_full_one(first17, last):
+    """The bulk importer's ID-number check (drivers.certno.shaped_ok) is the full one, faster: the same answer
+    for every number of the shape, with or without birth dates remembered."""
+    number = first17 + last
+    births: set[str] = set()
+    assert certno.shaped_ok(number) == (certno.problem(number) is None)
+    assert certno.shaped_ok(number, births) == certno.shaped_ok(number, births) == (certno.problem(number) is None)
+    assert births <= {number[6:14]}
+
+
 field_text = st.text(st.characters(blacklist_characters="|\r\n", blacklist_categories=("Cs",)), max_size=20)
 
 

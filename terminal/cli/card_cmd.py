@@ -144,8 +144,8 @@ def text_of(r: CardRead) -> str:
 
 
 def _today() -> str:
-    import datetime as dt
-    return dt.date.today().isoformat()
+    from terminal import clock
+    return clock.day()
 
 
 def _width(s: str) -> int:

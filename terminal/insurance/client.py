@@ -182,6 +182,6 @@ class CentreClient:
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
-            db.conn.close()
+            db.close()
             self._local.db = None
         self.transport.close()

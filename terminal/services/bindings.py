@@ -22,20 +22,20 @@ the card leaves the reader before the commit.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from centre.interface.codes import BindingStatus, Insutype, PsnInsuStas
 from drivers import certno as certno_mod
 from drivers.errors import CardError
+from terminal import clock
 from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain import mutual_aid as rules
 from terminal.error_codes import E
 from terminal.services.family import find_patient
+from terminal.store import binding_rows
 from terminal.store.people import (
     Binding,
     Person,
@@ -45,11 +45,10 @@ from terminal.store.people import (
     binding_by_id,
     bindings_of_user,
     find_person,
-    now_iso,
     party_of,
     pooling_area,
-    write_transaction,
 )
+from terminal.store.write_lock import write_tx
 
 _CERTNO_SHAPE = re.compile(r"^\d{17}[\dX]$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
@@ -63,7 +62,7 @@ class Unbound:
 
 
 def _today(today: str | None) -> str:
-    return today or _dt.date.today().isoformat()
+    return today or clock.day()
 
 
 def policy_of(cfg) -> rules.MutualAidPolicy:
@@ -109,7 +108,7 @@ def _verify_pin(db: sqlite_utils.Database, cfg, session, pin: str | None, owner:
         session.verify_pin(pin)
     except CardError as exc:
         if exc.pin_failed:
-            with write_transaction(db):
+            with write_tx(db):
                 add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
                           subject=owner.psn_no, detail={"for": action, "code": exc.code,
                                                         "tries_left": exc.tries_left})
@@ -131,7 +130,7 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
     owner, card = _owner_from_card(db, session, today, expected_card)
     user_person = resolve_user(db, user)
     _verify_pin(db, cfg, session, pin, owner, "bind")
-    with write_transaction(db):
+    with write_tx(db):
         owner_party, user_party = party_of(db, owner), party_of(db, user_person)
         owners = [b.owner_psn_no for b in bindings_of_user(db, user_person.psn_no)]
         rules.check_binding(policy, owner_party, user_party, relation, on_date=today, scope=scope, quota=quota,
@@ -139,17 +138,14 @@ def bind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, use
                             user_area=pooling_area(db, user_person.insuplc_admdvs))
         _card_still_there(session, card)
         if quota:
-            moved = db.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
-                               "WHERE psn_no = ? AND balc >= ?", [quota, owner.psn_no, quota]).rowcount
-            if moved != 1:  # re-checked under the write lock: another window spent it meanwhile
+            moved = binding_rows.take_for_quota(db, owner.psn_no, quota)
+            if not moved:  # re-checked under the write lock: another window spent it meanwhile
                 raise E.QUOTA_EXCEEDS_BALANCE.error("the owner's balance no longer covers the quota",
                                   "授权人个人账户余额已不足以设定该额度")
-        cur = db.execute(
-            "INSERT INTO bindings (owner_psn_no, user_psn_no, relation, scope, quota, begin_date, status, "
-            "created_by, created_at, created_window) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-            [owner.psn_no, user_person.psn_no, relation, scope, quota, today, cfg.terminal.operator, now_iso(),
-             cfg.terminal.window])
-        binding = _existing(db, cur.lastrowid)
+        binding = _existing(db, binding_rows.insert_binding(
+            db, owner_psn_no=owner.psn_no, user_psn_no=user_person.psn_no, relation=relation, scope=scope,
+            quota=quota, begin_date=today, operator=cfg.terminal.operator, at=clock.stamp(),
+            window=cfg.terminal.window))
         if quota:
             _record_move(db, binding.id, owner.psn_no, quota, "bind", cfg.terminal.operator, cfg.terminal.window)
         add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="bind",
@@ -163,8 +159,7 @@ def _record_move(db: sqlite_utils.Database, binding_id: int, owner_psn_no: str, 
                  operator: str | None, window: str | None) -> None:
     """Money moved between the owner's balance and the binding's quota (> 0: into the quota), so that
     `cashier reconcile` can explain both."""
-    db.execute('INSERT INTO binding_moves (binding_id, psn_no, amount, reason, at, "window", operator) '
-               "VALUES (?, ?, ?, ?, ?, ?, ?)", [binding_id, owner_psn_no, amount, reason, now_iso(), window, operator])
+    binding_rows.record_move(db, binding_id, owner_psn_no, amount, reason, clock.stamp(), window, operator)
 
 
 def _existing(db: sqlite_utils.Database, binding_id: int | None) -> Binding:
@@ -181,12 +176,10 @@ def end_binding(db: sqlite_utils.Database, binding: Binding, *, operator: str | 
     """End one active binding and return its remaining quota to the owner. Call inside a write transaction."""
     returned = binding.quota
     if returned:
-        db.execute("INSERT INTO accounts (psn_no, balc, version) VALUES (?, ?, 0) ON CONFLICT(psn_no) DO UPDATE "
-                   "SET balc = balc + excluded.balc, version = version + 1", [binding.owner_psn_no, returned])
+        binding_rows.return_to_owner(db, binding.owner_psn_no, returned)
         _record_move(db, binding.id, binding.owner_psn_no, -returned, reason, operator, window)
-    db.execute("UPDATE bindings SET status = 'ended', end_date = ?, quota = 0, ended_by = ?, ended_at = ?, "
-               "ended_window = ?, end_reason = ? WHERE id = ? AND status = 'active'",
-               [today, operator, now_iso(), window, reason, binding.id])
+    binding_rows.end_binding_row(db, binding.id, end_date=today, operator=operator, at=clock.stamp(), window=window,
+                                 reason=reason)
     add_audit(db, operator=operator, window=window, action="unbind", subject=f"binding:{binding.id}",
               detail={"owner_psn_no": binding.owner_psn_no, "user_psn_no": binding.user_psn_no,
                       "reason": reason, "returned": returned})
@@ -201,7 +194,7 @@ def unbind_at_window(db: sqlite_utils.Database, cfg, session, pin: str | None, u
     owner, card = _owner_from_card(db, session, today, expected_card)
     user_person = resolve_user(db, user)
     _verify_pin(db, cfg, session, pin, owner, "unbind")
-    with write_transaction(db):
+    with write_tx(db):
         binding = active_binding(db, owner.psn_no, user_person.psn_no)
         if binding is None:
             raise E.BINDING_NOT_FOUND.error(f"{owner.psn_name} has no active binding of {user_person.psn_name}",
@@ -215,12 +208,8 @@ def end_lapsed_bindings(db: sqlite_utils.Database, cfg, today: str | None = None
     """A binding ends by itself when the owner's insurance ends or changes (docs/data-and-rules.md)."""
     today = _today(today)
     out = []
-    with write_transaction(db):
-        rows = db.execute(
-            "SELECT b.id, o.psn_no, o.psn_name, o.insutype, o.psn_insu_stas, o.insuplc_admdvs FROM bindings b "
-            "JOIN persons o ON o.psn_no = b.owner_psn_no WHERE b.status = ? "
-            "AND (o.psn_insu_stas = ? OR o.insutype <> ?) ORDER BY b.id",
-            [BindingStatus.ACTIVE.value, PsnInsuStas.ENDED.value, Insutype.EMPLOYEE.value]).fetchall()
+    with write_tx(db):
+        rows = binding_rows.lapsed_owner_rows(db)
         for bid, psn_no, name, insutype, stas, admdvs in rows:
             reason = rules.end_reason(rules.Party(psn_no, name, insutype, stas, admdvs))
             if reason:

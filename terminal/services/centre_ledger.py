@@ -25,6 +25,7 @@ from typing import Any
 from centre.interface.codes import MdtrtCertType
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
+from terminal import clock
 from terminal.card_session import CardIdentity
 from terminal.config import Config
 from terminal.domain.bill import Bill
@@ -40,8 +41,10 @@ from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
 from terminal.services.centre_reconcile import ASKED, RECONCILE_FIELDS, CentreReconcileReport, CentreReconcileRow
 from terminal.services.family import FamilyView, Relative
 from terminal.services.settlement import Patient, SettlementResult, request_fingerprint
-from terminal.store.people import Binding, Person, write_transaction
+from terminal.store import window_record as record
+from terminal.store.people import Binding, Person, find_person, person_names
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
+from terminal.store.write_lock import write_tx
 
 __all__ = ["CentreLedger", "CentreUnavailable", "SettlementUncertain"]
 
@@ -97,7 +100,6 @@ class CentreLedger:
         return self.client.db()
 
     def cached_psn_no(self, card_no: str) -> str | None:
-        from terminal.store.people import find_person
         person = find_person(self.db(), card_no=card_no)
         return person.psn_no if person is not None else None
 
@@ -234,24 +236,11 @@ class CentreLedger:
 
     def _cache_person(self, p: InsuredPerson, card_sn: str = "") -> None:
         db = self.db()
-        now = datetime.now().isoformat(timespec="seconds")
-        with write_transaction(db):
-            for column, value in (("card_no", p.card_no), ("certno", p.certno)):
-                if value:   # another cached person holding this card or ID number is out of date
-                    db.execute(f"UPDATE persons SET {column} = NULL WHERE {column} = ? AND psn_no != ?"
-                               if column == "card_no" else
-                               "DELETE FROM persons WHERE certno = ? AND psn_no != ? AND psn_no NOT IN "
-                               "(SELECT psn_no FROM accounts) AND psn_no NOT IN (SELECT owner_psn_no FROM bindings)"
-                               " AND psn_no NOT IN (SELECT user_psn_no FROM bindings)", [value, p.psn_no])
-            db.execute("INSERT INTO persons (psn_no, certno, psn_name, gend, naty, brdy, card_no, card_sn, "
-                       "insuplc_admdvs, insutype, psn_insu_stas, cached_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
-                       "ON CONFLICT (psn_no) DO UPDATE SET psn_name = excluded.psn_name, gend = excluded.gend, "
-                       "naty = excluded.naty, brdy = excluded.brdy, card_no = coalesce(excluded.card_no, card_no), "
-                       "card_sn = coalesce(excluded.card_sn, card_sn), insuplc_admdvs = excluded.insuplc_admdvs, "
-                       "insutype = excluded.insutype, psn_insu_stas = excluded.psn_insu_stas, "
-                       "cached_at = excluded.cached_at",
-                       [p.psn_no, p.certno, p.psn_name, p.gend, p.naty, p.brdy, p.card_no, card_sn or None,
-                        p.insuplc_admdvs, p.insutype, p.psn_insu_stas, now])
+        with write_tx(db):
+            record.cache_person(db, {"psn_no": p.psn_no, "certno": p.certno, "psn_name": p.psn_name, "gend": p.gend,
+                                     "naty": p.naty, "brdy": p.brdy, "card_no": p.card_no, "card_sn": card_sn or None,
+                                     "insuplc_admdvs": p.insuplc_admdvs, "insutype": p.insutype,
+                                     "psn_insu_stas": p.psn_insu_stas}, clock.stamp())
 
     def _person(self, psn_no: str) -> tuple[InsuredPerson, Credential | None]:
         known = self._known.get(psn_no)
@@ -287,24 +276,21 @@ class CentreLedger:
 
     def _cache_family(self, view: FamilyView) -> None:
         db = self.db()
-        with write_transaction(db):
-            db.execute("INSERT INTO family_cache (psn_no, family, cached_at) VALUES (?, ?, ?) ON CONFLICT (psn_no) "
-                       "DO UPDATE SET family = excluded.family, cached_at = excluded.cached_at",
-                       [view.person.psn_no, json.dumps({"own": view.own, "wallet": view.wallet,
-                                                        "relatives": [r.__dict__ for r in view.relatives]},
-                                                       ensure_ascii=False),
-                        datetime.now().isoformat(timespec="seconds")])
+        with write_tx(db):
+            record.cache_family(db, view.person.psn_no, json.dumps({"own": view.own, "wallet": view.wallet,
+                                                                    "relatives": [r.__dict__ for r in view.relatives]},
+                                                                   ensure_ascii=False), clock.stamp())
 
     def _cached_family(self, *, card_no: str | None, certno: str | None, psn_no: str | None,
                        today: str | None) -> FamilyView:
         from terminal.services.family import family_for, find_patient
         db = self.db()
         person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
-        row = db.execute("SELECT family FROM family_cache WHERE psn_no = ?", [person.psn_no]).fetchone()
-        if row is None:
+        kept = record.cached_family(db, person.psn_no)
+        if kept is None:
             found = family_for(db, psn_no=person.psn_no, today=today)
             return FamilyView(found.person, found.own, found.relatives, cached=True)
-        cached = json.loads(row[0])
+        cached = json.loads(kept)
         return FamilyView(person, cached["own"], [Relative(**r) for r in cached["relatives"]], cached=True,
                           wallet=cached.get("wallet"))
 
@@ -364,7 +350,7 @@ class CentreLedger:
                 if save_slip:
                     self._slip(result)
                 return result
-            session.require_valid((now or datetime.now()).date().isoformat())
+            session.require_valid(clock.day(now))
             self._resolve_pending()
             try:
                 return self._settle(session, card_read, shown, bill, pin=pin, relatives=relatives,
@@ -374,8 +360,7 @@ class CentreLedger:
                 raise unavailable(exc, "settlement", "结算") from None
 
     def _psn_for_fingerprint(self, card_read: Any) -> str | None:
-        row = self.db().execute("SELECT psn_no FROM persons WHERE card_no = ?", [card_read.card.card_no]).fetchone()
-        return row[0] if row else None
+        return record.psn_no_by_card(self.db(), card_read.card.card_no)
 
     def _settle(self, session: Any, card_read: Any, shown: CardIdentity, bill: Bill, *, pin: str | None,
                 relatives: Any, acct_used_flag: bool, request_id: str | None, save_slip: bool,
@@ -442,8 +427,7 @@ class CentreLedger:
 
     def _replay(self, request_id: str, psn_no: str | None, bill: Bill, acct_used_flag: bool, relatives: Any,
                 self_pay: bool) -> SettlementResult | None:
-        row = self.db().execute("SELECT fingerprint, setl_id FROM request_ids WHERE request_id = ?",
-                                [request_id]).fetchone()
+        row = record.request(self.db(), request_id)
         if row is None or row[1] is None:
             return None
         first = self._row(row[1])
@@ -461,16 +445,14 @@ class CentreLedger:
 
     def _remember_request(self, request_id: str, fingerprint: str, msgid: str, setl_id: str | None = None) -> None:
         db = self.db()
-        with write_transaction(db):
-            db.execute("INSERT INTO request_ids (request_id, fingerprint, msgid, setl_id, at) VALUES (?, ?, ?, ?, ?) "
-                       "ON CONFLICT (request_id) DO UPDATE SET msgid = excluded.msgid, setl_id = excluded.setl_id",
-                       [request_id, fingerprint, msgid, setl_id, datetime.now().isoformat(timespec="seconds")])
+        with write_tx(db):
+            record.remember_request(db, request_id, fingerprint, msgid, setl_id, clock.stamp())
 
     def _cash_only(self, patient: Patient, bill: Bill, request_id: str | None, fingerprint: str,
                    cert_type: str = "03") -> SettlementResult:
         """The whole bill in cash, recorded here only (the centre is not asked; 3201 does not count it)."""
         pre = _cash_split(bill, patient.psn_no, None)
-        now = datetime.now()
+        now = clock.now()
         setl_id = f"C{now.strftime('%Y%m%d%H%M%S')}{uuid.uuid4().hex[:10].upper()}"
         rid = request_id or f"w-{uuid.uuid4().hex}"
         result = SettlementResult(
@@ -478,8 +460,8 @@ class CentreLedger:
             certno_masked=patient.certno_masked, insutype=patient.insutype, med_type=bill.med_type,
             hosp_lv=self.cfg.terminal.hosp_lv, window=self.cfg.terminal.window, operator=self.cfg.terminal.operator,
             acct_used_flag="0", amounts={c: getattr(pre, c) for c in AMOUNT_COLUMNS}, own_acct_pay=0, balc=None,
-            mulaid=[], bill=bill.to_json(), status="settled", created_at=now.isoformat(timespec="seconds"),
-            setl_date=now.date().isoformat(), kind="cash_only", mdtrt_cert_type=cert_type)
+            mulaid=[], bill=bill.to_json(), status="settled", created_at=clock.stamp(now),
+            setl_date=clock.day(now), kind="cash_only", mdtrt_cert_type=cert_type)
         self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=cert_type)
         self._remember_request(rid, fingerprint, "", setl_id)
         return result
@@ -498,40 +480,37 @@ class CentreLedger:
 
     def _record(self, r: SettlementResult, *, kind: str, clr_type: str, mdtrt_cert_type: str) -> None:
         db = self.db()
-        with write_transaction(db):
-            db.execute(
-                "INSERT INTO window_settlements (setl_id, msgid, kind, mdtrt_id, psn_no, psn_name, certno_masked, "
-                "insutype, med_type, clr_type, mdtrt_cert_type, acct_used_flag, "
-                + ", ".join(AMOUNT_COLUMNS) + ", overlmt_selfpay, own_acct_pay, balc, mulaid, bill, status, setl_time,"
-                ' setl_date, reversal_of, "window", operator, request_id, slip_path) VALUES ('
-                + ", ".join("?" * (12 + len(AMOUNT_COLUMNS) + 13)) + ")",
-                [r.setl_id, r.msgid or None, kind, r.mdtrt_id or None, r.psn_no, r.psn_name, r.certno_masked,
-                 r.insutype, r.med_type, clr_type, mdtrt_cert_type, r.acct_used_flag,
-                 *[r.amounts[c] for c in AMOUNT_COLUMNS], _overlmt(r), r.own_acct_pay, r.balc,
-                 json.dumps(r.mulaid, ensure_ascii=False), json.dumps(r.bill, ensure_ascii=False), r.status,
-                 r.created_at, r.setl_date, r.reversal_of, r.window, r.operator, r.request_id, r.slip_path])
+        with write_tx(db):
+            record.insert_settlement(db, {
+                "setl_id": r.setl_id, "msgid": r.msgid or None, "kind": kind, "mdtrt_id": r.mdtrt_id or None,
+                "psn_no": r.psn_no, "psn_name": r.psn_name, "certno_masked": r.certno_masked, "insutype": r.insutype,
+                "med_type": r.med_type, "clr_type": clr_type, "mdtrt_cert_type": mdtrt_cert_type,
+                "acct_used_flag": r.acct_used_flag, **{c: r.amounts[c] for c in AMOUNT_COLUMNS},
+                "overlmt_selfpay": _overlmt(r), "own_acct_pay": r.own_acct_pay, "balc": r.balc,
+                "mulaid": json.dumps(r.mulaid, ensure_ascii=False), "bill": json.dumps(r.bill, ensure_ascii=False),
+                "status": r.status, "setl_time": r.created_at, "setl_date": r.setl_date, "reversal_of": r.reversal_of,
+                "window": r.window, "operator": r.operator, "request_id": r.request_id, "slip_path": r.slip_path})
             wallet = _wallet_part(r)
             if wallet is not None:
-                db.execute("UPDATE window_settlements SET wallet = ? WHERE setl_id = ?",
-                           [json.dumps(wallet, ensure_ascii=False), r.setl_id])
+                record.set_wallet(db, r.setl_id, json.dumps(wallet, ensure_ascii=False))
 
     def _slip(self, result: SettlementResult, only_if_missing: bool = False) -> None:
         from terminal.services.slip import keep_slip
         keep_slip(self.db(), self.cfg, result, only_if_missing=only_if_missing)
         if result.slip_path:
             db = self.db()
-            with write_transaction(db):
-                db.execute("UPDATE window_settlements SET slip_path = ? WHERE setl_id = ?",
-                           [result.slip_path, result.setl_id])
+            with write_tx(db):
+                record.set_slip_path(db, result.setl_id, result.slip_path)
 
     # ---------------------------------------------------------------- what the window recorded
     def _row(self, setl_id: str) -> SettlementResult:
-        cur = self.db().execute("SELECT * FROM window_settlements WHERE setl_id = ?", [setl_id])
-        row = cur.fetchone()
-        if row is None:
+        r = record.settlement_row(self.db(), setl_id)
+        if r is None:
             raise E.UNKNOWN_SETTLEMENT.error(f"no settlement {setl_id} at this window",
                            f"本窗口无此结算记录 {setl_id}")
-        r = dict(zip([d[0] for d in cur.description], row))
+        return self._result_of_row(r)
+
+    def _result_of_row(self, r: dict[str, Any]) -> SettlementResult:
         result = SettlementResult(
             setl_id=r["setl_id"], mdtrt_id=r["mdtrt_id"] or "", msgid=r["msgid"] or "", request_id=r["request_id"] or "",
             psn_no=r["psn_no"], psn_name=r["psn_name"], certno_masked=r["certno_masked"], insutype=r["insutype"],
@@ -550,31 +529,26 @@ class CentreLedger:
         return self._row(setl_id)
 
     def find_by_request(self, request_id: str) -> SettlementResult | None:
-        row = self.db().execute("SELECT setl_id FROM request_ids WHERE request_id = ? AND setl_id IS NOT NULL",
-                                [request_id]).fetchone()
-        if row is None:
+        row = record.request(self.db(), request_id)
+        if row is None or row[1] is None:
             return None
-        found = self._row(row[0])
+        found = self._row(row[1])
         found.replayed = True
         return found
 
     def _day(self, day: str | None) -> str:
         """The centre's day: its setl_date and 3201 are on its clock; "today" on the window's clock is its today."""
-        local = datetime.now().date().isoformat()
+        local = clock.day()
         return centre_today(self.cfg) if day is None or day == local else day
 
     def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
         day = self._day(day)
-        ids = [r[0] for r in self.db().execute('SELECT setl_id FROM window_settlements WHERE setl_date = ? AND '
-                                               '"window" = ? ORDER BY setl_time DESC, id DESC', [day, window])]
-        rows = [self._row(i) for i in ids]
+        db = self.db()
+        rows = [self._result_of_row(r) for r in record.rows_of_day(db, day, window)]
         names = {r.psn_no: r.psn_name for r in rows}
-        for r in rows:
-            for m in r.mulaid:
-                owner = str(m.get("owner_psn_no", ""))
-                if owner and owner not in names:
-                    hit = self.db().execute("SELECT psn_name FROM persons WHERE psn_no = ?", [owner]).fetchone()
-                    names[owner] = hit[0] if hit else owner
+        owners = sorted({str(m.get("owner_psn_no", "")) for r in rows for m in r.mulaid} - set(names) - {""})
+        found = person_names(db, owners)
+        names.update({owner: found.get(owner, owner) for owner in owners})
         return rows, names
 
     # ---------------------------------------------------------------- reversal
@@ -590,8 +564,8 @@ class CentreLedger:
             if orig.kind == "cash_only":
                 result = self._cash_reversal(orig)
             else:
-                row = self.db().execute("SELECT insuplc_admdvs FROM persons WHERE psn_no = ?", [orig.psn_no]).fetchone()
-                stand_in = _StandIn(orig.psn_no, row[0] if row else "")
+                known = find_person(self.db(), psn_no=orig.psn_no)
+                stand_in = _StandIn(orig.psn_no, known.insuplc_admdvs if known else "")
                 try:
                     done = journey.reverse(self.client, stand_in, setl_id, orig.mdtrt_id)  # type: ignore[arg-type]
                 except (CentreUnreachable, AnswerUncertain) as exc:
@@ -599,24 +573,24 @@ class CentreLedger:
                 result = self._result(done, orig.bill, f"reverse:{setl_id}", self.cfg.terminal.window,
                                       self.cfg.terminal.operator)
                 result.reversal_of = result.reversal_of or setl_id
-                clr = self.db().execute("SELECT clr_type, mdtrt_cert_type FROM window_settlements WHERE setl_id = ?",
-                                        [setl_id]).fetchone()
+                clr = record.clearing(self.db(), setl_id)
+                assert clr is not None   # _row found it above
                 result.mdtrt_cert_type = clr[1]
                 self._record(result, kind="insurance", clr_type=clr[0], mdtrt_cert_type=clr[1])
             db = self.db()
-            with write_transaction(db):
-                db.execute("UPDATE window_settlements SET status = 'reversed' WHERE setl_id = ?", [setl_id])
+            with write_tx(db):
+                record.mark_reversed(db, setl_id)
             self._slip(result)
             return result
 
     def _cash_reversal(self, orig: SettlementResult) -> SettlementResult:
-        now = datetime.now()
+        now = clock.now()
         result = SettlementResult(**{**orig.__dict__, "setl_id": f"C{now.strftime('%Y%m%d%H%M%S')}"
                                      f"{uuid.uuid4().hex[:10].upper()}", "status": "reversal",
                                      "amounts": {k: -v for k, v in orig.amounts.items()},
                                      "request_id": f"reverse:{orig.setl_id}", "reversal_of": orig.setl_id,
-                                     "created_at": now.isoformat(timespec="seconds"),
-                                     "setl_date": now.date().isoformat(), "slip_path": None, "replayed": False})
+                                     "created_at": clock.stamp(now),
+                                     "setl_date": clock.day(now), "slip_path": None, "replayed": False})
         self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=orig.mdtrt_cert_type or "03")
         return result
 
@@ -625,19 +599,13 @@ class CentreLedger:
         """3201 per insurance type (and clearing class) for the day: this window's totals from its own record
         against the centre's answer."""
         day = self._day(day)
-        cond, args = ('AND "window" = ?', [window]) if window else ("", [])
         db = self.db()
-        found = db.execute(f"SELECT insutype, clr_type FROM window_settlements WHERE kind = 'insurance' AND "
-                           f"setl_date = ? {cond} GROUP BY insutype, clr_type", [day, *args]).fetchall()
-        groups = list(dict.fromkeys([(i, c) for i, c in found] + [("310", "11"), ("390", "11")]))
+        found = record.insured_groups(db, day, window)
+        groups = list(dict.fromkeys([*found, ("310", "11"), ("390", "11")]))
         rows = []
         with self._lock:
             for insutype, clr_type in groups:
-                count, *sums = db.execute(
-                    "SELECT coalesce(sum(CASE WHEN status = 'reversal' THEN -1 ELSE 1 END), 0), "
-                    + ", ".join(f"coalesce(sum({f}), 0)" for f in RECONCILE_FIELDS)
-                    + f" FROM window_settlements WHERE kind = 'insurance' AND setl_date = ? AND insutype = ? "
-                    f"AND clr_type = ? {cond}", [day, insutype, clr_type, *args]).fetchone()
+                count, *sums = record.group_sums(db, day, insutype, clr_type, window, RECONCILE_FIELDS)
                 mine = dict(zip(RECONCILE_FIELDS, (int(s) for s in sums)))
                 try:
                     info = journey.reconcile(self.client, insutype=insutype, clr_type=clr_type, begin=day, end=day,
@@ -648,22 +616,19 @@ class CentreLedger:
                 from terminal.insurance.models import fen
                 centre_sums = {k: fen(v) for k, v in theirs.items() if k in RECONCILE_FIELDS} if theirs else None
                 if not count and not info.ext_centre_setl_cnt and info.stmt_rslt == "0" and (insutype, clr_type) not in \
-                        [(i, c) for i, c in found]:
+                        found:
                     continue   # an insurance type nobody settled today, and the centre agrees: not worth a line
                 rows.append(CentreReconcileRow(insutype, clr_type, int(count), mine, info.ext_centre_setl_cnt,
                                                centre_sums, info.stmt_rslt == "0", info.stmt_rslt_dscr))
-        cash = db.execute(f"SELECT count(*), coalesce(sum(psn_cash_pay), 0) FROM window_settlements WHERE "
-                          f"kind = 'cash_only' AND status != 'reversal' AND setl_date = ? {cond}", [day, *args]).fetchone()
-        settled, reversals = db.execute(
-            "SELECT coalesce(sum(status != 'reversal'), 0), coalesce(sum(status = 'reversal'), 0) FROM "
-            f"window_settlements WHERE kind = 'insurance' AND setl_date = ? {cond}", [day, *args]).fetchone()
+        cash = record.cash_only_sums(db, day, window)
+        settled, reversals = record.settled_and_reversals(db, day, window)
         return CentreReconcileReport(day, window, rows, int(cash[1]), int(cash[0]), int(settled), int(reversals))
 
     # ---------------------------------------------------------------- bindings (X102–X104)
     def _owner(self, session: Any, expected_card: CardIdentity | None, today: str | None) -> tuple[InsuredPerson, Any]:
         card_read = session.read()
         session.check_card(expected_card)
-        session.require_valid(today or datetime.now().date().isoformat())
+        session.require_valid(today or clock.day())
         self.patient_for_card(card_read)
         cred = journey.card_credential(card_read.card.card_no, card_read.card.card_sn or "")
         for person, c in self._known.values():
@@ -963,5 +928,5 @@ def centre_today(cfg: Config) -> str:
     try:
         return datetime.now(ZoneInfo(cfg.centre.timezone)).date().isoformat()
     except Exception:
-        return datetime.now().date().isoformat()
+        return clock.day()
 

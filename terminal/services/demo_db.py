@@ -15,6 +15,7 @@ from pathlib import Path
 from terminal.services.bindings import policy_of
 from terminal.store.db import open_from_config
 from terminal.store.importer import import_file, refusal
+from terminal.store.people import has_persons
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEMO_FILES = (DATA / "regions.jsonl", DATA / "demo_export.jsonl")
@@ -27,7 +28,7 @@ def ensure_demo_db(cfg) -> Path:
     path = Path(cfg.db_path)
     db = open_from_config(cfg, create=True)
     try:
-        if db.execute("SELECT count(*) FROM persons").fetchone()[0] == 0:  # new, or an earlier load failed
+        if not has_persons(db):  # new, or an earlier load failed
             for export in DEMO_FILES:
                 report = import_file(db, export, policy=policy_of(cfg), operator=cfg.terminal.operator,
                                      window=cfg.terminal.window)

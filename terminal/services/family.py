@@ -23,7 +23,6 @@ policy None = the rules shipped in config.toml.
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import asdict, dataclass, field
 
 import sqlite_utils
@@ -31,9 +30,11 @@ import sqlite_utils
 from centre.interface.codes import BindingScope
 from drivers.certno import mask
 from drivers.certno import problem as certno_problem
+from terminal import clock
 from terminal.domain import relations
 from terminal.domain.mutual_aid import MutualAidPolicy, Party, available, in_force, payable_problem
 from terminal.error_codes import E
+from terminal.store import binding_rows
 from terminal.store.people import Person, account_of, find_person, pooling_area
 
 
@@ -75,14 +76,6 @@ class FamilyView:
         }
 
 
-_RELATIVES_SQL = (
-    "SELECT b.id, b.owner_psn_no, o.psn_name, b.relation, b.scope, b.quota, b.begin_date, b.end_date, "
-    "a.balc, o.insutype, o.psn_insu_stas, o.insuplc_admdvs, o.gend "
-    "FROM bindings b JOIN persons o ON o.psn_no = b.owner_psn_no "
-    "LEFT JOIN accounts a ON a.psn_no = b.owner_psn_no "
-    "WHERE b.user_psn_no = ? AND b.status = 'active' ORDER BY b.id")
-
-
 def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
                  psn_no: str | None = None) -> Person:
     if certno is not None:
@@ -108,7 +101,7 @@ def relatives_of(db: sqlite_utils.Database, psn_no: str, today: str, policy: Mut
                  user: Person | None = None) -> list[Relative]:
     """Bindings that can pay for this user today, oldest first (see the module docstring)."""
     policy = policy or MutualAidPolicy.default()
-    rows = db.execute(_RELATIVES_SQL, [psn_no]).fetchall()
+    rows = binding_rows.relative_rows(db, psn_no)
     if not rows:
         return []
     user = user or find_person(db, psn_no=psn_no)
@@ -133,7 +126,7 @@ def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno:
                psn_no: str | None = None, today: str | None = None,
                policy: MutualAidPolicy | None = None) -> FamilyView:
     """The person and every account usable for them (docs/data-and-rules.md, `cashier family`)."""
-    today = today or _dt.date.today().isoformat()
+    today = today or clock.day()
     person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
     acct = account_of(db, person.psn_no)
     return FamilyView(person, acct.balc if acct else None, relatives_of(db, person.psn_no, today, policy, person))

@@ -119,12 +119,9 @@ class WindowLedger:
 
     @contextmanager
     def db(self) -> Iterator[Any]:
-        from terminal.store.db import open_from_config
-        db = open_from_config(self.cfg)
-        try:
+        from terminal.store.db import opened
+        with opened(self.cfg) as db:
             yield db
-        finally:
-            db.conn.close()
 
     def patient_for_card(self, card_read: Any) -> Any:
         from terminal.services.settlement import patient_for_card
@@ -190,21 +187,15 @@ class WindowLedger:
             return find_by_request(db, request_id)
 
     def todays(self, day: str, window: str) -> tuple[list[Any], dict[str, str]]:
-        from terminal.services.settlement import load_result
-        from terminal.store.people import find_person
+        from terminal.services.settlement import results_of_day
+        from terminal.store.people import person_names
         with self.db() as db:
-            ids = [r[0] for r in db.conn.execute(
-                'SELECT setl_id FROM settlements WHERE setl_date = ? AND "window" = ? ORDER BY created_at DESC, '
-                'setl_id DESC', [day, window])]
-            rows = [load_result(db, setl_id) for setl_id in ids]
-            names: dict[str, str] = {}
-            for row in rows:
-                names[row.psn_no] = row.psn_name
-                for part in row.mulaid or ():
-                    owner = str(part.get("owner_psn_no", ""))
-                    if owner and owner not in names:
-                        person = find_person(db, psn_no=owner)
-                        names[owner] = person.psn_name if person is not None else owner
+            rows = results_of_day(db, day, window)
+            names: dict[str, str] = {row.psn_no: row.psn_name for row in rows}
+            owners = sorted({str(part.get("owner_psn_no", "")) for row in rows for part in row.mulaid or ()}
+                            - set(names) - {""})
+            found = person_names(db, owners)
+            names.update({owner: found.get(owner, owner) for owner in owners})
             return rows, names
 
     def reconcile(self, day: str | None = None, window: str | None = None) -> Any:

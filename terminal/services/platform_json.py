@@ -13,6 +13,7 @@ from typing import Any
 
 from centre.interface.amounts import fen_to_yuan
 from drivers.certno import mask
+from terminal import clock
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
 
 
@@ -52,7 +53,7 @@ def _setlinfo(result: Any) -> dict[str, Any]:
     """The national fields the window recorded (a replay, a cash-only settlement), in yuan."""
     info: dict[str, Any] = {"mdtrt_id": result.mdtrt_id or None, "setl_id": result.setl_id, "psn_no": result.psn_no,
                             "psn_name": result.psn_name, "certno": result.certno_masked, "insutype": result.insutype,
-                            "setl_time": result.created_at.replace("T", " "), "med_type": result.med_type}
+                            "setl_time": clock.shown(result.created_at), "med_type": result.med_type}
     info.update({c: fen_to_yuan(result.amounts[c]) for c in AMOUNT_COLUMNS})
     info["balc"] = fen_to_yuan(result.balc) if result.balc is not None else None
     info["medins_setl_id"] = result.msgid or None

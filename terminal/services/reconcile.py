@@ -17,21 +17,13 @@ differs (a hand edit, or money moved outside the services). `ok` only when both 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date as Date
 from typing import Any
 
 import sqlite_utils
 
 from centre.interface.codes import RECONCILE_FIELDS
-
-# Each field as the ledger sees it: which entries add up to it.
-LEDGER_SUMS = {
-    "medfee_sumamt": "amount",
-    "fund_pay_sumamt": "CASE WHEN account = 'fund' THEN amount ELSE 0 END",
-    "acct_pay": "CASE WHEN account IN ('own', 'binding') THEN amount ELSE 0 END",
-    "acct_mulaid_pay": "CASE WHEN account = 'binding' THEN amount ELSE 0 END",
-    "psn_cash_pay": "CASE WHEN account = 'cash' THEN amount ELSE 0 END",
-}
+from terminal import clock
+from terminal.store import reconcile_rows as rows
 
 
 @dataclass
@@ -112,29 +104,19 @@ class ReconcileReport:
         return "\n".join(lines)
 
 
-def _window_filter(window: str | None) -> tuple[str, list[str]]:
-    return ('AND "window" = ?', [window]) if window else ("", [])
-
-
 def reconcile(db: sqlite_utils.Database, cfg, date: str | None = None, window: str | None = None) -> ReconcileReport:
-    day = date or Date.today().isoformat()
-    cond, args = _window_filter(window)
+    day = date or clock.day()
     totals: dict[str, WindowTotals] = {}
-    for row in db.conn.execute(
-            f'SELECT "window", sum(status != \'reversal\'), sum(status = \'reversal\'), '
-            f'{", ".join(f"sum({f})" for f in RECONCILE_FIELDS)} FROM settlements WHERE setl_date = ? {cond} '
-            f'GROUP BY "window" ORDER BY "window"', [day, *args]):
+    for row in rows.settlement_sums(db, day, window):
         w = totals.setdefault(row[0], WindowTotals(row[0]))
         w.settled, w.reversals = row[1], row[2]
         w.count = w.settled - w.reversals
         w.sums = dict(zip(RECONCILE_FIELDS, row[3:]))
-    for row in db.conn.execute(
-            f'SELECT "window", {", ".join(f"sum({LEDGER_SUMS[f]})" for f in RECONCILE_FIELDS)} FROM ledger '
-            f'WHERE setl_date = ? {cond} GROUP BY "window"', [day, *args]):
+    for row in rows.ledger_sums(db, day, window):
         totals.setdefault(row[0], WindowTotals(row[0])).ledger = dict(zip(RECONCILE_FIELDS, row[1:]))
     mismatches = [Mismatch(f, w.sums[f], w.ledger[f], window=w.window)
                   for w in totals.values() for f in RECONCILE_FIELDS if w.sums[f] != w.ledger[f]]
-    mismatches += _per_settlement(db, day, cond, args)
+    mismatches += _per_settlement(db, day, window)
     books = check_books(db)
     windows = sorted(totals.values(), key=lambda w: w.window)
     sums = {f: sum(w.sums[f] for w in windows) for f in RECONCILE_FIELDS}
@@ -145,49 +127,13 @@ def reconcile(db: sqlite_utils.Database, cfg, date: str | None = None, window: s
                            windows=windows, books=books)
 
 
-# balc = opening - ledger entries on a balance - binding moves; a ledger or move with no account is missing
-_ACCOUNTS_SQL = """
-WITH spent AS (SELECT psn_no, sum(amount) AS amount FROM ledger WHERE source = 'balc' GROUP BY psn_no),
-     moved AS (SELECT psn_no, sum(amount) AS amount FROM binding_moves GROUP BY psn_no),
-     expected AS (SELECT a.psn_no, a.balc AS stored,
-                         a.opening - coalesce(s.amount, 0) - coalesce(m.amount, 0) AS expected
-                  FROM accounts a LEFT JOIN spent s ON s.psn_no = a.psn_no LEFT JOIN moved m ON m.psn_no = a.psn_no
-                  UNION ALL
-                  SELECT x.psn_no, NULL, -sum(x.amount) FROM (SELECT psn_no, amount FROM spent UNION ALL
-                                                              SELECT psn_no, amount FROM moved) x
-                  WHERE x.psn_no NOT IN (SELECT psn_no FROM accounts) GROUP BY x.psn_no)
-SELECT psn_no, stored, expected FROM expected WHERE stored IS NOT expected ORDER BY psn_no"""
-
-# quota = opening - ledger entries on the quota + binding moves
-_BINDINGS_SQL = """
-WITH drawn AS (SELECT binding_id, sum(amount) AS amount FROM ledger WHERE source = 'quota' GROUP BY binding_id),
-     moved AS (SELECT binding_id, sum(amount) AS amount FROM binding_moves GROUP BY binding_id)
-SELECT b.id, b.quota, b.opening - coalesce(d.amount, 0) + coalesce(m.amount, 0) AS expected
-FROM bindings b LEFT JOIN drawn d ON d.binding_id = b.id LEFT JOIN moved m ON m.binding_id = b.id
-WHERE b.quota IS NOT b.opening - coalesce(d.amount, 0) + coalesce(m.amount, 0) ORDER BY b.id"""
-
-# accumulators = the year's settlement rows (reversals carry negated amounts); a row missing or left over
-_ACCUMULATORS_SQL = """
-WITH made AS (SELECT psn_no, CAST(substr(setl_date, 1, 4) AS INTEGER) AS year,
-                     sum(act_pay_dedc) AS dedc, sum(fund_pay_sumamt) AS fund
-              FROM settlements GROUP BY psn_no, substr(setl_date, 1, 4))
-SELECT a.psn_no, a.year, a.deductible_used, a.fund_paid, coalesce(m.dedc, 0), coalesce(m.fund, 0)
-FROM accumulators a LEFT JOIN made m ON m.psn_no = a.psn_no AND m.year = a.year
-WHERE a.deductible_used IS NOT coalesce(m.dedc, 0) OR a.fund_paid IS NOT coalesce(m.fund, 0)
-UNION ALL
-SELECT m.psn_no, m.year, NULL, NULL, m.dedc, m.fund FROM made m
-WHERE (m.dedc <> 0 OR m.fund <> 0)
-  AND NOT EXISTS (SELECT 1 FROM accumulators a WHERE a.psn_no = m.psn_no AND a.year = m.year)
-ORDER BY 1, 2"""
-
-
 def check_books(db: sqlite_utils.Database) -> list[BookMismatch]:
     """Every balance, quota and accumulator against its start and its recorded movements."""
     out = [BookMismatch("accounts", psn_no, "balc", stored, expected)
-           for psn_no, stored, expected in db.conn.execute(_ACCOUNTS_SQL)]
+           for psn_no, stored, expected in rows.account_differences(db)]
     out += [BookMismatch("bindings", str(bid), "quota", stored, expected)
-            for bid, stored, expected in db.conn.execute(_BINDINGS_SQL)]
-    for psn_no, year, dedc, fund, made_dedc, made_fund in db.conn.execute(_ACCUMULATORS_SQL):
+            for bid, stored, expected in rows.binding_differences(db)]
+    for psn_no, year, dedc, fund, made_dedc, made_fund in rows.accumulator_differences(db):
         key = f"{psn_no}/{year}"
         if dedc != made_dedc:
             out.append(BookMismatch("accumulators", key, "deductible_used", dedc, made_dedc))
@@ -196,15 +142,10 @@ def check_books(db: sqlite_utils.Database) -> list[BookMismatch]:
     return out
 
 
-def _per_settlement(db: sqlite_utils.Database, day: str, cond: str, args: list[str]) -> list[Mismatch]:
+def _per_settlement(db: sqlite_utils.Database, day: str, window: str | None) -> list[Mismatch]:
     """Each settlement of the day against its own ledger entries (names the setl_id that differs)."""
-    s_cond = cond.replace('"window"', 's."window"')
-    ledger_cols = ", ".join(f"sum({LEDGER_SUMS[f]}) AS l_{f}" for f in RECONCILE_FIELDS)
-    query = (f"SELECT s.setl_id, {', '.join('s.' + f for f in RECONCILE_FIELDS)}, {', '.join('l.l_' + f for f in RECONCILE_FIELDS)}, "
-             f"l.n FROM settlements s LEFT JOIN (SELECT setl_id, count(*) AS n, {ledger_cols} FROM ledger "
-             f"GROUP BY setl_id) l ON l.setl_id = s.setl_id WHERE s.setl_date = ? {s_cond}")
     out = []
-    for row in db.conn.execute(query, [day, *args]):
+    for row in rows.per_settlement(db, day, window):
         setl_id, mine, theirs, n = row[0], row[1:6], row[6:11], row[11]
         if not n:
             out.append(Mismatch("entries", 1, 0, setl_id=setl_id))

@@ -28,22 +28,20 @@ account flag: `request_fingerprint`, stored as `request_fp`) is refused with `re
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import sqlite3
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import sqlite_utils
 
 from centre.interface.codes import BindingScope, Insutype, SetlStatus
 from drivers.certno import mask
 from drivers.errors import CARD_REMOVED, CardError
+from terminal import clock
 from terminal.card_session import CardIdentity
 from terminal.config import parsed_once
 from terminal.domain.bill import Bill, check_limits
@@ -52,8 +50,10 @@ from terminal.domain.policy import Policy, PolicyRule
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
 from terminal.error_codes import E
 from terminal.errors import RuleRefused
-from terminal.store.people import add_audit, write_transaction
-from terminal.store.schema_settlement import AMOUNT_COLUMNS, SETTLEMENT_COLUMNS
+from terminal.store import settlements as rows
+from terminal.store.people import add_audit
+from terminal.store.schema_settlement import AMOUNT_COLUMNS
+from terminal.store.write_lock import write_tx
 
 Relatives = str | Sequence[str]
 
@@ -127,8 +127,7 @@ class SettlementResult:
 # ---------------------------------------------------------------- lookups
 
 def _patient(db: sqlite_utils.Database, where: str, value: str) -> Patient | None:
-    row = db.execute(f"SELECT psn_no, psn_name, certno, insutype, psn_insu_stas, insuplc_admdvs FROM persons "
-                     f"WHERE {where} = ?", [value]).fetchone()
+    row = rows.patient_row(db, where, value)
     return Patient(*row) if row else None
 
 
@@ -187,11 +186,6 @@ def _relative_sources(db: sqlite_utils.Database, cfg, patient: Patient, relative
     return chosen
 
 
-_STANDING_SQL = ("SELECT (SELECT balc FROM accounts WHERE psn_no = ?1), "
-                 "(SELECT deductible_used FROM accumulators WHERE psn_no = ?1 AND year = ?2), "
-                 "(SELECT fund_paid FROM accumulators WHERE psn_no = ?1 AND year = ?2)")
-
-
 def policy_for(cfg) -> Policy:
     """The config's policy, parsed once per loaded config."""
     return parsed_once(cfg, "policy", Policy.from_config)
@@ -204,14 +198,14 @@ def _compute(db, cfg, patient: Patient, bill: Bill, relatives: Relatives, acct_u
         _require_active(patient)
     policy = policy or policy_for(cfg)
     check_limits(bill, policy.bill_limits)      # the config's absurd-amount limits, whoever parsed the bill
-    balc, dedc_used, fund_paid = db.conn.execute(_STANDING_SQL, [patient.psn_no, now.year]).fetchone()
+    balc, dedc_used, fund_paid = rows.standing(db, patient.psn_no, now.year)
     own = balc if patient.insutype == Insutype.EMPLOYEE else None  # only employees have an account; shown even if unused
     if self_pay:
         return _self_pay_split(bill, policy, patient, cfg.terminal.hosp_lv, own,
                                YearToDate(dedc_used or 0, fund_paid or 0))
     return presettle(bill, policy, insutype=patient.insutype, hosp_lv=cfg.terminal.hosp_lv,
                      ytd=YearToDate(dedc_used or 0, fund_paid or 0), own_balc=own,
-                     relatives=_relative_sources(db, cfg, patient, relatives, now.date().isoformat()) if acct_used_flag else (),
+                     relatives=_relative_sources(db, cfg, patient, relatives, clock.day(now)) if acct_used_flag else (),
                      acct_used_flag=acct_used_flag)
 
 
@@ -234,7 +228,7 @@ def _self_pay_split(bill: Bill, policy: Policy, patient: Patient, hosp_lv: str, 
 def presettle_for(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, relatives: Relatives = "auto",
                   acct_used_flag: bool = True, now: datetime | None = None, self_pay: bool = False) -> PreSettlement:
     """2206: the split as it would be now (self_pay: the whole bill in cash); nothing is written."""
-    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, now or datetime.now(),
+    return _compute(db, cfg, patient_by_psn_no(db, psn_no), bill, relatives, acct_used_flag, clock.local(now),
                     self_pay=self_pay)
 
 
@@ -259,9 +253,7 @@ def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool =
 
 
 def _one(db: sqlite_utils.Database, where: str, value: str) -> dict[str, Any] | None:
-    cur = db.execute(f"SELECT * FROM settlements WHERE {where} = ?", [value])
-    row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row)) if row else None
+    return rows.settlement_row(db, where, value)
 
 
 def find_by_request(db: sqlite_utils.Database, request_id: str) -> SettlementResult | None:
@@ -274,6 +266,14 @@ def load_result(db: sqlite_utils.Database, setl_id: str) -> SettlementResult:
     if row is None:
         raise E.UNKNOWN_SETTLEMENT.error(f"no settlement {setl_id}", f"无此结算记录 {setl_id}")
     return _row_result(db, row)
+
+
+def results_of_day(db: sqlite_utils.Database, day: str, window: str) -> list[SettlementResult]:
+    """A window's settlements and reversals of a day, newest first: one query for the rows, one for the
+    people named on them (not one per row)."""
+    found = rows.settlement_rows_of_day(db, day, window)
+    patients = {psn_no: Patient(*row) for psn_no, row in rows.patient_rows(db, (r["psn_no"] for r in found)).items()}
+    return [_row_result(db, row, patient=patients.get(row["psn_no"])) for row in found]
 
 
 def new_ids(cfg, now: datetime) -> tuple[str, str, str]:
@@ -328,27 +328,24 @@ def _same_request(first: dict[str, Any], request_id: str, psn_no: str, fingerpri
 def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, window: str, day: str) -> list[tuple]:
     """Conditional updates for each account that pays; returns the ledger rows. Raises if any would overdraw."""
     entries: list[tuple] = []
-    conn = db.conn
 
     def take_balc(psn_no: str, amount: int) -> int:
-        row = conn.execute("UPDATE accounts SET balc = balc - ?, version = version + 1 "
-                           "WHERE psn_no = ? AND balc >= ? RETURNING balc", [amount, psn_no, amount]).fetchone()
-        if row is None:
+        left = rows.take_balc(db, psn_no, amount)
+        if left is None:
             raise E.INSUFFICIENT_BALANCE.error(f"the account of {psn_no} no longer holds {amount} fen",
                               f"{psn_no} 的账户余额不足")
-        return row[0]
+        return left
 
     if pre.own_acct_pay:
         entries.append((setl_id, "own", "balc", patient.psn_no, None, pre.own_acct_pay,
                         take_balc(patient.psn_no, pre.own_acct_pay), at, window, day))
     for part in pre.mulaid:
         if part.scope == BindingScope.CROSS_PROVINCE:
-            row = conn.execute("UPDATE bindings SET quota = quota - ? WHERE id = ? AND status = 'active' "
-                               "AND quota >= ? RETURNING quota", [part.amount, part.binding_id, part.amount]).fetchone()
-            if row is None:
+            quota_left = rows.take_quota(db, part.binding_id, part.amount)
+            if quota_left is None:
                 raise E.INSUFFICIENT_QUOTA.error(f"binding {part.binding_id} no longer holds {part.amount} fen",
                                   f"共济额度不足(绑定 {part.binding_id})")
-            entries.append((setl_id, "binding", "quota", part.owner_psn_no, part.binding_id, part.amount, row[0],
+            entries.append((setl_id, "binding", "quota", part.owner_psn_no, part.binding_id, part.amount, quota_left,
                             at, window, day))
         else:
             entries.append((setl_id, "binding", "balc", part.owner_psn_no, part.binding_id, part.amount,
@@ -356,56 +353,6 @@ def _debit(db, pre: PreSettlement, patient: Patient, setl_id: str, at: str, wind
     entries.append((setl_id, "fund", None, patient.psn_no, None, pre.fund_pay_sumamt, None, at, window, day))
     entries.append((setl_id, "cash", None, patient.psn_no, None, pre.psn_cash_pay, None, at, window, day))
     return entries
-
-
-SETTLEMENT_INSERT = (f"INSERT INTO settlements ({', '.join(chr(34) + c + chr(34) for c in SETTLEMENT_COLUMNS)}) "
-                     f"VALUES ({', '.join('?' * len(SETTLEMENT_COLUMNS))})")
-
-
-def insert_settlement(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
-    db.conn.execute(SETTLEMENT_INSERT, [row[c] for c in SETTLEMENT_COLUMNS])
-
-
-def _writer_queue(db: sqlite_utils.Database) -> IO[str] | None:
-    """This connection's handle on `<db>.lock`, the queue the money writers wait in (None: in memory)."""
-    queue: Any = getattr(db, "_cashier_writer_queue", False)
-    if queue is False:
-        path = db.conn.execute("PRAGMA database_list").fetchone()[2]
-        try:
-            queue = open(f"{path}.lock", "a") if path else None  # noqa: SIM115  held open: the queue is its lock
-        except OSError:
-            queue = None
-        db._cashier_writer_queue = queue  # type: ignore[attr-defined]
-    return queue
-
-
-@contextmanager
-def write_tx(db: sqlite_utils.Database) -> Iterator[None]:
-    """The store's IMMEDIATE write transaction, entered through a kernel lock queue.
-
-    Windows waiting for SQLite's lock sleep 1, 2, 5 … 100 ms between tries, leaving the database idle
-    while a sub-millisecond settlement could run; waiting in flock() instead wakes the next window the
-    moment the last one commits (the kernel drops the lock of a killed process). A lock held too long
-    by a writer outside this queue -> StoreError.
-    """
-    queue = _writer_queue(db)
-    if queue is not None:
-        fcntl.flock(queue, fcntl.LOCK_EX)
-    try:
-        with write_transaction(db):
-            yield
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
-        raise E.DB_BUSY.error(f"the database is busy (another window holds it): {exc}",
-                         "数据库忙(其他窗口正在写入),请重试") from None
-    finally:
-        if queue is not None:
-            fcntl.flock(queue, fcntl.LOCK_UN)
-
-
-LEDGER_INSERT = ('INSERT INTO ledger (setl_id, account, source, psn_no, binding_id, amount, balc_after, at, "window", '
-                 "setl_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
@@ -419,15 +366,14 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
     `still_present`: asked last, inside the transaction: False (or a CardError) and nothing is written.
     `self_pay`: the whole bill in cash (no fund, no account), whatever the insurance status.
     """
-    now = now or datetime.now()
+    now = clock.local(now)
     if self_pay:
         acct_used_flag, relatives = False, "none"
     fingerprint = fingerprint or request_fingerprint(psn_no, bill, acct_used_flag, relatives, self_pay)
     asked_id = request_id is not None   # a fresh id cannot have been used before: no look-up needed
     request_id = request_id or uuid.uuid4().hex
     setl_id, mdtrt_id, msgid = new_ids(cfg, now)
-    at, day, window, operator = now.isoformat(timespec="seconds"), now.date().isoformat(), \
-        cfg.terminal.window, cfg.terminal.operator
+    at, day, window, operator = clock.stamp(now), clock.day(now), cfg.terminal.window, cfg.terminal.operator
     bill_obj = bill.to_json()
     bill_text = json.dumps(bill_obj, ensure_ascii=False)
     with write_tx(db):
@@ -450,13 +396,10 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
                "mulaid": json.dumps(mulaid, ensure_ascii=False),
                "bill": bill_text, "status": SetlStatus.SETTLED.value,
                "created_at": at, "setl_date": day, "reversal_of": None, "request_fp": fingerprint}
-        insert_settlement(db, row)
-        db.conn.executemany(LEDGER_INSERT, entries)
-        db.conn.execute("INSERT INTO accumulators (psn_no, year, deductible_used, fund_paid) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (psn_no, year) DO UPDATE SET deductible_used = deductible_used + "
-                        "excluded.deductible_used, fund_paid = fund_paid + excluded.fund_paid",
-                        [psn_no, now.year, pre.act_pay_dedc, pre.fund_pay_sumamt])
-        add_audit(db, operator=operator, window=window, action="settle", subject=psn_no, detail={
+        rows.insert_settlement(db, row)
+        rows.insert_ledger(db, entries)
+        rows.add_to_accumulators(db, psn_no, now.year, pre.act_pay_dedc, pre.fund_pay_sumamt)
+        add_audit(db, at=at, operator=operator, window=window, action="settle", subject=psn_no, detail={
             "setl_id": setl_id, "request_id": request_id, "medfee_sumamt": pre.medfee_sumamt,
             "fund_pay_sumamt": pre.fund_pay_sumamt, "acct_pay": pre.acct_pay,
             "acct_mulaid_pay": pre.acct_mulaid_pay, "psn_cash_pay": pre.psn_cash_pay, "mulaid": mulaid,
@@ -468,10 +411,10 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
 
 # ---------------------------------------------------------------- at the window, with a card
 
-def _pin_failed(db, cfg, patient: Patient, exc: CardError) -> None:
+def _pin_failed(db, cfg, patient: Patient, exc: CardError, now: datetime) -> None:
     """Audit a PIN failure (never the PIN itself) in its own small transaction."""
     with write_tx(db):
-        add_audit(db, operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
+        add_audit(db, at=clock.stamp(now), operator=cfg.terminal.operator, window=cfg.terminal.window, action="pin_failed",
                   subject=patient.psn_no, detail={"code": exc.code, "tries_left": exc.tries_left})
 
 
@@ -496,7 +439,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
     is written. Without it, the card read here is the one confirmed at commit (the command line).
     `self_pay`: the whole bill in cash, no PIN (insurance not active, card expired).
     """
-    now = now or datetime.now()
+    now = clock.local(now)
     card_read = session.read()   # always the card in the reader now ...
     session.check_card(expected_card)   # ... and it must be the card shown with this bill
     shown = expected_card or CardIdentity.of(card_read)
@@ -504,7 +447,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
     if self_pay:
         acct_used_flag, relatives = False, "none"
     else:
-        session.require_valid(now.date().isoformat())   # an expired card pays nothing, as at bind and the kiosk
+        session.require_valid(clock.day(now))   # an expired card pays nothing, as at bind and the kiosk
     fingerprint = request_fingerprint(patient.psn_no, bill, acct_used_flag, relatives, self_pay)
     if request_id:
         first = _one(db, "request_id", request_id)
@@ -524,7 +467,7 @@ def settle(db: sqlite_utils.Database, cfg, session, bill: Bill, *, pin: str | No
             session.verify_pin(pin)
         except CardError as exc:
             if exc.pin_failed:
-                _pin_failed(db, cfg, patient, exc)
+                _pin_failed(db, cfg, patient, exc, now)
             raise
     result = commit_settlement(db, cfg, patient.psn_no, bill, relatives=relatives,
                                acct_used_flag=accounts_usable, request_id=request_id,

@@ -22,9 +22,11 @@ from pathlib import Path
 import sqlite_utils
 
 from centre.interface.codes import Insutype, MedType
+from terminal import clock
 from terminal.domain.money import round_fen, yuan
 from terminal.error_codes import E
 from terminal.errors import CashierError
+from terminal.store.people import person_names
 
 log = logging.getLogger("cashier.slip")
 
@@ -58,8 +60,7 @@ def _line(label: str, value: str) -> str:
 def _owner_names(db: sqlite_utils.Database | None, psn_nos: list[str]) -> dict[str, str]:
     if db is None or not psn_nos:
         return {}
-    marks = ", ".join("?" * len(psn_nos))
-    return dict(db.execute(f"SELECT psn_no, psn_name FROM persons WHERE psn_no IN ({marks})", psn_nos).fetchall())
+    return person_names(db, psn_nos)
 
 
 def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
@@ -73,7 +74,7 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
            f"结算号 setl_id: {result.setl_id}",
            f"就诊号 mdtrt_id: {result.mdtrt_id}",
            f"报文号 msgid: {result.msgid}",
-           f"结算时间 setl_time: {result.created_at.replace('T', ' ')}"]
+           f"结算时间 setl_time: {clock.shown(result.created_at)}"]
     if result.reversal_of:
         out.append(f"冲正原结算 reversal_of: {result.reversal_of}")
     out += [rule,

@@ -6,7 +6,9 @@ A sqlite3 connection belongs to the thread that opened it: open one per worker.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
@@ -100,3 +102,13 @@ def _check_not_newer(conn: sqlite3.Connection, path: Path) -> None:
 def open_from_config(cfg, *, create: bool = False, migrate: bool = True) -> sqlite_utils.Database:
     return open_db(cfg.db_path, create=create, synchronous=cfg.database.synchronous,
                    busy_timeout_ms=cfg.database.busy_timeout_ms, migrate=migrate)
+
+
+@contextmanager
+def opened(cfg) -> Iterator[sqlite_utils.Database]:
+    """The configured database for one call or one worker (this thread), closed when it is done."""
+    db = open_from_config(cfg)
+    try:
+        yield db
+    finally:
+        db.close()

@@ -9,12 +9,11 @@ here; `terminal.store.importer` holds the transaction around them.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from centre.interface.amounts import MAX_FEN
 from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
@@ -31,10 +30,8 @@ MAX_ERRORS_KEPT = 1000
 Progress = Callable[[int, int], None]
 
 _ADMDVS = re.compile(r"^\d{6}$")
-_CERTNO = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # as certno_mod's shape, on the upper-cased number
-# MOD 11-2: the check digit indexes "10X98765432" by sum(d[i] * 2**(17-i)) mod 11. As 13 = 2 (mod 11),
-# that sum is 2 * int(first17, 13) (mod 11): one C-level int() (only ever on 17 ASCII digits)
-_CHECK_CHARS = "10X98765432"
+_CERTNO = certno_mod.ASCII_SHAPE
+_shaped_ok = certno_mod.shaped_ok   # the ID-number check (check digit, real birth date), fast
 _NATY = re.compile(r"^\d{2}$")
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
 _CARD_SN = re.compile(r"^[0-9A-F]{32}$")
@@ -153,6 +150,29 @@ def _fen_problem(name: str, v: object) -> str:
     return f"{name} {v} is out of range (0 to {MAX_FEN} fen)"
 
 
+class PersonInfo(NamedTuple):
+    """What the mutual-aid rules need of a person (a tuple: the importer keeps one per person of a file)."""
+    name: str
+    gend: str | None
+    insutype: str
+    stas: str
+    admdvs: str
+
+
+def _duplicate(psn_no: str) -> str:
+    return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
+
+
+def _certno_problem(psn_no: str, certno: str) -> str | None:
+    why = certno_mod.problem(certno)
+    return None if why is None else f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
+
+
+def _sex_problem(psn_no: str, gend: str, certno: str) -> str:
+    said = "male (odd)" if gend == "2" else "female (even)"
+    return f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit {certno[16]} says {said}"
+
+
 class _Importer:
     """One run: validate lines into per-kind buffers, flush them in chunks, collect errors."""
 
@@ -168,7 +188,7 @@ class _Importer:
         self.buffered = 0
         self.psn_lines: set[str] = set()      # psn_no of every valid person line (duplicates are refused)
         self.psn_seen: set[str] = set()       # psn_no of the person lines accepted
-        self.info: dict[str, tuple] = {}      # psn_no -> (name, gend, insutype, stas, admdvs) from this file
+        self.info: dict[str, PersonInfo] = {}  # psn_no -> what the rules need of a person of this file
         self.acct_seen: set[str] = set()      # psn_no of the account lines accepted
         self.regions: dict[str, Region] = {}  # region lines of this file
         self.pending: list[tuple[int, str, tuple]] = []  # lines whose references may come later
@@ -233,32 +253,24 @@ class _Importer:
             return (f"person: psn_no must be text of 1 to 32 printable characters, no spaces around, "
                     f"not {shown(psn_no)}")
         if psn_no in self.psn_lines:
-            return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
+            return _duplicate(psn_no)
         if type(certno) is not str:
             return "person: certno is missing"
         certno = certno.upper()
-        if not self.certno_ok(certno):  # the slow path words the problem
-            why = certno_mod.problem(certno)
-            if why is not None:
-                return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
+        if not (len(certno) == 18 and _CERTNO.match(certno) and _shaped_ok(certno, self.good_births)) and (
+                problem := _certno_problem(psn_no, certno)):   # the slow path words the problem
+            return problem
         if (type(name) is not str or len(name) > MAX_NAME or _unsafe(name) or not name.strip()) and (
                 problem := _name_problem(f"person {psn_no}", "psn_name", name)):
             return problem
         if gend is not None and gend not in _GEND:
             return f"person {psn_no}: gend must be one of 0 1 2 9, not {gend!r}"
-        if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
-            said = "male (odd)" if gend == "2" else "female (even)"
-            return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
-                    f"{certno[16]} says {said}")
+        if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):   # certno_mod.sex
+            return _sex_problem(psn_no, gend, certno)
         if naty is not None and (type(naty) is not str or not _NATY.match(naty)):
             return f"person {psn_no}: naty must be a 2-digit code, not {naty!r}"
-        if brdy is not None:
-            if type(brdy) is not str or brdy not in self.good_dates:
-                if not is_date(brdy):
-                    return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
-                self.good_dates.add(str(brdy))
-            if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
-                return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
+        if brdy is not None and (problem := self.brdy_problem(psn_no, brdy, certno)):
+            return problem
         if card_no is not None and (type(card_no) is not str or not _CARD_NO.match(card_no)):
             return f"person {psn_no}: card_no must be 1 to 20 digits or capital letters, not {card_no!r}"
         if card_sn is not None and (type(card_sn) is not str or not _CARD_SN.match(card_sn)):
@@ -269,12 +281,8 @@ class _Importer:
             return f"person {psn_no}: insutype must be 310 (employee) or 390 (resident), not {insutype!r}"
         if stas not in _STAS:
             return f"person {psn_no}: psn_insu_stas must be 1 (active), 2 (suspended) or 4 (ended), not {stas!r}"
-        self.psn_lines.add(psn_no)
-        row = (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype, stas)
-        if self.area(admdvs) is None and not self.finishing:
-            self.pending.append((n, "person", row))  # its region line may come later in the file
-            return None
-        return self.accept("person", n, row)
+        return self.person_row(n, (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype,
+                                   stas))
 
     def person_checked(self, n: int, psn_no: str, certno: str, name: str, gend: str, naty: str, brdy: str,
                        card_no: str, card_sn: str, admdvs: str, insutype: str, stas: str) -> str | None:
@@ -284,33 +292,42 @@ class _Importer:
             return (f"person: psn_no must be text of 1 to 32 printable characters, no spaces around, "
                     f"not {shown(psn_no)}")
         if psn_no in self.psn_lines:
-            return f"person: duplicate psn_no {psn_no} (already on an earlier line)"
-        if not self.certno_digits_ok(certno):
-            why = certno_mod.problem(certno)
-            if why is not None:
-                return f"person {psn_no}: invalid ID number {certno_mod.mask(certno)}: {why}"
+            return _duplicate(psn_no)
+        if not _shaped_ok(certno, self.good_births) and (problem := _certno_problem(psn_no, certno)):
+            return problem
         if (len(name) > MAX_NAME or _unsafe(name) or not name.strip()) and (
                 problem := _name_problem(f"person {psn_no}", "psn_name", name)):
             return problem
-        if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):
-            said = "male (odd)" if gend == "2" else "female (even)"
-            return (f"person {psn_no}: gend {gend} does not match the ID number, whose 17th digit "
-                    f"{certno[16]} says {said}")
-        if brdy not in self.good_dates:
+        if gend in ("1", "2") and gend != ("1" if certno[16] in "13579" else "2"):   # certno_mod.sex
+            return _sex_problem(psn_no, gend, certno)
+        if problem := self.brdy_problem(psn_no, brdy, certno):
+            return problem
+        return self.person_row(n, (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype,
+                                   stas))
+
+    def brdy_problem(self, psn_no: str, brdy: object, certno: str) -> str | None:
+        """A birth date that is not a date, or not the one written in the ID number (certno_mod.birth_date)."""
+        if type(brdy) is not str or brdy not in self.good_dates:
             if not is_date(brdy):
                 return f"person {psn_no}: brdy must be a date YYYY-MM-DD, not {brdy!r}"
-            self.good_dates.add(brdy)
-        if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":  # certno_mod.birth_date
+            self.good_dates.add(str(brdy))
+        if brdy != f"{certno[6:10]}-{certno[10:12]}-{certno[12:14]}":
             return f"person {psn_no}: brdy {brdy} does not match the birth date in the ID number"
+        return None
+
+    def person_row(self, n: int, row: tuple) -> str | None:
+        """A person line whose own fields passed: held back until its area is known, else accepted (accept()
+        and add() inlined for the common case)."""
+        psn_no, admdvs = row[0], row[8]
         self.psn_lines.add(psn_no)
-        row = (psn_no, certno, name, gend, naty, brdy, card_no, card_sn, admdvs, insutype, stas)
         if self.area(admdvs) is None:
             if not self.finishing:
                 self.pending.append((n, "person", row))  # its region line may come later in the file
                 return None
             return self.accept("person", n, row)
-        self.psn_seen.add(psn_no)  # accept("person") and add() inlined
-        self.info[psn_no] = (name, gend, insutype, stas, admdvs)
+        gend = row[3]
+        self.psn_seen.add(psn_no)
+        self.info[psn_no] = PersonInfo(row[2], gend, row[9], row[10], admdvs)
         uc = self.classes.get(("user", gend, admdvs))
         self.user_class[psn_no] = uc if uc is not None else self.class_id(("user", gend, admdvs))
         self.buffers["person"].append(row)
@@ -319,27 +336,6 @@ class _Importer:
         if self.buffered >= CHUNK:
             self.flush()
         return None
-
-    def certno_ok(self, certno: str) -> bool:
-        """certno_mod.problem(certno) is None, fast: the check digit in one C-level pass, known birth dates
-        remembered. False only means "ask certno_mod.problem" (which words the reason)."""
-        if len(certno) != 18 or not _CERTNO.match(certno):
-            return False
-        return self.certno_digits_ok(certno)
-
-    def certno_digits_ok(self, certno: str) -> bool:
-        """certno_ok for a number already of the shape (17 ASCII digits and a digit or X)."""
-        if _CHECK_CHARS[2 * int(certno[:17], 13) % 11] != certno[17]:
-            return False
-        born = certno[6:14]
-        if born in self.good_births:
-            return True
-        try:
-            _dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
-        except ValueError:
-            return False
-        self.good_births.add(born)
-        return True
 
     def class_id(self, shape: tuple) -> int:
         found = self.classes.get(shape)
@@ -364,11 +360,11 @@ class _Importer:
         info = self.info.get(psn_no)
         if info is None:
             return self.route("account", n, (psn_no, balc, year), (psn_no,))
-        if info[2] != _EMPLOYEE:
+        if info.insutype != _EMPLOYEE:
             return (f"account {psn_no}: only employee insurance (310) has a personal account "
-                    f"({psn_no} has {info[2]})")
+                    f"({psn_no} has {info.insutype})")
         self.acct_seen.add(psn_no)
-        self.owner_class[psn_no] = self.class_id(("owner", info[2], info[4]))
+        self.owner_class[psn_no] = self.class_id(("owner", info.insutype, info.admdvs))
         self.add("account", n, (psn_no, balc, year))
         return None
 
@@ -421,7 +417,8 @@ class _Importer:
         row = (owner, user, code, scope, quota, begin, end, self.stamp)
         if status == _ACTIVE and owner in self.acct_seen and user in self.info:  # the common case, inlined
             o, u = self.info.get(owner), self.info[user]
-            if o is not None and (code, begin, scope, status, u[1], o[2], True, o[4], u[4]) in self.rules_ok:
+            if o is not None and (code, begin, scope, status, u.gend, o.insutype, True, o.admdvs,
+                                  u.admdvs) in self.rules_ok:
                 self.buffers["binding"].append(row)
                 self.linenos["binding"].append(n)
                 self.buffered += 1
@@ -436,12 +433,13 @@ class _Importer:
             return True
         return self.conn.execute("SELECT 1 FROM persons WHERE psn_no = ?", (psn_no,)).fetchone() is not None
 
-    def person_info(self, psn_no: str) -> tuple | None:
-        """(name, gend, insutype, stas, admdvs) of a person of this file or of the database."""
+    def person_info(self, psn_no: str) -> PersonInfo | None:
+        """What the rules need of a person of this file or of the database."""
         found = self.info.get(psn_no)
         if found is None:
-            found = self.conn.execute("SELECT psn_name, gend, insutype, psn_insu_stas, insuplc_admdvs FROM persons "
-                                      "WHERE psn_no = ?", (psn_no,)).fetchone()
+            row = self.conn.execute("SELECT psn_name, gend, insutype, psn_insu_stas, insuplc_admdvs FROM persons "
+                                    "WHERE psn_no = ?", (psn_no,)).fetchone()
+            return PersonInfo(*row) if row else None
         return found
 
     def has_account(self, psn_no: str) -> bool:
@@ -489,16 +487,16 @@ class _Importer:
                 return (f"person {psn_no}: insuplc_admdvs {admdvs} is not a known pooling area "
                         "(no region line for it in the file or the database)")
             self.psn_seen.add(psn_no)
-            self.info[psn_no] = (row[2], row[3], row[9], row[10], admdvs)
+            self.info[psn_no] = PersonInfo(row[2], row[3], row[9], row[10], admdvs)
             self.user_class[psn_no] = self.class_id(("user", row[3], admdvs))
         elif kind == "account":
             info = self.person_info(row[0])
-            if info is not None and info[2] != _EMPLOYEE:
+            if info is not None and info.insutype != _EMPLOYEE:
                 return (f"account {row[0]}: only employee insurance (310) has a personal account "
-                        f"({row[0]} has {info[2]})")
+                        f"({row[0]} has {info.insutype})")
             self.acct_seen.add(row[0])
             if info is not None and row[0] in self.info:
-                self.owner_class[row[0]] = self.class_id(("owner", info[2], info[4]))
+                self.owner_class[row[0]] = self.class_id(("owner", info.insutype, info.admdvs))
         elif kind in ("binding", "binding_ended"):
             problem = self.binding_rules(row, _ENDED if kind == "binding_ended" else _ACTIVE)
             if problem is not None:
@@ -513,14 +511,14 @@ class _Importer:
         if o is None or u is None:
             return f"binding: {owner if o is None else user} is not a person in this file or the database"
         has_acct = self.has_account(owner) if status == _ACTIVE else True
-        key = (code, begin, scope, status, u[1], o[2], has_acct, o[4], u[4])
+        key = (code, begin, scope, status, u.gend, o.insutype, has_acct, o.admdvs, u.admdvs)
         if key in self.rules_ok:
             return None
-        owner_party = Party(owner, o[0], o[2], o[3], o[4], o[1], 0 if has_acct else None)
-        user_party = Party(user, u[0], u[2], u[3], u[4], u[1])
+        owner_party = Party(owner, o.name, o.insutype, o.stas, o.admdvs, o.gend, 0 if has_acct else None)
+        user_party = Party(user, u.name, u.insutype, u.stas, u.admdvs, u.gend)
         try:
             check_centre_binding(self.policy, owner_party, user_party, code, begin_date=begin, scope=scope,
-                                 status=status, owner_area=self.area(o[4]), user_area=self.area(u[4]))
+                                 status=status, owner_area=self.area(o.admdvs), user_area=self.area(u.admdvs))
         except CashierError as exc:
             return f"binding {owner}->{user} (begin {begin}): {exc.code}: {exc.message}"
         self.rules_ok.add(key)

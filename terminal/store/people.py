@@ -9,14 +9,16 @@ API (all take a sqlite_utils.Database opened on this thread):
   active_binding(db, owner, user)            -> Binding | None
   region(db, admdvs)                         -> Region | None
   pooling_area(db, admdvs)                   -> Region | None  (the area, else its city)
-  add_audit(db, operator, window, action, subject, detail)
+  add_audit(db, operator, window, action, subject, detail, at=None)   at: the act's stamp (terminal.clock)
+  has_persons(db)                            -> bool
   counts(db)                                 -> {table: rows}
+Writes that move money or bindings go through terminal.store.write_lock.write_tx (the lock queue in front of
+write_transaction).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import secrets
 import sqlite3
@@ -25,6 +27,7 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
+from terminal import clock
 from terminal.domain.mutual_aid import Party
 from terminal.domain.regions import Region
 from terminal.error_codes import E
@@ -120,7 +123,8 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    """The stamp of this instant (terminal.clock: local time with its offset)."""
+    return clock.stamp()
 
 
 def find_person(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
@@ -143,6 +147,10 @@ def person_names(db: sqlite_utils.Database, psn_nos: list[str]) -> dict[str, str
         return {}
     marks = ",".join("?" * len(psn_nos))
     return dict(db.execute(f"SELECT psn_no, psn_name FROM persons WHERE psn_no IN ({marks})", psn_nos).fetchall())
+
+
+def has_persons(db: sqlite_utils.Database) -> bool:
+    return db.conn.execute("SELECT EXISTS (SELECT 1 FROM persons)").fetchone()[0] == 1
 
 
 def account_of(db: sqlite_utils.Database, psn_no: str) -> Account | None:
@@ -195,11 +203,12 @@ def pooling_area(db: sqlite_utils.Database, admdvs: str) -> Region | None:
 
 
 def add_audit(db: sqlite_utils.Database, *, operator: str | None, window: str | None, action: str,
-              subject: str | None, detail: dict[str, Any] | None = None) -> int:
-    """Append one audit row (never certno or PIN in detail: psn_no identifies people)."""
+              subject: str | None, detail: dict[str, Any] | None = None, at: str | None = None) -> int:
+    """Append one audit row (never certno or PIN in detail: psn_no identifies people); `at`: the stamp of
+    the act it records (default: now), so a settlement and its audit row carry the same instant."""
     cur = db.conn.execute('INSERT INTO audit (at, operator, "window", action, subject, detail) '
                           'VALUES (?, ?, ?, ?, ?, ?)',
-                     [now_iso(), operator, window, action, subject,
+                     [at or now_iso(), operator, window, action, subject,
                       json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None])
     return cur.lastrowid or 0
 

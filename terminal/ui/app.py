@@ -25,6 +25,7 @@ from textual.app import App
 from textual.binding import BindingType
 
 from drivers.reader import CardEvent, Reader
+from terminal import clock
 from terminal.config import Config
 from terminal.errors import describe
 from terminal.ui.i18n import Translator
@@ -68,7 +69,7 @@ class CashierApp(App):
             fixed = now
             self._clock: Clock = lambda: fixed
         else:
-            self._clock = now or datetime.now
+            self._clock = now or clock.now
         self.reader: Reader | None = None
         self.reader_error: tuple[str, str] | None = None
         self.tray_card: str | None = None       # the profile in the emulator's reader (demo)
@@ -90,7 +91,7 @@ class CashierApp(App):
         return self._clock()
 
     def today(self) -> str:
-        return self.now().date().isoformat()
+        return clock.day(self.now())
 
     # keys -------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:

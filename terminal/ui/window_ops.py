@@ -19,12 +19,9 @@ from terminal.services.ledger import ledger_of
 @contextmanager
 def database(cfg: Config) -> Iterator[Any]:
     """One connection for one worker, closed when it is done."""
-    from terminal.store.db import open_from_config
-    db = open_from_config(cfg)
-    try:
+    from terminal.store.db import opened
+    with opened(cfg) as db:
         yield db
-    finally:
-        db.conn.close()
 
 
 def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
