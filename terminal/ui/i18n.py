@@ -262,6 +262,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "Bound by {owner} (this person is {owner}'s {relation}) · {scope} · available {available}"),
     "bind.own_none": ("无", "none"),
     "bind.by_wallet": ("经医保钱包", "by wallet"),
+    "bind.col_way": ("跨省共济", "Cross-prov."),
+    "bind.form_wallet_way": ("跨省绑定不设共济额度:绑定后,授权人持本人社保卡和密码在医保经办窗口把个人账户资金转入使用人的"
+                             "医保钱包(每天最多{per_day}笔,每笔不超过{max_transfer}),使用人接收后即归其本人所有"
+                             "(cashier wallet transfer)",
+                             "A cross-province binding sets no quota: once bound, the owner moves money from their "
+                             "personal account into the relative's insurance wallet at the insurance office, with their "
+                             "card and PIN (at most {per_day} a day, {max_transfer} each); once the relative accepts "
+                             "it, it is theirs (cashier wallet transfer)"),
     "bind.owner_wallet_way": ("跨省绑定经医保钱包转账,不直接使用授权人的账户:转账在医保经办窗口办理(cashier wallet transfer)",
                               "A cross-province binding pays by wallet transfer, not from the owner's account: "
                               "transfer at the insurance office (cashier wallet transfer)"),
