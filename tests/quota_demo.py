@@ -2,9 +2,8 @@
 
 The bundled demo export tells the 2025 story: 张伟's cross-province binding of his sister 张敏 carries no quota
 (the aid goes through her insurance wallet, which only the centre keeps). The offline training ledger has no
-wallet: there a cross-province binding pays from a quota, so its tests load the same cast as the demo had it
-before: ¥500.00 set aside for 张敏 and 张伟's account at ¥3,560.00 (the bundled export has ¥3,860.00 there, from
-which the demo centre moves ¥300.00 into 张敏's wallet). A window on the centre loads the bundled file as it is.
+wallet: there a cross-province binding pays from a quota, so its tests load the same cast with the quota the
+demo had before (¥500.00 set aside for 张敏). A window on the centre loads the bundled file as it is.
 """
 
 from __future__ import annotations
@@ -14,17 +13,14 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent.parent / "terminal" / "data"
 QUOTA = 50000       # fen: what 张伟 set aside for 张敏 under the quota reading
 _LINE = '"user_psn_no": "P20000005", "relation": "70", "scope": "cross_province", "quota": 0,'
-_BALC = '{"kind": "account", "psn_no": "P10000001", "balc": 386000,'
 
 
 def quota_export(where: Path) -> Path:
-    """The bundled demo export with 张伟 -> 张敏's quota set to QUOTA and 张伟's account at ¥3,560.00, written into
-    the directory `where`."""
+    """The bundled demo export with 张伟 -> 张敏's quota set to QUOTA, written into the directory `where`."""
     text = (DATA / "demo_export.jsonl").read_text(encoding="utf-8")
-    assert _LINE in text and _BALC in text, "the demo's cross-province binding or 张伟's account line changed"
-    text = text.replace(_LINE, _LINE.replace('"quota": 0', f'"quota": {QUOTA}'))
+    assert _LINE in text, "the demo's cross-province binding line changed"
     path = where / "demo_export_quota.jsonl"
-    path.write_text(text.replace(_BALC, _BALC.replace("386000", "356000")), encoding="utf-8")
+    path.write_text(text.replace(_LINE, _LINE.replace('"quota": 0', f'"quota": {QUOTA}')), encoding="utf-8")
     return path
 
 

@@ -31,7 +31,7 @@ def test_the_demo_centre_holds_zhang_mins_wallet_from_an_accepted_transfer(tmp_p
     where = cfg.resolve(cfg.centre.db)
     with sqlite3.connect(where) as db:
         assert db.execute("SELECT psn_no, balc FROM wallets").fetchall() == [("P20000005", 30000)]
-        assert db.execute("SELECT balc FROM accounts WHERE psn_no = 'P10000001'").fetchone() == (356000,)
+        assert db.execute("SELECT balc FROM accounts WHERE psn_no = 'P10000001'").fetchone() == (326000,)
         assert db.execute("SELECT scope, quota FROM bindings WHERE user_psn_no = 'P20000005'").fetchall() == [
             ("cross_province", 0)]
         (owner, user, amount, state, made_at, closed_at), = db.execute(
@@ -49,4 +49,4 @@ def test_under_the_quota_model_the_demo_centre_makes_no_transfer(tmp_path, monke
     ensure_demo_db(cfg)
     with sqlite3.connect(cfg.resolve(cfg.centre.db)) as db:
         assert db.execute("SELECT count(*) FROM wallet_transfers").fetchone() == (0,)
-        assert db.execute("SELECT balc FROM accounts WHERE psn_no = 'P10000001'").fetchone() == (386000,)
+        assert db.execute("SELECT balc FROM accounts WHERE psn_no = 'P10000001'").fetchone() == (356000,)

