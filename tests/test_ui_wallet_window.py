@@ -76,6 +76,8 @@ async def test_zhang_mins_bindings_screen_shows_her_wallet_in_english(tmp_path, 
         await insert(app, pilot, "zhang_min")
         await press(app, pilot, "f3")
         assert str(app.screen.query_one("#bind-own").render()) == "Own personal account: none · Insurance wallet: ¥300.00"
+        # she cannot add a binding (no employee account): the form is off, and its note about quotas is not shown
+        assert app.screen.query_one("#quota").disabled and not app.screen.query_one("#form-wallet-way").display
 
 
 async def test_under_the_quota_model_the_quota_box_stays(tmp_path, monkeypatch):

@@ -116,7 +116,7 @@ class BindingsScreen(CardScreen):
         wallet = self.by_wallet
         for ident in ("#quota", "#l-quota"):   # the wallet model: nothing to set aside across provinces
             self.query_one(ident).display = not wallet
-        self.query_one("#form-wallet-way").display = wallet
+        self.query_one("#form-wallet-way").display = wallet and self.can_own   # a form switched off says nothing
         if self.keypad:
             self.query_one("#pin", Input).display = False
         if self.can_own:
