@@ -88,3 +88,15 @@ async def test_under_the_quota_model_the_quota_box_stays(tmp_path, monkeypatch):
         assert app.screen.query_one("#quota").display and app.screen.query_one("#l-quota").display
         assert not app.screen.query_one("#form-wallet-way").display
         assert "跨省额度" in screen_text(app)
+
+
+async def test_the_wallet_row_of_the_pre_settlement_is_one_line_in_english(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg, lang="en") as (app, pilot):
+        await insert(app, pilot, "zhang_min")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN])
+        await press(app, pilot, "f5")
+        label = app.screen.query_one("#split #k-wallet_pay")
+        assert label.display and str(label.render()).strip() == "of which wallet" and label.size.height == 1
+        assert str(app.screen.query_one("#split #v-wallet_pay").render()) == "¥125.50"

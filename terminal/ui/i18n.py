@@ -196,11 +196,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f.acct_pay": ("个人账户支付", "Accounts pay"),
     "f.own_pay": ("  其中本人账户", "  of which own account"),
     "f.acct_mulaid_pay": ("  其中共济支付", "  of which family"),
-    "f.wallet_pay": ("  其中医保钱包支付", "  of which insurance wallet"),
+    "f.wallet_pay": ("  其中医保钱包支付", "  of which wallet"),     # one line in the panel's label column
     "f.psn_cash_pay": ("现金支付", "Cash"),
     "f.balc": ("本人账户余额(结算后)", "Own balance after"),
     "f.own_pay.short": (" 其中本人", " own"),
     "f.acct_mulaid_pay.short": (" 其中共济", " family"),
+    "f.wallet_pay.short": (" 其中钱包", " wallet"),
     "f.balc.short": ("余额(结算后)", "Balance after"),
     "f.fulamt_ownpay_amt.short": ("全自费", "Fully own"),
     "f.preselfpay_amt.short": ("先行自付", "Own first"),
