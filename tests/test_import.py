@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from people_helpers import certno, empty_db, person, run_cli, write_jsonl  # noqa: F401  (fixture)
 from quota_demo import quota_export
+
 from terminal.store.importer import import_file
 
 DATA = Path(__file__).resolve().parent.parent / "terminal" / "data"
@@ -364,7 +364,7 @@ def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_pat
     """The tester's finding: settle and unbind at the window, then import the same export, then a newer one."""
     from people_helpers import TODAY
     from settle_data import write_bill
-    from terminal.services.demo_db import ensure_demo_db
+
     from terminal.services.family import family_for
     from terminal.store.db import open_from_config
     export = quota_export(tmp_path)

@@ -70,10 +70,10 @@ def _demo_transfers(cfg) -> None:
     import datetime as dt
 
     from centre.api import open_centre
+    from centre.interface.amounts import fen_to_yuan
     from centre.settings import CentreSettings
     from terminal.insurance.client import CentreClient, CentreRefused
     from terminal.insurance.connect import identity
-    from centre.interface.amounts import fen_to_yuan
     from terminal.insurance.transport import EmbeddedTransport
     from terminal.store.db import open_from_config
     settings = CentreSettings.from_config(cfg.raw)
