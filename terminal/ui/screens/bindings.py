@@ -139,13 +139,10 @@ class BindingsScreen(CardScreen):
         balc = own if isinstance(own, int) or own is None else pick(own, "balc")
         wallet = pick(self.family, "wallet")
         wallet = wallet if isinstance(wallet, int) or wallet is None else pick(wallet, "balc")
-        if wallet is None:   # as the patient screen says it
-            wallet_text = t("pat.wallet_unknown" if self.app.cfg.centre.enabled else "pat.wallet_none")
-        else:
-            wallet_text = yuan(wallet)
-        self.query_one("#bind-own", Label).update(
-            f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}"
-            f" · {t('pat.wallet')}: {wallet_text}")
+        line = f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}"
+        if self.app.cfg.centre.enabled:   # the wallet beside it, as the patient screen has it (the centre keeps it)
+            line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
+        self.query_one("#bind-own", Label).update(line)
         lines = []
         for rel in list(pick(self.family, "relatives", []) or []):
             code = str(pick(rel, "relation", ""))
