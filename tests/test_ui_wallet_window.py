@@ -50,6 +50,8 @@ async def test_zhang_min_pays_from_her_wallet_and_every_panel_says_so(tmp_path, 
         assert "其中医保钱包支付" in shown.get("k-wallet_pay", ""), shown
         assert (shown["v-acct_pay"], shown["v-own_acct_pay"], shown["v-wallet_pay"], shown["v-acct_mulaid_pay"]) == (
             "¥125.50", "¥0.00", "¥125.50", "¥0.00"), shown
+        slip = str(app.screen.query_one("#slip").render())
+        assert "其中医保钱包支付 wallet                   125.50" in slip and "医保钱包余额 wallet balc                  174.50" in slip
 
 
 async def test_zhang_weis_bindings_screen_shows_his_wallet_and_no_quota_box(tmp_path, monkeypatch):
