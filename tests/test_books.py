@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from people_helpers import TODAY, demo, person, run_cli, write_jsonl  # noqa: F401  (fixture)
+
 from terminal.card_session import CardSession
 from terminal.domain.bill import parse_bill
 from terminal.services.bindings import bind_at_window, unbind_at_window
@@ -126,14 +126,14 @@ def test_a_newer_export_moves_the_opening_with_the_balance(demo, tmp_path):
     assert books(db, cfg) == []
 
 
-def test_a_database_from_before_the_books_migrates_and_keeps_its_history(cfg, monkeypatch):
+def test_a_database_from_before_the_books_migrates_and_keeps_its_history(cfg, monkeypatch, tmp_path):
     """Made by the previous steps and the code of then (no openings, no moves), with binds, unbinds and
     settlements in it: the step recovers the quota movements from the audit trail, sets each opening so
     the books hold as they stand, and catches a later edit."""
     import sqlite_utils
+    from quota_demo import DATA, quota_export
 
     import terminal.services.bindings as bindings_service
-    from terminal.services.demo_db import DEMO_FILES
     from terminal.store import import_lines
     from terminal.store.db import open_db, open_from_config
     from terminal.store.importer import import_file
@@ -149,7 +149,7 @@ def test_a_database_from_before_the_books_migrates_and_keeps_its_history(cfg, mo
                         "scope, quota, begin_date, end_date, status, created_by, created_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', 'centre', ?)")
     raw = open_db(cfg.db_path, migrate=False)
-    for export in DEMO_FILES:
+    for export in (DATA / "regions.jsonl", quota_export(tmp_path)):   # the cast with 张敏's ¥500.00 quota
         assert import_file(raw, export).imported
     a_busy_day(cfg, raw)
     raw.conn.close()

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from people_helpers import certno, empty_db, person, run_cli, write_jsonl  # noqa: F401  (fixture)
+from quota_demo import quota_export
+
 from terminal.store.importer import import_file
 
 DATA = Path(__file__).resolve().parent.parent / "terminal" / "data"
@@ -166,6 +167,9 @@ def test_demo_export_holds_the_cast(empty_db):
                        prof["card"]["card_sn"])
     assert empty_db.execute("SELECT psn_no, balc FROM accounts ORDER BY psn_no").fetchall() == [
         ("P10000001", 356000), ("P10000002", 12000), ("P30000006", 80000), ("P40000008", 50000)]
+    # the 2025 story: his cross-province binding of 张敏 (Chengdu) sets nothing aside; the aid goes by her wallet
+    assert empty_db.execute("SELECT scope, quota FROM bindings WHERE user_psn_no = 'P20000005'").fetchall() == [
+        ("cross_province", 0)]
     assert empty_db.execute("SELECT psn_insu_stas, insutype FROM persons WHERE psn_no='P40000009'").fetchone() == (
         "2", "390")
     used = {r[0] for r in empty_db.execute("SELECT insuplc_admdvs FROM persons")}
@@ -360,14 +364,15 @@ def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_pat
     """The tester's finding: settle and unbind at the window, then import the same export, then a newer one."""
     from people_helpers import TODAY
     from settle_data import write_bill
-    from terminal.services.demo_db import ensure_demo_db
+
     from terminal.services.family import family_for
     from terminal.store.db import open_from_config
-    ensure_demo_db(cfg)
-    export = tmp_path / "export.jsonl"
-    export.write_bytes((DATA / "demo_export.jsonl").read_bytes())
+    export = quota_export(tmp_path)
+    for path in (DATA / "regions.jsonl", export):
+        code, out = run_cli(config_file, "db", "import", str(path), "--json", capsys=capsys)
+        assert code == 0 and out["changes"] > 0, out
     code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
-    assert code == 0 and out["already_imported"] and out["changes"] == 0  # the demo loaded this very file
+    assert code == 0 and out["already_imported"] and out["changes"] == 0  # this very file again
 
     # at the window: 张伟 settles from his own account, then ends his cross-province binding of 张敏
     code, out = run_cli(config_file, "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill",
@@ -417,11 +422,12 @@ def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_pat
 
 def test_a_quota_drawn_at_the_window_is_not_reset_by_a_newer_export(cfg, tmp_path):
     """Settlement drew on 张敏's cross-province quota: the binding keeps its local quota."""
-    from terminal.services.demo_db import ensure_demo_db
     from terminal.store.db import open_from_config
-    ensure_demo_db(cfg)
-    db = open_from_config(cfg)
+    export = quota_export(tmp_path)
+    db = open_from_config(cfg, create=True)
     try:
+        for path in (DATA / "regions.jsonl", export):
+            assert import_file(db, path).imported
         with db.conn:  # a settlement's ledger entry against the quota (as terminal.services.settlement writes it)
             db.execute("UPDATE bindings SET quota = quota - 1234 WHERE id = 3")
             db.execute("INSERT INTO settlements (setl_id, mdtrt_id, msgid, request_id, psn_no, \"window\", operator, "
@@ -434,7 +440,7 @@ def test_a_quota_drawn_at_the_window_is_not_reset_by_a_newer_export(cfg, tmp_pat
                        "\"window\", setl_date) VALUES ('S1', 'binding', 'quota', 'P10000001', 3, 1234, 48766, "
                        "'2026-11-29T10:00:00', 'W01', '2026-11-29')")
         newer = tmp_path / "newer.jsonl"
-        newer.write_text((DATA / "demo_export.jsonl").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        newer.write_text(export.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         report = import_file(db, newer)
         assert report.imported and report.kinds["binding"].kept == 1 and report.changes == 0
         assert db.execute("SELECT quota FROM bindings WHERE id = 3").fetchone() == (48766,)

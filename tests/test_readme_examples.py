@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import window_ledger
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,14 +26,13 @@ def _commands() -> list[str]:
 
 
 def test_the_readme_examples_keep_the_demo_story(tmp_path):
+    """On the shipped config (a window on the embedded centre, the wallet model)."""
     from terminal.config import load_config
-    from terminal.services.bindings import policy_of
     from terminal.services.demo_db import ensure_demo_db
-    from terminal.services.family import family_for
-    from terminal.store.db import open_from_config
-    (tmp_path / "config.toml").write_text(window_ledger((ROOT / "config.toml").read_text(encoding="utf-8")),
-                                          encoding="utf-8")
+    from terminal.services.ledger import close_ledger, open_ledger
+    (tmp_path / "config.toml").write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     cfg = load_config(tmp_path / "config.toml")
+    assert cfg.centre.enabled
     ensure_demo_db(cfg)
     commands = _commands()
     assert any(c.startswith("cashier bind") for c in commands) and any(c.startswith("cashier unbind") for c in commands)
@@ -44,18 +41,22 @@ def test_the_readme_examples_keep_the_demo_story(tmp_path):
     script = "set -e\n" + "\n".join(commands) + "\n"
     done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
-    db = open_from_config(cfg)
+    ledger = open_ledger(cfg)
     try:
         def relatives(card_no: str) -> list[tuple[str, str, int]]:
-            view = family_for(db, card_no=card_no, policy=policy_of(cfg))
-            return [(r.owner_name, r.scope, r.available) for r in view.relatives]
-        assert relatives("A10000003") == [("张伟", "local", 356000)]          # 3 张小雨: her father's account pays
-        assert relatives("A10000004") == [("张伟", "local", 356000)]          # 4 张国强: his son's
-        assert relatives("B20000005") == [("张伟", "cross_province", 50000)]  # 5 张敏: an earmarked quota
+            return [(r.owner_name, r.scope, r.available) for r in ledger.family(card_no=card_no).relatives]
+        # 张伟: ¥3,560.00 in the export, ¥300.00 of it in his sister's wallet since yesterday
+        assert relatives("A10000003") == [("张伟", "local", 326000)]          # 3 张小雨: her father's account pays
+        assert relatives("A10000004") == [("张伟", "local", 326000)]          # 4 张国强: his son's
+        min_ = ledger.family(card_no="B20000005")                               # 5 张敏: her own wallet pays
+        assert [(r.owner_name, r.scope, r.available, r.pays_by) for r in min_.relatives] == [
+            ("张伟", "cross_province", 0, "wallet")]
+        assert (min_.own, min_.wallet) == (None, 30000)
         assert relatives("A10000002") == []                                    # 2 李娜: the rest in cash
-        assert db.execute("SELECT balc FROM accounts WHERE psn_no = 'P10000001'").fetchone() == (356000,)
+        assert ledger.family(card_no="A10000001").own == 326000
     finally:
-        db.close()
+        ledger.close()
+        close_ledger(cfg)
     verify = subprocess.run(["bash", "-c", "echo 123456 | cashier card verify --reader emulator:zhang_wei --pin -"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stderr                               # every demo PIN is still 123456

@@ -11,6 +11,7 @@ from conftest import ROOT, centre_client
 from ui_pilot import enter_bill, insert, press, screen_text, type_text, window
 
 AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
+DEMO_BALC = 356000 - 30000   # 张伟 on the demo centre: ¥300.00 of his account is in his sister 张敏's wallet
 
 
 def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, faults: str = ""):
@@ -66,7 +67,7 @@ async def test_the_window_settles_through_the_embedded_centre(tmp_path, monkeypa
         assert infno in infnos, infno
     assert infnos.count("2201") == 1          # one visit; the second line replaced its fees (2205, 2204)
     assert infnos.index("2206") < infnos.index("2207")
-    assert _centre_balc(cfg, "A10000001") == 356000 - 13050
+    assert _centre_balc(cfg, "A10000001") == DEMO_BALC - 13050
     import sqlite3
     with sqlite3.connect(cfg.db_path) as db:
         assert db.execute("SELECT count(*), sum(acct_mulaid_pay) FROM window_settlements").fetchone() == (1, 13050)
@@ -85,7 +86,7 @@ async def test_a_lost_settlement_answer_is_shown_and_nobody_is_charged(tmp_path,
         await press(app, pilot, "enter")
         assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
     assert ("2601", "answered") in _logged(cfg)
-    assert _centre_balc(cfg, "A10000001") == 356000 - 25100
+    assert _centre_balc(cfg, "A10000001") == DEMO_BALC - 25100
 
 
 async def test_a_centre_that_is_down_reads_the_card_from_the_cache_and_offers_cash(tmp_path, monkeypatch):
@@ -143,4 +144,4 @@ def test_the_kiosk_pays_through_the_embedded_centre_and_a_retry_charges_nothing(
     finally:
         close_ledger(cfg)
         reader.close()
-    assert _centre_balc(cfg, "A10000001") == 356000 - sum(a for _, a in receipt.mulaid)
+    assert _centre_balc(cfg, "A10000001") == DEMO_BALC - sum(a for _, a in receipt.mulaid)

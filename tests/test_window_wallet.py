@@ -60,32 +60,34 @@ def refusal(window: Window, *args: str, lang: str = "en", pin: str | None = PIN)
 
 def test_transfer_accept_show_and_the_wallet_pays_the_relatives_settlement(tmp_path):
     w = _open_window(tmp_path / "w")
-    # the demo: 张伟 (A10000001, ¥3,560.00) has bound his daughter 张小雨 (A10000003, resident, no account)
-    assert balc_fen(w, "A10000001") == 356_000
+    # the demo: 张伟 (A10000001, ¥3,560.00 in the export, ¥3,260.00 since he moved ¥300.00 into his sister 张敏's
+    # wallet yesterday: transfer 1) has bound his daughter 张小雨 (A10000003, resident, no account)
+    assert balc_fen(w, "A10000001") == 326_000
     one = transfer(w, "zhang_wei", "A10000003", "100")           # by card number
     assert one["transfer"]["state"] == "pending" and one["transfer"]["amount_fen"] == 10_000
-    assert one["owner_balc_fen"] == 346_000 and one["transfers_left_today"] == 2      # 3,560.00 − 100.00
+    assert one["owner_balc_fen"] == 316_000 and one["transfers_left_today"] == 2      # 3,260.00 − 100.00
     two = transfer(w, "zhang_wei", "410105201206016927", "20.50")   # by ID number
-    assert (two["owner_balc_fen"], two["transfers_left_today"]) == (343_950, 1)    # 3,460.00 − 20.50
+    assert (two["owner_balc_fen"], two["transfers_left_today"]) == (313_950, 1)    # 3,160.00 − 20.50
     seen = w.json("wallet", "show", "--reader", "emulator:zhang_xiaoyu")
     assert seen["wallet_balc_fen"] == 0
     assert [(t["transfer_id"], t["state"], t["amount_fen"]) for t in seen["received"]] == \
-        [(1, "pending", 10_000), (2, "pending", 2_050)]
+        [(2, "pending", 10_000), (3, "pending", 2_050)]
     # the text a cashier reads: what waits, and how to take it
     text = w.run("wallet", "show", "--reader", "emulator:zhang_xiaoyu").stdout
-    assert "待接收: #1 ¥100.00, #2 ¥20.50" in text and "cashier wallet accept --transfer ID" in text
+    assert "待接收: #2 ¥100.00, #3 ¥20.50" in text and "cashier wallet accept --transfer ID" in text
     # she accepts both: ¥120.50 is hers
-    assert w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")["wallet_balc_fen"] \
-        == 10_000
     assert w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "2")["wallet_balc_fen"] \
+        == 10_000
+    assert w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "3")["wallet_balc_fen"] \
         == 12_050
     # accepting again, or someone else's transfer: refused, named
-    assert refusal(w, "wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1").startswith(
-        "cashier: transfer 1 was accepted already")
-    assert refusal(w, "wallet", "accept", "--reader", "emulator:zhang_wei", "--transfer", "2") == \
-        "cashier: 张伟 has no transfer 2"
+    assert refusal(w, "wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "2").startswith(
+        "cashier: transfer 2 was accepted already")
+    assert refusal(w, "wallet", "accept", "--reader", "emulator:zhang_wei", "--transfer", "3") == \
+        "cashier: 张伟 has no transfer 3"
     owner = w.json("wallet", "show", "--reader", "emulator:zhang_wei")
-    assert [(t["transfer_id"], t["state_name"]) for t in owner["made"]] == [(1, "已接收"), (2, "已接收")]
+    assert sorted((t["transfer_id"], t["state_name"]) for t in owner["made"]) == [(1, "已接收"), (2, "已接收"),
+                                                                                   (3, "已接收")]
     assert owner["transfers_left_today"] == 1
     # her visit: the demo bill ¥108.40 = class A 60.00 + class B 32.80 + class C 15.60.
     # class B's 10 % first self-paid 3.28; in scope 108.40 − 15.60 − 3.28 = 89.52; resident outpatient 50 %:
@@ -101,17 +103,17 @@ def test_transfer_accept_show_and_the_wallet_pays_the_relatives_settlement(tmp_p
     assert "其中医保钱包支付 wallet                    63.64" in slip
     assert "医保钱包余额 wallet balc                   56.86" in slip
     assert "- 医保钱包支付¥63.64:亲属此前转入" in slip
-    assert balc_fen(w, "A10000001") == 343_950           # her father's account did not move
+    assert balc_fen(w, "A10000001") == 313_950           # her father's account did not move
     # the next visit: the wallet's ¥56.86 first, then her father's account the rest, 63.64 − 56.86 = 6.78
     s2 = w.settle("zhang_xiaoyu")
     assert (s2["wallet_pay_fen"], s2["acct_mulaid_pay_fen"], s2["acct_pay_fen"], s2["wallet_balc_fen"]) == \
         (5686, 678, 6364, 0)
     assert [(m["owner_psn_no"], m["amount_fen"]) for m in s2["mulaid"]] == [("P10000001", 678)]
-    assert balc_fen(w, "A10000001") == 343_950 - 678
+    assert balc_fen(w, "A10000001") == 313_950 - 678
     # reversed the same day: the wallet gets its ¥56.86 back, her father his ¥6.78
     rev = w.json("reverse", s2["setlinfo"]["setl_id"])
     assert (rev["wallet_pay_fen"], rev["wallet_balc_fen"]) == (-5686, 5686)
-    assert balc_fen(w, "A10000001") == 343_950
+    assert balc_fen(w, "A10000001") == 313_950
     assert w.json("reconcile")["ok"] is True
 
 
@@ -124,12 +126,12 @@ def test_the_limits_and_a_regional_rule_refuse_with_the_rule_named_and_nothing_c
                    "2000.01", lang="zh") == "cashier: 单笔转账不能超过¥2,000.00(本次¥2,000.01)"
     for amount in ("2000.00", "1", "1"):
         transfer(w, "zhang_wei", "A10000003", amount)
-    assert balc_fen(w, "A10000001") == 356_000 - 200_200
+    assert balc_fen(w, "A10000001") == 326_000 - 200_200
     # the 4th of the day
     assert refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
                    "1", lang="zh") == "cashier: 每天最多转账3笔,今天已转3笔,请明天再试"
-    assert balc_fen(w, "A10000001") == 356_000 - 200_200
-    assert len(w.json("wallet", "show", "--reader", "emulator:zhang_wei")["made"]) == 3
+    assert balc_fen(w, "A10000001") == 326_000 - 200_200
+    assert len(w.json("wallet", "show", "--reader", "emulator:zhang_wei")["made"]) == 1 + 3   # the demo's yesterday
     # a relative he has not bound (李娜): bind first
     fresh = _open_window(tmp_path / "fresh")
     assert refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000002", "--amount",
@@ -148,7 +150,7 @@ def test_the_limits_and_a_regional_rule_refuse_with_the_rule_named_and_nothing_c
     assert fresh.run("centre", "import", str(rule)).returncode == 0
     assert refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
                    "10", lang="zh") == "cashier: 郑州市(410100)规定只有历年结余可以共济,张伟的历年结余为¥0.00,不足¥10.00"
-    assert balc_fen(fresh, "A10000001") == 356_000
+    assert balc_fen(fresh, "A10000001") == 326_000
     # usage: an amount that is not yuan, a PIN on the command line that is not digits
     bad = fresh.run("wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "1.005")
     assert bad.returncode == 2 and "is not an amount in yuan" in bad.stderr
@@ -168,9 +170,11 @@ def test_the_closed_hours_refuse_before_anything_moves(tmp_path):
                  lang="zh")
     crosses_midnight = start > until
     assert zh.startswith(f"cashier: {start}至{'次日' if crosses_midnight else ''}{until}不能转账(现在")
-    assert balc_fen(w, "A10000001") == 356_000
+    assert balc_fen(w, "A10000001") == 326_000
     shown = w.json("wallet", "show", "--reader", "emulator:zhang_wei")
-    assert shown["transfer_open_now"] is False and shown["made"] == []
+    # only the demo's transfer of yesterday (to 张敏, accepted)
+    assert shown["transfer_open_now"] is False and [(t["transfer_id"], t["state"]) for t in shown["made"]] == [
+        (1, "accepted")]
 
 
 def test_the_training_ledger_says_the_wallet_needs_the_centre(tmp_path):
@@ -280,7 +284,7 @@ async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, mo
     from terminal.config import load_config
     w = _open_window(tmp_path / "w")
     transfer(w, "zhang_wei", "A10000003", "100.00")
-    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "2")   # the demo's is 1
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     monkeypatch.chdir(w.home)
@@ -301,7 +305,7 @@ async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, mo
         assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
         shown = screen_text(app)
         assert "其中医保钱包支付 wallet" in shown and "医保钱包支付¥100.00:亲属此前转入" in shown
-    assert balc_fen(w, "A10000001") == 356_000 - 10_000 - 2_550
+    assert balc_fen(w, "A10000001") == 326_000 - 10_000 - 2_550
 
 
 def test_a_reprinted_slip_and_a_replayed_request_are_the_first_slip_with_the_wallets_part(tmp_path):
@@ -309,7 +313,7 @@ def test_a_reprinted_slip_and_a_replayed_request_are_the_first_slip_with_the_wal
     part (医保钱包支付, its balance, the notes) included, word for word."""
     w = _open_window(tmp_path / "w")
     transfer(w, "zhang_wei", "A10000003", "100")
-    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "2")   # the demo's is 1
     s = w.settle("zhang_xiaoyu", "--request-id", "visit-42")
     assert s["wallet_pay_fen"] == 6364                   # as in the first test: her share, from her wallet
     first = Path(s["slip"]).read_text(encoding="utf-8")
@@ -332,7 +336,7 @@ def test_a_reprinted_slip_and_a_replayed_request_are_the_first_slip_with_the_wal
 def test_cashier_family_shows_the_patients_wallet_beside_the_own_account(tmp_path):
     w = _open_window(tmp_path / "w")
     transfer(w, "zhang_wei", "A10000003", "100")
-    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "2")   # the demo's is 1
     fam = w.json("family", "--card-no", "A10000003")
     assert fam["own"] is None and fam["wallet"] == {"balc": Decimal("100.00"), "balc_fen": 10_000}
     text = w.run("family", "--card-no", "A10000003").stdout
@@ -352,7 +356,7 @@ async def test_the_patient_screen_shows_the_wallet_balance(tmp_path, monkeypatch
     from terminal.config import load_config
     w = _open_window(tmp_path / "w")
     transfer(w, "zhang_wei", "A10000003", "100.00")
-    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1")
+    w.json("wallet", "accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "2")   # the demo's is 1
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     monkeypatch.chdir(w.home)
@@ -361,8 +365,8 @@ async def test_the_patient_screen_shows_the_wallet_balance(tmp_path, monkeypatch
         assert type(app.screen).__name__ == "PatientScreen"
         text = screen_text(app)
         assert "医保钱包余额" in text and "¥100.00" in text, text
-        # her father's ¥3,460.00 (after the transfer) and her wallet's ¥100.00 may pay: ¥3,560.00 in all
-        assert "¥3,560.00" in text, text
+        # her father's ¥3,160.00 (after the transfer) and her wallet's ¥100.00 may pay: ¥3,260.00 in all
+        assert "¥3,260.00" in text, text
 
 
 WAY_ZH = "跨省共济经医保钱包转账,张伟的账户不直接支付:可在医保经办窗口转入(cashier wallet transfer)"
@@ -427,7 +431,7 @@ def test_the_limits_are_checked_before_the_owners_pin_is_asked(tmp_path):
     fourth = refusal(w, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "1",
                      pin=wrong)
     assert fourth == "cashier: at most 3 transfers a day: 3 made today already; try again tomorrow"
-    assert balc_fen(w, "A10000001") == 356_000 - 300
+    assert balc_fen(w, "A10000001") == 326_000 - 300
     # a transfer that can go through does ask for the PIN: a wrong one is refused as a wrong PIN
     closed = _open_window(tmp_path / "closed")
     now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
@@ -436,7 +440,7 @@ def test_the_limits_are_checked_before_the_owners_pin_is_asked(tmp_path):
     hours = refusal(closed, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
                     "10", pin=wrong)
     assert hours.startswith("cashier: no wallet transfers between ")
-    assert balc_fen(closed, "A10000001") == 356_000
+    assert balc_fen(closed, "A10000001") == 326_000
     fresh = _open_window(tmp_path / "fresh")
     said = refusal(fresh, "wallet", "transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount",
                    "10", pin=wrong)

@@ -15,9 +15,12 @@ SIZE = (120, 40)
 
 
 def demo_app(cfg, lang: str = "zh", mode: str = "cashier", reader_spec: str | None = None, demo: bool = True):
-    """The app the tests drive: demo database (the cast) created, emulator tray, fixed clock."""
+    """The app the tests drive: demo database (the cast; on the training ledger 张敏's binding with its quota)
+    created, emulator tray, fixed clock."""
+    from quota_demo import load_quota_demo
     from terminal.services.demo_db import ensure_demo_db
     from terminal.ui.app import build_app
+    load_quota_demo(cfg)
     ensure_demo_db(cfg)
     return build_app(cfg, reader_spec=reader_spec, demo=demo, mode=mode, lang=lang, now=NOW)
 

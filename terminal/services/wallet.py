@@ -208,6 +208,23 @@ __all__ = ["Limits", "Transfer", "TransferAccepted", "TransferMade", "WalletView
 WALLET_PAY_ZH = "医保钱包支付"
 
 
+def wallet_model(cfg: Any) -> bool:
+    """Cross-province mutual aid goes by the insurance wallet at this window: on the centre under
+    `cross_province_model = "wallet"` (the default). The training ledger has no wallet: a quota there."""
+    return bool(cfg.centre.enabled) and _options(cfg).get("cross_province_model", "wallet") == "wallet"
+
+
+def transfer_limits(cfg: Any) -> tuple[int, int]:
+    """(transfers an owner may make a day, the most one may move in fen) as configured, for the screens' hints."""
+    options = _options(cfg)
+    return int(options.get("wallet_transfers_per_day", 3)), int(options.get("wallet_max_transfer", 200000))
+
+
+def _options(cfg: Any) -> dict[str, Any]:
+    section = (cfg.raw or {}).get("mutual_aid") or {}
+    return section.get("options") or {}
+
+
 def by_wallet_owners(relatives: Any) -> list[str]:
     """The owners whose binding pays this patient only through a wallet transfer (a cross-province binding under
     the wallet model: X101's pays_by "wallet", available ¥0.00), by name, once each: the screens say why."""

@@ -196,11 +196,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "f.acct_pay": ("个人账户支付", "Accounts pay"),
     "f.own_pay": ("  其中本人账户", "  of which own account"),
     "f.acct_mulaid_pay": ("  其中共济支付", "  of which family"),
-    "f.wallet_pay": ("  其中医保钱包支付", "  of which insurance wallet"),
+    "f.wallet_pay": ("  其中医保钱包支付", "  of which wallet"),     # one line in the panel's label column
     "f.psn_cash_pay": ("现金支付", "Cash"),
     "f.balc": ("本人账户余额(结算后)", "Own balance after"),
     "f.own_pay.short": (" 其中本人", " own"),
     "f.acct_mulaid_pay.short": (" 其中共济", " family"),
+    "f.wallet_pay.short": (" 其中钱包", " wallet"),
     "f.balc.short": ("余额(结算后)", "Balance after"),
     "f.fulamt_ownpay_amt.short": ("全自费", "Fully own"),
     "f.preselfpay_amt.short": ("先行自付", "Own first"),
@@ -262,6 +263,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "Bound by {owner} (this person is {owner}'s {relation}) · {scope} · available {available}"),
     "bind.own_none": ("无", "none"),
     "bind.by_wallet": ("经医保钱包", "by wallet"),
+    "bind.col_way": ("跨省共济", "Cross-prov."),
+    "bind.form_wallet_way": ("跨省绑定不设共济额度:绑定后,授权人持本人社保卡和密码在医保经办窗口把个人账户资金转入使用人的"
+                             "医保钱包(每天最多{per_day}笔,每笔不超过{max_transfer}),使用人接收后即归其本人所有"
+                             "(cashier wallet transfer)",
+                             "A cross-province binding sets no quota: once bound, the owner moves money from their "
+                             "personal account into the relative's insurance wallet at the insurance office, with their "
+                             "card and PIN (at most {per_day} a day, {max_transfer} each); once the relative accepts "
+                             "it, it is theirs (cashier wallet transfer)"),
     "bind.owner_wallet_way": ("跨省绑定经医保钱包转账,不直接使用授权人的账户:转账在医保经办窗口办理(cashier wallet transfer)",
                               "A cross-province binding pays by wallet transfer, not from the owner's account: "
                               "transfer at the insurance office (cashier wallet transfer)"),
@@ -390,6 +399,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kiosk.no_family": ('没有可用的家庭共济账户', 'No family account can pay for you'),
     "kiosk.family_usable": ('家人账户可用', 'can pay'),
     "kiosk.balance": ('余额', 'balance'),
+    "kiosk.wallet_balance": ('医保钱包余额', 'insurance wallet'),
     "kiosk.pending_bill": ('待缴费用', 'Your bill'),
     "kiosk.no_bill": ('您没有待缴费用', 'You have nothing to pay'),
     "kiosk.total": ('费用合计', 'Total'),
@@ -397,6 +407,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kiosk.you_pay": ('个人负担', 'Your part'),
     "kiosk.choose": ('请选择付款账户', 'Choose who pays'),
     "kiosk.pay_own": ('我的账户', 'My account'),
+    "kiosk.pay_own_wallet": ('我的账户和医保钱包', 'My account and insurance wallet'),
+    "kiosk.pay_wallet": ('我的医保钱包', 'My insurance wallet'),
     "kiosk.pay_with": ('{name}的账户（家庭共济）', "{name}'s account (family)"),
     "kiosk.relation_of": ('您是其{relation}', 'you are their {relation}'),
     "kiosk.account_pays": ('账户支付', 'Accounts pay'),
@@ -413,6 +425,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kiosk.own_paid": ('个人账户支付', 'From your account'),
     "kiosk.family_paid": ('{name}的账户支付', "From {name}'s account"),
     "kiosk.balance_after": ('个人账户余额', 'Your balance now'),
+    "kiosk.wallet_paid": ('医保钱包支付', 'From your insurance wallet'),
+    "kiosk.wallet_after": ('医保钱包余额', 'Your insurance wallet now'),
     "kiosk.voucher_paid": ('已使用医保电子凭证缴费，无需取卡', 'Paid with your e-voucher: no card to take'),
     "kiosk.take_card": ('请取回您的社保卡', 'Please take your card'),
     "kiosk.slip_not_saved": ('已缴费。结算单暂未保存，如需结算单请到收费窗口补打（结算号 {setl_id}）', "Paid. Your slip could not be saved: ask at the cashier's window for a copy (settlement {setl_id})"),

@@ -60,7 +60,8 @@ class KioskBackend:
                        for r in family.relatives if int(r.available) > 0)   # "available" means it can pay now
         expired = card.card.expired(self._now().date().isoformat())
         return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
-                       psn_no=person.psn_no, own_balc=family.own, family=payers, pin_blocked=tries_left == 0)
+                       psn_no=person.psn_no, own_balc=family.own, family=payers, pin_blocked=tries_left == 0,
+                       wallet_balc=family.wallet)
 
     def read_voucher_patient(self, code: str) -> Patient:
         """The scanned e-voucher code: 1101 with it through the centre (spent once), then the accounts."""
@@ -71,7 +72,8 @@ class KioskBackend:
                                    relation_name=self._relation_name(r.relation))
                        for r in family.relatives if int(r.available) > 0)
         return Patient(name=person.psn_name, expired=False, certno_masked=mask(person.certno), card_no="",
-                       psn_no=person.psn_no, own_balc=family.own, family=payers, voucher=True)
+                       psn_no=person.psn_no, own_balc=family.own, family=payers, voucher=True,
+                       wallet_balc=family.wallet)
 
     def _relation_name(self, code: str) -> str:
         from terminal.domain.relations import name
@@ -126,7 +128,7 @@ class KioskBackend:
         from terminal.services.ledger import ledger_of
         ledger = ledger_of(self.cfg)
         choices: list[tuple[str, Any, str, str]] = []
-        if patient.own_balc is not None:
+        if patient.own_balc is not None or patient.wallet_balc:   # the patient's own money: account, wallet
             choices.append(("own", "none", patient.name, ""))
         for f in patient.family:
             choices.append((f.owner_psn_no, [f.owner_psn_no], f.owner_name, f.relation_name))
@@ -140,7 +142,8 @@ class KioskBackend:
             options.append(PayOption(key=key, relatives=tuple(relatives) if relatives != "none" else (),
                                      payer_name=who, relation_name=relation,
                                      fund_pay=pre.fund_pay_sumamt, own_pay=pre.own_acct_pay,
-                                     mulaid_pay=pre.acct_mulaid_pay, cash_pay=pre.psn_cash_pay))
+                                     mulaid_pay=pre.acct_mulaid_pay, cash_pay=pre.psn_cash_pay,
+                                     wallet_pay=pre.wallet_pay))
         return options
 
     # -- pay -------------------------------------------------------------------------------
@@ -171,14 +174,16 @@ class KioskBackend:
     def _receipt(self, patient: Patient, bill: PendingBill, result: Any) -> Receipt:
         if bill.path is not None:
             self._file_paid(Path(bill.path))
+        from terminal.services.wallet import settlement_wallet
         names = {f.owner_psn_no: f.owner_name for f in patient.family}
+        wallet = settlement_wallet(result)
         return Receipt(
             setl_id=result.setl_id, total=result.medfee_sumamt, fund_pay=result.fund_pay_sumamt,
             own_pay=result.own_acct_pay,
             mulaid=tuple((names.get(m["owner_psn_no"], m["owner_psn_no"]), int(m["amount"])) for m in result.mulaid),
             cash_pay=result.psn_cash_pay, own_balc_after=result.balc,
             slip_warning=t("slip_not_saved", self.lang, setl_id=result.setl_id) if result.slip_warning else "",
-            voucher=patient.voucher)
+            voucher=patient.voucher, wallet_pay=wallet.wallet_pay, wallet_balc_after=wallet.wallet_balc)
 
     @staticmethod
     def _file_paid(path: Path) -> None:

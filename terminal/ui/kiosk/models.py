@@ -32,6 +32,8 @@ class Patient:
     family: tuple[FamilyPayer, ...] = ()
     pin_blocked: bool = False            # the card's PIN counter is 0: no account can pay, only a window can help
     voucher: bool = False                # identified by the e-voucher (scanned): no card, no PIN
+    wallet_balc: int | None = None       # the insurance wallet (医保钱包): the patient's own money, as the centre
+                                         # says; None on the training ledger
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ class PayOption:
     own_pay: int
     mulaid_pay: int
     cash_pay: int
+    wallet_pay: int = 0               # the patient's insurance wallet, after their own account
+
+    @property
+    def account_pay(self) -> int:
+        """All the accounts pay: own account, wallet, the relative (a kiosk takes no cash)."""
+        return self.own_pay + self.wallet_pay + self.mulaid_pay
 
 
 @dataclass(frozen=True)
@@ -76,3 +84,5 @@ class Receipt:
     own_balc_after: int | None
     slip_warning: str = ""      # paid, but the slip could not be saved (the window prints it again)
     voucher: bool = False       # paid with the e-voucher: there is no card to take back
+    wallet_pay: int = 0         # from the patient's insurance wallet (part of acct_pay)
+    wallet_balc_after: int | None = None

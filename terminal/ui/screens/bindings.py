@@ -3,6 +3,8 @@
 Every decision is the bindings service's (relations allowed on the date, regions, quota, PIN on the
 card, the card in the reader being the card shown); a refusal is shown in place with the rule's reason.
 The owner's balance and what each binding may pay are read again after every binding and unbinding.
+Under the wallet model (a window on the centre, the default) a cross-province binding sets no quota: the form
+has no quota box and says how the aid goes instead (a transfer into the relative's insurance wallet).
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ class BindingsScreen(CardScreen):
         return bool(getattr(self.app.reader, "has_keypad", False))
 
     @property
+    def by_wallet(self) -> bool:
+        """Cross-province aid goes by the insurance wallet here: no quota to set at binding."""
+        from terminal.services.wallet import wallet_model
+        return wallet_model(self.app.cfg)
+
+    @property
     def can_own(self) -> bool:
         """Only an employee-insurance (310) person with a personal account can be an owner (授权人)."""
         return pick(self.family, "own") is not None and str(pick(self.owner, "insutype")) == Insutype.EMPLOYEE
@@ -72,7 +80,8 @@ class BindingsScreen(CardScreen):
             yield Label(t("bind.list"), classes="section", id="list-title")
             yield FitTable([Col(t("bind.col_user"), 4, flex=1), Col(t("bind.col_certno"), 18),
                             Col(t("col.relation"), 6, flex=1), Col(t("col.scope"), 6),
-                            Col(t("bind.col_quota"), 11, right=True), Col(t("bind.col_since"), 10)],
+                            Col(t("bind.col_way" if self.by_wallet else "bind.col_quota"), 11, right=True),
+                            Col(t("bind.col_since"), 10)],
                            id="list", zebra_stripes=True)
             yield Label(t("bind.none"), id="none")
             yield Static("", id="list-wallet-way", markup=False)
@@ -88,15 +97,27 @@ class BindingsScreen(CardScreen):
                 yield Select([(t(f"scope.{scope.value}"), scope.value) for scope in BindingScope],
                              value=BindingScope.LOCAL.value, allow_blank=False, id="scope")
                 yield Input(placeholder="0.00", id="quota", max_length=12, restrict=r"[0-9.]*")
+            yield Static(self._form_wallet_way(), id="form-wallet-way", markup=False)
             with Horizontal(id="pin-row"):
                 yield Label(t("pay.pin_keypad") if self.keypad else t("bind.pin"), id="pin-label")
                 yield Input(placeholder=t("pay.pin"), password=True, id="pin", max_length=16, restrict=r"[0-9]*")
             yield ErrorLine(id="error")
         yield from self.compose_frame_bottom()
 
+    def _form_wallet_way(self) -> str:
+        if not self.by_wallet:
+            return ""
+        from terminal.services.wallet import transfer_limits
+        per_day, most = transfer_limits(self.app.cfg)
+        return self.t("bind.form_wallet_way", per_day=per_day, max_transfer=yuan(most))
+
     def on_mount(self) -> None:
         super().on_mount()
         self.show_money()
+        wallet = self.by_wallet
+        for ident in ("#quota", "#l-quota"):   # the wallet model: nothing to set aside across provinces
+            self.query_one(ident).display = not wallet
+        self.query_one("#form-wallet-way").display = wallet and self.can_own   # a form switched off says nothing
         if self.keypad:
             self.query_one("#pin", Input).display = False
         if self.can_own:
@@ -117,8 +138,12 @@ class BindingsScreen(CardScreen):
         t = self.t
         own = pick(self.family, "own")
         balc = own if isinstance(own, int) or own is None else pick(own, "balc")
-        self.query_one("#bind-own", Label).update(
-            f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}")
+        wallet = pick(self.family, "wallet")
+        wallet = wallet if isinstance(wallet, int) or wallet is None else pick(wallet, "balc")
+        line = f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}"
+        if self.app.cfg.centre.enabled:   # the wallet beside it, as the patient screen has it (the centre keeps it)
+            line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
+        self.query_one("#bind-own", Label).update(line)
         lines = []
         for rel in list(pick(self.family, "relatives", []) or []):
             code = str(pick(rel, "relation", ""))
@@ -192,7 +217,7 @@ class BindingsScreen(CardScreen):
         user = self.query_one("#user", Input).value.strip().upper()
         relation = self.query_one("#relation", Select).value
         scope = str(self.query_one("#scope", Select).value)
-        quota_text = self.query_one("#quota", Input).value
+        quota_text = "" if self.by_wallet else self.query_one("#quota", Input).value
         if not user:
             error.show(self.t("bind.need_user"))
             self.query_one("#user", Input).focus()

@@ -196,8 +196,11 @@ class PaymentScreen(SplitPreview, CardScreen):
                 rows.append(([str(len(rows) + 1), on, t("pay.own"), yuan(own),
                               yuan(amount(self.preview, "own_acct_pay"))], "own"))
             wallet_paid = int(pick(self.preview, "wallet_pay", 0) or 0)
-            if wallet_paid:   # the patient's insurance wallet: their own money, after their own account
-                rows.append(([str(len(rows) + 1), on, t("pay.wallet"), "", yuan(wallet_paid)], "wallet"))
+            wallet = pick(self.family, "wallet")
+            wallet = wallet if wallet is None or isinstance(wallet, int) else pick(wallet, "balc")
+            if wallet_paid or wallet:   # the patient's insurance wallet: their own money, after their own account
+                rows.append(([str(len(rows) + 1), on, t("pay.wallet"), yuan(wallet) if wallet is not None else "",
+                              yuan(wallet_paid)], "wallet"))
             for rel in self.order:
                 owner = str(pick(rel, "owner_psn_no"))
                 use = self.acct_used and owner not in self.skipped

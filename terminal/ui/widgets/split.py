@@ -40,6 +40,16 @@ def amount(result: object, name: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def optional_amount(result: object, name: str) -> int | None:
+    """An optional row's amount: a pre-settlement has `wallet_pay` itself; a settlement keeps it in the centre's
+    answer (ext_wallet_pay), so the result's 其中 rows add up to 个人账户支付 as the pre-settlement's did."""
+    value = amount(result, name)
+    if value is None and name == "wallet_pay" and result is not None and not isinstance(result, dict):
+        from terminal.services.wallet import settlement_wallet
+        value = settlement_wallet(result).wallet_pay or None
+    return value
+
+
 class SplitPanel(Grid):
     """Who pays what, updated whenever the bill or the chosen accounts change. In a narrow panel (80-column
     window) the labels are the short ones and the amounts column narrower; every amount stays whole."""
@@ -97,7 +107,7 @@ class SplitPanel(Grid):
             if label is not None:
                 label.update(yuan(amount(self._result, name)))
         for name, _key, _after in OPTIONAL_ROWS:
-            value = amount(self._result, name)
+            value = optional_amount(self._result, name)
             for part in self.query(f"#k-{name}, #v-{name}").results(Label):
                 part.display = bool(value)
             if value:

@@ -25,7 +25,7 @@ class ChooseView(KioskView):
         box.remove_children()
         buttons = []
         for i, o in enumerate(options):
-            detail = f"{self.tr('account_pays')} {yuan(o.own_pay + o.mulaid_pay)}"   # the whole part: no cash
+            detail = f"{self.tr('account_pays')} {yuan(o.account_pay)}"   # the whole part: no cash
             # no id: the old buttons are still being removed while these mount
             buttons.append(Button(f"{i + 1}  {escape(self.payer(o))}\n{detail}", name=str(i), classes="option"))
         box.mount_all(buttons)

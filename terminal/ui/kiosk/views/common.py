@@ -25,8 +25,11 @@ class KioskView(Vertical):
 
     def payer(self, option: PayOption) -> str:
         """Whose account pays, as the patient reads it."""
-        return self.tr("pay_own") if option.key == "own" else \
-            self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
+        if option.key != "own":
+            return self.tr("pay_with", relation=option.relation_name, name=option.payer_name)
+        if option.wallet_pay:
+            return self.tr("pay_own_wallet" if option.own_pay else "pay_wallet")
+        return self.tr("pay_own")
 
 
 def grid() -> Table:

@@ -35,6 +35,8 @@ class OverviewView(KioskView):
             accounts.add_row(f"  {self.tr('no_own_account')}", "")
         else:
             accounts.add_row(f"  {self.tr('balance')}", f"[b]{yuan(p.own_balc)}[/b]")
+        if p.wallet_balc is not None:   # the patient's own money too (a relative's transfer they accepted)
+            accounts.add_row(f"  {self.tr('wallet_balance')}", f"[b]{yuan(p.wallet_balc)}[/b]")
         accounts.add_row("", "")
         accounts.add_row(f"[b]{self.tr('family')}[/b]", "")
         if not p.family:

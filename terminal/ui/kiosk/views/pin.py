@@ -45,7 +45,7 @@ class PinView(KioskView):
         """A fresh PIN for the account chosen."""
         self.pin = ""
         self.query_one("#pin-summary", Static).update(
-            f"{escape(self.payer(option))}\n{self.tr('account_pays')} {yuan(option.own_pay + option.mulaid_pay)}")
+            f"{escape(self.payer(option))}\n{self.tr('account_pays')} {yuan(option.account_pay)}")
         self.say(self.tr("pin_hint"))
         self.show_dots()
 

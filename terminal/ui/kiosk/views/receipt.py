@@ -27,10 +27,14 @@ class ReceiptView(KioskView):
         table.add_row(self.tr("fund_pays"), yuan(r.fund_pay))
         if r.own_pay:
             table.add_row(self.tr("own_paid"), f"[b]{yuan(r.own_pay)}[/b]")
+        if r.wallet_pay:
+            table.add_row(self.tr("wallet_paid"), f"[b]{yuan(r.wallet_pay)}[/b]")
         for name, amount in r.mulaid:
             table.add_row(escape(self.tr("family_paid", name=name)), f"[b]{yuan(amount)}[/b]")
         if r.own_balc_after is not None:
             table.add_row(f"[dim]{self.tr('balance_after')}[/]", f"[dim]{yuan(r.own_balc_after)}[/]")
+        if r.wallet_pay and r.wallet_balc_after is not None:
+            table.add_row(f"[dim]{self.tr('wallet_after')}[/]", f"[dim]{yuan(r.wallet_balc_after)}[/]")
         table.add_row(f"[dim]{self.tr('setl_id')}[/]", f"[dim]{r.setl_id}[/]")
         self.query_one("#receipt-body", Static).update(table)
         self.query_one("#receipt-note", Static).update(

@@ -1,0 +1,104 @@
+"""A cross-province family at a window on the embedded centre, as the demo has it (2025 rules): 张敏 (Chengdu)
+pays from the insurance wallet her brother 张伟 (Zhengzhou) filled yesterday (¥300.00); 张伟's bindings screen
+shows his wallet beside his account and offers no quota for a cross-province binding. The training ledger (the
+quota model) keeps its quota box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, centre_client
+from ui_pilot import enter_bill, insert, press, screen_text, type_text, window
+
+AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
+
+
+def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang_model: str = "wallet"):
+    monkeypatch.delenv("CASHIER_CONFIG", raising=False)
+    monkeypatch.delenv("CASHIER_DB", raising=False)
+    text = centre_client((ROOT / "config.toml").read_text(encoding="utf-8"))
+    text = text.replace('cross_province_model = "wallet"', f'cross_province_model = "{lang_model}"', 1)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    from terminal.config import load_config
+    return load_config(path)
+
+
+def _accounts(app) -> list[list[str]]:
+    table = app.screen.query_one("#accounts")
+    return [[str(c).strip() for c in table.get_row_at(r)] for r in range(table.row_count)]
+
+
+async def test_zhang_min_pays_from_her_wallet_and_every_panel_says_so(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_min")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN])
+        await press(app, pilot, "f5")
+        assert type(app.screen).__name__ == "PaymentScreen"
+        # resident outpatient: the fund pays 50 % (¥125.50); her wallet (¥300.00 available) the other ¥125.50
+        wallet_row = [r for r in _accounts(app) if "本人医保钱包" in r[2]]
+        assert [r[3:] for r in wallet_row] == [["¥300.00", "¥125.50"]], _accounts(app)
+        await type_text(app, pilot, "123456")
+        await press(app, pilot, "enter")
+        assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
+        split = app.screen.query_one("#split")
+        shown = {label.id: str(label.render()) for label in split.query("Label") if label.display}
+        # 其中本人账户 ¥0.00 + 其中医保钱包支付 ¥125.50 + 其中共济支付 ¥0.00 = 个人账户支付 ¥125.50
+        assert "其中医保钱包支付" in shown.get("k-wallet_pay", ""), shown
+        assert (shown["v-acct_pay"], shown["v-own_acct_pay"], shown["v-wallet_pay"], shown["v-acct_mulaid_pay"]) == (
+            "¥125.50", "¥0.00", "¥125.50", "¥0.00"), shown
+        slip = str(app.screen.query_one("#slip").render())
+        assert "其中医保钱包支付 wallet                   125.50" in slip and "医保钱包余额 wallet balc                  174.50" in slip
+
+
+async def test_zhang_weis_bindings_screen_shows_his_wallet_and_no_quota_box(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f3")
+        assert type(app.screen).__name__ == "BindingsScreen"
+        # ¥3,560.00 in the export, ¥300.00 of it moved into 张敏's wallet yesterday
+        assert str(app.screen.query_one("#bind-own").render()) == "本人个人账户: ¥3,260.00 · 医保钱包余额: ¥0.00"
+        assert not app.screen.query_one("#quota").display and not app.screen.query_one("#l-quota").display
+        way = str(app.screen.query_one("#form-wallet-way").render())
+        assert app.screen.query_one("#form-wallet-way").display
+        assert "跨省绑定不设共济额度" in way and "医保钱包" in way and "每天最多3笔" in way and "¥2,000.00" in way
+        table = app.screen.query_one("#list")
+        heads = [str(c.label).strip() for c in table.columns.values()]
+        assert "跨省共济" in heads and "额度" not in heads, heads
+        assert "经医保钱包" in screen_text(app)
+
+
+async def test_zhang_mins_bindings_screen_shows_her_wallet_in_english(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg, lang="en") as (app, pilot):
+        await insert(app, pilot, "zhang_min")
+        await press(app, pilot, "f3")
+        assert str(app.screen.query_one("#bind-own").render()) == "Own personal account: none · Insurance wallet: ¥300.00"
+        # she cannot add a binding (no employee account): the form is off, and its note about quotas is not shown
+        assert app.screen.query_one("#quota").disabled and not app.screen.query_one("#form-wallet-way").display
+
+
+async def test_under_the_quota_model_the_quota_box_stays(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch, lang_model="quota")
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f3")
+        assert app.screen.query_one("#quota").display and app.screen.query_one("#l-quota").display
+        assert not app.screen.query_one("#form-wallet-way").display
+        assert "跨省额度" in screen_text(app)
+
+
+async def test_the_wallet_row_of_the_pre_settlement_is_one_line_in_english(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg, lang="en") as (app, pilot):
+        await insert(app, pilot, "zhang_min")
+        await press(app, pilot, "f2")
+        await enter_bill(app, pilot, [AMOXICILLIN])
+        await press(app, pilot, "f5")
+        label = app.screen.query_one("#split #k-wallet_pay")
+        assert label.display and str(label.render()).strip() == "of which wallet" and label.size.height == 1
+        assert str(app.screen.query_one("#split #v-wallet_pay").render()) == "¥125.50"
