@@ -70,14 +70,13 @@ def _demo_transfers(cfg) -> None:
     own transactions, so the books hold them as any transfer. None under the quota model."""
     import datetime as dt
 
-    from centre.api import open_centre
+    from centre.api import check_settings, open_centre
     from centre.interface.amounts import fen_to_yuan
-    from centre.settings import CentreSettings
     from terminal.insurance.client import CentreClient, CentreRefused
     from terminal.insurance.connect import identity
     from terminal.insurance.transport import EmbeddedTransport
     from terminal.store.db import open_from_config
-    settings = CentreSettings.from_config(cfg.raw)
+    settings = check_settings(cfg.raw)
     if not settings.mutual_aid.wallet_model or not DEMO_TRANSFERS:
         return
     yesterday = settings.clock()().replace(hour=10, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
@@ -91,6 +90,7 @@ def _demo_transfers(cfg) -> None:
                                                      "amount": fen_to_yuan(amount)}})
             except CentreRefused:   # a config whose limits refuse it (closed at 10:00, a smaller maximum ...)
                 continue            # the demo runs all the same, that wallet empty
-            client.call("X112", {"data": {"user_psn_no": user, "transfer_id": made.transfer.transfer_id}})
+            transfer_id = made.model_dump()["transfer"]["transfer_id"]
+            client.call("X112", {"data": {"user_psn_no": user, "transfer_id": transfer_id}})
     finally:
         client.close()          # and the centre with its transport
