@@ -12,6 +12,9 @@ from typing import Any
 
 from textual.message import Message
 
+from terminal.services.settlement import SettlementResult
+from terminal.services.views import FamilyView, Split
+
 
 @dataclass
 class CardInserted(Message, bubble=False):
@@ -35,8 +38,8 @@ class CardRemoved(Message, bubble=False):
 class PatientLoaded(Message):
     """The card was read and the person found: card read + family view."""
 
-    card: Any = None          # drivers.card_data.CardRead
-    family: Any = None        # terminal.services.family.FamilyView
+    card: Any                 # drivers.card_data.CardRead, or a VoucherRead (the e-voucher, the ID card)
+    family: FamilyView
     places: dict[str, str] = field(default_factory=dict)   # region code -> name
     pin_tries_left: int | None = None   # the card's PIN counter (0: blocked); None when unknown
 
@@ -55,7 +58,7 @@ class WorkFailed(Message):
 class PreSettled(Message):
     """The pre-settlement split for the bill as it stands (nothing written)."""
 
-    result: Any = None
+    result: Split
     token: int = 0            # which edit of the bill it answers; older answers are dropped
 
 
@@ -63,7 +66,7 @@ class PreSettled(Message):
 class Settled(Message):
     """A settlement was committed; slip text and where it was saved."""
 
-    result: Any = None
+    result: SettlementResult
     slip_text: str = ""
     slip_path: str = ""
 
@@ -79,7 +82,7 @@ class TotalsLoaded(Message):
 class SettlementsLoaded(Message):
     """Today's settlements for this window, and the names of the accounts' owners ({psn_no: name})."""
 
-    rows: list[Any] = field(default_factory=list)
+    rows: list[SettlementResult] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -87,8 +90,8 @@ class SettlementsLoaded(Message):
 class Reversed(Message):
     """A settlement was reversed."""
 
-    setl_id: str = ""
-    result: Any = None
+    setl_id: str
+    result: SettlementResult
 
 
 @dataclass
