@@ -23,6 +23,7 @@ from drivers.reader import Reader
 from terminal.config import Config
 from terminal.domain.bill import Bill
 from terminal.errors import BadInput
+from terminal.services.settlement import SettlementResult
 from terminal.ui.kiosk.models import BillLine, FamilyPayer, Patient, PayOption, PendingBill, Receipt
 from terminal.ui.kiosk.texts import t
 from terminal.web.settings import WebSettings
