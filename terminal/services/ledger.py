@@ -27,6 +27,8 @@ from terminal.domain.bill import Bill
 
 if TYPE_CHECKING:
     from terminal.domain.presettle import PreSettlement
+    from terminal.services.centre_reconcile import CentreReconcileReport
+    from terminal.services.reconcile import ReconcileReport
     from terminal.services.settlement import SettlementResult
     from terminal.services.views import FamilyView
 
@@ -81,7 +83,8 @@ class Ledger(Protocol):
 
     def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]: ...
 
-    def reconcile(self, day: str | None = None, window: str | None = None) -> Any: ...
+    def reconcile(self, day: str | None = None, window: str | None = None
+                  ) -> ReconcileReport | CentreReconcileReport: ...
 
     def bind(self, session: Any, pin: str | None, user: str, relation: str, *, scope: str = "local", quota: int = 0,
              today: str | None = None, expected_card: CardIdentity | None = None) -> Any: ...
@@ -213,7 +216,7 @@ class WindowLedger:
                         names[owner] = person.psn_name if person is not None else owner
             return rows, names
 
-    def reconcile(self, day: str | None = None, window: str | None = None) -> Any:
+    def reconcile(self, day: str | None = None, window: str | None = None) -> ReconcileReport:
         from terminal.services.reconcile import reconcile
         with self.db() as db:
             return reconcile(db, self.cfg, day, window)

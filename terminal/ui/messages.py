@@ -12,6 +12,8 @@ from typing import Any
 
 from textual.message import Message
 
+from terminal.services.centre_reconcile import CentreReconcileReport
+from terminal.services.reconcile import ReconcileReport
 from terminal.services.settlement import SettlementResult
 from terminal.services.views import FamilyView, Split
 
@@ -73,9 +75,9 @@ class Settled(Message):
 
 @dataclass
 class TotalsLoaded(Message):
-    """Today's totals for this window (reconciliation figures)."""
+    """Today's totals for this window (reconciliation figures): the training ledger's, or the centre's 3201."""
 
-    report: Any = None
+    report: ReconcileReport | CentreReconcileReport
 
 
 @dataclass

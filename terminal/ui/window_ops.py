@@ -13,7 +13,9 @@ from typing import Any, Iterator
 
 from drivers.reader import Reader
 from terminal.config import Config
+from terminal.services.centre_reconcile import CentreReconcileReport
 from terminal.services.ledger import ledger_of
+from terminal.services.reconcile import ReconcileReport
 from terminal.services.settlement import SettlementResult
 from terminal.services.views import FamilyView, Split
 
@@ -116,7 +118,7 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
     raise AssertionError("unreachable")
 
 
-def day_report(cfg: Config, day: str, window: str | None) -> Any:
+def day_report(cfg: Config, day: str, window: str | None) -> ReconcileReport | CentreReconcileReport:
     """Today's totals and the day-end check for this window (`reconcile`)."""
     return ledger_of(cfg).reconcile(day, window)
 
