@@ -8,14 +8,16 @@ Widgets are only ever touched by the handlers of these messages, on the UI threa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from terminal.services.centre_reconcile import CentreReconcileReport
-from terminal.services.reconcile import ReconcileReport
 from terminal.services.settlement import SettlementResult
 from terminal.services.views import FamilyView, Split
+
+if TYPE_CHECKING:   # the day end's reports: never loaded by the kiosk
+    from terminal.services.centre_reconcile import CentreReconcileReport
+    from terminal.services.reconcile import ReconcileReport
 
 
 @dataclass

@@ -9,15 +9,17 @@ eligibility and order come from the centre, or from `terminal.services` and `ter
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from drivers.reader import Reader
 from terminal.config import Config
-from terminal.services.centre_reconcile import CentreReconcileReport
 from terminal.services.ledger import ledger_of
-from terminal.services.reconcile import ReconcileReport
 from terminal.services.settlement import SettlementResult
 from terminal.services.views import FamilyView, Split
+
+if TYPE_CHECKING:   # the day end's reports: never loaded by the kiosk
+    from terminal.services.centre_reconcile import CentreReconcileReport
+    from terminal.services.reconcile import ReconcileReport
 
 
 @contextmanager
