@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from terminal.errors import BadInput, RuleRefused
 from terminal.services.reconcile import reconcile
 from terminal.services.reversal import reverse
 from terminal.services.settlement import find_by_request, presettle_for, settle
-from terminal.services.views import mulaid_json
+from terminal.services.views import Split, mulaid_json
 from terminal.store.db import open_from_config
 
 
@@ -89,6 +90,18 @@ def test_second_visit_crosses_the_year_deductible(db, cfg, card):
     assert (second.split.act_pay_dedc, second.split.fund_pay_sumamt, second.split.psn_part_amt, second.split.acct_pay) == \
         (10000, 14000, 16000, 16000)
     assert second.balc == 200000 - 90000 - 16000
+
+
+def test_the_split_shown_before_is_the_split_made(db, cfg, card):
+    """The screens read a pre-settlement and the settlement it became as one shape (`Split`): the same amounts
+    and the same per-owner mutual-aid parts, in the order drawn on."""
+    b = bill(("C", 1, 8000))
+    order = ["P10000002", "P10000001"]
+    shown = Split.of_preview(presettle_for(db, cfg, "P10000003", b, relatives=order))
+    made = settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=order).split
+    assert made == replace(shown, item_amounts=())
+    assert [(m.owner_psn_no, m.amount) for m in made.mulaid] == [("P10000002", 5000), ("P10000001", 3000)]
+    assert (made.paid_by("P10000002"), made.paid_by("P10000001"), made.psn_cash_pay) == (5000, 3000, 0)
 
 
 def test_relatives_in_the_chosen_order(db, cfg, card):
