@@ -15,9 +15,11 @@ from textual.message import Message
 from terminal.services.settlement import SettlementResult
 from terminal.services.views import FamilyView, Split
 
-if TYPE_CHECKING:   # the day end's reports: never loaded by the kiosk
+if TYPE_CHECKING:   # the day end's reports and the bindings: never loaded by the kiosk
+    from terminal.services.bindings import Unbound
     from terminal.services.centre_reconcile import CentreReconcileReport
     from terminal.services.reconcile import ReconcileReport
+    from terminal.store.people import Binding, Person
 
 
 @dataclass
@@ -100,16 +102,16 @@ class Reversed(Message):
 
 @dataclass
 class BindingsLoaded(Message):
-    """The owner's bindings."""
+    """The owner's bindings, each with its user (None when the user is not known here)."""
 
-    owner: Any = None
-    rows: list[Any] = field(default_factory=list)
+    owner: Person
+    rows: list[tuple[Binding, Person | None]] = field(default_factory=list)
 
 
 @dataclass
 class BindingChanged(Message):
     """A binding was added or ended."""
 
-    kind: str = ""            # "bound" | "unbound"
-    name: str = ""
-    result: Any = None
+    kind: str                 # "bound" | "unbound"
+    name: str
+    result: Binding | Unbound
