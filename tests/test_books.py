@@ -40,7 +40,7 @@ def a_busy_day(cfg, db) -> None:
     settle(db, cfg, session_for(cfg, "zhang_wei"), bill(150000, "A"), pin="123456")
     settle(db, cfg, session_for(cfg, "zhang_xiaoyu"), bill(9000), pin="123456")
     made = settle(db, cfg, session_for(cfg, "zhang_min"), bill(5000), pin="123456")
-    assert made.acct_mulaid_pay == 5000
+    assert made.split.acct_mulaid_pay == 5000
     reverse(db, cfg, settle(db, cfg, session_for(cfg, "li_na"), bill(3000), pin="123456").setl_id)
 
 

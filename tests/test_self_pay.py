@@ -62,9 +62,9 @@ def test_self_pay_is_the_way_on(db, cfg, profile, psn_no, code):
         assert zh == "卡已过有效期 (有效期至 2024-05-31)"
     balc_before = balance(cfg, psn_no)
     result = settle(db, cfg, session(cfg, profile), parse_bill(BILL), pin=None, self_pay=True, now=NOW)
-    assert (result.medfee_sumamt, result.fund_pay_sumamt, result.acct_pay, result.psn_cash_pay) == (TOTAL, 0, 0, TOTAL)
-    assert (result.fulamt_ownpay_amt, result.inscp_scp_amt, result.psn_part_amt) == (TOTAL, 0, TOTAL)
-    assert result.acct_used_flag == "0" and result.mulaid == [] and result.status == "settled"
+    assert (result.split.medfee_sumamt, result.split.fund_pay_sumamt, result.split.acct_pay, result.split.psn_cash_pay) == (TOTAL, 0, 0, TOTAL)
+    assert (result.split.fulamt_ownpay_amt, result.split.inscp_scp_amt, result.split.psn_part_amt) == (TOTAL, 0, TOTAL)
+    assert result.acct_used_flag == "0" and result.mulaid == () and result.status == "settled"
     assert balance(cfg, psn_no) == balc_before                         # no account touched (刘洋 has one)
     ledger = dict(db.conn.execute("SELECT account, amount FROM ledger WHERE setl_id = ?", [result.setl_id]).fetchall())
     assert ledger == {"fund": 0, "cash": TOTAL}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from terminal.errors import BadInput, RuleRefused
 from terminal.services.reconcile import reconcile
 from terminal.services.reversal import reverse
 from terminal.services.settlement import find_by_request, presettle_for, settle
+from terminal.services.views import Split, mulaid_json
 from terminal.store.db import open_from_config
 
 
@@ -59,8 +61,8 @@ def ledger(db, setl_id):
 def test_own_account_only(db, cfg, card):
     r = settle(db, cfg, card("zhang_wei"), bill(("A", 2, 1250)), pin="123456")
     # 310 outpatient, year deductible 1000.00 not met: everything individual-borne, from his account
-    assert (r.medfee_sumamt, r.act_pay_dedc, r.fund_pay_sumamt, r.psn_part_amt) == (2500, 2500, 0, 2500)
-    assert (r.acct_pay, r.acct_mulaid_pay, r.psn_cash_pay, r.balc, r.mulaid) == (2500, 0, 0, 197500, [])
+    assert (r.split.medfee_sumamt, r.split.act_pay_dedc, r.split.fund_pay_sumamt, r.split.psn_part_amt) == (2500, 2500, 0, 2500)
+    assert (r.split.acct_pay, r.split.acct_mulaid_pay, r.split.psn_cash_pay, r.balc, r.mulaid) == (2500, 0, 0, 197500, ())
     assert balances(db)["P10000001"] == 197500
     assert ledger(db, r.setl_id) == [("own", "balc", "P10000001", None, 2500, 197500),
                                      ("fund", None, "P10000001", None, 0, None),
@@ -82,22 +84,34 @@ def test_second_visit_crosses_the_year_deductible(db, cfg, card):
     """Accumulators carry the deductible across visits: 1000.00 first, then 70% above it."""
     session = card("zhang_wei")
     first = settle(db, cfg, session, bill(("A", 1, 90000)), pin="123456")
-    assert (first.act_pay_dedc, first.fund_pay_sumamt) == (90000, 0)
+    assert (first.split.act_pay_dedc, first.split.fund_pay_sumamt) == (90000, 0)
     second = settle(db, cfg, session, bill(("A", 1, 30000)), pin="123456")
     # 100.00 deductible left; (300 − 100) × 0.70 = 140.00 from the fund; 160.00 individual
-    assert (second.act_pay_dedc, second.fund_pay_sumamt, second.psn_part_amt, second.acct_pay) == \
+    assert (second.split.act_pay_dedc, second.split.fund_pay_sumamt, second.split.psn_part_amt, second.split.acct_pay) == \
         (10000, 14000, 16000, 16000)
     assert second.balc == 200000 - 90000 - 16000
+
+
+def test_the_split_shown_before_is_the_split_made(db, cfg, card):
+    """The screens read a pre-settlement and the settlement it became as one shape (`Split`): the same amounts
+    and the same per-owner mutual-aid parts, in the order drawn on."""
+    b = bill(("C", 1, 8000))
+    order = ["P10000002", "P10000001"]
+    shown = Split.of_preview(presettle_for(db, cfg, "P10000003", b, relatives=order))
+    made = settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=order).split
+    assert made == replace(shown, item_amounts=())
+    assert [(m.owner_psn_no, m.amount) for m in made.mulaid] == [("P10000002", 5000), ("P10000001", 3000)]
+    assert (made.paid_by("P10000002"), made.paid_by("P10000001"), made.psn_cash_pay) == (5000, 3000, 0)
 
 
 def test_relatives_in_the_chosen_order(db, cfg, card):
     b = bill(("C", 1, 8000))                               # class C: 80.00 fully self-paid
     r = settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=["P10000002", "P10000001"])
-    assert (r.psn_part_amt, r.acct_pay, r.acct_mulaid_pay, r.psn_cash_pay, r.balc) == (8000, 8000, 8000, 0, None)
-    assert [(m["owner_psn_no"], m["amount"]) for m in r.mulaid] == [("P10000002", 5000), ("P10000001", 3000)]
+    assert (r.split.psn_part_amt, r.split.acct_pay, r.split.acct_mulaid_pay, r.split.psn_cash_pay, r.balc) == (8000, 8000, 8000, 0, None)
+    assert [(m.owner_psn_no, m.amount) for m in r.mulaid] == [("P10000002", 5000), ("P10000001", 3000)]
     assert balances(db)["P10000002"] == 0 and balances(db)["P10000001"] == 197000
     r2 = settle(db, cfg, card("zhang_xiaoyu"), b, pin="123456", relatives=["P10000001", "P10000002"])
-    assert [(m["owner_psn_no"], m["amount"]) for m in r2.mulaid] == [("P10000001", 8000)]
+    assert [(m.owner_psn_no, m.amount) for m in r2.mulaid] == [("P10000001", 8000)]
     assert [e[:5] for e in ledger(db, r.setl_id)] == [
         ("binding", "balc", "P10000002", 2, 5000), ("binding", "balc", "P10000001", 1, 3000),
         ("fund", None, "P10000003", None, 0), ("cash", None, "P10000003", None, 0)]
@@ -107,14 +121,14 @@ def test_relatives_in_the_chosen_order(db, cfg, card):
 
 def test_relatives_auto_uses_every_binding(db, cfg, card):
     r = settle(db, cfg, card("zhang_xiaoyu"), bill(("C", 1, 206000)), pin="123456")
-    assert r.acct_mulaid_pay == 205000 and r.psn_cash_pay == 1000
-    assert sorted(m["owner_psn_no"] for m in r.mulaid) == ["P10000001", "P10000002"]
+    assert r.split.acct_mulaid_pay == 205000 and r.split.psn_cash_pay == 1000
+    assert sorted(m.owner_psn_no for m in r.mulaid) == ["P10000001", "P10000002"]
 
 
 def test_cross_province_quota_then_cash(db, cfg, card):
     r = settle(db, cfg, card("zhang_min"), bill(("C", 1, 40000)), pin="123456")
-    assert (r.acct_mulaid_pay, r.psn_cash_pay) == (30000, 10000)
-    assert r.mulaid == [{"owner_psn_no": "P10000001", "binding_id": 4, "scope": "cross_province", "amount": 30000}]
+    assert (r.split.acct_mulaid_pay, r.split.psn_cash_pay) == (30000, 10000)
+    assert mulaid_json(r.mulaid) == [{"owner_psn_no": "P10000001", "binding_id": 4, "scope": "cross_province", "amount": 30000}]
     after = balances(db)
     assert after["q4"] == 0 and after["P10000001"] == 200000      # the quota pays, not his balance
     assert ledger(db, r.setl_id)[0] == ("binding", "quota", "P10000001", 4, 30000, 0)
@@ -132,16 +146,16 @@ def test_a_binding_the_rules_refuse_is_never_drawn_on(db, cfg, card, profile, ch
         db.execute(change)
     before = balances(db)
     r = settle(db, cfg, card(profile), bill(("C", 1, 4000)), pin="123456")
-    assert (r.acct_mulaid_pay, r.mulaid, r.psn_cash_pay) == (0, [], 4000)
+    assert (r.split.acct_mulaid_pay, r.mulaid, r.split.psn_cash_pay) == (0, (), 4000)
     assert balances(db) == before
 
 
 def test_nothing_in_any_account_is_all_cash_without_a_pin(db, cfg, card):
     before = balances(db)
     r = settle(db, cfg, card("zhang_guoqiang"), bill(("A", 1, 3000)), pin=None, relatives="none")
-    assert (r.acct_pay, r.psn_cash_pay, r.balc) == (0, r.psn_part_amt, None)
+    assert (r.split.acct_pay, r.split.psn_cash_pay, r.balc) == (0, r.split.psn_part_amt, None)
     r2 = settle(db, cfg, card("zhang_wei"), bill(("A", 1, 3000)), pin=None, acct_used_flag=False)
-    assert (r2.acct_pay, r2.psn_cash_pay, r2.acct_used_flag, r2.balc) == (0, 3000, "0", 200000)
+    assert (r2.split.acct_pay, r2.split.psn_cash_pay, r2.acct_used_flag, r2.balc) == (0, 3000, "0", 200000)
     assert balances(db) == before
 
 
@@ -167,7 +181,7 @@ def test_wrong_or_blocked_pin_nothing_written(db, cfg, card, profile, pin, code)
 
 def test_a_blocked_card_may_still_pay_cash_without_its_account(db, cfg, card):
     r = settle(db, cfg, card("wang_fang"), bill(("A", 1, 3000)), pin=None, acct_used_flag=False)
-    assert (r.acct_pay, r.psn_cash_pay, r.balc) == (0, 3000, 80000)
+    assert (r.split.acct_pay, r.split.psn_cash_pay, r.balc) == (0, 3000, 80000)
 
 
 def test_card_removed_before_commit_nothing_written(db, cfg, card):
@@ -188,7 +202,7 @@ def test_retry_with_the_same_request_id_charges_once(db, cfg, card):
     b = bill(("A", 1, 3000))
     first = settle(db, cfg, card("zhang_wei"), b, pin="123456", request_id="req-1")
     again = settle(db, cfg, card("zhang_wei"), b, pin="123456", request_id="req-1")
-    assert again.replayed and again.setl_id == first.setl_id and again.acct_pay == first.acct_pay == 3000
+    assert again.replayed and again.setl_id == first.setl_id and again.split.acct_pay == first.split.acct_pay == 3000
     assert balances(db)["P10000001"] == 197000
     assert counts(db)["settlements"] == 1
     assert find_by_request(db, "req-1").setl_id == first.setl_id
@@ -216,7 +230,7 @@ def test_reversal_restores_everything(db, cfg, card):
     for r in reversed(made):
         rev = reverse(db, cfg, r.setl_id)
         assert rev.status == "reversal" and rev.reversal_of == r.setl_id
-        assert rev.medfee_sumamt == -r.medfee_sumamt and rev.acct_pay == -r.acct_pay
+        assert rev.split.medfee_sumamt == -r.split.medfee_sumamt and rev.split.acct_pay == -r.split.acct_pay
     assert balances(db) == start
     assert db.execute("SELECT DISTINCT deductible_used, fund_paid FROM accumulators").fetchall() == [(0, 0)]
     assert db.execute("SELECT count(*) FROM settlements WHERE status = 'reversed'").fetchone()[0] == 3
@@ -305,7 +319,7 @@ def test_any_sequence_of_settlements_and_reversals_keeps_the_books(cfg, script):
                 assert exc.code == "no_binding"
                 continue
             made.append(r.setl_id)
-            assert r.medfee_sumamt == r.fund_pay_sumamt + r.acct_pay + r.psn_cash_pay
+            assert r.split.medfee_sumamt == r.split.fund_pay_sumamt + r.split.acct_pay + r.split.psn_cash_pay
         check_money_invariants(db, start)
         assert reconcile(db, local).ok
         db.conn.close()
@@ -322,7 +336,7 @@ def test_an_expired_card_cannot_settle_nothing_written(db, cfg, card):
     assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == 0
     # the day before it expired, the same card settled
     r = settle(db, cfg, card("liu_yang"), bill(("A", 1, 3000)), pin="123456", now=datetime(2024, 5, 31, 10, 0))
-    assert r.acct_pay == 3000
+    assert r.split.acct_pay == 3000
 
 
 def test_a_reused_request_id_with_another_request_is_refused(db, cfg, card):
@@ -397,7 +411,7 @@ def test_the_configs_absurd_amount_limits_hold_for_any_bill(db, cfg, card, confi
         settle(db, strict, card("zhang_wei"), bill(("A", 1, 5001)), pin="123456")
     assert (info.value.details["limit"], info.value.details["limit_fen"]) == ("max_item_price", 5000)
     assert (balances(db), counts(db)) == before
-    assert settle(db, strict, card("zhang_wei"), bill(("A", 1, 5000)), pin="123456").medfee_sumamt == 5000
+    assert settle(db, strict, card("zhang_wei"), bill(("A", 1, 5000)), pin="123456").split.medfee_sumamt == 5000
 
 
 def test_settlement_follows_the_configured_mutual_aid_rules(db, config_file, card):
@@ -410,5 +424,5 @@ def test_settlement_follows_the_configured_mutual_aid_rules(db, config_file, car
     config_file.write_text(text, encoding="utf-8")
     spouses_only = load_config(config_file)
     r = settle(db, spouses_only, card("zhang_xiaoyu"), bill(("C", 1, 8000)), pin="123456", relatives="auto")
-    assert (r.acct_mulaid_pay, r.psn_cash_pay, r.mulaid) == (0, 8000, [])
+    assert (r.split.acct_mulaid_pay, r.split.psn_cash_pay, r.mulaid) == (0, 8000, ())
     assert balances(db)["P10000001"] == 200000 and balances(db)["P10000002"] == 5000

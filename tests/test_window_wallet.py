@@ -305,6 +305,8 @@ async def test_the_payment_and_result_screens_show_the_wallets_part(tmp_path, mo
         assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
         shown = screen_text(app)
         assert "其中医保钱包支付 wallet" in shown and "医保钱包支付¥100.00:亲属此前转入" in shown
+        # the amounts panel beside the slip shows the wallet's part as the payment screen did
+        assert app.screen.query_one("#v-wallet_pay").display and app.screen.result.split.wallet_pay == 10_000
     assert balc_fen(w, "A10000001") == 326_000 - 10_000 - 2_550
 
 

@@ -39,8 +39,8 @@ from terminal.insurance.journey import Credential, SettlementUncertain, Visit
 from terminal.insurance.models import InsuredPerson, Settlement
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
 from terminal.services.centre_reconcile import ASKED, RECONCILE_FIELDS, CentreReconcileReport, CentreReconcileRow
-from terminal.services.family import FamilyView, Relative
 from terminal.services.settlement import Patient, SettlementResult, request_fingerprint
+from terminal.services.views import FamilyView, Relative, mulaid_json, mulaid_parts
 from terminal.store import window_record as record
 from terminal.store.people import Binding, Person, find_person, person_names
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
@@ -460,7 +460,7 @@ class CentreLedger:
             certno_masked=patient.certno_masked, insutype=patient.insutype, med_type=bill.med_type,
             hosp_lv=self.cfg.terminal.hosp_lv, window=self.cfg.terminal.window, operator=self.cfg.terminal.operator,
             acct_used_flag="0", amounts={c: getattr(pre, c) for c in AMOUNT_COLUMNS}, own_acct_pay=0, balc=None,
-            mulaid=[], bill=bill.to_json(), status="settled", created_at=clock.stamp(now),
+            mulaid=(), bill=bill.to_json(), status="settled", created_at=clock.stamp(now),
             setl_date=clock.day(now), kind="cash_only", mdtrt_cert_type=cert_type)
         self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=cert_type)
         self._remember_request(rid, fingerprint, "", setl_id)
@@ -473,8 +473,7 @@ class CentreLedger:
             psn_name=s.psn_name, certno_masked=s.certno_masked, insutype=s.insutype, med_type=s.med_type,
             hosp_lv=self.cfg.terminal.hosp_lv, window=window, operator=operator, acct_used_flag=s.acct_used_flag,
             amounts={c: s.amounts[c] for c in AMOUNT_COLUMNS}, own_acct_pay=s.own_acct_pay, balc=s.balc,
-            mulaid=[{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope, "amount": m.amount}
-                    for m in s.mulaid],
+            mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid),
             bill=bill_json, status=s.status, created_at=(s.setl_time or "").replace(" ", "T"), setl_date=s.setl_date,
             reversal_of=s.reversal_of, platform=s.platform_json(), kind=s.kind)
 
@@ -487,7 +486,7 @@ class CentreLedger:
                 "med_type": r.med_type, "clr_type": clr_type, "mdtrt_cert_type": mdtrt_cert_type,
                 "acct_used_flag": r.acct_used_flag, **{c: r.amounts[c] for c in AMOUNT_COLUMNS},
                 "overlmt_selfpay": _overlmt(r), "own_acct_pay": r.own_acct_pay, "balc": r.balc,
-                "mulaid": json.dumps(r.mulaid, ensure_ascii=False), "bill": json.dumps(r.bill, ensure_ascii=False),
+                "mulaid": json.dumps(mulaid_json(r.mulaid), ensure_ascii=False), "bill": json.dumps(r.bill, ensure_ascii=False),
                 "status": r.status, "setl_time": r.created_at, "setl_date": r.setl_date, "reversal_of": r.reversal_of,
                 "window": r.window, "operator": r.operator, "request_id": r.request_id, "slip_path": r.slip_path})
             wallet = _wallet_part(r)
@@ -516,7 +515,8 @@ class CentreLedger:
             psn_no=r["psn_no"], psn_name=r["psn_name"], certno_masked=r["certno_masked"], insutype=r["insutype"],
             med_type=r["med_type"], hosp_lv=self.cfg.terminal.hosp_lv, window=r["window"], operator=r["operator"],
             acct_used_flag=r["acct_used_flag"], amounts={c: r[c] for c in AMOUNT_COLUMNS},
-            own_acct_pay=r["own_acct_pay"], balc=r["balc"], mulaid=json.loads(r["mulaid"]), bill=json.loads(r["bill"]),
+            own_acct_pay=r["own_acct_pay"], balc=r["balc"], mulaid=mulaid_parts(json.loads(r["mulaid"])),
+            bill=json.loads(r["bill"]),
             status=r["status"], created_at=r["setl_time"], setl_date=r["setl_date"], reversal_of=r["reversal_of"],
             slip_path=r["slip_path"], kind=r["kind"], mdtrt_cert_type=r["mdtrt_cert_type"])
         if r.get("wallet"):
@@ -546,7 +546,7 @@ class CentreLedger:
         db = self.db()
         rows = [self._result_of_row(r) for r in record.rows_of_day(db, day, window)]
         names = {r.psn_no: r.psn_name for r in rows}
-        owners = sorted({str(m.get("owner_psn_no", "")) for r in rows for m in r.mulaid} - set(names) - {""})
+        owners = sorted({m.owner_psn_no for r in rows for m in r.mulaid} - set(names) - {""})
         found = person_names(db, owners)
         names.update({owner: found.get(owner, owner) for owner in owners})
         return rows, names

@@ -2,6 +2,7 @@
 
 API (plain functions, safe in a Textual thread worker with its own connection):
   family_for(db, *, card_no=None, certno=None, psn_no=None, today=None, policy=None) -> FamilyView
+    (terminal.services.views: the shape the centre's client answers with too)
     FamilyView.person (store Person), .own (own balance in fen, None without an account),
     .relatives [Relative(binding_id, owner_psn_no, owner_name, relation, relation_name, scope, available)]
     in the order the bindings were made (config relatives_order = "config"); .to_json() is the
@@ -23,8 +24,6 @@ policy None = the rules shipped in config.toml.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import sqlite_utils
 
 from centre.interface.codes import BindingScope
@@ -34,47 +33,11 @@ from terminal import clock
 from terminal.domain import relations
 from terminal.domain.mutual_aid import MutualAidPolicy, Party, available, in_force, payable_problem
 from terminal.error_codes import E
+from terminal.services.views import FamilyView, Relative
 from terminal.store import binding_rows
 from terminal.store.people import Person, account_of, find_person, pooling_area
 
-
-@dataclass(frozen=True)
-class Relative:
-    owner_psn_no: str
-    owner_name: str
-    relation: str
-    relation_name: str
-    scope: str
-    available: int      # fen this binding can pay now
-    binding_id: int
-    pays_by: str = "balance"   # as the centre says: balance | prior_year | quota | wallet (the owner's account
-                               # pays nothing directly: cross-province aid goes by a wallet transfer)
-
-
-@dataclass(frozen=True)
-class FamilyView:
-    person: Person
-    own: int | None                      # own personal-account balance, None without an account
-    relatives: list[Relative] = field(default_factory=list)
-    cached: bool = False                 # from the window's cache: the centre could not be asked
-    wallet: int | None = None            # the insurance wallet (医保钱包, fen) as the centre answered; None: no
-                                         # wallet here (the training ledger) or not known (an old cache)
-
-    @property
-    def total_available(self) -> int:
-        return (self.own or 0) + (self.wallet or 0) + sum(r.available for r in self.relatives)
-
-    def to_json(self) -> dict:
-        p = self.person
-        return {
-            "person": {"psn_no": p.psn_no, "psn_name": p.psn_name, "certno": mask(p.certno), "gend": p.gend,
-                       "brdy": p.brdy, "card_no": p.card_no, "insuplc_admdvs": p.insuplc_admdvs,
-                       "insutype": p.insutype, "psn_insu_stas": p.psn_insu_stas},
-            "own": None if self.own is None else {"balc": self.own},
-            "wallet": None if self.wallet is None else {"balc": self.wallet},
-            "relatives": [{k: v for k, v in asdict(r).items() if k != "pays_by"} for r in self.relatives],
-        }
-
+__all__ = ["FamilyView", "Relative", "family_for", "find_patient", "relatives_of"]
 
 def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
                  psn_no: str | None = None) -> Person:

@@ -8,7 +8,8 @@
   in the window's own SQLite file.
 
 Both return the same result types (`Patient`, `FamilyView`, `PreSettlement`, `SettlementResult`, the
-binding records), so the command line, the cashier's screens and the kiosk do not care which one runs.
+binding records), so the command line, the cashier's screens and the kiosk do not care which one runs;
+terminal/services/views.py holds what the screens read of them (`FamilyView`, `Split`).
 `ledger.client` is the `CentreClient` (its `health` and its log) or None. Services never import Textual.
 """
 
@@ -18,11 +19,18 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from terminal.card_session import CardIdentity
 from terminal.config import Config
 from terminal.domain.bill import Bill
+
+if TYPE_CHECKING:
+    from terminal.domain.presettle import PreSettlement
+    from terminal.services.centre_reconcile import CentreReconcileReport
+    from terminal.services.reconcile import ReconcileReport
+    from terminal.services.settlement import SettlementResult
+    from terminal.services.views import FamilyView
 
 Relatives = Any     # "auto" | "none" | [owner psn_no, ...]
 
@@ -40,7 +48,7 @@ class Ledger(Protocol):
 
     def settle_voucher(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto", acct_used_flag: bool = True,
                        request_id: str | None = None, now: datetime | None = None, save_slip: bool = True,
-                       cash_allowed: bool = True, self_pay: bool = False) -> Any: ...
+                       cash_allowed: bool = True, self_pay: bool = False) -> SettlementResult: ...
 
     def patient_for_id_card(self, certno: str) -> Any: ...
 
@@ -50,32 +58,33 @@ class Ledger(Protocol):
 
     def settle_id_card(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto",
                        acct_used_flag: bool | None = None, request_id: str | None = None, now: datetime | None = None,
-                       save_slip: bool = True, cash_allowed: bool = True, self_pay: bool = False) -> Any: ...
+                       save_slip: bool = True, cash_allowed: bool = True, self_pay: bool = False) -> SettlementResult: ...
 
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
-               today: str | None = None) -> Any: ...
+               today: str | None = None) -> FamilyView: ...
 
     def cached_psn_no(self, card_no: str) -> str | None:
         """The psn_no the centre last gave for this card (the window's cache); None where nothing is cached."""
         ...
 
     def presettle(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto", acct_used_flag: bool = True,
-                  now: datetime | None = None, self_pay: bool = False) -> Any: ...
+                  now: datetime | None = None, self_pay: bool = False) -> PreSettlement: ...
 
     def settle(self, session: Any, bill: Bill, *, pin: str | None = None, relatives: Relatives = "auto",
                acct_used_flag: bool = True, request_id: str | None = None, now: datetime | None = None,
                save_slip: bool = True, cash_allowed: bool = True, expected_card: CardIdentity | None = None,
-               self_pay: bool = False) -> Any: ...
+               self_pay: bool = False) -> SettlementResult: ...
 
-    def reverse(self, setl_id: str, now: datetime | None = None) -> Any: ...
+    def reverse(self, setl_id: str, now: datetime | None = None) -> SettlementResult: ...
 
-    def load_result(self, setl_id: str) -> Any: ...
+    def load_result(self, setl_id: str) -> SettlementResult: ...
 
-    def find_by_request(self, request_id: str) -> Any: ...
+    def find_by_request(self, request_id: str) -> SettlementResult | None: ...
 
-    def todays(self, day: str, window: str) -> tuple[list[Any], dict[str, str]]: ...
+    def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]: ...
 
-    def reconcile(self, day: str | None = None, window: str | None = None) -> Any: ...
+    def reconcile(self, day: str | None = None, window: str | None = None
+                  ) -> ReconcileReport | CentreReconcileReport: ...
 
     def bind(self, session: Any, pin: str | None, user: str, relation: str, *, scope: str = "local", quota: int = 0,
              today: str | None = None, expected_card: CardIdentity | None = None) -> Any: ...
@@ -131,7 +140,7 @@ class WindowLedger:
     def patient_for_voucher(self, code: str, certno: str = "") -> Any:
         raise voucher_needs_centre()
 
-    def settle_voucher(self, psn_no: str, bill: Bill, **_: Any) -> Any:
+    def settle_voucher(self, psn_no: str, bill: Bill, **_: Any) -> SettlementResult:
         raise voucher_needs_centre()
 
     def patient_for_id_card(self, certno: str) -> Any:
@@ -140,14 +149,14 @@ class WindowLedger:
     def account_may_pay(self, psn_no: str) -> bool:
         return True     # the training ledger knows no ID card patient
 
-    def settle_id_card(self, psn_no: str, bill: Bill, **_: Any) -> Any:
+    def settle_id_card(self, psn_no: str, bill: Bill, **_: Any) -> SettlementResult:
         raise id_card_needs_centre()
 
     def cached_psn_no(self, card_no: str) -> str | None:
         return None  # the training ledger holds the persons themselves: no cache to consult
 
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
-               today: str | None = None) -> Any:
+               today: str | None = None) -> FamilyView:
         from terminal.services.bindings import policy_of
         from terminal.services.family import family_for
         with self.db() as db:
@@ -155,7 +164,7 @@ class WindowLedger:
                               policy=policy_of(self.cfg))
 
     def presettle(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto", acct_used_flag: bool = True,
-                  now: datetime | None = None, self_pay: bool = False) -> Any:
+                  now: datetime | None = None, self_pay: bool = False) -> PreSettlement:
         from terminal.services.settlement import presettle_for
         with self.db() as db:
             return presettle_for(db, self.cfg, psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag,
@@ -164,41 +173,41 @@ class WindowLedger:
     def settle(self, session: Any, bill: Bill, *, pin: str | None = None, relatives: Relatives = "auto",
                acct_used_flag: bool = True, request_id: str | None = None, now: datetime | None = None,
                save_slip: bool = True, cash_allowed: bool = True, expected_card: CardIdentity | None = None,
-               self_pay: bool = False) -> Any:
+               self_pay: bool = False) -> SettlementResult:
         from terminal.services.settlement import settle
         with self.db() as db:
             return settle(db, self.cfg, session, bill, pin=pin, relatives=relatives, acct_used_flag=acct_used_flag,
                           request_id=request_id, now=now, save_slip=save_slip, cash_allowed=cash_allowed,
                           expected_card=expected_card, self_pay=self_pay)
 
-    def reverse(self, setl_id: str, now: datetime | None = None) -> Any:
+    def reverse(self, setl_id: str, now: datetime | None = None) -> SettlementResult:
         from terminal.services.reversal import reverse
         with self.db() as db:
             return reverse(db, self.cfg, setl_id, now=now)
 
-    def load_result(self, setl_id: str) -> Any:
+    def load_result(self, setl_id: str) -> SettlementResult:
         from terminal.services.settlement import load_result
         with self.db() as db:
             return load_result(db, setl_id)
 
-    def find_by_request(self, request_id: str) -> Any:
+    def find_by_request(self, request_id: str) -> SettlementResult | None:
         from terminal.services.settlement import find_by_request
         with self.db() as db:
             return find_by_request(db, request_id)
 
-    def todays(self, day: str, window: str) -> tuple[list[Any], dict[str, str]]:
+    def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
         from terminal.services.settlement import results_of_day
         from terminal.store.people import person_names
         with self.db() as db:
             rows = results_of_day(db, day, window)
             names: dict[str, str] = {row.psn_no: row.psn_name for row in rows}
-            owners = sorted({str(part.get("owner_psn_no", "")) for row in rows for part in row.mulaid or ()}
+            owners = sorted({part.owner_psn_no for row in rows for part in row.mulaid}
                             - set(names) - {""})
             found = person_names(db, owners)
             names.update({owner: found.get(owner, owner) for owner in owners})
             return rows, names
 
-    def reconcile(self, day: str | None = None, window: str | None = None) -> Any:
+    def reconcile(self, day: str | None = None, window: str | None = None) -> ReconcileReport:
         from terminal.services.reconcile import reconcile
         with self.db() as db:
             return reconcile(db, self.cfg, day, window)

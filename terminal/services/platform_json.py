@@ -25,9 +25,9 @@ def settlement_json(result: Any, owner_names: dict[str, str] | None = None) -> d
         setlinfo["certno"] = mask(setlinfo["certno"])
     out: dict[str, Any] = {
         "setlinfo": setlinfo, "setldetail": list(platform.get("setldetail") or []),
-        "mulaid": [{"owner_psn_no": m["owner_psn_no"], "owner_name": names.get(m["owner_psn_no"]),
-                    "binding_id": m.get("binding_id"), "scope": m.get("scope"),
-                    "amount": fen_to_yuan(int(m["amount"])), "amount_fen": int(m["amount"])} for m in result.mulaid],
+        "mulaid": [{"owner_psn_no": m.owner_psn_no, "owner_name": names.get(m.owner_psn_no),
+                    "binding_id": m.binding_id, "scope": m.scope,
+                    "amount": fen_to_yuan(m.amount), "amount_fen": m.amount} for m in result.mulaid],
         "kind": result.kind, "request_id": result.request_id, "replayed": result.replayed, "slip": result.slip_path,
         "window": result.window, "operator": result.operator}
     out.update({f"{k}_fen": v for k, v in result.amounts.items()})

@@ -50,6 +50,7 @@ from terminal.domain.policy import Policy, PolicyRule
 from terminal.domain.presettle import PreSettlement, RelativeSource, YearToDate, presettle
 from terminal.error_codes import E
 from terminal.errors import RuleRefused
+from terminal.services.views import MulaidPart, Split, mulaid_json, mulaid_parts
 from terminal.store import settlements as rows
 from terminal.store.people import add_audit
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
@@ -90,7 +91,7 @@ class SettlementResult:
     amounts: dict[str, int]
     own_acct_pay: int
     balc: int | None
-    mulaid: list[dict[str, Any]]
+    mulaid: tuple[MulaidPart, ...]   # each relative's account that paid, in the order drawn on
     bill: dict[str, Any]
     status: str
     created_at: str
@@ -103,11 +104,13 @@ class SettlementResult:
     kind: str = "insurance"       # "cash_only": settled in cash here (self-pay, or the centre could not be reached)
     mdtrt_cert_type: str | None = None   # through the centre: what the patient presented (01 e-voucher, 03 card)
 
-    def __getattr__(self, name: str) -> int:   # result.medfee_sumamt etc.
-        amounts = self.__dict__.get("amounts", {})
-        if name in amounts:
-            return amounts[name]
-        raise AttributeError(name)
+    @property
+    def split(self) -> Split:
+        """Who paid what, as the screens show it (the same shape as a pre-settlement's)."""
+        from terminal.services.wallet import settlement_wallet
+        return Split.of_amounts(self.amounts, own_acct_pay=self.own_acct_pay, balc=self.balc,
+                                acct_used=self.acct_used_flag == "1", mulaid=self.mulaid,
+                                wallet_pay=settlement_wallet(self).wallet_pay)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"setl_id": self.setl_id, "mdtrt_id": self.mdtrt_id, "msgid": self.msgid,
@@ -115,7 +118,7 @@ class SettlementResult:
                                "certno": self.certno_masked, "insutype": self.insutype, "med_type": self.med_type,
                                "acct_used_flag": self.acct_used_flag}
         out.update(self.amounts)
-        out.update({"own_acct_pay": self.own_acct_pay, "balc": self.balc, "mulaid": self.mulaid,
+        out.update({"own_acct_pay": self.own_acct_pay, "balc": self.balc, "mulaid": mulaid_json(self.mulaid),
                     "status": self.status, "setl_time": self.created_at, "setl_date": self.setl_date,
                     "window": self.window, "operator": self.operator, "reversal_of": self.reversal_of,
                     "replayed": self.replayed, "slip": self.slip_path})
@@ -247,7 +250,7 @@ def _row_result(db: sqlite_utils.Database, row: dict[str, Any], replayed: bool =
         insutype=row["insutype"], med_type=row["med_type"], hosp_lv=row["hosp_lv"], window=row["window"],
         operator=row["operator"], acct_used_flag=row["acct_used_flag"],
         amounts={c: row[c] for c in AMOUNT_COLUMNS}, own_acct_pay=row["own_acct_pay"], balc=row["balc"],
-        mulaid=_json(row["mulaid"]), bill=_json(row["bill"]), status=row["status"],
+        mulaid=mulaid_parts(_json(row["mulaid"])), bill=_json(row["bill"]), status=row["status"],
         created_at=row["created_at"], setl_date=row["setl_date"], reversal_of=row["reversal_of"],
         replayed=replayed)
 
@@ -386,8 +389,7 @@ def commit_settlement(db: sqlite_utils.Database, cfg, psn_no: str, bill: Bill, *
         if not cash_allowed:
             _require_no_cash(pre)   # balances may have moved since the caller's pre-settlement
         entries = _debit(db, pre, patient, setl_id, at, window, day)
-        mulaid = [{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope, "amount": m.amount}
-                  for m in pre.mulaid]
+        mulaid = mulaid_json(pre.mulaid)
         row = {"setl_id": setl_id, "mdtrt_id": mdtrt_id, "msgid": msgid, "request_id": request_id,
                "psn_no": psn_no, "window": window, "operator": operator, "med_type": bill.med_type,
                "insutype": patient.insutype, "hosp_lv": cfg.terminal.hosp_lv,

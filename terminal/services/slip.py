@@ -98,12 +98,12 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
         if key == "acct_mulaid_pay" and wallet.wallet_pay:
             out.append(_line(f"其中{WALLET_PAY_ZH} wallet", yuan(wallet.wallet_pay)))
     if result.mulaid:
-        names = _owner_names(db, [m["owner_psn_no"] for m in result.mulaid])
+        names = _owner_names(db, [m.owner_psn_no for m in result.mulaid])
         out.append("共济账户 mulaid:")
         for m in result.mulaid:
-            who = f"  {names.get(m['owner_psn_no'], '')} {m['owner_psn_no']}"
-            scope = "跨省额度" if m.get("scope") == "cross_province" else "本地"
-            out.append(_line(f"{who} ({scope})", yuan(m["amount"])))
+            who = f"  {names.get(m.owner_psn_no, '')} {m.owner_psn_no}"
+            scope = "跨省额度" if m.scope == "cross_province" else "本地"
+            out.append(_line(f"{who} ({scope})", yuan(m.amount)))
     if result.balc is not None:
         out.append(_line("个人账户余额 balc", yuan(result.balc)))
     if wallet.wallet_pay and wallet.wallet_balc is not None:

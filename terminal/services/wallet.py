@@ -10,12 +10,15 @@ explains. The offline training ledger has no wallet (`needs_centre`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from centre.interface.amounts import fen_to_yuan
 from terminal.domain.money import yuan_text
 from terminal.error_codes import E
 from terminal.errors import RuleRefused
+
+if TYPE_CHECKING:
+    from terminal.services.views import Relative
 
 STATES_EN = {"pending": "waiting to be accepted", "accepted": "accepted", "returned": "returned to the owner"}
 
@@ -225,15 +228,13 @@ def _options(cfg: Any) -> dict[str, Any]:
     return section.get("options") or {}
 
 
-def by_wallet_owners(relatives: Any) -> list[str]:
+def by_wallet_owners(relatives: Iterable[Relative]) -> list[str]:
     """The owners whose binding pays this patient only through a wallet transfer (a cross-province binding under
     the wallet model: X101's pays_by "wallet", available ¥0.00), by name, once each: the screens say why."""
     names: list[str] = []
-    for rel in relatives or ():
-        pays_by = rel.get("pays_by") if isinstance(rel, dict) else getattr(rel, "pays_by", "")
-        name = rel.get("owner_name") if isinstance(rel, dict) else getattr(rel, "owner_name", "")
-        if pays_by == "wallet" and name not in names:
-            names.append(str(name))
+    for rel in relatives:
+        if rel.pays_by == "wallet" and rel.owner_name not in names:
+            names.append(rel.owner_name)
     return names
 
 

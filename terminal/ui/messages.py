@@ -8,9 +8,18 @@ Widgets are only ever touched by the handlers of these messages, on the UI threa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+from terminal.services.settlement import SettlementResult
+from terminal.services.views import FamilyView, Split
+
+if TYPE_CHECKING:   # the day end's reports and the bindings: never loaded by the kiosk
+    from terminal.services.bindings import Unbound
+    from terminal.services.centre_reconcile import CentreReconcileReport
+    from terminal.services.reconcile import ReconcileReport
+    from terminal.store.people import Binding, Person
 
 
 @dataclass
@@ -35,8 +44,8 @@ class CardRemoved(Message, bubble=False):
 class PatientLoaded(Message):
     """The card was read and the person found: card read + family view."""
 
-    card: Any = None          # drivers.card_data.CardRead
-    family: Any = None        # terminal.services.family.FamilyView
+    card: Any                 # drivers.card_data.CardRead, or a VoucherRead (the e-voucher, the ID card)
+    family: FamilyView
     places: dict[str, str] = field(default_factory=dict)   # region code -> name
     pin_tries_left: int | None = None   # the card's PIN counter (0: blocked); None when unknown
 
@@ -55,7 +64,7 @@ class WorkFailed(Message):
 class PreSettled(Message):
     """The pre-settlement split for the bill as it stands (nothing written)."""
 
-    result: Any = None
+    result: Split
     token: int = 0            # which edit of the bill it answers; older answers are dropped
 
 
@@ -63,23 +72,23 @@ class PreSettled(Message):
 class Settled(Message):
     """A settlement was committed; slip text and where it was saved."""
 
-    result: Any = None
+    result: SettlementResult
     slip_text: str = ""
     slip_path: str = ""
 
 
 @dataclass
 class TotalsLoaded(Message):
-    """Today's totals for this window (reconciliation figures)."""
+    """Today's totals for this window (reconciliation figures): the training ledger's, or the centre's 3201."""
 
-    report: Any = None
+    report: ReconcileReport | CentreReconcileReport
 
 
 @dataclass
 class SettlementsLoaded(Message):
     """Today's settlements for this window, and the names of the accounts' owners ({psn_no: name})."""
 
-    rows: list[Any] = field(default_factory=list)
+    rows: list[SettlementResult] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
 
 
@@ -87,22 +96,22 @@ class SettlementsLoaded(Message):
 class Reversed(Message):
     """A settlement was reversed."""
 
-    setl_id: str = ""
-    result: Any = None
+    setl_id: str
+    result: SettlementResult
 
 
 @dataclass
 class BindingsLoaded(Message):
-    """The owner's bindings."""
+    """The owner's bindings, each with its user (None when the user is not known here)."""
 
-    owner: Any = None
-    rows: list[Any] = field(default_factory=list)
+    owner: Person
+    rows: list[tuple[Binding, Person | None]] = field(default_factory=list)
 
 
 @dataclass
 class BindingChanged(Message):
     """A binding was added or ended."""
 
-    kind: str = ""            # "bound" | "unbound"
-    name: str = ""
-    result: Any = None
+    kind: str                 # "bound" | "unbound"
+    name: str
+    result: Binding | Unbound

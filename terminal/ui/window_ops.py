@@ -9,11 +9,17 @@ eligibility and order come from the centre, or from `terminal.services` and `ter
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from drivers.reader import Reader
 from terminal.config import Config
 from terminal.services.ledger import ledger_of
+from terminal.services.settlement import SettlementResult
+from terminal.services.views import FamilyView, Split
+
+if TYPE_CHECKING:   # the day end's reports: never loaded by the kiosk
+    from terminal.services.centre_reconcile import CentreReconcileReport
+    from terminal.services.reconcile import ReconcileReport
 
 
 @contextmanager
@@ -25,7 +31,7 @@ def database(cfg: Config) -> Iterator[Any]:
 
 
 def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
-                 ) -> tuple[Any, Any, dict[str, str], int | None]:
+                 ) -> tuple[Any, FamilyView, dict[str, str], int | None]:
     """Read the card in the reader, then find the person and every account that may pay for them.
 
     Also the names of the places on screen (card region, insured area): {code: name}, and the card's
@@ -52,7 +58,7 @@ def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
 
 
 def load_voucher_patient(cfg: Config, code: str, today: str | None = None
-                         ) -> tuple[Any, Any, dict[str, str], int | None]:
+                         ) -> tuple[Any, FamilyView, dict[str, str], int | None]:
     """A scanned e-voucher code: 1101 with it (mdtrt_cert_type 01) through the centre, then the accounts that
     may pay. The same shape as `load_patient`, the card read being a `VoucherRead` (no card, no PIN)."""
     from terminal.services.voucher_read import voucher_read
@@ -61,7 +67,7 @@ def load_voucher_patient(cfg: Config, code: str, today: str | None = None
 
 
 def load_id_card_patient(cfg: Config, certno: str, today: str | None = None
-                         ) -> tuple[Any, Any, dict[str, str], int | None]:
+                         ) -> tuple[Any, FamilyView, dict[str, str], int | None]:
     """An ID number read or typed at the window: 1101 with it (mdtrt_cert_type 02) through the centre, then the
     accounts. As `load_voucher_patient`, the read's credential being 02 (no card, no PIN)."""
     from terminal.services.voucher_read import id_card_read
@@ -70,7 +76,7 @@ def load_id_card_patient(cfg: Config, certno: str, today: str | None = None
 
 
 def _load_without_card(cfg: Config, patient: Any, read_of: Any, today: str | None
-                       ) -> tuple[Any, Any, dict[str, str], int | None]:
+                       ) -> tuple[Any, FamilyView, dict[str, str], int | None]:
     """The patient the centre named by a credential that is not a card: the accounts, the insured area's name."""
     from terminal.store.people import region
     family = ledger_of(cfg).family(psn_no=patient.psn_no, today=today)
@@ -111,7 +117,7 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
     raise AssertionError("unreachable")
 
 
-def day_report(cfg: Config, day: str, window: str | None) -> Any:
+def day_report(cfg: Config, day: str, window: str | None) -> ReconcileReport | CentreReconcileReport:
     """Today's totals and the day-end check for this window (`reconcile`)."""
     return ledger_of(cfg).reconcile(day, window)
 
@@ -122,17 +128,17 @@ def message_log(cfg: Config, limit: int) -> list[Any]:
 
 
 def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct_used_flag: bool = True,
-              now: Any = None, self_pay: bool = False) -> Any:
+              now: Any = None, self_pay: bool = False) -> Split:
     """The split as it would be now (self_pay: the whole bill in cash); writes nothing."""
     ledger = ledger_of(cfg)
     acct_used_flag = acct_used_flag and ledger.account_may_pay(psn_no)   # the ID card: no account by default
-    return ledger.presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
-                            self_pay=self_pay)
+    return Split.of_preview(ledger.presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag,
+                                             now=now, self_pay=self_pay))
 
 
 def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, relatives: Any,
            acct_used_flag: bool, request_id: str, card: Any, now: Any = None, self_pay: bool = False
-           ) -> tuple[Any, str]:
+           ) -> tuple[SettlementResult, str]:
     """Settle with the card in the reader (PIN verified on the card, or on its keypad when pin is None).
 
     `card` is the CardRead shown on the screen: the card in the reader must be that card (card_swapped
@@ -153,18 +159,18 @@ def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, re
     return result, ledger.slip_text(result)
 
 
-def slip_text(db: Any, cfg: Config, result: Any) -> str:
+def slip_text(db: Any, cfg: Config, result: SettlementResult) -> str:
     from terminal.services.slip import slip_text as render
     return render(cfg, result, db)
 
 
-def todays_settlements(cfg: Config, day: str, window: str) -> tuple[list[Any], dict[str, str]]:
+def todays_settlements(cfg: Config, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
     """This window's settlements and reversals of the day, newest first; and the names of the account
     owners they drew on ({psn_no: name}), so a reversal can say where each amount goes back."""
     return ledger_of(cfg).todays(day, window)
 
 
-def reverse(cfg: Config, setl_id: str, now: Any = None) -> Any:
+def reverse(cfg: Config, setl_id: str, now: Any = None) -> SettlementResult:
     return ledger_of(cfg).reverse(setl_id, now=now)
 
 
@@ -188,7 +194,7 @@ def unbind(cfg: Config, reader: Reader | None, *, pin: str | None, user: str, to
                                  expected_card=CardIdentity.of(card))
 
 
-def family(cfg: Config, card_no: str, today: str, psn_no: str = "") -> Any:
+def family(cfg: Config, card_no: str, today: str, psn_no: str = "") -> FamilyView:
     """The family view of the card's holder as it is now (balances, what each relative may pay): asked again
     after every write, so no screen shows a balance from before it. `psn_no`: a patient without a card
     (the e-voucher)."""

@@ -24,6 +24,7 @@ from terminal.config import Config
 from terminal.domain.bill import Bill
 from terminal.error_codes import E
 from terminal.errors import BadInput
+from terminal.services.settlement import SettlementResult
 from terminal.ui.kiosk.models import BillLine, FamilyPayer, Patient, PayOption, PendingBill, Receipt
 from terminal.ui.kiosk.texts import t
 from terminal.web.settings import WebSettings
@@ -171,17 +172,18 @@ class KioskBackend:
                                             expected_card=CardIdentity(patient.card_no))   # the card shown, or card_swapped
         return self._receipt(patient, bill, result)
 
-    def _receipt(self, patient: Patient, bill: PendingBill, result: Any) -> Receipt:
+    def _receipt(self, patient: Patient, bill: PendingBill, result: SettlementResult) -> Receipt:
         if bill.path is not None:
             self._file_paid(Path(bill.path))
         from terminal.services.wallet import settlement_wallet
         names = {f.owner_psn_no: f.owner_name for f in patient.family}
         wallet = settlement_wallet(result)
+        split = result.split
         return Receipt(
-            setl_id=result.setl_id, total=result.medfee_sumamt, fund_pay=result.fund_pay_sumamt,
-            own_pay=result.own_acct_pay,
-            mulaid=tuple((names.get(m["owner_psn_no"], m["owner_psn_no"]), int(m["amount"])) for m in result.mulaid),
-            cash_pay=result.psn_cash_pay, own_balc_after=result.balc,
+            setl_id=result.setl_id, total=split.medfee_sumamt, fund_pay=split.fund_pay_sumamt,
+            own_pay=split.own_acct_pay,
+            mulaid=tuple((names.get(m.owner_psn_no, m.owner_psn_no), m.amount) for m in split.mulaid),
+            cash_pay=split.psn_cash_pay, own_balc_after=split.balc,
             slip_warning=t("slip_not_saved", self.lang, setl_id=result.setl_id) if result.slip_warning else "",
             voucher=patient.voucher, wallet_pay=wallet.wallet_pay, wallet_balc_after=wallet.wallet_balc)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from textual import getters
 from textual.app import ComposeResult
@@ -18,14 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from terminal.errors import describe
+from terminal.services.views import FamilyView
 from terminal.ui.app import CashierApp
-
-
-def pick(obj: object, name: str, default: Any = None) -> Any:
-    """A field of a service result, whether it is a dataclass or a dict (typed as the service left it)."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def tcss(module_file: str) -> str:
@@ -194,7 +187,7 @@ class CashierScreen(Screen):
 class FamilyLoaded(Message):
     """The card holder's balances and family accounts, read again (after a write, or coming back)."""
 
-    family: Any = None
+    family: FamilyView
 
 
 class CardScreen(CashierScreen):
@@ -209,7 +202,7 @@ class CardScreen(CashierScreen):
     PAYING = False
     #: True when the journey is complete: taking the card out then is the normal end, not an interruption
     FINISHED = False
-    family: object = None   # the FamilyView of the card's holder
+    family: FamilyView | None = None   # the card's holder and every account that may pay for them
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -252,7 +245,7 @@ class CardScreen(CashierScreen):
 
     @property
     def psn_no(self) -> str:
-        return str(pick(pick(self.family, "person"), "psn_no", ""))
+        return self.family.person.psn_no if self.family is not None else ""
 
     @property
     def patient_screen(self):
@@ -273,7 +266,7 @@ class CardScreen(CashierScreen):
 
     @property
     def insurance_active(self) -> bool:
-        return str(pick(pick(self.family, "person"), "psn_insu_stas", "1")) == "1"
+        return self.family is None or self.family.person.psn_insu_stas == "1"
 
     @property
     def self_pay_only(self) -> bool:
@@ -285,7 +278,7 @@ class CardScreen(CashierScreen):
     @property
     def centre_unreachable(self) -> bool:
         """The card's person and family came from the window's cache: the centre did not answer."""
-        return bool(pick(self.family, "cached", False))
+        return self.family is not None and self.family.cached
 
     @property
     def card_pin_tries(self) -> int | None:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label
 
 from centre.interface.codes import MedType
+from terminal.services.views import FamilyView
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.fields import fit
@@ -46,7 +47,9 @@ class BillScreen(SplitPreview, CardScreen):
     LABELS = {"pay": "key.pay", "edit_qty": "key.edit_qty", "remove_item": "key.remove_row",
               "med_type": "key.medtype", "pick_row(-1)": "key.pick_row", "pick_row(1)": "key.pick_row"}
 
-    def __init__(self, card, family, items: list[dict] | None = None, med_type: str = "11",
+    family: FamilyView
+
+    def __init__(self, card, family: FamilyView, items: list[dict] | None = None, med_type: str = "11",
                  entry: dict[str, str] | None = None) -> None:
         super().__init__()
         self.card = card
@@ -320,9 +323,9 @@ class BillScreen(SplitPreview, CardScreen):
     def on_pre_settled(self, message: PreSettled) -> None:
         if not self.take_split(message):
             return
-        amounts = getattr(message.result, "item_amounts", None)
+        amounts = message.result.item_amounts
         if amounts:
-            self._show_amounts(tuple(amounts))
+            self._show_amounts(amounts)
         self._answered = True
         self._clear_refusal()
 

@@ -18,8 +18,10 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from centre.interface.codes import BindingScope, Insutype
 from drivers.errors import CARD_SWAPPED
 from terminal.domain import relations
+from terminal.services.views import FamilyView
+from terminal.store.people import Person
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
-from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
+from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.masked_id import masked
@@ -37,7 +39,9 @@ class BindingsScreen(CardScreen):
     ]
     LABELS = {"bind": "key.add", "unbind": "key.unbind"}
 
-    def __init__(self, card, family) -> None:
+    family: FamilyView
+
+    def __init__(self, card, family: FamilyView) -> None:
         super().__init__()
         self.card = card
         self.family = family
@@ -46,8 +50,8 @@ class BindingsScreen(CardScreen):
         self._just_bound: int | None = None
 
     @property
-    def owner(self):
-        return pick(self.family, "person")
+    def owner(self) -> Person:
+        return self.family.person
 
     @property
     def keypad(self) -> bool:
@@ -62,14 +66,14 @@ class BindingsScreen(CardScreen):
     @property
     def can_own(self) -> bool:
         """Only an employee-insurance (310) person with a personal account can be an owner (授权人)."""
-        return pick(self.family, "own") is not None and str(pick(self.owner, "insutype")) == Insutype.EMPLOYEE
+        return self.family.own is not None and self.owner.insutype == Insutype.EMPLOYEE
 
     def compose(self) -> ComposeResult:
         t = self.t
         owner = self.owner
         yield from self.compose_frame_top()
         with Vertical(id="bindings"):
-            yield Label(f"{t('bind.title')} · {pick(owner, 'psn_name')} {masked(str(pick(owner, 'certno', '')))}",
+            yield Label(f"{t('bind.title')} · {owner.psn_name} {masked(owner.certno)}",
                         id="bind-title")
             yield Label("", id="bind-own")
             # where this person is the one bound (read-only here: the owner's card changes it)
@@ -130,30 +134,26 @@ class BindingsScreen(CardScreen):
     def load(self) -> None:
         from terminal.ui import window_ops
         cfg, owner = self.app.cfg, self.owner
-        run_service(self, "load", lambda: window_ops.owner_bindings(cfg, str(pick(owner, "psn_no"))),
+        run_service(self, "load", lambda: window_ops.owner_bindings(cfg, owner.psn_no),
                     lambda rows: BindingsLoaded(owner, rows))
 
     def show_money(self) -> None:
         """The owner's balance and what each binding that pays for this person may pay, as last read."""
         t = self.t
-        own = pick(self.family, "own")
-        balc = own if isinstance(own, int) or own is None else pick(own, "balc")
-        wallet = pick(self.family, "wallet")
-        wallet = wallet if isinstance(wallet, int) or wallet is None else pick(wallet, "balc")
-        line = f"{t('pat.own')}: {yuan(balc) if isinstance(balc, int) else t('bind.own_none')}"
+        balc, wallet = self.family.own, self.family.wallet
+        line = f"{t('pat.own')}: {yuan(balc) if balc is not None else t('bind.own_none')}"
         if self.app.cfg.centre.enabled:   # the wallet beside it, as the patient screen has it (the centre keeps it)
             line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
         self.query_one("#bind-own", Label).update(line)
         lines = []
-        for rel in list(pick(self.family, "relatives", []) or []):
-            code = str(pick(rel, "relation", ""))
-            scope = str(pick(rel, "scope", "local"))
-            lines.append(t("bind.bound_by", owner=pick(rel, "owner_name", ""),
-                           relation=relations.name(code, self.lang),
+        for rel in self.family.relatives:
+            scope = rel.scope
+            lines.append(t("bind.bound_by", owner=rel.owner_name,
+                           relation=relations.name(rel.relation, self.lang),
                            scope=t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                           available=yuan(int(pick(rel, "available", 0) or 0))))
+                           available=yuan(rel.available)))
         from terminal.services.wallet import by_wallet_owners
-        owners = by_wallet_owners(list(pick(self.family, "relatives", []) or []))
+        owners = by_wallet_owners(self.family.relatives)
         if owners:   # ¥0.00 available is not a fault: the way across provinces is the wallet
             lines.append(t("fam.wallet_way", owner="、".join(owners)))
         self.query_one("#bound-by", Static).update("\n".join(lines))
@@ -264,7 +264,7 @@ class BindingsScreen(CardScreen):
                 self.busy = True
                 self.query_one("#error", ErrorLine).show(self.t("notice.busy"), ok=True)
                 self.do_unbind(pin, who, name)
-        self.app.push_screen(ConfirmModal(self.t("bind.confirm_unbind", owner=pick(self.owner, "psn_name"),
+        self.app.push_screen(ConfirmModal(self.t("bind.confirm_unbind", owner=self.owner.psn_name,
                                                  user=name)), answered)
 
     def do_unbind(self, pin: str | None, user: str, name: str) -> None:

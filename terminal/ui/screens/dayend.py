@@ -14,6 +14,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label, Static
 
 from centre.interface.codes import RECONCILE_FIELDS
+from terminal.services.centre_reconcile import CentreReconcileReport
+from terminal.services.reconcile import ReconcileReport
 from terminal.ui.messages import TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import money_cell, yuan
@@ -54,13 +56,12 @@ class DayEndScreen(CashierScreen):
         run_service(self, "dayend", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:
-        from terminal.services.centre_reconcile import CentreReconcileReport
         if isinstance(message.report, CentreReconcileReport):
             self.show_centre(message.report)
         else:
             self.show_window(message.report)
 
-    def show_window(self, report) -> None:
+    def show_window(self, report: ReconcileReport) -> None:
         """The training ledger: the window's totals against its own ledger."""
         t = self.t
         self.set_class(False, "-centre")
@@ -82,7 +83,7 @@ class DayEndScreen(CashierScreen):
         verdict.set_class(not report.ok, "bad")
         self.query_one("#mismatches", Label).update("\n".join(report.problems()))
 
-    def show_centre(self, report) -> None:
+    def show_centre(self, report: CentreReconcileReport) -> None:
         """3201 per insurance type: this window's record and the centre's side by side, what differs in red."""
         t = self.t
         self.set_class(True, "-centre")

@@ -16,7 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Static
 
 from terminal.domain import relations
-from terminal.ui.screens.base import CardScreen, pick, tcss
+from terminal.services.views import FamilyView, Relative
+from terminal.store.people import Person
+from terminal.ui.screens.base import CardScreen, tcss
 from terminal.ui.widgets.fields import FieldPanel
 from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.masked_id import masked
@@ -35,7 +37,9 @@ class PatientScreen(CardScreen):
     ]
     LABELS = {"bill": "key.bill", "bindings": "key.bindings"}
 
-    def __init__(self, card, family, places: dict[str, str] | None = None,
+    family: FamilyView
+
+    def __init__(self, card, family: FamilyView, places: dict[str, str] | None = None,
                  pin_tries_left: int | None = None, *, notice: str | None = None, kept=None) -> None:
         super().__init__()
         self.card = card
@@ -49,7 +53,7 @@ class PatientScreen(CardScreen):
 
     @property
     def name(self) -> str:
-        return self.card.holder.full_name or str(pick(self.person, "psn_name", ""))
+        return self.card.holder.full_name or self.person.psn_name
 
     def keep_bill(self, items: list[dict], med_type: str, entry: dict[str, str]) -> None:
         self.bill = {"items": list(items), "med_type": med_type, "entry": dict(entry)}
@@ -57,8 +61,8 @@ class PatientScreen(CardScreen):
             self.notify(self.t("bill.kept", n=len(items)), timeout=4)
 
     @property
-    def person(self):
-        return pick(self.family, "person")
+    def person(self) -> Person:
+        return self.family.person
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -66,9 +70,9 @@ class PatientScreen(CardScreen):
         yield from self.compose_frame_top()
         with Vertical(id="patient"):
             with Horizontal(id="who"):
-                yield Static(holder.full_name or str(pick(person, "psn_name", "")), id="name")
+                yield Static(holder.full_name or person.psn_name, id="name")
                 yield Label(t(f"gend.{holder.gend}") if t.has(f"gend.{holder.gend}") else "", id="gend")
-                yield Label(f"{t('pat.certno')} {masked(holder.certno or pick(person, 'certno'))}", id="certno")
+                yield Label(f"{t('pat.certno')} {masked(holder.certno or person.certno)}", id="certno")
             yield Static("", id="warnings", markup=False)
             with Horizontal(id="panels"):
                 yield FieldPanel([
@@ -82,14 +86,13 @@ class PatientScreen(CardScreen):
                                             else "pat.voucher"), False),
                     (t("pat.brdy"), holder.brdy, False),
                 ], id="card-panel")
-                insutype = str(pick(person, "insutype", ""))
-                stas = str(pick(person, "psn_insu_stas", ""))
+                insutype, stas = person.insutype, person.psn_insu_stas
                 yield FieldPanel([
-                    (t("pat.psn_no"), str(pick(person, "psn_no", "")), False),
+                    (t("pat.psn_no"), person.psn_no, False),
                     (t("pat.insutype"), f"{insutype} {t('insutype.' + insutype) if t.has('insutype.' + insutype) else ''}",
                      False),
                     (t("pat.status"), t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas, not self.active),
-                    (t("pat.insuplc"), self._region_text(pick(person, "insuplc_admdvs", "")), False),
+                    (t("pat.insuplc"), self._region_text(person.insuplc_admdvs), False),
                 ], id="insu-panel")
             with Horizontal(id="own"):
                 yield Label(t("pat.own"), id="own-label")
@@ -120,24 +123,17 @@ class PatientScreen(CardScreen):
         return f"{code} {name}" if name else str(code or "")
 
     def own_balance(self) -> int | None:
-        own = pick(self.family, "own")
-        if own is None or isinstance(own, int):
-            return own
-        return pick(own, "balc")
+        return self.family.own
 
     def wallet_balance(self) -> int | None:
         """The patient's insurance wallet (医保钱包, fen) as the centre answered; None on the training ledger."""
-        wallet = pick(self.family, "wallet")
-        if wallet is None or isinstance(wallet, int):
-            return wallet
-        return pick(wallet, "balc")
+        return self.family.wallet
 
-    def relatives(self) -> list:
-        return list(pick(self.family, "relatives", []) or [])
+    def relatives(self) -> list[Relative]:
+        return list(self.family.relatives)
 
     def total_available(self) -> int:
-        return ((self.own_balance() or 0) + (self.wallet_balance() or 0)
-                + sum(int(pick(r, "available", 0) or 0) for r in self.relatives()))
+        return self.family.total_available
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -161,12 +157,9 @@ class PatientScreen(CardScreen):
         shown.set_class(wallet is None, "none")
         rows = []
         for i, rel in enumerate(self.relatives(), 1):
-            code = str(pick(rel, "relation", ""))
-            scope = str(pick(rel, "scope", "local"))
-            rows.append(([str(i), str(pick(rel, "owner_name", "")),
-                          t("rel.patient_is", name=relations.name(code, self.lang)),
-                          t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope,
-                          yuan(int(pick(rel, "available", 0) or 0))], None))
+            scope = rel.scope
+            rows.append(([str(i), rel.owner_name, t("rel.patient_is", name=relations.name(rel.relation, self.lang)),
+                          t(f"scope.{scope}") if t.has(f"scope.{scope}") else scope, yuan(rel.available)], None))
         table = self.query_one("#family", FitTable)
         table.show(rows)
         table.display = bool(rows)
@@ -185,7 +178,7 @@ class PatientScreen(CardScreen):
         if self.expired:
             lines.append(t("pat.expired", date=self.card.card.expiry_date))
         if not self.active:
-            stas = str(pick(self.person, "psn_insu_stas", ""))
+            stas = self.person.psn_insu_stas
             lines.append(t("pat.inactive", status=t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas))
         if self.self_pay_only:
             lines.append(t("pat.self_pay_way"))

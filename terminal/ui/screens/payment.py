@@ -21,12 +21,13 @@ from textual.widgets import DataTable, Input, Label
 
 from drivers.errors import CARD_SWAPPED, PIN_BLOCKED, PIN_WRONG
 from terminal.error_codes import E
+from terminal.services.views import FamilyView, Relative
 from terminal.ui.messages import PreSettled, Settled, WorkFailed
-from terminal.ui.screens.base import CardScreen, ErrorLine, pick, tcss
+from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.money import yuan
 from terminal.ui.widgets.pin_input import PinInput
-from terminal.ui.widgets.split import SplitPanel, SplitPreview, amount
+from terminal.ui.widgets.split import SplitPanel, SplitPreview
 from terminal.ui.workers import run_service
 
 MONEY = 11
@@ -54,14 +55,15 @@ class PaymentScreen(SplitPreview, CardScreen):
               "move(-1)": "key.up", "move(1)": "key.down", "pick_row(-1)": "key.pick_row",
               "pick_row(1)": "key.pick_row"}
 
-    def __init__(self, card, family, bill) -> None:
+    family: FamilyView
+
+    def __init__(self, card, family: FamilyView, bill) -> None:
         super().__init__()
         self.card = card
         self.family = family
         self.bill = bill
         self.request_id = uuid.uuid4().hex      # one per payment: a retry never charges twice
-        rels = list(pick(family, "relatives", []) or [])
-        self.order: list = rels                  # relatives in the order to draw on them
+        self.order: list[Relative] = list(family.relatives)   # relatives in the order to draw on them
         self.skipped: set[str] = set()           # owners the cashier chose not to use
         self.acct_used = True
         self.busy = False
@@ -71,11 +73,10 @@ class PaymentScreen(SplitPreview, CardScreen):
     # what the patient has ------------------------------------------------------
 
     def own_balance(self) -> int | None:
-        own = pick(self.family, "own")
-        return own if own is None or isinstance(own, int) else pick(own, "balc")
+        return self.family.own
 
     def chosen_relatives(self) -> list[str]:
-        return [str(pick(r, "owner_psn_no")) for r in self.order if str(pick(r, "owner_psn_no")) not in self.skipped]
+        return [r.owner_psn_no for r in self.order if r.owner_psn_no not in self.skipped]
 
     @property
     def keypad(self) -> bool:
@@ -103,7 +104,7 @@ class PaymentScreen(SplitPreview, CardScreen):
     def pin_needed(self) -> bool:
         """An account will pay (the service asks the card for the PIN then); never without a card."""
         return (not self.without_card and not self.self_pay and self.acct_used
-                and (amount(self.preview, "acct_pay") or 0) > 0)
+                and self.preview is not None and self.preview.acct_pay > 0)
 
     # layout --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -170,14 +171,14 @@ class PaymentScreen(SplitPreview, CardScreen):
             return t("pay.why_expired")
         if self.centre_unreachable:
             return "医保中心无法连接" if self.app.lang == "zh" else "the insurance centre cannot be reached"
-        stas = str(pick(pick(self.family, "person"), "psn_insu_stas", ""))
+        stas = self.family.person.psn_insu_stas
         return t("pay.why_inactive", status=t(f"stas.{stas}") if t.has(f"stas.{stas}") else stas)
 
     def show_money(self) -> None:
         """The family accounts as read again: same order and choices, current amounts."""
-        fresh = {str(pick(r, "owner_psn_no")): r for r in (pick(self.family, "relatives", []) or [])}
-        order = [fresh[str(pick(r, "owner_psn_no"))] for r in self.order if str(pick(r, "owner_psn_no")) in fresh]
-        order += [r for owner, r in fresh.items() if all(str(pick(o, "owner_psn_no")) != owner for o in order)]
+        fresh = {r.owner_psn_no: r for r in self.family.relatives}
+        order = [fresh[r.owner_psn_no] for r in self.order if r.owner_psn_no in fresh]
+        order += [r for owner, r in fresh.items() if all(o.owner_psn_no != owner for o in order)]
         self.order = order
         self._show_accounts()
         self.update_preview()
@@ -186,31 +187,27 @@ class PaymentScreen(SplitPreview, CardScreen):
         from terminal.domain import relations
         t = self.t
         own = self.own_balance()
-        paid = {m["owner_psn_no"] if isinstance(m, dict) else m.owner_psn_no:
-                m["amount"] if isinstance(m, dict) else m.amount
-                for m in (pick(self.preview, "mulaid", ()) or ())}
+        preview = self.preview
         on = "[X]" if self.acct_used else "[ ]"
         rows: list = []
         if not self.self_pay:
             if own is not None:
                 rows.append(([str(len(rows) + 1), on, t("pay.own"), yuan(own),
-                              yuan(amount(self.preview, "own_acct_pay"))], "own"))
-            wallet_paid = int(pick(self.preview, "wallet_pay", 0) or 0)
-            wallet = pick(self.family, "wallet")
-            wallet = wallet if wallet is None or isinstance(wallet, int) else pick(wallet, "balc")
+                              yuan(preview.own_acct_pay if preview is not None else None)], "own"))
+            wallet_paid = preview.wallet_pay if preview is not None else 0
+            wallet = self.family.wallet
             if wallet_paid or wallet:   # the patient's insurance wallet: their own money, after their own account
                 rows.append(([str(len(rows) + 1), on, t("pay.wallet"), yuan(wallet) if wallet is not None else "",
                               yuan(wallet_paid)], "wallet"))
             for rel in self.order:
-                owner = str(pick(rel, "owner_psn_no"))
+                owner = rel.owner_psn_no
                 use = self.acct_used and owner not in self.skipped
-                code = str(pick(rel, "relation", ""))
-                label = f"{pick(rel, 'owner_name', owner)} ({t('rel.patient_is', name=relations.name(code, self.lang))})"
-                rows.append(([str(len(rows) + 1), "[X]" if use else "[ ]", label,
-                              yuan(int(pick(rel, "available", 0) or 0)), yuan(paid.get(owner, 0) if use else 0)],
+                label = f"{rel.owner_name} ({t('rel.patient_is', name=relations.name(rel.relation, self.lang))})"
+                paid = preview.paid_by(owner) if use and preview is not None else 0
+                rows.append(([str(len(rows) + 1), "[X]" if use else "[ ]", label, yuan(rel.available), yuan(paid)],
                              owner))
         rows.append(([str(len(rows) + 1), "[X]", t("pay.self_pay") if self.self_pay else t("pay.cash"), "",
-                      yuan(amount(self.preview, "psn_cash_pay"))], "cash"))
+                      yuan(preview.psn_cash_pay if preview is not None else None)], "cash"))
         self.query_one("#accounts", FitTable).show(rows)
         state = self.query_one("#accounts-state", Label)
         state.display = not self.self_pay
@@ -276,7 +273,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         owner = self._row_owner()
         if owner is None:
             return
-        idx = next(i for i, r in enumerate(self.order) if str(pick(r, "owner_psn_no")) == owner)
+        idx = next(i for i, r in enumerate(self.order) if r.owner_psn_no == owner)
         new = idx + step
         if 0 <= new < len(self.order):
             self.order.insert(new, self.order.pop(idx))
@@ -312,7 +309,7 @@ class PaymentScreen(SplitPreview, CardScreen):
     def on_pre_settled(self, message: PreSettled) -> None:
         if not self.take_split(message):
             return
-        self.query_one("#cash-value", Label).update(yuan(amount(message.result, "psn_cash_pay")))
+        self.query_one("#cash-value", Label).update(yuan(message.result.psn_cash_pay))
         self._show_accounts()
         self._show_pin_state()
         if getattr(self, "_confirm_when_split", False):
@@ -377,7 +374,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         run_service(self, "settle", lambda: window_ops.settle(cfg, reader, bill, pin=pin, relatives=relatives,
                                                               acct_used_flag=acct_used, request_id=request_id,
                                                               card=card, now=now, self_pay=self_pay),
-                    lambda done: Settled(done[0], done[1], str(getattr(done[0], "slip_path", "") or "")))
+                    lambda done: Settled(done[0], done[1], done[0].slip_path or ""))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "family":

@@ -10,9 +10,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
+from terminal.services.settlement import SettlementResult
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import yuan
-from terminal.ui.widgets.split import SplitPanel, amount
+from terminal.ui.widgets.split import SplitPanel
 
 
 class ResultScreen(CardScreen):
@@ -27,7 +28,7 @@ class ResultScreen(CardScreen):
     ]
     LABELS = {"print": "key.print", "next": "key.new"}
 
-    def __init__(self, card, result, slip_text: str, slip_path: str) -> None:
+    def __init__(self, card, result: SettlementResult, slip_text: str, slip_path: str) -> None:
         super().__init__()
         self.card = card
         self.result = result
@@ -40,11 +41,11 @@ class ResultScreen(CardScreen):
         with Horizontal(id="result"):
             with Vertical(id="left"):
                 yield Static(f"✔ {t('res.title')}" + (f" · {t('pay.self_pay')}" if self.self_pay else ""), id="done")
-                yield Label(f"{t('res.setl_id')}: {getattr(self.result, 'setl_id', '')}", id="setl-id")
+                yield Label(f"{t('res.setl_id')}: {self.result.setl_id}", id="setl-id")
                 yield SplitPanel(id="split")
                 with Horizontal(id="cash-due"):
                     yield Label(t("pay.cash_due"), id="cash-label")
-                    yield Label(yuan(amount(self.result, "psn_cash_pay")), id="cash-value")
+                    yield Label(yuan(self.result.split.psn_cash_pay), id="cash-value")
                 yield Static(f"{t('res.saved')}:\n{self.shown_path(self.slip_path)}" if self.slip_path else "",
                              id="saved", markup=False)
                 yield ErrorLine(id="error")
@@ -56,24 +57,23 @@ class ResultScreen(CardScreen):
     @property
     def self_pay(self) -> bool:
         """Charged as full self-pay: the whole total in cash, out of scope, no account."""
-        r = self.result
-        total = amount(r, "medfee_sumamt") or 0
-        return (total > 0 and getattr(r, "acct_used_flag", "") == "0"
-                and amount(r, "psn_cash_pay") == amount(r, "fulamt_ownpay_amt") == total)
+        split = self.result.split
+        total = split.medfee_sumamt
+        return total > 0 and not split.acct_used and split.psn_cash_pay == split.fulamt_ownpay_amt == total
 
     def on_mount(self) -> None:
         super().on_mount()
         split = self.query_one("#split", SplitPanel)
         split.border_title = self.t("res.amounts")
-        split.show(self.result)
+        split.show(self.result.split)
         self.query_one("#slip-box").border_title = self.t("res.slip")
-        warning = getattr(self.result, "slip_warning", None)
+        warning = self.result.slip_warning
         if warning is not None:     # settled all the same: only the saved copy of the slip is missing
             self.query_one("#error", ErrorLine).show(warning.localized(self.lang))
 
     def print_path(self) -> Path:
         cfg = self.app.cfg
-        return cfg.slips_dir / "print" / f"{getattr(self.result, 'setl_id', 'slip')}.txt"
+        return cfg.slips_dir / "print" / f"{self.result.setl_id or 'slip'}.txt"
 
     def action_print(self) -> None:
         path = self.print_path()

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
 from centre.interface.codes import SetlStatus
+from terminal.services.settlement import SettlementResult
+from terminal.services.views import Split
 from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
@@ -18,8 +20,8 @@ from terminal.ui.widgets.money import yuan
 from terminal.ui.workers import run_service
 
 # a settlement row's state as the window says it (正常 / 已冲正 / 冲正记录)
-STATE_KEYS = {SetlStatus.SETTLED: "today.state_ok", SetlStatus.REVERSED: "today.state_reversed",
-              SetlStatus.REVERSAL: "today.state_reversal"}
+STATE_KEYS: dict[str, str] = {SetlStatus.SETTLED: "today.state_ok", SetlStatus.REVERSED: "today.state_reversed",
+                              SetlStatus.REVERSAL: "today.state_reversal"}
 
 
 class TodayScreen(CashierScreen):
@@ -35,7 +37,7 @@ class TodayScreen(CashierScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list = []
+        self.rows: list[SettlementResult] = []
         self.names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -71,25 +73,27 @@ class TodayScreen(CashierScreen):
         table = self.query_one("#setl", FitTable)
         rows = []
         for r in self.rows:
+            split = r.split
             state = STATE_KEYS.get(r.status, "")
-            if r.status == SetlStatus.SETTLED and self._self_pay(r):
+            if r.status == SetlStatus.SETTLED and self._self_pay(split):
                 state = "today.state_self_pay"
-            rows.append(([r.created_at[11:19], r.setl_id, r.psn_name, yuan(r.medfee_sumamt), yuan(r.fund_pay_sumamt),
-                          yuan(r.acct_pay), yuan(r.psn_cash_pay), t(state) if state else r.status], r.setl_id))
+            rows.append(([r.created_at[11:19], r.setl_id, r.psn_name, yuan(split.medfee_sumamt),
+                          yuan(split.fund_pay_sumamt), yuan(split.acct_pay), yuan(split.psn_cash_pay),
+                          t(state) if state else r.status], r.setl_id))
         table.show(rows)
         self.query_one("#none", Label).display = not self.rows
         table.display = bool(self.rows)
 
     @staticmethod
-    def _self_pay(row) -> bool:
+    def _self_pay(split: Split) -> bool:
         """Fully self-paid: the whole total out of scope and in cash, nothing from the fund or any account."""
-        return (row.medfee_sumamt > 0 and row.psn_cash_pay == row.medfee_sumamt == row.fulamt_ownpay_amt
-                and row.acct_used_flag == "0")
+        return (split.medfee_sumamt > 0 and split.psn_cash_pay == split.medfee_sumamt == split.fulamt_ownpay_amt
+                and not split.acct_used)
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.query_one("#error", ErrorLine).show(message.message)
 
-    def selected(self):
+    def selected(self) -> SettlementResult | None:
         table = self.query_one("#setl", DataTable)
         if not self.rows or not (0 <= table.cursor_row < len(self.rows)):
             return None
@@ -107,7 +111,7 @@ class TodayScreen(CashierScreen):
         if row.status in (SetlStatus.REVERSAL, SetlStatus.REVERSED):   # said at once, in the window's word (冲正)
             self.query_one("#error", ErrorLine).show(self.t(f"today.not_reversible_{row.status}", setl_id=row.setl_id))
             return
-        question = (self.t("today.confirm", setl_id=row.setl_id, name=row.psn_name, amount=yuan(row.medfee_sumamt))
+        question = (self.t("today.confirm", setl_id=row.setl_id, name=row.psn_name, amount=yuan(row.split.medfee_sumamt))
                     + "\n" + self.refund_text(row))
 
         def answered(yes: bool | None) -> None:
@@ -116,19 +120,18 @@ class TodayScreen(CashierScreen):
                 self.do_reverse(row.setl_id)
         self.app.push_screen(ConfirmModal(question), answered)
 
-    def refund_text(self, row) -> str:
+    def refund_text(self, row: SettlementResult) -> str:
         """Where each amount of the settlement goes back (its own, family and cash fields)."""
-        t = self.t
+        t, split = self.t, row.split
         parts = []
-        if row.fund_pay_sumamt:
-            parts.append(t("today.back_fund", amount=yuan(row.fund_pay_sumamt)))
-        if row.own_acct_pay:
-            parts.append(t("today.back_account", amount=yuan(row.own_acct_pay), owner=row.psn_name))
-        for part in row.mulaid or ():
-            owner = str(part.get("owner_psn_no", ""))
-            parts.append(t("today.back_account", amount=yuan(int(part.get("amount", 0))),
-                           owner=self.names.get(owner, owner)))
-        parts.append(t("today.back_cash", amount=yuan(row.psn_cash_pay)))
+        if split.fund_pay_sumamt:
+            parts.append(t("today.back_fund", amount=yuan(split.fund_pay_sumamt)))
+        if split.own_acct_pay:
+            parts.append(t("today.back_account", amount=yuan(split.own_acct_pay), owner=row.psn_name))
+        for part in split.mulaid:
+            owner = part.owner_psn_no
+            parts.append(t("today.back_account", amount=yuan(part.amount), owner=self.names.get(owner, owner)))
+        parts.append(t("today.back_cash", amount=yuan(split.psn_cash_pay)))
         return t("today.back_sep").join(parts)
 
     def do_reverse(self, setl_id: str) -> None:
@@ -139,7 +142,7 @@ class TodayScreen(CashierScreen):
 
     def on_reversed(self, message: Reversed) -> None:
         notice = self.t("notice.reversed", setl_id=message.setl_id)
-        warning = getattr(message.result, "slip_warning", None)
+        warning = message.result.slip_warning
         if warning is not None:     # reversed all the same: only the saved copy of its slip is missing
             notice += "\n" + warning.localized(self.lang)
         self.query_one("#error", ErrorLine).show(notice, ok=warning is None)

@@ -4,15 +4,20 @@ cash pay. Used by the bill, the payment and the result screens."""
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING, Callable
 
 from textual import getters
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Label
 
+from terminal.services.views import Split
 from terminal.ui.app import CashierApp
 from terminal.ui.screens.base import CardScreen
 from terminal.ui.widgets.money import yuan
+
+if TYPE_CHECKING:
+    from terminal.ui.messages import PreSettled
 
 #: rows of the panel: (field, i18n key, emphasised)
 ROWS = (
@@ -33,21 +38,9 @@ ROWS = (
 OPTIONAL_ROWS = (("wallet_pay", "f.wallet_pay", "own_acct_pay"),)
 
 
-def amount(result: object, name: str) -> int | None:
-    if result is None:
-        return None
-    value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-    return value if isinstance(value, int) else None
-
-
-def optional_amount(result: object, name: str) -> int | None:
-    """An optional row's amount: a pre-settlement has `wallet_pay` itself; a settlement keeps it in the centre's
-    answer (ext_wallet_pay), so the result's 其中 rows add up to 个人账户支付 as the pre-settlement's did."""
-    value = amount(result, name)
-    if value is None and name == "wallet_pay" and result is not None and not isinstance(result, dict):
-        from terminal.services.wallet import settlement_wallet
-        value = settlement_wallet(result).wallet_pay or None
-    return value
+def amount(split: Split | None, name: str) -> int | None:
+    """One row's amount (a field of `Split` named in ROWS or OPTIONAL_ROWS); None before any answer."""
+    return None if split is None else getattr(split, name)
 
 
 class SplitPanel(Grid):
@@ -91,9 +84,9 @@ class SplitPanel(Grid):
         for name, key, _after in OPTIONAL_ROWS:
             self.query_one(f"#k-{name}", Label).update(self._label(key, narrow))
 
-    _result: object | None = None
+    _result: Split | None = None
 
-    def show(self, result: object | None) -> None:
+    def show(self, result: Split | None) -> None:
         self._result = result
         self._draw()
 
@@ -107,7 +100,7 @@ class SplitPanel(Grid):
             if label is not None:
                 label.update(yuan(amount(self._result, name)))
         for name, _key, _after in OPTIONAL_ROWS:
-            value = optional_amount(self._result, name)
+            value = amount(self._result, name)   # the split has the wallet's part, before and after
             for part in self.query(f"#k-{name}, #v-{name}").results(Label):
                 part.display = bool(value)
             if value:
@@ -118,16 +111,16 @@ class SplitPreview(CardScreen):
     """For screens that show the split of what is on screen (a `SplitPanel#split`): ask the settlement
     service on a worker; only the answer to the newest question is shown."""
 
-    preview: object = None
+    preview: Split | None = None
     _token: int = 0
 
-    def ask_split(self, call) -> None:
+    def ask_split(self, call: Callable[[], Split]) -> None:
         from terminal.ui.messages import PreSettled
         from terminal.ui.workers import run_service
         self._token = token = next(_TOKENS)
         run_service(self, "presettle", call, lambda result: PreSettled(result, token))
 
-    def take_split(self, message) -> bool:
+    def take_split(self, message: PreSettled) -> bool:
         """Show a PreSettled answer; False when a newer question is pending (the answer is dropped)."""
         if message.token != self._token:
             return False
