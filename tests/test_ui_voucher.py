@@ -54,6 +54,27 @@ def _sent(cfg, infno: str) -> list[dict]:
                 db.execute("SELECT request FROM centre_log WHERE infno = ?", [infno])]
 
 
+async def test_a_scan_taken_late_by_a_busy_window_is_still_a_scan(tmp_path, monkeypatch):
+    """A key is stamped when the terminal delivers it, not when the window gets round to it: the scanner's burst
+    arrives at once, the window (busy: a worker holding the interpreter) takes each key 80 ms after the one before,
+    and it is still one code; timed on taking, a digit of it went on as a demo key and inserted a card."""
+    from terminal.ui.wedge_keys import KeyboardWedge
+    feed = KeyboardWedge.feed
+
+    def busy_feed(self, key):
+        time.sleep(0.08)        # the interpreter elsewhere: this key is taken late
+        feed(self, key)
+
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        code = code_of(cfg, "zhang_wei")
+        monkeypatch.setattr(KeyboardWedge, "feed", busy_feed)
+        scan(app, code)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        assert app.tray_card is None
+        assert "张伟" in screen_text(app) and "医保电子凭证" in screen_text(app)
+
+
 async def test_a_scanned_e_voucher_is_settled_without_a_pin(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path, monkeypatch)
     async with window(cfg) as (app, pilot):

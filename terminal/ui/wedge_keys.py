@@ -1,8 +1,9 @@
 """The keyboard-wedge scanner at the cashier's window: an e-voucher code typed fast and ended with Enter, on a
 screen that waits for a patient, opens that patient through the centre (1101 with mdtrt_cert_type 01).
 
-Every key from the terminal passes here first, stamped when it arrives (before the key queue, which may hold
-it back while the key before settles). `drivers.scanner_wedge.Wedge` says which keys are ordinary typing
+Every key from the terminal passes here first, timed by the stamp the driver gave it when it read it (a window
+busy for a moment takes a burst late, but the gaps between its keys are the scanner's), before the key queue,
+which may hold it back while the key before settles. `drivers.scanner_wedge.Wedge` says which keys are ordinary typing
 (handed on, in order, to the key queue) and which made a code (spent). A burst that stops without Enter is
 handed on by a timer. No key is lost or doubled, however fast they come.
 """
@@ -40,12 +41,12 @@ class KeyboardWedge:
             self.hand_on(key)
             return
         self.held.append(key)
-        self._apply(self.wedge.feed(_name(key), time.monotonic()))
+        self._apply(self.wedge.feed(_name(key), key.time))   # stamped when the terminal delivered it
         if self.wedge.holding:
             self.app.set_timer(MAX_GAP_S * 2, self._due)
 
     def _due(self) -> None:
-        self._apply(self.wedge.due(time.monotonic()))
+        self._apply(self.wedge.due(time.monotonic()))   # Textual stamps events with the monotonic clock (POSIX)
 
     def _apply(self, step: Step) -> None:
         for _ in step.release:
