@@ -15,13 +15,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 pytest_plugins = [name for name in ("pcsc_stack", "pg_stack") if (Path(__file__).parent / f"{name}.py").exists()]
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How the suite splits over processes (`--dist loadgroup`): every PC/SC test on one process, as only one
     pcscd can run on a machine and its stack is held for the process's whole run; every other test with the rest
-    of its file, so a module's fixtures (a served centre, a browser) are made once."""
+    of its file, so a module's fixtures (a served centre, a browser) are made once. Before xdist's own hook,
+    which reads the groups."""
+    from pcsc_stack import uses_pcsc
     for item in items:
-        group = "pcsc" if item.get_closest_marker("pcsc") else item.nodeid.split("::")[0]
+        group = "pcsc" if uses_pcsc(item) else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 

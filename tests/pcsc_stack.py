@@ -143,7 +143,7 @@ def pcsc_reader_factory(pcsc_stack: PcscStack, state_dir: Path) -> Iterator[Call
         pcsc_stack.pull(slot)
 
 
-def _uses_pcsc(item: pytest.Item) -> bool:
+def uses_pcsc(item: pytest.Item) -> bool:
     names = getattr(item, "fixturenames", ())
     return ("pcsc_stack" in names or "pcsc_reader_factory" in names
             or item.get_closest_marker("pcsc") is not None)
@@ -153,13 +153,13 @@ def _uses_pcsc(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the tests that use the stack `pcsc` (before `-m` selects on it)."""
     for item in items:
-        if _uses_pcsc(item) and item.get_closest_marker("pcsc") is None:
+        if uses_pcsc(item) and item.get_closest_marker("pcsc") is None:
             item.add_marker(pytest.mark.pcsc)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The first PC/SC test that will run sets the stack up: give it time to wait for the lock."""
     for item in session.items:
-        if _uses_pcsc(item):
+        if uses_pcsc(item):
             item.add_marker(pytest.mark.timeout(LOCK_WAIT_S + 120))
             return
