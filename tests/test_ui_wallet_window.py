@@ -102,3 +102,37 @@ async def test_the_wallet_row_of_the_pre_settlement_is_one_line_in_english(tmp_p
         label = app.screen.query_one("#split #k-wallet_pay")
         assert label.display and str(label.render()).strip() == "of which wallet" and label.size.height == 1
         assert str(app.screen.query_one("#split #v-wallet_pay").render()) == "¥125.50"
+
+
+async def _zhang_min_paid(app, pilot) -> None:
+    await insert(app, pilot, "zhang_min")
+    await press(app, pilot, "f2")
+    await enter_bill(app, pilot, [AMOXICILLIN])
+    await press(app, pilot, "f5")
+    await type_text(app, pilot, "123456")
+    await press(app, pilot, "enter")
+    assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
+
+
+@pytest.mark.parametrize(("lang", "size"), [("zh", (120, 40)), ("en", (120, 40)), ("zh", (80, 24))])
+async def test_the_slips_notes_are_wrapped_inside_the_slip_box(tmp_path, monkeypatch, lang, size):
+    from ui_pilot import demo_app, settle_down
+    cfg = _cfg(tmp_path, monkeypatch)
+    app = demo_app(cfg, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        await settle_down(app, pilot)
+        await _zhang_min_paid(app, pilot)
+        box, slip = app.screen.query_one("#slip-box"), app.screen.query_one("#slip")
+        # nothing runs past the box's right edge: no line wider than the box (nothing to scroll sideways to)
+        assert box.max_scroll_x == 0 and slip.size.width <= box.scrollable_content_region.width, (
+            slip.size, box.scrollable_content_region)
+        shown = str(slip.render())
+        notes = shown.split("结算说明 notes:\n", 1)[1].split("\n-----", 1)[0]
+        # every note whole, in order (its continuation lines indented under the note's text)
+        assert "".join(line.strip() for line in notes.splitlines()) == "".join(
+            line.strip() for line in app.screen.slip_text.split("结算说明 notes:\n", 1)[1].split("\n-----", 1)[0]
+            .splitlines()), notes
+        assert "医保钱包支付¥125.50" in notes.replace("\n", "").replace(" ", "")
+        assert all(line.startswith(("- ", "  ")) for line in notes.splitlines()), notes
+        # the file keeps the service's text: one line a note
+        assert "- 医保钱包支付¥125.50:亲属此前转入" in app.screen.slip_text
