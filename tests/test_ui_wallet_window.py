@@ -102,3 +102,82 @@ async def test_the_wallet_row_of_the_pre_settlement_is_one_line_in_english(tmp_p
         label = app.screen.query_one("#split #k-wallet_pay")
         assert label.display and str(label.render()).strip() == "of which wallet" and label.size.height == 1
         assert str(app.screen.query_one("#split #v-wallet_pay").render()) == "¥125.50"
+
+
+async def _zhang_min_paid(app, pilot) -> None:
+    await insert(app, pilot, "zhang_min")
+    await press(app, pilot, "f2")
+    await enter_bill(app, pilot, [AMOXICILLIN])
+    await press(app, pilot, "f5")
+    await type_text(app, pilot, "123456")
+    await press(app, pilot, "enter")
+    assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
+
+
+@pytest.mark.parametrize(("lang", "size"), [("zh", (120, 40)), ("en", (120, 40)), ("zh", (80, 24))])
+async def test_the_slips_notes_are_wrapped_inside_the_slip_box(tmp_path, monkeypatch, lang, size):
+    from ui_pilot import demo_app, settle_down
+    cfg = _cfg(tmp_path, monkeypatch)
+    app = demo_app(cfg, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        await settle_down(app, pilot)
+        await _zhang_min_paid(app, pilot)
+        box, slip = app.screen.query_one("#slip-box"), app.screen.query_one("#slip")
+        # nothing runs past the box's right edge: no line wider than the box (nothing to scroll sideways to)
+        assert box.max_scroll_x == 0 and slip.size.width <= box.scrollable_content_region.width, (
+            slip.size, box.scrollable_content_region)
+        shown = str(slip.render())
+        notes = shown.split("结算说明 notes:\n", 1)[1].split("\n-----", 1)[0]
+        # every note whole, in order (its continuation lines indented under the note's text)
+        assert "".join(line.strip() for line in notes.splitlines()) == "".join(
+            line.strip() for line in app.screen.slip_text.split("结算说明 notes:\n", 1)[1].split("\n-----", 1)[0]
+            .splitlines()), notes
+        assert "医保钱包支付¥125.50" in notes.replace("\n", "").replace(" ", "")
+        assert all(line.startswith(("- ", "  ")) for line in notes.splitlines()), notes
+        # the file keeps the service's text: one line a note
+        assert "- 医保钱包支付¥125.50:亲属此前转入" in app.screen.slip_text
+
+
+async def _zhang_min_paying(app, pilot) -> None:
+    await insert(app, pilot, "zhang_min")
+    await press(app, pilot, "f2")
+    await enter_bill(app, pilot, [AMOXICILLIN])
+    await press(app, pilot, "f5")
+    assert type(app.screen).__name__ == "PaymentScreen", screen_text(app)
+
+
+@pytest.mark.parametrize(("lang", "way"), [("zh", "经医保钱包"), ("en", "by wallet")])
+async def test_a_binding_that_pays_by_wallet_is_not_a_ticked_row(tmp_path, monkeypatch, lang, way):
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg, lang=lang) as (app, pilot):
+        await _zhang_min_paying(app, pilot)
+        row = next(i for i, r in enumerate(_accounts(app)) if "张伟" in r[2])
+        assert _accounts(app)[row][1] == "-" and _accounts(app)[row][3:] == [way, "¥0.00"], _accounts(app)
+        assert "张伟" in str(app.screen.query_one("#accounts-state").render())   # the note on the wallet way stays
+        assert app.screen.chosen_relatives() == []
+        # Space on it changes nothing but says why; the wallet still pays her share
+        while app.screen.query_one("#accounts").cursor_row < row:
+            await press(app, pilot, "down")     # ↓ from the PIN box picks the row
+        await press(app, pilot, "space")
+        assert _accounts(app)[row][1] == "-" and app.screen.chosen_relatives() == []
+        assert way in str(app.screen.query_one("#error").render()), screen_text(app)
+        assert str(app.screen.query_one("#cash-value").render()) == "¥0.00"
+
+
+async def test_under_the_quota_model_the_cross_province_binding_stays_a_ticked_row(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch, lang_model="quota")
+    async with window(cfg) as (app, pilot):
+        await _zhang_min_paying(app, pilot)
+        row = next(r for r in _accounts(app) if "张伟" in r[2])
+        assert row[1] == "[X]" and row[3] != "经医保钱包", _accounts(app)
+        assert app.screen.chosen_relatives() == ["P10000001"]
+
+
+def test_a_folded_note_keeps_words_whole_and_starts_no_line_with_a_comma():
+    from terminal.services.slip import WIDTH, _cells, folded
+    note = "- 按参保地(510100)政策结算:起付线、支付比例、年度限额按参保地规定,目录按就医地;钱包余额¥1,234.56"
+    lines = folded(note).splitlines()
+    assert len(lines) > 1 and all(_cells(line) <= WIDTH for line in lines), lines
+    assert all(line.startswith("  ") and line[2] not in ",,、:;。" for line in lines[1:]), lines
+    assert lines[-1].strip().endswith("¥1,234.56") and "".join(line.strip() for line in lines) == note
+    assert folded("短行\n" + "-" * WIDTH) == "短行\n" + "-" * WIDTH      # what fits is left as it is

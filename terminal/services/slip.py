@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import tempfile
 import time
 import unicodedata
@@ -111,6 +112,33 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
     if wallet.explain:
         out += [rule, "结算说明 notes:"] + [f"- {zh}" for _, zh in wallet.explain]
     out += [rule, "请核对后签字 signature: ________", ""]
+    return "\n".join(out)
+
+
+CLOSING = set("，。、：；）」』！？,.:;)!?")
+
+
+def folded(text: str, width: int = WIDTH) -> str:
+    """The slip as a screen shows it: a line wider than the slip (a note of the centre's 结算说明, a long item
+    name) goes on over the next lines, indented under its text, so a box as wide as the slip shows all of it.
+    The file and the printed copy keep one line a note."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if _cells(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * min(width // 2, len(line) - len(line.lstrip(" -0123456789.")))  # under "- "/" 1. "
+        current = ""
+        for token in re.findall(r"[!-~¥]+|\s+|.", line):        # a word, an amount (¥1,234.56) stays whole
+            if current.strip() and _cells(current + token.rstrip()) > width:
+                carried = ""
+                if token in CLOSING and len(current.rstrip()) > len(indent) + 1:
+                    carried, current = current.rstrip()[-1], current.rstrip()[:-1]   # no line starts with "，"
+                out.append(current.rstrip())
+                current = indent + carried + token.lstrip()
+            else:
+                current += token
+        out.append(current.rstrip())
     return "\n".join(out)
 
 

@@ -145,6 +145,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "No insurance settlement ({why}): this bill is full self-pay, all in cash; neither the "
                          "fund nor any account pays; no PIN"),
     "pay.self_pay_no_accounts": ("全自费结算不使用任何账户:整单现金支付", "Full self-pay uses no account: all in cash"),
+    "pay.by_wallet_row": ("{owner}的跨省绑定经医保钱包转账,不直接支付,不能选用",
+                          "{owner}'s cross-province binding pays only by wallet transfer: it cannot be chosen here"),
     "pay.why_expired": ("卡已过有效期", "the card has expired"),
     "pay.why_inactive": ("参保状态:{status}", "insurance {status}"),
     "pay.self_pay_hint": ("核对应收现金后按 F5 确认全自费收费", "Check the cash to collect, then F5 to charge it as self-pay"),

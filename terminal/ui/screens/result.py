@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
 from terminal.services.settlement import SettlementResult
+from terminal.services.slip import folded
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import yuan
 from terminal.ui.widgets.split import SplitPanel
@@ -51,7 +52,7 @@ class ResultScreen(CardScreen):
                 yield ErrorLine(id="error")
                 yield Label(t("res.next"), id="next-hint")
             with VerticalScroll(id="slip-box"):
-                yield Static(self.slip_text, id="slip", markup=False)
+                yield Static(folded(self.slip_text), id="slip", markup=False)   # a long note wraps
         yield from self.compose_frame_bottom()
 
     @property
