@@ -75,6 +75,7 @@ def _demo_transfers(cfg) -> None:
     from terminal.insurance.client import CentreClient, CentreRefused
     from terminal.insurance.connect import identity
     from terminal.insurance.transport import EmbeddedTransport
+    from terminal.services.wallet import TransferMade
     from terminal.store.db import open_from_config
     settings = check_settings(cfg.raw)
     if not settings.mutual_aid.wallet_model or not DEMO_TRANSFERS:
@@ -90,7 +91,7 @@ def _demo_transfers(cfg) -> None:
                                                      "amount": fen_to_yuan(amount)}})
             except CentreRefused:   # a config whose limits refuse it (closed at 10:00, a smaller maximum ...)
                 continue            # the demo runs all the same, that wallet empty
-            transfer_id = made.model_dump()["transfer"]["transfer_id"]
+            transfer_id = TransferMade.of(made).transfer.transfer_id
             client.call("X112", {"data": {"user_psn_no": user, "transfer_id": transfer_id}})
     finally:
         client.close()          # and the centre with its transport

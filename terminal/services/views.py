@@ -30,6 +30,11 @@ class Relative:
     pays_by: str = "balance"   # as the centre says: balance | prior_year | quota | wallet (the owner's account
                                # pays nothing directly: cross-province aid goes by a wallet transfer)
 
+    @property
+    def by_wallet(self) -> bool:
+        """A cross-province binding under the wallet model: the owner's account pays nothing at a settlement."""
+        return self.pays_by == "wallet"
+
 
 @dataclass(frozen=True)
 class FamilyView:

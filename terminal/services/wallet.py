@@ -214,18 +214,19 @@ WALLET_PAY_ZH = "医保钱包支付"
 def wallet_model(cfg: Any) -> bool:
     """Cross-province mutual aid goes by the insurance wallet at this window: on the centre under
     `cross_province_model = "wallet"` (the default). The training ledger has no wallet: a quota there."""
-    return bool(cfg.centre.enabled) and _options(cfg).get("cross_province_model", "wallet") == "wallet"
+    return bool(cfg.centre.enabled) and _mutual_aid(cfg).wallet_model
 
 
 def transfer_limits(cfg: Any) -> tuple[int, int]:
     """(transfers an owner may make a day, the most one may move in fen) as configured, for the screens' hints."""
-    options = _options(cfg)
-    return int(options.get("wallet_transfers_per_day", 3)), int(options.get("wallet_max_transfer", 200000))
+    limits = _mutual_aid(cfg).wallet
+    return limits.transfers_per_day, limits.max_transfer
 
 
-def _options(cfg: Any) -> dict[str, Any]:
-    section = (cfg.raw or {}).get("mutual_aid") or {}
-    return section.get("options") or {}
+def _mutual_aid(cfg: Any) -> Any:
+    """The config's [mutual_aid] as the centre reads it (its defaults and checks, defined there once)."""
+    from centre.api import check_settings
+    return check_settings(cfg.raw or {}).mutual_aid
 
 
 def by_wallet_owners(relatives: Iterable[Relative]) -> list[str]:
@@ -233,7 +234,7 @@ def by_wallet_owners(relatives: Iterable[Relative]) -> list[str]:
     the wallet model: X101's pays_by "wallet", available ¥0.00), by name, once each: the screens say why."""
     names: list[str] = []
     for rel in relatives:
-        if rel.pays_by == "wallet" and rel.owner_name not in names:
+        if rel.by_wallet and rel.owner_name not in names:
             names.append(rel.owner_name)
     return names
 

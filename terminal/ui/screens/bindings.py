@@ -9,6 +9,8 @@ has no quota box and says how the aid goes instead (a transfer into the relative
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -57,7 +59,7 @@ class BindingsScreen(CardScreen):
     def keypad(self) -> bool:
         return bool(getattr(self.app.reader, "has_keypad", False))
 
-    @property
+    @cached_property
     def by_wallet(self) -> bool:
         """Cross-province aid goes by the insurance wallet here: no quota to set at binding."""
         from terminal.services.wallet import wallet_model

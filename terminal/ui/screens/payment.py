@@ -33,11 +33,6 @@ from terminal.ui.workers import run_service
 MONEY = 11
 
 
-def by_wallet(rel: Relative) -> bool:
-    """A cross-province binding under the wallet model: the owner's account pays nothing at a settlement."""
-    return rel.pays_by == "wallet"
-
-
 class PaymentScreen(SplitPreview, CardScreen):
     """↑/↓: choose an account row (from the PIN box too); Space: use or skip the chosen relative (Space on
     the own account row = F7); Ctrl+↑/↓: reorder; F7: personal accounts on/off; Enter or F5: charge."""
@@ -81,7 +76,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         return self.family.own
 
     def chosen_relatives(self) -> list[str]:
-        return [r.owner_psn_no for r in self.order if r.owner_psn_no not in self.skipped and not by_wallet(r)]
+        return [r.owner_psn_no for r in self.order if r.owner_psn_no not in self.skipped and not r.by_wallet]
 
     @property
     def keypad(self) -> bool:
@@ -208,7 +203,7 @@ class PaymentScreen(SplitPreview, CardScreen):
                 owner = rel.owner_psn_no
                 use = self.acct_used and owner not in self.skipped
                 label = f"{rel.owner_name} ({t('rel.patient_is', name=relations.name(rel.relation, self.lang))})"
-                if by_wallet(rel):   # pays nothing here: not a choice, the way is a wallet transfer (the note)
+                if rel.by_wallet:   # pays nothing here: not a choice, the way is a wallet transfer (the note)
                     rows.append(([str(len(rows) + 1), "-", label, t("bind.by_wallet"), yuan(0)], owner))
                     continue
                 paid = preview.paid_by(owner) if use and preview is not None else 0
@@ -269,7 +264,7 @@ class PaymentScreen(SplitPreview, CardScreen):
                 self.action_toggle_accounts()
             return
         rel = next((r for r in self.order if r.owner_psn_no == owner), None)
-        if rel is not None and by_wallet(rel):
+        if rel is not None and rel.by_wallet:
             self.query_one("#error", ErrorLine).show(self.t("pay.by_wallet_row", owner=rel.owner_name))
             return
         self.skipped ^= {owner}
