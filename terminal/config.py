@@ -82,7 +82,7 @@ class DatabaseSection:
 class CentreSection:
     """The insurance centre this window is a client of (and the embedded centre's own settings)."""
 
-    enabled: bool = True                  # false: the offline training ledger (money moves in the window's own db)
+    enabled: bool = True                  # retired: true is accepted (old configs), false is refused at load
     url: str = key("", pattern=r"(https?://[^\s/?#]+/?)?", hint="empty (the embedded centre) or http://host:port")
     db: str = key("var/centre.db", **_PATH)                 # the embedded centre's database
     dsn: str = key("", max_len=4096, secret=True)           # `cashier centre serve/import` on PostgreSQL
@@ -228,6 +228,8 @@ def _in_file(exc: ConfigError, cfg_path: Path | None) -> ConfigError:
     if cfg_path is None:
         return exc
     where = f" (in {printable(cfg_path)})"
+    if exc.entry is not None and exc.entry.kind is not ConfigError:    # its own code (a retired value): kept
+        return exc.entry.error(exc.message + where, exc.message_zh + where, **exc.details)
     return ConfigError(exc.message + where, exc.message_zh + where, **exc.details)
 
 
@@ -238,6 +240,9 @@ def check_config(data: dict[str, Any]) -> dict[str, Any]:
     for name, check in CHECKED_ELSEWHERE.items():
         if name in data:
             check(data[name])
+    if not typed["centre"].enabled:
+        from terminal.error_codes import E
+        raise E.TRAINING_LEDGER_RETIRED.error()
     return typed
 
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from drivers import errors as card_errors
 from drivers.errors import ErrorKind
-from terminal.errors import BadInput, CashierError, ConfigError, ErrorCode, K, RuleRefused, StoreError, UsageError
+from terminal.errors import (
+    BadInput,
+    CashierError,
+    ConfigError,
+    ConfigRetired,
+    ErrorCode,
+    K,
+    RuleRefused,
+    StoreError,
+    UsageError,
+)
 
 ALL: list[ErrorCode] = []
 
@@ -31,8 +41,6 @@ class E:
     CARD_MISMATCH = _e("card_mismatch", RuleRefused, "the card does not belong to the person on record",
                        "卡号与证件号不符")
     CERTNO_INVALID = _e("certno_invalid", BadInput, "not a valid ID number", "证件号码无效")
-    USER_INVALID = _e("user_invalid", BadInput, "give the relative's card number or 18-character ID number",
-                      "请输入亲属的社保卡号或18位身份证号")
     INSURANCE_INACTIVE = _e("insurance_inactive", RuleRefused,
                             "the patient's insurance is not active: cannot settle with insurance; the bill can be "
                             "paid in full in cash (self-pay)", "参保状态不正常,不能医保结算;可全自费现金结算")
@@ -43,11 +51,6 @@ class E:
                         "请先扫描患者的医保电子凭证二维码")
     VOUCHER_MALFORMED = _e("voucher_malformed", BadInput, "not an e-voucher code: scan the code again",
                            "不是医保电子凭证二维码,请重新扫码")
-    VOUCHER_NEEDS_CENTRE = _e(
-        "voucher_needs_centre", RuleRefused,
-        "an e-voucher code can only be read by the insurance centre, and this window runs on its training ledger "
-        "([centre] enabled = false): ask for the card, or turn the centre on",
-        "医保电子凭证须经医保中心识别,本窗口为离线练习模式([centre] enabled = false):请患者出示社保卡,或启用医保中心")
     ID_CARD_NEEDED = _e("id_card_needed", RuleRefused, "read or type the patient's ID number first",
                         "请先读取或输入患者的身份证号码")
     ID_CARD_OFF = _e(
@@ -55,16 +58,6 @@ class E:
         "this window does not take the ID card as a credential ([terminal] id_card = false): the patient shows "
         "the social security card or the e-voucher",
         "本窗口未开通身份证就医([terminal] id_card = false),请出示社保卡或医保电子凭证")
-    ID_CARD_NEEDS_CENTRE = _e(
-        "id_card_needs_centre", RuleRefused,
-        "a visit on the ID card can only be opened by the insurance centre, and this window runs on its training "
-        "ledger ([centre] enabled = false): ask for the card, or turn the centre on",
-        "身份证就医须经医保中心识别,本窗口为离线练习模式([centre] enabled = false):请患者出示社保卡,或启用医保中心")
-    WALLET_NEEDS_CENTRE = _e(
-        "wallet_needs_centre", RuleRefused,
-        "the insurance wallet is kept by the insurance centre: this window runs its offline training ledger "
-        "([centre] enabled = false), so wallet transfers, acceptances and look-ups need the centre",
-        "医保钱包由医保中心管理:本窗口当前为离线培训账本([centre] enabled = false),医保钱包转账、接收和查询须连接医保中心办理")
 
     # --- the bill and settlement ----------------------------------------------------------------------
     BAD_BILL = _e("bad_bill", BadInput, "the bill is malformed, unreadable or absurd", "账单格式错误、无法读取或金额不合理")
@@ -191,6 +184,13 @@ class E:
     # --- the command line and the configuration ----------------------------------------------------
     CONFIG = _e("config", ConfigError, "the configuration is missing or wrong (the message names the key and the file)",
                 "配置文件缺失或有误(信息中指明配置项和文件)")
+    TRAINING_LEDGER_RETIRED = _e(
+        "training_ledger_retired", ConfigRetired,
+        "[centre] enabled = false is no longer accepted: the offline training ledger was retired. The window always "
+        "works through the insurance centre, and the embedded centre ([centre] url empty, the default) runs "
+        "in-process with no server: remove the line `enabled = false` from [centre]",
+        "不再支持 [centre] enabled = false:离线培训账本已停用。本窗口始终经医保中心办理;内嵌医保中心([centre] url "
+        "留空,默认)在本进程内运行,无需服务器:请删除 [centre] 中的 enabled = false 一行")
     BAD_FAULT = _e("bad_fault", UsageError, "the fault to inject is not understood", "无法识别要注入的故障")
     PIN_MISSING = _e("pin_missing", UsageError, "no PIN given, and no line on stdin to read it from",
                      "未提供密码,标准输入中也没有可读取密码的行")

@@ -61,6 +61,14 @@ class ConfigError(CashierError):
         super().__init__(E.CONFIG, message, message_zh, **details)
 
 
+class ConfigRetired(ConfigError):
+    """A config value that once meant something the window no longer has (exit 2, as any config error): its own
+    catalogue code, so a script can tell it from a typo."""
+
+    def __init__(self, code: ErrorCode, message: str, message_zh: str | None = None, **details: object) -> None:
+        CashierError.__init__(self, code, message, message_zh, **details)
+
+
 K = TypeVar("K", bound=CashierError)
 
 

@@ -38,8 +38,7 @@ def state_dir(tmp_path: Path) -> Path:
 def window_ledger(text: str) -> str:
     """A config text with `[centre] enabled = false`: money moves in the window's own database (the offline
     training ledger), as every test written before the centre expects."""
-    assert "\nenabled = true" in text, "config.toml lost its [centre] enabled key"
-    return text
+    return text     # config.toml has no `enabled` key any more: the text as it is
 
 
 def centre_client(text: str) -> str:

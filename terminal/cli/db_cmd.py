@@ -47,12 +47,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from terminal.services.bindings import policy_of
+    from terminal.services.configured import mutual_aid_of
     from terminal.store.importer import import_file, refusal, terminal_progress
     cfg, db = open_db(args, create=True)
     try:
         report = import_file(db, args.file, skip_bad=args.skip_bad, progress=terminal_progress(),
-                             policy=policy_of(cfg), operator=cfg.terminal.operator, window=cfg.terminal.window)
+                             policy=mutual_aid_of(cfg), operator=cfg.terminal.operator, window=cfg.terminal.window)
     finally:
         db.close()
     if not report.imported:
@@ -81,9 +81,6 @@ def _centre_import(args: argparse.Namespace, cfg, summary: dict) -> str:
     """The window is the centre's client: the export goes into the embedded centre too (the money is there);
     a remote centre imports on its own machine. Returns the line to print; `summary["centre"]` says the same."""
     from terminal.error_codes import E
-    if not cfg.centre.enabled:
-        summary["centre"] = None
-        return ""
     if cfg.centre.url:
         summary["centre"] = {"imported": False, "url": cfg.centre.url}
         return (f"\nnote: this window's centre is at {cfg.centre.url}: only the window's cache was loaded; import the "

@@ -74,7 +74,7 @@ def cmd_family(args: argparse.Namespace) -> int:
     lines = [f"{p.psn_name}  {p.psn_no}  {mask(p.certno)}  card {p.card_no or '-'}  insutype {p.insutype}  "
              f"status {p.psn_insu_stas}",
              f"  own account: {_yuan(view.own) if view.own is not None else 'none'}",
-             _wallet_line(view.wallet, ledger.kind)]
+             _wallet_line(view.wallet)]
     for r in view.relatives:
         lines.append(f"  {r.relation_name}({r.relation}) {r.owner_name} {r.owner_psn_no}  {r.scope}  "
                      f"available {_yuan(r.available)}")
@@ -86,17 +86,12 @@ def cmd_family(args: argparse.Namespace) -> int:
                      f"office (cashier wallet transfer) 跨省共济经医保钱包转账,{owner}的账户不直接支付")
     if view.cached:
         lines.append("  (from this window's cache: the insurance centre cannot be reached 医保中心无法连接,显示本地缓存)")
-    if ledger.kind == "centre":
-        from terminal.services.platform_json import family_json
-        return emit(args, family_json(view, cached=view.cached), "\n".join(lines))
-    return emit(args, view.to_json(), "\n".join(lines))
+    from terminal.services.platform_json import family_json
+    return emit(args, family_json(view, cached=view.cached), "\n".join(lines))
 
 
-def _wallet_line(wallet: int | None, ledger_kind: str) -> str:
-    """The patient's insurance wallet (医保钱包) beside the own account: the centre's figure; the training ledger
-    has none."""
-    if ledger_kind != "centre":
-        return "  insurance wallet 医保钱包: none on the training ledger (the insurance centre keeps the wallets)"
+def _wallet_line(wallet: int | None) -> str:
+    """The patient's insurance wallet (医保钱包) beside the own account: the centre's figure."""
     return f"  insurance wallet 医保钱包余额: {_yuan(wallet) if wallet is not None else 'not known'}"
 
 
@@ -134,7 +129,7 @@ def cmd_bind(args: argparse.Namespace) -> int:
     quota = obj.get("quota", obj.get("quota_fen"))
     text = (f"bound: {obj['user_name']} ({obj['relation_name']}) may use {obj['owner_name']}'s account, "
             f"{obj['scope']}" + (f", quota {_yuan(quota)}" if quota else ""))
-    if ledger.kind == "centre" and obj["scope"] == BindingScope.CROSS_PROVINCE and not quota:
+    if obj["scope"] == BindingScope.CROSS_PROVINCE and not quota:
         text = _wallet_binding_text(obj)
     return emit(args, obj, text)
 
@@ -159,7 +154,7 @@ def cmd_unbind(args: argparse.Namespace) -> int:
         finally:
             session.close()
         obj = ledger.binding_json(result.binding)
-        obj["returned" if ledger.kind == "window" else "returned_fen"] = result.returned
+        obj["returned_fen"] = result.returned
     finally:
         ledger.close()
     text = (f"unbound: {obj['user_name']} no longer uses {obj['owner_name']}'s account"

@@ -4,9 +4,8 @@ settle: the card in --reader is the patient's; `--pre` pre-settles (2206) and wr
 the settlement (2207) is committed, then its slip (结算单) saved. JSON: every settlement field plus setl_id,
 mulaid [{owner_psn_no, amount}], balc. A slip that cannot be saved is a warning (stderr, and `warning`
 in the JSON) with exit 0: the settlement is done; `cashier slip SETL_ID` prints or saves it again.
-reverse: same-day reversal (2208), its slip likewise. reconcile: day totals per window checked against the
-ledger (3201), and every balance, quota and accumulator against its start and movements; a mismatch
-prints the report, names the rows on stderr and exits 1.
+reverse: same-day reversal (2208), its slip likewise. reconcile: this window's day totals per insurance type
+checked against the centre's (3201); a mismatch prints the report, names what differs on stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -22,13 +21,13 @@ from terminal.error_codes import E
 from terminal.errors import ErrorCode, UsageError
 
 VOUCHER_HELP = ("the patient's e-voucher code (医保电子凭证) instead of a card: '-' reads it from a line on stdin "
-                "(what a scanner types), so it need not stay on a command line; no PIN is asked (needs the centre)")
+                "(what a scanner types), so it need not stay on a command line; no PIN is asked")
 
 
 ID_CARD_HELP = ("the patient's resident ID card (身份证, mdtrt_cert_type 02) instead of a card: '-' reads the "
                 "18-character ID number from a line on stdin (an ID number never goes on a command line); no PIN; "
                 "the personal account does not pay unless the centre allows it ([centre] id_card_account); needs "
-                "the centre and [terminal] id_card = true")
+                "[terminal] id_card = true")
 
 
 def _stdin_line(flag: str, prompt: str, what_en: str, what_zh: str, hint_en: str, missing: ErrorCode) -> str:
@@ -95,8 +94,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     slip.set_defaults(handler=cmd_slip)
 
     rec = sub.add_parser("reconcile", parents=[common],
-                         help="day totals per window checked against the ledger; every balance, quota and "
-                              "accumulator against its start and movements")
+                         help="this window's day totals per insurance type checked against the insurance "
+                              "centre's (3201)")
     rec.add_argument("--date", help="YYYY-MM-DD (default today)")
     rec.add_argument("--window", help="one window (default every window)")
     rec.set_defaults(handler=cmd_reconcile)
@@ -142,14 +141,14 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.cli.main import load_cfg
     from terminal.domain.bill import load_bill
     from terminal.readers import open_reader
+    from terminal.services.configured import policy_of
     from terminal.services.ledger import open_ledger
-    from terminal.services.settlement import policy_for
     pin = pin_arg(args.pin)
     request_id = _request_id(args.request_id)
     relatives = _relatives(args.relatives)
     cfg = load_cfg(args)
     _require_file(args.bill, "--bill", "账单文件")
-    bill = load_bill(args.bill, policy_for(cfg).bill_limits)    # the config's absurd-amount limits
+    bill = load_bill(args.bill, policy_of(cfg).bill_limits)    # the config's absurd-amount limits
     if args.certno and args.voucher is None:
         raise E.CERTNO_WITHOUT_VOUCHER.error()
     code = voucher_arg(args.voucher)
@@ -175,10 +174,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
                 out = {"setl_id": None, "psn_no": patient.psn_no, "psn_name": patient.psn_name,
                        "certno": patient.certno_masked, "insutype": patient.insutype, "med_type": bill.med_type,
                        **pre.fields(), "pre": True}
-                text = _pre_text(out)
-                if ledger.kind == "centre":
-                    out = _pre_in_yuan(out)
-                return emit(args, out, text)
+                return emit(args, _pre_in_yuan(out), _pre_text(out))
             try:
                 result = ledger.settle(session, bill, pin=pin, relatives=relatives,
                                        acct_used_flag=not args.no_account, request_id=request_id,
@@ -228,7 +224,7 @@ def _settle_without_card(args: argparse.Namespace, cfg, ledger, patient, cert_ty
 def _done(args: argparse.Namespace, cfg, ledger, result) -> int:
     """A committed settlement or reversal: its slip, where it was saved, and a warning if it was not.
 
-    Through the centre, `--json` is the platform's shape (see terminal.services.platform_json)."""
+    `--json` is the platform's shape (see terminal.services.platform_json)."""
     notes = []
     if result.replayed:
         notes.append("a retry: the first result, nothing charged again")
@@ -236,11 +232,8 @@ def _done(args: argparse.Namespace, cfg, ledger, result) -> int:
         notes.append("cash only, recorded at this window (the centre was not asked)")
     if result.slip_path:
         notes.append(f"saved: {result.slip_path}")
-    if ledger.kind == "centre":
-        from terminal.services.platform_json import settlement_json
-        out = settlement_json(result)
-    else:
-        out = result.to_json()
+    from terminal.services.platform_json import settlement_json
+    out = settlement_json(result)
     if result.slip_warning is not None:
         out["warning"] = {"code": result.slip_warning.code,
                           "message": result.slip_warning.localized(message_lang(args))}
@@ -273,11 +266,11 @@ def _self_pay_hint(exc: Exception, self_pay: bool) -> Exception:
 
 def _pre_in_yuan(out: dict) -> dict:
     """A pre-settlement (2206) on the centre, as the platform writes it: yuan under the national names (exact
-    two-decimal numbers), fen under names ending `_fen`; the window's policy line is not the centre's: left out."""
+    two-decimal numbers), fen under names ending `_fen`."""
     from centre.interface.amounts import fen_to_yuan
-    from terminal.domain.presettle import PreSettlement
+    from terminal.services.results import PreSettlement
     names = (*PreSettlement.AMOUNT_FIELDS, "own_acct_pay", "balc")
-    shown = {k: v for k, v in out.items() if k not in names and k not in ("mulaid", "policy", "ytd_after")}
+    shown = {k: v for k, v in out.items() if k not in names and k != "mulaid"}
     for k in names:
         shown[k] = None if out[k] is None else fen_to_yuan(out[k])
         shown[f"{k}_fen"] = out[k]
@@ -335,8 +328,8 @@ def cmd_slip(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    """Window ledger: day totals against the ledger and the books. Centre: 3201 per insurance type, the
-    window's totals from its own record against the centre's answer; a disagreement names what differs."""
+    """3201 per insurance type: the window's totals from its own record against the centre's answer; a
+    disagreement names what differs."""
     day = _date(args.date)
     cfg, ledger = _ledger(args)
     try:

@@ -81,9 +81,6 @@ def _run(args: argparse.Namespace, act: Any) -> Any:
     today = _date(args.date)
     cfg, ledger = _ledger(args)
     try:
-        if ledger.kind != "centre":
-            from terminal.services.wallet import needs_centre
-            raise needs_centre()      # before the card: nothing to read for a wallet the window does not have
         session = _session(args, cfg)
         try:
             return act(ledger, session, today)

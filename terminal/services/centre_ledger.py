@@ -29,8 +29,6 @@ from terminal import clock
 from terminal.card_session import CardIdentity
 from terminal.config import Config
 from terminal.domain.bill import Bill
-from terminal.domain.policy import PolicyRule
-from terminal.domain.presettle import MulaidPart, PreSettlement
 from terminal.error_codes import E
 from terminal.errors import CashierError
 from terminal.insurance import journey
@@ -39,8 +37,16 @@ from terminal.insurance.journey import Credential, SettlementUncertain, Visit
 from terminal.insurance.models import InsuredPerson, Settlement
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
 from terminal.services.centre_reconcile import ASKED, RECONCILE_FIELDS, CentreReconcileReport, CentreReconcileRow
-from terminal.services.settlement import Patient, SettlementResult, request_fingerprint
-from terminal.services.views import FamilyView, Relative, mulaid_json, mulaid_parts
+from terminal.services.results import (
+    Patient,
+    PreSettlement,
+    SettlementResult,
+    Unbound,
+    request_fingerprint,
+    require_active,
+    require_no_cash,
+)
+from terminal.services.views import FamilyView, MulaidPart, Relative, mulaid_json, mulaid_parts
 from terminal.store import window_record as record
 from terminal.store.people import Binding, Person, find_person, person_names
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
@@ -78,11 +84,6 @@ def _patient(p: InsuredPerson) -> Patient:
     return Patient(p.psn_no, p.psn_name, p.certno, p.insutype, p.psn_insu_stas, p.insuplc_admdvs)
 
 
-def _require_active(p: Patient) -> None:
-    from terminal.services.settlement import _require_active as check
-    check(p)
-
-
 class CentreLedger:
     """Money through the centre; the window keeps its cache and its log. Calls are serialised (one journey at a
     time per window), so any worker thread may call it."""
@@ -111,7 +112,7 @@ class CentreLedger:
             try:
                 person = journey.identify(self.client, cred)
             except (CentreUnreachable, AnswerUncertain):
-                from terminal.services.settlement import patient_for_card
+                from terminal.services.cached_people import patient_for_card
                 cached = patient_for_card(self.db(), card_read)     # person_unknown if never seen
                 return cached
             certno = card_read.holder.certno
@@ -283,7 +284,7 @@ class CentreLedger:
 
     def _cached_family(self, *, card_no: str | None, certno: str | None, psn_no: str | None,
                        today: str | None) -> FamilyView:
-        from terminal.services.family import family_for, find_patient
+        from terminal.services.cached_people import family_for, find_patient
         db = self.db()
         person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
         kept = record.cached_family(db, person.psn_no)
@@ -316,7 +317,7 @@ class CentreLedger:
                 person, cred = self._person(psn_no)
                 if cred is None:
                     raise E.CARD_NEEDED.error()
-                _require_active(_patient(person))
+                require_active(_patient(person))
                 visit = self._visit(person, cred, bill)
                 pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=acct_used_flag,
                                         owners=_relatives_owners(relatives) if acct_used_flag else [])
@@ -384,15 +385,14 @@ class CentreLedger:
                        cash_allowed: bool) -> SettlementResult:
         """visit → 2206 → `before_2207(accounts_usable)` (the card's PIN and presence; nothing for an e-voucher,
         confirmed in the patient's app) → 2207 → the window's record → slip; the credential throughout."""
-        _require_active(_patient(person))
+        require_active(_patient(person))
         owners = _relatives_owners(relatives) if acct_used_flag else []
         fingerprint = request_fingerprint(person.psn_no, bill, acct_used_flag, relatives)
         visit = self._visit(person, cred, bill)
         pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=acct_used_flag,
                                 owners=owners)
         if not cash_allowed and pre.amounts["psn_cash_pay"] > 0:
-            from terminal.services.settlement import _require_no_cash
-            _require_no_cash(_presettlement(pre, bill, acct_used_flag))
+            require_no_cash(_presettlement(pre, bill, acct_used_flag))
         accounts_usable = acct_used_flag and pre.amounts["acct_pay"] > 0
         if acct_used_flag and not accounts_usable:   # no account pays now: none may at 2207 either
             pre = journey.presettle(self.client, person, cred, visit, bill.med_type, acct_used=False, owners=[])
@@ -652,7 +652,6 @@ class CentreLedger:
     def unbind(self, session: Any, pin: str | None, user: str, *, today: str | None = None,
                expected_card: CardIdentity | None = None) -> Any:
         from terminal.insurance.models import fen
-        from terminal.services.bindings import Unbound
         with self._lock:
             try:
                 owner, card_read = self._owner(session, expected_card, today)
@@ -886,13 +885,12 @@ def _overlmt(r: SettlementResult) -> int:
 def _presettlement(s: Settlement, bill: Bill, acct_used_flag: bool) -> PreSettlement:
     """2206's answer as the window's pre-settlement (what the screens show); the policy is the centre's."""
     a = s.amounts
-    rule = PolicyRule(s.insutype, s.med_type, "*", 0, "visit", _ratio(s), 0)
     return PreSettlement(
         medfee_sumamt=a["medfee_sumamt"], fulamt_ownpay_amt=a["fulamt_ownpay_amt"], preselfpay_amt=a["preselfpay_amt"],
         inscp_scp_amt=a["inscp_scp_amt"], act_pay_dedc=a["act_pay_dedc"], fund_pay_sumamt=a["fund_pay_sumamt"],
         psn_part_amt=a["psn_part_amt"], own_acct_pay=s.own_acct_pay, acct_mulaid_pay=a["acct_mulaid_pay"],
         acct_pay=a["acct_pay"], psn_cash_pay=a["psn_cash_pay"], balc=s.balc,
-        mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid), rule=rule,
+        mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid),
         acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items),
         wallet_pay=_wallet_pay(s))
 
@@ -902,23 +900,12 @@ def _wallet_pay(s: Settlement) -> int:
     return settlement_wallet(s).wallet_pay
 
 
-def _ratio(s: Settlement) -> Any:
-    from decimal import Decimal
-    value = (s.platform.get("setlinfo") or {}).get("pool_prop_selfpay")
-    try:
-        return Decimal(1) - Decimal(str(value)) if value is not None else Decimal(0)
-    except Exception:
-        return Decimal(0)
-
-
 def _cash_split(bill: Bill, psn_no: str, balc: int | None) -> PreSettlement:
     amounts = tuple(i.amount for i in bill.items)
     total = sum(amounts)
-    from decimal import Decimal
-    rule = PolicyRule("*", bill.med_type, "*", 0, "visit", Decimal(0), 0)
     return PreSettlement(medfee_sumamt=total, fulamt_ownpay_amt=total, preselfpay_amt=0, inscp_scp_amt=0,
                          act_pay_dedc=0, fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0,
-                         acct_pay=0, psn_cash_pay=total, balc=balc, mulaid=(), rule=rule, acct_used_flag=False,
+                         acct_pay=0, psn_cash_pay=total, balc=balc, mulaid=(), acct_used_flag=False,
                          item_amounts=amounts)
 
 

@@ -2,7 +2,7 @@
 
 API: ensure_demo_db(cfg) -> Path   creates cfg.db_path when missing and loads regions.jsonl, then
 demo_export.jsonl, when it holds no person; a loaded file is only opened (and migrated), so a demo keeps
-its history. With the embedded centre (`[centre] enabled`, `url` empty) its database (`[centre] db`) gets the
+its history. With the embedded centre (`[centre] url` empty) its database (`[centre] db`) gets the
 demo data too (areas, their rules, the catalogue, the cast): the demo needs no server. A file the centre has
 imported before is not imported again (the centre keeps each file's sha256), so its balances stay. The load is judged by the configured mutual-aid rules (as `cashier db import` is) and its
 audit rows carry the configured operator and window.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from terminal.services.bindings import policy_of
+from terminal.services.configured import mutual_aid_of
 from terminal.store.db import open_from_config
 from terminal.store.importer import import_file, refusal
 from terminal.store.people import has_persons
@@ -39,13 +39,13 @@ def ensure_demo_db(cfg) -> Path:
     try:
         if not has_persons(db):  # new, or an earlier load failed
             for export in DEMO_FILES:
-                report = import_file(db, export, policy=policy_of(cfg), operator=cfg.terminal.operator,
+                report = import_file(db, export, policy=mutual_aid_of(cfg), operator=cfg.terminal.operator,
                                      window=cfg.terminal.window)
                 if not report.imported:
                     raise refusal(report)
     finally:
         db.close()
-    if cfg.centre.enabled and not cfg.centre.url:
+    if not cfg.centre.url:
         ensure_demo_centre(cfg)
     return path
 

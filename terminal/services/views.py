@@ -1,19 +1,30 @@
-"""What the screens read from the services, one shape whichever ledger answered (the centre's client or the
-offline training ledger): the patient's family and accounts (`FamilyView`), and who pays what for a bill
-(`Split`, with the per-owner mutual-aid part as `MulaidPart`). Frozen: a screen shows them, never edits them.
+"""What the screens read from the ledger (the centre's client): the patient's family and accounts
+(`FamilyView`), and who pays what for a bill (`Split`, with the per-owner mutual-aid part as `MulaidPart`). Frozen: a screen shows them, never edits them.
 No Textual here: the command line and the kiosk read the same values.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from drivers.certno import mask
-from terminal.domain.presettle import MulaidPart, PreSettlement
 from terminal.store.people import Person
 
+if TYPE_CHECKING:
+    from terminal.services.results import PreSettlement
+
 __all__ = ["FamilyView", "MulaidPart", "Relative", "Split", "mulaid_json", "mulaid_parts"]
+
+
+@dataclass(frozen=True)
+class MulaidPart:
+    """What one relative's account paid (or would pay) for the patient, fen."""
+
+    owner_psn_no: str
+    binding_id: int
+    scope: str
+    amount: int
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,8 @@ class FamilyView:
     own: int | None                      # own personal-account balance, None without an account
     relatives: list[Relative] = field(default_factory=list)
     cached: bool = False                 # from the window's cache: the centre could not be asked
-    wallet: int | None = None            # the insurance wallet (医保钱包, fen) as the centre answered; None: no
-                                         # wallet here (the training ledger) or not known (an old cache)
+    wallet: int | None = None            # the insurance wallet (医保钱包, fen) as the centre answered; None: not
+                                         # known (an old cache)
 
     @property
     def total_available(self) -> int:

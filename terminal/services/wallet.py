@@ -4,7 +4,7 @@ An owner transfers money from their personal account into a bound relative's wal
 PIN); the relative accepts it (X112, their card) and from then it is their own money, paying their share at a
 settlement after their own account and before any relative's binding; a transfer not accepted goes back to the
 owner at the return time. The centre keeps the wallets and checks every limit: the window only shows and
-explains. The offline training ledger has no wallet (`needs_centre`).
+explains.
 """
 
 from __future__ import annotations
@@ -14,17 +14,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from centre.interface.amounts import fen_to_yuan
 from terminal.domain.money import yuan_text
-from terminal.error_codes import E
-from terminal.errors import RuleRefused
 
 if TYPE_CHECKING:
     from terminal.services.views import Relative
 
 STATES_EN = {"pending": "waiting to be accepted", "accepted": "accepted", "returned": "returned to the owner"}
-
-
-def needs_centre() -> RuleRefused:
-    return E.WALLET_NEEDS_CENTRE.error()
 
 
 def _fen(value: Any) -> int:
@@ -205,16 +199,16 @@ def yuan_amount(text: str) -> int:
     return int(m[1]) * 100 + int((m[2] or "0").ljust(2, "0"))
 
 
-__all__ = ["Limits", "Transfer", "TransferAccepted", "TransferMade", "WalletView", "needs_centre", "yuan_amount"]
+__all__ = ["Limits", "Transfer", "TransferAccepted", "TransferMade", "WalletView", "yuan_amount"]
 
 
 WALLET_PAY_ZH = "医保钱包支付"
 
 
 def wallet_model(cfg: Any) -> bool:
-    """Cross-province mutual aid goes by the insurance wallet at this window: on the centre under
-    `cross_province_model = "wallet"` (the default). The training ledger has no wallet: a quota there."""
-    return bool(cfg.centre.enabled) and _mutual_aid(cfg).wallet_model
+    """Cross-province mutual aid goes by the insurance wallet at this window: under
+    `cross_province_model = "wallet"` (the default); a quota under "quota"."""
+    return bool(_mutual_aid(cfg).wallet_model)
 
 
 def transfer_limits(cfg: Any) -> tuple[int, int]:

@@ -128,7 +128,7 @@ class CashierApp(App):
             from terminal.ui.screens.waiting import WaitingScreen
             self.push_screen(WaitingScreen())
             self.run_worker(self._sign_in, thread=True, name="centre-sign-in")
-        if self.cfg.centre.enabled and self.cfg.centre.probe_s > 0:
+        if self.cfg.centre.probe_s > 0:
             self.set_interval(self.cfg.centre.probe_s, self._probe_centre)
 
     def _probe_centre(self) -> None:
@@ -167,8 +167,8 @@ class CashierApp(App):
 
     @property
     def ledger(self) -> "Ledger":
-        """Where this window's money moves: the centre's client or the training ledger (`[centre] enabled`).
-        `app.ledger.client` is the CentreClient (its `health`, its log) or None."""
+        """Where this window's money moves: the centre's client (the embedded centre, or one over HTTP).
+        `app.ledger.client` is the CentreClient (its `health`, its log)."""
         from terminal.services.ledger import ledger_of
         return ledger_of(self.cfg)
 

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from terminal.services.settlement import SettlementResult
+from terminal.services.results import SettlementResult
 from terminal.services.views import FamilyView, Split
 
 if TYPE_CHECKING:   # the day end's reports and the bindings: never loaded by the kiosk
-    from terminal.services.bindings import Unbound
     from terminal.services.centre_reconcile import CentreReconcileReport
-    from terminal.services.reconcile import ReconcileReport
+    from terminal.services.results import Unbound
     from terminal.store.people import Binding, Person
 
 
@@ -79,9 +78,9 @@ class Settled(Message):
 
 @dataclass
 class TotalsLoaded(Message):
-    """Today's totals for this window (reconciliation figures): the training ledger's, or the centre's 3201."""
+    """Today's totals for this window (reconciliation figures): this window's record beside the centre's 3201."""
 
-    report: ReconcileReport | CentreReconcileReport
+    report: CentreReconcileReport
 
 
 @dataclass

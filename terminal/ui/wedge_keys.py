@@ -68,7 +68,7 @@ def _name(key: events.Key) -> str:
 
 def load_voucher(app: "CashierApp", code: str) -> None:
     """1101 with the code through the centre, then the patient screen (as for a card read); a refusal (expired,
-    used, forged, the training ledger) shows on the waiting screen like a card that cannot be read."""
+    used, forged) shows on the waiting screen like a card that cannot be read."""
     from terminal.ui import window_ops
     from terminal.ui.messages import PatientLoaded
     from terminal.ui.workers import run_service

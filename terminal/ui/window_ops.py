@@ -1,9 +1,9 @@
 """The UI's calls into the services, one function per thing a screen asks for.
 
 Each runs on a worker thread and goes through the app's one ledger (`ledger_of(cfg)`, held as `app.ledger`):
-the insurance centre's client, or the window's own training ledger (`[centre] enabled`). It raises the
-services' own errors (CashierError, CardError) for the screen to show. No rule lives here: amounts,
-eligibility and order come from the centre, or from `terminal.services` and `terminal.domain`.
+the insurance centre's client (the embedded centre, or one over HTTP). It raises the services' own errors
+(CashierError, CardError) for the screen to show. No rule lives here: amounts, eligibility and order come
+from the centre.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any, Iterator
 from drivers.reader import Reader
 from terminal.config import Config
 from terminal.services.ledger import ledger_of
-from terminal.services.settlement import SettlementResult
+from terminal.services.results import SettlementResult
 from terminal.services.views import FamilyView, Split
 
 if TYPE_CHECKING:   # the day end's reports: never loaded by the kiosk
     from terminal.services.centre_reconcile import CentreReconcileReport
-    from terminal.services.reconcile import ReconcileReport
 
 
 @contextmanager
@@ -43,11 +42,8 @@ def load_patient(cfg: Config, reader: Reader | None, today: str | None = None
     card = session.last_read
     tries_left = _pin_tries_left(session)
     ledger = ledger_of(cfg)
-    if ledger.kind == "centre":      # 1101 with the card, then the accounts that may pay (the cache if down)
-        patient = ledger.patient_for_card(card)
-        family = ledger.family(psn_no=patient.psn_no, today=today)
-    else:
-        family = ledger.family(card_no=card.card.card_no, today=today)
+    patient = ledger.patient_for_card(card)     # 1101 with the card, then the accounts that may pay (the cache if down)
+    family = ledger.family(psn_no=patient.psn_no, today=today)
     with database(cfg) as db:
         places = {}
         for code in {card.card.region, family.person.insuplc_admdvs}:
@@ -117,7 +113,7 @@ def _read_settled(cfg: Config, reader: Reader, attempts: int = 3) -> Any:
     raise AssertionError("unreachable")
 
 
-def day_report(cfg: Config, day: str, window: str | None) -> ReconcileReport | CentreReconcileReport:
+def day_report(cfg: Config, day: str, window: str | None) -> CentreReconcileReport:
     """Today's totals and the day-end check for this window (`reconcile`)."""
     return ledger_of(cfg).reconcile(day, window)
 

@@ -1,5 +1,5 @@
-"""The kiosk's calls into the ledger (`terminal.services.ledger`: the centre's client, or the window's own
-training ledger), run on worker threads.
+"""The kiosk's calls into the ledger (`terminal.services.ledger`: the insurance centre's client), run on
+worker threads.
 
 No rule lives here: the card is read by `CardSession` (through the cashier UI's `window_ops`), the
 family and the amounts come from the ledger (pre-settlement for each way to pay, then `settle`, which
@@ -24,7 +24,7 @@ from terminal.config import Config
 from terminal.domain.bill import Bill
 from terminal.error_codes import E
 from terminal.errors import BadInput
-from terminal.services.settlement import SettlementResult
+from terminal.services.results import SettlementResult
 from terminal.ui.kiosk.models import BillLine, FamilyPayer, Patient, PayOption, PendingBill, Receipt
 from terminal.ui.kiosk.texts import t
 from terminal.web.settings import WebSettings

@@ -33,7 +33,7 @@ class Patient:
     pin_blocked: bool = False            # the card's PIN counter is 0: no account can pay, only a window can help
     voucher: bool = False                # identified by the e-voucher (scanned): no card, no PIN
     wallet_balc: int | None = None       # the insurance wallet (医保钱包): the patient's own money, as the centre
-                                         # says; None on the training ledger
+                                         # says; None when not known
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,8 @@ class BindingsScreen(CardScreen):
         t = self.t
         balc, wallet = self.family.own, self.family.wallet
         line = f"{t('pat.own')}: {yuan(balc) if balc is not None else t('bind.own_none')}"
-        if self.app.cfg.centre.enabled:   # the wallet beside it, as the patient screen has it (the centre keeps it)
-            line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
+        # the wallet beside it, as the patient screen has it (the centre keeps it)
+        line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
         self.query_one("#bind-own", Label).update(line)
         lines = []
         for rel in self.family.relatives:
@@ -165,7 +165,7 @@ class BindingsScreen(CardScreen):
     def _by_wallet(self, binding) -> bool:
         """A cross-province binding without a quota on the centre (the wallet model): it pays through the
         relative's wallet, after a transfer, never from the owner's account directly."""
-        return binding.scope == BindingScope.CROSS_PROVINCE and not binding.quota and self.app.cfg.centre.enabled
+        return binding.scope == BindingScope.CROSS_PROVINCE and not binding.quota
 
     def _quota_cell(self, binding) -> str:
         if binding.scope != BindingScope.CROSS_PROVINCE:

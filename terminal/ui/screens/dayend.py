@@ -1,9 +1,6 @@
 """Day-end reconciliation: this window's counts and sums from its settlements, checked by the ledger's
-`reconcile`; the verdict in words a cashier can act on.
-
-On the training ledger: the window's totals beside its own ledger. On the centre: 3201 per insurance type,
-this window's record and the centre's answer side by side, and the centre's own words for what differs
-(`stmt_rslt_dscr`)."""
+`reconcile` (3201 per insurance type); the verdict in words a cashier can act on: this window's record and the
+centre's answer side by side, and the centre's own words for what differs (`stmt_rslt_dscr`)."""
 
 from __future__ import annotations
 
@@ -15,7 +12,6 @@ from textual.widgets import DataTable, Label, Static
 
 from centre.interface.codes import RECONCILE_FIELDS
 from terminal.services.centre_reconcile import CentreReconcileReport
-from terminal.services.reconcile import ReconcileReport
 from terminal.ui.messages import TotalsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import money_cell, yuan
@@ -56,32 +52,7 @@ class DayEndScreen(CashierScreen):
         run_service(self, "dayend", lambda: window_ops.day_report(cfg, day, cfg.terminal.window), TotalsLoaded)
 
     def on_totals_loaded(self, message: TotalsLoaded) -> None:
-        if isinstance(message.report, CentreReconcileReport):
-            self.show_centre(message.report)
-        else:
-            self.show_window(message.report)
-
-    def show_window(self, report: ReconcileReport) -> None:
-        """The training ledger: the window's totals against its own ledger."""
-        t = self.t
-        self.set_class(False, "-centre")
-        self.query_one("#count", Label).update(
-            f"{t('rec.breakdown', settled=report.settled, reversals=report.reversals, rows=report.settled + report.reversals)}"
-            f" · {t('rec.net')}: {report.count}")
-        table = self.query_one("#sums", DataTable)
-        table.clear(columns=True)
-        table.header_height = 1
-        table.display = True
-        for key, width in (("", 28), ("rec.settled", 16), ("rec.ledger", 16)):
-            table.add_column(t(key) if key else "", width=width)
-        for name in RECONCILE_FIELDS:
-            table.add_row(t(f"f.{name}").strip(), money_cell(report.sums.get(name, 0), 16),
-                          money_cell(report.ledger.get(name, 0), 16))
-        verdict = self.query_one("#verdict", Static)
-        verdict.update(t("rec.ok") if report.ok else t("rec.bad"))
-        verdict.set_class(report.ok, "ok")
-        verdict.set_class(not report.ok, "bad")
-        self.query_one("#mismatches", Label).update("\n".join(report.problems()))
+        self.show_centre(message.report)
 
     def show_centre(self, report: CentreReconcileReport) -> None:
         """3201 per insurance type: this window's record and the centre's side by side, what differs in red."""

@@ -1,6 +1,6 @@
 """The patient at the window: card and insurance details (ID masked), own balance, and every family
 account that may pay for them, with relation and amount available; beside the own balance, the insurance
-wallet (医保钱包) as the centre answered (the training ledger has none). F2 opens the bill, F3 the bindings.
+wallet (医保钱包) as the centre answered. F2 opens the bill, F3 the bindings.
 
 What stands in the way of an insurance settlement (card expired, insurance not active, PIN blocked or about
 to be) is said at the top, with the way on (full self-pay in cash, or cash for the part the accounts
@@ -126,7 +126,7 @@ class PatientScreen(CardScreen):
         return self.family.own
 
     def wallet_balance(self) -> int | None:
-        """The patient's insurance wallet (医保钱包, fen) as the centre answered; None on the training ledger."""
+        """The patient's insurance wallet (医保钱包, fen) as the centre answered; None when not known."""
         return self.family.wallet
 
     def relatives(self) -> list[Relative]:
@@ -151,9 +151,7 @@ class PatientScreen(CardScreen):
         balc.set_class(own is None, "none")
         wallet = self.wallet_balance()
         shown = self.query_one("#wallet-balc", Static)
-        on_centre = self.app.cfg.centre.enabled
-        shown.update(yuan(wallet) if wallet is not None else t("pat.wallet_none" if not on_centre else
-                                                                 "pat.wallet_unknown"))
+        shown.update(yuan(wallet) if wallet is not None else t("pat.wallet_unknown"))
         shown.set_class(wallet is None, "none")
         rows = []
         for i, rel in enumerate(self.relatives(), 1):

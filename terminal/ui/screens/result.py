@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
-from terminal.services.settlement import SettlementResult
+from terminal.services.results import SettlementResult
 from terminal.services.slip import folded
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.money import yuan

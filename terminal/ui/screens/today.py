@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
 from centre.interface.codes import SetlStatus
-from terminal.services.settlement import SettlementResult
+from terminal.services.results import SettlementResult
 from terminal.services.views import Split
 from terminal.ui.messages import Reversed, SettlementsLoaded, WorkFailed
 from terminal.ui.screens.base import CashierScreen, ErrorLine, tcss

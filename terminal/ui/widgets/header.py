@@ -4,7 +4,7 @@ Keys typed faster than a screen is drawn (a scanner) can open a screen and close
 header's title watchers have run; Textual's Header then looks for its title in a header already taken
 apart and fails (NoMatches). A header no longer on any screen has nothing to draw: it is skipped.
 
-The centre's state (connected / slow / down, or the training ledger) is polled from the ledger's client
+The centre's state (connected / slow / down) is polled from the ledger's client
 (`terminal.services.ledger.status_of`: memory only, nothing is sent) twice a second and redrawn when it changes.
 """
 
@@ -29,9 +29,9 @@ class CentreBadge(Static):
     CentreBadge.-connected { color: $text-success; }
     CentreBadge.-slow { color: $text-warning; text-style: bold; }
     CentreBadge.-down { color: $text-error; text-style: bold; }
-    CentreBadge.-training, CentreBadge.-unknown { color: $text-muted; }
+    CentreBadge.-unknown { color: $text-muted; }
     """
-    STATES = ("connected", "slow", "down", "unknown", "training")
+    STATES = ("connected", "slow", "down", "unknown")
 
     def __init__(self) -> None:
         super().__init__("", markup=False, id="centre-state")
@@ -57,7 +57,7 @@ class CentreBadge(Static):
         name = "slow_no_ms" if status.state == "slow" and ms is None else status.state
         state = t(f"hdr.{name}", ms=ms) if status.state in self.STATES else status.state
         who = status.operator or t("hdr.not_signed")
-        self.update(f"{'○' if status.state == 'training' else '●'} {state} · {who}")
+        self.update(f"● {state} · {who}")
         for name in self.STATES:
             self.set_class(name == status.state, f"-{name}")
 

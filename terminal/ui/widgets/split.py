@@ -66,7 +66,7 @@ class SplitPanel(Grid):
             yield Label(self._label(key, False), id=f"k-{name}", classes="k strong" if strong else "k")
             yield Label("—", id=f"v-{name}", classes="v strong" if strong else "v")
             for extra, extra_key, after in OPTIONAL_ROWS:
-                if after == name:   # hidden until an answer carries it: the training ledger's panel is unchanged
+                if after == name:   # hidden until an answer carries it
                     yield Label(self._label(extra_key, False), id=f"k-{extra}", classes="k optional")
                     yield Label("—", id=f"v-{extra}", classes="v optional")
 

@@ -1,0 +1,97 @@
+"""The patient and their family from the window's cache (persons, accounts and bindings as the centre last
+answered, or as `cashier db import` filled them): what the card read and the family lookup show while the
+insurance centre cannot be asked. Nothing here moves money.
+
+  patient_for_card(db, card_read) -> Patient     by card number, cross-checked with the ID number when readable
+  find_patient(db, *, card_no=None, certno=None, psn_no=None) -> Person
+      (BadInput certno_invalid for an ID number with a wrong check digit or birth date; RuleRefused person_unknown)
+  family_for(db, *, card_no=None, certno=None, psn_no=None, today=None) -> FamilyView
+
+A relative appears when the cached binding is active and in force today, and still passes the mutual-aid
+rules the cache importer applies (mutual_aid.payable_problem): the owner an active employee with an account,
+the relation allowed on the binding's begin_date and agreeing with the user's recorded sex, the scope matching
+the provinces, a cross-province binding begun on or after the cross-province start with both areas open.
+`available` is the owner's balance for a local binding, the remaining quota for a cross-province one.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from centre.interface.codes import BindingScope
+from drivers.certno import mask
+from drivers.certno import problem as certno_problem
+from terminal import clock
+from terminal.domain import relations
+from terminal.domain.mutual_aid import MutualAidPolicy, Party, available, in_force, payable_problem
+from terminal.error_codes import E
+from terminal.services.results import Patient
+from terminal.services.views import FamilyView, Relative
+from terminal.store import binding_rows
+from terminal.store.people import Person, account_of, find_person, pooling_area
+
+__all__ = ["family_for", "find_patient", "patient_for_card"]
+
+
+def patient_for_card(db: sqlite_utils.Database, card_read) -> Patient:
+    """The person whose card was read: by card number, cross-checked with the ID number when readable."""
+    card_no, certno = card_read.card.card_no, card_read.holder.certno
+    person = find_person(db, card_no=card_no) or (find_person(db, certno=certno) if certno else None)
+    if person is None:
+        raise E.PERSON_UNKNOWN.error(f"card {card_no} is not in the local database",
+                                     f"卡号 {card_no} 不在本地库中")
+    if certno and person.certno.upper() != certno.upper():
+        raise E.CARD_MISMATCH.error(f"card {card_no} belongs to {mask(person.certno)}, "
+                                    f"but the card holds {mask(certno)}", "卡号与证件号不符")
+    return Patient(person.psn_no, person.psn_name, person.certno, person.insutype, person.psn_insu_stas,
+                   person.insuplc_admdvs)
+
+
+def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
+                 psn_no: str | None = None) -> Person:
+    if certno is not None:
+        value = certno.strip().upper()
+        why = certno_problem(value)
+        if why:
+            raise E.CERTNO_INVALID.error(f"invalid ID number {mask(value)}: {why}",
+                                         f"证件号码{mask(value)}无效:{why}")
+    person = find_person(db, card_no=card_no, certno=certno, psn_no=psn_no)
+    if person is None:
+        if card_no is not None:
+            what, what_zh = f"card number {card_no}", f"卡号{card_no}"
+        elif certno is not None:
+            what, what_zh = f"ID number {mask(certno)}", f"证件号{mask(certno)}"
+        else:
+            what, what_zh = f"psn_no {psn_no}", f"人员编号{psn_no}"
+        raise E.PERSON_UNKNOWN.error(f"no insured person with {what} in the local database",
+                                     f"本地数据库中没有{what_zh}的参保人员")
+    return person
+
+
+def _relatives_of(db: sqlite_utils.Database, user: Person, today: str, policy: MutualAidPolicy) -> list[Relative]:
+    """Cached bindings that can pay for this user today, oldest first (see the module docstring)."""
+    rows = binding_rows.relative_rows(db, user.psn_no)
+    user_party = user.party(None)
+    out = []
+    for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, insutype, stas, admdvs,
+         gend) in rows:
+        if not in_force("active", begin, end, today):
+            continue
+        owner_party = Party(owner, owner_name, insutype, stas, admdvs, gend, balc)
+        areas = ((pooling_area(db, admdvs), pooling_area(db, user.insuplc_admdvs))
+                 if scope == BindingScope.CROSS_PROVINCE else (None, None))
+        if payable_problem(policy, owner_party, user_party, rel, begin, scope, *areas) is not None:
+            continue
+        out.append(Relative(owner, owner_name, rel, relations.name(rel), scope, available(scope, balc, quota), bid))
+    return out
+
+
+def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
+               psn_no: str | None = None, today: str | None = None,
+               policy: MutualAidPolicy | None = None) -> FamilyView:
+    """The person and every cached account usable for them; policy None = the rules shipped in config.toml."""
+    today = today or clock.day()
+    person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
+    acct = account_of(db, person.psn_no)
+    return FamilyView(person, acct.balc if acct else None,
+                      _relatives_of(db, person, today, policy or MutualAidPolicy.default()))
