@@ -33,10 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drivers.certno import check_digit  # noqa: E402
-from terminal.services.family import family_for  # noqa: E402
-from terminal.store.db import open_db  # noqa: E402
-from terminal.store.importer import import_file  # noqa: E402
+from drivers.certno import check_digit
+from terminal.services.cached_people import family_for
+from terminal.store.db import open_db
+from terminal.store.importer import import_file
 
 TODAY = "2026-11-29"
 BINDINGS_PER_USER = 3

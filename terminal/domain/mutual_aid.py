@@ -1,26 +1,27 @@
 """Family mutual-aid rules (个人账户家庭共济, docs/data-and-rules.md) as pure functions: no I/O, no database.
 
-Every refusal is a `RuleRefused` with its catalogue code (`terminal.error_codes`) and a message naming
-the reason, so the cashier can tell the patient why. `check_binding` runs all the checks a new binding
-needs, in the order a cashier would explain them; each check is also usable alone.
+The window keeps what its cache needs of them: `check_centre_binding` judges each binding line of a centre
+export as `cashier db import` loads it, `payable_problem` whether a cached binding may still pay (the family
+lookup while the centre cannot be asked); `MutualAidPolicy.from_config` checks the config's [mutual_aid] at
+load. Binding, unbinding and paying are the insurance centre's (centre/rules/mutual_aid.py). Every refusal
+is a `RuleRefused` with its catalogue code (`terminal.error_codes`) and a message naming the reason.
 
 Who may be bound depends on the rule in force on the binding's date (config `[[mutual_aid.rule]]`):
 2021 spouse/parents/children, July 2024 every 近亲属 (Civil Code art. 1045). A relation code is
 allowed when it, or its group, is in the rule's set and it is a close relative; in-laws never are.
-Cross-province bindings (2026) earmark a quota moved out of the owner's balance.
+Cross-province bindings (2026) are allowed from `cross_province_since`, both pooling areas open.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from centre.interface.amounts import MAX_FEN
 from centre.interface.codes import BindingScope, BindingStatus, Insutype, PsnInsuStas
 from terminal.config_schema import check_table, key, unknown_keys
 from terminal.domain import relations
-from terminal.domain.money import yuan_text
 from terminal.domain.regions import Region, province_code
 from terminal.domain.text import shown
 from terminal.error_codes import E
@@ -215,21 +216,6 @@ def check_relation(policy: MutualAidPolicy, code: str, on_date: str, user: Party
                       f"关系{rel.zh}与{user.psn_name}登记的性别不符")
 
 
-def check_no_duplicate(owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
-    if owner.psn_no in set(active_owners_of_user):
-        raise _refuse(E.BINDING_EXISTS, f"{owner.psn_name} has already bound {user.psn_name}",
-                      f"{owner.psn_name}已绑定{user.psn_name},不能重复绑定")
-
-
-def check_one_owner(policy: MutualAidPolicy, owner: Party, user: Party, active_owners_of_user: Iterable[str]) -> None:
-    """Where a region allows only one owner per user (config switch)."""
-    others = [o for o in active_owners_of_user if o != owner.psn_no]
-    if policy.one_owner_per_user and others:
-        raise _refuse(E.USER_HAS_OWNER,
-                      f"{user.psn_name} is already bound by another owner; this region allows one owner per user",
-                      f"{user.psn_name}已被其他授权人绑定,本统筹区只允许一位授权人")
-
-
 def needs_cross_province(owner: Party, user: Party) -> bool:
     """True when the two are insured in different provinces."""
     return province_code(owner.insuplc_admdvs) != province_code(user.insuplc_admdvs)
@@ -264,52 +250,6 @@ def check_scope(policy: MutualAidPolicy, scope: str, on_date: str, owner: Party,
             raise _refuse(E.AREA_CLOSED,
                           f"cross-province mutual aid is not open in {person.psn_name}'s pooling area {label}",
                           f"{person.psn_name}的参保统筹区{label_zh}未开通跨省共济")
-
-
-def check_amount(value: object, what: str = "quota") -> int:
-    """An amount in integer fen, 0 ≤ value ≤ MAX_FEN; BadInput otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise E.AMOUNT_INVALID.error(f"{what} must be a whole number of fen, not {value!r}",
-                       f"{what}须为整数(分),而不是 {value!r}")
-    if value < 0 or value > MAX_FEN:
-        raise E.AMOUNT_INVALID.error(f"{what} {yuan_text(value)} ({value} fen) is out of range "
-                       f"(¥0.00 to {yuan_text(MAX_FEN)})",
-                       f"{what} {yuan_text(value)} 超出范围(¥0.00 至 {yuan_text(MAX_FEN)})")
-    return value
-
-
-def check_quota(scope: str, quota: int, owner: Party) -> None:
-    """Cross-province: 0 < quota ≤ owner's balance (it moves out of it). Local: no quota (draws on the balance)."""
-    check_amount(quota)
-    if scope == BindingScope.LOCAL:
-        if quota:
-            raise _refuse(E.QUOTA_LOCAL, "a local binding draws on the owner's account directly: no quota is set",
-                          "省内共济直接使用授权人个人账户,无需设定额度")
-        return
-    if quota == 0:
-        raise _refuse(E.QUOTA_REQUIRED, "a cross-province binding needs a quota (共济额度) greater than 0",
-                      "跨省共济须设定大于0的共济额度")
-    balc = owner.balc or 0
-    if quota > balc:
-        raise _refuse(E.QUOTA_EXCEEDS_BALANCE,
-                      f"the quota {yuan_text(quota)} ({quota} fen) exceeds {owner.psn_name}'s balance "
-                      f"{yuan_text(balc)} ({balc} fen)",
-                      f"共济额度 {yuan_text(quota)} 超过{owner.psn_name}的个人账户余额 {yuan_text(balc)}")
-
-
-def check_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, on_date: str,
-                  scope: str = "local", quota: int = 0, active_owners_of_user: Iterable[str] = (),
-                  owner_area: Region | None = None, user_area: Region | None = None) -> None:
-    """Every check for a new binding dated on_date; raises the first refusal."""
-    owners = list(active_owners_of_user)
-    check_not_self(owner, user)
-    check_owner(owner)
-    check_user(user)
-    check_relation(policy, relation, on_date, user)
-    check_no_duplicate(owner, user, owners)
-    check_one_owner(policy, owner, user, owners)
-    check_scope(policy, scope, on_date, owner, user, owner_area, user_area)
-    check_quota(scope, quota, owner)
 
 
 def check_centre_binding(policy: MutualAidPolicy, owner: Party, user: Party, relation: str, *, begin_date: str,
@@ -352,27 +292,9 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
 
 # --- money and life-cycle ----------------------------------------------------------------------
 
-def balance_after_quota(owner_balc: int, quota: int) -> int:
-    """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
-    if quota > owner_balc:
-        raise _refuse(E.QUOTA_EXCEEDS_BALANCE, f"the quota {yuan_text(quota)} ({quota} fen) exceeds the balance "
-                      f"{yuan_text(owner_balc)} ({owner_balc} fen)",
-                      f"共济额度 {yuan_text(quota)} 超过个人账户余额 {yuan_text(owner_balc)}")
-    return owner_balc - quota
-
-
 def available(scope: str, owner_balc: int | None, quota: int) -> int:
     """What a binding can pay now: the owner's balance (local) or the remaining quota (cross-province)."""
     return quota if scope == BindingScope.CROSS_PROVINCE else (owner_balc or 0)
-
-
-def end_reason(owner: Party) -> str | None:
-    """Why an owner's bindings must end by themselves (insurance ended or changed), or None."""
-    if owner.psn_insu_stas == "4":
-        return "owner_insurance_ended"
-    if owner.insutype != Insutype.EMPLOYEE:
-        return "owner_insurance_changed"
-    return None
 
 
 def in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:

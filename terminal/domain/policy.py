@@ -1,10 +1,10 @@
-"""The reimbursement policy (docs/interfaces.md) read from config.toml `[policy]`, validated.
+"""The reimbursement policy (docs/interfaces.md) read from config.toml `[policy]`, validated: the window checks
+it at load (the embedded centre settles by it, centre/rules/policy.py) and takes the bill's absurd-amount
+limits from it.
 
 API:
 - `Policy.from_config(cfg) -> Policy` / `parse_policy(section: dict) -> Policy`
   (raises `terminal.config.ConfigError` naming the rule and key that is wrong).
-- `Policy.rule_for(insutype, med_type, hosp_lv) -> PolicyRule`: the first rule that
-  matches, `"*"` matching anything; `E.NO_POLICY_RULE` (a RuleRefused) when none does.
 - `PolicyRule`: insutype, med_type, hosp_lv, deductible (fen), deductible_scope
   ("year"|"visit"), ratio (Decimal), annual_cap (fen).
 - `Policy.bill_limits`: `BillLimits` from the optional `max_item_price`, `max_bill_total` (fen).
@@ -24,7 +24,6 @@ from centre.interface.codes import DeductibleScope, HospLv, Insutype, MedType
 from terminal.domain.bill import BillLimits
 from terminal.domain.money import parse_ratio
 from terminal.domain.text import printable, shown
-from terminal.error_codes import E
 from terminal.errors import ConfigError
 
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
@@ -42,10 +41,6 @@ class PolicyRule:
     ratio: Decimal
     annual_cap: int
 
-    def matches(self, insutype: str, med_type: str, hosp_lv: str) -> bool:
-        return all(want in ("*", have) for want, have in
-                   ((self.insutype, insutype), (self.med_type, med_type), (self.hosp_lv, hosp_lv)))
-
 
 @dataclass(frozen=True)
 class Policy:
@@ -58,14 +53,6 @@ class Policy:
         """The config's `[policy]`, and the `[terminal] hosp_lv` its rules are matched with, both checked."""
         check_hosp_lv(cfg.terminal.hosp_lv)
         return parse_policy(cfg.section("policy"))
-
-    def rule_for(self, insutype: str, med_type: str, hosp_lv: str) -> PolicyRule:
-        for rule in self.rules:
-            if rule.matches(insutype, med_type, hosp_lv):
-                return rule
-        raise E.NO_POLICY_RULE.error(
-                          f"no [[policy.rule]] matches insutype {insutype}, med_type {med_type}, hosp_lv {hosp_lv}",
-                          f"医保政策中没有适用于险种 {insutype}、医疗类别 {med_type}、医院等级 {hosp_lv} 的规则")
 
 
 def check_hosp_lv(level: Any) -> str:

@@ -6,14 +6,13 @@ API (all take a sqlite_utils.Database opened on this thread):
   account_of(db, psn_no)                     -> Account | None
   bindings_of_user(db, psn_no, active_only)  -> [Binding]   (oldest first)
   bindings_of_owner(db, psn_no, active_only) -> [Binding]
-  active_binding(db, owner, user)            -> Binding | None
   region(db, admdvs)                         -> Region | None
   pooling_area(db, admdvs)                   -> Region | None  (the area, else its city)
   add_audit(db, operator, window, action, subject, detail, at=None)   at: the act's stamp (terminal.clock)
   has_persons(db)                            -> bool
   counts(db)                                 -> {table: rows}
-Writes that move money or bindings go through terminal.store.write_lock.write_tx (the lock queue in front of
-write_transaction).
+The window's cache: filled by `cashier db import` (terminal/store/importer.py) and by the centre's answers;
+writes go through terminal.store.write_lock.write_tx (the lock queue in front of write_transaction).
 """
 
 from __future__ import annotations
@@ -158,11 +157,6 @@ def account_of(db: sqlite_utils.Database, psn_no: str) -> Account | None:
     return Account(*row) if row else None
 
 
-def party_of(db: sqlite_utils.Database, person: Person) -> Party:
-    acct = account_of(db, person.psn_no)
-    return person.party(acct.balc if acct else None)
-
-
 def bindings_of_user(db: sqlite_utils.Database, psn_no: str, active_only: bool = True) -> list[Binding]:
     sql = f"SELECT {BINDING_COLS} FROM bindings WHERE user_psn_no = ?"
     if active_only:
@@ -175,17 +169,6 @@ def bindings_of_owner(db: sqlite_utils.Database, psn_no: str, active_only: bool 
     if active_only:
         sql += " AND status = 'active'"
     return [Binding(*r) for r in db.execute(sql + " ORDER BY id", [psn_no]).fetchall()]
-
-
-def active_binding(db: sqlite_utils.Database, owner_psn_no: str, user_psn_no: str) -> Binding | None:
-    row = db.execute(f"SELECT {BINDING_COLS} FROM bindings WHERE owner_psn_no = ? AND user_psn_no = ? "
-                     "AND status = 'active'", [owner_psn_no, user_psn_no]).fetchone()
-    return Binding(*row) if row else None
-
-
-def binding_by_id(db: sqlite_utils.Database, binding_id: int) -> Binding | None:
-    row = db.execute(f"SELECT {BINDING_COLS} FROM bindings WHERE id = ?", [binding_id]).fetchone()
-    return Binding(*row) if row else None
 
 
 def region(db: sqlite_utils.Database, admdvs: str) -> Region | None:
