@@ -244,8 +244,8 @@ class SettlementWallet:
 
 
 def settlement_wallet(result: Any) -> SettlementWallet:
-    """From the centre's 2207/2208 answer kept with the result (`platform`); nothing for the window's own ledger
-    or a result rebuilt from the window's record."""
+    """From the centre's 2207/2208 answer kept with the result (`platform`); nothing for a result rebuilt from the
+    window's record without it."""
     info = (getattr(result, "platform", None) or {}).get("setlinfo") or {}
     pay = info.get("ext_wallet_pay")
     balc = info.get("ext_wallet_balc")
