@@ -9,7 +9,9 @@ read and the family lookup still work from it while the centre is down) and the 
 (`window_settlements`, `request_ids`, the message log). Before any 2207, a 2207 still in flight (no answer,
 e.g. the window stopped) is resolved with 2601: never retried blindly. A centre that cannot be reached is
 `CentreUnavailable`, with the way on: settle again later, or the whole bill in cash, recorded here
-(`cash_only`, outside 3201).
+(`cash_only`, outside 3201). This is the window's one ledger (terminal/services/ledger.py): its answers are
+the types of terminal/services/results.py; the cache lookups while the centre is down are
+terminal/services/cached_people.py.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class CentreLedger:
     """Money through the centre; the window keeps its cache and its log. Calls are serialised (one journey at a
     time per window), so any worker thread may call it."""
 
-    kind = "centre"
+    kind = "centre"    # the only ledger there is (the offline training ledger was retired)
 
     def __init__(self, cfg: Config, client: CentreClient) -> None:
         self.cfg = cfg
