@@ -179,7 +179,7 @@ def offered(cfg, config_file, tmp_path, capsys, user: str) -> tuple[list[str], l
                     "--json", capsys=capsys)
     assert code == 0, out
     assert out["psn_cash_pay"] > 0     # every account that may pay has paid all it can
-    return looked_up, [m["owner_psn_no"] for m in out["ext_mulaid"]]
+    return looked_up, [m["owner_psn_no"] for m in out["mulaid"]]
 
 
 @pytest.mark.parametrize("owner,user,relation,scope,quota,begin", [
@@ -312,6 +312,7 @@ def test_every_binding_of_the_settlement_seeds_is_offered(cfg, seeder):
     every one of their bindings (and a cross-province one draws on its quota)."""
     from centre_flow import family_lines
     from centre_http_support import prepare_db
+    cfg.resolve(cfg.centre.db).parent.mkdir(parents=True, exist_ok=True)
     prepare_db(cfg.resolve(cfg.centre.db), family_lines() if seeder == "seed" else contention_lines())
     centre = sqlite3.connect(cfg.resolve(cfg.centre.db))
     try:
