@@ -12,9 +12,21 @@ import sys
 
 import pytest
 
-from people_helpers import demo, empty_db, run_cli  # noqa: F401  (fixtures)
+from people_helpers import empty_db, run_cli  # noqa: F401  (fixture)
 from terminal.errors import StoreError
 from terminal.store import people
+
+
+@pytest.fixture
+def demo(cfg):
+    """(cfg, db): the demo as `cashier demo` loads it (the window's cache and the embedded centre), one connection
+    to the window's database on this thread."""
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.store.db import open_from_config
+    ensure_demo_db(cfg)
+    db = open_from_config(cfg)
+    yield cfg, db
+    db.close()
 
 
 def columns(db, table: str) -> list[str]:
