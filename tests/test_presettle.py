@@ -1,4 +1,9 @@
-"""The settlement formula (docs/data-and-rules.md) step by step, against amounts worked out by hand; then invariants."""
+"""The settlement formula (docs/data-and-rules.md) step by step, against amounts worked out by hand; then invariants.
+
+The centre's rules: each item divided by `centre.rules.charges.charge` (the 2204 step), the rule picked by
+`centre.rules.policy.Policy.rule_for`, the amounts by `centre.rules.presettle.presettle`. The bill file itself is
+still the window's (`terminal.domain.bill`), tested at the end.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from terminal.config import ConfigError
+from centre.errors import ConfigProblem, Refused
+from centre.interface.amounts import fen_to_yuan
+from centre.interface.codes import ChrgitmLv
+from centre.rules import presettle as rules
+from centre.rules.charges import ChargedItem, charge
+from centre.rules.policy import Policy, parse_policy
+from centre.rules.presettle import PreSettlement, YearToDate
 from terminal.domain.bill import parse_bill
-from terminal.domain.policy import parse_policy
-from terminal.domain.presettle import RelativeSource, YearToDate, presettle
-from terminal.errors import BadInput, RuleRefused
+from terminal.errors import BadInput
 
 POLICY = parse_policy({
     "b_selfpay_ratio": "0.10",
@@ -29,10 +38,26 @@ POLICY = parse_policy({
 })
 
 
-def bill(med_type: str, *items: tuple[str, object, int]) -> object:
-    return parse_bill({"med_type": med_type, "items": [
-        {"code": f"X{i:03d}", "name": "item", "category": "drug", "class": c, "qty": q, "price": p}
-        for i, (c, q, p) in enumerate(items, 1)]})
+def bill(med_type: str, *items: tuple[str, object, int]) -> tuple[str, tuple[tuple[str, Decimal, int], ...]]:
+    """A visit's items as (class letter, qty, unit price in fen)."""
+    return med_type, tuple((c, Decimal(str(q)), p) for c, q, p in items)
+
+
+def charged(b, policy: Policy = POLICY) -> tuple[ChargedItem, ...]:
+    """Each item divided as the centre's 2204 does it (no catalogue price limit, the policy's class B ratio)."""
+    return tuple(charge(qty, fen_to_yuan(price), ChrgitmLv.of_letter(c), policy.b_selfpay_ratio)
+                 for c, qty, price in b[1])
+
+
+def relative(owner_psn_no: str, binding_id: int, scope: str, available: int) -> rules.RelativeSource:
+    """A binding that may pay (the owner's name only shows on the centre's answer)."""
+    return rules.RelativeSource(owner_psn_no, f"owner {owner_psn_no}", binding_id, scope, available)
+
+
+def presettle(b, policy: Policy, *, insutype: str, hosp_lv: str, **accounts) -> PreSettlement:
+    """The rule for the patient's insurance, the visit and the hospital's level, then the formula."""
+    rule = policy.rule_for(insutype, b[0], hosp_lv)
+    return rules.presettle(charged(b, policy), rule, **accounts)
 
 
 def test_year_deductible_not_yet_met_then_partly_then_met():
@@ -68,7 +93,7 @@ def test_class_b_self_pay_rounds_half_up_per_item_and_qty_rounds_half_up():
     # qty 1.5 × 3.33 = 4.995 yuan -> 499.5 fen -> 500 fen; B self-pay 10% of 1005 = 100.5 -> 101
     b = bill("11", ("A", "1.5", 333), ("B", 1, 1005), ("B", 3, 5))    # B: 1005 and 15 (1.5 -> 2)
     r = presettle(b, POLICY, insutype="390", hosp_lv="1")
-    assert r.item_amounts == (500, 1005, 15)
+    assert tuple(i.amount for i in charged(b)) == (500, 1005, 15)
     assert r.medfee_sumamt == 1520
     assert r.preselfpay_amt == 101 + 2
     assert r.inscp_scp_amt == 1520 - 103
@@ -97,13 +122,13 @@ def test_annual_cap_reached_mid_bill():
 
 def test_own_account_then_relatives_in_order_then_cash():
     b = bill("11", ("A", 1, 10000), ("C", 1, 5000))
-    rels = [RelativeSource("P1", 1, "local", 3000), RelativeSource("P2", 2, "cross_province", 100000)]
+    rels = [relative("P1", 1, "local", 3000), relative("P2", 2, "cross_province", 100000)]
     r = presettle(b, POLICY, insutype="310", hosp_lv="3", own_balc=2000, relatives=rels)
     assert r.psn_part_amt == 15000                       # deductible not met: all individual-borne
     assert (r.own_acct_pay, r.acct_mulaid_pay, r.acct_pay, r.psn_cash_pay, r.balc) == (2000, 13000, 15000, 0, 0)
     assert [(m.owner_psn_no, m.amount) for m in r.mulaid] == [("P1", 3000), ("P2", 10000)]
     small = presettle(b, POLICY, insutype="310", hosp_lv="3", own_balc=0,
-                      relatives=[RelativeSource("P1", 1, "local", 4000)])
+                      relatives=[relative("P1", 1, "local", 4000)])
     assert (small.acct_pay, small.acct_mulaid_pay, small.psn_cash_pay) == (4000, 4000, 11000)
     no_acct = presettle(b, POLICY, insutype="310", hosp_lv="3", own_balc=99999, relatives=rels,
                         acct_used_flag=False)
@@ -116,8 +141,9 @@ def test_no_rule_matching_is_refused():
     narrow = parse_policy({"b_selfpay_ratio": "0.1", "rule": [
         {"insutype": "310", "med_type": "11", "hosp_lv": "3", "deductible": 0, "deductible_scope": "year",
          "ratio": "0.5", "annual_cap": 1}]})
-    with pytest.raises(RuleRefused, match="no \\[\\[policy.rule\\]\\] matches insutype 390"):
+    with pytest.raises(Refused, match="no \\[\\[policy.rule\\]\\] matches insutype 390") as info:
         presettle(bill("11", ("A", 1, 1)), narrow, insutype="390", hosp_lv="3")
+    assert info.value.code == "no_policy_rule"
 
 
 @pytest.mark.parametrize("section, message", [
@@ -140,7 +166,7 @@ def test_no_rule_matching_is_refused():
      "unknown key\\(s\\) anual_cap"),
 ])
 def test_policy_problems_are_named(section, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigProblem, match=message):
         parse_policy(section)
 
 
@@ -159,39 +185,41 @@ def _one_rule(**changes) -> dict:
     (_one_rule(hosp_lv=3), 'hosp_lv must be one of 1, 2, 3 or "\\*"'),
 ])
 def test_a_float_ratio_or_a_bad_level_is_refused(section, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigProblem, match=message):
         parse_policy(section)
     assert parse_policy(_one_rule(ratio="0.75")).rules[0].ratio == Decimal("0.75")
 
 
 @pytest.mark.parametrize("level, ok", [("1", True), ("2", True), ("3", True), ("7", False), ("*", False),
                                        (3, False), ("", False)])
-def test_the_hospital_level_of_the_terminal_is_checked(cfg, level, ok):
-    """[terminal] hosp_lv picks the policy rule: a level the rules cannot mean is refused, not matched by "*"."""
-    from dataclasses import replace
-    from terminal.domain.policy import Policy
-    window = cfg.with_overrides(terminal=replace(cfg.terminal, hosp_lv=level))
+def test_the_hospital_level_of_the_terminal_is_checked(config_file, level, ok):
+    """[terminal] hosp_lv picks the policy rule (the centre's level of a hospital it has no `medins` line for): a
+    level the rules cannot mean is refused, not matched by "*"."""
+    import tomllib
+    from centre.settings import CentreSettings
+    raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    raw["terminal"]["hosp_lv"] = level
     if ok:
-        assert Policy.from_config(window).rules
+        centre = CentreSettings.from_config(raw)
+        assert centre.default_hosp_lv == level and centre.policy.rules
     else:
-        with pytest.raises(ConfigError, match='\\[terminal\\] hosp_lv must be "1", "2" or "3"'):
-            Policy.from_config(window)
+        with pytest.raises(ConfigProblem, match='\\[terminal\\] hosp_lv must be "1", "2" or "3"'):
+            CentreSettings.from_config(raw)
 
 
 def test_absurd_amount_limits_come_from_the_policy():
-    from terminal.domain.bill import BillLimits
+    from centre.rules.policy import BillLimits
     limits = parse_policy({**_one_rule(), "max_item_price": 300_000_000, "max_bill_total": 2_000_000_000}).bill_limits
     assert limits == BillLimits(max_item_price=300_000_000, max_bill_total=2_000_000_000)
     assert parse_policy(_one_rule()).bill_limits == BillLimits() == BillLimits(100_000_000, 1_000_000_000)
     for key, value in (("max_item_price", -1), ("max_item_price", "100"), ("max_bill_total", 1.5),
                        ("max_bill_total", 10**12)):
-        with pytest.raises(ConfigError, match=f"\\[policy\\]: {key} must be a whole number of fen"):
+        with pytest.raises(ConfigProblem, match=f"\\[policy\\]: {key} must be a whole number of fen"):
             parse_policy({**_one_rule(), key: value})
 
 
 def test_shipped_config_policy_parses(cfg):
-    from terminal.domain.policy import Policy
-    policy = Policy.from_config(cfg)
+    policy = parse_policy(cfg.section("policy"))
     assert policy.b_selfpay_ratio == Decimal("0.10") and len(policy.rules) >= 1
 
 
@@ -319,7 +347,7 @@ items_st = st.lists(st.tuples(st.sampled_from("ABC"),
        flag=st.booleans())
 def test_invariants_hold_for_any_bill(items, insutype, med_type, hosp_lv, used, paid, own, rels, flag):
     b = bill(med_type, *items)
-    sources = [RelativeSource(f"P{i}", i, "local", a) for i, a in enumerate(rels)]
+    sources = [relative(f"P{i}", i, "local", a) for i, a in enumerate(rels)]
     r = presettle(b, POLICY, insutype=insutype, hosp_lv=hosp_lv, ytd=YearToDate(used, paid), own_balc=own,
                   relatives=sources, acct_used_flag=flag)
     assert r.medfee_sumamt == r.fund_pay_sumamt + r.acct_pay + r.psn_cash_pay
@@ -332,4 +360,3 @@ def test_invariants_hold_for_any_bill(items, insutype, med_type, hosp_lv, used, 
         assert r.balc == own - r.own_acct_pay >= 0
     if flag and r.psn_cash_pay > 0:   # cash only when every account is exhausted
         assert (own or 0) == r.own_acct_pay and r.acct_mulaid_pay == sum(rels)
-    assert r.fields()["medfee_sumamt"] == r.medfee_sumamt

@@ -1,4 +1,8 @@
-"""The people schema (docs/data-and-rules.md) on real SQLite files, and a missing or damaged database file."""
+"""The people schema (docs/data-and-rules.md) on real SQLite files, and a missing or damaged database file.
+
+The window's database is its cache of persons, cards and bindings (filled by `cashier db import`) and its own log;
+the money is the insurance centre's: the checks on balances and quotas are made on the centre's database.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,21 @@ import sys
 
 import pytest
 
-from people_helpers import demo, empty_db, run_cli  # noqa: F401  (fixtures)
+from people_helpers import empty_db, run_cli  # noqa: F401  (fixture)
 from terminal.errors import StoreError
 from terminal.store import people
+
+
+@pytest.fixture
+def demo(cfg):
+    """(cfg, db): the demo as `cashier demo` loads it (the window's cache and the embedded centre), one connection
+    to the window's database on this thread."""
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.store.db import open_from_config
+    ensure_demo_db(cfg)
+    db = open_from_config(cfg)
+    yield cfg, db
+    db.close()
 
 
 def columns(db, table: str) -> list[str]:
@@ -43,14 +59,21 @@ def test_lookups_use_indexes(demo):
 
 
 def test_money_cannot_go_negative_or_fractional(demo):
-    _, db = demo
-    for sql in ("UPDATE accounts SET balc = -1 WHERE psn_no = 'P10000001'",
-                "UPDATE accounts SET balc = 1.5 WHERE psn_no = 'P10000001'",
-                "UPDATE bindings SET quota = -1 WHERE id = 3",
-                "UPDATE bindings SET scope = 'national' WHERE id = 3",
-                "UPDATE bindings SET status = 'paused' WHERE id = 3"):
-        with pytest.raises(sqlite3.IntegrityError):
-            db.execute(sql)
+    """Where the money is: the centre's database (`[centre] db`, the embedded centre the demo loaded)."""
+    cfg, _ = demo
+    centre = sqlite3.connect(cfg.resolve(cfg.centre.db))
+    try:
+        assert centre.execute("SELECT owner_psn_no, user_psn_no FROM bindings WHERE id = 3").fetchone() == (
+            "P10000001", "P20000005")
+        for sql in ("UPDATE accounts SET balc = -1 WHERE psn_no = 'P10000001'",
+                    "UPDATE accounts SET balc = 1.5 WHERE psn_no = 'P10000001'",
+                    "UPDATE bindings SET quota = -1 WHERE id = 3",
+                    "UPDATE bindings SET scope = 'national' WHERE id = 3",
+                    "UPDATE bindings SET status = 'paused' WHERE id = 3"):
+            with pytest.raises(sqlite3.IntegrityError):
+                centre.execute(sql)
+    finally:
+        centre.close()
 
 
 def test_one_active_binding_per_pair_but_history_is_kept(demo):
@@ -75,8 +98,22 @@ def test_audit_is_append_only(demo):
             db.execute(sql)
 
 
-def test_queries(demo):
-    _, db = demo
+@pytest.fixture
+def quota_cache(cfg, config_file, tmp_path, capsys):
+    """The window's cache as `cashier db import` leaves it: the areas, then the demo cast with 张伟's ¥500.00 quota
+    for 张敏 (tests/quota_demo.py)."""
+    from quota_demo import DATA, quota_export
+    from terminal.store.db import open_from_config
+    for export in (DATA / "regions.jsonl", quota_export(tmp_path)):
+        code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
+        assert code == 0, out
+    db = open_from_config(cfg)
+    yield db
+    db.close()
+
+
+def test_queries(quota_cache):
+    db = quota_cache
     zw = people.find_person(db, card_no="a10000001")
     assert zw.psn_no == "P10000001" and zw.psn_name == "张伟"
     assert people.find_person(db, certno="41010519800923682x").psn_name == "李娜"
@@ -96,9 +133,11 @@ def test_a_failed_write_transaction_leaves_nothing(demo):
     _, db = demo
     with pytest.raises(RuntimeError):
         with people.write_transaction(db):
-            db.execute("UPDATE accounts SET balc = 0 WHERE psn_no = 'P10000001'")
+            db.execute("UPDATE persons SET psn_insu_stas = '4' WHERE psn_no = 'P10000001'")
+            db.execute("UPDATE bindings SET status = 'ended' WHERE owner_psn_no = 'P10000001'")
             raise RuntimeError("boom")
-    assert people.account_of(db, "P10000001").balc == 356000
+    assert people.find_person(db, psn_no="P10000001").psn_insu_stas == "1"
+    assert len(people.bindings_of_owner(db, "P10000001")) == 3
 
 
 def test_missing_database_is_a_clear_message(cfg, config_file, capsys):
@@ -106,7 +145,8 @@ def test_missing_database_is_a_clear_message(cfg, config_file, capsys):
     with pytest.raises(StoreError) as info:
         open_from_config(cfg)
     assert info.value.code == "db_missing" and "cashier db init" in info.value.message
-    code, out = run_cli(config_file, "family", "--card-no", "A10000001", "--json", capsys=capsys)
+    # (`cashier family` asks the centre: the window makes its cache when it has none)
+    code, out = run_cli(config_file, "db", "stats", "--json", capsys=capsys)
     assert code == 1 and out["error"]["code"] == "db_missing"
 
 

@@ -86,6 +86,26 @@ def _patient(p: InsuredPerson) -> Patient:
     return Patient(p.psn_no, p.psn_name, p.certno, p.insutype, p.psn_insu_stas, p.insuplc_admdvs)
 
 
+def _lookup_named(client: CentreClient, *, psn_no: str | None, card_no: str | None, certno: str | None,
+                  insuplc: str) -> InsuredPerson:
+    """X105; the centre's person_unknown names no number, so the cashier is told which one they gave (an ID
+    number masked)."""
+    from terminal.insurance.client import CentreRefused
+    try:
+        return journey.lookup(client, psn_no=psn_no, card_no=card_no, certno=certno, insuplc=insuplc)
+    except CentreRefused as exc:
+        if exc.code != "person_unknown":
+            raise
+        if card_no:
+            what, what_zh = f"card number {card_no}", f"卡号{card_no}"
+        elif certno:
+            what, what_zh = f"ID number {mask(certno)}", f"证件号{mask(certno)}"
+        else:
+            what, what_zh = f"psn_no {psn_no}", f"人员编号{psn_no}"
+        raise CentreRefused(exc.code, f"{exc.message} ({what})", f"{exc.message_zh}({what_zh})",
+                            **exc.details) from None
+
+
 class CentreLedger:
     """Money through the centre; the window keeps its cache and its log. Calls are serialised (one journey at a
     time per window), so any worker thread may call it."""
@@ -249,9 +269,14 @@ class CentreLedger:
         known = self._known.get(psn_no)
         if known is not None:
             return known
-        person = journey.lookup(self.client, psn_no=psn_no)
+        person = journey.lookup(self.client, psn_no=psn_no, insuplc=self._insuplc_of(psn_no))
         self._cache_person(person)
         return person, None
+
+    def _insuplc_of(self, psn_no: str | None) -> str:
+        """The insured area of a person the window knows (its cache): what a message naming a psn_no carries."""
+        cached = find_person(self.db(), psn_no=psn_no) if psn_no else None
+        return cached.insuplc_admdvs if cached is not None else ""
 
     # ---------------------------------------------------------------- family
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
@@ -264,8 +289,9 @@ class CentreLedger:
                 else:
                     if certno is not None:
                         _check_certno(certno)
-                    person = journey.lookup(self.client, psn_no=psn_no, card_no=card_no,
-                                            certno=certno.strip().upper() if certno else None)
+                    person = _lookup_named(self.client, psn_no=psn_no, card_no=card_no,
+                                           certno=certno.strip().upper() if certno else None,
+                                           insuplc=self._insuplc_of(psn_no))
                     self._cache_person(person)
                 fam = journey.family(self.client, person, today)
             except (CentreUnreachable, AnswerUncertain):
