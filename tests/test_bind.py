@@ -196,15 +196,32 @@ def test_binding_dated_either_side_of_july_2024(demo, config_file, tmp_path, cen
     assert binding.begin_date == "2024-07-01" and binding.relation == "73"
 
 
-def test_wrong_pin_changes_nothing_and_is_kept_nowhere(demo):
+def window_audit(cfg, action: str) -> list[tuple]:
+    """The window's own audit rows of one action: (operator, window, subject, detail)."""
+    from terminal.store.db import opened
+    with opened(cfg) as db:
+        rows = db.execute('SELECT operator, "window", subject, detail FROM audit WHERE action = ? ORDER BY id',
+                          [action]).fetchall()
+    return [(o, w, s, json.loads(d) if d else None) for o, w, s, d in rows]
+
+
+@pytest.mark.parametrize("action", ["bind", "unbind"])
+def test_wrong_pin_is_audited_and_nothing_else(demo, action):
+    """The PIN failure is the window's to record (the card answered it; nothing reached the centre): one audit
+    row in the window's database, never the PIN; the centre changes nothing."""
     cfg, ledger, centre = demo
     before = snapshot(centre)
     with pytest.raises(CardError) as info:
-        ledger.bind(session_for(cfg, "zhang_wei"), "654321", "A10000002", "12", today=TODAY)
+        if action == "bind":
+            ledger.bind(session_for(cfg, "zhang_wei"), "654321", "A10000002", "12", today=TODAY)
+        else:
+            ledger.unbind(session_for(cfg, "zhang_wei"), "654321", "B20000005", today=TODAY)
     assert info.value.code == "pin_wrong" and info.value.tries_left == 2
     assert snapshot(centre) == before and audit(centre) == []
-    for where in (cfg.resolve(cfg.centre.db), cfg.db_path):   # neither the centre's nor the window's database
-        assert b"654321" not in where.read_bytes()
+    assert window_audit(cfg, "pin_failed") == [(cfg.terminal.operator, cfg.terminal.window, "P10000001",
+                                                {"for": action, "code": "pin_wrong", "tries_left": 2})]
+    for where in (cfg.resolve(cfg.centre.db), cfg.db_path):   # the PIN in neither database
+        assert b"654321" not in where.read_bytes() and "654321".encode("utf-16-le") not in where.read_bytes()
 
 
 def test_blocked_pin(demo):
@@ -214,6 +231,7 @@ def test_blocked_pin(demo):
         ledger.bind(session_for(cfg, "wang_fang"), PIN, "C30000007", "20", today=TODAY)
     assert info.value.code == "pin_blocked"
     assert snapshot(centre) == before and audit(centre) == []
+    assert [row[2] for row in window_audit(cfg, "pin_failed")] == ["P30000006"]
 
 
 def test_expired_card_is_refused(demo):
