@@ -291,6 +291,29 @@ def test_bindings_do_not_pay_once_the_owners_insurance_ends(demo):
         assert relatives(ledger, card_no) == [], card_no
 
 
+def test_bindings_end_when_the_owners_insurance_ends(demo, config_file, tmp_path, capsys):
+    """A newer export says 张伟's insurance ended: his bindings end by themselves (owner_insurance_ended) and
+    张敏's ¥500.00 quota goes back to his account: 3,560.00 + 500.00 = 4,060.00."""
+    cfg, _, centre = demo
+    export = quota_export(tmp_path)
+    ended = tmp_path / "ended.jsonl"
+    text = export.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if '"psn_no": "P10000001"' in x and '"kind": "person"' in x)
+    assert '"psn_insu_stas": "1"' in line
+    ended.write_text(text.replace(line, line.replace('"psn_insu_stas": "1"', '"psn_insu_stas": "4"')),
+                     encoding="utf-8")
+    code, out = run_cli(config_file, "db", "import", str(ended), "--json", capsys=capsys)
+    assert code == 0 and out["centre"]["imported"], out
+    rows = centre.execute("SELECT user_psn_no, status, end_reason, quota FROM bindings WHERE owner_psn_no = "
+                          "'P10000001' ORDER BY user_psn_no").fetchall()
+    assert rows == [("P10000003", "ended", "owner_insurance_ended", 0), ("P10000004", "ended",
+                                                                       "owner_insurance_ended", 0),
+                    ("P20000005", "ended", "owner_insurance_ended", 0)]
+    assert balc(centre, "P10000001") == 406000
+    assert centre.execute("SELECT count(*) FROM bindings WHERE owner_psn_no = 'P30000006' AND status = 'active'"
+                          ).fetchone()[0] > 0                                  # others untouched
+
+
 def test_cli_bind_and_unbind_with_the_emulator(demo, config_file, capsys):
     code, out = run_cli(config_file, "bind", "--reader", "emulator:zhang_wei", "--pin", PIN, "--user",
                         "A10000002", "--relation", "12", "--json", capsys=capsys)
