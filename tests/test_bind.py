@@ -312,6 +312,8 @@ def test_bindings_end_when_the_owners_insurance_ends(demo, config_file, tmp_path
     assert balc(centre, "P10000001") == 406000
     assert centre.execute("SELECT count(*) FROM bindings WHERE owner_psn_no = 'P30000006' AND status = 'active'"
                           ).fetchone()[0] > 0                                  # others untouched
+    code, text = run_cli(config_file, "centre", "check", capsys=capsys)                # every figure explained
+    assert code == 0 and text.startswith("ok"), text
 
 
 def test_cli_bind_and_unbind_with_the_emulator(demo, config_file, capsys):
