@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from contextlib import closing
 
 import pytest
-
-from drivers.errors import CardError
 from people_helpers import TODAY, person, run_cli, write_jsonl
 from quota_demo import quota_export
+
+from drivers.errors import CardError
 from terminal.card_session import CardSession
 from terminal.errors import CashierError
 
