@@ -106,7 +106,13 @@ def import_export(raw_config: dict[str, Any], db_path: str | Path, file: str | P
         store = db = Database(path)
     try:
         migrate(db)
-        at = settings.clock()().strftime("%Y-%m-%d %H:%M:%S")
-        return import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid, at=at)
+        now = settings.clock()()
+        report = import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid,
+                             at=now.strftime("%Y-%m-%d %H:%M:%S"))
+        if report.imported and not report.already:      # an owner whose insurance ended: his bindings end
+            from centre.handlers.family import end_lapsed_bindings
+            with db.write():
+                end_lapsed_bindings(db, now)
+        return report
     finally:
         store.close()

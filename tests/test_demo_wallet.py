@@ -7,18 +7,20 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from conftest import centre_client
-from quota_demo import DATA
+from conftest import ROOT
 
 
 def _cfg(tmp_path, monkeypatch, model: str = "wallet"):
     from terminal.config import load_config
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
-    text = centre_client((DATA.parent.parent / "config.toml").read_text(encoding="utf-8"))
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")     # the shipped config: a window on the centre
+    assert 'cross_province_model = "wallet"' in text
     text = text.replace('cross_province_model = "wallet"', f'cross_province_model = "{model}"', 1)
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
-    return load_config(tmp_path / "config.toml")
+    cfg = load_config(tmp_path / "config.toml")
+    assert cfg.centre.enabled
+    return cfg
 
 
 def test_the_demo_centre_holds_zhang_mins_wallet_from_an_accepted_transfer(tmp_path, monkeypatch):

@@ -1,4 +1,7 @@
-"""Centre-export import (docs/interfaces.md): every line validated, bad lines by number, all or nothing, idempotent."""
+"""Centre-export import into the window's cache (docs/interfaces.md): every line validated, bad lines by number,
+all or nothing, idempotent. On the centre's client `cashier db import` loads the window's cache and the embedded
+centre: what an import means for money (balances, quotas, who may pay) is checked at the centre, where the money
+is (its database, `[centre] db`, and the ledger's family lookup)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,26 @@ from quota_demo import quota_export
 from terminal.store.importer import import_file
 
 DATA = Path(__file__).resolve().parent.parent / "terminal" / "data"
+
+
+def quota_model(config_file: Path) -> None:
+    """The window's config with cross-province mutual aid as an earmarked quota (the demo's ¥500.00 for 张敏)."""
+    text = config_file.read_text(encoding="utf-8")
+    assert 'cross_province_model = "wallet"' in text
+    config_file.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
+                           encoding="utf-8")
+
+
+def family(cfg, **who):
+    """The family view as of TODAY, asked of the centre (X101) through a ledger of its own."""
+    from people_helpers import TODAY
+
+    from terminal.services.ledger import open_ledger
+    ledger = open_ledger(cfg)
+    try:
+        return ledger.family(today=TODAY, **who)
+    finally:
+        ledger.close()
 
 
 def dump(db) -> dict[str, list[tuple]]:
@@ -327,17 +351,18 @@ def test_binding_lines_are_held_to_the_rules_bind_applies(empty_db, tmp_path, mo
     assert skipped.imported and skipped.kinds["binding"].inserted == 3  # the good bindings only
 
 
-def test_a_suspended_relative_may_hold_a_binding_but_it_does_not_pay(empty_db, tmp_path):
-    from terminal.services.family import family_for
+def test_a_suspended_relative_may_hold_a_binding_but_it_does_not_pay(cfg, config_file, tmp_path, capsys):
+    """The import takes both bindings (into the cache and the embedded centre); the centre does not offer them."""
     extra = [person("Q8", 8, psn_insu_stas="2"), {"kind": "account", "psn_no": "Q8", "balc": 7000},
              {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q4", "relation": "51", "scope": "local",
               "quota": 0, "begin_date": "2024-02-01"},                       # Q4's insurance is suspended
              {"kind": "binding", "owner_psn_no": "Q8", "user_psn_no": "Q2", "relation": "12", "scope": "local",
               "quota": 0, "begin_date": "2024-02-01"}]                       # the owner Q8 is suspended
-    report = import_file(empty_db, family_export(tmp_path, extra))
-    assert report.imported and report.bad == 0 and report.kinds["binding"].inserted == 5
-    assert family_for(empty_db, psn_no="Q4", today="2026-11-29").relatives == []
-    assert [r.owner_psn_no for r in family_for(empty_db, psn_no="Q2", today="2026-11-29").relatives] == ["Q1"]
+    code, out = run_cli(config_file, "db", "import", str(family_export(tmp_path, extra)), "--json", capsys=capsys)
+    assert code == 0 and out["imported"] and out["bad"] == 0 and out["kinds"]["binding"]["inserted"] == 5, out
+    assert out["centre"]["imported"], out
+    assert family(cfg, card_no="T00000004").relatives == []                  # Q4
+    assert [r.owner_psn_no for r in family(cfg, card_no="T00000002").relatives] == ["Q1"]      # Q2
 
 
 def test_every_import_writes_one_audit_row_with_its_counts(empty_db, tmp_path):
@@ -360,92 +385,66 @@ def test_every_import_writes_one_audit_row_with_its_counts(empty_db, tmp_path):
 
 # --- re-importing after the window has worked ---------------------------------------------------------------
 
-def test_reimport_after_window_activity_undoes_nothing(cfg, config_file, tmp_path, capsys):
-    """The tester's finding: settle and unbind at the window, then import the same export, then a newer one."""
+def test_reimport_after_window_activity_undoes_nothing(config_file, tmp_path, capsys):
+    """The tester's finding: settle and unbind at the window, then import the same export, then a newer one.
+    The money is the embedded centre's: its balances and bindings are what a re-import must not undo."""
     from people_helpers import TODAY
     from settle_data import write_bill
 
-    from terminal.services.family import family_for
-    from terminal.store.db import open_from_config
+    from terminal.config import load_config
+    quota_model(config_file)
+    cfg = load_config(config_file)
     export = quota_export(tmp_path)
     for path in (DATA / "regions.jsonl", export):
         code, out = run_cli(config_file, "db", "import", str(path), "--json", capsys=capsys)
-        assert code == 0 and out["changes"] > 0, out
+        assert code == 0 and out["changes"] > 0 and out["centre"]["imported"], out
     code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
     assert code == 0 and out["already_imported"] and out["changes"] == 0  # this very file again
+    assert out["centre"]["already_imported"], out
 
     # at the window: 张伟 settles from his own account, then ends his cross-province binding of 张敏
     code, out = run_cli(config_file, "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill",
                         str(write_bill(tmp_path / "bill.json", items=[("A", 1, 150000)])), "--json", capsys=capsys)
-    assert code == 0 and out["acct_pay"] > 0, out
-    paid = out["acct_pay"]
+    assert code == 0 and out["acct_pay_fen"] > 0, out
+    paid = out["acct_pay_fen"]
     code, out = run_cli(config_file, "unbind", "--reader", "emulator:zhang_wei", "--pin", "123456", "--user",
                         "B20000005", "--date", TODAY, "--json", capsys=capsys)
-    assert code == 0 and out["returned"] == 50000
-    db = open_from_config(cfg)
-    try:
-        def state():
-            return (db.execute("SELECT psn_no, balc FROM accounts ORDER BY psn_no").fetchall(),
-                    db.execute("SELECT owner_psn_no, user_psn_no, status, quota FROM bindings ORDER BY id").fetchall())
+    assert code == 0 and out["returned_fen"] == 50000, out
 
-        after_window = state()
-        assert dict(after_window[0])["P10000001"] == 356000 - paid + 50000
+    def state():
+        with closing(sqlite3.connect(f"file:{cfg.resolve(cfg.centre.db)}?mode=ro", uri=True)) as centre:
+            return (centre.execute("SELECT psn_no, balc FROM accounts ORDER BY psn_no").fetchall(),
+                    centre.execute("SELECT owner_psn_no, user_psn_no, status, quota FROM bindings "
+                                   "ORDER BY id").fetchall())
 
-        code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
-        assert code == 0 and out["already_imported"] and out["changes"] == 0
-        code, text = run_cli(config_file, "db", "import", str(export), capsys=capsys)
-        assert code == 0 and "already imported" in text and "nothing changed" in text
-        assert state() == after_window
+    after_window = state()
+    assert dict(after_window[0])["P10000001"] == 356000 - paid + 50000
 
-        # a newer export: 李娜's balance changed at the centre; 张伟's and the ended binding stay local
-        newer = tmp_path / "newer.jsonl"
-        newer.write_text(export.read_text(encoding="utf-8").replace('"balc": 12000', '"balc": 13000'),
-                         encoding="utf-8")
-        code, out = run_cli(config_file, "db", "import", str(newer), "--json", capsys=capsys)
-        assert code == 0 and out["kept_accounts"] == 1 and out["kinds"]["account"]["kept"] == 1, out
-        assert out["kinds"]["binding"]["kept"] == 1  # the line of the binding ended here
-        balances = dict(state()[0])
-        assert balances["P10000001"] == 356000 - paid + 50000 and balances["P10000002"] == 13000
-        assert state()[1] == after_window[1]  # 张伟 -> 张敏 stays ended: no second quota
-        assert family_for(db, card_no="B20000005", today=TODAY).relatives == []
+    code, out = run_cli(config_file, "db", "import", str(export), "--json", capsys=capsys)
+    assert code == 0 and out["already_imported"] and out["changes"] == 0 and out["centre"]["already_imported"]
+    code, text = run_cli(config_file, "db", "import", str(export), capsys=capsys)
+    assert code == 0 and "already imported" in text and "nothing changed" in text
+    assert state() == after_window
 
-        # and once imported, the next export applies again (no window activity since)
-        newest = tmp_path / "newest.jsonl"
-        newest.write_text(newer.read_text(encoding="utf-8").replace('"balc": 356000', '"balc": 300000'),
-                          encoding="utf-8")
-        code, text = run_cli(config_file, "db", "import", str(newest), capsys=capsys)
-        assert code == 0 and "local balance kept" not in text
-        assert dict(state()[0])["P10000001"] == 300000
-    finally:
-        db.close()
+    # a newer export: 李娜's balance changed at the centre's source; 张伟's and the ended binding stay as the
+    # centre moved them
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(export.read_text(encoding="utf-8").replace('"balc": 12000', '"balc": 13000'),
+                     encoding="utf-8")
+    code, out = run_cli(config_file, "db", "import", str(newer), "--json", capsys=capsys)
+    assert code == 0 and out["centre"]["imported"] and not out["centre"]["already_imported"], out
+    balances = dict(state()[0])
+    assert balances["P10000001"] == 356000 - paid + 50000 and balances["P10000002"] == 13000
+    assert state()[1] == after_window[1]  # 张伟 -> 张敏 stays ended: no second quota
+    assert family(cfg, card_no="B20000005").relatives == []
 
-
-def test_a_quota_drawn_at_the_window_is_not_reset_by_a_newer_export(cfg, tmp_path):
-    """Settlement drew on 张敏's cross-province quota: the binding keeps its local quota."""
-    from terminal.store.db import open_from_config
-    export = quota_export(tmp_path)
-    db = open_from_config(cfg, create=True)
-    try:
-        for path in (DATA / "regions.jsonl", export):
-            assert import_file(db, path).imported
-        with db.conn:  # a settlement's ledger entry against the quota (as terminal.services.settlement writes it)
-            db.execute("UPDATE bindings SET quota = quota - 1234 WHERE id = 3")
-            db.execute("INSERT INTO settlements (setl_id, mdtrt_id, msgid, request_id, psn_no, \"window\", operator, "
-                       "med_type, insutype, hosp_lv, acct_used_flag, medfee_sumamt, fulamt_ownpay_amt, preselfpay_amt, "
-                       "inscp_scp_amt, act_pay_dedc, fund_pay_sumamt, psn_part_amt, acct_pay, acct_mulaid_pay, "
-                       "psn_cash_pay, own_acct_pay, bill, status, created_at, setl_date) VALUES ('S1', 'M1', 'G1', "
-                       "'R1', 'P20000005', 'W01', 'op', '11', '390', '2', '1', 1234, 0, 0, 1234, 0, 0, 1234, 1234, "
-                       "1234, 0, 0, '{}', 'settled', '2026-11-29T10:00:00', '2026-11-29')")
-            db.execute("INSERT INTO ledger (setl_id, account, source, psn_no, binding_id, amount, balc_after, at, "
-                       "\"window\", setl_date) VALUES ('S1', 'binding', 'quota', 'P10000001', 3, 1234, 48766, "
-                       "'2026-11-29T10:00:00', 'W01', '2026-11-29')")
-        newer = tmp_path / "newer.jsonl"
-        newer.write_text(export.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        report = import_file(db, newer)
-        assert report.imported and report.kinds["binding"].kept == 1 and report.changes == 0
-        assert db.execute("SELECT quota FROM bindings WHERE id = 3").fetchone() == (48766,)
-    finally:
-        db.close()
+    # and once imported, the next export applies again (no window activity since)
+    newest = tmp_path / "newest.jsonl"
+    newest.write_text(newer.read_text(encoding="utf-8").replace('"balc": 356000', '"balc": 300000'),
+                      encoding="utf-8")
+    code, out = run_cli(config_file, "db", "import", str(newest), "--json", capsys=capsys)
+    assert code == 0 and out["centre"]["imported"], out
+    assert dict(state()[0])["P10000001"] == 300000
 
 
 @pytest.mark.parametrize("reader", ["serial", "worker"])

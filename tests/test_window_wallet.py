@@ -3,7 +3,7 @@ embedded centre, real SQLite files, the emulator's cards, the PIN from the envir
 
 - `cashier wallet transfer` (owner's card and PIN), `accept` (the relative's card), `show`;
 - the limits (the 4th transfer of a day, more than ¥2,000.00, the closed hours, a regional rule) refused with the
-  rule named, exit 1, nothing changed; the window's training ledger says the wallet needs the centre;
+  rule named, exit 1, nothing changed;
 - a settlement the relative's wallet pays: `settle --json` and the slip show it (医保钱包支付);
 - a cross-province family (owner insured in Zhengzhou, relative in Chengdu) bound, transferring and settling at a
   Zhengzhou window with the insured place's (Chengdu's) policy.
@@ -177,17 +177,6 @@ def test_the_closed_hours_refuse_before_anything_moves(tmp_path):
         (1, "accepted")]
 
 
-def test_the_training_ledger_says_the_wallet_needs_the_centre(tmp_path):
-    w = make_window(tmp_path / "w", centre=False)
-    for args in (("transfer", "--reader", "emulator:zhang_wei", "--to", "A10000003", "--amount", "10"),
-                 ("accept", "--reader", "emulator:zhang_xiaoyu", "--transfer", "1"),
-                 ("show", "--reader", "emulator:zhang_xiaoyu")):
-        said = refusal(w, "wallet", *args)
-        assert "the insurance wallet is kept by the insurance centre" in said and "[centre] enabled = false" in said
-    assert "医保钱包转账、接收和查询须连接医保中心办理" in refusal(w, "wallet", "show", "--reader", "emulator:zhang_wei",
-                                                     lang="zh")
-
-
 # ------------------------------------------------------------------ a family across two provinces
 
 # The cards are the emulator's 张伟 (A10000001) and 张敏 (B20000005); the export lines are this test's own: he is
@@ -345,11 +334,6 @@ def test_cashier_family_shows_the_patients_wallet_beside_the_own_account(tmp_pat
     assert "  own account: none\n  insurance wallet 医保钱包余额: 100.00 yuan\n" in text
     # her father: an account, an empty wallet
     assert w.json("family", "--card-no", "A10000001")["wallet"]["balc_fen"] == 0
-    # the training ledger has no wallet, and says so
-    offline = make_window(tmp_path / "offline", centre=False)
-    said = offline.run("family", "--card-no", "A10000003").stdout
-    assert "insurance wallet 医保钱包: none on the training ledger" in said
-    assert offline.json("family", "--card-no", "A10000003")["wallet"] is None
 
 
 async def test_the_patient_screen_shows_the_wallet_balance(tmp_path, monkeypatch):

@@ -13,6 +13,8 @@ sex, scope matching the provinces, a cross-province binding begun on or after th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from centre.errors import Refused
 from centre.handlers.context import Ctx
@@ -143,22 +145,41 @@ def bind(ctx: Ctx, inp: tx.InX102) -> tx.OutBinding:
 
 def end_binding(ctx: Ctx, b: Binding, reason: str) -> int:
     """End one active binding and return its remaining quota to the owner: the fen returned."""
-    db = ctx.db
+    return _end(ctx.db, b, reason, year=ctx.now.year, today=ctx.today, at=ctx.at, ref=ctx.env.msgid,
+                by=ctx.env.opter, window=ctx.env.fixmedins_code)
+
+
+def _end(db: Any, b: Binding, reason: str, *, year: int, today: str, at: str, ref: str | None, by: str | None,
+         window: str | None) -> int:
     returned = b.quota
     if returned:
         prior = min(returned, people.quota_prior(db, b.id))     # prior-year money goes back to where it came from
-        if people.give_balance(db, b.owner_psn_no, returned, year=ctx.now.year, prior_part=prior) is None:
+        if people.give_balance(db, b.owner_psn_no, returned, year=year, prior_part=prior) is None:
             raise Refused("account_missing", "the owner's account is gone: the quota cannot go back",
                           "授权人个人账户不存在,额度无法退回")
         people.add_movement(db, kind="quota_returned", psn_no=b.owner_psn_no, binding_id=b.id, balc_delta=returned,
-                            quota_delta=-returned, at=ctx.at, ref=ctx.env.msgid, prior_delta=prior)
-    people.end_binding_row(db, b.id, on_date=ctx.today, by=ctx.env.opter, at=ctx.at, window=ctx.env.fixmedins_code,
-                           reason=reason)
+                            quota_delta=-returned, at=at, ref=ref, prior_delta=prior)
+    people.end_binding_row(db, b.id, on_date=today, by=by, at=at, window=window, reason=reason)
     from centre.store.money import add_audit
-    add_audit(db, at=ctx.at, fixmedins_code=ctx.env.fixmedins_code, opter=ctx.env.opter, action="unbind",
+    add_audit(db, at=at, fixmedins_code=window, opter=by, action="unbind",
               subject=f"binding:{b.id}", detail={"owner_psn_no": b.owner_psn_no, "user_psn_no": b.user_psn_no,
                                                  "reason": reason, "returned": returned})
     return returned
+
+
+def end_lapsed_bindings(db: Any, now: datetime) -> list[int]:
+    """A binding ends by itself when its owner's insurance ends or is no longer employee insurance (after an
+    import says so): each such binding ends, its remaining quota back in the owner's account. The ids ended."""
+    ended = []
+    at = now.strftime("%Y-%m-%d %H:%M:%S")
+    for bid, psn_no, name, insutype, stas, admdvs in people.lapsed_owner_bindings(db):
+        reason = rules.end_reason(Party(psn_no, name, insutype, stas, admdvs))
+        b = people.binding(db, bid)
+        if reason and b is not None:
+            _end(db, b, reason, year=now.year, today=now.date().isoformat(), at=at, ref=None, by="centre",
+                 window=None)
+            ended.append(bid)
+    return ended
 
 
 def unbind(ctx: Ctx, inp: tx.InX103) -> tx.OutBinding:

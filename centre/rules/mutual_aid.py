@@ -371,7 +371,8 @@ def check_quota(scope: str, quota: int, owner: Party, policy: MutualAidPolicy | 
     balc = owner.balc or 0
     if quota > balc:
         raise _refuse("quota_exceeds_balance",
-                      f"quota {yuan_text(quota)} exceeds {owner.psn_name}'s balance {yuan_text(balc)}",
+                      f"quota {yuan_text(quota)} ({quota} fen) exceeds {owner.psn_name}'s balance "
+                      f"{yuan_text(balc)} ({balc} fen)",
                       f"共济额度{yuan_text(quota)}超过{owner.psn_name}的个人账户余额{yuan_text(balc)}")
 
 
@@ -440,7 +441,8 @@ def payable_problem(policy: MutualAidPolicy, owner: Party, user: Party, relation
 def balance_after_quota(owner_balc: int, quota: int) -> int:
     """The owner's balance after earmarking a quota (the quota is no longer theirs to spend)."""
     if quota > owner_balc:
-        raise _refuse("quota_exceeds_balance", f"quota {yuan_text(quota)} exceeds the balance {yuan_text(owner_balc)}",
+        raise _refuse("quota_exceeds_balance", f"quota {yuan_text(quota)} ({quota} fen) exceeds the balance "
+                      f"{yuan_text(owner_balc)} ({owner_balc} fen)",
                       f"共济额度{yuan_text(quota)}超过个人账户余额{yuan_text(owner_balc)}")
     return owner_balc - quota
 

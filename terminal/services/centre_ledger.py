@@ -664,15 +664,31 @@ class CentreLedger:
                 return person, card_read
         raise unavailable(CentreUnreachable(), "who is this 1101", "人员信息获取")
 
+    def _verify_pin(self, session: Any, pin: str | None, psn_no: str, action: str) -> None:
+        """VERIFY on the owner's card; a wrong or blocked PIN is the window's to audit (the card answered it,
+        nothing reached the centre): one row in the window's database, never the PIN itself."""
+        from terminal.store.people import add_audit
+        try:
+            session.verify_pin(pin)
+        except CardError as exc:
+            if exc.pin_failed:
+                db = self.db()
+                with write_tx(db):
+                    add_audit(db, operator=self.cfg.terminal.operator, window=self.cfg.terminal.window,
+                              action="pin_failed", subject=psn_no,
+                              detail={"for": action, "code": exc.code, "tries_left": exc.tries_left})
+            raise
+
     def bind(self, session: Any, pin: str | None, user: str, relation: str, *, scope: str = "local", quota: int = 0,
              today: str | None = None, expected_card: CardIdentity | None = None) -> Binding:
+        who = _who(user)                    # a malformed ID number is refused before the card and the PIN
         with self._lock:
             try:
                 owner, card_read = self._owner(session, expected_card, today)
-                session.verify_pin(pin)
+                self._verify_pin(session, pin, owner.psn_no, "bind")
                 if not session.confirm_card(expected_card or CardIdentity.of(card_read)):
                     raise CardError(CARD_REMOVED)
-                out = journey.bind(self.client, owner, _who(user), relation, scope, quota)
+                out = journey.bind(self.client, owner, who, relation, scope, quota)
             except (CentreUnreachable, AnswerUncertain) as exc:
                 raise unavailable(exc, "binding", "共济绑定") from None
             return _binding(out.binding, out)
@@ -680,11 +696,14 @@ class CentreLedger:
     def unbind(self, session: Any, pin: str | None, user: str, *, today: str | None = None,
                expected_card: CardIdentity | None = None) -> Any:
         from terminal.insurance.models import fen
+        who = _who(user)
         with self._lock:
             try:
                 owner, card_read = self._owner(session, expected_card, today)
-                session.verify_pin(pin)
-                out = journey.unbind(self.client, owner, _who(user))
+                self._verify_pin(session, pin, owner.psn_no, "unbind")
+                if not session.confirm_card(expected_card or CardIdentity.of(card_read)):
+                    raise CardError(CARD_REMOVED)       # the card pulled after the PIN: nothing is unbound
+                out = journey.unbind(self.client, owner, who)
             except (CentreUnreachable, AnswerUncertain) as exc:
                 raise unavailable(exc, "unbinding", "解除共济绑定") from None
             return Unbound(_binding(out.binding, out), fen(out.returned),
@@ -878,9 +897,11 @@ def _check_certno(certno: str) -> None:
 
 
 def _who(user: str) -> dict[str, str]:
-    """The relative named at the window: an 18-character ID number, else a card number."""
+    """The relative named at the window: an 18-character ID number (checked here: a wrong check digit or an
+    impossible birth date is said as such, masked, not as an unknown person), else a card number."""
     text = user.strip().upper()
     if len(text) == 18 and text[:17].isdigit():
+        _check_certno(text)
         return {"certno": text}
     return {"card_no": text}
 
