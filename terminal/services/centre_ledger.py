@@ -337,6 +337,8 @@ class CentreLedger:
             if self_pay:
                 acct_used_flag, relatives = False, "none"
             fp_psn = self._psn_for_fingerprint(card_read)
+            if request_id and fp_psn is None and record.request(self.db(), request_id) is not None:
+                fp_psn = self.patient_for_card(card_read).psn_no   # a card not cached yet: whose is it (1101)
             if request_id:
                 replay = self._replay(request_id, fp_psn, bill, acct_used_flag, relatives, self_pay)
                 if replay is not None:
