@@ -15,12 +15,13 @@ import json
 import sqlite3
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import pytest
-
-from centre.store.engine import open_store
 from centre_flow import CARDS, counts_of, family_lines, money_of
 from centre_http_support import prepare_db
+
+from centre.store.engine import open_store
 from drivers.errors import CardError
 from terminal.card_session import CardSession
 from terminal.domain.bill import parse_bill
@@ -133,7 +134,7 @@ def test_own_account_only(ledger, cfg, card, where):
     with sqlite3.connect(cfg.db_path) as db:     # the window's record: who settled, at which window
         assert db.execute("SELECT psn_no, \"window\", operator, medfee_sumamt FROM window_settlements "
                           "WHERE setl_id = ?", [r.setl_id]).fetchall() == [("P10000001", "W01", "cashier01", 2500)]
-    slip = open(r.slip_path, encoding="utf-8").read()
+    slip = Path(r.slip_path).read_text(encoding="utf-8")
     assert "410102********6716" in slip and "410102197805126716" not in slip
     assert "郑州市第一人民医院" in slip and "W01" in slip and "cashier01" in slip
     for needle in ("medfee_sumamt", "25.00", "balc", "1975.00", r.setl_id):
