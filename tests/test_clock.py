@@ -103,7 +103,8 @@ def test_the_stamp_is_local_time_with_its_offset(shanghai):
 def test_settlement_reversal_and_day_end_across_local_midnight(ledger, cfg, card, at):
     at[0] = datetime(2026, 12, 2, 23, 59, 50)
     late = ledger.settle(card("zhang_wei"), bill(2500), pin="123456")
-    assert (late.created_at, late.setl_date) == ("2026-12-02T23:59:50", "2026-12-02")   # the centre's setl_time
+    # the centre's setl_time, kept by the window as every stamp it writes: local, with its offset
+    assert (late.created_at, late.setl_date) == ("2026-12-02T23:59:50+08:00", "2026-12-02")
     # the window's record, the centre's settlement and its ledger entries name the same instant
     assert window_record(cfg, late.setl_id) == (late.created_at, "2026-12-02")
     assert centre_all(cfg, "SELECT setl_time, setl_date FROM settlements WHERE setl_id = ?", [late.setl_id]) == \
@@ -117,10 +118,10 @@ def test_settlement_reversal_and_day_end_across_local_midnight(ledger, cfg, card
     assert refused.value.code == "not_same_day" and "只能撤销当日结算" in refused.value.localized("zh")
     at[0] = datetime(2026, 12, 3, 0, 0, 10)
     early = ledger.settle(card("zhang_wei"), bill(1200), pin="123456")
-    assert (early.created_at, early.setl_date) == ("2026-12-03T00:00:10", "2026-12-03")
+    assert (early.created_at, early.setl_date) == ("2026-12-03T00:00:10+08:00", "2026-12-03")
     at[0] = datetime(2026, 12, 3, 0, 0, 20)
     undone = ledger.reverse(early.setl_id)
-    assert (undone.created_at, undone.setl_date) == ("2026-12-03T00:00:20", "2026-12-03")
+    assert (undone.created_at, undone.setl_date) == ("2026-12-03T00:00:20+08:00", "2026-12-03")
     assert window_record(cfg, undone.setl_id) == (undone.created_at, "2026-12-03")
 
     day1, day2 = ledger.reconcile("2026-12-02"), ledger.reconcile("2026-12-03")
