@@ -289,6 +289,20 @@ def test_reversal_restores_everything(ledger, card, where):
     assert ledger.reconcile().ok
 
 
+def test_the_centres_ledger_and_settlements_are_append_only(ledger, card, where):
+    r = ledger.settle(card("zhang_wei"), bill(("A", 1, 100)), pin="123456")
+    store = open_store(where)
+    try:
+        for sql in ("UPDATE ledger SET amount = 1", "DELETE FROM ledger", "DELETE FROM settlements",
+                    "UPDATE settlements SET acct_pay = 0, own_acct_pay = 0, psn_cash_pay = 100",
+                    "UPDATE settlements SET status = 'reversed', acct_pay = 0, own_acct_pay = 0, psn_cash_pay = 100"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.db().write() as db:
+                db.execute(sql)
+    finally:
+        store.close()
+    assert centre(where, "SELECT amount FROM ledger WHERE setl_id = ? AND account = 'own'", [r.setl_id]) == [(100,)]
+
+
 def test_reconciliation_passes_then_fails_loudly_after_a_hand_edit(ledger, cfg, card, where, config_file, capsys):
     from terminal.cli.main import main
     ledger.settle(card("zhang_wei"), bill(("A", 1, 150000)), pin="123456")
