@@ -12,32 +12,47 @@ import asyncio
 import re
 
 import pytest
+from ui_pilot import AMOXICILLIN_LINE, enter_bill, press, screen_text, wait_for, window
 
 from drivers.errors import CardError
 from terminal.card_session import CardIdentity, CardSession
 from terminal.domain.bill import parse_bill
-from ui_pilot import AMOXICILLIN_LINE, enter_bill, press, screen_text, wait_for, window
 
 BILL = {"med_type": "11", "items": [{"code": "X001", "name": "阿莫西林胶囊", "category": "drug", "class": "A",
                                      "qty": "2", "price": 12550}]}
 SWAPPED_ZH = "卡已更换，请重新读卡"
+DEMO_BALC = 356000 - 30000   # 张伟 on the demo centre: ¥300.00 of his account is in his sister 张敏's wallet
 
 
 @pytest.fixture
-def db(cfg):
+def ledger(cfg):
+    """The window's ledger on the embedded centre holding the demo data."""
     from terminal.services.demo_db import ensure_demo_db
-    from terminal.store.db import open_from_config
+    from terminal.services.ledger import open_ledger
     ensure_demo_db(cfg)
-    db = open_from_config(cfg)
-    yield db
-    db.conn.close()
+    ledger = open_ledger(cfg)
+    yield ledger
+    ledger.close()
 
 
-def money(db) -> tuple:
-    """Everything a charge would move: rows written, and the balances of both families."""
-    q = db.conn.execute
-    return (q("SELECT count(*) FROM settlements").fetchone()[0], q("SELECT count(*) FROM ledger").fetchone()[0],
-            tuple(q("SELECT psn_no, balc FROM accounts ORDER BY psn_no").fetchall()))
+def centre_all(cfg, sql: str) -> list[tuple]:
+    from centre.store.engine import open_store
+    store = open_store(cfg.resolve(cfg.centre.db))
+    try:
+        return [tuple(r) for r in store.db().all(sql)]
+    finally:
+        store.close()
+
+
+def money(ledger) -> tuple:
+    """Everything a charge would move at the centre: rows written, and the balances of both families."""
+    q = lambda sql: centre_all(ledger.cfg, sql)    # noqa: E731
+    return (q("SELECT count(*) FROM settlements"), q("SELECT count(*) FROM ledger"),
+            tuple(q("SELECT psn_no, balc FROM accounts ORDER BY psn_no")))
+
+
+def bindings(ledger) -> tuple:
+    return tuple(centre_all(ledger.cfg, "SELECT count(*), sum(status = 'active') FROM bindings"))
 
 
 def card(profile: str, state_dir):
@@ -65,69 +80,62 @@ class SwapWhilePinTyped(CardSession):
 
 # ---------------------------------------------------------------- the service, on each transport
 
-def test_inprocess_swap_after_the_read_is_refused(db, cfg, state_dir):
+def test_inprocess_swap_after_the_read_is_refused(ledger, cfg, state_dir):
     from emulator.inprocess import InProcessReader
-    from terminal.services.settlement import settle
     reader = InProcessReader(card("zhang_wei", state_dir))
     shown = CardIdentity.of(CardSession(reader, cfg).read())     # the card on screen
-    before = money(db)
+    before = money(ledger)
     reader.insert(card("chen_jie", state_dir))                   # another card, before F5
     with pytest.raises(CardError) as caught:
-        settle(db, cfg, CardSession(reader, cfg), parse_bill(BILL), pin="123456", expected_card=shown)
+        ledger.settle(CardSession(reader, cfg), parse_bill(BILL), pin="123456", expected_card=shown)
     assert_swapped(caught.value)
-    assert money(db) == before
+    assert money(ledger) == before
 
 
-def test_inprocess_swap_while_the_pin_is_typed_is_refused(db, cfg, state_dir):
+def test_inprocess_swap_while_the_pin_is_typed_is_refused(ledger, cfg, state_dir):
     from emulator.inprocess import InProcessReader
-    from terminal.services.settlement import settle
     reader = InProcessReader(card("zhang_wei", state_dir))
     session = SwapWhilePinTyped(reader, cfg)
     session.swap = lambda: reader.insert(card("chen_jie", state_dir))
-    before = money(db)
+    before = money(ledger)
     with pytest.raises(CardError) as caught:          # the command line: the card read is the card shown
-        settle(db, cfg, session, parse_bill(BILL), pin="123456")
+        ledger.settle(session, parse_bill(BILL), pin="123456")
     assert_swapped(caught.value)
-    assert money(db) == before
+    assert money(ledger) == before
 
 
-def test_inprocess_bind_and_unbind_refuse_a_swapped_card(db, cfg, state_dir):
+def test_inprocess_bind_and_unbind_refuse_a_swapped_card(ledger, cfg, state_dir):
     from emulator.inprocess import InProcessReader
-    from terminal.services.bindings import bind_at_window, unbind_at_window
     reader = InProcessReader(card("zhang_wei", state_dir))
     shown = CardIdentity.of(CardSession(reader, cfg).read())
     reader.insert(card("li_na", state_dir))                      # 李娜 could bind her own relatives ...
-    before = (money(db), db.conn.execute("SELECT count(*), sum(status = 'active') FROM bindings").fetchone())
-    for call in (lambda s: bind_at_window(db, cfg, s, "123456", "A10000004", "51", today="2026-11-29",
-                                          expected_card=shown),
-                 lambda s: unbind_at_window(db, cfg, s, "123456", "A10000003", today="2026-11-29",
-                                            expected_card=shown)):
+    before = (money(ledger), bindings(ledger))
+    for call in (lambda s: ledger.bind(s, "123456", "A10000004", "51", today="2026-11-29", expected_card=shown),
+                 lambda s: ledger.unbind(s, "123456", "A10000003", today="2026-11-29", expected_card=shown)):
         with pytest.raises(CardError) as caught:                 # ... but not on 张伟's screen
             call(CardSession(reader, cfg))
         assert_swapped(caught.value)
-    assert (money(db), db.conn.execute("SELECT count(*), sum(status = 'active') FROM bindings").fetchone()) == before
+    assert (money(ledger), bindings(ledger)) == before
 
 
-def test_serial_swap_after_the_read_is_refused(db, cfg, state_dir, tmp_path):
+def test_serial_swap_after_the_read_is_refused(ledger, cfg, state_dir, tmp_path):
     from serial_support import reader_on, terminal_with
-    from terminal.services.settlement import settle
     with terminal_with("zhang_wei", state_dir, tmp_path, keypad=["123456"]) as term, reader_on(term) as reader:
         shown = CardIdentity.of(CardSession(reader, cfg).read())
-        before = money(db)
+        before = money(ledger)
         term.remove()
         term.insert(card("chen_jie", state_dir))                 # between two status polls: no event
         with pytest.raises(CardError) as caught:
-            settle(db, cfg, CardSession(reader, cfg), parse_bill(BILL), pin=None, expected_card=shown)
+            ledger.settle(CardSession(reader, cfg), parse_bill(BILL), pin=None, expected_card=shown)
     assert_swapped(caught.value)
-    assert money(db) == before
+    assert money(ledger) == before
 
 
-def test_serial_swap_while_the_pin_is_typed_on_the_keypad_is_refused(db, cfg, state_dir, tmp_path):
+def test_serial_swap_while_the_pin_is_typed_on_the_keypad_is_refused(ledger, cfg, state_dir, tmp_path):
     """The terminal cannot tell: it verifies the PIN typed on whatever card is in it then. The commit can."""
-    from emulator.serial_terminal import Keypad
     from serial_support import reader_on
-    from emulator.serial_terminal import SerialTerminal
-    from terminal.services.settlement import settle
+
+    from emulator.serial_terminal import Keypad, SerialTerminal
 
     class SwappingKeypad(Keypad):
         def take(self, timeout):
@@ -138,39 +146,37 @@ def test_serial_swap_while_the_pin_is_typed_on_the_keypad_is_refused(db, cfg, st
     term = SerialTerminal(card("zhang_wei", state_dir), tmp_path / "ttyT1", keypad=SwappingKeypad()).start()
     try:
         with reader_on(term) as reader:
-            before = money(db)
+            before = money(ledger)
             with pytest.raises(CardError) as caught:
-                settle(db, cfg, CardSession(reader, cfg), parse_bill(BILL), pin=None)
+                ledger.settle(CardSession(reader, cfg), parse_bill(BILL), pin=None)
     finally:
         term.stop()
     assert_swapped(caught.value)
-    assert money(db) == before
+    assert money(ledger) == before
 
 
 @pytest.mark.pcsc
-def test_pcsc_swap_after_the_read_is_refused(db, cfg, state_dir, pcsc_reader_factory):
-    from terminal.services.settlement import settle
+def test_pcsc_swap_after_the_read_is_refused(ledger, cfg, state_dir, pcsc_reader_factory):
     reader = pcsc_reader_factory("zhang_wei")
     shown = CardIdentity.of(CardSession(reader, cfg).read())
-    before = money(db)
+    before = money(ledger)
     pcsc_reader_factory.serve_card(card("chen_jie", state_dir))   # pulled, another card in the same slot
     with pytest.raises(CardError) as caught:
-        settle(db, cfg, CardSession(reader, cfg), parse_bill(BILL), pin="123456", expected_card=shown)
+        ledger.settle(CardSession(reader, cfg), parse_bill(BILL), pin="123456", expected_card=shown)
     assert_swapped(caught.value)
-    assert money(db) == before
+    assert money(ledger) == before
 
 
 @pytest.mark.pcsc
-def test_pcsc_swap_while_the_pin_is_typed_is_refused(db, cfg, state_dir, pcsc_reader_factory):
-    from terminal.services.settlement import settle
+def test_pcsc_swap_while_the_pin_is_typed_is_refused(ledger, cfg, state_dir, pcsc_reader_factory):
     reader = pcsc_reader_factory("zhang_wei")
     session = SwapWhilePinTyped(reader, cfg)
     session.swap = lambda: pcsc_reader_factory.serve_card(card("chen_jie", state_dir))
-    before = money(db)
+    before = money(ledger)
     with pytest.raises(CardError) as caught:
-        settle(db, cfg, session, parse_bill(BILL), pin="123456")
+        ledger.settle(session, parse_bill(BILL), pin="123456")
     assert_swapped(caught.value)
-    assert money(db) == before
+    assert money(ledger) == before
 
 
 # ---------------------------------------------------------------- at the window, through a real pty
@@ -204,13 +210,18 @@ def _new_patient_shown(app) -> bool:
 
 
 def _rows(cfg) -> tuple:
-    from ui_pilot import count
-    return count(cfg, "settlements"), count(cfg, "ledger")
+    """Settlements and ledger entries at the centre."""
+    return (centre_all(cfg, "SELECT count(*) FROM settlements")[0][0],
+            centre_all(cfg, "SELECT count(*) FROM ledger")[0][0])
+
+
+def balance(cfg, psn_no: str) -> int:
+    """The account's balance as the centre has it."""
+    return centre_all(cfg, f"SELECT balc FROM accounts WHERE psn_no = '{psn_no}'")[0][0]
 
 
 async def test_window_swap_on_the_payment_screen_settles_nobody(cfg, terminal, state_dir):
     """remove, insert chen_jie on the terminal, then F5 and the PIN: the old bill is not charged to 陈𬌗."""
-    from ui_pilot import balance
     async with window(cfg, reader_spec=f"serial:{terminal.path}", demo=False) as (app, pilot):
         await _to_payment(app, pilot)
         swap(terminal, card("chen_jie", state_dir))
@@ -221,11 +232,10 @@ async def test_window_swap_on_the_payment_screen_settles_nobody(cfg, terminal, s
         assert SWAPPED_ZH in text and "陈𬌗" in text
         assert "张伟 的账单(1 项)未结算,已保留" in text         # the old bill is not lost either
     assert _rows(cfg) == (0, 0)
-    assert balance(cfg, "P10000001") == 356000 and balance(cfg, "P30000006") == 80000
+    assert balance(cfg, "P10000001") == DEMO_BALC and balance(cfg, "P30000006") == 80000
 
 
 async def test_window_swap_while_the_pin_is_typed_on_the_keypad_settles_nobody(cfg, terminal, state_dir):
-    from ui_pilot import balance
     async with window(cfg, reader_spec=f"serial:{terminal.path}", demo=False) as (app, pilot):
         await _to_payment(app, pilot)
         await pilot.press("f5")                           # the terminal now waits for the PIN on its keypad
@@ -240,4 +250,4 @@ async def test_window_swap_while_the_pin_is_typed_on_the_keypad_settles_nobody(c
         await wait_for(app, pilot, lambda: _new_patient_shown(app), timeout=15)
         assert SWAPPED_ZH in screen_text(app)
     assert _rows(cfg) == (0, 0)
-    assert balance(cfg, "P10000001") == 356000 and balance(cfg, "P30000006") == 80000
+    assert balance(cfg, "P10000001") == DEMO_BALC and balance(cfg, "P30000006") == 80000

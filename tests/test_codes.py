@@ -16,8 +16,7 @@ from centre.errors import ConfigProblem, Refused
 from centre.interface.amounts import MAX_FEN
 from centre.interface.codes import BindingScope, DeductibleScope, Insutype, MedType, SetlStatus
 from centre.rules import mutual_aid as centre_rules
-from terminal.domain import mutual_aid as window_rules
-from terminal.errors import BadInput, ConfigError
+from terminal.errors import ConfigError
 from terminal.store.importer import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,16 +33,20 @@ def _accepts(check, refusal: type[Exception]) -> bool:
 
 
 @pytest.mark.parametrize("fen,ok", AMOUNTS)
-def test_the_window_and_the_centre_take_the_same_largest_amount(fen, ok):
-    assert _accepts(lambda: window_rules.check_amount(fen), BadInput) is ok
+def test_the_centre_takes_amounts_up_to_the_largest(fen, ok):
+    """The centre's limit (the window's cache import of the same amount: the test below)."""
     assert _accepts(lambda: centre_rules.check_amount(fen), Refused) is ok
 
 
 @pytest.mark.parametrize("fen,ok", AMOUNTS)
-def test_one_config_loads_in_the_window_and_the_centre(fen, ok):
-    section = {"options": {"wallet_max_transfer": fen}}
-    assert _accepts(lambda: window_rules.MutualAidPolicy.from_config(section), ConfigError) is ok
-    assert _accepts(lambda: centre_rules.parse_options(section["options"]), ConfigProblem) is ok
+def test_one_config_loads_in_the_window_and_the_centre(config_file, fen, ok):
+    from terminal.config import load_config
+    text = config_file.read_text(encoding="utf-8")
+    assert "wallet_max_transfer = 200000" in text
+    config_file.write_text(text.replace("wallet_max_transfer = 200000", f"wallet_max_transfer = {fen}", 1),
+                           encoding="utf-8")
+    assert _accepts(lambda: load_config(config_file), ConfigError) is ok
+    assert _accepts(lambda: centre_rules.parse_options({"wallet_max_transfer": fen}), ConfigProblem) is ok
 
 
 @pytest.mark.parametrize("fen,ok", AMOUNTS)

@@ -7,30 +7,73 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from contextlib import asynccontextmanager
 
 import pytest
+from ui_pilot import AMOXICILLIN_LINE, NOW, SIZE, enter_bill, insert, press, screen_text, settle_down, type_text, window
 
 from drivers.errors import CardError
 from terminal.card_session import CardSession
 from terminal.domain.bill import parse_bill
 from terminal.errors import RuleRefused
-from ui_pilot import (AMOXICILLIN_LINE, NOW, balance, count, enter_bill, insert, press, screen_text, type_text,
-                      window)
 
 BILL = {"med_type": "11", "items": [
     {"code": "X001", "name": "阿莫西林胶囊", "category": "drug", "class": "A", "qty": "2", "price": 12550},
     {"code": "X207", "name": "头孢克肟片", "category": "drug", "class": "B", "qty": "1", "price": 3800}]}
 TOTAL = 2 * 12550 + 3800
+DEMO_BALC = 356000 - 30000   # 张伟 on the demo centre: ¥300.00 of his account is in his sister 张敏's wallet
 
 
 @pytest.fixture
-def db(cfg):
+def ledger(cfg):
+    """The window's ledger on the embedded centre holding the demo data."""
     from terminal.services.demo_db import ensure_demo_db
-    from terminal.store.db import open_from_config
+    from terminal.services.ledger import open_ledger
     ensure_demo_db(cfg)
-    db = open_from_config(cfg)
-    yield db
-    db.conn.close()
+    ledger = open_ledger(cfg)
+    yield ledger
+    ledger.close()
+
+
+def centre_one(cfg, sql: str, args: list | None = None) -> tuple:
+    """One row of the embedded centre's database."""
+    from centre.store.engine import open_store
+    store = open_store(cfg.resolve(cfg.centre.db))
+    try:
+        return tuple(store.db().one(sql, args or []))
+    finally:
+        store.close()
+
+
+def balance(cfg, psn_no: str) -> int | None:
+    """The account's balance as the centre has it (None: no account)."""
+    from centre.store.engine import open_store
+    store = open_store(cfg.resolve(cfg.centre.db))
+    try:
+        rows = store.db().all("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no])
+        return int(rows[0][0]) if rows else None
+    finally:
+        store.close()
+
+
+def window_count(cfg, where: str = "1", args: list | None = None) -> int:
+    """The window's own record of its settlements (self-pay is kept only here: the centre is not asked)."""
+    with sqlite3.connect(cfg.db_path) as db:
+        return db.execute(f"SELECT count(*) FROM window_settlements WHERE {where}", args or []).fetchone()[0]
+
+
+@asynccontextmanager
+async def live_window(cfg):
+    """The demo window on the real clock: the centre dates what it settles by its own, so the window's today
+    must be today to list it."""
+    from terminal.services.demo_db import ensure_demo_db
+    from terminal.ui.app import build_app
+    ensure_demo_db(cfg)
+    app = build_app(cfg, demo=True, mode="cashier", lang="zh")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_down(app, pilot)
+        yield app, pilot
 
 
 def session(cfg, profile: str) -> CardSession:
@@ -48,11 +91,9 @@ def one_language_zh(text: str) -> bool:
 
 @pytest.mark.parametrize("profile,psn_no,code", [("zhao_lan", "P40000009", "insurance_inactive"),
                                                  ("liu_yang", "P40000008", "card_expired")])
-def test_self_pay_is_the_way_on(db, cfg, profile, psn_no, code):
-    from terminal.services.reconcile import reconcile
-    from terminal.services.settlement import settle
+def test_self_pay_is_the_way_on(ledger, cfg, profile, psn_no, code):
     with pytest.raises((RuleRefused, CardError)) as refused:          # with insurance: refused, and says the way on
-        settle(db, cfg, session(cfg, profile), parse_bill(BILL), pin="123456", now=NOW)
+        ledger.settle(session(cfg, profile), parse_bill(BILL), pin="123456", now=NOW)
     assert refused.value.code == code
     zh = refused.value.localized("zh")
     assert one_language_zh(zh), zh
@@ -61,30 +102,31 @@ def test_self_pay_is_the_way_on(db, cfg, profile, psn_no, code):
     else:
         assert zh == "卡已过有效期 (有效期至 2024-05-31)"
     balc_before = balance(cfg, psn_no)
-    result = settle(db, cfg, session(cfg, profile), parse_bill(BILL), pin=None, self_pay=True, now=NOW)
+    centre_before = centre_one(cfg, "SELECT count(*) FROM settlements")
+    result = ledger.settle(session(cfg, profile), parse_bill(BILL), pin=None, self_pay=True, now=NOW)
     assert (result.split.medfee_sumamt, result.split.fund_pay_sumamt, result.split.acct_pay, result.split.psn_cash_pay) == (TOTAL, 0, 0, TOTAL)
     assert (result.split.fulamt_ownpay_amt, result.split.inscp_scp_amt, result.split.psn_part_amt) == (TOTAL, 0, TOTAL)
     assert result.acct_used_flag == "0" and result.mulaid == () and result.status == "settled"
+    assert result.kind == "cash_only"                                   # the window's own record, cash only
     assert balance(cfg, psn_no) == balc_before                         # no account touched (刘洋 has one)
-    ledger = dict(db.conn.execute("SELECT account, amount FROM ledger WHERE setl_id = ?", [result.setl_id]).fetchall())
-    assert ledger == {"fund": 0, "cash": TOTAL}
-    acc = db.conn.execute("SELECT deductible_used, fund_paid FROM accumulators WHERE psn_no = ?", [psn_no]).fetchone()
-    assert acc in (None, (0, 0))                                        # the year's deductible and cap untouched
-    report = reconcile(db, cfg, date=NOW.date().isoformat(), window=cfg.terminal.window)
-    assert report.ok and report.count == 1 and report.sums["psn_cash_pay"] == TOTAL   # day end counts it
+    assert centre_one(cfg, "SELECT count(*) FROM settlements") == centre_before    # the centre was not asked
+    acc = centre_one(cfg, "SELECT count(*), coalesce(sum(deductible_used), 0), coalesce(sum(fund_paid), 0) "
+                     "FROM accumulators WHERE psn_no = ?", [psn_no])
+    assert acc[1:] == (0, 0)                                            # the year's deductible and cap untouched
+    report = ledger.reconcile(window=cfg.terminal.window)
+    assert report.ok and report.cash_only_count == 1 and report.cash_only == TOTAL   # day end counts it
 
 
-def test_self_pay_presettles_and_a_retry_is_not_another_request(db, cfg):
-    from terminal.services.settlement import presettle_for, settle
-    pre = presettle_for(db, cfg, "P40000009", parse_bill(BILL), self_pay=True, now=NOW)
+def test_self_pay_presettles_and_a_retry_is_not_another_request(ledger, cfg):
+    pre = ledger.presettle("P40000009", parse_bill(BILL), self_pay=True, now=NOW)
     assert (pre.fund_pay_sumamt, pre.acct_pay, pre.psn_cash_pay) == (0, 0, TOTAL)
-    first = settle(db, cfg, session(cfg, "zhao_lan"), parse_bill(BILL), self_pay=True, request_id="r-1", now=NOW)
-    again = settle(db, cfg, session(cfg, "zhao_lan"), parse_bill(BILL), self_pay=True, request_id="r-1", now=NOW)
+    first = ledger.settle(session(cfg, "zhao_lan"), parse_bill(BILL), self_pay=True, request_id="r-1", now=NOW)
+    again = ledger.settle(session(cfg, "zhao_lan"), parse_bill(BILL), self_pay=True, request_id="r-1", now=NOW)
     assert again.replayed and again.setl_id == first.setl_id
     with pytest.raises(RuleRefused) as other:                           # the same id for an insurance request
-        settle(db, cfg, session(cfg, "zhang_wei"), parse_bill(BILL), pin="123456", request_id="r-1", now=NOW)
+        ledger.settle(session(cfg, "zhang_wei"), parse_bill(BILL), pin="123456", request_id="r-1", now=NOW)
     assert other.value.code == "request_id_conflict"
-    assert count(cfg, "settlements") == 1
+    assert window_count(cfg) == 1
 
 
 # ---------------------------------------------------------------- the command line
@@ -96,7 +138,7 @@ def run_cli(cfg, capsys, *args: str) -> tuple[int, dict]:
     return code, json.loads(out) if out.strip() else {}
 
 
-def test_cli_self_pay(db, cfg, tmp_path, capsys):
+def test_cli_self_pay(ledger, cfg, tmp_path, capsys):
     from settle_data import write_bill
     bill = write_bill(tmp_path / "bill.json", "11", [("A", 2, 12550), ("B", 1, 3800)])
     code, out = run_cli(cfg, capsys, "settle", "--reader", "emulator:zhao_lan", "--bill", str(bill), "--json")
@@ -109,10 +151,11 @@ def test_cli_self_pay(db, cfg, tmp_path, capsys):
         code, out = run_cli(cfg, capsys, "settle", "--reader", f"emulator:{profile}", "--bill", str(bill),
                             "--json", "--self-pay")                    # no --pin: none is needed
         assert code == 0, out
-        assert out["acct_used_flag"] == "0" and out["fund_pay_sumamt"] in (0, "0.00") and out["mulaid"] == []
-    assert count(cfg, "settlements") == 2
+        assert out["kind"] == "cash_only" and out["mulaid"] == []
+        assert (out["fund_pay_sumamt_fen"], out["acct_pay_fen"], out["psn_cash_pay_fen"]) == (0, 0, 28900)
+    assert window_count(cfg, "kind = 'cash_only'") == 2
     code, rec = run_cli(cfg, capsys, "reconcile", "--json")
-    assert code == 0 and rec["count"] == 2
+    assert code == 0 and rec["ok"] and (rec["cash_only_count"], rec["cash_only_fen"]) == (2, 2 * 28900)
 
 
 # ---------------------------------------------------------------- at the window
@@ -120,7 +163,7 @@ def test_cli_self_pay(db, cfg, tmp_path, capsys):
 @pytest.mark.parametrize("profile,psn_no,why", [("zhao_lan", "P40000009", "参保状态:暂停参保"),
                                                 ("liu_yang", "P40000008", "卡已过有效期")])
 async def test_window_offers_self_pay_and_charges_it(cfg, profile, psn_no, why):
-    async with window(cfg) as (app, pilot):
+    async with live_window(cfg) as (app, pilot):
         balc = balance(cfg, psn_no)
         await insert(app, pilot, profile)
         assert "可全自费现金结算" in screen_text(app)                  # said at once, with the keys to get there
@@ -138,8 +181,8 @@ async def test_window_offers_self_pay_and_charges_it(cfg, profile, psn_no, why):
         assert type(app.screen).__name__ == "ResultScreen"
         await press(app, pilot, "f10", "f4")
         assert "全自费" in screen_text(app) and "¥251.00" in screen_text(app)   # today's list shows it
-    assert count(cfg, "settlements", "psn_no = ? AND psn_cash_pay = 25100 AND fund_pay_sumamt = 0 "
-                 "AND acct_used_flag = '0'", [psn_no]) == 1
+    assert window_count(cfg, "psn_no = ? AND psn_cash_pay = 25100 AND fund_pay_sumamt = 0 AND acct_used_flag = '0' "
+                        "AND kind = 'cash_only'", [psn_no]) == 1
     assert balance(cfg, psn_no) == balc
 
 
@@ -163,5 +206,5 @@ async def test_window_pin_last_try_warned_then_blocked_turns_to_cash(cfg):
         assert "应收现金\n¥251.00" in text
         await press(app, pilot, "f5")                                      # the cash is collected
         assert type(app.screen).__name__ == "ResultScreen"
-    assert balance(cfg, "P10000001") == 356000
-    assert count(cfg, "ledger", "account = 'cash' AND amount = 25100") == 1
+    assert balance(cfg, "P10000001") == DEMO_BALC
+    assert centre_one(cfg, "SELECT count(*) FROM ledger WHERE account = 'cash' AND amount = 25100") == (1,)

@@ -366,6 +366,8 @@ class CentreLedger:
             if self_pay:
                 acct_used_flag, relatives = False, "none"
             fp_psn = self._psn_for_fingerprint(card_read)
+            if request_id and fp_psn is None and record.request(self.db(), request_id) is not None:
+                fp_psn = self.patient_for_card(card_read).psn_no   # a card not cached yet: whose is it (1101)
             if request_id:
                 replay = self._replay(request_id, fp_psn, bill, acct_used_flag, relatives, self_pay)
                 if replay is not None:
@@ -502,7 +504,8 @@ class CentreLedger:
             hosp_lv=self.cfg.terminal.hosp_lv, window=window, operator=operator, acct_used_flag=s.acct_used_flag,
             amounts={c: s.amounts[c] for c in AMOUNT_COLUMNS}, own_acct_pay=s.own_acct_pay, balc=s.balc,
             mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid),
-            bill=bill_json, status=s.status, created_at=(s.setl_time or "").replace(" ", "T"), setl_date=s.setl_date,
+            bill=bill_json, status=s.status, created_at=centre_stamp(self.cfg, s.setl_time or ""),
+            setl_date=s.setl_date,
             reversal_of=s.reversal_of, platform=s.platform_json(), kind=s.kind)
 
     def _record(self, r: SettlementResult, *, kind: str, clr_type: str, mdtrt_cert_type: str) -> None:
@@ -956,6 +959,17 @@ def _cash_split(bill: Bill, psn_no: str, balc: int | None) -> PreSettlement:
                          act_pay_dedc=0, fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0,
                          acct_pay=0, psn_cash_pay=total, balc=balc, mulaid=(), acct_used_flag=False,
                          item_amounts=amounts)
+
+
+def centre_stamp(cfg: Config, setl_time: str) -> str:
+    """The centre's setl_time ('2026-12-02 23:59:50', its wall clock in `[centre] timezone`) as the window stamps
+    every row it keeps: ISO 8601 with the offset ('2026-12-02T23:59:50+08:00'), so the record names one instant."""
+    from zoneinfo import ZoneInfo
+    try:
+        at = datetime.strptime(setl_time, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo(cfg.centre.timezone))
+    except (ValueError, LookupError):
+        return setl_time.replace(" ", "T")
+    return at.isoformat(timespec="seconds")
 
 
 def centre_today(cfg: Config) -> str:
