@@ -246,9 +246,14 @@ class CentreLedger:
         known = self._known.get(psn_no)
         if known is not None:
             return known
-        person = journey.lookup(self.client, psn_no=psn_no)
+        person = self._lookup_psn_no(psn_no)
         self._cache_person(person)
         return person, None
+
+    def _lookup_psn_no(self, psn_no: str) -> InsuredPerson:
+        """X105 by psn_no, with the person's insured area from the window's cache (the centre requires it)."""
+        cached = find_person(self.db(), psn_no=psn_no)
+        return journey.lookup(self.client, psn_no=psn_no, insuplc=cached.insuplc_admdvs if cached else "")
 
     # ---------------------------------------------------------------- family
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
@@ -261,8 +266,8 @@ class CentreLedger:
                 else:
                     if certno is not None:
                         _check_certno(certno)
-                    person = journey.lookup(self.client, psn_no=psn_no, card_no=card_no,
-                                            certno=certno.strip().upper() if certno else None)
+                    person = self._lookup_psn_no(psn_no) if psn_no and not (card_no or certno) else \
+                        journey.lookup(self.client, card_no=card_no, certno=certno.strip().upper() if certno else None)
                     self._cache_person(person)
                 fam = journey.family(self.client, person, today)
             except (CentreUnreachable, AnswerUncertain):
