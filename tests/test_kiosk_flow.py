@@ -382,19 +382,19 @@ print(" ".join(sorted(m for m in sys.modules if m.startswith("terminal."))))
 
 
 def test_a_whole_kiosk_payment_never_loads_a_cashier_screen_or_service(kiosk_cfg):
-    """Not reachable because not there: reversal, binding, day-end and the cashier's screens are never imported."""
+    """Not reachable because not there: the cashier's screens (bindings, day end, today's list, the message log,
+    payment) are never imported. The kiosk pays through the centre's ledger; reversal and day end are that
+    ledger's too, and only those screens ask for them."""
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-c", KIOSK_PROBE, str(kiosk_cfg.path)], capture_output=True, text=True,
                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = set(out.stdout.split())
-    assert "terminal.ui.kiosk.screen" in loaded and "terminal.services.settlement" in loaded
-    # terminal.services.bindings may load: settlement reads the binding policy (policy_of) from it; binding
-    # and unbinding themselves are only reachable from the cashier's bindings screen, checked below.
-    for module in ("terminal.services.reversal", "terminal.services.reconcile",
-                   "terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
-                   "terminal.ui.screens.waiting", "terminal.ui.screens.payment", "terminal.ui.screens.help"):
+    assert "terminal.ui.kiosk.screen" in loaded and "terminal.services.centre_ledger" in loaded
+    for module in ("terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
+                   "terminal.ui.screens.centre_log", "terminal.ui.screens.waiting", "terminal.ui.screens.payment",
+                   "terminal.ui.screens.help"):
         assert module not in loaded, module
 
 
