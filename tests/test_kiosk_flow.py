@@ -1,7 +1,8 @@
 """The patient's kiosk with Pilot: every step, wrong and blocked PINs, card pulled, idle timeout, no cashier screen.
 
-Real parts: the app from `build_app(mode="kiosk")`, the in-process emulator's tray, the demo database in tmp,
-the settlement service. Assertions are on what the patient reads and on the balances in the database.
+Real parts: the app from `build_app(mode="kiosk")`, the in-process emulator's tray, the demo data in tmp, the
+embedded insurance centre. Assertions are on what the patient reads, on the balances the centre answers (through
+the window's ledger) and on the window's record of its settlements.
 """
 
 from __future__ import annotations
@@ -46,20 +47,42 @@ def make_cfg(config_file: Path, **web: object):
     return cfg
 
 
-def balance(cfg, psn_no: str) -> int:
-    import sqlite3
-    with sqlite3.connect(cfg.db_path) as conn:
-        return conn.execute("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()[0]
+def balance(cfg, psn_no: str) -> int | None:
+    """The personal account's balance (fen) as the centre answers it, through the window's ledger (X101)."""
+    from terminal.services.ledger import open_ledger
+    ledger = open_ledger(cfg)
+    try:
+        return ledger.family(psn_no=psn_no).own
+    finally:
+        ledger.close()
 
 
 def settlements(cfg) -> list[dict]:
+    """The window's record of the settlements the centre answered, oldest first (amounts in fen)."""
     import sqlite3
     conn = sqlite3.connect(cfg.db_path)
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute("SELECT * FROM settlements ORDER BY created_at")]
+        return [dict(r) for r in conn.execute("SELECT * FROM window_settlements ORDER BY id")]
     finally:
         conn.close()
+
+
+def another_window_settles(cfg, profile: str, bill: dict, *, relatives="none"):
+    """Meanwhile, at a cashier window on the same centre: `profile`'s card, PIN and `bill` settled through a ledger
+    of its own (the kiosk's app keeps its own)."""
+    from emulator.inprocess import InProcessReader
+    from emulator.profiles import load_card
+    from terminal.card_session import CardSession
+    from terminal.domain.bill import parse_bill
+    from terminal.services.ledger import open_ledger
+    ledger = open_ledger(cfg)
+    reader = InProcessReader(load_card(profile, cfg.state_dir))
+    try:
+        return ledger.settle(CardSession(reader, cfg), parse_bill(bill), pin="123456", relatives=relatives)
+    finally:
+        reader.close()
+        ledger.close()
 
 
 @pytest.fixture
@@ -359,19 +382,19 @@ print(" ".join(sorted(m for m in sys.modules if m.startswith("terminal."))))
 
 
 def test_a_whole_kiosk_payment_never_loads_a_cashier_screen_or_service(kiosk_cfg):
-    """Not reachable because not there: reversal, binding, day-end and the cashier's screens are never imported."""
+    """Not reachable because not there: the cashier's screens (bindings, day end, today's list, the message log,
+    payment) are never imported. The kiosk pays through the centre's ledger; reversal and day end are that
+    ledger's too, and only those screens ask for them."""
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-c", KIOSK_PROBE, str(kiosk_cfg.path)], capture_output=True, text=True,
                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = set(out.stdout.split())
-    assert "terminal.ui.kiosk.screen" in loaded and "terminal.services.settlement" in loaded
-    # terminal.services.bindings may load: settlement reads the binding policy (policy_of) from it; binding
-    # and unbinding themselves are only reachable from the cashier's bindings screen, checked below.
-    for module in ("terminal.services.reversal", "terminal.services.reconcile",
-                   "terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
-                   "terminal.ui.screens.waiting", "terminal.ui.screens.payment", "terminal.ui.screens.help"):
+    assert "terminal.ui.kiosk.screen" in loaded and "terminal.services.centre_ledger" in loaded
+    for module in ("terminal.ui.screens.bindings", "terminal.ui.screens.dayend", "terminal.ui.screens.today",
+                   "terminal.ui.screens.centre_log", "terminal.ui.screens.waiting", "terminal.ui.screens.payment",
+                   "terminal.ui.screens.help"):
         assert module not in loaded, module
 
 
@@ -400,11 +423,16 @@ def write_bill(cfg, stem: str, items: list[dict]) -> Path:
     return path
 
 
-BIG_ITEM = {"code": "X900", "name": "进口药品", "category": "drug", "class": "C", "qty": 1, "price": 800_000}
+# a class C item of the centre's catalogue (an item it does not list is refused at 2204)
+BIG_ITEM = {"code": "T1", "name": "特需医疗服务", "category": "service", "class": "C", "qty": 1, "price": 800_000}
+BIG_BILL = {"med_type": "11", "items": [BIG_ITEM]}
+DEMO_BILL = json.loads((Path(__file__).resolve().parent.parent / "terminal" / "web" / "demo_bills" / "outpatient.json")
+                       .read_text(encoding="utf-8"))
 
 
 async def test_a_bill_the_accounts_cannot_cover_goes_to_the_window_with_nothing_charged(config_file, monkeypatch):
-    """¥8,000 of self-pay drugs for 张小雨: her father's ¥3,560 cannot cover it. No "paid" with cash left over:
+    """¥8,000 of self-pay care for 张小雨: her father's ¥3,260 cannot cover it (the demo centre moved ¥300.00
+    of his account into his sister 张敏's insurance wallet). No "paid" with cash left over:
     the amounts, "请到人工窗口缴费", nothing charged, and the bill stays pending for the window."""
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     cfg = make_cfg(config_file, demo_bill=False)
@@ -428,17 +456,12 @@ async def test_a_bill_the_accounts_cannot_cover_goes_to_the_window_with_nothing_
 async def test_accounts_drained_after_the_choice_refuse_at_the_pin_and_charge_nothing(kiosk_cfg):
     """The options were right when shown; then 张伟 paid his own bill at a window and emptied his account.
     Her PIN must not settle a split with cash left over: refused, nothing written for her."""
-    from terminal.domain.bill import parse_bill
-    from terminal.services.settlement import commit_settlement
-    from terminal.ui.window_ops import database
     async with running(kiosk_cfg) as (app, pilot):
         await insert(app, pilot, ZHANG_XIAOYU)
         await pilot.press("enter", "1")                            # 张伟's account covers ¥63.64 now
         await pilot.pause()
         assert app.screen.view == "pin"
-        with database(kiosk_cfg) as db:                           # meanwhile, at a cashier window
-            own = commit_settlement(db, kiosk_cfg, "P10000001", parse_bill({"med_type": "11", "items": [BIG_ITEM]}),
-                                    relatives="none")
+        own = another_window_settles(kiosk_cfg, "zhang_wei", BIG_BILL)   # meanwhile, at a cashier window
         assert own.balc == 0
         await pilot.press(*"123456", "enter")
         await settle_down(app, pilot)
@@ -450,21 +473,38 @@ async def test_accounts_drained_after_the_choice_refuse_at_the_pin_and_charge_no
     assert balance(kiosk_cfg, "P10000001") == 0
 
 
-def test_the_commit_itself_refuses_a_split_with_cash_when_cash_is_not_allowed(kiosk_cfg):
-    """The check inside the transaction (a balance may move between settle's look and its commit):
-    `accounts_short`, and not a row, a ledger entry or a fen written."""
+def test_the_2207_itself_refuses_a_split_with_cash_when_cash_is_not_allowed(kiosk_cfg):
+    """The check inside the centre's transaction (a balance may move between the 2206 the window looked at and
+    the 2207): while her card checks the PIN, another window empties her father's account. `accounts_short`, and
+    not a settlement or a fen written."""
+    from emulator.inprocess import InProcessReader
+    from emulator.profiles import load_card
+    from terminal.card_session import CardSession
     from terminal.domain.bill import parse_bill
-    from terminal.errors import RuleRefused
-    from terminal.services.settlement import commit_settlement
-    from terminal.ui.window_ops import database
-    before = balance(kiosk_cfg, "P10000001")
-    big = parse_bill({"med_type": "11", "items": [BIG_ITEM]})
-    with database(kiosk_cfg) as db:
-        with pytest.raises(RuleRefused) as refused:
-            commit_settlement(db, kiosk_cfg, "P10000003", big, relatives=["P10000001"], cash_allowed=False)
-        ledger = db.conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    from terminal.errors import CashierError
+    from terminal.services.ledger import open_ledger
+
+    drained = []
+
+    class DrainedDuringThePin(CardSession):
+        def verify_pin(self, pin: str | None) -> None:
+            drained.append(another_window_settles(kiosk_cfg, "zhang_wei", BIG_BILL).balc)
+            super().verify_pin(pin)
+
+    ledger = open_ledger(kiosk_cfg)
+    reader = InProcessReader(load_card("zhang_xiaoyu", kiosk_cfg.state_dir))
+    try:
+        with pytest.raises(CashierError) as refused:
+            ledger.settle(DrainedDuringThePin(reader, kiosk_cfg), parse_bill(DEMO_BILL), pin="123456",
+                          relatives=["P10000001"], cash_allowed=False)
+    finally:
+        reader.close()
+        ledger.close()
+    # her PIN was asked (the 2206 had her father's account cover ¥63.64), and his account was empty after it
+    assert drained == [0]
     assert refused.value.code == "accounts_short" and "未扣费" in refused.value.message_zh
-    assert settlements(kiosk_cfg) == [] and ledger == 0 and balance(kiosk_cfg, "P10000001") == before
+    assert [r["psn_no"] for r in settlements(kiosk_cfg)] == ["P10000001"]   # his own settlement only
+    assert balance(kiosk_cfg, "P10000001") == 0
 
 
 async def test_the_demo_bill_is_paid_once_per_patient(kiosk_cfg):

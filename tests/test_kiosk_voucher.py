@@ -1,7 +1,7 @@
 """The kiosk's "扫码" beside "插卡", with Pilot on the embedded centre: the scanner types the code and Enter into the
 scan field (as fast as it comes), the patient's overview opens through the centre (1101 with mdtrt_cert_type 01), and
 the payment goes through without a PIN view; the demo's phones show a person's code; refusals are said clearly and
-charge nothing; the training ledger says an e-voucher needs the centre."""
+charge nothing."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client, window_ledger
+from conftest import ROOT, centre_client
 from test_kiosk_flow import running, screen_text, settle_down
 
 from drivers import voucher as v
 from emulator.phone import show_code
 
 
-def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, centre: bool = True):
+def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     path = tmp_path / "config.toml"
-    path.write_text(centre_client(text) if centre else window_ledger(text), encoding="utf-8")
+    path.write_text(centre_client(text), encoding="utf-8")
     from terminal.config import load_config
     from terminal.services.demo_db import ensure_demo_db
     cfg = load_config(path)
@@ -89,13 +89,6 @@ async def test_the_demo_phone_shows_a_persons_code_and_refusals_are_clear(tmp_pa
         text = await scan(app, pilot, "YBEV:NOT-A-CODE")
         assert app.screen.view == "message" and "不是医保电子凭证" in text, text
     assert _settled(cfg) == []
-
-
-async def test_the_training_ledger_kiosk_says_an_e_voucher_needs_the_centre(tmp_path, monkeypatch):
-    cfg = _cfg(tmp_path, monkeypatch, centre=False)
-    async with running(cfg) as (app, pilot):
-        text = await scan(app, pilot, code_of(cfg, "zhang_wei"))
-        assert app.screen.view == "message" and "须经医保中心" in text, text
 
 
 async def test_a_scan_on_the_start_view_needs_no_tap_first(tmp_path, monkeypatch):

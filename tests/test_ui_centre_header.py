@@ -1,7 +1,7 @@
-"""The cashier sees the centre: its state and the signed-in operator in the header (connected, slow, down; the
-training ledger when there is no centre), the message log (^L) with every message of a settlement and no PIN or
-full ID number, and the day end on the centre: this window's record beside the centre's 3201 answer, and what
-differs. Pilot on the embedded centre (or an HTTP url nothing listens on)."""
+"""The cashier sees the centre: its state and the signed-in operator in the header (connected, slow, down), the
+message log (^L) with every message of a settlement and no PIN or full ID number, and the day end on the centre:
+this window's record beside the centre's 3201 answer, and what differs. Pilot on the embedded centre (or an HTTP
+url nothing listens on)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,11 @@ from conftest import ROOT, centre_client
 from ui_pilot import AMOXICILLIN_LINE, enter_bill, insert, press, screen_text, settle_down, type_text, wait_for
 
 
-def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, faults: str = "", extra: dict[str, str] | None = None,
-         centre: bool = True):
+def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, faults: str = "", extra: dict[str, str] | None = None):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = centre_client(text) if centre else text.replace("\nenabled = true", "\nenabled = false", 1)
+    text = centre_client(text)
     text = text.replace('faults = ""', f'faults = "{faults}"', 1)
     for key, value in (extra or {}).items():
         text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)
@@ -98,13 +97,6 @@ async def test_a_slow_centre_is_slow_in_the_header(tmp_path, monkeypatch):
         assert app.screen.query_one("#centre-state").has_class("-slow")
 
 
-async def test_the_training_ledger_says_so_in_the_header(tmp_path, monkeypatch):
-    cfg = _cfg(tmp_path, monkeypatch, centre=False)
-    async with _window(cfg, size=(80, 24)) as (app, pilot):
-        await wait_for(app, pilot, lambda: "培训" in _badge(app))
-        assert "○ 培训账目(不连医保中心) · cashier01" in await _header(app, pilot)
-
-
 # ---------------------------------------------------------------- the message log
 
 async def test_the_message_log_lists_a_settlement_without_pin_or_id_number(tmp_path, monkeypatch):
@@ -172,15 +164,6 @@ async def test_day_end_on_the_centre_shows_both_sides_and_what_differs(tmp_path,
         table = app.screen.query_one("#sums", DataTable)
         assert [str(c.label).split("\n") for c in table.ordered_columns][1:] == [["职工医保 310", "本窗口记录"],
                                                                                 ["不一致", "医保中心"]]
-
-
-async def test_day_end_on_the_training_ledger_keeps_its_ledger_column(tmp_path, monkeypatch):
-    cfg = _cfg(tmp_path, monkeypatch, centre=False)
-    async with _window(cfg, lang="en") as (app, pilot):
-        await press(app, pilot, "f6")
-        from textual.widgets import DataTable
-        table = app.screen.query_one("#sums", DataTable)
-        assert [str(c.label) for c in table.ordered_columns] == ["", "Settlements", "Ledger"]
 
 
 # ---------------------------------------------------------------- the probe between patients

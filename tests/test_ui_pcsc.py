@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from ui_pilot import (AMOXICILLIN_LINE, balance, count, demo_app, enter_bill, press, screen_text, settle_down,
-                      type_text, wait_for)
+from test_kiosk_flow import balance, settlements
+from ui_pilot import AMOXICILLIN_LINE, demo_app, enter_bill, press, screen_text, settle_down, type_text, wait_for
 
 pytestmark = pytest.mark.pcsc
 
@@ -43,8 +43,10 @@ async def test_settle_through_pcsc(cfg, pcsc_stack, state_dir):
         assert "¥251.00" in screen_text(app)
         await asyncio.to_thread(pcsc_stack.pull, 0)     # the patient takes the card: back to waiting
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "WaitingScreen")
-    assert balance(cfg, "P10000001") == 356000 - 25100
-    assert count(cfg, "settlements") == 1
+    # ¥3,260.00 at the demo centre (¥300.00 of his ¥3,560.00 in his sister's wallet), less 2 × ¥125.50 of class A,
+    # all inside his yearly deductible: the account pays it all
+    assert balance(cfg, "P10000001") == 326000 - 25100
+    assert [(r["psn_no"], r["acct_pay"]) for r in settlements(cfg)] == [("P10000001", 25100)]
 
 
 async def test_card_pulled_mid_payment_through_pcsc(cfg, pcsc_stack, state_dir):
@@ -60,4 +62,4 @@ async def test_card_pulled_mid_payment_through_pcsc(cfg, pcsc_stack, state_dir):
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "WaitingScreen")
         assert "支付过程中卡被拔出,本次结算未记账" in screen_text(app)
     assert balance(cfg, "P10000002") == 12000
-    assert count(cfg, "settlements") == 0
+    assert settlements(cfg) == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ui_pilot import AMOXICILLIN_LINE, balance, count, enter_bill, press, screen_text, wait_for, window
+from test_kiosk_flow import balance, settlements
+from ui_pilot import AMOXICILLIN_LINE, enter_bill, press, screen_text, wait_for, window
 
 
 @pytest.fixture
@@ -29,5 +30,7 @@ async def test_keypad_pin_on_the_serial_terminal(cfg, terminal):
         terminal.keypad.type("123456")                         # the patient types on the terminal
         await press(app, pilot, "f5")
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
-    assert balance(cfg, "P10000001") == 356000 - 25100
-    assert count(cfg, "settlements") == 1
+    # ¥3,260.00 at the demo centre (¥300.00 of his ¥3,560.00 in his sister's wallet), less 2 × ¥125.50 of class A,
+    # all inside his yearly deductible: the account pays it all
+    assert balance(cfg, "P10000001") == 326000 - 25100
+    assert [(r["psn_no"], r["acct_pay"]) for r in settlements(cfg)] == [("P10000001", 25100)]

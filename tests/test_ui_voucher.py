@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client, window_ledger
+from conftest import ROOT, centre_client
 from test_ui_fast_keys import burst
 from ui_pilot import enter_bill, press, screen_text, settle_down, wait_for, window
 
@@ -22,11 +22,11 @@ from emulator.phone import show_code
 AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
 
 
-def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, centre: bool = True):
+def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = centre_client(text) if centre else window_ledger(text)
+    text = centre_client(text)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     from terminal.config import load_config
@@ -116,8 +116,8 @@ async def test_refused_codes_are_said_on_the_waiting_screen(tmp_path, monkeypatc
     assert _settled(cfg) == []
 
 
-async def test_slow_typing_is_typing_and_the_training_ledger_says_it_needs_the_centre(tmp_path, monkeypatch):
-    cfg = _cfg(tmp_path, monkeypatch, centre=False)
+async def test_slow_typing_is_typing_and_a_scan_after_it_is_a_scan(tmp_path, monkeypatch):
+    cfg = _cfg(tmp_path, monkeypatch)
     async with window(cfg) as (app, pilot):
         await pilot.press("Y")                      # a code may begin with Y: held back a moment ...
         await pilot.pause(0.2)
@@ -127,6 +127,6 @@ async def test_slow_typing_is_typing_and_the_training_ledger_says_it_needs_the_c
         app.tray_remove()
         await settle_down(app, pilot)
         assert type(app.screen).__name__ == "WaitingScreen"
-        scan(app, code_of(cfg, "zhang_wei"))
-        await wait_for(app, pilot, lambda: "须经医保中心" in screen_text(app), timeout=15)
-        assert type(app.screen).__name__ == "WaitingScreen"
+        scan(app, code_of(cfg, "zhang_wei"))        # the Y held back before is not part of it
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        assert "张伟" in screen_text(app) and "医保电子凭证" in screen_text(app) and app.tray_card is None

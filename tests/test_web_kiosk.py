@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, in_ci, window_ledger
+from conftest import ROOT, centre_client, in_ci
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ class WebServer:
 def start_server(home: Path, mode: str):
     """`cashier web --reader emulator --mode MODE` on a free port, its config and database in home."""
     config = home / "config.toml"
-    config.write_text(window_ledger((ROOT / "config.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    config.write_text(centre_client((ROOT / "config.toml").read_text(encoding="utf-8")), encoding="utf-8")
     port = free_port()
     log = home / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB")}

@@ -1,7 +1,8 @@
 """The window as the centre's client, run as a cashier runs it (`cashier ... --json` subprocesses, real SQLite
 files, a real `cashier centre serve` on a free port over real HTTP).
 
-- the same bill and export settle to the same fen on the window's own ledger and through the embedded centre;
+- the demo bill settles through the embedded centre to the fen computed by hand, each account moving by as much;
+- `family --psn-no` names the person's insured area (from the window's cache), as the centre requires;
 - `settle --json` on the centre is the platform's shape: yuan as exact two-decimal numbers, fen under `_fen`;
 - two windows settle at once against one served centre, and 3201 agrees for each;
 - a lost 2207 answer is resolved by 2601: nobody is charged, and the next attempt settles once;
@@ -24,44 +25,49 @@ from window_centre_support import DEMO_BILL, Window, balc_fen, fen_of, make_wind
 
 AMOUNTS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc", "fund_pay_sumamt",
            "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
-# 张伟 (own account), 李娜 (a small account: cash pays the rest), 张小雨 (no account: her father's pays)
-PATIENTS = (("zhang_wei", "A10000001"), ("li_na", "A10000002"), ("zhang_xiaoyu", "A10000003"))
-# the demo centre moved ¥300.00 of 张伟's account into his sister 张敏's insurance wallet; the training ledger has
-# no wallet, so there his account holds that much more
-DEMO_WALLET = {"A10000001": 30000}
+# The demo bill by hand (shipped config and catalogue): 1000 + 2500 + 2 × 1250 (class A) + 3280 (class B) + 1560
+# (class C) = 10840; class C self-paid in full, 1560; class B round(3280 × 0.10) = 328 self-paid first; in scope
+# 10840 − 1560 − 328 = 8952.
+# - 310 outpatient (张伟, 李娜): deductible ¥1,000.00 a year, none used: min(8952, 100000) = 8952 of it, so the fund
+#   pays round(0 × 0.70) = 0; the person's part 10840, all from the own account (李娜's ¥120.00 covers it).
+# - 390 outpatient (张小雨, no account): deductible 0, the fund round(8952 × 0.50) = 4476; her part 10840 − 4476 = 6364,
+#   all from her father's account by mutual aid.
+BILL_FEN = {"medfee_sumamt": 10840, "fulamt_ownpay_amt": 1560, "preselfpay_amt": 328, "inscp_scp_amt": 8952}
+EMPLOYEE_FEN = {**BILL_FEN, "act_pay_dedc": 8952, "fund_pay_sumamt": 0, "psn_part_amt": 10840, "acct_pay": 10840,
+                "acct_mulaid_pay": 0, "psn_cash_pay": 0}
+RESIDENT_FEN = {**BILL_FEN, "act_pay_dedc": 0, "fund_pay_sumamt": 4476, "psn_part_amt": 6364, "acct_pay": 6364,
+                "acct_mulaid_pay": 6364, "psn_cash_pay": 0}
+# 张伟 (own account), 李娜 (a small account, ¥120.00), 张小雨 (no account: her father's pays), in this order: the fen
+# each settles to, and the patient's own balance after it (None: no account).
+PATIENTS = (("zhang_wei", EMPLOYEE_FEN, [], 326000 - 10840),
+            ("li_na", EMPLOYEE_FEN, [], 12000 - 10840),
+            ("zhang_xiaoyu", RESIDENT_FEN, [("P10000001", 6364)], None))
 
 
 def _served(tmp_path: Path, *extra: str) -> ServedCentre:
     """A centre served over HTTP with the demo data (loaded by an embedded window on the same database)."""
-    seed = make_window(tmp_path / "seed", centre=True, centre_db=tmp_path / "centre.db")
+    seed = make_window(tmp_path / "seed", centre_db=tmp_path / "centre.db")
     return ServedCentre(seed.config, tmp_path / "centre.db", *extra)
 
 
-def test_the_same_bill_settles_to_the_same_fen_on_the_window_ledger_and_through_the_embedded_centre(tmp_path):
-    own = make_window(tmp_path / "own", centre=False)
-    centre = make_window(tmp_path / "centre", centre=True)
-    for profile, card_no in PATIENTS:
-        before = balc_fen(own, "A10000001"), balc_fen(centre, "A10000001")
-        assert before[0] - DEMO_WALLET["A10000001"] == before[1]
-        a = own.settle(profile)
+def test_the_demo_bill_settles_to_the_hand_computed_fen_through_the_embedded_centre(tmp_path):
+    centre = make_window(tmp_path / "centre")
+    # 张伟 starts at ¥3,260.00: the demo centre moved ¥300.00 of his ¥3,560.00 into his sister 张敏's insurance wallet
+    assert balc_fen(centre, "A10000001") == 326000
+    for profile, expected, mulaid, own_after in PATIENTS:
         b = centre.settle(profile)
-        assert {f: fen_of(a, f) for f in AMOUNTS} == {f: fen_of(b, f) for f in AMOUNTS}, profile
-        assert fen_of(b, "medfee_sumamt") == 10840
-        assert [(m["owner_psn_no"], m["amount"]) for m in a["mulaid"]] == \
-            [(m["owner_psn_no"], m["amount_fen"]) for m in b["mulaid"]]
-        if balc_fen(own, card_no) is None:
-            assert balc_fen(centre, card_no) is None
-        else:
-            assert balc_fen(own, card_no) - DEMO_WALLET.get(card_no, 0) == balc_fen(centre, card_no)
-        # the owner who paid for relatives
-        assert balc_fen(own, "A10000001") - DEMO_WALLET["A10000001"] == balc_fen(centre, "A10000001")
+        assert {f: fen_of(b, f) for f in AMOUNTS} == expected, profile
+        assert [(m["owner_psn_no"], m["amount_fen"]) for m in b["mulaid"]] == mulaid, profile
+        assert b.get("balc_fen") == own_after, profile
+    # the owner paid for himself and for his daughter
+    assert balc_fen(centre, "A10000001") == 326000 - 10840 - 6364
     # the centre's own record agrees: the window's log holds the settlements as answered, and 3201 agrees
     rec = centre.json("reconcile")
     assert rec["ok"] is True and sum(r["count"] for r in rec["insutypes"]) == len(PATIENTS)
 
 
 def test_settle_json_on_the_centre_is_the_platforms_shape(tmp_path):
-    centre = make_window(tmp_path / "w", centre=True)
+    centre = make_window(tmp_path / "w")
     done = centre.run("settle", "--reader", "emulator:zhang_wei", "--bill", str(DEMO_BILL), "--json", pin="123456")
     assert done.returncode == 0, done.stderr
     # yuan under the national names, written as exact two-decimal numbers (not strings, not floats' digits)
@@ -99,13 +105,24 @@ def test_settle_json_on_the_centre_is_the_platforms_shape(tmp_path):
 
 
 def test_family_json_on_the_centre_is_1101_style(tmp_path):
-    centre = make_window(tmp_path / "w", centre=True)
+    centre = make_window(tmp_path / "w")
     out = centre.json("family", "--card-no", "A10000003")
     assert out["baseinfo"]["psn_no"] == "P10000003" and out["baseinfo"]["certno"].count("*") == 8
     assert out["insuinfo"][0]["insutype"] == "390" and out["own"] is None
     owners = [(r["owner_psn_no"], r["relation"]) for r in out["relatives"]]
     assert owners == [("P10000001", "30")]
     assert out["relatives"][0]["available_fen"] == 326000 and out["cached"] is False   # ¥300.00 in 张敏's wallet
+
+
+def test_family_by_psn_no_names_the_insured_area_from_the_cache(tmp_path):
+    """X105 by psn_no: the centre requires the person's insured area (insuplc_admdvs) in the envelope whenever an
+    input names a psn_no; the window takes it from its cache (it refused with `insuplc_required` before)."""
+    w = make_window(tmp_path / "w")
+    out = w.json("family", "--psn-no", "P10000001")
+    assert out["baseinfo"]["psn_name"] == "张伟" and out["own"]["balc_fen"] == 326000
+    with w.db() as db:
+        [request] = [json.loads(r[0]) for r in db.execute("SELECT request FROM centre_log WHERE infno = 'X105'")]
+    assert request["insuplc_admdvs"] == "410100" and request["input"]["data"] == {"psn_no": "P10000001"}
 
 
 def _settle_many(window: Window, profile: str, times: int, results: list) -> None:
@@ -170,7 +187,6 @@ def test_a_centre_that_is_down_is_said_clearly_and_nothing_is_written(tmp_path):
     assert err["code"] == "centre_unreachable" and "无法连接医保中心" in err["message"] and "未扣费" in err["message"]
     with window.db() as db:
         assert db.execute("SELECT count(*) FROM window_settlements").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM settlements").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM request_ids").fetchone()[0] == 0
     fam = window.json("family", "--card-no", "A10000001")      # the card's person and family from the cache
     assert fam["cached"] is True and fam["baseinfo"]["psn_name"] == "张伟"
@@ -179,20 +195,19 @@ def test_a_centre_that_is_down_is_said_clearly_and_nothing_is_written(tmp_path):
     assert cash["kind"] == "cash_only" and cash["psn_cash_pay_fen"] == 10840 and cash["acct_pay_fen"] == 0
 
 
-@pytest.mark.parametrize("ledger", ["window", "centre"])
-def test_centre_enabled_chooses_the_ledger(tmp_path, ledger):
+def test_the_window_opens_the_centres_client(tmp_path):
     from terminal.config import load_config
     from terminal.services.ledger import open_ledger
-    w = make_window(tmp_path, centre=ledger == "centre", demo=False)
+    w = make_window(tmp_path, demo=False)
     opened = open_ledger(load_config(w.config))
     try:
-        assert opened.kind == ledger and (opened.client is None) == (ledger == "window")
+        assert opened.kind == "centre" and opened.client is not None
     finally:
         opened.close()
 
 
 def test_when_even_the_2601_gets_no_answer_the_window_will_not_settle_until_it_has_asked_again(tmp_path):
-    window = make_window(tmp_path / "w", centre=True)
+    window = make_window(tmp_path / "w")
     before = balc_fen(window, "A10000001")
     text = window.config.read_text(encoding="utf-8")
     window.config.write_text(text.replace('faults = ""', 'faults = "lost-answer:2207,lost-answer:2601"', 1),
@@ -213,7 +228,7 @@ def test_when_even_the_2601_gets_no_answer_the_window_will_not_settle_until_it_h
 @pytest.mark.pcsc
 def test_settle_over_pcsc_gives_the_same_amounts_on_the_embedded_and_on_a_served_centre(tmp_path, pcsc_reader_factory):
     reader = pcsc_reader_factory("zhang_xiaoyu")      # her father's account pays what the fund does not
-    embedded = make_window(tmp_path / "embedded", centre=True)
+    embedded = make_window(tmp_path / "embedded")
     a = embedded.json("settle", "--reader", f"pcsc:{reader.name}", "--bill", str(DEMO_BILL), pin="123456")
     with _served(tmp_path) as served:
         remote = make_window(tmp_path / "remote", url=served.url, window="W02", demo=False)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, centre_client, window_ledger
+from conftest import ROOT, centre_client
 
 CASHIER = Path(sys.executable).with_name("cashier")
 DEMO_BILL = ROOT / "terminal" / "web" / "demo_bills" / "outpatient.json"
@@ -44,13 +44,12 @@ class Window:
         return sqlite3.connect(self.home / "var" / "cashier.db")
 
 
-def make_window(home: Path, *, centre: bool = True, url: str = "", window: str = "W01",
-                hospital_code: str = "H41010000001", centre_db: Path | None = None, demo: bool = True) -> Window:
-    """A window's folder: config.toml (on the centre or on its own ledger), and the demo data loaded
-    (into the embedded centre too, when it is embedded)."""
+def make_window(home: Path, *, url: str = "", window: str = "W01", hospital_code: str = "H41010000001",
+                centre_db: Path | None = None, demo: bool = True) -> Window:
+    """A window's folder: config.toml (the centre's client: embedded, or over HTTP at `url`), and the demo data
+    loaded (into the embedded centre too, when it is embedded)."""
     home.mkdir(parents=True, exist_ok=True)
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = centre_client(text) if centre else window_ledger(text)
+    text = centre_client((ROOT / "config.toml").read_text(encoding="utf-8"))
     text = text.replace('url = ""', f'url = "{url}"', 1)
     text = text.replace('window = "W01"', f'window = "{window}"', 1)
     text = text.replace('hospital_code = "H41010000001"', f'hospital_code = "{hospital_code}"', 1)
@@ -66,14 +65,11 @@ def make_window(home: Path, *, centre: bool = True, url: str = "", window: str =
 
 
 def fen_of(out: dict[str, Any], name: str) -> int:
-    """An amount in fen from either ledger's `settle --json` (the window's own ledger prints fen under the
-    national name; the centre's prints yuan there and fen under NAME_fen)."""
-    return out[f"{name}_fen"] if f"{name}_fen" in out else out[name]
+    """An amount in fen from `settle --json` (yuan under the national name, fen under NAME_fen)."""
+    return out[f"{name}_fen"]
 
 
 def balc_fen(window: Window, card_no: str) -> int | None:
-    out = window.json("family", "--card-no", card_no)
-    own = out["own"]
-    if own is None:
-        return None
-    return own.get("balc_fen", own.get("balc"))
+    """The personal account's balance (fen) as the centre answers `family`; None without an account."""
+    own = window.json("family", "--card-no", card_no)["own"]
+    return None if own is None else own["balc_fen"]

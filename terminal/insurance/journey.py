@@ -168,9 +168,13 @@ def presettle(client: CentreClient, person: InsuredPerson, cred: Credential, vis
 
 def settle(client: CentreClient, person: InsuredPerson, cred: Credential, visit: Visit, med_type: str,
            pre: Settlement, *, acct_used: bool = True, owners: Sequence[str] | None = None,
-           msgid: str | None = None) -> Settlement:
-    """2207 with the amounts of the pre-settlement; an answer that never comes is resolved by 2601 at once."""
+           msgid: str | None = None, cash_allowed: bool = True) -> Settlement:
+    """2207 with the amounts of the pre-settlement; an answer that never comes is resolved by 2601 at once.
+    `cash_allowed=False` (a kiosk takes no cash): the centre refuses unless the accounts, as they are when it
+    settles, cover the whole out-of-pocket part (they may have moved since the 2206)."""
     data = _settle_data(person, cred, visit, med_type, acct_used, owners)
+    if not cash_allowed:
+        data["ext_cash_allowed"] = False
     data.update({f: fen_to_yuan(pre.amounts[f]) for f in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
                                                          "inscp_scp_amt")})
     msgid = msgid or client.next_msgid()

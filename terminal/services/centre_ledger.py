@@ -432,7 +432,7 @@ class CentreLedger:
         self._remember_request(rid, fingerprint, msgid)
         try:
             done = journey.settle(self.client, person, cred, visit, bill.med_type, pre, acct_used=accounts_usable,
-                                  owners=owners if accounts_usable else [], msgid=msgid)
+                                  owners=owners if accounts_usable else [], msgid=msgid, cash_allowed=cash_allowed)
         except SettlementUncertain:
             self._visits.pop(person.psn_no, None)     # the next attempt registers a new visit
             raise
