@@ -478,3 +478,18 @@ def test_a_missing_bill_or_profile_is_a_usage_error(cli, tmp_path):
                         str(cli.bill), "--json")
     assert code == 2 and err["error"]["code"] == "unknown_profile"
     assert day(cli)[2:] == (0, 0)
+
+
+def test_family_by_psn_no_asks_the_centre_with_the_insured_place(cli):
+    """`cashier family --psn-no`: the centre wants the insured place with every psn_no (insuplc_admdvs); the
+    window takes it from its cache (filled by `cashier db import`), so the lookup by psn_no answers like the one
+    by card, with the balance after a settlement."""
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
+    assert code == 0, out
+    code, by_psn = cli.run("family", "--psn-no", "Q1", "--json")
+    assert code == 0, by_psn
+    code, by_card = cli.run("family", "--card-no", "A10000001", "--json")
+    assert by_psn == by_card and by_psn["baseinfo"]["psn_no"] == "Q1" and by_psn["cached"] is False
+    assert by_psn["own"] == {"balc": yuan(22148), "balc_fen": 22148}          # 50000 − 27852
+    code, err = cli.run("family", "--psn-no", "Q404", "--json")
+    assert code == 1 and err["error"]["code"] == "person_unknown", err

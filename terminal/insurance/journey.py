@@ -82,10 +82,11 @@ def identify(client: CentreClient, cred: Credential, certno: str = "") -> Insure
 
 
 def lookup(client: CentreClient, *, psn_no: str | None = None, card_no: str | None = None,
-           certno: str | None = None) -> InsuredPerson:
-    """X105 (project-defined): a person by psn_no, card number or ID number (the binding window's user)."""
+           certno: str | None = None, insuplc: str = "") -> InsuredPerson:
+    """X105 (project-defined): a person by psn_no, card number or ID number (the binding window's user). The
+    centre wants the insured place (`insuplc`) with a psn_no, as with every input that names one."""
     who = {k: v for k, v in (("psn_no", psn_no), ("card_no", card_no), ("certno", certno)) if v}
-    return InsuredPerson.from_answer(client.call("X105", {"data": who}))
+    return InsuredPerson.from_answer(client.call("X105", {"data": who}, insuplc=insuplc))
 
 
 def family(client: CentreClient, person: InsuredPerson, on_date: str | None = None) -> Family:

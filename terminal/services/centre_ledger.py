@@ -246,9 +246,17 @@ class CentreLedger:
         known = self._known.get(psn_no)
         if known is not None:
             return known
-        person = journey.lookup(self.client, psn_no=psn_no)
+        person = journey.lookup(self.client, psn_no=psn_no, insuplc=self._insuplc_of(psn_no))
         self._cache_person(person)
         return person, None
+
+    def _insuplc_of(self, psn_no: str) -> str:
+        """The insured place the centre wants beside a psn_no, from the window's cache (an import, a card read)."""
+        known = find_person(self.db(), psn_no=psn_no)
+        if known is None:
+            raise E.PERSON_UNKNOWN.error(f"no person {psn_no} known at this window: read their card or ID first",
+                                         f"本窗口无人员 {psn_no} 的记录:请先读卡或证件")
+        return known.insuplc_admdvs
 
     # ---------------------------------------------------------------- family
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
@@ -262,7 +270,8 @@ class CentreLedger:
                     if certno is not None:
                         _check_certno(certno)
                     person = journey.lookup(self.client, psn_no=psn_no, card_no=card_no,
-                                            certno=certno.strip().upper() if certno else None)
+                                            certno=certno.strip().upper() if certno else None,
+                                            insuplc=self._insuplc_of(psn_no) if psn_no else "")
                     self._cache_person(person)
                 fam = journey.family(self.client, person, today)
             except (CentreUnreachable, AnswerUncertain):
