@@ -424,7 +424,8 @@ def test_a_crash_leftover_is_cleared_and_no_temp_file_stays(cli):
                            "--json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert not stale.exists() and young.exists()
-    assert sorted(p.name for p in slips.iterdir()) == sorted([young.name, json.loads(proc.stdout)["setlinfo"]["setl_id"] + ".txt"])
+    setl_id = json.loads(proc.stdout)["setlinfo"]["setl_id"]
+    assert sorted(p.name for p in slips.iterdir()) == sorted([young.name, setl_id + ".txt"])
 
 
 def test_a_full_disk_while_writing_the_slip(cli, tmp_path):
