@@ -4,6 +4,7 @@ traceback or an `internal` error, and never a silent default."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -11,6 +12,19 @@ from people_helpers import demo, run_cli  # noqa: F401  (fixture)
 from terminal.cli.main import main
 
 BILL = {"med_type": "11", "items": [{"code": "X001", "name": "阿莫西林胶囊", "class": "A", "qty": 1, "price": 1250}]}
+
+
+def run_exact(config_file, *argv: str, capsys) -> tuple[int, dict]:
+    """`cashier --config F argv...` in this process; its JSON with the yuan amounts as exact Decimals."""
+    code = main(["--config", str(config_file), *argv])
+    return code, json.loads(capsys.readouterr().out, parse_float=Decimal)
+
+
+def settled_today(config_file, capsys) -> tuple[int, int]:
+    """How many settlements today (net of reversals): (the window's record, the centre's), from `cashier reconcile`."""
+    code, rec = run_exact(config_file, "reconcile", "--json", capsys=capsys)
+    assert code == 0 and rec["ok"], rec
+    return (sum(r["count"] for r in rec["insutypes"]), sum(r["centre_count"] or 0 for r in rec["insutypes"]))
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -46,17 +60,18 @@ def test_a_request_id_must_be_visible_ascii_of_at_most_64(demo, config_file, tmp
                         "--bill", str(bill), "--request-id", request_id, "--json", capsys=capsys)
     assert code == 2 and out["error"]["code"] == "bad_request_id"
     assert "--request-id: a request id is 1 to 64 visible ASCII characters" in out["error"]["message"]
-    cfg, db = demo
-    assert db.execute("SELECT count(*) FROM settlements").fetchone()[0] == 0
+    assert settled_today(config_file, capsys) == (0, 0)
 
 
 def test_a_request_id_of_64_visible_characters_settles(demo, config_file, tmp_path, capsys):
     bill = tmp_path / "bill.json"
     bill.write_text(json.dumps(BILL, ensure_ascii=False), encoding="utf-8")
     request_id = "k-" + "9" * 62
-    code, out = run_cli(config_file, "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill",
-                        str(bill), "--request-id", request_id, "--json", capsys=capsys)
-    assert code == 0 and out["request_id"] == request_id and out["medfee_sumamt"] == 1250
+    code, out = run_exact(config_file, "settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill",
+                          str(bill), "--request-id", request_id, "--json", capsys=capsys)
+    # the national field in yuan: 1 × 12.50
+    assert code == 0 and out["request_id"] == request_id and out["setlinfo"]["medfee_sumamt"] == Decimal("12.50")
+    assert settled_today(config_file, capsys) == (1, 1)
 
 
 @pytest.mark.parametrize("date", ["2026-02-30", "\x1b[2J", "tomorrow"])

@@ -1,12 +1,16 @@
-"""`cashier settle | reverse | reconcile` end to end: a centre export and a policy that are not the repo's,
-bills worked out by hand (docs/data-and-rules.md), over the in-process emulator and once through pcscd + vpcd."""
+"""`cashier settle | reverse | reconcile` end to end on the centre's client (the embedded centre): a centre export
+and a policy that are not the repo's, bills worked out by hand in fen (docs/data-and-rules.md), over the in-process
+emulator and once through pcscd + vpcd. `--json` speaks the national interface: amounts under national names are
+yuan with two decimals (read exactly, as Decimal), so each hand-computed fen figure is checked as its yuan."""
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -86,7 +90,7 @@ def window(tmp_path: Path, config_file: Path, monkeypatch: pytest.MonkeyPatch, c
             code = main(["--config", str(config_file), *args])
             captured = capsys.readouterr()
             self.err = captured.err
-            return code, json.loads(captured.out) if captured.out.strip() else {}
+            return code, json.loads(captured.out, parse_float=Decimal) if captured.out.strip() else {}
 
         def set_slips_dir(self, path: Path) -> None:
             text = config_file.read_text(encoding="utf-8")
@@ -108,18 +112,44 @@ def settle(cli, *extra: str) -> tuple[int, dict]:
     return cli.run("settle", "--bill", str(cli.bill), "--json", *extra)
 
 
+def yuan(fen: int) -> Decimal:
+    """A hand-computed fen figure as the interface writes it: exact yuan (37637 -> 376.37)."""
+    return Decimal(fen).scaleb(-2)
+
+
+def info(out: dict) -> dict:
+    """The national fields of a settlement or reversal (setlinfo, yuan)."""
+    return out["setlinfo"]
+
+
+def day(cli, *extra: str) -> tuple[int, dict, int, int]:
+    """`cashier reconcile` (3201): (exit code, report, the window's net count, the centre's) over every
+    insurance type of the day."""
+    code, rec = cli.run("reconcile", "--json", *extra)
+    return (code, rec, sum(r["count"] for r in rec["insutypes"]),
+            sum(r["centre_count"] or 0 for r in rec["insutypes"]))
+
+
+def day_fen(rec: dict, field: str, side: str = "window") -> int:
+    """A day total over every insurance type in fen, as the window recorded it or as the centre answered."""
+    rows = rec["insutypes"]
+    return sum((r[f"{field}_fen"] if side == "window" else r["centre"][f"{field}_fen"]) for r in rows)
+
+
 def test_settle_own_account_amounts_by_hand(cli):
     code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
     assert code == 0, out
     # B self-pay: 30863 × 0.15 = 4629.45 -> 4629; in scope 37637 − 777 − 4629 = 32231;
     # year deductible 20000; fund (32231 − 20000) × 0.80 = 9784.8 -> 9785; individual 27852, all from his account
-    assert {k: out[k] for k in ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt",
-                                "act_pay_dedc", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay",
-                                "psn_cash_pay", "balc")} == {
-        "medfee_sumamt": 37637, "fulamt_ownpay_amt": 777, "preselfpay_amt": 4629, "inscp_scp_amt": 32231,
-        "act_pay_dedc": 20000, "fund_pay_sumamt": 9785, "psn_part_amt": 27852, "acct_pay": 27852,
-        "acct_mulaid_pay": 0, "psn_cash_pay": 0, "balc": 22148}
-    assert out["setl_id"] and out["mulaid"] == [] and out["certno"] == "410102********6716"
+    assert {k: info(out)[k] for k in ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt",
+                                      "act_pay_dedc", "fund_pay_sumamt", "psn_part_amt", "acct_pay",
+                                      "acct_mulaid_pay", "psn_cash_pay", "balc")} == {
+        "medfee_sumamt": yuan(37637), "fulamt_ownpay_amt": yuan(777), "preselfpay_amt": yuan(4629),
+        "inscp_scp_amt": yuan(32231), "act_pay_dedc": yuan(20000), "fund_pay_sumamt": yuan(9785),
+        "psn_part_amt": yuan(27852), "acct_pay": yuan(27852), "acct_mulaid_pay": 0, "psn_cash_pay": 0,
+        "balc": yuan(22148)}
+    assert info(out)["medfee_sumamt"] == Decimal("376.37") and info(out)["balc"] == Decimal("221.48")
+    assert info(out)["setl_id"] and out["mulaid"] == [] and info(out)["certno"] == "410102********6716"
     slip = Path(out["slip"]).read_text(encoding="utf-8")
     assert "376.37" in slip and "97.85" in slip and "410102********6716" in slip
     # the codes' Chinese names come from their one table (centre.interface.codes)
@@ -129,24 +159,28 @@ def test_settle_own_account_amounts_by_hand(cli):
 def test_pre_writes_nothing_and_matches_the_settlement(cli):
     code, pre = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pre")
     assert code == 0 and pre["pre"] is True and pre["setl_id"] is None
-    code, rec = cli.run("reconcile", "--json")
-    assert rec["count"] == 0
+    assert day(cli)[2:] == (0, 0)                                   # neither the window nor the centre has one
     code, done = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pin", "123456")
+    assert code == 0 and pre["psn_part_amt"] == yuan(22660)        # worked out in the next test
     for key in ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay"):
-        assert pre[key] == done[key], key
+        assert pre[key] == info(done)[key], key
 
 
 def test_relatives_order_none_and_no_account(cli):
     # resident: visit deductible 5000; fund (32231 − 5000) × 0.55 = 14977.05 -> 14977; individual 22660
     code, out = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pin", "123456", "--relatives", "Q2,Q1")
     assert code == 0, out
-    assert (out["fund_pay_sumamt"], out["psn_part_amt"], out["acct_mulaid_pay"], out["psn_cash_pay"]) == \
-        (14977, 22660, 22660, 0)
-    assert [(m["owner_psn_no"], m["amount"]) for m in out["mulaid"]] == [("Q2", 3000), ("Q1", 19660)]
+    assert (info(out)["fund_pay_sumamt"], info(out)["psn_part_amt"], info(out)["acct_mulaid_pay"],
+            info(out)["psn_cash_pay"]) == (yuan(14977), yuan(22660), yuan(22660), 0)
+    # 李娜's whole 30.00 first, then 张伟 the rest: 22660 − 3000 = 19660
+    assert [(m["owner_psn_no"], m["amount"], m["amount_fen"]) for m in out["mulaid"]] == [
+        ("Q2", Decimal("30.00"), 3000), ("Q1", Decimal("196.60"), 19660)]
     code, none = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--relatives", "none")
-    assert (none["acct_pay"], none["psn_cash_pay"]) == (0, 22660)
+    assert code == 0 and (info(none)["acct_pay"], info(none)["psn_cash_pay"]) == (0, yuan(22660))
     code, cash = settle(cli, "--reader", "emulator:zhang_wei", "--no-account")
-    assert (cash["acct_used_flag"], cash["acct_pay"], cash["psn_cash_pay"]) == ("0", 0, 27852)
+    # 张伟's account (500.00 − 196.60 lent = 303.40) is not touched: all 278.52 in cash
+    assert code == 0 and (info(cash)["acct_pay"], info(cash)["psn_cash_pay"], info(cash)["balc"]) == \
+        (0, yuan(27852), yuan(50000 - 19660))
     code, err = settle(cli, "--reader", "emulator:zhang_xiaoyu", "--pin", "123456", "--relatives", "Q9")
     assert code == 1 and err["error"]["code"] == "no_binding"
 
@@ -154,28 +188,43 @@ def test_relatives_order_none_and_no_account(cli):
 def test_retry_same_request_id_then_reverse_then_reconcile(cli):
     code, first = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-42")
     code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-42")
-    assert code == 0 and again["replayed"] and again["setl_id"] == first["setl_id"] and again["balc"] == 22148
-    code, rec = cli.run("reconcile", "--json")
-    assert code == 0 and rec["ok"] and rec["count"] == 1 and rec["acct_pay"] == 27852
-    code, rev = cli.run("reverse", first["setl_id"], "--json")
-    assert code == 0 and rev["status"] == "reversal" and rev["acct_pay"] == -27852 and rev["balc"] == 50000
-    code, err = cli.run("reverse", first["setl_id"], "--json")
+    setl_id = info(first)["setl_id"]
+    assert code == 0 and again["replayed"] and info(again)["setl_id"] == setl_id
+    assert info(again)["balc"] == yuan(22148)                       # charged once: 50000 − 27852
+    code, rec, count, centre_count = day(cli)
+    assert code == 0 and rec["ok"] and (count, centre_count) == (1, 1)
+    assert day_fen(rec, "acct_pay") == day_fen(rec, "acct_pay", "centre") == 27852
+    code, rev = cli.run("reverse", setl_id, "--json")
+    assert code == 0 and info(rev)["ext_status"] == "reversal" and info(rev)["ext_reversal_of"] == setl_id
+    assert info(rev)["acct_pay"] == -yuan(27852) and info(rev)["balc"] == yuan(50000)
+    code, err = cli.run("reverse", setl_id, "--json")
     assert code == 1 and err["error"]["code"] == "already_reversed"
-    code, rec = cli.run("reconcile", "--window", "W01", "--json")
-    assert rec["ok"] and rec["count"] == 0 and rec["medfee_sumamt"] == 0 and rec["reversals"] == 1
+    # the settlement and its reversal: a net count of 0 and nothing in the totals, on both sides
+    code, rec, count, centre_count = day(cli, "--window", "W01")
+    assert code == 0 and rec["ok"] and rec["window"] == "W01" and (count, centre_count) == (0, 0)
+    assert day_fen(rec, "medfee_sumamt") == day_fen(rec, "medfee_sumamt", "centre") == 0
+    assert [r["insutype"] for r in rec["insutypes"]] == ["310"]    # the day had a 310 settlement
 
 
 def test_reconcile_mismatch_exits_1(cli):
-    import sqlite3
+    """The centre's record of the settlement edited behind the window's back (its append-only guard dropped):
+    3201 disagrees on acct_pay, reconcile exits 1 and names the field and both sides."""
     code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
-    db = sqlite3.connect(cli.dir / "var" / "cashier.db")
-    db.execute("DROP TRIGGER ledger_no_update")
-    db.execute("UPDATE ledger SET amount = 1 WHERE account = 'own'")
+    assert code == 0 and day(cli)[0] == 0
+    db = sqlite3.connect(cli.dir / "var" / "centre.db")           # [centre] db of the shipped config
+    db.execute("DROP TRIGGER settlements_no_update")
+    # the account paid 0.01 and the cash the rest: its own checks still hold (medfee = fund + account + cash)
+    assert db.execute("UPDATE settlements SET acct_pay = 1, own_acct_pay = 1, psn_cash_pay = psn_cash_pay + "
+                      "acct_pay - 1 WHERE setl_id = ?", [info(out)["setl_id"]]).rowcount == 1
     db.commit()
     db.close()
-    code, rec = cli.run("reconcile", "--json")
-    assert code == 1 and rec["ok"] is False
-    assert any(m["setl_id"] == out["setl_id"] and m["field"] == "acct_pay" for m in rec["mismatches"])
+    code, rec, count, centre_count = day(cli)
+    assert code == 1 and rec["ok"] is False and (count, centre_count) == (1, 1)
+    [row] = rec["insutypes"]
+    assert row["insutype"] == "310" and row["stmt_rslt"] == "1"
+    assert row["acct_pay_fen"] == 27852 and row["centre"]["acct_pay_fen"] == 1
+    assert "个人账户支出(acct_pay): 医药机构278.52, 医保中心0.01" in row["stmt_rslt_dscr"]
+    assert "RECONCILIATION MISMATCH: insutype 310:" in cli.err
 
 
 @pytest.mark.parametrize("args, code_name", [
@@ -188,7 +237,7 @@ def test_refusals_write_nothing(cli, args, code_name):
     assert code == 1
     if code_name:
         assert err["error"]["code"] == code_name
-    assert cli.run("reconcile", "--json")[1]["count"] == 0
+    assert day(cli)[2:] == (0, 0)
 
 
 def test_bad_bill_is_named(cli, tmp_path):
@@ -205,8 +254,9 @@ def test_reconcile_date_is_strict_a_usage_error(cli, date):
 
 
 def test_reconcile_a_real_past_date(cli):
-    code, rec = cli.run("reconcile", "--date", "2024-02-29", "--json")
-    assert code == 0 and rec["ok"] and rec["count"] == 0 and rec["date"] == "2024-02-29"
+    code, rec, count, centre_count = day(cli, "--date", "2024-02-29")
+    assert code == 0 and rec["ok"] and (count, centre_count) == (0, 0) and rec["date"] == "2024-02-29"
+    assert rec["insutypes"] == []
 
 
 @pytest.mark.parametrize("pin", ["12ab56", "123", "12345678901234567", "", "１２３４５６"])
@@ -214,7 +264,7 @@ def test_a_malformed_pin_is_a_usage_error_before_the_card_is_touched(cli, pin):
     for extra in ((), ("--no-account",)):       # refused even when no account would need it
         code, err = settle(cli, "--reader", "emulator:zhang_wei", "--pin", pin, *extra)
         assert code == 2 and err["error"]["code"] == "pin_invalid" and "4" in err["error"]["message"], err
-    assert cli.run("reconcile", "--json")[1]["count"] == 0
+    assert day(cli)[2:] == (0, 0)
 
 
 def test_the_installed_command(cli):
@@ -231,12 +281,13 @@ def test_settle_through_pcsc(cli, pcsc_reader_factory):
     reader = pcsc_reader_factory("zhang_xiaoyu")
     code, out = settle(cli, "--reader", f"pcsc:{reader.name}", "--pin", "123456", "--relatives", "Q2,Q1")
     assert code == 0, out
-    assert (out["medfee_sumamt"], out["fund_pay_sumamt"], out["psn_part_amt"], out["acct_mulaid_pay"],
-            out["psn_cash_pay"]) == (37637, 14977, 22660, 22660, 0)
-    assert [(m["owner_psn_no"], m["amount"]) for m in out["mulaid"]] == [("Q2", 3000), ("Q1", 19660)]
+    assert (info(out)["medfee_sumamt"], info(out)["fund_pay_sumamt"], info(out)["psn_part_amt"],
+            info(out)["acct_mulaid_pay"], info(out)["psn_cash_pay"]) == \
+        (yuan(37637), yuan(14977), yuan(22660), yuan(22660), 0)
+    assert [(m["owner_psn_no"], m["amount_fen"]) for m in out["mulaid"]] == [("Q2", 3000), ("Q1", 19660)]
     code, wrong = settle(cli, "--reader", f"pcsc:{reader.name}", "--pin", "999999")
     assert code == 1 and wrong["error"]["code"] == "pin_wrong"
-    assert cli.run("reconcile", "--json")[1]["count"] == 1
+    assert day(cli)[2:] == (1, 1)
 
 
 def test_settle_through_a_serial_terminal_with_the_pin_on_its_keypad(cli, state_dir, tmp_path):
@@ -244,7 +295,8 @@ def test_settle_through_a_serial_terminal_with_the_pin_on_its_keypad(cli, state_
     with terminal_with("zhang_wei", state_dir, tmp_path, keypad=["123456"]) as term:
         code, out = settle(cli, "--reader", f"serial:{term.path}")        # no --pin: typed on the keypad
     assert code == 0, out
-    assert (out["medfee_sumamt"], out["fund_pay_sumamt"], out["acct_pay"], out["balc"]) == (37637, 9785, 27852, 22148)
+    assert (info(out)["medfee_sumamt"], info(out)["fund_pay_sumamt"], info(out)["acct_pay"], info(out)["balc"]) == \
+        (yuan(37637), yuan(9785), yuan(27852), yuan(22148))
 
 
 def test_a_reused_request_id_with_another_bill_is_refused(cli):
@@ -261,9 +313,10 @@ def test_a_reused_request_id_with_another_bill_is_refused(cli):
     assert code == 1 and err["error"]["code"] == "request_id_conflict"
     code, again = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(bill2),
                           "--request-id", "S2", "--json")
-    assert code == 0 and again["replayed"] and again["setl_id"] == first["setl_id"]
-    code, rec = cli.run("reconcile", "--json")
-    assert rec["count"] == 1 and rec["medfee_sumamt"] == 1000 and rec["ok"]
+    assert code == 0 and again["replayed"] and info(again)["setl_id"] == info(first)["setl_id"]
+    code, rec, count, centre_count = day(cli)
+    assert rec["ok"] and (count, centre_count) == (1, 1)
+    assert day_fen(rec, "medfee_sumamt") == day_fen(rec, "medfee_sumamt", "centre") == 1000
 
 
 def test_bill_numbers_and_absurd_amount_limits_from_the_config(cli):
@@ -279,21 +332,22 @@ def test_bill_numbers_and_absurd_amount_limits_from_the_config(cli):
     cli.config.write_text(text.replace("[policy]\n", "[policy]\nmax_item_price = 200000000\n", 1), encoding="utf-8")
     code, out = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--bill", str(car_t), "--json")
     assert code == 0, out
-    assert (out["medfee_sumamt"], out["acct_pay"], out["psn_cash_pay"]) == (150_000_000, 50000, 150_000_000 - 50000)
+    # class C: all self-paid; his whole account (500.00) pays, the rest in cash: 150000000 − 50000 = 149950000
+    assert (info(out)["medfee_sumamt"], info(out)["acct_pay"], info(out)["psn_cash_pay"]) == \
+        (Decimal("1500000.00"), yuan(50000), Decimal("1499500.00"))
     cli.config.write_text(text.replace("[policy]\n", "[policy]\nmax_bill_total = 100000\n", 1), encoding="utf-8")
     code, err = cli.run("settle", "--reader", "emulator:zhang_wei", "--pin", "123456", "--json", "--bill",
                         str(write_bill(cli.dir / "b.json", "11", [("A", 1, 100001)])))
     assert code == 1 and "above the limit of ¥1,000.00" in err["error"]["message"]
-    assert cli.run("reconcile", "--json")[1]["count"] == 1
+    assert day(cli)[2:] == (1, 1)
 
 
-def balance(cli, psn_no: str) -> int:
-    import sqlite3
-    db = sqlite3.connect(cli.dir / "var" / "cashier.db")
-    try:
-        return db.execute("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()[0]
-    finally:
-        db.close()
+def balance(cli, card_no: str) -> int:
+    """The card holder's own account balance in fen, as the centre answers `cashier family` (X101)."""
+    code, fam = cli.run("family", "--card-no", card_no, "--json")
+    assert code == 0 and fam["cached"] is False, fam
+    assert fam["own"]["balc"] == yuan(fam["own"]["balc_fen"])
+    return fam["own"]["balc_fen"]
 
 
 def test_a_slip_that_cannot_be_saved_never_fails_a_committed_settlement(cli, tmp_path):
@@ -302,50 +356,52 @@ def test_a_slip_that_cannot_be_saved_never_fails_a_committed_settlement(cli, tmp
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x", encoding="utf-8")
     cli.set_slips_dir(blocker)
-    before = balance(cli, "Q1")
+    before = balance(cli, "A10000001")
     code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-slip")
     assert code == 0, out
-    assert out["setl_id"] and out["acct_pay"] == 27852 and out["slip"] is None
-    assert out["warning"]["code"] == "slip_not_saved" and f"cashier slip {out['setl_id']}" in out["warning"]["message"]
+    setl_id = info(out)["setl_id"]
+    assert setl_id and info(out)["acct_pay"] == yuan(27852) and out["slip"] is None
+    assert out["warning"]["code"] == "slip_not_saved" and f"cashier slip {setl_id}" in out["warning"]["message"]
     assert "cashier: warning:" in cli.err and "is done" in cli.err and str(blocker) in cli.err
-    assert balance(cli, "Q1") == before - 27852
+    assert balance(cli, "A10000001") == before - 27852
     code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-slip")
-    assert code == 0 and again["replayed"] and again["setl_id"] == out["setl_id"] and again["warning"]
-    assert balance(cli, "Q1") == before - 27852                       # charged once
+    assert code == 0 and again["replayed"] and info(again)["setl_id"] == setl_id and again["warning"]
+    assert balance(cli, "A10000001") == before - 27852                       # charged once
     slips = tmp_path / "slips"
     cli.set_slips_dir(slips)
     code, third = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-slip")
     assert code == 0 and third["replayed"] and "warning" not in third
-    assert third["slip"] == str(slips / f"{out['setl_id']}.txt") and "376.37" in Path(third["slip"]).read_text()
-    assert balance(cli, "Q1") == before - 27852
-    code, printed = cli.run("slip", out["setl_id"], "--json")
+    assert third["slip"] == str(slips / f"{setl_id}.txt") and "376.37" in Path(third["slip"]).read_text()
+    assert balance(cli, "A10000001") == before - 27852
+    code, printed = cli.run("slip", setl_id, "--json")
     assert code == 0 and printed["slip"] == Path(third["slip"]).read_text(encoding="utf-8")
-    code, saved = cli.run("slip", out["setl_id"], "--out", str(tmp_path), "--json")
-    assert code == 0 and Path(saved["saved"]) == tmp_path / f"{out['setl_id']}.txt"
+    code, saved = cli.run("slip", setl_id, "--out", str(tmp_path), "--json")
+    assert code == 0 and Path(saved["saved"]) == tmp_path / f"{setl_id}.txt"
     assert Path(saved["saved"]).read_text(encoding="utf-8") == printed["slip"]
     code, err = cli.run("slip", "S-NO-SUCH", "--json")
     assert code == 1 and err["error"]["code"] == "unknown_settlement"
-    code, err = cli.run("slip", out["setl_id"], "--out", str(blocker / "x.txt"), "--json")
+    code, err = cli.run("slip", setl_id, "--out", str(blocker / "x.txt"), "--json")
     assert code == 1 and err["error"]["code"] == "slip_not_saved"
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
 
 def test_a_reversal_whose_slip_cannot_be_saved_is_done_and_cannot_be_done_twice(cli, tmp_path):
     code, first = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
+    setl_id = info(first)["setl_id"]
     blocker = tmp_path / "blocker"
     blocker.write_text("x", encoding="utf-8")
     cli.set_slips_dir(blocker)
-    code, rev = cli.run("reverse", first["setl_id"], "--json")
-    assert code == 0 and rev["status"] == "reversal" and rev["balc"] == 50000
+    code, rev = cli.run("reverse", setl_id, "--json")
+    assert code == 0 and info(rev)["ext_status"] == "reversal" and info(rev)["balc"] == yuan(50000)
     assert rev["warning"]["code"] == "slip_not_saved" and "reversal" in rev["warning"]["message"]
-    assert balance(cli, "Q1") == 50000
-    code, err = cli.run("reverse", first["setl_id"], "--json")
+    assert balance(cli, "A10000001") == 50000
+    code, err = cli.run("reverse", setl_id, "--json")
     assert code == 1 and err["error"]["code"] == "already_reversed"
     assert err["error"]["message"].endswith("was already reversed: it cannot be reversed again")
-    code, err = cli.run("--lang", "zh", "reverse", first["setl_id"], "--json")
+    code, err = cli.run("--lang", "zh", "reverse", setl_id, "--json")
     assert "已冲正,不能再次冲正" in err["error"]["message"]
-    code, slip = cli.run("slip", rev["setl_id"], "--json")
-    assert code == 0 and "医保结算冲正单" in slip["slip"] and first["setl_id"] in slip["slip"]
+    code, slip = cli.run("slip", info(rev)["setl_id"], "--json")
+    assert code == 0 and "医保结算冲正单" in slip["slip"] and setl_id in slip["slip"]
 
 
 def test_a_crash_leftover_is_cleared_and_no_temp_file_stays(cli):
@@ -368,7 +424,8 @@ def test_a_crash_leftover_is_cleared_and_no_temp_file_stays(cli):
                            "--json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert not stale.exists() and young.exists()
-    assert sorted(p.name for p in slips.iterdir()) == sorted([young.name, json.loads(proc.stdout)["setl_id"] + ".txt"])
+    setl_id = json.loads(proc.stdout)["setlinfo"]["setl_id"]
+    assert sorted(p.name for p in slips.iterdir()) == sorted([young.name, setl_id + ".txt"])
 
 
 def test_a_full_disk_while_writing_the_slip(cli, tmp_path):
@@ -388,14 +445,14 @@ def test_a_full_disk_while_writing_the_slip(cli, tmp_path):
               f"ls -A {full}")
     proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=120)
     lines = proc.stdout.strip().splitlines()
-    out = json.loads(lines[0])
+    out = json.loads(lines[0], parse_float=Decimal)
     assert lines[1] == "rc=0", proc.stderr
-    assert out["acct_pay"] == 27852 and out["warning"]["code"] == "slip_not_saved", out
+    assert info(out)["acct_pay"] == yuan(27852) and out["warning"]["code"] == "slip_not_saved", out
     assert "No space left on device" in out["warning"]["message"]
     assert lines[2:] == ["filler"]                                # no temp file left behind
-    assert balance(cli, "Q1") == 50000 - 27852
+    assert balance(cli, "A10000001") == 50000 - 27852
     code, again = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456", "--request-id", "R-full")
-    assert code == 0 and again["replayed"] and balance(cli, "Q1") == 50000 - 27852
+    assert code == 0 and again["replayed"] and balance(cli, "A10000001") == 50000 - 27852
     assert Path(again["slip"]).parent == full and Path(again["slip"]).is_file()   # now written
 
 
@@ -403,13 +460,14 @@ def test_the_pin_from_stdin_or_the_environment(cli, monkeypatch):
     import io
     monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
     code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "-")
-    assert code == 0 and out["acct_pay"] == 27852, out
+    assert code == 0 and info(out)["acct_pay"] == yuan(27852), out
     monkeypatch.setenv("CASHIER_PIN", "000000")
     code, err = settle(cli, "--reader", "emulator:zhang_wei")                 # the environment's (wrong) PIN
     assert code == 1 and err["error"]["code"] == "pin_wrong"
     monkeypatch.setattr("sys.stdin", io.StringIO("123456\n"))
     code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "-")   # '-' wins over the environment
-    assert code == 0 and out["acct_pay"] > 0 and out["balc"] == 50000 - 27852 - out["acct_pay"]
+    # the year's deductible is met: fund 32231 × 0.80 = 25784.8 -> 25785; individual 37637 − 25785 = 11852
+    assert code == 0 and info(out)["acct_pay"] == yuan(11852) and info(out)["balc"] == yuan(50000 - 27852 - 11852)
 
 
 def test_a_missing_bill_or_profile_is_a_usage_error(cli, tmp_path):
@@ -420,4 +478,19 @@ def test_a_missing_bill_or_profile_is_a_usage_error(cli, tmp_path):
     code, err = cli.run("settle", "--reader", "emulator:/no/such.json", "--pin", "123456", "--bill",
                         str(cli.bill), "--json")
     assert code == 2 and err["error"]["code"] == "unknown_profile"
-    assert cli.run("reconcile", "--json")[1]["count"] == 0
+    assert day(cli)[2:] == (0, 0)
+
+
+def test_family_by_psn_no_asks_the_centre_with_the_insured_place(cli):
+    """`cashier family --psn-no`: the centre wants the insured place with every psn_no (insuplc_admdvs); the
+    window takes it from its cache (filled by `cashier db import`), so the lookup by psn_no answers like the one
+    by card, with the balance after a settlement."""
+    code, out = settle(cli, "--reader", "emulator:zhang_wei", "--pin", "123456")
+    assert code == 0, out
+    code, by_psn = cli.run("family", "--psn-no", "Q1", "--json")
+    assert code == 0, by_psn
+    code, by_card = cli.run("family", "--card-no", "A10000001", "--json")
+    assert by_psn == by_card and by_psn["baseinfo"]["psn_no"] == "Q1" and by_psn["cached"] is False
+    assert by_psn["own"] == {"balc": yuan(22148), "balc_fen": 22148}          # 50000 − 27852
+    code, err = cli.run("family", "--psn-no", "Q404", "--json")
+    assert code == 1 and err["error"]["code"] == "person_unknown", err

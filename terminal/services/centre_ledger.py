@@ -274,9 +274,15 @@ class CentreLedger:
         return person, None
 
     def _insuplc_of(self, psn_no: str | None) -> str:
-        """The insured area of a person the window knows (its cache): what a message naming a psn_no carries."""
-        cached = find_person(self.db(), psn_no=psn_no) if psn_no else None
-        return cached.insuplc_admdvs if cached is not None else ""
+        """The insured area of a person the window knows (its cache): what a message naming a psn_no carries. A
+        psn_no this window has never seen is refused here, clearly, rather than by the centre for the missing area."""
+        if not psn_no:
+            return ""
+        known = find_person(self.db(), psn_no=psn_no)
+        if known is None:
+            raise E.PERSON_UNKNOWN.error(f"no person {psn_no} known at this window: read their card or ID first",
+                                         f"本窗口无人员 {psn_no} 的记录:请先读卡或证件")
+        return known.insuplc_admdvs
 
     # ---------------------------------------------------------------- family
     def family(self, *, card_no: str | None = None, certno: str | None = None, psn_no: str | None = None,
