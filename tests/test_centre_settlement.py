@@ -1,5 +1,5 @@
-"""The settlement figures of the window's own tests (test_settlement.py, test_presettle.py), now with the centre as
-the only writer: the same family, the same bills, the same amounts (in fen here, as the originals), reached
+"""The settlement figures the window's retired training ledger was tested with, now with the centre as the only
+writer: the same family, the same bills, the same amounts (in fen here, as the originals), reached
 through the interface — in-process and over HTTP — and the books checked against the ledger after each."""
 
 from __future__ import annotations
