@@ -14,12 +14,10 @@ TODAY = "2026-11-29"
 
 @pytest.fixture
 def demo(cfg):
-    """(cfg, db): the demo database (regions + the cast; on the training ledger 张敏's binding with its quota)
-    in tmp_path, one connection on this thread."""
-    from quota_demo import load_quota_demo
+    """(cfg, db): the demo (regions + the cast, in the window's cache and the embedded centre) in tmp_path, one
+    connection to the window's database on this thread."""
     from terminal.services.demo_db import ensure_demo_db
     from terminal.store.db import open_from_config
-    load_quota_demo(cfg)
     ensure_demo_db(cfg)
     db = open_from_config(cfg)
     yield cfg, db

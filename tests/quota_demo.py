@@ -1,9 +1,9 @@
-"""The demo cast under the earmarked-quota reading (共济额度), for the training ledger's tests.
+"""The demo cast under the earmarked-quota reading (共济额度), for the tests of the quota model.
 
 The bundled demo export tells the 2025 story: 张伟's cross-province binding of his sister 张敏 carries no quota
-(the aid goes through her insurance wallet, which only the centre keeps). The offline training ledger has no
-wallet: there a cross-province binding pays from a quota, so its tests load the same cast with the quota the
-demo had before (¥500.00 set aside for 张敏). A window on the centre loads the bundled file as it is.
+(the aid goes through her insurance wallet). Under `cross_province_model = "quota"` a cross-province binding pays
+from a quota set aside, so those tests load the same cast with the quota the demo had before (¥500.00 set aside
+for 张敏).
 """
 
 from __future__ import annotations
@@ -23,23 +23,3 @@ def quota_export(where: Path) -> Path:
     path.write_text(text.replace(_LINE, _LINE.replace('"quota": 0', f'"quota": {QUOTA}')), encoding="utf-8")
     return path
 
-
-def load_quota_demo(cfg) -> None:
-    """On the training ledger ([centre] enabled = false) with an empty database: the cast with the quota, so
-    that ensure_demo_db finds it loaded. A window on the centre is left to ensure_demo_db."""
-    from terminal.services.bindings import policy_of
-    from terminal.store.db import open_from_config
-    from terminal.store.importer import import_file, refusal
-    if cfg.centre.enabled:
-        return
-    db = open_from_config(cfg, create=True)
-    try:
-        if db.execute("SELECT count(*) FROM persons").fetchone()[0]:
-            return
-        for export in (DATA / "regions.jsonl", quota_export(Path(cfg.db_path).parent)):
-            report = import_file(db, export, policy=policy_of(cfg), operator=cfg.terminal.operator,
-                                 window=cfg.terminal.window)
-            if not report.imported:
-                raise refusal(report)
-    finally:
-        db.close()
