@@ -38,7 +38,7 @@ async def test_an_absurd_price_is_refused_in_place(cfg):
         await press(app, pilot, "f5")                   # nothing to pay yet
         assert type(app.screen).__name__ == "BillScreen"
         assert "请先添加费用项目" in screen_text(app)
-    assert count(cfg, "settlements") == 0
+    assert count(cfg, "window_settlements") == 0
 
 
 async def test_an_item_the_catalogue_lacks_is_named_and_once_removed_the_bill_settles(cfg):
@@ -58,7 +58,7 @@ async def test_an_item_the_catalogue_lacks_is_named_and_once_removed_the_bill_se
         await type_text(app, pilot, "123456")
         await press(app, pilot, "enter")
         assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
-    assert count(cfg, "settlements", "medfee_sumamt = ?", [25100]) == 1
+    assert count(cfg, "window_settlements", "medfee_sumamt = ?", [25100]) == 1
 
 
 async def test_inactive_insurance_is_refused_before_any_payment(cfg):
@@ -72,7 +72,7 @@ async def test_inactive_insurance_is_refused_before_any_payment(cfg):
         await type_text(app, pilot, "10")
         assert app.screen.query_one("#split").border_title == "全自费(现金)"   # the split is the self-pay one
         assert "参保状态为暂停" not in screen_text(app)                        # no dead end on the way
-    assert count(cfg, "settlements") == 0
+    assert count(cfg, "window_settlements") == 0
 
 
 async def test_kiosk_mode_has_no_cashier_keys_or_screens(cfg):

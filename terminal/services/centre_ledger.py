@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -302,6 +302,10 @@ class CentreLedger:
         if visit is None:
             visit = journey.open_visit(self.client, person, cred, bill, window=self.cfg.terminal.window)
         elif visit.bill_fingerprint != journey.bill_fingerprint(bill):
+            if visit.chrg_bchno:
+                journey.cancel_fees(self.client, person, visit)
+                # the batch is gone: a 2204 refused next (a code the catalogue lacks) must not leave it to cancel again
+                self._visits[person.psn_no] = visit = replace(visit, chrg_bchno="", bill_fingerprint="")
             visit = journey.upload_fees(self.client, person, visit.mdtrt_id, bill, previous=visit)
         self._visits[person.psn_no] = visit
         return visit
