@@ -132,6 +132,13 @@ def count(cfg, table: str, where: str = "1", args: list | None = None) -> int:
         db.conn.close()
 
 
+def centre_count(cfg, table: str, where: str = "1", args: list | None = None) -> int:
+    """Rows of the embedded centre's own books (its bindings, accounts ...): what the window's cache may lag."""
+    import sqlite3
+    with closing(sqlite3.connect(f"file:{cfg.resolve(cfg.centre.db)}?mode=ro", uri=True)) as db:
+        return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args or []).fetchone()[0]
+
+
 async def insert(app, pilot, profile: str) -> None:
     """Put a demo card in the reader from the tray (as F8 + digit would) and wait for the patient screen."""
     app.tray_insert(profile)
