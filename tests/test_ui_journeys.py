@@ -3,6 +3,8 @@ in the database and what the screen says (in Chinese, the default)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ui_pilot import (balance, centre_at, centre_count, count, enter_bill, insert, press, quota_centre, screen_text,
@@ -281,3 +283,15 @@ async def test_a_slip_that_cannot_be_saved_still_shows_the_settlement_and_revers
         await press(app, pilot, "f7")                    # the original, now reversed
         assert "已冲正,不能再次冲正" in screen_text(app)
     assert count(cfg, "window_settlements") == 2 and count(cfg, "window_settlements", "status = 'reversal'") == 1
+
+
+async def test_the_bindings_screen_shows_each_users_masked_id_number(cfg):
+    """The centre's binding list (X104) carries no ID number: the window shows its cached one, masked."""
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f3")
+        table = app.screen.query_one("#list")
+        rows = [[str(c).strip() for c in table.get_row_at(r)[:2]] for r in range(table.row_count)]
+        assert rows == [["张小雨", "410105********6927"], ["张国强", "411602********7017"],
+                        ["张敏", "410102********7028"]], rows
+        assert not re.search(r"\d{17}[\dX]", screen_text(app))       # no ID number whole
