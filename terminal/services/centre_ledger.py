@@ -674,8 +674,9 @@ class CentreLedger:
                 records = journey.owner_bindings(self.client, owner)
             except (CentreUnreachable, AnswerUncertain) as exc:
                 raise unavailable(exc, "bindings X104", "绑定查询") from None
-        return [(_binding(r, None), Person(r.user_psn_no, "", r.user_name, None, None, None, r.user_card_no, None, "",
-                                           "", "")) for r in records]
+        db = self.db()    # X104 names no ID number: the window's cache of persons has it, for the screen
+        return [(_binding(r, None), Person(r.user_psn_no, _cached_certno(db, r.user_psn_no), r.user_name, None, None,
+                                           None, r.user_card_no, None, "", "", "")) for r in records]
 
     def binding_json(self, binding: Any) -> dict[str, Any]:
         """`cashier bind/unbind --json` on the centre: the binding as X102/X103 answered; fen named so."""
@@ -924,6 +925,11 @@ def _cash_split(bill: Bill, psn_no: str, balc: int | None) -> PreSettlement:
                          act_pay_dedc=0, fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0,
                          acct_pay=0, psn_cash_pay=total, balc=balc, mulaid=(), rule=rule, acct_used_flag=False,
                          item_amounts=amounts)
+
+
+def _cached_certno(db: Any, psn_no: str) -> str:
+    cached = find_person(db, psn_no=psn_no)
+    return cached.certno if cached is not None else ""
 
 
 def centre_today(cfg: Config) -> str:
