@@ -4,9 +4,19 @@ read with the card."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Static
 
-from ui_pilot import AMOXICILLIN_LINE, balance, enter_bill, insert, press, screen_text, type_text, window
+from ui_pilot import (AMOXICILLIN_LINE, balance, centre_at, enter_bill, insert, press, quota_centre, screen_text,
+                      type_text, window)
+
+
+@pytest.fixture
+def cfg(cfg, monkeypatch):
+    """The embedded centre on the window's clock, under the quota model: 张伟 holds ¥3,560.00 and has set ¥500.00
+    aside for 张敏."""
+    centre_at(monkeypatch)
+    return quota_centre(cfg)
 
 
 def own_on_patient(app) -> str:

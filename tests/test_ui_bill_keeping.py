@@ -4,19 +4,27 @@ Ctrl+Q with a bill not charged asks first."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
-from ui_pilot import (AMOXICILLIN_LINE, count, enter_bill, insert, press, rendered, screen_text, settle_down,
-                      type_text, window)
+from ui_pilot import (AMOXICILLIN_LINE, centre_at, count, enter_bill, insert, press, quota_centre, rendered, screen_text,
+                      settle_down, type_text, window)
 
-X207 = ("X207", "头孢克肟片", "B", "1", "38.00")
+X002 = ("X002", "头孢克肟片", "B", "1", "38.00")       # class B in the centre's catalogue (头孢克肟分散片)
+
+
+@pytest.fixture
+def cfg(cfg, monkeypatch):
+    """The embedded centre on the window's clock, under the quota model (the cast as these screens were written)."""
+    centre_at(monkeypatch)
+    return quota_centre(cfg)
 
 
 def items(app) -> list[tuple[str, str]]:
     return [(i["code"], str(i["qty"])) for i in app.screen.items]
 
 
-async def to_bill(app, pilot, profile: str = "zhang_wei", lines=(AMOXICILLIN_LINE, X207)) -> None:
+async def to_bill(app, pilot, profile: str = "zhang_wei", lines=(AMOXICILLIN_LINE, X002)) -> None:
     await insert(app, pilot, profile)
     await press(app, pilot, "f2")
     await enter_bill(app, pilot, list(lines))
@@ -32,7 +40,7 @@ async def test_quantity_changed_in_place(cfg):
         assert "第 1 行 阿莫西林胶囊 的数量" in screen_text(app)
         await type_text(app, pilot, "5")                     # the old quantity is selected: typing replaces it
         await press(app, pilot, "enter")
-        assert items(app) == [("X001", "5"), ("X207", "1")]
+        assert items(app) == [("X001", "5"), ("X002", "1")]
         drawn = rendered(app.screen.query_one("#items"))
         assert "¥627.50" in drawn and "¥38.00" in drawn      # 5 × 125.50, in the same row
         assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "¥665.50"
@@ -42,24 +50,24 @@ async def test_quantity_changed_in_place(cfg):
         await press(app, pilot, "f2")
         await type_text(app, pilot, "7")
         await press(app, pilot, "escape")
-        assert type(app.screen).__name__ == "BillScreen" and items(app)[1] == ("X207", "1")
+        assert type(app.screen).__name__ == "BillScreen" and items(app)[1] == ("X002", "1")
         await press(app, pilot, "f2")
         assert "第 2 行 头孢克肟片 的数量" in screen_text(app)
         await type_text(app, pilot, "0")
         await press(app, pilot, "enter")
-        assert "数量必须大于0" in screen_text(app) and items(app)[1] == ("X207", "1")
+        assert "数量必须大于0" in screen_text(app) and items(app)[1] == ("X002", "1")
         await press(app, pilot, "escape")
         app.screen.query_one("#items").focus()              # Enter on a row of the table changes it too
         await press(app, pilot, "enter")
         assert app.screen.editing is not None
         await type_text(app, pilot, "3")
         await press(app, pilot, "enter")
-        assert items(app) == [("X001", "5"), ("X207", "3")]
+        assert items(app) == [("X001", "5"), ("X002", "3")]
         await press(app, pilot, "f5")
         await type_text(app, pilot, "123456")
         await press(app, pilot, "enter")
         assert type(app.screen).__name__ == "ResultScreen"
-    assert count(cfg, "settlements", "medfee_sumamt = ?", [5 * 12550 + 3 * 3800]) == 1
+    assert count(cfg, "window_settlements", "medfee_sumamt = ?", [5 * 12550 + 3 * 3800]) == 1
 
 
 async def test_pulled_card_keeps_the_bill_until_it_comes_back(cfg):
@@ -83,7 +91,7 @@ async def test_pulled_card_keeps_the_bill_until_it_comes_back(cfg):
         assert "张伟 上次未结算的账单(2 项)已恢复" in str(app.screen.query_one("#question").render())
         await press(app, pilot, "n")                         # keep it (the default answer)
         await press(app, pilot, "f2")
-        assert items(app) == [("X001", "2"), ("X207", "1")]
+        assert items(app) == [("X001", "2"), ("X002", "1")]
         assert app.screen.query_one("#in-code", Input).value == "V1"
         app.tray_remove()                                    # pulled again, and this time discarded
         await settle_down(app, pilot)
@@ -92,7 +100,7 @@ async def test_pulled_card_keeps_the_bill_until_it_comes_back(cfg):
         assert "已丢弃未结算的账单(2 项)" in screen_text(app) or app.screen.bill == {}
         await press(app, pilot, "f2")
         assert app.screen.items == []
-    assert count(cfg, "settlements") == 0
+    assert count(cfg, "window_settlements") == 0
 
 
 async def test_a_charged_bill_is_not_kept(cfg):

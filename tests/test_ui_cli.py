@@ -31,9 +31,10 @@ def test_demo_builds_the_database_and_the_app(cfg, monkeypatch):
     real = app_module.build_app
     monkeypatch.setattr(app_module, "build_app", lambda *a, **kw: Stub(real(*a, **kw)))
     monkeypatch.setattr("terminal.cli.main.load_cfg", lambda args: cfg)
-    assert not cfg.db_path.exists()
+    assert not cfg.db_path.exists() and not cfg.resolve(cfg.centre.db).exists()
     args = build_parser().parse_args(["demo", "--profile", "li_na", "--lang", "en"])
     assert ui_cmd.run_demo(args) == 0
     assert cfg.db_path.exists()
+    assert cfg.resolve(cfg.centre.db).exists()          # the embedded centre's, with the demo loaded into it
     app = ran["app"]
     assert app.demo and app.lang == "en" and app.reader_spec == "emulator:li_na"

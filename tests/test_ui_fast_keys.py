@@ -15,12 +15,20 @@ from pathlib import Path
 import pytest
 from textual import events
 
-from ui_pilot import count, insert, press, screen_text, settle_down, wait_for, window
+from ui_pilot import balance, centre_at, count, insert, press, quota_centre, screen_text, settle_down, wait_for, window
 
 # two bill lines, Tab between fields and Enter after each, then F5, the PIN and Enter: 2 × 125.50 + 3 × 5.00
+# (D002: class B in the centre's catalogue)
 LINES = [*"X001", "tab", *"amoxicillin", "tab", "a", "tab", "2", "tab", *"125.50", "enter",
-         *"V100", "tab", *"vitc", "tab", "b", "tab", "3", "tab", *"5.00", "enter"]
+         *"D002", "tab", *"vitc", "tab", "b", "tab", "3", "tab", *"5.00", "enter"]
 TOTAL = 2 * 12550 + 3 * 500
+
+
+@pytest.fixture
+def cfg(cfg, monkeypatch):
+    """The embedded centre on the window's clock, under the quota model (the cast as these screens were written)."""
+    centre_at(monkeypatch)
+    return quota_centre(cfg)
 
 
 def burst(app, keys: list[str]) -> None:
@@ -41,8 +49,9 @@ async def test_a_burst_of_keys_lands_where_it_was_typed(cfg):
         burst(app, [k for k in LINES] + ["f5", *"123456", "enter"])
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen"
                        and "¥266.00" in screen_text(app), timeout=15)     # (its rows drawn a moment later)
-    assert count(cfg, "settlements", "medfee_sumamt = ?", [TOTAL]) == 1
-    assert count(cfg, "ledger", "account = 'own' AND amount = ?", [TOTAL]) == 1
+    assert count(cfg, "window_settlements", "medfee_sumamt = ?", [TOTAL]) == 1
+    assert count(cfg, "window_settlements", "own_acct_pay = ?", [TOTAL]) == 1
+    assert balance(cfg, "P10000001") == 356000 - TOTAL       # the whole bill from his own account
 
 
 async def test_digits_typed_away_from_the_pin_box_are_the_pins_in_order(cfg):
@@ -66,7 +75,8 @@ async def test_digits_typed_away_from_the_pin_box_are_the_pins_in_order(cfg):
         assert pin.value == "123456"                    # not "456": focusing the box selected nothing
         await press(app, pilot, "f5")
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "ResultScreen", timeout=15)
-    assert count(cfg, "ledger", "account = 'own' AND amount = ?", [TOTAL]) == 1
+    assert count(cfg, "window_settlements", "own_acct_pay = ?", [TOTAL]) == 1
+    assert balance(cfg, "P10000001") == 356000 - TOTAL       # the whole bill from his own account
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -99,7 +109,7 @@ def test_a_long_string_sent_to_the_terminal_is_typed_whole(tmp_path, config_file
         until("A10000001")
         send("F2")
         until("就诊类型")
-        send("-l", "X001\tamoxicillin\ta\t2\t125.50\rV100\tvitc\tb\t3\t5.00\r")
+        send("-l", "X001\tamoxicillin\ta\t2\t125.50\rD002\tvitc\tb\t3\t5.00\r")
         send("F5")
         until("请患者输入社保卡密码")
         send("-l", "123456\r")
@@ -111,7 +121,7 @@ def test_a_long_string_sent_to_the_terminal_is_typed_whole(tmp_path, config_file
     from terminal.store.db import open_from_config
     db = open_from_config(load_config(config_file))
     try:
-        rows = db.execute("SELECT medfee_sumamt, bill FROM settlements").fetchall()
+        rows = db.execute("SELECT medfee_sumamt, bill FROM window_settlements").fetchall()
     finally:
         db.conn.close()
     assert len(rows) == 1 and rows[0][0] == TOTAL

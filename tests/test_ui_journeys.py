@@ -3,11 +3,21 @@ in the database and what the screen says (in Chinese, the default)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from ui_pilot import balance, count, enter_bill, insert, press, screen_text, settle_down, type_text, window
+from ui_pilot import (balance, centre_at, centre_count, count, enter_bill, insert, press, quota_centre, screen_text,
+                      settle_down, type_text, window)
 
 AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
+
+
+@pytest.fixture
+def cfg(cfg, monkeypatch):
+    """The embedded centre on the window's clock, under the quota model (the cast as these journeys were written)."""
+    centre_at(monkeypatch)
+    return quota_centre(cfg)
 
 
 async def to_payment(app, pilot, profile: str, items=(AMOXICILLIN,)) -> None:
@@ -44,7 +54,7 @@ async def test_settle_with_own_account(cfg):
         assert type(app.screen).__name__ == "WaitingScreen"
         assert "未记账" not in screen_text(app) and "¥251.00" in screen_text(app)   # today's totals
     assert balance(cfg, "P10000001") == 356000 - 25100
-    assert count(cfg, "settlements") == 1
+    assert count(cfg, "window_settlements") == 1
     assert list((cfg.slips_dir).glob("*.txt")), "the slip is saved"
 
 
@@ -62,7 +72,7 @@ async def test_settle_with_relatives_account(cfg):
         await pay_with_pin(app, pilot, "123456")
         assert type(app.screen).__name__ == "ResultScreen"
     assert balance(cfg, "P10000001") == 356000 - 12550
-    assert count(cfg, "ledger", "account = 'binding' AND amount = 12550") == 1
+    assert count(cfg, "window_settlements", "acct_mulaid_pay = 12550 AND own_acct_pay = 0") == 1
 
 
 async def test_not_enough_in_the_account_pays_cash(cfg):
@@ -75,7 +85,7 @@ async def test_not_enough_in_the_account_pays_cash(cfg):
         assert type(app.screen).__name__ == "ResultScreen"
         assert "¥131.00" in screen_text(app)
     assert balance(cfg, "P10000002") == 0
-    assert count(cfg, "ledger", "account = 'cash' AND amount = 13100") == 1
+    assert count(cfg, "window_settlements", "psn_cash_pay = 13100 AND acct_pay = 12000") == 1
 
 
 async def test_wrong_pin_then_right(cfg):
@@ -84,11 +94,11 @@ async def test_wrong_pin_then_right(cfg):
         await pay_with_pin(app, pilot, "000000")
         assert type(app.screen).__name__ == "PaymentScreen"
         assert "密码错误" in screen_text(app) and "剩余2次" in screen_text(app)
-        assert balance(cfg, "P10000001") == 356000 and count(cfg, "settlements") == 0
+        assert balance(cfg, "P10000001") == 356000 and count(cfg, "window_settlements") == 0
         await pay_with_pin(app, pilot, "123456")
         assert type(app.screen).__name__ == "ResultScreen"
     assert balance(cfg, "P10000001") == 356000 - 25100
-    assert count(cfg, "settlements") == 1
+    assert count(cfg, "window_settlements") == 1
 
 
 async def test_blocked_card_is_refused_in_place(cfg):
@@ -107,7 +117,8 @@ async def test_blocked_card_is_refused_in_place(cfg):
         await press(app, pilot, "f5")
         assert type(app.screen).__name__ == "ResultScreen"
     assert balance(cfg, "P30000006") == 80000
-    assert count(cfg, "ledger", "account IN ('own', 'binding')") == 0
+    assert count(cfg, "window_settlements") == 1
+    assert count(cfg, "window_settlements", "acct_pay = 0 AND acct_mulaid_pay = 0") == 1
 
 
 async def test_card_removed_on_the_payment_screen_writes_nothing(cfg):
@@ -119,7 +130,7 @@ async def test_card_removed_on_the_payment_screen_writes_nothing(cfg):
         assert type(app.screen).__name__ == "WaitingScreen"
         assert "支付过程中卡被拔出,本次结算未记账" in screen_text(app)
     assert balance(cfg, "P10000001") == 356000
-    assert count(cfg, "settlements") == 0
+    assert count(cfg, "window_settlements") == 0
 
 
 async def test_card_pulled_while_the_settlement_runs_writes_nothing(cfg):
@@ -130,7 +141,7 @@ async def test_card_pulled_while_the_settlement_runs_writes_nothing(cfg):
         await press(app, pilot, "enter")
         assert type(app.screen).__name__ == "WaitingScreen"
     assert balance(cfg, "P10000001") == 356000
-    assert count(cfg, "settlements") == 0
+    assert count(cfg, "window_settlements") == 0
 
 
 async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
@@ -148,7 +159,7 @@ async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
         await press(app, pilot, "f5")
         refused = screen_text(app)
         assert "近亲属" in refused or "儿媳" in refused
-        assert count(cfg, "bindings", "user_psn_no = 'P10000002'") == 0
+        assert centre_count(cfg, "bindings", "user_psn_no = 'P10000002'") == 0
         # his wife (12): bound
         app.screen.query_one("#relation", Select).value = "12"
         app.screen.query_one("#pin").focus()
@@ -156,7 +167,7 @@ async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
         await press(app, pilot, "f5")
         assert "已绑定" in screen_text(app)
         assert "李娜" in screen_text(app)
-    assert count(cfg, "bindings", "owner_psn_no = 'P10000001' AND user_psn_no = 'P10000002' AND status = 'active'") == 1
+    assert centre_count(cfg, "bindings", "owner_psn_no = 'P10000001' AND user_psn_no = 'P10000002' AND status = 'active'") == 1
 
 
 async def test_unbind_after_confirmation(cfg):
@@ -174,7 +185,7 @@ async def test_unbind_after_confirmation(cfg):
         table = app.screen.query_one("#list")
         names = [str(table.get_row_at(r)[0]).strip() for r in range(table.row_count)]
         assert "张小雨" not in names and "张国强" in names
-    assert count(cfg, "bindings", "user_psn_no = 'P10000003' AND status = 'ended'") == 1
+    assert centre_count(cfg, "bindings", "user_psn_no = 'P10000003' AND status = 'ended'") == 1
 
 
 async def test_reverse_todays_settlement(cfg):
@@ -193,7 +204,7 @@ async def test_reverse_todays_settlement(cfg):
         text = screen_text(app)
         assert "已冲正" in text and "冲正记录" in text
     assert balance(cfg, "P10000001") == 356000
-    assert count(cfg, "settlements", "status = 'reversal'") == 1
+    assert count(cfg, "window_settlements", "status = 'reversal'") == 1
 
 
 async def test_day_end_reconciliation(cfg):
@@ -271,4 +282,16 @@ async def test_a_slip_that_cannot_be_saved_still_shows_the_settlement_and_revers
         app.screen.query_one("#setl").move_cursor(row=original)
         await press(app, pilot, "f7")                    # the original, now reversed
         assert "已冲正,不能再次冲正" in screen_text(app)
-    assert count(cfg, "settlements") == 2 and count(cfg, "settlements", "status = 'reversal'") == 1
+    assert count(cfg, "window_settlements") == 2 and count(cfg, "window_settlements", "status = 'reversal'") == 1
+
+
+async def test_the_bindings_screen_shows_each_users_masked_id_number(cfg):
+    """The centre's binding list (X104) carries no ID number: the window shows its cached one, masked."""
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        await press(app, pilot, "f3")
+        table = app.screen.query_one("#list")
+        rows = [[str(c).strip() for c in table.get_row_at(r)[:2]] for r in range(table.row_count)]
+        assert rows == [["张小雨", "410105********6927"], ["张国强", "411602********7017"],
+                        ["张敏", "410102********7028"]], rows
+        assert not re.search(r"\d{17}[\dX]", screen_text(app))       # no ID number whole

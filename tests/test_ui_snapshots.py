@@ -9,18 +9,36 @@ import uuid
 
 import pytest
 
-from ui_pilot import AMOXICILLIN_LINE, demo_app, enter_bill, insert, press, rendered, settle_down, type_text
+from ui_pilot import (NOW, AMOXICILLIN_LINE, centre_at, demo_app, enter_bill, insert, press, quota_centre, rendered,
+                      settle_down, type_text)
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
-LINES = [AMOXICILLIN_LINE, ("X207", "头孢克肟片(国产仿制药品规格100mg)", "B", "1", "38.00"),
-         ("Z900", "住院床位费", "C", "3", "1234.50")]
+# the codes are the centre's catalogue's (X002 class B, T1 class C), the names and prices the hospital's
+LINES = [AMOXICILLIN_LINE, ("X002", "头孢克肟片(国产仿制药品规格100mg)", "B", "1", "38.00"),
+         ("T1", "住院床位费", "C", "3", "1234.50")]
+
+
+@pytest.fixture
+def cfg(cfg, monkeypatch):
+    """The embedded centre on the window's clock, under the quota model (the cast as these screens were drawn)."""
+    centre_at(monkeypatch)
+    return quota_centre(cfg)
 
 
 @pytest.fixture(autouse=True)
 def fixed_ids(monkeypatch):
-    """Settlement ids from a counter, so the result and today's screens draw the same every run."""
+    """Ids from counters and msgids from the fixed clock, so the result and today's screens draw the same every
+    run: the request ids (uuid4), the centre's setl_id and mdtrt_id (their random tail), the window's msgids
+    (the second they reserve: the fixed clock's, then the seconds after it)."""
+    import secrets
+
+    from terminal.store import window_log
     counter = itertools.count(1)
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+    tails = itertools.count(1)
+    monkeypatch.setattr(secrets, "token_hex", lambda nbytes=32: f"{next(tails):0{2 * nbytes}x}")
+    reserve = window_log.reserve_second
+    monkeypatch.setattr(window_log, "reserve_second", lambda db, now: reserve(db, NOW))
 
 
 async def _bill(app, pilot) -> None:

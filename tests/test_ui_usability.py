@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from ui_pilot import AMOXICILLIN_LINE, enter_bill, insert, press, rendered, screen_text, settle_down, type_text, window
+import pytest
+
+from ui_pilot import (AMOXICILLIN_LINE, centre_at, enter_bill, insert, press, quota_centre, rendered, screen_text,
+                      settle_down, type_text, window)
+
+
+@pytest.fixture
+def cfg(cfg, monkeypatch):
+    """The embedded centre on the window's clock, under the quota model (the cast as these findings were pinned)."""
+    centre_at(monkeypatch)
+    return quota_centre(cfg)
 
 
 async def _settle_once(app, pilot, profile: str = "zhang_wei") -> None:
@@ -40,8 +50,8 @@ async def test_amounts_stay_whole_after_the_first_settlement_and_the_bindings_sc
         assert app.screen.query_one("#pin").outer_size.width == 30
 
 
-X207 = ("X207", "头孢克肟片", "B", "1", "38.00")
-V100 = ("V100", "维生素C片", "A", "1", "5.00")
+X002 = ("X002", "头孢克肟片", "B", "1", "38.00")      # class B in the centre's catalogue
+X2 = ("X2", "维生素C片", "A", "1", "5.00")            # class A in the centre's catalogue
 
 
 def _item_names(app) -> list[str]:
@@ -53,7 +63,7 @@ async def test_esc_keeps_the_bill_while_the_same_card_stays(cfg):
     async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f2")
-        await enter_bill(app, pilot, [AMOXICILLIN_LINE, X207])
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE, X002])
         await type_text(app, pilot, "V1")                  # a line half typed
         await press(app, pilot, "escape")
         assert type(app.screen).__name__ == "PatientScreen"
@@ -71,7 +81,7 @@ async def test_f3_removes_the_highlighted_row_even_from_the_entry_row(cfg):
     async with window(cfg) as (app, pilot):
         await insert(app, pilot, "zhang_wei")
         await press(app, pilot, "f2")
-        await enter_bill(app, pilot, [AMOXICILLIN_LINE, X207, V100])
+        await enter_bill(app, pilot, [AMOXICILLIN_LINE, X002, X2])
         assert app.screen.focused.id == "in-code"
         assert app.screen.query_one("#items").cursor_row == 2   # the newest line is the chosen one
         await press(app, pilot, "up")                           # ↑ from the entry row: the middle one
@@ -211,7 +221,7 @@ async def test_small_wording(cfg):
         text = screen_text(app)
         assert "patient is the owner's daughter" in text and "Female" in text
         await press(app, pilot, "f2")
-        await enter_bill(app, pilot, [("X207", "头孢克肟片超长名称的一种复方制剂缓释片", "B", "1", "38.00")])
+        await enter_bill(app, pilot, [("X002", "头孢克肟片超长名称的一种复方制剂缓释片", "B", "1", "38.00")])
         drawn = rendered(app.screen.query_one("#items"))
         assert "头孢克肟片超长名称的一种…" in drawn and "¥38.00" in drawn     # the name gives way, the money stays
 

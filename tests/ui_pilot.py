@@ -4,7 +4,7 @@ that wait for the thread workers (press, wait for the workers, then pause: press
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from datetime import datetime
 
 from textual.worker import WorkerCancelled
@@ -15,12 +15,10 @@ SIZE = (120, 40)
 
 
 def demo_app(cfg, lang: str = "zh", mode: str = "cashier", reader_spec: str | None = None, demo: bool = True):
-    """The app the tests drive: demo database (the cast; on the training ledger 张敏's binding with its quota)
-    created, emulator tray, fixed clock."""
-    from quota_demo import load_quota_demo
+    """The app the tests drive: demo database and the embedded centre's (the cast) created, emulator tray, fixed
+    clock."""
     from terminal.services.demo_db import ensure_demo_db
     from terminal.ui.app import build_app
-    load_quota_demo(cfg)
     ensure_demo_db(cfg)
     return build_app(cfg, reader_spec=reader_spec, demo=demo, mode=mode, lang=lang, now=NOW)
 
@@ -88,14 +86,41 @@ def screen_text(app) -> str:
     return "\n".join(parts)
 
 
+def centre_at(monkeypatch, at: datetime = NOW) -> None:
+    """The embedded centre's clock stopped at `at` (the window's fixed clock): its setl_time and setl_date, the
+    same-day reversal and the day's 3201 fall on the window's day, and the screens draw the same every run."""
+    from centre.settings import CentreSettings
+    monkeypatch.setattr(CentreSettings, "clock", lambda self: (lambda: at))
+
+
+def quota_centre(cfg):
+    """The same window under the quota model (`cross_province_model = "quota"`), its embedded centre holding the
+    demo cast with 张伟's ¥500.00 quota for 张敏 (tests/quota_demo.py): the story the cashier's screens were first
+    written on, where 张伟's account holds ¥3,560.00 (no wallet transfer)."""
+    from centre.api import import_export
+    from quota_demo import quota_export
+    from terminal.config import load_config
+    from terminal.services.demo_db import ensure_demo_db
+    text = cfg.path.read_text(encoding="utf-8")
+    assert 'cross_province_model = "wallet"' in text, "config.toml lost its cross_province_model key"
+    cfg.path.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
+                        encoding="utf-8")
+    cfg = load_config(cfg.path)
+    ensure_demo_db(cfg)
+    report = import_export(cfg.raw, cfg.resolve(cfg.centre.db), quota_export(cfg.path.parent))
+    assert report.imported, report.errors
+    return cfg
+
+
 def balance(cfg, psn_no: str) -> int | None:
-    from terminal.store.db import open_from_config
-    db = open_from_config(cfg)
-    try:
+    """The personal account's balance in fen, as the embedded centre's books have it (the window only caches it)."""
+    import sqlite3
+    where = cfg.resolve(cfg.centre.db)
+    if not where.exists():
+        return None
+    with closing(sqlite3.connect(f"file:{where}?mode=ro", uri=True)) as db:
         row = db.execute("SELECT balc FROM accounts WHERE psn_no = ?", [psn_no]).fetchone()
-        return None if row is None else row[0]
-    finally:
-        db.conn.close()
+    return None if row is None else row[0]
 
 
 def count(cfg, table: str, where: str = "1", args: list | None = None) -> int:
@@ -105,6 +130,13 @@ def count(cfg, table: str, where: str = "1", args: list | None = None) -> int:
         return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args or []).fetchone()[0]
     finally:
         db.conn.close()
+
+
+def centre_count(cfg, table: str, where: str = "1", args: list | None = None) -> int:
+    """Rows of the embedded centre's own books (its bindings, accounts ...): what the window's cache may lag."""
+    import sqlite3
+    with closing(sqlite3.connect(f"file:{cfg.resolve(cfg.centre.db)}?mode=ro", uri=True)) as db:
+        return db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args or []).fetchone()[0]
 
 
 async def insert(app, pilot, profile: str) -> None:

@@ -130,8 +130,9 @@ def open_visit(client: CentreClient, person: InsuredPerson, cred: Credential, bi
 
 def upload_fees(client: CentreClient, person: InsuredPerson, mdtrt_id: str, bill: Bill,
                 previous: Visit | None = None) -> Visit:
-    """2204 a new batch (after 2205 cancels the previous one, when the bill changed)."""
-    if previous is not None:
+    """2204 a new batch (after 2205 cancels the previous one, when the bill changed; a previous visit whose batch
+    is already cancelled, chrg_bchno "", has none to cancel)."""
+    if previous is not None and previous.chrg_bchno:
         client.call("2205", {"data": {"mdtrt_id": mdtrt_id, "chrg_bchno": previous.chrg_bchno,
                                       "psn_no": person.psn_no}}, insuplc=person.insuplc_admdvs)
     batch = f"B{secrets.token_hex(4).upper()}"
@@ -139,6 +140,12 @@ def upload_fees(client: CentreClient, person: InsuredPerson, mdtrt_id: str, bill
                            insuplc=person.insuplc_admdvs)
     return Visit(mdtrt_id, batch, bill_fingerprint(bill), sum(fen(r.det_item_fee_sumamt) for r in out.result),
                  tuple(r.chrgitm_lv for r in out.result))
+
+
+def cancel_fees(client: CentreClient, person: InsuredPerson, visit: Visit) -> None:
+    """2205: the visit's uploaded batch is cancelled (the bill changed; a new batch follows)."""
+    client.call("2205", {"data": {"mdtrt_id": visit.mdtrt_id, "chrg_bchno": visit.chrg_bchno, "psn_no": person.psn_no}},
+                insuplc=person.insuplc_admdvs)
 
 
 def cancel_visit(client: CentreClient, person: InsuredPerson, visit: Visit) -> None:
