@@ -20,7 +20,7 @@ from pydantic import Field, TypeAdapter
 from centre.dispatcher import Dispatcher
 from centre.interface import jsonio
 from centre.interface.envelope import ENDPOINT
-from centre.interface.transactions.registry import REQUESTS, RESPONSES, TRANSACTIONS
+from centre.interface.transactions.registry import TRANSACTIONS, envelope_models
 
 MAX_BODY = 1 << 20
 log = logging.getLogger("cashier.centre")
@@ -113,8 +113,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     ref = "#/components/schemas/{model}"
-    request_union: Any = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="infno")]  # noqa: UP007
-    answer_union: Any = Union[tuple(RESPONSES.values())]  # noqa: UP007
+    requests, answers = envelope_models()
+    request_union: Any = Annotated[Union[tuple(requests.values())], Field(discriminator="infno")]  # noqa: UP007
+    answer_union: Any = Union[tuple(answers.values())]  # noqa: UP007
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     adapters: tuple[tuple[str, TypeAdapter[Any]], ...] = (("Request", TypeAdapter(request_union)),
                                                           ("Answer", TypeAdapter(answer_union)))
@@ -122,7 +123,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = adapter.json_schema(ref_template=ref, mode="validation" if name == "Request" else "serialization")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
-    for infno in REQUESTS:
+    for infno in requests:
         _with_examples(schemas[f"Request{infno}"]["properties"], infno)
     # FastAPI adds `"type": "string"` beside the answer's $ref (its schema for a plain Response class): an answer
     # would then have to be a string and an envelope at once

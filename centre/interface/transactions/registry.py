@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, create_model
@@ -71,7 +72,13 @@ def _envelope_model(t: Transaction, base: type[BaseModel], field: str, model: ty
                         **fields)  # type: ignore[call-overload]
 
 
-REQUESTS: dict[str, type[BaseModel]] = {
-    t.infno: _envelope_model(t, RequestEnvelope, "input", t.input, "Request") for t in TRANSACTIONS.values()}
-RESPONSES: dict[str, type[BaseModel]] = {
-    t.infno: _envelope_model(t, ResponseEnvelope, "output", t.output, "Response") for t in TRANSACTIONS.values()}
+@cache
+def envelope_models() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:
+    """(requests, answers): one whole-envelope model per transaction, for the OpenAPI page. Made on first use,
+    not at import: every window process and command imports this module, and only the served centre's
+    documentation needs them."""
+    requests = {t.infno: _envelope_model(t, RequestEnvelope, "input", t.input, "Request")
+                for t in TRANSACTIONS.values()}
+    answers = {t.infno: _envelope_model(t, ResponseEnvelope, "output", t.output, "Response")
+               for t in TRANSACTIONS.values()}
+    return requests, answers
