@@ -26,7 +26,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -181,7 +180,7 @@ def floor_work(envelopes: list[dict[str, Any]]) -> list[tuple[str, str, str, str
 
 # ---------------------------------------------------------------------------------------------- the runs
 def _serve(config: Path, where: str, flag: str, workers: int, log: Path) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+    port = centre_rate.free_port()
     cashier = Path(sys.executable).with_name("cashier")
     with open(log, "a", encoding="utf-8") as err:
         server = subprocess.Popen([str(cashier), "--config", str(config), "centre", "serve", flag, where,
@@ -242,17 +241,6 @@ def statements_per_2207(raw: dict[str, Any], dsn: str, envelope: dict[str, Any])
     return count[0] + 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ms(times: list[float], q: float) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1600, help="settlements per run")
@@ -303,8 +291,8 @@ def main() -> int:
             rates[name] = statistics.median(rate for rate, _, _ in results)
             times = [t for _, ts, _ in results for t in ts]
             print(f"{name}_per_s={rates[name]:.0f}")
-            print(f"{name}_p50_ms={_ms(times, 0.50):.1f}")
-            print(f"{name}_p99_ms={_ms(times, 0.99):.1f}")
+            print(f"{name}_p50_ms={centre_rate.ms(times, 0.50):.1f}")
+            print(f"{name}_p99_ms={centre_rate.ms(times, 0.99):.1f}")
             settled = args.n * len(results)
             for group in results[0][2]:
                 cpu = sum(res[2][group] for res in results)

@@ -202,7 +202,7 @@ def run_inprocess(raw: dict[str, Any], db: Path, envelopes: list[dict[str, Any]]
 
 def run_http(config: Path, db: Path, envelopes: list[dict[str, Any]], warmups: list[dict[str, Any]], clients: int,
              workers: int, log: Path) -> tuple[float, list[float]]:
-    port = _free_port()
+    port = free_port()
     cashier = Path(sys.executable).with_name("cashier")
     with open(log, "a", encoding="utf-8") as err:
         server = subprocess.Popen([str(cashier), "--config", str(config), "centre", "serve", "--db", str(db),
@@ -222,13 +222,15 @@ def run_http(config: Path, db: Path, envelopes: list[dict[str, Any]], warmups: l
         server.wait(60)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on this machine now (for a served centre)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _ms(times: list[float], q: float) -> float:
+def ms(times: list[float], q: float) -> float:
+    """The q-quantile of `times` (seconds) in milliseconds."""
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
@@ -270,8 +272,8 @@ def main() -> int:
             rates[name] = statistics.median(rate for rate, _ in results)
             times = [t for _, ts in results for t in ts]
             print(f"{name}_per_s={rates[name]:.0f}")
-            print(f"{name}_p50_ms={_ms(times, 0.50):.1f}")
-            print(f"{name}_p99_ms={_ms(times, 0.99):.1f}")
+            print(f"{name}_p50_ms={ms(times, 0.50):.1f}")
+            print(f"{name}_p99_ms={ms(times, 0.99):.1f}")
         c = args.clients
         print(f"ratio_http_c{c}_vs_inprocess_c1={rates[f'http_c{c}'] / rates['inprocess_c1']:.2f}")
         print(f"ratio_http_c{c}_vs_inprocess_c{c}={rates[f'http_c{c}'] / rates[f'inprocess_c{c}']:.2f}")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from conftest import ROOT, centre_client, in_ci
@@ -76,10 +77,13 @@ class WebServer:
         wait_until(lambda: not self.apps(), timeout, f"the server's app processes to end: {self.apps()}")
 
 
-def start_server(home: Path, mode: str):
-    """`cashier web --reader emulator --mode MODE` on a free port, its config and database in home."""
+def start_server(home: Path, mode: str, before: Callable[[Path], None] | None = None):
+    """`cashier web --reader emulator --mode MODE` on a free port, its config and database in home; `before(config)`
+    runs once the config is written, before the server starts."""
     config = home / "config.toml"
     config.write_text(centre_client((ROOT / "config.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    if before is not None:
+        before(config)
     port = free_port()
     log = home / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB")}

@@ -4,16 +4,11 @@ a PIN, the centre's record naming the credential (01)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
-from test_web_kiosk import WebServer, browser, free_port, open_kiosk, wait_text, wait_until  # noqa: F401
+from test_web_kiosk import browser, open_kiosk, start_server, wait_text, wait_until  # noqa: F401
 
 from drivers import voucher as v
 from emulator.phone import show_code
@@ -23,32 +18,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def centre_server(tmp_path_factory: pytest.TempPathFactory):
-    """`cashier web --mode kiosk` with `[centre] enabled`, the demo people loaded into the embedded centre."""
-    home = tmp_path_factory.mktemp("kiosk-centre")
-    config = home / "config.toml"
-    config.write_text(centre_client((ROOT / "config.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    """`cashier web --mode kiosk` on the embedded centre, the demo people loaded into it before it starts."""
     from terminal.config import load_config
     from terminal.services.demo_db import ensure_demo_db
-    ensure_demo_db(load_config(config))
-    port = free_port()
-    log = home / "server.log"
-    env = {k: val for k, val in os.environ.items() if k not in ("CASHIER_CONFIG", "CASHIER_DB")}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(config), "web",
-                                 "--reader", "emulator", "--mode", "kiosk", "--port", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, cwd=home, env=env)
-    try:
-        wait_until(lambda: f"on http://127.0.0.1:{port}" in log.read_text(errors="replace")
-                   or proc.poll() is not None, 30, "the server to start")
-        assert proc.poll() is None, log.read_text(errors="replace")
-        yield WebServer(proc, f"http://127.0.0.1:{port}/", log, home)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    yield from start_server(tmp_path_factory.mktemp("kiosk-centre"), "kiosk",
+                            before=lambda config: ensure_demo_db(load_config(config)))
 
 
 def test_a_code_scanned_into_the_browser_pays_without_a_pin(browser, centre_server):  # noqa: F811
