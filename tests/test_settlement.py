@@ -27,7 +27,7 @@ from terminal.card_session import CardSession
 from terminal.domain.bill import parse_bill
 from terminal.errors import BadInput, CashierError, RuleRefused
 from terminal.services.ledger import open_ledger
-from terminal.services.views import Split, mulaid_json
+from terminal.services.views import mulaid_json
 
 # the catalogue's items by class (the centre reads the class from its catalogue, 就医地目录)
 CODES = {"A": ("XA01", "阿莫西林胶囊"), "B": ("XB02", "复方甘草片"), "C": ("XC01", "进口维生素")}
@@ -148,7 +148,7 @@ def test_the_split_shown_before_is_the_split_made(ledger, card):
     order = ["P10000002", "P10000001"]
     session = card("zhang_xiaoyu")
     patient = ledger.patient_for_card(session.read())
-    shown = Split.of_preview(ledger.presettle(patient.psn_no, b, relatives=order))
+    shown = ledger.presettle(patient.psn_no, b, relatives=order)
     made = ledger.settle(session, b, pin="123456", relatives=order).split
     assert made == replace(shown, item_amounts=())
     assert [(m.owner_psn_no, m.amount) for m in made.mulaid] == [("P10000002", 5000), ("P10000001", 3000)]

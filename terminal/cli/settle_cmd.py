@@ -268,8 +268,8 @@ def _pre_in_yuan(out: dict) -> dict:
     """A pre-settlement (2206) on the centre, as the platform writes it: yuan under the national names (exact
     two-decimal numbers), fen under names ending `_fen`."""
     from centre.interface.amounts import fen_to_yuan
-    from terminal.services.results import PreSettlement
-    names = (*PreSettlement.AMOUNT_FIELDS, "own_acct_pay", "balc")
+    from terminal.services.views import Split
+    names = (*Split.AMOUNT_FIELDS, "own_acct_pay", "balc")
     shown = {k: v for k, v in out.items() if k not in names and k != "mulaid"}
     for k in names:
         shown[k] = None if out[k] is None else fen_to_yuan(out[k])

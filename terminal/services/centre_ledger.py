@@ -41,14 +41,13 @@ from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
 from terminal.services.centre_reconcile import ASKED, RECONCILE_FIELDS, CentreReconcileReport, CentreReconcileRow
 from terminal.services.results import (
     Patient,
-    PreSettlement,
     SettlementResult,
     Unbound,
     request_fingerprint,
     require_active,
     require_no_cash,
 )
-from terminal.services.views import FamilyView, MulaidPart, Relative, mulaid_json, mulaid_parts
+from terminal.services.views import FamilyView, MulaidPart, Relative, Split, mulaid_json, mulaid_parts
 from terminal.store import window_record as record
 from terminal.store.people import Binding, Person, find_person, person_names
 from terminal.store.schema_settlement import AMOUNT_COLUMNS
@@ -346,7 +345,7 @@ class CentreLedger:
         return visit
 
     def presettle(self, psn_no: str, bill: Bill, *, relatives: Any = "auto", acct_used_flag: bool = True,
-                  now: datetime | None = None, self_pay: bool = False) -> PreSettlement:
+                  now: datetime | None = None, self_pay: bool = False) -> Split:
         """2206 on the patient's open visit for this bill (2201/2203/2204 the first time); writes nothing."""
         if self_pay:
             return _cash_split(bill, psn_no, None)
@@ -945,16 +944,16 @@ def _overlmt(r: SettlementResult) -> int:
     return fen(value)
 
 
-def _presettlement(s: Settlement, bill: Bill, acct_used_flag: bool) -> PreSettlement:
-    """2206's answer as the window's pre-settlement (what the screens show); the policy is the centre's."""
+def _presettlement(s: Settlement, bill: Bill, acct_used_flag: bool) -> Split:
+    """2206's answer as the screens show it (nothing written); the policy is the centre's."""
     a = s.amounts
-    return PreSettlement(
+    return Split(
         medfee_sumamt=a["medfee_sumamt"], fulamt_ownpay_amt=a["fulamt_ownpay_amt"], preselfpay_amt=a["preselfpay_amt"],
         inscp_scp_amt=a["inscp_scp_amt"], act_pay_dedc=a["act_pay_dedc"], fund_pay_sumamt=a["fund_pay_sumamt"],
         psn_part_amt=a["psn_part_amt"], own_acct_pay=s.own_acct_pay, acct_mulaid_pay=a["acct_mulaid_pay"],
         acct_pay=a["acct_pay"], psn_cash_pay=a["psn_cash_pay"], balc=s.balc,
         mulaid=tuple(MulaidPart(m.owner_psn_no, m.binding_id, m.scope, m.amount) for m in s.mulaid),
-        acct_used_flag=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items),
+        acct_used=acct_used_flag and a["acct_pay"] > 0, item_amounts=tuple(i.amount for i in bill.items),
         wallet_pay=_wallet_pay(s))
 
 
@@ -963,13 +962,12 @@ def _wallet_pay(s: Settlement) -> int:
     return settlement_wallet(s).wallet_pay
 
 
-def _cash_split(bill: Bill, psn_no: str, balc: int | None) -> PreSettlement:
+def _cash_split(bill: Bill, psn_no: str, balc: int | None) -> Split:
     amounts = tuple(i.amount for i in bill.items)
     total = sum(amounts)
-    return PreSettlement(medfee_sumamt=total, fulamt_ownpay_amt=total, preselfpay_amt=0, inscp_scp_amt=0,
-                         act_pay_dedc=0, fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0,
-                         acct_pay=0, psn_cash_pay=total, balc=balc, mulaid=(), acct_used_flag=False,
-                         item_amounts=amounts)
+    return Split(medfee_sumamt=total, fulamt_ownpay_amt=total, preselfpay_amt=0, inscp_scp_amt=0, act_pay_dedc=0,
+                 fund_pay_sumamt=0, psn_part_amt=total, own_acct_pay=0, acct_mulaid_pay=0, acct_pay=0,
+                 psn_cash_pay=total, balc=balc, mulaid=(), acct_used=False, item_amounts=amounts)
 
 
 def centre_stamp(cfg: Config, setl_time: str) -> str:

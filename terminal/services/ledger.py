@@ -5,7 +5,7 @@ The one ledger is `CentreLedger` (terminal/services/centre_ledger.py): the windo
 every money journey is the national sequence (1101, 2201/2203/2204, 2206, PIN, 2207, 2208, 3201 ...) through
 `terminal.insurance`, on the embedded centre (`[centre] url` empty: in-process, no server) or a centre over
 HTTP. The window's own database keeps only the cache and its log. Its answers are the types of
-terminal/services/results.py (`Patient`, `PreSettlement`, `SettlementResult`, `Unbound`) and
+terminal/services/results.py (`Patient`, `SettlementResult`, `Unbound`; a pre-settlement is views.py's `Split`) and
 terminal/services/views.py (`FamilyView`, `Split`: what the screens read). `ledger.client` is the
 `CentreClient` (its `health` and its log). Services never import Textual.
 """
@@ -24,8 +24,8 @@ from terminal.domain.bill import Bill
 if TYPE_CHECKING:
     from terminal.insurance.client import CentreClient
     from terminal.services.centre_reconcile import CentreReconcileReport
-    from terminal.services.results import PreSettlement, SettlementResult
-    from terminal.services.views import FamilyView
+    from terminal.services.results import SettlementResult
+    from terminal.services.views import FamilyView, Split
 
 Relatives = Any     # "auto" | "none" | [owner psn_no, ...]
 
@@ -62,7 +62,7 @@ class Ledger(Protocol):
         ...
 
     def presettle(self, psn_no: str, bill: Bill, *, relatives: Relatives = "auto", acct_used_flag: bool = True,
-                  now: datetime | None = None, self_pay: bool = False) -> PreSettlement: ...
+                  now: datetime | None = None, self_pay: bool = False) -> Split: ...
 
     def settle(self, session: Any, bill: Bill, *, pin: str | None = None, relatives: Relatives = "auto",
                acct_used_flag: bool = True, request_id: str | None = None, now: datetime | None = None,

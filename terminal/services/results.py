@@ -1,5 +1,5 @@
 """What the window's ledger answers with (the centre's client): the patient as identified, a settlement made,
-a pre-settlement (2206's answer as the screens show it), an unbinding; and the checks the window makes before
+an unbinding (a pre-settlement, 2206's answer, is the screens' `Split`); and the checks the window makes before
 it asks the centre to move money (insurance active, no cash at a kiosk, one request per request id).
 """
 
@@ -17,7 +17,7 @@ from terminal.error_codes import E
 from terminal.services.views import MulaidPart, Split, mulaid_json
 from terminal.store.people import Binding
 
-__all__ = ["Patient", "PreSettlement", "Relatives", "SettlementResult", "Unbound",
+__all__ = ["Patient", "Relatives", "SettlementResult", "Unbound",
            "request_fingerprint", "require_active", "require_no_cash"]
 
 Relatives = str | Sequence[str]
@@ -35,41 +35,6 @@ class Patient:
     @property
     def certno_masked(self) -> str:
         return mask(self.certno)
-
-
-@dataclass(frozen=True)
-class PreSettlement:
-    """Who would pay what for a bill (2206's answer; nothing written), the national field names in fen."""
-
-    medfee_sumamt: int
-    fulamt_ownpay_amt: int
-    preselfpay_amt: int
-    inscp_scp_amt: int
-    act_pay_dedc: int
-    fund_pay_sumamt: int
-    psn_part_amt: int
-    own_acct_pay: int
-    acct_mulaid_pay: int
-    acct_pay: int
-    psn_cash_pay: int
-    balc: int | None
-    mulaid: tuple[MulaidPart, ...]
-    acct_used_flag: bool
-    item_amounts: tuple[int, ...]
-    wallet_pay: int = 0             # the part of acct_pay from the patient's insurance wallet
-
-    AMOUNT_FIELDS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc",
-                     "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
-
-    def fields(self) -> dict[str, Any]:
-        """The national-name fields as a JSON-ready dict (amounts in fen)."""
-        out: dict[str, Any] = {k: getattr(self, k) for k in self.AMOUNT_FIELDS}
-        out["own_acct_pay"] = self.own_acct_pay
-        out["balc"] = self.balc
-        out["acct_used_flag"] = "1" if self.acct_used_flag else "0"
-        out["mulaid"] = [{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope,
-                          "amount": m.amount} for m in self.mulaid]
-        return out
 
 
 @dataclass
@@ -144,7 +109,7 @@ def require_active(patient: Patient) -> None:
                           f"{patient.psn_name} 的参保状态为{state_zh},不能医保结算;可全自费现金结算")
 
 
-def require_no_cash(pre: PreSettlement) -> None:
+def require_no_cash(pre: Split) -> None:
     """Where no cash can be taken (a kiosk), the accounts must cover the whole out-of-pocket part."""
     if pre.psn_cash_pay > 0:
         raise E.ACCOUNTS_SHORT.error(

@@ -6,13 +6,10 @@ No Textual here: the command line and the kiosk read the same values.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from drivers.certno import mask
 from terminal.store.people import Person
-
-if TYPE_CHECKING:
-    from terminal.services.results import PreSettlement
 
 __all__ = ["FamilyView", "MulaidPart", "Relative", "Split", "mulaid_json", "mulaid_parts"]
 
@@ -97,13 +94,6 @@ class Split:
     item_amounts: tuple[int, ...] = ()   # a pre-settlement: each bill line's amount as the rules priced it
 
     @classmethod
-    def of_preview(cls, pre: PreSettlement) -> "Split":
-        """A pre-settlement as the screens show it."""
-        return cls.of_amounts(pre.fields(), own_acct_pay=pre.own_acct_pay, balc=pre.balc,
-                              acct_used=pre.acct_used_flag, mulaid=pre.mulaid, wallet_pay=pre.wallet_pay,
-                              item_amounts=pre.item_amounts)
-
-    @classmethod
     def of_amounts(cls, amounts: Mapping[str, int], *, own_acct_pay: int, balc: int | None, acct_used: bool,
                    mulaid: tuple[MulaidPart, ...], wallet_pay: int = 0, item_amounts: tuple[int, ...] = ()
                    ) -> "Split":
@@ -114,6 +104,20 @@ class Split:
                    psn_part_amt=amounts["psn_part_amt"], acct_pay=amounts["acct_pay"], own_acct_pay=own_acct_pay,
                    acct_mulaid_pay=amounts["acct_mulaid_pay"], psn_cash_pay=amounts["psn_cash_pay"], balc=balc,
                    acct_used=acct_used, mulaid=mulaid, wallet_pay=wallet_pay, item_amounts=item_amounts)
+
+    AMOUNT_FIELDS = ("medfee_sumamt", "fulamt_ownpay_amt", "preselfpay_amt", "inscp_scp_amt", "act_pay_dedc",
+                     "fund_pay_sumamt", "psn_part_amt", "acct_pay", "acct_mulaid_pay", "psn_cash_pay")
+
+    def fields(self) -> dict[str, Any]:
+        """The national-name fields as a JSON-ready dict (amounts in fen): what `settle --pre --json` prints
+        beside their yuan."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in self.AMOUNT_FIELDS}
+        out["own_acct_pay"] = self.own_acct_pay
+        out["balc"] = self.balc
+        out["acct_used_flag"] = "1" if self.acct_used else "0"
+        out["mulaid"] = [{"owner_psn_no": m.owner_psn_no, "binding_id": m.binding_id, "scope": m.scope,
+                          "amount": m.amount} for m in self.mulaid]
+        return out
 
     def paid_by(self, owner_psn_no: str) -> int:
         """What this relative's account pays (0 when it pays nothing)."""

@@ -128,8 +128,8 @@ def presettle(cfg: Config, psn_no: str, bill: Any, relatives: Any = "auto", acct
     """The split as it would be now (self_pay: the whole bill in cash); writes nothing."""
     ledger = ledger_of(cfg)
     acct_used_flag = acct_used_flag and ledger.account_may_pay(psn_no)   # the ID card: no account by default
-    return Split.of_preview(ledger.presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag,
-                                             now=now, self_pay=self_pay))
+    return ledger.presettle(psn_no, bill, relatives=relatives, acct_used_flag=acct_used_flag, now=now,
+                            self_pay=self_pay)
 
 
 def settle(cfg: Config, reader: Reader | None, bill: Any, *, pin: str | None, relatives: Any,
