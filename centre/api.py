@@ -128,7 +128,7 @@ class CacheRows:
     PERSON = ("psn_no", "certno", "psn_name", "gend", "naty", "brdy", "card_no", "card_sn", "insuplc_admdvs",
               "insutype", "psn_insu_stas")
     ACCOUNT = ("psn_no", "balc", "opening", "year")
-    BINDING = ("owner_psn_no", "user_psn_no", "relation", "scope", "quota", "opening", "begin_date", "end_date",
+    BINDING = ("owner_psn_no", "user_psn_no", "relation", "scope", "quota", "begin_date", "end_date",
                "status", "created_by", "created_at", "created_window", "ended_by", "ended_at", "ended_window",
                "end_reason")
     REGION = ("admdvs", "name", "province", "cross_province")
@@ -164,18 +164,34 @@ def cache_rows(raw_config: dict[str, Any], db_path: str | Path) -> CacheRows:
 
 
 def read_export(raw_config: dict[str, Any], file: str | Path, *, skip_bad: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> "tuple[ImportReport, CacheRows]":
+                progress: Callable[[int, int], None] | None = None,
+                known: CacheRows | None = None) -> "tuple[ImportReport, CacheRows]":
     """The centre's own reader and checks on an export, with no centre changed: the file goes into a scratch
-    centre in memory (every line validated as `import_export` does), and its rows come back for a window's cache
-    (empty when the report says the file was refused). For a window whose centre is elsewhere."""
+    centre in memory (every line validated as `import_export` does) that first holds `known` (what the window
+    already has: an export may refer to areas and persons of an earlier one), and the rows of the file's people
+    come back for a window's cache (empty when the report says the file was refused). For a window whose centre
+    is elsewhere."""
     from centre.importer import import_file
     settings = CentreSettings.from_config(raw_config)
     db = Database(":memory:", synchronous="OFF")
     try:
         migrate(db)
+        if known is not None:
+            _seed(db, known)
         now = settings.clock()()
         report = import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid,
                              at=now.strftime("%Y-%m-%d %H:%M:%S"))
         return report, (_cache_rows_of(db) if report.imported else CacheRows())
     finally:
         db.close()
+
+
+def _seed(db: Database, known: CacheRows) -> None:
+    def put(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            rows)
+    with db.write():
+        put("regions", CacheRows.REGION, known.regions)
+        put("persons", CacheRows.PERSON, known.persons)
+        put("accounts", CacheRows.ACCOUNT, known.accounts)
+        put("bindings", CacheRows.BINDING, known.bindings)

@@ -50,11 +50,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     loaded = load(cfg, args.file, skip_bad=args.skip_bad, progress=terminal_progress())
     report = loaded.report
     summary = {**report.summary(), "centre": loaded.centre, "cache": loaded.cache}
-    cache = ", ".join(f"{n} {kind}s" for kind, n in loaded.cache.items())
+    cache = ("window cache: already filled from this file, nothing changed" if report.already else
+             "window cache filled: " + ", ".join(f"{n} {kind}s" for kind, n in loaded.cache.items()))
     if cfg.centre.url:
         text = (f"checked {args.file} with the centre's rules: {report.lines} lines"
                 + (f", {report.bad} bad line(s) skipped" if report.bad else "")
-                + f"\nwindow cache filled: {cache}"
+                + f"\n{cache}"
                 + f"\nnote: this window's centre is at {cfg.centre.url}: its money was not touched; import the "
                   f"export on the centre's machine (`cashier centre import FILE`) 医保中心在远端,请在中心所在机器上执行 "
                   f"cashier centre import")
@@ -63,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     head = f"embedded centre {where}: " + (report.text() if not report.already else
                                            f"{args.file} was already imported (sha256 {report.sha256[:16]}...): "
                                            "nothing changed")
-    return emit(args, summary, f"{head}\nwindow cache filled: {cache}")
+    return emit(args, summary, f"{head}\n{cache}")
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

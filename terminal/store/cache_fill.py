@@ -5,15 +5,22 @@ row here is the centre's row as it stood when `cashier db import` last ran, over
 the same binding when owner, user and begin_date agree (the window's row keeps its id). One transaction, bulk
 executemany: a million persons take seconds. One audit row (action `import`) is the window's own log of it.
 
-API: fill(db, rows, *, file, sha256, operator, window) -> {"person": n, "account": n, "binding": n, "region": n}
+Each fill is remembered in `imports` (the file's sha256): the same file again, already in the centre, writes
+nothing here either.
+
+API: fill(db, rows, *, file, sha256, lines, operator, window) -> {"person": n, "account": n, "binding": n, "region": n}
+     filled_from(db, sha256) -> bool     this very file filled the cache before
+     cached_rows(db) -> CacheRows         what the cache holds, in the same shape
 """
 
 from __future__ import annotations
 
+import json
+
 import sqlite_utils
 
 from centre.api import CacheRows
-from terminal.store.people import add_audit, write_transaction
+from terminal.store.people import add_audit, now_iso, write_transaction
 
 _P = CacheRows.PERSON
 _PERSONS = (f"INSERT INTO persons ({', '.join(_P)}) VALUES ({', '.join('?' * len(_P))}) ON CONFLICT (psn_no) "
@@ -32,7 +39,18 @@ _REGIONS = (f"INSERT INTO regions ({', '.join(_R)}) VALUES (?, ?, ?, ?) ON CONFL
             "cross_province = excluded.cross_province")
 
 
-def fill(db: sqlite_utils.Database, rows: CacheRows, *, file: str, sha256: str, operator: str | None,
+def cached_rows(db: sqlite_utils.Database) -> CacheRows:
+    def rows(table: str, columns: tuple[str, ...]) -> list[tuple]:
+        return [tuple(r) for r in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()]
+    return CacheRows(rows("persons", CacheRows.PERSON), rows("accounts", CacheRows.ACCOUNT),
+                     rows("bindings", CacheRows.BINDING), rows("regions", CacheRows.REGION))
+
+
+def filled_from(db: sqlite_utils.Database, sha256: str) -> bool:
+    return db.execute("SELECT 1 FROM imports WHERE sha256 = ?", [sha256]).fetchone() is not None
+
+
+def fill(db: sqlite_utils.Database, rows: CacheRows, *, file: str, sha256: str, lines: int, operator: str | None,
          window: str | None) -> dict[str, int]:
     """Write the centre's rows over the cache in one transaction; the counts written, by kind."""
     conn = db.conn
@@ -51,7 +69,10 @@ def fill(db: sqlite_utils.Database, rows: CacheRows, *, file: str, sha256: str, 
         # ended first (an UPDATE), then the new ones: the one-active-binding-per-pair index holds throughout
         conn.executemany(_BINDING_UPDATE, keyed)
         conn.executemany(_BINDING_INSERT, keyed)
+        detail = {"file": file, "sha256": sha256, "lines": lines, "cache": counts}
         add_audit(db, operator=operator, window=window, action="import", subject=f"import:{sha256[:16]}",
-                  detail={"file": file, "sha256": sha256, "cache": counts})
+                  detail=detail)
+        conn.execute("INSERT INTO imports (sha256, file, lines, at, changes, summary) VALUES (?, ?, ?, ?, ?, ?)",
+                     [sha256, file, lines, now_iso(), sum(counts.values()), json.dumps(detail, sort_keys=True)])
     return counts
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from centre.api import Refused, cache_rows, import_export, read_export
 from terminal.error_codes import E
 from terminal.errors import BadInput, CashierError
-from terminal.store.cache_fill import fill
+from terminal.store.cache_fill import cached_rows, fill, filled_from
 from terminal.store.db import open_from_config
 
 if TYPE_CHECKING:
@@ -48,17 +48,23 @@ def load(cfg: "Config", path: str | Path, *, skip_bad: bool = False, progress: P
     db = open_from_config(cfg, create=True)
     try:
         if cfg.centre.url:
-            report, rows = _read(lambda: read_export(cfg.raw, path, skip_bad=skip_bad, progress=progress), path)
+            report, rows = _read(lambda: read_export(cfg.raw, path, skip_bad=skip_bad, progress=progress,
+                                               known=cached_rows(db)), path)
             centre: dict[str, Any] = {"imported": False, "url": cfg.centre.url}
         else:
             where = cfg.resolve(cfg.centre.db)
             report = _read(lambda: import_export(cfg.raw, where, path, skip_bad=skip_bad, progress=progress), path)
-            rows = cache_rows(cfg.raw, where) if report.imported else None
             centre = {"imported": report.imported, "db": str(where), "already_imported": report.already}
-        if not report.imported or rows is None:
+            rows = None
+        if not report.imported:
             raise refusal(report)
-        cache = fill(db, rows, file=Path(path).name, sha256=report.sha256, operator=cfg.terminal.operator,
-                     window=cfg.terminal.window)
+        if filled_from(db, report.sha256) and (report.already or cfg.centre.url):
+            report.already = True           # this very file, in the centre and in this cache: nothing written
+            cache = dict.fromkeys(("person", "account", "binding", "region"), 0)
+        else:
+            rows = rows if rows is not None else cache_rows(cfg.raw, where)
+            cache = fill(db, rows, file=Path(path).name, sha256=report.sha256, lines=report.lines,
+                         operator=cfg.terminal.operator, window=cfg.terminal.window)
     finally:
         db.close()
     return Loaded(report, centre, cache)
