@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from centre.store.import_report import ImportReport
 
 __all__ = ["AnswerLost", "CacheRows", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused",
-           "cache_rows", "check_settings", "import_export", "open_centre", "read_export"]
+           "bill_limits", "cache_rows", "check_section", "check_settings", "import_export", "open_centre", "read_export"]
 
 
 class AnswerLost(Exception):
@@ -69,6 +69,26 @@ class Centre:
 def check_settings(raw_config: dict[str, Any]) -> CentreSettings:
     """The centre's part of a config, checked (ConfigProblem names the key that is wrong)."""
     return CentreSettings.from_config(raw_config)
+
+
+def check_section(name: str, table: Any) -> None:
+    """One of the centre's tables of a config (`policy`, `mutual_aid`) checked on its own, as a window checks the
+    config it loads: ConfigProblem names the key that is wrong."""
+    if name == "policy":
+        from centre.rules.policy import parse_policy
+        parse_policy(table)
+    elif name == "mutual_aid":
+        from centre.rules.mutual_aid import MutualAidPolicy
+        MutualAidPolicy.from_config(table)
+    else:
+        raise ValueError(f"not a centre table: {name}")
+
+
+def bill_limits(raw_config: dict[str, Any]) -> tuple[int, int]:
+    """`[policy]` max_item_price and max_bill_total in fen (the defaults when absent): above these a bill is a
+    typo, refused before it is sent."""
+    limits = CentreSettings.from_config(raw_config).policy.bill_limits
+    return limits.max_item_price, limits.max_bill_total
 
 
 def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list[str] | tuple[str, ...] = (),

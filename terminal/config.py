@@ -116,14 +116,15 @@ SECTIONS: dict[str, type] = {"terminal": TerminalSection, "reader": ReaderSectio
                              "centre": CentreSection, "voucher": VoucherSection}
 
 
-def _check_policy(table: Any) -> None:
-    from terminal.domain.policy import parse_policy
-    parse_policy(table)
-
-
-def _check_mutual_aid(table: Any) -> None:
-    from terminal.domain.mutual_aid import MutualAidPolicy
-    MutualAidPolicy.from_config(table)
+def _check_centre_table(name: str) -> Callable[[Any], None]:
+    """`[policy]` and `[mutual_aid]` are the centre's: checked by its own rules (centre.api.check_section)."""
+    def check(table: Any) -> None:
+        from centre.api import ConfigProblem, check_section
+        try:
+            check_section(name, table)
+        except ConfigProblem as exc:
+            raise ConfigError(str(exc)) from None
+    return check
 
 
 def _check_web(table: Any) -> None:
@@ -132,7 +133,8 @@ def _check_web(table: Any) -> None:
 
 
 #: the tables their own modules parse; checked at load too, so a mistake shows when the window starts
-CHECKED_ELSEWHERE: dict[str, Callable[[Any], None]] = {"policy": _check_policy, "mutual_aid": _check_mutual_aid,
+CHECKED_ELSEWHERE: dict[str, Callable[[Any], None]] = {"policy": _check_centre_table("policy"),
+                                                        "mutual_aid": _check_centre_table("mutual_aid"),
                                                         "web": _check_web}
 
 
