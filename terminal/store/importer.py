@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from centre.api import Refused, cache_rows, import_export, read_export
 from terminal.error_codes import E
-from terminal.errors import BadInput, CashierError
+from terminal.errors import BadInput, CashierError, ErrorCode
 from terminal.store.cache_fill import cached_rows, fill, filled_from
 from terminal.store.db import open_from_config
 
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from terminal.config import Config
 
 Progress = Callable[[int, int], None]
-_REFUSALS = {"import_file": E.IMPORT_FILE, "import_empty": E.IMPORT_EMPTY}
+_REFUSALS: dict[str, ErrorCode[Any]] = {"import_file": E.IMPORT_FILE, "import_empty": E.IMPORT_EMPTY,
+                                        "import_worker": E.IMPORT_WORKER}
 
 
 @dataclass
