@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from centre.store.import_report import ImportReport
 
 __all__ = ["AnswerLost", "CacheRows", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused",
-           "bill_limits", "cache_rows", "check_section", "check_settings", "import_export", "open_centre", "read_export"]
+           "bill_limits", "cache_rows", "check_section", "check_settings", "import_export", "open_centre", "progress_bar", "read_export"]
 
 
 class AnswerLost(Exception):
@@ -165,6 +165,12 @@ def _cache_rows_of(db: Any) -> CacheRows:
                      [tuple(r) for r in db.execute(f"SELECT {', '.join(CacheRows.BINDING)} FROM bindings "
                                                    "ORDER BY id").fetchall()],
                      rows("regions", CacheRows.REGION))
+
+
+def progress_bar(stream: Any = None) -> Callable[[int, int], None] | None:
+    """The import's progress bar on stderr (or `stream`), only when it is a terminal: None in pipes, logs, CI."""
+    from centre.importer import terminal_progress
+    return terminal_progress(stream)
 
 
 def cache_rows(raw_config: dict[str, Any], db_path: str | Path) -> CacheRows:

@@ -14,13 +14,11 @@ API: load(cfg, path, skip_bad=False, progress=None) -> Loaded   (raises BadInput
 
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from centre.api import Refused, cache_rows, import_export, read_export
+from centre.api import Refused, cache_rows, import_export, progress_bar, read_export
 from terminal.error_codes import E
 from terminal.errors import BadInput, CashierError, ErrorCode
 from terminal.store.cache_fill import cached_rows, fill, filled_from
@@ -91,23 +89,5 @@ def refusal(report: Any) -> CashierError:
 
 
 def terminal_progress(stream=None) -> Progress | None:
-    """A progress bar on stderr, only when it is a terminal (never in pipes, logs or CI)."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return None
-    width = 30
-    last = [0.0]
-
-    def draw(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - last[0] < 0.1:
-            return
-        last[0] = now
-        frac = done / total if total else 1.0
-        filled = int(frac * width)
-        stream.write(f"\rimporting [{'#' * filled}{'.' * (width - filled)}] {frac * 100:5.1f}%")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-    return draw
+    """The centre's progress bar on stderr, only when it is a terminal (never in pipes, logs or CI)."""
+    return progress_bar(stream)
