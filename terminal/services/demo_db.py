@@ -42,8 +42,9 @@ def ensure_demo_db(cfg) -> Path:
         db.close()
     if not cfg.centre.url:
         ensure_demo_centre(cfg)
-    if not cached:  # new, or an earlier load failed: the cache from what the centre now holds
-        for export in DEMO_FILES:
+    if not cached:  # new, or an earlier load failed: the cache from what the centre now holds (one fill), or
+        # with a centre over HTTP from the files themselves, the areas first
+        for export in DEMO_FILES if cfg.centre.url else DEMO_FILES[-1:]:
             load(cfg, export)
     return path
 
