@@ -454,3 +454,26 @@ def test_a_window_database_it_cannot_use_stops_the_import_before_the_centre(cfg,
     code, out = db_import(config_file, family_export(tmp_path), capsys=capsys)
     assert code != 0 and "error" in out, out
     assert centre(cfg) == EMPTY
+
+
+def test_a_cache_written_before_is_brought_to_what_the_centre_holds_keeping_its_ids(cfg, config_file, tmp_path,
+                                                                                   capsys):
+    """An older window database (its own binding ids; the centre has since ended a binding and made a new one for
+    the same pair) opens and is filled: the same binding is the same row, the new one a new row."""
+    db_import(config_file, family_export(tmp_path), capsys=capsys)
+    with closing(sqlite3.connect(cfg.db_path)) as db:
+        db.execute("UPDATE bindings SET id = id + 100")
+        db.commit()
+    ended = {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "12", "scope": "local",
+             "quota": 0, "begin_date": "2023-01-01", "end_date": "2026-05-31", "status": "ended"}
+    again = {"kind": "binding", "owner_psn_no": "Q1", "user_psn_no": "Q2", "relation": "12", "scope": "local",
+             "quota": 0, "begin_date": "2026-06-01"}
+    newer = family_export(tmp_path, name="newer.jsonl")
+    lines = [line for line in newer.read_text(encoding="utf-8").splitlines() if '"user_psn_no": "Q2"' not in line]
+    newer.write_text("\n".join([*lines, json.dumps(ended), json.dumps(again)]) + "\n", encoding="utf-8")
+    code, out = db_import(config_file, newer, capsys=capsys)
+    assert code == 0 and out["cache"]["binding"] == 4, out
+    assert cache(cfg) == centre(cfg)
+    with closing(sqlite3.connect(cfg.db_path)) as db:
+        assert db.execute("SELECT id, begin_date, status FROM bindings WHERE user_psn_no = 'Q2' ORDER BY id"
+                          ).fetchall() == [(101, "2023-01-01", "ended"), (104, "2026-06-01", "active")]
