@@ -66,6 +66,18 @@ def fill(db: sqlite_utils.Database, rows: CacheRows, *, file: str, sha256: str, 
     conn = db.conn
     counts = {"person": len(rows.persons), "account": len(rows.accounts), "binding": len(rows.bindings),
               "region": len(rows.regions)}
+    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MiB while filling: the index pages stay in memory
+    try:
+        _write(db, rows, counts, file=file, sha256=sha256, lines=lines, operator=operator, window=window)
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(old_cache)}")
+    return counts
+
+
+def _write(db: sqlite_utils.Database, rows: CacheRows, counts: dict[str, int], *, file: str, sha256: str,
+           lines: int, operator: str | None, window: str | None) -> None:
+    conn = db.conn
     with write_transaction(db):
         card = _P.index("card_no")
         # a card the centre now gives to someone else is no longer the cached holder's
@@ -87,5 +99,4 @@ def fill(db: sqlite_utils.Database, rows: CacheRows, *, file: str, sha256: str, 
                   detail=detail)
         conn.execute("INSERT INTO imports (sha256, file, lines, at, changes, summary) VALUES (?, ?, ?, ?, ?, ?)",
                      [sha256, file, lines, now_iso(), sum(counts.values()), json.dumps(detail, sort_keys=True)])
-    return counts
 
