@@ -236,22 +236,6 @@ def test_cli_import_through_the_reading_process(cfg, config_file, tmp_path):
     assert len(cache(cfg)["bindings"]) == 3 and cache(cfg) == centre(cfg)
 
 
-def test_progress_bar_draws_on_a_terminal(cfg, tmp_path):
-    import io
-
-    from terminal.store.importer import load, terminal_progress
-
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    stream = Tty()
-    draw = terminal_progress(stream)
-    assert terminal_progress(io.StringIO()) is None
-    load(cfg, family_export(tmp_path), progress=draw)
-    assert "importing [" in stream.getvalue() and "100.0%" in stream.getvalue()
-
-
 def test_the_cache_keeps_the_database_checks(cfg, config_file, tmp_path, capsys):
     db_import(config_file, family_export(tmp_path), capsys=capsys)
     with closing(sqlite3.connect(cfg.db_path)) as db:
