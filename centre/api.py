@@ -4,6 +4,8 @@
     answer = centre.call(request_dict)                      # the same dicts as over HTTP
 
     report = import_export(raw_config, "var/centre.db", "export.jsonl")   # load persons, catalogue ...
+    rows = cache_rows(raw_config, "var/centre.db")          # what a window keeps of it (its lookup cache)
+    report, rows = read_export(raw_config, "export.jsonl")  # the same checks on a file, no centre changed
 
 `call` raises `AnswerLost` when a fault loses the answer after the commit (as a timeout would over HTTP) and
 `CentreDown` when the centre is down: the two failures a window must handle without charging twice.
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -25,8 +28,8 @@ from centre.store.migrate import migrate
 if TYPE_CHECKING:
     from centre.store.import_report import ImportReport
 
-__all__ = ["AnswerLost", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused", "check_settings",
-           "import_export", "open_centre"]
+__all__ = ["AnswerLost", "CacheRows", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused",
+           "bill_limits", "cache_rows", "check_section", "check_settings", "import_export", "open_centre", "progress_bar", "read_export"]
 
 
 class AnswerLost(Exception):
@@ -66,6 +69,26 @@ class Centre:
 def check_settings(raw_config: dict[str, Any]) -> CentreSettings:
     """The centre's part of a config, checked (ConfigProblem names the key that is wrong)."""
     return CentreSettings.from_config(raw_config)
+
+
+def check_section(name: str, table: Any) -> None:
+    """One of the centre's tables of a config (`policy`, `mutual_aid`) checked on its own, as a window checks the
+    config it loads: ConfigProblem names the key that is wrong."""
+    if name == "policy":
+        from centre.rules.policy import parse_policy
+        parse_policy(table)
+    elif name == "mutual_aid":
+        from centre.rules.mutual_aid import MutualAidPolicy
+        MutualAidPolicy.from_config(table)
+    else:
+        raise ValueError(f"not a centre table: {name}")
+
+
+def bill_limits(raw_config: dict[str, Any]) -> tuple[int, int]:
+    """`[policy]` max_item_price and max_bill_total in fen (the defaults when absent): above these a bill is a
+    typo, refused before it is sent."""
+    limits = CentreSettings.from_config(raw_config).policy.bill_limits
+    return limits.max_item_price, limits.max_bill_total
 
 
 def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list[str] | tuple[str, ...] = (),
@@ -116,3 +139,85 @@ def import_export(raw_config: dict[str, Any], db_path: str | Path, file: str | P
         return report
     finally:
         store.close()
+
+
+@dataclass
+class CacheRows:
+    """What a window keeps of the centre's people for lookup and display: tuples in the columns below."""
+
+    PERSON = ("psn_no", "certno", "psn_name", "gend", "naty", "brdy", "card_no", "card_sn", "insuplc_admdvs",
+              "insutype", "psn_insu_stas")
+    ACCOUNT = ("psn_no", "balc", "opening", "year")
+    BINDING = ("owner_psn_no", "user_psn_no", "relation", "scope", "quota", "begin_date", "end_date",
+               "status", "created_by", "created_at", "created_window", "ended_by", "ended_at", "ended_window",
+               "end_reason")
+    REGION = ("admdvs", "name", "province", "cross_province")
+    persons: list[tuple[Any, ...]] = field(default_factory=list)
+    accounts: list[tuple[Any, ...]] = field(default_factory=list)
+    bindings: list[tuple[Any, ...]] = field(default_factory=list)
+    regions: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def _cache_rows_of(db: Any) -> CacheRows:
+    def rows(table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1").fetchall()]
+    return CacheRows(rows("persons", CacheRows.PERSON), rows("accounts", CacheRows.ACCOUNT),
+                     [tuple(r) for r in db.execute(f"SELECT {', '.join(CacheRows.BINDING)} FROM bindings "
+                                                   "ORDER BY id").fetchall()],
+                     rows("regions", CacheRows.REGION))
+
+
+def progress_bar(stream: Any = None) -> Callable[[int, int], None] | None:
+    """The import's progress bar on stderr (or `stream`), only when it is a terminal: None in pipes, logs, CI."""
+    from centre.importer import terminal_progress
+    return terminal_progress(stream)
+
+
+def cache_rows(raw_config: dict[str, Any], db_path: str | Path) -> CacheRows:
+    """Every person, account, binding and pooling area the centre at `db_path` holds (SQLite file or
+    `postgresql://`), for a window's cache after an import. Read in one snapshot; the centre is not changed."""
+    CentreSettings.from_config(raw_config)
+    if is_dsn(db_path):
+        store = open_store(db_path, min_size=1, max_size=1)
+        db: Any = store.db()
+    else:
+        store = db = Database(Path(db_path))
+    try:
+        migrate(db)
+        return _cache_rows_of(db)
+    finally:
+        store.close()
+
+
+def read_export(raw_config: dict[str, Any], file: str | Path, *, skip_bad: bool = False,
+                progress: Callable[[int, int], None] | None = None,
+                known: CacheRows | None = None) -> "tuple[ImportReport, CacheRows]":
+    """The centre's own reader and checks on an export, with no centre changed: the file goes into a scratch
+    centre in memory (every line validated as `import_export` does) that first holds `known` (what the window
+    already has: an export may refer to areas and persons of an earlier one), and the rows of the file's people
+    come back for a window's cache (empty when the report says the file was refused). For a window whose centre
+    is elsewhere."""
+    from centre.importer import import_file
+    settings = CentreSettings.from_config(raw_config)
+    db = Database(":memory:", synchronous="OFF")
+    try:
+        migrate(db)
+        if known is not None:
+            _seed(db, known)
+        now = settings.clock()()
+        report = import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid,
+                             at=now.strftime("%Y-%m-%d %H:%M:%S"))
+        return report, (_cache_rows_of(db) if report.imported else CacheRows())
+    finally:
+        db.close()
+
+
+def _seed(db: Database, known: CacheRows) -> None:
+    def put(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            rows)
+    with db.write():
+        put("regions", CacheRows.REGION, known.regions)
+        put("persons", CacheRows.PERSON, known.persons)
+        put("accounts", CacheRows.ACCOUNT, known.accounts)
+        put("bindings", CacheRows.BINDING, known.bindings)

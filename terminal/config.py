@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from centre.interface.amounts import MAX_FEN
 from terminal.config_schema import check_table, key, unknown_keys
-from terminal.domain.text import MAX_NAME, printable
+from terminal.domain.text import MAX_NAME, printable, shown
 from terminal.errors import ConfigError
 
 __all__ = ["Config", "ConfigError", "load_config", "parsed_once", "SECTIONS", "CHECKED_ELSEWHERE"]
@@ -29,6 +30,7 @@ MAX_CONFIG_BYTES = 1 << 20
 _PATH = {"required": True, "max_len": 4096}
 _SPEC = r"(emulator(:.+)?|pcsc(:.+)?|serial:.+)"
 _SPEC_HINT = "emulator[:PROFILE], pcsc[:READER NAME] or serial:URL"
+_HHMM = r"([01][0-9]|2[0-3]):[0-5][0-9]"
 
 
 @dataclass(frozen=True)
@@ -116,14 +118,55 @@ SECTIONS: dict[str, type] = {"terminal": TerminalSection, "reader": ReaderSectio
                              "centre": CentreSection, "voucher": VoucherSection}
 
 
-def _check_policy(table: Any) -> None:
-    from terminal.domain.policy import parse_policy
-    parse_policy(table)
+@dataclass(frozen=True)
+class MutualAidOptions:
+    """`[mutual_aid.options]` as written in config.toml: the shape checked here, the meaning by the centre."""
+
+    one_owner_per_user: bool = False                  # some regions allow only one owner per user
+    cross_province_since: str = key("2026-01-09", pattern=r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                    hint='a date "YYYY-MM-DD" in quotes')
+    relatives_order: str = key("config", choices=("config",))   # bindings in the order they were made
+    cross_province_model: str = key("wallet", choices=("wallet", "quota"))
+    max_users_per_owner: int = key(0, min=0, max=1000)
+    share_prior_year_only: bool = False
+    account_pays_class_c: bool = True
+    wallet_transfers_per_day: int = key(3, min=1, max=1000)
+    wallet_max_transfer: int = key(200000, min=1, max=MAX_FEN)
+    wallet_closed_from: str = key("22:00", pattern=_HHMM, hint='a time "HH:MM" in quotes')
+    wallet_closed_until: str = key("06:00", pattern=_HHMM, hint='a time "HH:MM" in quotes')
+    wallet_return_at: str = key("06:00", pattern=_HHMM, hint='a time "HH:MM" in quotes')
 
 
-def _check_mutual_aid(table: Any) -> None:
-    from terminal.domain.mutual_aid import MutualAidPolicy
-    MutualAidPolicy.from_config(table)
+def _mutual_aid_shape(table: Any) -> None:
+    """Every key of `[mutual_aid]` named and typed, with the config's own messages (a typo's nearest key)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[mutual_aid] must be a table, not {shown(table)}")
+    unknown_keys(table, ("rule", "options"), "[mutual_aid]")
+    rules = table.get("rule", [])
+    if not isinstance(rules, list):
+        raise ConfigError("[mutual_aid] rule must be [[mutual_aid.rule]] tables of since and relations")
+    for i, rule in enumerate(rules, 1):
+        where = f"[[mutual_aid.rule]] #{i}"
+        if not isinstance(rule, dict):
+            raise ConfigError(f"{where}: must be a table of since and relations, not {shown(rule)}")
+        unknown_keys(rule, ("since", "relations"), where)
+        if not isinstance(rule.get("since"), str) or not isinstance(rule.get("relations"), list):
+            raise ConfigError(f"{where}: needs since = \"YYYY-MM-DD\" (in quotes) and relations = [...]")
+    check_table(MutualAidOptions, table.get("options", {}), "[mutual_aid.options]")
+
+
+def _check_centre_table(name: str) -> Callable[[Any], None]:
+    """`[policy]` and `[mutual_aid]` are the centre's: checked by its own rules (centre.api.check_section), after
+    the shape of `[mutual_aid]` here."""
+    def check(table: Any) -> None:
+        from centre.api import ConfigProblem, check_section
+        if name == "mutual_aid":
+            _mutual_aid_shape(table)
+        try:
+            check_section(name, table)
+        except ConfigProblem as exc:
+            raise ConfigError(str(exc)) from None
+    return check
 
 
 def _check_web(table: Any) -> None:
@@ -132,7 +175,8 @@ def _check_web(table: Any) -> None:
 
 
 #: the tables their own modules parse; checked at load too, so a mistake shows when the window starts
-CHECKED_ELSEWHERE: dict[str, Callable[[Any], None]] = {"policy": _check_policy, "mutual_aid": _check_mutual_aid,
+CHECKED_ELSEWHERE: dict[str, Callable[[Any], None]] = {"policy": _check_centre_table("policy"),
+                                                        "mutual_aid": _check_centre_table("mutual_aid"),
                                                         "web": _check_web}
 
 

@@ -10,14 +10,13 @@ import ast
 from pathlib import Path
 
 import pytest
-from people_helpers import empty_db, person, write_jsonl  # noqa: F401  (fixture)
+from people_helpers import person, run_cli, write_jsonl
 
 from centre.errors import ConfigProblem, Refused
 from centre.interface.amounts import MAX_FEN
 from centre.interface.codes import BindingScope, DeductibleScope, Insutype, MedType, SetlStatus
 from centre.rules import mutual_aid as centre_rules
 from terminal.errors import ConfigError
-from terminal.store.importer import import_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("drivers", "emulator", "terminal", "centre")
@@ -50,16 +49,22 @@ def test_one_config_loads_in_the_window_and_the_centre(config_file, fen, ok):
 
 
 @pytest.mark.parametrize("fen,ok", AMOUNTS)
-def test_the_window_imports_any_balance_the_centre_can_hold(empty_db, tmp_path, fen, ok):
+def test_the_window_imports_any_balance_the_centre_can_hold(cfg, config_file, tmp_path, capsys, fen, ok):
+    """`cashier db import`: the centre takes the balance and the window's cache holds it, or both refuse it."""
+    import sqlite3
+    from contextlib import closing
     path = write_jsonl(tmp_path / "centre.jsonl", [
         {"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
         person("Q1", 1), {"kind": "account", "psn_no": "Q1", "balc": fen}])
-    report = import_file(empty_db, path)
-    assert report.imported is ok, report.errors
+    code, out = run_cli(config_file, "--lang", "en", "db", "import", str(path), "--json", capsys=capsys)
+    assert (code == 0) is ok, out
+    with closing(sqlite3.connect(cfg.db_path)) as db:
+        held = db.execute("SELECT balc FROM accounts WHERE psn_no='Q1'").fetchall()
     if ok:
-        assert empty_db.execute("SELECT balc FROM accounts WHERE psn_no='Q1'").fetchone() == (fen,)
+        assert held == [(fen,)]
     else:
-        assert f"balc {fen} is out of range (0 to {MAX_FEN} fen)" in report.errors[0].message
+        assert f"line 3: account Q1: balc {fen} is out of range (0 to {MAX_FEN} fen)" in out["error"]["message"]
+        assert held == []
 
 
 # Each table of codes, as a set of its values: a literal holding all of them outside codes.py is a second copy.

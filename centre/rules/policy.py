@@ -28,6 +28,7 @@ from centre.interface.amounts import MAX_FEN
 from centre.interface.codes import DeductibleScope, HospLv, Insutype, MedType
 
 LIMIT_KEYS = ("max_item_price", "max_bill_total")   # optional: BillLimits' defaults otherwise
+RATIO_DECIMALS = 6   # "0.855" is a ratio
 RULE_KEYS = ("insutype", "med_type", "hosp_lv", "deductible", "deductible_scope", "ratio", "annual_cap")
 OPTIONAL_RULE_KEYS = ("admdvs", "pool")
 POOLS = ("shared", "outpatient", "inpatient")
@@ -109,6 +110,9 @@ def parse_ratio(value: object, what: str) -> Decimal:
         raise ValueError(f"{what} must be a decimal string like \"0.70\" (got {value!r})") from None
     if not ratio.is_finite() or ratio < 0 or ratio > 1:
         raise ValueError(f"{what} must be between 0 and 1 (got {value!r})")
+    exponent = ratio.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > RATIO_DECIMALS:   # "0.1111…" with 5,000 decimals is a mistake
+        raise ValueError(f"{what} may have at most {RATIO_DECIMALS} decimals (got {value!r})")
     return ratio
 
 

@@ -1,8 +1,9 @@
 """`cashier db init | import FILE [--skip-bad] | stats` (docs/interfaces.md): the window's local cache.
 
-`db import` of a file already imported says so and changes nothing (exit 0); a newer export keeps the
-local balance of accounts the window used since the last import, and says how many (see
-terminal.store.importer)."""
+`db import` goes through the one importer, the centre's (terminal.store.importer): with the embedded centre the
+centre imports the file and the window's cache is filled from it; with a centre over HTTP only the cache is
+filled, from the file read by the centre's own checks (the centre imports on its machine). A file the centre
+already imported says so and changes nothing there (exit 0)."""
 
 from __future__ import annotations
 
@@ -31,71 +32,39 @@ def cmd_init(args: argparse.Namespace) -> int:
     cfg, db = open_db(args, create=True)
     try:
         applied = [m.name for m in MIGRATIONS.applied(db)]
-        regions = None
-        if args.regions:
-            from terminal.services.demo_db import DATA
-            from terminal.store.importer import import_file, refusal
-            report = import_file(db, DATA / "regions.jsonl", operator=cfg.terminal.operator,
-                                 window=cfg.terminal.window)
-            if not report.imported:
-                raise refusal(report)
-            regions = report.changes
     finally:
         db.close()
+    regions = None
+    if args.regions:
+        from terminal.services.demo_db import DATA
+        from terminal.store.importer import load
+        regions = load(cfg, DATA / "regions.jsonl").cache["region"]
     obj = {"db": str(cfg.db_path), "migrations": applied, "regions_loaded": regions}
     return emit(args, obj, f"database ready: {cfg.db_path} ({len(applied)} migrations applied)")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from terminal.services.configured import mutual_aid_of
-    from terminal.store.importer import import_file, refusal, terminal_progress
-    cfg, db = open_db(args, create=True)
-    try:
-        report = import_file(db, args.file, skip_bad=args.skip_bad, progress=terminal_progress(),
-                             policy=mutual_aid_of(cfg), operator=cfg.terminal.operator, window=cfg.terminal.window)
-    finally:
-        db.close()
-    if not report.imported:
-        raise refusal(report)
-    summary = report.summary()
-    centre_note = _centre_import(args, cfg, summary)
-    if report.already:
-        return emit(args, summary, f"{args.file} was already imported (sha256 {report.sha256[:16]}...): "
-                                   "nothing changed" + centre_note)
-    lines = [f"imported {args.file}: {report.lines} lines, {report.changes} rows changed, "
-             f"{report.seconds:.2f} s"]
-    for kind, c in summary["kinds"].items():
-        if c["lines"]:
-            lines.append(f"  {kind:8} {c['lines']:>9} lines  {c['inserted']:>9} new  {c['updated']:>9} updated  "
-                         f"{c['unchanged']:>9} unchanged" + (f"  {c['kept']:>9} kept" if c["kept"] else ""))
-    if report.kept_accounts:
-        lines.append(f"local balance kept for {len(report.kept_accounts)} accounts with window activity "
-                     f"since the last import: {', '.join(report.kept_accounts[:20])}")
-    if report.bad:
-        lines.append(f"skipped {report.bad} bad line(s):")
-        lines += [f"  {e}" for e in report.errors[:20]]
-    return emit(args, summary, "\n".join(lines) + centre_note)
-
-
-def _centre_import(args: argparse.Namespace, cfg, summary: dict) -> str:
-    """The window is the centre's client: the export goes into the embedded centre too (the money is there);
-    a remote centre imports on its own machine. Returns the line to print; `summary["centre"]` says the same."""
-    from terminal.error_codes import E
+    from terminal.cli.main import load_cfg
+    from terminal.store.importer import load, terminal_progress
+    cfg = load_cfg(args)
+    loaded = load(cfg, args.file, skip_bad=args.skip_bad, progress=terminal_progress())
+    report = loaded.report
+    summary = {**report.summary(), "centre": loaded.centre, "cache": loaded.cache}
+    cache = ("window cache: already filled from this file, nothing changed" if report.already else
+             "window cache filled: " + ", ".join(f"{n} {kind}s" for kind, n in loaded.cache.items()))
     if cfg.centre.url:
-        summary["centre"] = {"imported": False, "url": cfg.centre.url}
-        return (f"\nnote: this window's centre is at {cfg.centre.url}: only the window's cache was loaded; import the "
-                f"export on the centre's machine (`cashier centre import FILE`) 医保中心在远端,请在中心所在机器上执行 "
-                f"cashier centre import")
-    from centre.api import import_export
-    where = cfg.resolve(cfg.centre.db)
-    report = import_export(cfg.raw, where, args.file, skip_bad=args.skip_bad)
-    if not report.imported:
-        raise E.CENTRE_IMPORT_REFUSED.error(f"the embedded centre ({where}) refused {args.file}: "
-                           + "; ".join(str(e) for e in report.errors[:5]), "嵌入式医保中心拒绝导入该文件")
-    summary["centre"] = {"imported": True, "db": str(where), "already_imported": report.already}
-    if report.already:
-        return f"\nembedded centre {where}: already imported, nothing changed"
-    return f"\nembedded centre {where}: imported ({report.lines} lines)"
+        text = (f"checked {args.file} with the centre's rules: {report.lines} lines"
+                + (f", {report.bad} bad line(s) skipped" if report.bad else "")
+                + f"\n{cache}"
+                + f"\nnote: this window's centre is at {cfg.centre.url}: its money was not touched; import the "
+                  f"export on the centre's machine (`cashier centre import FILE`) 医保中心在远端,请在中心所在机器上执行 "
+                  f"cashier centre import")
+        return emit(args, summary, text)
+    where = loaded.centre["db"]
+    head = f"embedded centre {where}: " + (report.text() if not report.already else
+                                           f"{args.file} was already imported (sha256 {report.sha256[:16]}...): "
+                                           "nothing changed")
+    return emit(args, summary, f"{head}\n{cache}")
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -141,14 +141,14 @@ def cmd_settle(args: argparse.Namespace) -> int:
     from terminal.cli.main import load_cfg
     from terminal.domain.bill import load_bill
     from terminal.readers import open_reader
-    from terminal.services.configured import policy_of
+    from terminal.services.configured import bill_limits_of
     from terminal.services.ledger import open_ledger
     pin = pin_arg(args.pin)
     request_id = _request_id(args.request_id)
     relatives = _relatives(args.relatives)
     cfg = load_cfg(args)
     _require_file(args.bill, "--bill", "账单文件")
-    bill = load_bill(args.bill, policy_of(cfg).bill_limits)    # the config's absurd-amount limits
+    bill = load_bill(args.bill, bill_limits_of(cfg))    # the config's absurd-amount limits
     if args.certno and args.voucher is None:
         raise E.CERTNO_WITHOUT_VOUCHER.error()
     code = voucher_arg(args.voucher)

@@ -7,28 +7,26 @@ insurance centre cannot be asked. Nothing here moves money.
       (BadInput certno_invalid for an ID number with a wrong check digit or birth date; RuleRefused person_unknown)
   family_for(db, *, card_no=None, certno=None, psn_no=None, today=None) -> FamilyView
 
-A relative appears when the cached binding is active and in force today, and still passes the mutual-aid
-rules the cache importer applies (mutual_aid.payable_problem): the owner an active employee with an account,
-the relation allowed on the binding's begin_date and agreeing with the user's recorded sex, the scope matching
-the provinces, a cross-province binding begun on or after the cross-province start with both areas open.
-`available` is the owner's balance for a local binding, the remaining quota for a cross-province one.
+A relative appears when the cached binding is active, in force today, and its owner active: the bindings are
+the centre's (it judged each by the mutual-aid rules when it took it), and the centre judges again when it is
+asked to pay. `available` is the owner's cached balance for a local binding, the remaining quota for a
+cross-province one.
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from centre.interface.codes import BindingScope
+from centre.interface import relations
+from centre.interface.codes import BindingScope, BindingStatus, PsnInsuStas
 from drivers.certno import mask
 from drivers.certno import problem as certno_problem
 from terminal import clock
-from terminal.domain import relations
-from terminal.domain.mutual_aid import MutualAidPolicy, Party, available, in_force, payable_problem
 from terminal.error_codes import E
 from terminal.services.results import Patient
 from terminal.services.views import FamilyView, Relative
 from terminal.store import binding_rows
-from terminal.store.people import Person, account_of, find_person, pooling_area
+from terminal.store.people import Person, account_of, find_person
 
 __all__ = ["family_for", "find_patient", "patient_for_card"]
 
@@ -68,30 +66,28 @@ def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certn
     return person
 
 
-def _relatives_of(db: sqlite_utils.Database, user: Person, today: str, policy: MutualAidPolicy) -> list[Relative]:
+def _relatives_of(db: sqlite_utils.Database, user: Person, today: str) -> list[Relative]:
     """Cached bindings that can pay for this user today, oldest first (see the module docstring)."""
-    rows = binding_rows.relative_rows(db, user.psn_no)
-    user_party = user.party(None)
     out = []
-    for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, insutype, stas, admdvs,
-         gend) in rows:
-        if not in_force("active", begin, end, today):
+    for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, _insutype, stas, _admdvs,
+         _gend) in binding_rows.relative_rows(db, user.psn_no):
+        if not _in_force(BindingStatus.ACTIVE, begin, end, today) or stas != PsnInsuStas.ACTIVE:
             continue
-        owner_party = Party(owner, owner_name, insutype, stas, admdvs, gend, balc)
-        areas = ((pooling_area(db, admdvs), pooling_area(db, user.insuplc_admdvs))
-                 if scope == BindingScope.CROSS_PROVINCE else (None, None))
-        if payable_problem(policy, owner_party, user_party, rel, begin, scope, *areas) is not None:
-            continue
-        out.append(Relative(owner, owner_name, rel, relations.name(rel), scope, available(scope, balc, quota), bid))
+        available = quota if scope == BindingScope.CROSS_PROVINCE else (balc or 0)
+        out.append(Relative(owner, owner_name, rel, relations.name(rel), scope, available, bid))
     return out
 
 
+def _in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
+    """A binding pays on a date when active, begun, and not past its end date."""
+    return status == BindingStatus.ACTIVE and begin_date <= on_date and (not end_date or on_date <= end_date)
+
+
 def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,
-               psn_no: str | None = None, today: str | None = None,
-               policy: MutualAidPolicy | None = None) -> FamilyView:
-    """The person and every cached account usable for them; policy None = the rules shipped in config.toml."""
+               psn_no: str | None = None, today: str | None = None) -> FamilyView:
+    """The person and every cached account usable for them."""
     today = today or clock.day()
     person = find_patient(db, card_no=card_no, certno=certno, psn_no=psn_no)
     acct = account_of(db, person.psn_no)
     return FamilyView(person, acct.balc if acct else None,
-                      _relatives_of(db, person, today, policy or MutualAidPolicy.default()))
+                      _relatives_of(db, person, today))

@@ -734,7 +734,7 @@ class CentreLedger:
 
     def binding_json(self, binding: Any) -> dict[str, Any]:
         """`cashier bind/unbind --json` on the centre: the binding as X102/X103 answered; fen named so."""
-        from terminal.domain import relations
+        from centre.interface import relations
         rec = getattr(binding, "centre", None) or {}
         return {"binding_id": binding.id, "owner_psn_no": binding.owner_psn_no, "owner_name": rec.get("owner_name"),
                 "user_psn_no": binding.user_psn_no, "user_name": rec.get("user_name"), "relation": binding.relation,

@@ -1,22 +1,19 @@
-"""The config's `[policy]` and `[mutual_aid]` tables as the window reads them, parsed once per loaded config:
-the bill's absurd-amount limits (`[policy]` max_item_price, max_bill_total) and the mutual-aid rules the
-cache importer (`cashier db import`) and the cached family lookup judge bindings by. The money rules
-themselves are the centre's."""
+"""The config's `[policy]` as the window reads it, parsed once per loaded config: the bill's absurd-amount
+limits (max_item_price, max_bill_total), checked by the centre's own rules (`centre.api`). The money rules and
+the mutual-aid rules themselves are the centre's."""
 
 from __future__ import annotations
 
 from terminal.config import Config, parsed_once
-from terminal.domain.mutual_aid import MutualAidPolicy
-from terminal.domain.policy import Policy
+from terminal.domain.bill import BillLimits
 
-__all__ = ["mutual_aid_of", "policy_of"]
-
-
-def policy_of(cfg: Config) -> Policy:
-    """[policy] (and the [terminal] hosp_lv its rules match), parsed once per loaded config."""
-    return parsed_once(cfg, "policy", Policy.from_config)
+__all__ = ["bill_limits_of"]
 
 
-def mutual_aid_of(cfg: Config) -> MutualAidPolicy:
-    """[mutual_aid], parsed once per loaded config."""
-    return parsed_once(cfg, "mutual_aid", lambda c: MutualAidPolicy.from_config(c.section("mutual_aid")))
+def bill_limits_of(cfg: Config) -> BillLimits:
+    """[policy] max_item_price and max_bill_total (fen), parsed once per loaded config."""
+    def parse(c: Config) -> BillLimits:
+        from centre.api import bill_limits
+        item, total = bill_limits(c.raw)
+        return BillLimits(max_item_price=item, max_bill_total=total)
+    return parsed_once(cfg, "bill_limits", parse)

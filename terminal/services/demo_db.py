@@ -3,9 +3,10 @@
 API: ensure_demo_db(cfg) -> Path   creates cfg.db_path when missing and loads regions.jsonl, then
 demo_export.jsonl, when it holds no person; a loaded file is only opened (and migrated), so a demo keeps
 its history. With the embedded centre (`[centre] url` empty) its database (`[centre] db`) gets the
-demo data too (areas, their rules, the catalogue, the cast): the demo needs no server. A file the centre has
-imported before is not imported again (the centre keeps each file's sha256), so its balances stay. The load is judged by the configured mutual-aid rules (as `cashier db import` is) and its
-audit rows carry the configured operator and window.
+demo data (areas, their rules, the catalogue, the cast) and the window's cache is filled from it: the demo needs
+no server. With a centre over HTTP the cache is filled from the same files, read by the centre's own checks. A file the centre has
+imported before is not imported again (the centre keeps each file's sha256), so its balances stay. The load is the one `cashier db import` does
+(terminal.store.importer), judged by the configured mutual-aid rules.
 
 The cast's cross-province family tells the 2025 story: 张伟 (employee, Zhengzhou) has bound his sister 张敏
 (resident, Chengdu) across provinces, a binding that pays nothing by itself; yesterday at the insurance office he
@@ -19,9 +20,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from terminal.services.configured import mutual_aid_of
 from terminal.store.db import open_from_config
-from terminal.store.importer import import_file, refusal
+from terminal.store.importer import load
 from terminal.store.people import has_persons
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -37,16 +37,15 @@ def ensure_demo_db(cfg) -> Path:
     path = Path(cfg.db_path)
     db = open_from_config(cfg, create=True)
     try:
-        if not has_persons(db):  # new, or an earlier load failed
-            for export in DEMO_FILES:
-                report = import_file(db, export, policy=mutual_aid_of(cfg), operator=cfg.terminal.operator,
-                                     window=cfg.terminal.window)
-                if not report.imported:
-                    raise refusal(report)
+        cached = has_persons(db)
     finally:
         db.close()
     if not cfg.centre.url:
         ensure_demo_centre(cfg)
+    if not cached:  # new, or an earlier load failed: the cache from what the centre now holds (one fill), or
+        # with a centre over HTTP from the files themselves, the areas first
+        for export in DEMO_FILES if cfg.centre.url else DEMO_FILES[-1:]:
+            load(cfg, export)
     return path
 
 

@@ -11,7 +11,8 @@ API (all take a sqlite_utils.Database opened on this thread):
   add_audit(db, operator, window, action, subject, detail, at=None)   at: the act's stamp (terminal.clock)
   has_persons(db)                            -> bool
   counts(db)                                 -> {table: rows}
-The window's cache: filled by `cashier db import` (terminal/store/importer.py) and by the centre's answers;
+The window's cache: filled by `cashier db import` from what the centre holds (terminal/store/importer.py) and by
+the centre's answers;
 writes go through terminal.store.write_lock.write_tx (the lock queue in front of write_transaction).
 """
 
@@ -27,8 +28,6 @@ from typing import Any, Iterator
 import sqlite_utils
 
 from terminal import clock
-from terminal.domain.mutual_aid import Party
-from terminal.domain.regions import Region
 from terminal.error_codes import E
 
 
@@ -46,10 +45,15 @@ class Person:
     insutype: str
     psn_insu_stas: str
 
-    def party(self, balc: int | None) -> Party:
-        """This person as the mutual-aid rules see them."""
-        return Party(self.psn_no, self.psn_name, self.insutype, self.psn_insu_stas, self.insuplc_admdvs,
-                     self.gend, balc)
+
+@dataclass(frozen=True)
+class Region:
+    """A pooling area (统筹区) and whether cross-province mutual aid is open there, as the centre last said."""
+
+    admdvs: str
+    name: str
+    province: str
+    cross_province: bool
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class KioskBackend:
                        wallet_balc=family.wallet)
 
     def _relation_name(self, code: str) -> str:
-        from terminal.domain.relations import name
+        from centre.interface.relations import name
         return name(code, self.lang)
 
     # -- the bill --------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from centre.interface import relations
 from centre.interface.codes import BindingScope, Insutype
 from drivers.errors import CARD_SWAPPED
-from terminal.domain import relations
 from terminal.services.views import FamilyView
 from terminal.store.people import Person
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Static
 
-from terminal.domain import relations
+from centre.interface import relations
 from terminal.services.views import FamilyView, Relative
 from terminal.store.people import Person
 from terminal.ui.screens.base import CardScreen, tcss

@@ -184,7 +184,7 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.update_preview()
 
     def _show_accounts(self) -> None:
-        from terminal.domain import relations
+        from centre.interface import relations
         t = self.t
         own = self.own_balance()
         preview = self.preview
