@@ -7,7 +7,6 @@ import re
 
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 _CHECK = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
 ASCII_SHAPE = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # the shape on an upper-cased number, ASCII digits only
 
 
@@ -18,7 +17,7 @@ def check_digit(first17: str) -> str:
 
 def is_valid(certno: str) -> bool:
     """True for 18 characters whose last is the MOD 11-2 check digit."""
-    if not isinstance(certno, str) or not _SHAPE.match(certno.upper()):
+    if not isinstance(certno, str) or not ASCII_SHAPE.match(certno.upper()):
         return False
     return check_digit(certno[:17]) == certno[17].upper()
 
@@ -27,7 +26,7 @@ def problem(certno: str) -> str | None:
     """Why an ID number is invalid, or None."""
     if not isinstance(certno, str) or len(certno) != 18:
         return "an ID number has 18 characters"
-    if not _SHAPE.match(certno.upper()):
+    if not ASCII_SHAPE.match(certno.upper()):
         return "an ID number is 17 digits and a digit or X"
     if check_digit(certno[:17]) != certno[17].upper():
         return f"check digit should be {check_digit(certno[:17])}, not {certno[17]}"

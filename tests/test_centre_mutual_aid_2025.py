@@ -20,11 +20,11 @@ from centre_support import load_lines
 
 from centre.api import open_centre
 from centre.importer import import_file
-from centre.interface.idcard import check_digit
 from centre.rules.regional import bundled
 from centre.store.engine import Database
 from centre.store.migrate import migrate
 from centre.store.money import drifts
+from drivers.certno import check_digit
 
 D = Decimal
 ROOT = Path(__file__).resolve().parent.parent

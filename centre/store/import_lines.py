@@ -27,13 +27,14 @@ from decimal import Decimal
 from typing import Any, Callable, Protocol
 
 from centre.errors import Refused
-from centre.interface import idcard, relations
+from centre.interface import relations
 from centre.interface.amounts import MAX_FEN, MAX_YUAN
 from centre.interface.codes import BindingScope, BindingStatus, ChrgitmLv, HospLv, Insutype, PsnInsuStas
 from centre.interface.text import MAX_CODE, MAX_NAME, UNSAFE, shown, text_problem
 from centre.rules.mutual_aid import MutualAidPolicy, Party, check_centre_binding, is_date
 from centre.rules.regions import Region
 from centre.store.import_report import KINDS, ImportReport
+from drivers import certno as idcard
 
 CHUNK = 5000
 Progress = Callable[[int, int], None]
@@ -41,10 +42,9 @@ Row = tuple[Any, ...]
 
 _ADMDVS = re.compile(r"^\d{6}$", re.ASCII)
 PSN_NO = re.compile(r"^[0-9A-Za-z]{1,30}$")  # the interface's 人员编号: a psn_no it could never name is refused
-_CERTNO = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # as idcard's shape, on the upper-cased number
+_CERTNO = idcard.ASCII_SHAPE  # on the upper-cased number
 # MOD 11-2: the check digit indexes "10X98765432" by sum(d[i] * 2**(17-i)) mod 11. As 13 = 2 (mod 11),
 # that sum is 2 * int(first17, 13) (mod 11): one C-level int() (only ever on 17 ASCII digits)
-_CHECK_CHARS = "10X98765432"
 _NATY = re.compile(r"^\d{2}$", re.ASCII)
 _CARD_NO = re.compile(r"^[0-9A-Z]{1,20}$")
 _CARD_SN = re.compile(r"^[0-9A-F]{32}$")
@@ -317,17 +317,7 @@ class Importer:
 
     def certno_digits_ok(self, certno: str) -> bool:
         """certno_ok for a number already of the shape (17 ASCII digits and a digit or X)."""
-        if _CHECK_CHARS[2 * int(certno[:17], 13) % 11] != certno[17]:
-            return False
-        born = certno[6:14]
-        if born in self.good_births:
-            return True
-        try:
-            _dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
-        except ValueError:
-            return False
-        self.good_births.add(born)
-        return True
+        return idcard.shaped_ok(certno, self.good_births)
 
     def class_id(self, shape: tuple) -> int:
         found = self.classes.get(shape)

@@ -19,11 +19,11 @@ import re
 import psycopg
 from psycopg import errors
 
-from centre.interface import idcard
 from centre.store.import_lines import Row
 from centre.store.import_report import KINDS, ImportReport
 from centre.store.import_write import _ENDED, _MOVEMENT, SQL, TABLE, KeepLocal, centre_activity
 from centre.store.postgres import PgDatabase
+from drivers import certno as idcard
 
 LOCKED = ("persons", "accounts", "bindings", "movements", "ledger", "imports")
 

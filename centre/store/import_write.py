@@ -23,9 +23,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from centre.interface import idcard
 from centre.store.import_lines import Row
 from centre.store.import_report import KINDS, ImportReport
+from drivers import certno as idcard
 
 SQL = {
     "region": (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import re
 
+from centre.interface.amounts import yuan_plain, yuan_text
 from centre.interface.codes import BindingScope
 from drivers.certno import mask
 from terminal.cli.output import PIN_HELP, emit, pin_arg
-from terminal.domain.money import yuan, yuan_text
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -96,7 +96,7 @@ def _wallet_line(wallet: int | None) -> str:
 
 
 def _yuan(fen: int) -> str:
-    return f"{yuan(fen)} yuan"
+    return f"{yuan_plain(fen)} yuan"
 
 
 def _session(args: argparse.Namespace, cfg):

@@ -279,13 +279,13 @@ def _pre_in_yuan(out: dict) -> dict:
 
 
 def _pre_text(out: dict) -> str:
-    from terminal.domain.money import yuan
+    from centre.interface.amounts import yuan_plain
     from terminal.services.slip import FIELD_LABELS
     lines = [f"预结算 pre-settlement (nothing written): {out['psn_name']} {out['certno']} {out['psn_no']}"]
-    lines += [f"  {label} {key}: {yuan(out[key])}" for key, label in FIELD_LABELS]
-    lines += [f"  共济 {m['owner_psn_no']}: {yuan(m['amount'])}" for m in out["mulaid"]]
+    lines += [f"  {label} {key}: {yuan_plain(out[key])}" for key, label in FIELD_LABELS]
+    lines += [f"  共济 {m['owner_psn_no']}: {yuan_plain(m['amount'])}" for m in out["mulaid"]]
     if out["balc"] is not None:
-        lines.append(f"  个人账户余额 balc (after): {yuan(out['balc'])}")
+        lines.append(f"  个人账户余额 balc (after): {yuan_plain(out['balc'])}")
     return "\n".join(lines)
 
 

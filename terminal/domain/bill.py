@@ -24,8 +24,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from centre.interface.amounts import round_fen, yuan_text
 from centre.interface.codes import ChrgitmLv, MedType
-from terminal.domain.money import round_fen, yuan_text
 from terminal.domain.text import MAX_CODE, MAX_NAME, printable, shown, text_problem
 from terminal.error_codes import E
 from terminal.errors import BadInput

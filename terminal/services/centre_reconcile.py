@@ -68,7 +68,7 @@ class CentreReconcileReport:
                 "cash_only_count": self.cash_only_count, "cash_only_fen": self.cash_only}
 
     def text(self) -> str:
-        from terminal.domain.money import yuan
+        from centre.interface.amounts import yuan_plain
         lines = [f"对账 reconciliation (3201) {self.date} window {self.window or 'all'}: "
                  f"{'OK' if self.ok else 'MISMATCH'}"]
         for r in self.rows:
@@ -76,13 +76,13 @@ class CentreReconcileReport:
             lines.append(f"    {'':<16} {'window 本窗口':>16} {'centre 医保中心':>16}")
             lines.append(f"    {'count':<16} {r.count:>16} {'' if r.centre_count is None else r.centre_count:>16}")
             for k, v in r.sums.items():
-                theirs = "" if r.centre_sums is None else yuan(r.centre_sums.get(k, 0))
-                lines.append(f"    {k:<16} {yuan(v):>16} {theirs:>16}")
+                theirs = "" if r.centre_sums is None else yuan_plain(r.centre_sums.get(k, 0))
+                lines.append(f"    {k:<16} {yuan_plain(v):>16} {theirs:>16}")
             if not r.agrees:
                 lines.append(f"    !! {r.dscr}")
         if self.cash_only_count:
             lines.append(f"  cash only while the centre was down 中心断线时全自费: {self.cash_only_count}, "
-                         f"{yuan(self.cash_only)} (not in 3201)")
+                         f"{yuan_plain(self.cash_only)} (not in 3201)")
         return "\n".join(lines)
 
 

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from centre.interface.amounts import yuan_text
 from drivers.certno import mask
 from terminal.domain.bill import Bill
-from terminal.domain.money import yuan_text
 from terminal.error_codes import E
 from terminal.services.views import MulaidPart, Split, mulaid_json
 from terminal.store.people import Binding

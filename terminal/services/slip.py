@@ -22,9 +22,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from centre.interface.amounts import round_fen, yuan_plain
 from centre.interface.codes import Insutype, MedType
 from terminal import clock
-from terminal.domain.money import round_fen, yuan
 from terminal.error_codes import E
 from terminal.errors import CashierError
 from terminal.store.people import person_names
@@ -90,25 +90,25 @@ def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:
         qty = Decimal(str(item["qty"]))
         amount = round_fen(qty * item["price"])
         out.append(f"{i:>2}. [{item['class']}] {item['code']} {item.get('name', '')}")
-        out.append(f"      {qty} × {yuan(item['price'])} = {yuan(amount)}")
+        out.append(f"      {qty} × {yuan_plain(item['price'])} = {yuan_plain(amount)}")
     out.append(rule)
     from terminal.services.wallet import WALLET_PAY_ZH, settlement_wallet
     wallet = settlement_wallet(result)
     for key, label in FIELD_LABELS:
-        out.append(_line(f"{label} {key}", yuan(result.amounts[key])))
+        out.append(_line(f"{label} {key}", yuan_plain(result.amounts[key])))
         if key == "acct_mulaid_pay" and wallet.wallet_pay:
-            out.append(_line(f"其中{WALLET_PAY_ZH} wallet", yuan(wallet.wallet_pay)))
+            out.append(_line(f"其中{WALLET_PAY_ZH} wallet", yuan_plain(wallet.wallet_pay)))
     if result.mulaid:
         names = _owner_names(db, [m.owner_psn_no for m in result.mulaid])
         out.append("共济账户 mulaid:")
         for m in result.mulaid:
             who = f"  {names.get(m.owner_psn_no, '')} {m.owner_psn_no}"
             scope = "跨省额度" if m.scope == "cross_province" else "本地"
-            out.append(_line(f"{who} ({scope})", yuan(m.amount)))
+            out.append(_line(f"{who} ({scope})", yuan_plain(m.amount)))
     if result.balc is not None:
-        out.append(_line("个人账户余额 balc", yuan(result.balc)))
+        out.append(_line("个人账户余额 balc", yuan_plain(result.balc)))
     if wallet.wallet_pay and wallet.wallet_balc is not None:
-        out.append(_line("医保钱包余额 wallet balc", yuan(wallet.wallet_balc)))
+        out.append(_line("医保钱包余额 wallet balc", yuan_plain(wallet.wallet_balc)))
     if wallet.explain:
         out += [rule, "结算说明 notes:"] + [f"- {zh}" for _, zh in wallet.explain]
     out += [rule, "请核对后签字 signature: ________", ""]

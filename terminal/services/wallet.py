@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from centre.interface.amounts import fen_to_yuan
-from terminal.domain.money import yuan_text
+from centre.interface.amounts import fen_to_yuan, yuan_text
 
 if TYPE_CHECKING:
     from terminal.services.views import Relative

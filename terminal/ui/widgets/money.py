@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from terminal.domain.money import yuan_text
+from centre.interface.amounts import yuan_text
 
 
 def yuan(fen: int | None) -> str:
