@@ -35,21 +35,10 @@ def state_dir(tmp_path: Path) -> Path:
     return d
 
 
-def window_ledger(text: str) -> str:
-    """A config text with `[centre] enabled = false`: money moves in the window's own database (the offline
-    training ledger), as every test written before the centre expects."""
-    return text     # config.toml has no `enabled` key any more: the text as it is
-
-
-def centre_client(text: str) -> str:
-    """A config text with `[centre] enabled = true`: the window is the centre's client."""
-    return text.replace("\nenabled = false", "\nenabled = true", 1)
-
-
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
-    """A copy of the repo's config.toml whose relative paths land in tmp_path, on the window's own ledger."""
-    text = window_ledger((ROOT / "config.toml").read_text(encoding="utf-8"))
+    """A copy of the repo's config.toml whose relative paths land in tmp_path (the window, the embedded centre)."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
+from conftest import ROOT
 from test_kiosk_flow import running, screen_text, settle_down
 
 from drivers import voucher as v
@@ -21,7 +21,7 @@ def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CASHIER_DB", raising=False)
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     path = tmp_path / "config.toml"
-    path.write_text(centre_client(text), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     from terminal.config import load_config
     from terminal.services.demo_db import ensure_demo_db
     cfg = load_config(path)

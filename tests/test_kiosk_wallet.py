@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
+from conftest import ROOT
 from test_kiosk_flow import running, settle_down
 
 from terminal.config import load_config
@@ -19,7 +19,7 @@ def centre_kiosk_cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     path = tmp_path / "config.toml"
-    path.write_text(centre_client((ROOT / "config.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    path.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     from terminal.services.demo_db import ensure_demo_db
     cfg = load_config(path)
     ensure_demo_db(cfg)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
+from conftest import ROOT
 from ui_pilot import enter_bill, insert, press, screen_text, type_text, window
 
 AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
@@ -17,7 +17,7 @@ DEMO_BALC = 356000 - 30000   # 张伟 on the demo centre: ¥300.00 of his accoun
 def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, faults: str = ""):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
-    text = centre_client((ROOT / "config.toml").read_text(encoding="utf-8"))
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
     text = text.replace('faults = ""', f'faults = "{faults}"', 1)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -71,7 +71,7 @@ async def test_the_window_settles_through_the_embedded_centre(tmp_path, monkeypa
     import sqlite3
     with sqlite3.connect(cfg.db_path) as db:
         assert db.execute("SELECT count(*), sum(acct_mulaid_pay) FROM window_settlements").fetchone() == (1, 13050)
-        assert db.execute("SELECT count(*) FROM settlements").fetchone()[0] == 0   # the training ledger untouched
+        assert db.execute("SELECT count(*) FROM settlements").fetchone()[0] == 0   # money never moves in the window's own tables
 
 
 async def test_a_lost_settlement_answer_is_shown_and_nobody_is_charged(tmp_path, monkeypatch):

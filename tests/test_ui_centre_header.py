@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
+from conftest import ROOT
 from ui_pilot import AMOXICILLIN_LINE, enter_bill, insert, press, screen_text, settle_down, type_text, wait_for
 
 
@@ -20,7 +20,6 @@ def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, faults: str = "", e
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = centre_client(text)
     text = text.replace('faults = ""', f'faults = "{faults}"', 1)
     for key, value in (extra or {}).items():
         text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text, count=1)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
+from conftest import ROOT
 from test_ui_fast_keys import burst
 from ui_pilot import enter_bill, press, screen_text, settle_down, wait_for, window
 
@@ -26,7 +25,6 @@ def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = centre_client(text)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     from terminal.config import load_config

@@ -1,14 +1,14 @@
 """A cross-province family at a window on the embedded centre, as the demo has it (2025 rules): 张敏 (Chengdu)
 pays from the insurance wallet her brother 张伟 (Zhengzhou) filled yesterday (¥300.00); 张伟's bindings screen
-shows his wallet beside his account and offers no quota for a cross-province binding. The training ledger (the
-quota model) keeps its quota box."""
+shows his wallet beside his account and offers no quota for a cross-province binding (under the quota model the
+quota box stays)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, centre_client
+from conftest import ROOT
 from ui_pilot import enter_bill, insert, press, screen_text, type_text, window
 
 AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.50 = ¥251.00, class A
@@ -17,7 +17,7 @@ AMOXICILLIN = ("X001", "阿莫西林胶囊", "A", "2", "125.50")   # 2 × ¥125.
 def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang_model: str = "wallet"):
     monkeypatch.delenv("CASHIER_CONFIG", raising=False)
     monkeypatch.delenv("CASHIER_DB", raising=False)
-    text = centre_client((ROOT / "config.toml").read_text(encoding="utf-8"))
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
     text = text.replace('cross_province_model = "wallet"', f'cross_province_model = "{lang_model}"', 1)
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import ROOT, centre_client, in_ci
+from conftest import ROOT, in_ci
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,7 @@ def start_server(home: Path, mode: str, before: Callable[[Path], None] | None = 
     """`cashier web --reader emulator --mode MODE` on a free port, its config and database in home; `before(config)`
     runs once the config is written, before the server starts."""
     config = home / "config.toml"
-    config.write_text(centre_client((ROOT / "config.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
     if before is not None:
         before(config)
     port = free_port()

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, centre_client
+from conftest import ROOT
 
 CASHIER = Path(sys.executable).with_name("cashier")
 DEMO_BILL = ROOT / "terminal" / "web" / "demo_bills" / "outpatient.json"
@@ -49,7 +49,7 @@ def make_window(home: Path, *, url: str = "", window: str = "W01", hospital_code
     """A window's folder: config.toml (the centre's client: embedded, or over HTTP at `url`), and the demo data
     loaded (into the embedded centre too, when it is embedded)."""
     home.mkdir(parents=True, exist_ok=True)
-    text = centre_client((ROOT / "config.toml").read_text(encoding="utf-8"))
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
     text = text.replace('url = ""', f'url = "{url}"', 1)
     text = text.replace('window = "W01"', f'window = "{window}"', 1)
     text = text.replace('hospital_code = "H41010000001"', f'hospital_code = "{hospital_code}"', 1)
