@@ -24,6 +24,16 @@ def demo(cfg):
     db.close()
 
 
+def family(cfg, **who):
+    """The family view as of TODAY, asked of the centre (X101) through a ledger of its own."""
+    from terminal.services.ledger import open_ledger
+    ledger = open_ledger(cfg)
+    try:
+        return ledger.family(today=TODAY, **who)
+    finally:
+        ledger.close()
+
+
 @pytest.fixture
 def empty_db(cfg):
     from terminal.store.db import open_from_config

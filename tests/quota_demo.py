@@ -23,3 +23,12 @@ def quota_export(where: Path) -> Path:
     path.write_text(text.replace(_LINE, _LINE.replace('"quota": 0', f'"quota": {QUOTA}')), encoding="utf-8")
     return path
 
+
+
+def quota_model(config: Path) -> Path:
+    """Rewrite a window's config so cross-province mutual aid is an earmarked quota (the shipped one is the wallet)."""
+    text = config.read_text(encoding="utf-8")
+    assert 'cross_province_model = "wallet"' in text, "config.toml lost its cross_province_model key"
+    config.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
+                      encoding="utf-8")
+    return config

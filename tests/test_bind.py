@@ -15,7 +15,7 @@ import sqlite3
 
 import pytest
 from people_helpers import TODAY, person, run_cli, write_jsonl
-from quota_demo import quota_export
+from quota_demo import quota_export, quota_model
 
 from drivers.errors import CardError
 from terminal.card_session import CardSession
@@ -37,10 +37,7 @@ class CentreClock:
 @pytest.fixture
 def config_file(config_file):
     """The shipped config (a window on the embedded centre), cross-province mutual aid as an earmarked quota."""
-    text = config_file.read_text(encoding="utf-8")
-    assert 'cross_province_model = "wallet"' in text
-    config_file.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
-                           encoding="utf-8")
+    quota_model(config_file)
     return config_file
 
 

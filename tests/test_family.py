@@ -14,20 +14,16 @@ import sqlite3
 from decimal import Decimal
 
 import pytest
+from people_helpers import TODAY, family
+from quota_demo import quota_export, quota_model
 
-from people_helpers import TODAY
-from quota_demo import quota_export
 from terminal.errors import CashierError
-
 
 
 @pytest.fixture
 def config_file(config_file):
     """The shipped config on the centre, with cross-province mutual aid as an earmarked quota."""
-    text = config_file.read_text(encoding="utf-8")
-    assert 'cross_province_model = "wallet"' in text
-    config_file.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
-                           encoding="utf-8")
+    quota_model(config_file)
     return config_file
 
 
@@ -59,16 +55,6 @@ def demo(cfg, config_file, tmp_path, capsys):
     centre = sqlite3.connect(where, isolation_level=None)
     yield cfg, centre
     centre.close()
-
-
-def family(cfg, **who):
-    """The family view as of TODAY, through a ledger of its own."""
-    from terminal.services.ledger import open_ledger
-    ledger = open_ledger(cfg)
-    try:
-        return ledger.family(today=TODAY, **who)
-    finally:
-        ledger.close()
 
 
 def test_daughter_sees_her_fathers_account(demo):
@@ -284,9 +270,17 @@ def test_bind_with_a_well_formed_pin_still_reaches_the_card(demo, config_file, c
 
 def contention_lines() -> list[dict]:
     """settle_data.seed_contention's families as centre-export lines (the same people, balances and bindings)."""
+    from settle_data import (
+        BEGIN_CROSS_PROVINCE,
+        BEGIN_LOCAL,
+        CONTENTION_AREAS,
+        CONTENTION_OWNERS,
+        CONTENTION_QUOTA,
+        CONTENTION_USERS,
+        contention_patients,
+    )
+
     from drivers.certno import check_digit
-    from settle_data import (BEGIN_CROSS_PROVINCE, BEGIN_LOCAL, CONTENTION_AREAS, CONTENTION_OWNERS,
-                             CONTENTION_QUOTA, CONTENTION_USERS, contention_patients)
     lines: list[dict] = [{"kind": "region", "admdvs": "410100", "name": "郑州市", "province": "河南省", "cross_province": True},
                          {"kind": "region", "admdvs": "510100", "name": "成都市", "province": "四川省", "cross_province": True}]
     people = [(o, "310", "1") for o, _ in CONTENTION_OWNERS] + [(u, "390", "2") for u in CONTENTION_USERS]

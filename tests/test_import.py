@@ -15,8 +15,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from people_helpers import certno, person, run_cli, write_jsonl
-from quota_demo import quota_export
+from people_helpers import certno, family, person, run_cli, write_jsonl
+from quota_demo import quota_export, quota_model
 from test_centre_import import BAD_LINES, RULE_CASES, family_export
 
 DATA = Path(__file__).resolve().parent.parent / "terminal" / "data"
@@ -68,26 +68,6 @@ def refused(out: dict) -> list[tuple[int, str]]:
 def kinds(out: dict) -> dict[str, tuple[int, int]]:
     """(lines, inserted) of each kind the file held."""
     return {k: (c["lines"], c["inserted"]) for k, c in out["kinds"].items() if c["lines"]}
-
-
-def quota_model(config_file: Path) -> None:
-    """The window's config with cross-province mutual aid as an earmarked quota (the demo's ¥500.00 for 张敏)."""
-    text = config_file.read_text(encoding="utf-8")
-    assert 'cross_province_model = "wallet"' in text
-    config_file.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
-                           encoding="utf-8")
-
-
-def family(cfg, **who):
-    """The family view as of TODAY, asked of the centre (X101) through a ledger of its own."""
-    from people_helpers import TODAY
-
-    from terminal.services.ledger import open_ledger
-    ledger = open_ledger(cfg)
-    try:
-        return ledger.family(today=TODAY, **who)
-    finally:
-        ledger.close()
 
 
 def test_the_centre_imports_and_the_cache_holds_what_the_centre_holds(cfg, config_file, tmp_path, capsys):

@@ -97,15 +97,12 @@ def quota_centre(cfg):
     """The same window under the quota model (`cross_province_model = "quota"`), its embedded centre holding the
     demo cast with 张伟's ¥500.00 quota for 张敏 (tests/quota_demo.py): the story the cashier's screens were first
     written on, where 张伟's account holds ¥3,560.00 (no wallet transfer)."""
+    from quota_demo import quota_export, quota_model
+
     from centre.api import import_export
-    from quota_demo import quota_export
     from terminal.config import load_config
     from terminal.services.demo_db import ensure_demo_db
-    text = cfg.path.read_text(encoding="utf-8")
-    assert 'cross_province_model = "wallet"' in text, "config.toml lost its cross_province_model key"
-    cfg.path.write_text(text.replace('cross_province_model = "wallet"', 'cross_province_model = "quota"', 1),
-                        encoding="utf-8")
-    cfg = load_config(cfg.path)
+    cfg = load_config(quota_model(cfg.path))
     ensure_demo_db(cfg)
     report = import_export(cfg.raw, cfg.resolve(cfg.centre.db), quota_export(cfg.path.parent))
     assert report.imported, report.errors
