@@ -52,6 +52,15 @@ async def _header(app, pilot) -> str:
     return app.screen._compositor.render_strips()[0].text
 
 
+async def test_the_header_says_connected_as_soon_as_the_sign_in_is_done(tmp_path, monkeypatch):
+    """Not at the header's next poll: the sign-in worker tells the app when it is done (a snapshot or a cashier
+    looking at the opening window saw "unknown" for up to half a second)."""
+    from terminal.ui.widgets import header
+    monkeypatch.setattr(header, "POLL_S", 3600)          # no poll would come in time
+    async with _window(_cfg(tmp_path, monkeypatch)) as (app, pilot):
+        assert "已连接" in _badge(app) and "cashier01" in _badge(app), _badge(app)
+
+
 async def _settle(app, pilot, profile: str = "zhang_wei") -> None:
     await insert(app, pilot, profile)
     await press(app, pilot, "f2")

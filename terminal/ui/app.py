@@ -29,7 +29,7 @@ from terminal import clock
 from terminal.config import Config
 from terminal.errors import describe
 from terminal.ui.i18n import Translator
-from terminal.ui.messages import CardInserted, CardRemoved, PatientLoaded, WorkFailed
+from terminal.ui.messages import CardInserted, CardRemoved, CentreAnswered, PatientLoaded, WorkFailed
 
 if TYPE_CHECKING:
     from terminal.services.ledger import Ledger
@@ -140,6 +140,7 @@ class CashierApp(App):
             self.ledger.probe()
         except Exception:
             pass   # a ledger that cannot open is said by the next service call, as a message
+        self.post_message(CentreAnswered())
 
     def _sign_in(self) -> None:
         """9001 as the window opens, off the UI thread: the header then shows the centre's state and who is
@@ -148,6 +149,12 @@ class CashierApp(App):
             self.ledger.sign_in()
         except Exception:
             pass   # a config the ledger cannot open is said by the first service call, as a message
+        self.post_message(CentreAnswered())
+
+    def on_centre_answered(self, _message: CentreAnswered) -> None:
+        from terminal.ui.widgets.header import CentreBadge
+        for badge in self.screen.query(CentreBadge):
+            badge.poll()
 
     def _open_reader(self) -> None:
         from terminal.readers import open_reader

@@ -21,6 +21,11 @@ if TYPE_CHECKING:   # the day end's reports and the bindings: never loaded by th
     from terminal.store.people import Binding, Person
 
 
+class CentreAnswered(Message, bubble=False):
+    """The sign-in or a probe of the centre is done: the header shows the centre's state now, not at its next
+    poll (a window that opens shows "connected" as soon as it is)."""
+
+
 @dataclass
 class CardInserted(Message, bubble=False):
     """A card went into the window's reader.
