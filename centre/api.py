@@ -105,6 +105,24 @@ def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list
     return Centre(Dispatcher(store, settings, clock=clock, faults=Faults.parse(list(faults))))
 
 
+def _migrated(where: str | Path, *, pool: int) -> tuple[Any, Any]:
+    """(what to close, the database) for a one-off job on the centre's store: a SQLite file (created if need be)
+    or a PostgreSQL pool of at most `pool` connections; migrated."""
+    if is_dsn(where):
+        store = open_store(where, min_size=1, max_size=pool)
+        db: Any = store.db()
+    else:
+        path = Path(where)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = db = Database(path)
+    try:
+        migrate(db)
+    except BaseException:
+        store.close()
+        raise
+    return store, db
+
+
 def _store(where: str | Path, synchronous: str = "FULL") -> Any:
     if is_dsn(where):
         return open_store(where)
@@ -120,15 +138,8 @@ def import_export(raw_config: dict[str, Any], db_path: str | Path, file: str | P
     bad lines refused the file (`report.errors` names them by line). Refused: unreadable or empty file."""
     from centre.importer import import_file
     settings = CentreSettings.from_config(raw_config)
-    if is_dsn(db_path):
-        store = open_store(db_path, min_size=1, max_size=2)
-        db: Any = store.db()
-    else:
-        path = Path(db_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store = db = Database(path)
+    store, db = _migrated(db_path, pool=2)
     try:
-        migrate(db)
         now = settings.clock()()
         report = import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid,
                              at=now.strftime("%Y-%m-%d %H:%M:%S"))
@@ -157,14 +168,15 @@ class CacheRows:
     bindings: list[tuple[Any, ...]] = field(default_factory=list)
     regions: list[tuple[Any, ...]] = field(default_factory=list)
 
-
-def _cache_rows_of(db: Any) -> CacheRows:
-    def rows(table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1").fetchall()]
-    return CacheRows(rows("persons", CacheRows.PERSON), rows("accounts", CacheRows.ACCOUNT),
-                     [tuple(r) for r in db.execute(f"SELECT {', '.join(CacheRows.BINDING)} FROM bindings "
-                                                   "ORDER BY id").fetchall()],
-                     rows("regions", CacheRows.REGION))
+    @classmethod
+    def read(cls, db: Any) -> "CacheRows":
+        """The rows of a database with these tables (the centre's, or a window's cache): bindings in the order
+        they were made, the rest by key."""
+        def rows(table: str, columns: tuple[str, ...], order: str = "1") -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+                    .fetchall()]
+        return cls(rows("persons", cls.PERSON), rows("accounts", cls.ACCOUNT),
+                   rows("bindings", cls.BINDING, "id"), rows("regions", cls.REGION))
 
 
 def progress_bar(stream: Any = None) -> Callable[[int, int], None] | None:
@@ -177,14 +189,9 @@ def cache_rows(raw_config: dict[str, Any], db_path: str | Path) -> CacheRows:
     """Every person, account, binding and pooling area the centre at `db_path` holds (SQLite file or
     `postgresql://`), for a window's cache after an import. Read in one snapshot; the centre is not changed."""
     CentreSettings.from_config(raw_config)
-    if is_dsn(db_path):
-        store = open_store(db_path, min_size=1, max_size=1)
-        db: Any = store.db()
-    else:
-        store = db = Database(Path(db_path))
+    store, db = _migrated(db_path, pool=1)
     try:
-        migrate(db)
-        return _cache_rows_of(db)
+        return CacheRows.read(db)
     finally:
         store.close()
 
@@ -207,7 +214,7 @@ def read_export(raw_config: dict[str, Any], file: str | Path, *, skip_bad: bool 
         now = settings.clock()()
         report = import_file(db, file, skip_bad=skip_bad, progress=progress, policy=settings.mutual_aid,
                              at=now.strftime("%Y-%m-%d %H:%M:%S"))
-        return report, (_cache_rows_of(db) if report.imported else CacheRows())
+        return report, (CacheRows.read(db) if report.imported else CacheRows())
     finally:
         db.close()
 

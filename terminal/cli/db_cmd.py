@@ -44,10 +44,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from centre.api import progress_bar
     from terminal.cli.main import load_cfg
-    from terminal.store.importer import load, terminal_progress
+    from terminal.store.importer import load
     cfg = load_cfg(args)
-    loaded = load(cfg, args.file, skip_bad=args.skip_bad, progress=terminal_progress())
+    loaded = load(cfg, args.file, skip_bad=args.skip_bad, progress=progress_bar())
     report = loaded.report
     summary = {**report.summary(), "centre": loaded.centre, "cache": loaded.cache}
     cache = ("window cache: already filled from this file, nothing changed" if report.already else

@@ -10,7 +10,6 @@ nothing here either.
 
 API: fill(db, rows, *, file, sha256, lines, operator, window) -> {"person": n, "account": n, "binding": n, "region": n}
      filled_from(db, sha256) -> bool     this very file filled the cache before
-     cached_rows(db) -> CacheRows         what the cache holds, in the same shape
 """
 
 from __future__ import annotations
@@ -47,13 +46,6 @@ _R = CacheRows.REGION
 _REGIONS = (f"INSERT INTO regions ({', '.join(_R)}) VALUES (?, ?, ?, ?) ON CONFLICT (admdvs) "
             "DO UPDATE SET name = excluded.name, province = excluded.province, "
             "cross_province = excluded.cross_province")
-
-
-def cached_rows(db: sqlite_utils.Database) -> CacheRows:
-    def rows(table: str, columns: tuple[str, ...]) -> list[tuple]:
-        return [tuple(r) for r in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid").fetchall()]
-    return CacheRows(rows("persons", CacheRows.PERSON), rows("accounts", CacheRows.ACCOUNT),
-                     rows("bindings", CacheRows.BINDING), rows("regions", CacheRows.REGION))
 
 
 def filled_from(db: sqlite_utils.Database, sha256: str) -> bool:

@@ -9,7 +9,7 @@ The export is the centre's to validate and import; the window's SQLite is only a
   file the centre would refuse is refused here the same way, line by line, and nothing is written.
 
 API: load(cfg, path, skip_bad=False, progress=None) -> Loaded   (raises BadInput: unreadable, empty, bad lines)
-     refusal(report) -> BadInput       terminal_progress() -> progress callback or None
+     refusal(report) -> BadInput
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from centre.api import Refused, cache_rows, import_export, progress_bar, read_export
+from centre.api import CacheRows, Refused, cache_rows, import_export, read_export
 from terminal.error_codes import E
 from terminal.errors import BadInput, CashierError, ErrorCode
-from terminal.store.cache_fill import cached_rows, fill, filled_from
+from terminal.store.cache_fill import fill, filled_from
 from terminal.store.db import open_from_config
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def load(cfg: "Config", path: str | Path, *, skip_bad: bool = False, progress: P
     try:
         if cfg.centre.url:
             report, rows = _read(lambda: read_export(cfg.raw, path, skip_bad=skip_bad, progress=progress,
-                                               known=cached_rows(db)), path)
+                                               known=CacheRows.read(db)), path)
             centre: dict[str, Any] = {"imported": False, "url": cfg.centre.url}
         else:
             where = cfg.resolve(cfg.centre.db)
@@ -87,7 +87,3 @@ def refusal(report: Any) -> CashierError:
                                                                for e in report.errors])
     return error
 
-
-def terminal_progress(stream=None) -> Progress | None:
-    """The centre's progress bar on stderr, only when it is a terminal (never in pipes, logs or CI)."""
-    return progress_bar(stream)
