@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from centre.interface import relations
-from centre.interface.codes import BindingScope, BindingStatus, PsnInsuStas
+from centre.interface.codes import BindingScope, PsnInsuStas
 from drivers.certno import mask
 from drivers.certno import problem as certno_problem
 from terminal import clock
@@ -28,7 +28,7 @@ from terminal.services.views import FamilyView, Relative
 from terminal.store import binding_rows
 from terminal.store.people import Person, account_of, find_person
 
-__all__ = ["family_for", "find_patient", "patient_for_card"]
+__all__ = ["asked_for", "family_for", "find_patient", "patient_for_card"]
 
 
 def patient_for_card(db: sqlite_utils.Database, card_read) -> Patient:
@@ -55,15 +55,19 @@ def find_patient(db: sqlite_utils.Database, *, card_no: str | None = None, certn
                                          f"证件号码{mask(value)}无效:{why}")
     person = find_person(db, card_no=card_no, certno=certno, psn_no=psn_no)
     if person is None:
-        if card_no is not None:
-            what, what_zh = f"card number {card_no}", f"卡号{card_no}"
-        elif certno is not None:
-            what, what_zh = f"ID number {mask(certno)}", f"证件号{mask(certno)}"
-        else:
-            what, what_zh = f"psn_no {psn_no}", f"人员编号{psn_no}"
+        what, what_zh = asked_for(card_no=card_no, certno=certno, psn_no=psn_no)
         raise E.PERSON_UNKNOWN.error(f"no insured person with {what} in the local database",
                                      f"本地数据库中没有{what_zh}的参保人员")
     return person
+
+
+def asked_for(*, card_no: str | None, certno: str | None, psn_no: str | None) -> tuple[str, str]:
+    """The number a person was asked for by, as a refusal names it (en, zh; an ID number masked)."""
+    if card_no:
+        return f"card number {card_no}", f"卡号{card_no}"
+    if certno:
+        return f"ID number {mask(certno)}", f"证件号{mask(certno)}"
+    return f"psn_no {psn_no}", f"人员编号{psn_no}"
 
 
 def _relatives_of(db: sqlite_utils.Database, user: Person, today: str) -> list[Relative]:
@@ -71,16 +75,16 @@ def _relatives_of(db: sqlite_utils.Database, user: Person, today: str) -> list[R
     out = []
     for (bid, owner, owner_name, rel, scope, quota, begin, end, balc, _insutype, stas, _admdvs,
          _gend) in binding_rows.relative_rows(db, user.psn_no):
-        if not _in_force(BindingStatus.ACTIVE, begin, end, today) or stas != PsnInsuStas.ACTIVE:
+        if not _in_force(begin, end, today) or stas != PsnInsuStas.ACTIVE:
             continue
         available = quota if scope == BindingScope.CROSS_PROVINCE else (balc or 0)
         out.append(Relative(owner, owner_name, rel, relations.name(rel), scope, available, bid))
     return out
 
 
-def _in_force(status: str, begin_date: str, end_date: str | None, on_date: str) -> bool:
-    """A binding pays on a date when active, begun, and not past its end date."""
-    return status == BindingStatus.ACTIVE and begin_date <= on_date and (not end_date or on_date <= end_date)
+def _in_force(begin_date: str, end_date: str | None, on_date: str) -> bool:
+    """An active binding pays on a date when begun and not past its end date."""
+    return begin_date <= on_date and (not end_date or on_date <= end_date)
 
 
 def family_for(db: sqlite_utils.Database, *, card_no: str | None = None, certno: str | None = None,

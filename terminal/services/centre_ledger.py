@@ -95,12 +95,8 @@ def _lookup_named(client: CentreClient, *, psn_no: str | None, card_no: str | No
     except CentreRefused as exc:
         if exc.code != "person_unknown":
             raise
-        if card_no:
-            what, what_zh = f"card number {card_no}", f"卡号{card_no}"
-        elif certno:
-            what, what_zh = f"ID number {mask(certno)}", f"证件号{mask(certno)}"
-        else:
-            what, what_zh = f"psn_no {psn_no}", f"人员编号{psn_no}"
+        from terminal.services.cached_people import asked_for
+        what, what_zh = asked_for(card_no=card_no, certno=certno, psn_no=psn_no)
         raise CentreRefused(exc.code, f"{exc.message} ({what})", f"{exc.message_zh}({what_zh})",
                             **exc.details) from None
 
