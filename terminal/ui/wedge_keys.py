@@ -35,18 +35,22 @@ class KeyboardWedge:
         self.hand_on = hand_on
         self.wedge = Wedge()
         self.held: deque[events.Key] = deque()   # the keys fed and not yet handed on or spent, in order
+        self._lag = 0.0                          # how late the last key held was taken after the terminal read it
 
     def feed(self, key: events.Key) -> None:
         if not self.held and not waits_for_patient(self.app):
             self.hand_on(key)
             return
         self.held.append(key)
+        self._lag = max(0.0, time.monotonic() - key.time)
         self._apply(self.wedge.feed(_name(key), key.time))   # stamped when the terminal delivered it
         if self.wedge.holding:
             self.app.set_timer(MAX_GAP_S * 2, self._due)
 
     def _due(self) -> None:
-        self._apply(self.wedge.due(time.monotonic()))   # Textual stamps events with the monotonic clock (POSIX)
+        """The gap after the last key, on the keys' own clock: a window taking a burst late (busy) must not see the
+        keys still queued behind it as a pause. Textual stamps events with the monotonic clock (POSIX)."""
+        self._apply(self.wedge.due(time.monotonic() - self._lag))
 
     def _apply(self, step: Step) -> None:
         for _ in step.release:
