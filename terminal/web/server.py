@@ -162,13 +162,20 @@ class CashierWebServer(Server):
         finally:
             self.sessions -= 1
 
-    async def _run_session(self, request: web.Request) -> web.WebSocketResponse:
+    async def _run_session(self, request: web.Request) -> web.StreamResponse:
         websocket = web.WebSocketResponse(heartbeat=15)
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
+        try:
+            await websocket.prepare(request)   # a request that is no websocket handshake: aiohttp answers 400
+        except ConnectionError as error:
+            # The browser left during the handshake: no app was started. A websocket whose answer could not
+            # be written is half prepared and aiohttp cannot end it ("Call .prepare() first", a traceback);
+            # a plain response it can: writing it fails on the closed connection, which aiohttp ignores.
+            log.info("browser gone before its websocket opened: %s: %s", type(error).__name__, error)
+            return websocket if websocket.prepared else web.Response(status=499, reason="Client Closed Request")
         app_service: AppService | None = None
         try:
-            await websocket.prepare(request)
             app_service = GuardedAppService(
                 self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
                 close=websocket.close,  # type: ignore[arg-type]  # awaited, its bool unused
