@@ -100,21 +100,30 @@ class CashierScreen(Screen):
                 yield CardTray()
             yield KeyBar()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        try:
+            self.size_classes(update=False)   # before the first styling: set later, every widget is styled twice
+        except RuntimeError:
+            pass   # made outside a running app (Textual's NoActiveAppError): on_mount sets them
+
     def on_mount(self) -> None:
         """Screens extend this. The size classes are set at once (Textual sets them on the first resize,
         which may come after the first drawing: an 80-column window would flash the wide layout)."""
         self.size_classes()
 
-    def size_classes(self) -> None:
-        """-narrow / -wide and -short / -tall, by the app's breakpoints (the same classes Textual sets)."""
+    def size_classes(self, update: bool = True) -> None:
+        """-narrow / -wide and -short / -tall, by the app's breakpoints (the same classes Textual sets), in one
+        change (each change restyles every widget of the screen)."""
         width, height = self.app.size
+        wanted: dict[str, bool] = {}
         for breakpoints, size in ((self.app.HORIZONTAL_BREAKPOINTS, width), (self.app.VERTICAL_BREAKPOINTS, height)):
             chosen = None
             for start, name in breakpoints or ():
                 if size >= start:
                     chosen = name
-            for _start, name in breakpoints or ():
-                self.set_class(name == chosen, name)
+            wanted.update({name: name == chosen for _start, name in breakpoints or ()})
+        self.update_classes(wanted, update=update, animate=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The card tray's keys exist in the demo only (elsewhere they are neither shown nor run)."""
