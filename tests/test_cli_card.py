@@ -153,7 +153,10 @@ def _verify_at_once(config_file: Path, pins: list[str]) -> list[dict]:
     return [json.loads(p.communicate(timeout=120)[0]) for p in procs]
 
 
-@pytest.mark.parametrize("trial, first_insertion", [(1, False), (2, False), (3, False), (4, True), (5, True)])
+# one race of each kind in the suite; three more behind the `slow` marker (`-m slow`), each ~5 s of 16 processes
+@pytest.mark.parametrize("trial, first_insertion", [(1, False), pytest.param(2, False, marks=pytest.mark.slow),
+                                                    pytest.param(3, False, marks=pytest.mark.slow), (4, True),
+                                                    pytest.param(5, True, marks=pytest.mark.slow)])
 def test_concurrent_wrong_pins_never_get_more_tries_than_the_card_allows(config_file, trial, first_insertion):
     """16 processes verify wrong PINs on one card at once: exactly the card's 3 tries are counted (answers
     "2 tries left", "1 try left", then blocked; never one of them twice), and the right PIN afterwards
