@@ -13,9 +13,19 @@ import time
 from pathlib import Path
 
 import pytest
-from textual import events
-
-from ui_pilot import balance, centre_at, count, insert, press, quota_centre, screen_text, settle_down, wait_for, window
+from ui_pilot import (
+    balance,
+    centre_at,
+    count,
+    insert,
+    key_event,
+    press,
+    quota_centre,
+    screen_text,
+    settle_down,
+    wait_for,
+    window,
+)
 
 # two bill lines, Tab between fields and Enter after each, then F5, the PIN and Enter: 2 × 125.50 + 3 × 5.00
 # (D002: class B in the centre's catalogue)
@@ -32,14 +42,9 @@ def cfg(cfg, monkeypatch):
 
 
 def burst(app, keys: list[str]) -> None:
-    """Every key handed to the app at once, as a terminal delivers a scanner's burst (Pilot waits after each)."""
-    from textual.keys import _character_to_key
+    """Every key handed to the app at once through its driver, as a terminal delivers a scanner's burst."""
     for key in keys:
-        if len(key) == 1:
-            name, char = (key if key.isalnum() else _character_to_key(key)), key
-        else:
-            name, char = key, {"tab": "\t", "enter": "\r"}.get(key)
-        app._driver.send_message(events.Key(name, char))
+        app._driver.send_message(key_event(key))
 
 
 async def test_a_burst_of_keys_lands_where_it_was_typed(cfg):

@@ -10,9 +10,20 @@ import uuid
 
 import pytest
 from pytest_textual_snapshot import SVGImageExtension
-
-from ui_pilot import (NOW, AMOXICILLIN_LINE, centre_at, demo_app, enter_bill, insert, press, quota_centre, rendered,
-                      settle_down, type_slowly, type_text)
+from ui_pilot import (
+    AMOXICILLIN_LINE,
+    NOW,
+    centre_at,
+    demo_app,
+    enter_bill,
+    insert,
+    press,
+    quota_centre,
+    rendered,
+    settle_down,
+    type_slowly,
+    type_text,
+)
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 # the codes are the centre's catalogue's (X002 class B, T1 class C), the names and prices the hospital's

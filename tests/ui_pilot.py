@@ -69,10 +69,10 @@ async def press(app, pilot, *keys: str) -> None:
 async def type_text(app, pilot, text: str) -> None:
     """Type as a quick typist (or a paste) does: the keys reach the window as one burst, as the terminal delivers
     them, and the window's key queue hands each on once the one before has settled; then wait for it to settle."""
-    await burst(app, pilot, *text)
+    await type_keys(app, pilot, *text)
 
 
-async def burst(app, pilot, *keys: str) -> None:
+async def type_keys(app, pilot, *keys: str) -> None:
     """Keys ("a", "tab", "enter", ...) handed to the window all at once, then wait until it has settled."""
     for key in keys:
         app.post_message(key_event(key))
@@ -182,7 +182,7 @@ async def enter_bill(app, pilot, items: list[tuple[str, str, str, str, str]], ty
             keys: list[str] = []
             for i, text in enumerate(line):
                 keys += (["tab"] if i else []) + list(text)
-            await burst(app, pilot, *keys, "enter")
+            await type_keys(app, pilot, *keys, "enter")
             continue
         for i, text in enumerate(line):
             if i:

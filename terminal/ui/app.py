@@ -18,6 +18,7 @@ Modes:
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, cast
 
 from textual import events
@@ -46,13 +47,14 @@ class TrayReader(Protocol):
     def remove(self) -> None: ...
 
 
-def screen_stylesheets() -> list[str]:
+def screen_stylesheets() -> list[str | PurePath]:
     """Every cashier screen's .tcss (each beside its module), read once as the app starts. A screen's own
     CSS_PATH read at its first showing makes Textual parse every stylesheet of the app again and restyle the
     whole window: tens of milliseconds each time a cashier opens a screen for the first time. Read here, the
     screen's CSS_PATH names a stylesheet already read, and nothing is parsed again."""
     from pathlib import Path
-    return sorted(str(path) for path in (Path(__file__).parent / "screens").glob("*.tcss"))
+    paths: list[str | PurePath] = [str(path) for path in sorted((Path(__file__).parent / "screens").glob("*.tcss"))]
+    return paths
 
 
 class CashierApp(App):
