@@ -9,6 +9,11 @@ far slower. `Wedge.feed(key, at)` takes every key as it arrives and answers a `S
 A key in neither is held back (`holding`): with the keys before it, it may be the start of a code. No key is
 ever dropped or doubled: each comes back exactly once, in a `release` or inside a `code`. A burst that stops
 without an Enter is let go by `due(now)`, which the UI calls from a timer `max_gap_s` after the last key.
+
+The times are when the machine read each key, not when the scanner sent it: a machine held up for a moment in
+the middle of a scan (the terminal's reader thread not scheduled, a garbage collection) reads the keys that
+piled up meanwhile all at once, and the burst shows one pause that the scanner never made. So one pause longer
+than `max_gap_s` inside a burst is forgiven; a second is a person typing, and the keys held are let go.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Wedge:
         self.max_gap_s = max_gap_s
         self._held: list[str] = []
         self._last_at = 0.0
+        self._paused = False     # the burst held has already had its one pause longer than max_gap_s
 
     @property
     def holding(self) -> bool:
@@ -46,13 +52,16 @@ class Wedge:
     def feed(self, key: str, at: float) -> Step:
         """One key (a single character, or "enter"/"\\r"/"\\n" for Enter) arriving at `at` (seconds, monotonic)."""
         stale: tuple[str, ...] = ()
-        if self._held and at - self._last_at > self.max_gap_s:   # the burst had stopped: that was typing
-            stale = self._let_go()
+        if self._held and at - self._last_at > self.max_gap_s:
+            if self._paused:                     # a second pause: the burst had stopped, that was typing
+                stale = self._let_go()
+            else:                                # the machine read the rest late: the key below decides
+                self._paused = True
         self._last_at = at
         if key in _ENTER_KEYS:
             text = "".join(self._held)
             if self._held and looks_like(text):
-                self._held.clear()
+                self._let_go()
                 return Step(stale, normalise(text))
             return Step((*stale, *self._let_go(), ENTER))
         if len(key) != 1 or not key.isprintable():
@@ -75,6 +84,7 @@ class Wedge:
     def _let_go(self) -> tuple[str, ...]:
         keys = tuple(self._held)
         self._held.clear()
+        self._paused = False
         return keys
 
 

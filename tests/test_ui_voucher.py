@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from test_ui_fast_keys import burst
+from textual.keys import _character_to_key
 from ui_pilot import enter_bill, press, screen_text, settle_down, wait_for, window
 
 from drivers import voucher as v
@@ -73,6 +74,26 @@ async def test_a_scan_taken_late_by_a_busy_window_is_still_a_scan(tmp_path, monk
         assert "张伟" in screen_text(app) and "医保电子凭证" in screen_text(app)
 
 
+async def test_a_scan_read_late_in_the_middle_is_still_a_scan(tmp_path, monkeypatch):
+    """The machine held up for a moment while the terminal read a scan: the keys that piled up meanwhile are
+    read at once, stamped 60 ms after the ones before (a pause the scanner never made). Taken as typing, its
+    digits went on as demo keys: 3 inserted 张小雨's card, and li_na's code reached the centre only on a rescan."""
+    from textual import events
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        code = code_of(cfg, "li_na")
+        start = time.monotonic()
+        for i, key in enumerate([*code, "enter"]):
+            event = events.Key(key if key.isalnum() or key == "enter" else _character_to_key(key),
+                               "\r" if key == "enter" else key)
+            event.time = start + i * 0.001 + (0.06 if i >= len(code) // 2 else 0.0)   # as the terminal stamped it
+            app._driver.send_message(event)
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        assert app.tray_card is None
+        assert "李娜" in screen_text(app) and "医保电子凭证" in screen_text(app)
+    assert {(d["mdtrt_cert_type"], d["mdtrt_cert_no"]) for d in _sent(cfg, "1101")} == {("01", mask(code))}
+
+
 async def test_a_scanned_e_voucher_is_settled_without_a_pin(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path, monkeypatch)
     async with window(cfg) as (app, pilot):
@@ -104,6 +125,7 @@ async def test_refused_codes_are_said_on_the_waiting_screen(tmp_path, monkeypatc
         code = code_of(cfg, "li_na")
         scan(app, code)
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        assert app.tray_card is None and "医保电子凭证" in screen_text(app)   # the scan, not a digit of it as a key
         await press(app, pilot, "escape")
         assert type(app.screen).__name__ == "WaitingScreen"
         scan(app, code)                                                   # the same code again: spent

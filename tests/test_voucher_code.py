@@ -145,6 +145,25 @@ def test_slow_typing_of_the_same_text_is_typing():
     assert codes == [] and "".join(released) == code + ENTER
 
 
+def test_a_scan_read_late_once_is_still_a_scan():
+    """The machine held up 60 ms in the middle of a scan (keys 1 ms apart) reads the rest at once, late: one
+    pause the scanner never made. Judged as typing, its digits went on as keys (on the demo, 3 inserted a card)."""
+    code = v.issue(KEY, LI_NA, issued=T0, lifetime_s=180)
+    wedge, released, codes = Wedge(), [], []
+    for i, key in enumerate([*code, "enter"]):
+        step = wedge.feed(key, 10.0 + i * 0.001 + (0.06 if i >= 35 else 0.0))
+        released += step.release
+        codes += [step.code] if step.code else []
+    assert codes == [code] and released == []
+
+
+def test_two_pauses_in_a_burst_are_typing():
+    wedge, released = Wedge(), []
+    for at, key in ((1.0, "Y"), (1.1, "B"), (1.2, "E")):
+        released += wedge.feed(key, at).release
+    assert released == ["Y", "B", "E"] and not wedge.holding
+
+
 def test_typing_then_a_scan_right_after_keeps_both():
     code = v.issue(KEY, ZHANG_WEI, issued=T0, lifetime_s=180)
     wedge = Wedge()
