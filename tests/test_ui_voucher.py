@@ -5,6 +5,7 @@ and the slip names the credential. Refused codes are said on the waiting screen;
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -12,8 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from test_ui_fast_keys import burst
-from textual.keys import _character_to_key
-from ui_pilot import enter_bill, press, screen_text, settle_down, wait_for, window
+from ui_pilot import enter_bill, key_event, press, screen_text, settle_down, wait_for, window
 
 from drivers import voucher as v
 from drivers.certno import mask
@@ -78,20 +78,45 @@ async def test_a_scan_read_late_in_the_middle_is_still_a_scan(tmp_path, monkeypa
     """The machine held up for a moment while the terminal read a scan: the keys that piled up meanwhile are
     read at once, stamped 60 ms after the ones before (a pause the scanner never made). Taken as typing, its
     digits went on as demo keys: 3 inserted 张小雨's card, and li_na's code reached the centre only on a rescan."""
-    from textual import events
     cfg = _cfg(tmp_path, monkeypatch)
     async with window(cfg) as (app, pilot):
         code = code_of(cfg, "li_na")
         start = time.monotonic()
         for i, key in enumerate([*code, "enter"]):
-            event = events.Key(key if key.isalnum() or key == "enter" else _character_to_key(key),
-                               "\r" if key == "enter" else key)
+            event = key_event(key)
             event.time = start + i * 0.001 + (0.06 if i >= len(code) // 2 else 0.0)   # as the terminal stamped it
             app._driver.send_message(event)
         await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
         assert app.tray_card is None
         assert "李娜" in screen_text(app) and "医保电子凭证" in screen_text(app)
     assert {(d["mdtrt_cert_type"], d["mdtrt_cert_no"]) for d in _sent(cfg, "1101")} == {("01", mask(code))}
+
+
+async def test_keys_waiting_for_a_held_up_window_are_not_a_pause(tmp_path, monkeypatch):
+    """The window took half a scan, then was held up (drawing, a collection) while the terminal went on reading
+    the rest in time: when the pause timer comes round before the window takes those keys, the scan has not
+    stopped. Judged on how long since the last key taken, the half went on as typing and a digit inserted a card."""
+    from terminal.ui.wedge_keys import KeyboardWedge
+    monkeypatch.setattr(KeyboardWedge, "_arm", lambda self: None)      # the timer: called below, in this order
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        code = code_of(cfg, "li_na")
+        start = time.monotonic()
+        keys = [key_event(key) for key in [*code, "enter"]]
+        for i, key in enumerate(keys):
+            key.time = start + i * 0.001                                   # read by the terminal 1 ms apart
+        for key in keys[:40]:
+            app.post_message(key)
+        end = time.monotonic() + 10
+        while (app._wedge is None or len(app._wedge.held) < 40) and time.monotonic() < end:
+            await asyncio.sleep(0)                                         # the window takes the first half
+        assert len(app._wedge.held) == 40
+        for key in keys[40:]:
+            app.post_message(key)                                          # read in time, not taken yet
+        time.sleep(0.12)                                                   # the window held up
+        app._wedge._due()                                                  # the pause timer comes round first
+        await wait_for(app, pilot, lambda: type(app.screen).__name__ == "PatientScreen", timeout=15)
+        assert app.tray_card is None and "李娜" in screen_text(app) and "医保电子凭证" in screen_text(app)
 
 
 async def test_a_scanned_e_voucher_is_settled_without_a_pin(tmp_path, monkeypatch):

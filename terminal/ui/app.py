@@ -33,6 +33,8 @@ from terminal.ui.i18n import Translator
 from terminal.ui.messages import CardInserted, CardRemoved, CentreAnswered, PatientLoaded, WorkFailed
 
 if TYPE_CHECKING:
+    from textual.message import Message
+
     from terminal.services.ledger import Ledger
     from terminal.ui.key_order import KeyQueue
 
@@ -94,6 +96,7 @@ class CashierApp(App):
         self._tray_profiles: list[str] | None = None
         self._keys: KeyQueue | None = None   # key_order.KeyQueue once running (cashier mode): fast keys handled in order
         self._wedge: Any = None              # wedge_keys.KeyboardWedge in front of it (e-voucher scans)
+        self.newest_key_at = 0.0             # the stamp of the newest key the terminal queued for the app
         self.title = self.t("app.title")
         self.sub_title = self.t("app.sub", window=cfg.terminal.window, operator=cfg.terminal.operator)
 
@@ -105,6 +108,13 @@ class CashierApp(App):
         return clock.day(self.now())
 
     # keys -------------------------------------------------------------------
+    def post_message(self, message: Message) -> bool:
+        """A key is noted as it is queued: the scanner wedge must not take keys not yet handled for a pause."""
+        queued = super().post_message(message)
+        if queued and isinstance(message, events.Key) and not message.is_forwarded:
+            self.newest_key_at = max(self.newest_key_at, message.time)
+        return queued
+
     async def on_event(self, event: events.Event) -> None:
         """A key from the terminal waits for the one before it to settle (scanner, paste: none is lost)."""
         if isinstance(event, events.Key) and not event.is_forwarded and self.mode != "kiosk":

@@ -36,8 +36,10 @@ class KeyboardWedge:
         self.wedge = Wedge()
         self.held: deque[events.Key] = deque()   # the keys fed and not yet handed on or spent, in order
         self._lag = 0.0                          # how late the last key held was taken after the terminal read it
+        self._last_at = 0.0                      # the stamp of the last key fed
 
     def feed(self, key: events.Key) -> None:
+        self._last_at = max(self._last_at, key.time)
         if not self.held and not waits_for_patient(self.app):
             self.hand_on(key)
             return
@@ -45,11 +47,17 @@ class KeyboardWedge:
         self._lag = max(0.0, time.monotonic() - key.time)
         self._apply(self.wedge.feed(_name(key), key.time))   # stamped when the terminal delivered it
         if self.wedge.holding:
-            self.app.set_timer(MAX_GAP_S * 2, self._due)
+            self._arm()
+
+    def _arm(self) -> None:
+        """Look again once the burst may have stopped."""
+        self.app.set_timer(MAX_GAP_S * 2, self._due)
 
     def _due(self) -> None:
         """The gap after the last key, on the keys' own clock: a window taking a burst late (busy) must not see the
         keys still queued behind it as a pause. Textual stamps events with the monotonic clock (POSIX)."""
+        if self.app.newest_key_at > self._last_at:
+            return          # a key read since is waiting for the window: no pause; that key arms the next look
         self._apply(self.wedge.due(time.monotonic() - self._lag))
 
     def _apply(self, step: Step) -> None:
