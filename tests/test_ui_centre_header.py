@@ -201,3 +201,19 @@ async def test_a_window_started_while_the_centre_was_down_signs_in_when_it_comes
         app.ledger.client.transport.centre.faults.down = False
         await wait_for(app, pilot, lambda: _badge(app) == "● centre connected · cashier01")
 
+
+
+async def test_a_title_change_while_the_header_is_taken_apart_is_skipped(cfg):
+    """A screen closed while it is still being built (keys faster than drawing, a busy machine) takes its header
+    apart while Textual's title watchers may still run: the title has nowhere to go, and the window goes on
+    (Textual's Header looks its title up and failed with NoMatches, which ended the app)."""
+    from textual.widgets._header import HeaderTitle
+    from ui_pilot import window
+
+    from terminal.ui.widgets.header import WindowHeader
+    async with window(cfg) as (app, pilot):
+        header = app.screen.query_one(WindowHeader)
+        await header.query_one(HeaderTitle).remove()       # its parts gone first, the header still attached
+        app.title = "医保收费窗口 ·"                          # the title watchers run
+        await settle_down(app, pilot)
+        assert app.is_running and app._exception is None

@@ -59,10 +59,26 @@ def key_event(key: str):
     return events.Key(key, char)
 
 
+async def keys_taken(app, timeout: float = 30.0) -> None:
+    """Until the window has taken every key posted to it: each reached the app (a callback queued behind them has
+    run) and none is held by the scanner wedge or waits in the key queue. Not a guess from the CPU going idle,
+    which a process starved of CPU (two test processes on two cores) can seem to be while a key waits."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    reached = asyncio.Event()
+    app.call_later(reached.set)
+    await asyncio.wait_for(reached.wait(), timeout)
+    while getattr(app, "keys_pending", bool)():   # the kiosk's app has no key queue
+        if loop.time() > end:
+            raise AssertionError(f"the window did not take its keys in {timeout} s")
+        await asyncio.sleep(0.005)
+
+
 async def press(app, pilot, *keys: str) -> None:
-    """Each key, then wait until the window has settled on it."""
+    """Each key, then wait until the window has taken it and settled on it."""
     for key in keys:
         app.post_message(key_event(key))
+        await keys_taken(app)
         await settle_down(app, pilot)
 
 
@@ -76,6 +92,7 @@ async def type_keys(app, pilot, *keys: str) -> None:
     """Keys ("a", "tab", "enter", ...) handed to the window all at once, then wait until it has settled."""
     for key in keys:
         app.post_message(key_event(key))
+    await keys_taken(app)
     await settle_down(app, pilot)
 
 

@@ -115,6 +115,12 @@ class CashierApp(App):
             self.newest_key_at = max(self.newest_key_at, message.time)
         return queued
 
+    def keys_pending(self) -> bool:
+        """Keys from the terminal the window is not done with: held by the scanner wedge, waiting in the key
+        queue, or being handed on. (What a test waits on after typing, rather than on the CPU going idle.)"""
+        held = self._wedge is not None and bool(self._wedge.held)
+        return held or (self._keys is not None and self._keys.busy())
+
     async def on_event(self, event: events.Event) -> None:
         """A key from the terminal waits for the one before it to settle (scanner, paste: none is lost)."""
         if isinstance(event, events.Key) and not event.is_forwarded and self.mode != "kiosk":

@@ -48,6 +48,10 @@ class KeyQueue:
         self.keys: deque[events.Key] = deque()
         self.task: asyncio.Task | None = None
 
+    def busy(self) -> bool:
+        """A key waits here or is being handed on."""
+        return bool(self.keys) or (self.task is not None and not self.task.done())
+
     def put(self, key: events.Key) -> None:
         self.keys.append(key)
         if self.task is None or self.task.done():

@@ -2,7 +2,8 @@
 
 Keys typed faster than a screen is drawn (a scanner) can open a screen and close it again before the
 header's title watchers have run; Textual's Header then looks for its title in a header already taken
-apart and fails (NoMatches). A header no longer on any screen has nothing to draw: it is skipped.
+apart and fails (NoMatches). A header no longer on any screen, or whose title is already taken apart, has
+nothing to draw: it is skipped.
 
 The centre's state (connected / slow / down) is polled from the ledger's client
 (`terminal.services.ledger.status_of`: memory only, nothing is sent) twice a second and redrawn when it changes.
@@ -10,6 +11,7 @@ The centre's state (connected / slow / down) is polled from the ledger's client
 
 from __future__ import annotations
 
+from textual.css.query import NoMatches
 from textual.widgets import Header, Static
 from textual.widgets._header import HeaderIcon, HeaderTitle
 
@@ -71,4 +73,9 @@ class WindowHeader(Header):
     def query_one(self, selector, expect_type=None):
         if not self.is_attached:
             return _Nothing()   # taken apart: the title (or anything) asked for has nowhere to be drawn
-        return super().query_one(selector, expect_type)
+        try:
+            return super().query_one(selector, expect_type)
+        except NoMatches:
+            if selector is not HeaderTitle:
+                raise
+            return _Nothing()   # its parts taken apart before it: the title has nowhere to be drawn
