@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from emulator.scanner import PtyScanner
+if TYPE_CHECKING:
+    from emulator.scanner import PtyScanner
 
 
 def register_cli(group, common: argparse.ArgumentParser) -> None:
@@ -37,6 +39,8 @@ class _Say:
 
 def _cli_serve(args: argparse.Namespace) -> int:
     import signal
+
+    from emulator.scanner import PtyScanner  # not for every `cashier` start
 
     def stop(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

@@ -6,8 +6,6 @@ import argparse
 import sys
 import time
 
-from emulator.serial_terminal import Keypad, LineFaults, SerialTerminal
-
 
 def register_cli(group, common: argparse.ArgumentParser) -> None:
     """Add `cashier emulator serial --link PATH --profile P [...]` to the emulator group."""
@@ -36,6 +34,7 @@ def _cli_serve(args: argparse.Namespace) -> int:
 
     from drivers.errors import CardError
     from emulator.profiles import load_card
+    from emulator.serial_terminal import Keypad, LineFaults, SerialTerminal  # not for every `cashier` start
     if args.state_dir:
         state_dir = args.state_dir
     else:

@@ -20,13 +20,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     profiles = group.add_parser("profiles", parents=[common], help="list the bundled card profiles")
     profiles.set_defaults(handler=cmd_profiles)
     for name in ATTACHMENTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # not built yet
-            raise
-        module.register_cli(group, common)
+        importlib.import_module(name).register_cli(group, common)
 
 
 def _state_dir(args: argparse.Namespace):
