@@ -20,29 +20,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """How the suite splits over processes (`--dist loadgroup`): every PC/SC test on one process, as only one
     pcscd can run on a machine and its stack is held for the process's whole run; every other test with the rest
     of its file, so a module's fixtures (a served centre, a browser) are made once. Before xdist's own hook,
-    which reads the groups. The groups go out longest first (`--no-loadscope-reorder` keeps this order; xdist's
-    own puts the groups with most tests first, and a long file of few tests started last kept one process busy
-    minutes after the others were done)."""
+    which reads the groups."""
     from pcsc_stack import uses_pcsc
-    groups = {}
     for item in items:
-        group = groups[item] = "pcsc" if uses_pcsc(item) else item.nodeid.split("::")[0]
+        group = "pcsc" if uses_pcsc(item) else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item], len(rank)))   # stable: each group in its own order
-
-
-#: the groups that take longest, longest first (`--durations`, summed per file, on 2 cores); the rest follow
-LONGEST_FIRST = ("pcsc", "tests/test_ui_snapshots.py", "tests/test_window_wallet.py", "tests/test_ui_journeys.py",
-                 "tests/test_ui_usability.py", "tests/test_web_kiosk.py", "tests/test_kiosk_flow.py",
-                 "tests/test_window_centre.py", "tests/test_ui_wallet_window.py", "tests/test_centre_concurrency.py",
-                 "tests/test_serial_link.py", "tests/test_cli_card.py", "tests/test_ui_credentials.py",
-                 "tests/test_ui_bill_keeping.py", "tests/test_centre_settlement.py", "tests/test_centre_http.py",
-                 "tests/test_centre_morning.py", "tests/test_kiosk_voucher.py", "tests/test_centre_import.py",
-                 "tests/test_centre_serve.py", "tests/test_layers.py", "tests/test_voucher_window.py",
-                 "tests/test_self_pay.py", "tests/test_properties.py", "tests/test_ui_centre_header.py",
-                 "tests/test_ui_centre.py", "tests/test_ui_errors.py", "tests/test_centre_fuzz.py",
-                 "tests/test_ui_balances.py", "tests/test_serial_reader.py")
 
 
 @pytest.fixture

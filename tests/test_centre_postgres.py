@@ -66,7 +66,9 @@ def test_a_deadlock_victim_is_run_again(dsn):
         t.join(30)
     try:
         assert errors == []
-        assert len(runs) == 3                       # one of the two ran twice
+        # the victim ran again; on a loaded machine the other was once aborted and run again too (seen in a full
+        # run: both twice), which the store must also survive: each transfer still applied once (below)
+        assert len(runs) >= 3
         versions = store.db().all("SELECT version FROM accounts WHERE psn_no IN ('P10000001', 'P10000002')")
         assert [v for (v,) in versions] == [2, 2]   # and each ran to the end exactly once
     finally:
