@@ -21,7 +21,6 @@ from ui_pilot import (
     quota_centre,
     rendered,
     settle_down,
-    type_slowly,
     type_text,
 )
 
@@ -72,7 +71,7 @@ async def _nothing(app, pilot) -> None:
 
 async def _bill_slowly(app, pilot) -> None:
     await press(app, pilot, "f2")
-    await enter_bill(app, pilot, LINES, typing=type_slowly)
+    await enter_bill(app, pilot, LINES, slowly=True)
 
 
 async def _pin(app, pilot) -> None:

@@ -68,7 +68,7 @@ async def keys_taken(app, timeout: float = 30.0) -> None:
     reached = asyncio.Event()
     app.call_later(reached.set)
     await asyncio.wait_for(reached.wait(), timeout)
-    while getattr(app, "keys_pending", bool)():   # the kiosk's app has no key queue
+    while app.keys_pending():
         if loop.time() > end:
             raise AssertionError(f"the window did not take its keys in {timeout} s")
         await asyncio.sleep(0.005)
@@ -189,11 +189,11 @@ async def insert(app, pilot, profile: str) -> None:
     await settle_down(app, pilot)
 
 
-async def enter_bill(app, pilot, items: list[tuple[str, str, str, str, str]], typing=None) -> None:
+async def enter_bill(app, pilot, items: list[tuple[str, str, str, str, str]], slowly: bool = False) -> None:
     """On the bill screen: type each (code, name, class, qty, price in yuan) line, Tab between the boxes, and press
-    Enter: a line in one burst, as a quick cashier types it; `typing=type_slowly`: a key at a time."""
+    Enter: a line in one burst, as a quick cashier types it; `slowly`: a key at a time, each settled."""
     for line in items:
-        if typing is None:
+        if not slowly:
             keys: list[str] = []
             for i, text in enumerate(line):
                 keys += (["tab"] if i else []) + list(text)
@@ -203,7 +203,7 @@ async def enter_bill(app, pilot, items: list[tuple[str, str, str, str, str]], ty
             if i:
                 await press(app, pilot, "tab")
             if text:
-                await typing(app, pilot, text)
+                await type_slowly(app, pilot, text)
         await press(app, pilot, "enter")
 
 
