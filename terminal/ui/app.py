@@ -180,6 +180,8 @@ class CashierApp(App):
 
     def on_centre_answered(self, _message: CentreAnswered) -> None:
         from terminal.ui.widgets.header import CentreBadge
+        if not self.screen_stack:
+            return   # the answer came as the window closed: no header left to show it
         for badge in self.screen.query(CentreBadge):
             badge.poll()
 
