@@ -7,6 +7,7 @@ import asyncio
 from contextlib import asynccontextmanager, closing
 from datetime import datetime
 
+from headless_paint import paint
 from textual.worker import WorkerCancelled
 
 NOW = datetime(2026, 11, 29, 10, 30, 0)
@@ -33,13 +34,15 @@ async def window(cfg, **options):
 
 
 async def settle_down(app, pilot, rounds: int = 3) -> None:
-    """Let every worker finish and every message be handled (a cancelled exclusive worker is fine)."""
+    """Let every worker finish and every message be handled (a cancelled exclusive worker is fine), then paint the
+    screen (headless_paint.py: a headless window composes its screen when a test looks)."""
     for _ in range(rounds):
         try:
             await app.workers.wait_for_complete()
         except WorkerCancelled:
             pass
         await pilot.pause()
+    paint(app)
 
 
 def key_event(key: str):
