@@ -122,3 +122,49 @@ def test_every_transaction_names_a_handler_that_is_there() -> None:
         assert handler.__name__ == function and isinstance(writes, bool)
         assert handler_of(infno) is handler
 
+
+
+def test_every_transaction_names_models_that_are_there() -> None:
+    """The registry names each transaction's models by module and class, imported when first asked for."""
+    from pydantic import BaseModel
+
+    from centre.interface.transactions.registry import TRANSACTIONS
+    for infno, tx in TRANSACTIONS.items():
+        for name, model in ((tx.input_model, tx.input), (tx.output_model, tx.output)):
+            assert issubclass(model, BaseModel), infno
+            module, _, cls = name.partition(".")
+            assert (model.__module__, model.__name__) == (f"centre.interface.transactions.{module}", cls)
+
+
+def test_the_registry_builds_only_the_models_asked_for() -> None:
+    code = ("import json, sys\nfrom centre.interface.transactions.registry import TRANSACTIONS\n"
+            "TRANSACTIONS['9001'].input\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('centre.interface.transactions.'))))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == ["centre.interface.transactions.registry",
+                                                        "centre.interface.transactions.signin"]
+
+
+_SERVED = """
+import json, sys, tomllib
+from centre.api import open_centre
+from centre.http import build_app
+with open(sys.argv[2], "rb") as config:
+    centre = open_centre(tomllib.load(config), sys.argv[1])
+build_app(centre.dispatcher)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_served_centre_starts_without_handlers_or_pydantic_v1(tmp_path: Path) -> None:
+    """`cashier centre serve` builds its app without any handler (each comes with its first call) and without
+    pydantic's v1 layer (which FastAPI imports to check a route's return type, when one is declared)."""
+    proc = subprocess.run([sys.executable, "-c", _SERVED, str(tmp_path / "centre.db"), str(ROOT / "config.toml")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    modules = json.loads(proc.stdout.splitlines()[-1])
+    assert "fastapi" in modules
+    assert "pydantic.v1" not in modules
+    assert "centre.dispatcher" in modules
+    assert [m for m in modules if m.startswith("centre.handlers.") and m != "centre.handlers.context"] == []
