@@ -64,11 +64,12 @@ def test_a_bad_policy_is_still_refused_as_the_config_loads(config_file: Path) ->
         load_config(config_file)
 
 
-def test_card_read_loads_no_handler(config_file: Path) -> None:
+def test_card_read_loads_no_handler_and_no_cipher(config_file: Path) -> None:
     code, modules, out = _loaded_by(config_file, "card", "read", "--reader", "emulator:zhang_wei", "--json")
     assert code == 0
     assert json.loads(out)["holder"]["name"] == "张伟"
     assert _handlers(modules) == []
+    assert [m for m in modules if m.startswith("cryptography")] == []     # a read authenticates nothing
 
 
 def test_settle_help_loads_no_handler(config_file: Path) -> None:
