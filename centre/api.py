@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from centre.dispatcher import Dispatcher
 from centre.errors import ConfigProblem, Refused
 from centre.faults import Faults, FaultSpecError
 from centre.settings import CentreSettings
 from centre.store.engine import Database, Store, is_dsn, open_store
 from centre.store.migrate import migrate
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:     # the dispatcher loads every transaction's handler: only a centre that is opened needs it
+    from centre.dispatcher import Dispatcher
     from centre.store.import_report import ImportReport
 
 __all__ = ["AnswerLost", "CacheRows", "Centre", "CentreDown", "ConfigProblem", "FaultSpecError", "Refused",
@@ -95,6 +95,7 @@ def open_centre(raw_config: dict[str, Any], db_path: str | Path, *, faults: list
                 clock: Callable[[], dt.datetime] | None = None, synchronous: str = "FULL") -> Centre:
     """An embedded centre on a SQLite file (created and migrated if needed), or on the PostgreSQL database a
     connection string names (`postgresql://...`: migrated if needed; `synchronous` is SQLite's)."""
+    from centre.dispatcher import Dispatcher
     settings = CentreSettings.from_config(raw_config)
     store = _store(db_path, synchronous=synchronous)
     try:

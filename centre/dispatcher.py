@@ -8,6 +8,7 @@ can make it raise: every failure is `infcode` -1 with a Chinese `err_msg` (and `
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import re
 import secrets
@@ -20,7 +21,6 @@ from pydantic import BaseModel, ValidationError
 from centre.errors import BadRequest, Refused
 from centre.faults import DEFAULT_ERROR, ERROR_TEXT, Faults
 from centre.group_commit import GroupCommit
-from centre.handlers import family, fees, person, reconcile, revoke, settle, signin, visit, wallet
 from centre.handlers.context import Ctx
 from centre.interface.envelope import INFNO_RE, MSGID_RE, RequestEnvelope, stamp_ms, time_text
 from centre.interface.transactions.registry import TRANSACTIONS
@@ -33,21 +33,34 @@ T = TypeVar("T")
 _INFNO = re.compile(INFNO_RE)
 
 Handler = Callable[[Ctx, Any], BaseModel]
-# infno -> (handler, writes): a writing transaction runs in one write transaction with its msgid
-HANDLERS: dict[str, tuple[Handler, bool]] = {
-    "9001": (signin.sign_in, True), "9002": (signin.sign_out, True),
-    "1101": (person.person_info, False),
-    "2201": (visit.register, True), "2202": (visit.cancel, True), "2203": (visit.visit_info, True),
-    "2204": (fees.upload, True), "2205": (fees.cancel, True),
-    "2206": (settle.pre_settle, False), "2207": (settle.settle, True), "2208": (settle.reverse, True),
-    "2601": (revoke.revoke, True), "5203": (settle.query, False), "3201": (reconcile.reconcile, False),
-    "X101": (family.family, False), "X102": (family.bind, True), "X103": (family.unbind, True),
-    "X104": (family.owner_bindings, False), "X105": (person.person_lookup, False),
+# infno -> (module in centre.handlers, function, writes): a writing transaction runs in one write transaction with
+# its msgid. A handler's module is imported when its transaction is first called (see `handler_of`): a window that
+# only reads a card, or a server that has not been called yet, loads none of them.
+HANDLERS: dict[str, tuple[str, str, bool]] = {
+    "9001": ("signin", "sign_in", True), "9002": ("signin", "sign_out", True),
+    "1101": ("person", "person_info", False),
+    "2201": ("visit", "register", True), "2202": ("visit", "cancel", True), "2203": ("visit", "visit_info", True),
+    "2204": ("fees", "upload", True), "2205": ("fees", "cancel", True),
+    "2206": ("settle", "pre_settle", False), "2207": ("settle", "settle", True), "2208": ("settle", "reverse", True),
+    "2601": ("revoke", "revoke", True), "5203": ("settle", "query", False),
+    "3201": ("reconcile", "reconcile", False),
+    "X101": ("family", "family", False), "X102": ("family", "bind", True), "X103": ("family", "unbind", True),
+    "X104": ("family", "owner_bindings", False), "X105": ("person", "person_lookup", False),
     # the wallet's listing is a writer too: it first sends back the transfers whose return time has come
-    "X111": (wallet.transfer, True), "X112": (wallet.accept, True), "X113": (wallet.wallet, True),
-    "X114": (wallet.return_all, True), "X121": (wallet.region_rules, False),
+    "X111": ("wallet", "transfer", True), "X112": ("wallet", "accept", True), "X113": ("wallet", "wallet", True),
+    "X114": ("wallet", "return_all", True), "X121": ("wallet", "region_rules", False),
 }
 NO_SIGN_IN = {"9001"}
+_FOUND: dict[str, Handler] = {}
+
+
+def handler_of(infno: str) -> Handler:
+    """The function that answers `infno` (one of HANDLERS), its module imported on the first call."""
+    handler = _FOUND.get(infno)
+    if handler is None:
+        module, function, _writes = HANDLERS[infno]
+        handler = _FOUND[infno] = getattr(importlib.import_module(f"centre.handlers.{module}"), function)
+    return handler
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ class Dispatcher:
         if _names_psn_no(env.input) and not env.insuplc_admdvs:
             raise BadRequest("insuplc_required", "insuplc_admdvs is required when the input names a psn_no",
                              "入参含人员编号时参保地医保区划(insuplc_admdvs)必填")
-        handler, writes = HANDLERS[env.infno]
+        handler, writes = handler_of(env.infno), HANDLERS[env.infno][2]
         ctx = Ctx(self.store.db(), self.settings, env, received)
         if self.faults.take("error", env.infno):
             self._record_refused(ctx)
@@ -164,7 +177,8 @@ class Dispatcher:
 
     def _signed_in(self, ctx: Ctx) -> None:
         if self.settings.require_sign_in and ctx.env.infno not in NO_SIGN_IN:
-            signin.check_signed_in(ctx)
+            from centre.handlers.signin import check_signed_in
+            check_signed_in(ctx)
 
     def _record_refused(self, ctx: Ctx) -> None:
         """A refused message's msgid is used too (seen before = refused), in its own small transaction."""

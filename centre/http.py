@@ -98,7 +98,9 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
             return LostAnswer()
         return EnvelopeResponse(outcome.response)
 
-    @app.get("/health", summary="Is the centre up", include_in_schema=False)
+    # response_model=None: the answer is a plain dict, and FastAPI's check of a return type for a pydantic v1
+    # model would import pydantic.v1 as the server starts
+    @app.get("/health", summary="Is the centre up", include_in_schema=False, response_model=None)
     def health() -> dict[str, str]:
         return {"status": "down" if dispatcher.faults.down else "ok"}
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 
 def sm4_ecb(key: bytes, block: bytes) -> bytes:
+    # imported here: a card read never encrypts, and cryptography's ciphers take longer to import than the
+    # read takes to run
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
     if len(key) != 16 or len(block) % 16:
         raise ValueError("SM4 takes a 16-byte key and whole 16-byte blocks")
     enc = Cipher(algorithms.SM4(key), modes.ECB()).encryptor()
