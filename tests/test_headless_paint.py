@@ -10,6 +10,9 @@ from textual.widgets import Static
 
 
 class Drawing(Static):
+    """A widget of fixed size: its layout never asks it to draw (an auto height would), only the screen's paint."""
+
+    DEFAULT_CSS = "Drawing { width: 20; height: 1; }"
     broken = False
 
     def render(self) -> str:
