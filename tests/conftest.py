@@ -12,20 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["headless_paint",
-                  *[name for name in ("pcsc_stack", "pg_stack") if (Path(__file__).parent / f"{name}.py").exists()]]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """The project's bytecode written once, before any test (by the first process only, not by xdist's workers).
-    The suite starts Python hundreds of times (`cashier` as a user runs it, served centres, import probes); with
-    PYTHONDONTWRITEBYTECODE set, or in a fresh clone whose processes start at once, each of them compiled every
-    module it imported from source: a sixth of a `cashier` start's CPU. Stale files only; nothing when up to date."""
-    if "PYTEST_XDIST_WORKER" in os.environ:
-        return
-    import compileall
-    for package in ("drivers", "emulator", "terminal", "centre", "tests"):
-        compileall.compile_dir(ROOT / package, quiet=2, workers=1)
+pytest_plugins = [name for name in ("pcsc_stack", "pg_stack") if (Path(__file__).parent / f"{name}.py").exists()]
 
 
 @pytest.hookimpl(tryfirst=True)
