@@ -16,9 +16,10 @@ TODAY = "2026-11-29"
 def demo(cfg):
     """(cfg, db): the demo (regions + the cast, in the window's cache and the embedded centre) in tmp_path, one
     connection to the window's database on this thread."""
-    from terminal.services.demo_db import ensure_demo_db
+    from ui_pilot import demo_databases
+
     from terminal.store.db import open_from_config
-    ensure_demo_db(cfg)
+    demo_databases(cfg)
     db = open_from_config(cfg)
     yield cfg, db
     db.close()

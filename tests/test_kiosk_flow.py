@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from ui_pilot import demo_databases
 
 from terminal.config import load_config
 
@@ -41,9 +42,8 @@ def make_cfg(config_file: Path, **web: object):
         lines = [f"{key} = {json.dumps(value)}" if line.startswith(f"{key} =") else line for line in text.splitlines()]
         text = "\n".join(lines) + "\n"
     config_file.write_text(text, encoding="utf-8")
-    from terminal.services.demo_db import ensure_demo_db
     cfg = load_config(config_file)
-    ensure_demo_db(cfg)
+    demo_databases(cfg)
     return cfg
 
 

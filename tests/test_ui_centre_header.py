@@ -13,7 +13,17 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from ui_pilot import AMOXICILLIN_LINE, enter_bill, insert, press, screen_text, settle_down, type_text, wait_for
+from ui_pilot import (
+    AMOXICILLIN_LINE,
+    demo_databases,
+    enter_bill,
+    insert,
+    press,
+    screen_text,
+    settle_down,
+    type_text,
+    wait_for,
+)
 
 
 def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, faults: str = "", extra: dict[str, str] | None = None):
@@ -36,9 +46,8 @@ def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, faults: str = "", e
 @asynccontextmanager
 async def _window(cfg, lang: str = "zh", size=(120, 40)):
     """The demo window on the real clock (the centre dates its settlements, and 3201 counts them, by it)."""
-    from terminal.services.demo_db import ensure_demo_db
     from terminal.ui.app import build_app
-    ensure_demo_db(cfg)
+    demo_databases(cfg)
     app = build_app(cfg, demo=True, lang=lang)
     async with app.run_test(size=size) as pilot:
         await settle_down(app, pilot)

@@ -38,10 +38,12 @@ def cfg(cfg, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fixed_ids(monkeypatch):
+def fixed_ids(cfg, monkeypatch):
     """Ids from counters and msgids from the fixed clock, so the result and today's screens draw the same every
     run: the request ids (uuid4), the centre's setl_id and mdtrt_id (their random tail), the window's msgids
-    (the second they reserve: the fixed clock's, then the seconds after it)."""
+    (the second they reserve: the fixed clock's, then the seconds after it). From once the demo's databases are
+    made (`cfg`): they are made afresh or copied from the ones made for an earlier test (ui_pilot.demo_databases),
+    and the counters must not depend on which."""
     import secrets
 
     from terminal.store import window_log

@@ -58,9 +58,10 @@ def make_window(home: Path, *, url: str = "", window: str = "W01", hospital_code
     config = home / "config.toml"
     config.write_text(text, encoding="utf-8")
     if demo:
+        from ui_pilot import demo_databases
+
         from terminal.config import load_config
-        from terminal.services.demo_db import ensure_demo_db
-        ensure_demo_db(load_config(config))
+        demo_databases(load_config(config))
     return Window(home, config)
 
 
