@@ -109,7 +109,7 @@ def key_event(key: str):
 async def keys_taken(app, timeout: float = 30.0) -> None:
     """Until the window has taken every key posted to it: each reached the app (a callback queued behind them has
     run) and none is held by the scanner wedge or waits in the key queue. Not a guess from the CPU going idle,
-    which a process starved of CPU (three test processes on two cores) can seem to be while a key waits."""
+    which a process starved of CPU (four test processes on two cores) can seem to be while a key waits."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     reached = asyncio.Event()
