@@ -37,6 +37,13 @@ def _loaded_by(config_file: Path, *args: str) -> tuple[int, list[str], str]:
     return done["code"], done["modules"], proc.stdout
 
 
+def _printed(code: str, *args: str, cwd: Path = ROOT):
+    """What `python -c CODE ARGS...` printed as JSON on its last line (it must exit 0)."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
 def _handlers(modules: list[str]) -> list[str]:
     return [m for m in modules if m == "centre.dispatcher" or m.startswith("centre.handlers")]
 
@@ -47,10 +54,7 @@ def test_the_config_with_the_centres_tables_loads_no_handler(config_file: Path) 
     assert "\n[policy]" in text and "\n[mutual_aid]" in text
     code = ("import json, sys\nfrom terminal.config import load_config\nload_config(sys.argv[1])\n"
             "print(json.dumps(sorted(sys.modules)))")
-    proc = subprocess.run([sys.executable, "-c", code, str(config_file)], cwd=config_file.parent,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    modules = json.loads(proc.stdout.splitlines()[-1])
+    modules = _printed(code, str(config_file), cwd=config_file.parent)
     assert "centre.rules.policy" in modules            # the check did run
     assert _handlers(modules) == []
 
@@ -101,11 +105,7 @@ print(json.dumps(seen))
 
 
 def test_the_centre_loads_a_handler_when_its_transaction_is_first_called(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", _CENTRE, str(tmp_path / "centre.db"), str(ROOT / "tests"),
-                           str(ROOT / "config.toml")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    seen = json.loads(proc.stdout.splitlines()[-1])
+    seen = _printed(_CENTRE, str(tmp_path / "centre.db"), str(ROOT / "tests"), str(ROOT / "config.toml"))
     assert seen["opened"] == []
     assert "centre.handlers.signin" in seen["signed_in"] and "centre.handlers.family" not in seen["signed_in"]
     assert "centre.handlers.person" in seen["person"] and "centre.handlers.family" not in seen["person"]
@@ -124,7 +124,6 @@ def test_every_transaction_names_a_handler_that_is_there() -> None:
         assert handler_of(infno) is handler
 
 
-
 def test_every_transaction_names_models_that_are_there() -> None:
     """The registry names each transaction's models by module and class, imported when first asked for."""
     from pydantic import BaseModel
@@ -141,10 +140,7 @@ def test_the_registry_builds_only_the_models_asked_for() -> None:
     code = ("import json, sys\nfrom centre.interface.transactions.registry import TRANSACTIONS\n"
             "TRANSACTIONS['9001'].input\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('centre.interface.transactions.'))))")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.splitlines()[-1]) == ["centre.interface.transactions.registry",
-                                                        "centre.interface.transactions.signin"]
+    assert _printed(code) == ["centre.interface.transactions.registry", "centre.interface.transactions.signin"]
 
 
 _SERVED = """
@@ -161,10 +157,7 @@ print(json.dumps(sorted(sys.modules)))
 def test_the_served_centre_starts_without_handlers_or_pydantic_v1(tmp_path: Path) -> None:
     """`cashier centre serve` builds its app without any handler (each comes with its first call) and without
     pydantic's v1 layer (which FastAPI imports to check a route's return type, when one is declared)."""
-    proc = subprocess.run([sys.executable, "-c", _SERVED, str(tmp_path / "centre.db"), str(ROOT / "config.toml")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    modules = json.loads(proc.stdout.splitlines()[-1])
+    modules = _printed(_SERVED, str(tmp_path / "centre.db"), str(ROOT / "config.toml"))
     assert "fastapi" in modules
     assert "pydantic.v1" not in modules
     assert "centre.dispatcher" in modules

@@ -42,30 +42,26 @@ def demo_databases(cfg, then: Callable[[Any], None] | None = None, then_name: st
     from centre.settings import CentreSettings
     from terminal.services.demo_db import ensure_demo_db
     files = [Path(cfg.db_path), cfg.resolve(cfg.centre.db)]
-    if cfg.centre.url or any(f.exists() for f in files):
-        ensure_demo_db(cfg)
-        if then is not None:
-            then(cfg)
+    key = None
+    if not cfg.centre.url and not any(f.exists() for f in files):
+        # the config's every table, where its files lie, and the centre's day (the demo's transfers are yesterday's)
+        key = json.dumps([then_name, cfg.raw, [os.path.relpath(f, cfg.base_dir) for f in files],
+                          CentreSettings.from_config(cfg.raw).clock()().date().isoformat()], sort_keys=True, default=str)
+    made = _MADE.get(key) if key else None
+    if made is not None:
+        for i, f in enumerate(files):
+            f.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(made / f"{i}.db", f)
         return
-    # the config's every table, where its files lie, and the centre's day (its demo transfers are dated yesterday)
-    key = json.dumps([then_name, cfg.raw, [os.path.relpath(f, cfg.base_dir) for f in files],
-                      CentreSettings.from_config(cfg.raw).clock()().date().isoformat()], sort_keys=True, default=str)
-    made = _MADE.get(key)
-    if made is None:
-        ensure_demo_db(cfg)
-        if then is not None:
-            then(cfg)
-        if any(Path(f"{f}-wal").exists() for f in files):     # a connection still open: not a file to copy
-            return
-        made = Path(_MADE_IN.name) / str(len(_MADE))
+    ensure_demo_db(cfg)
+    if then is not None:
+        then(cfg)
+    # kept for the next test unless a connection is still open (a -wal file beside it: not a file to copy)
+    if key and not any(Path(f"{f}-wal").exists() for f in files):
+        made = _MADE[key] = Path(_MADE_IN.name) / str(len(_MADE))
         made.mkdir()
         for i, f in enumerate(files):
             shutil.copyfile(f, made / f"{i}.db")
-        _MADE[key] = made
-        return
-    for i, f in enumerate(files):
-        f.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(made / f"{i}.db", f)
 
 
 @asynccontextmanager
