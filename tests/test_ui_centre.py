@@ -145,3 +145,27 @@ def test_the_kiosk_pays_through_the_embedded_centre_and_a_retry_charges_nothing(
         close_ledger(cfg)
         reader.close()
     assert _centre_balc(cfg, "A10000001") == DEMO_BALC - sum(a for _, a in receipt.mulaid)
+
+
+async def test_a_split_the_centre_cannot_give_is_not_shown_and_enter_says_why(tmp_path, monkeypatch):
+    """The centre falls over while the cashier changes the choices (F7: accounts off): the split asked for
+    cannot be had, so the panel shows no split (not the one before F7), and Enter says why again instead of
+    charging; F7 back once the centre is up gives the split, and the charge goes through."""
+    cfg = _cfg(tmp_path, monkeypatch)
+    async with window(cfg) as (app, pilot):
+        await _to_payment(app, pilot, "zhang_wei")
+        assert str(app.screen.query_one("#v-acct_pay").render()) == "¥251.00"
+        centre = app.ledger.client.transport.centre
+        centre.faults.down = True
+        await press(app, pilot, "f7")
+        assert "无法连接医保中心" in screen_text(app), screen_text(app)
+        assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "—", screen_text(app)
+        await press(app, pilot, "enter")
+        assert type(app.screen).__name__ == "PaymentScreen" and "无法连接医保中心" in screen_text(app)
+        centre.faults.down = False
+        await press(app, pilot, "f7")                   # the accounts on again: the split is back
+        assert str(app.screen.query_one("#v-acct_pay").render()) == "¥251.00", screen_text(app)
+        await type_text(app, pilot, "123456")
+        await press(app, pilot, "enter")
+        assert type(app.screen).__name__ == "ResultScreen", screen_text(app)
+    assert _centre_balc(cfg, "A10000001") == DEMO_BALC - 25100

@@ -49,9 +49,13 @@ async def test_an_item_the_catalogue_lacks_is_named_and_once_removed_the_bill_se
         await press(app, pilot, "f2")
         await enter_bill(app, pilot, [AMOXICILLIN_LINE, ("V100", "维生素C", "B", "3", "5.00")])
         assert "V100不在医保目录中" in screen_text(app), screen_text(app)
+        # no split stands beside the refusal (not the one for the amoxicillin line alone, asked before V100)
+        assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "—", screen_text(app)
+        assert app.screen.preview is None
         await press(app, pilot, "f3")                   # the newest line, V100, goes
         assert [i["code"] for i in app.screen.items] == ["X001"]
         assert "没有可撤销的费用明细" not in screen_text(app)
+        assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "¥251.00", screen_text(app)
         await press(app, pilot, "f5")
         assert type(app.screen).__name__ == "PaymentScreen"
         assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "¥251.00", screen_text(app)

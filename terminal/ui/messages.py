@@ -62,6 +62,7 @@ class WorkFailed(Message):
     code: str = ""
     message: str = ""
     tries_left: int | None = None   # a wrong PIN: the tries the card says are left
+    token: int = 0                  # which question failed, when the screen numbers them (the split's)
 
 
 @dataclass

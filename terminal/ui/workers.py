@@ -16,16 +16,18 @@ if TYPE_CHECKING:
 
 
 def run_service(node: DOMNode, action: str, call: Callable[[], Any], done: Callable[[Any], Message],
-                group: str | None = None) -> None:
+                group: str | None = None, token: int = 0) -> None:
     """Run `call()` on a thread worker of `node` (exclusive in its group: a newer call supersedes an older
-    one); post `done(result)` to the node, or WorkFailed. `call` must only read, never touch widgets."""
+    one); post `done(result)` to the node, or WorkFailed (carrying `token`, so that a screen can tell which of
+    its questions failed). `call` must only read, never touch widgets."""
     lang = cast("CashierApp", node.app).lang
 
     def job() -> None:
         try:
             result = call()
         except Exception as exc:  # every failure a cashier can meet is described by the catalogue
-            node.post_message(WorkFailed(action, *describe(exc, lang), tries_left=getattr(exc, "tries_left", None)))
+            node.post_message(WorkFailed(action, *describe(exc, lang), tries_left=getattr(exc, "tries_left", None),
+                                         token=token))
             return
         node.post_message(done(result))
 

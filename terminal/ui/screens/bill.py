@@ -336,6 +336,8 @@ class BillScreen(SplitPreview, CardScreen):
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.action == "presettle":
+            if not self.drop_split(message):
+                return            # a bill edited since: its own answer is on the way
             self._asked = None   # the next keystroke asks again
             self.query_one("#error", ErrorLine).show(message.message)
 

@@ -69,6 +69,8 @@ class PaymentScreen(SplitPreview, CardScreen):
         self.busy = False
         self.self_pay = False                    # full self-pay in cash (set at mount when nothing else can)
         self._typed_ahead: list[str] | None = []  # PIN digits typed before the PIN box was up (None once it is)
+        self._confirm_when_split = False         # F5 came before the split: charge once it is in
+        self._split_refused: str | None = None   # why the newest split was refused, until one is given
 
     # what the patient has ------------------------------------------------------
 
@@ -316,10 +318,11 @@ class PaymentScreen(SplitPreview, CardScreen):
     def on_pre_settled(self, message: PreSettled) -> None:
         if not self.take_split(message):
             return
+        self._split_refused = None
         self.query_one("#cash-value", Label).update(yuan(message.result.psn_cash_pay))
         self._show_accounts()
         self._show_pin_state()
-        if getattr(self, "_confirm_when_split", False):
+        if self._confirm_when_split:
             self._confirm_when_split = False
             self.action_confirm()
 
@@ -357,8 +360,11 @@ class PaymentScreen(SplitPreview, CardScreen):
     def action_confirm(self) -> None:
         if self.busy:
             return
-        if self.preview is None:   # Enter before the split is in (keys typed ahead): charge once it is
-            self._confirm_when_split = True
+        if self.preview is None:
+            if self._split_refused is not None:   # the split was refused: so would the charge be; say why again
+                self.query_one("#error", ErrorLine).show(self._split_refused)
+                return
+            self._confirm_when_split = True   # Enter before the split is in (keys typed ahead): charge once it is
             return
         error = self.query_one("#error", ErrorLine)
         pin: str | None = None
@@ -389,6 +395,12 @@ class PaymentScreen(SplitPreview, CardScreen):
         if message.action == "settle" and message.code == CARD_SWAPPED.code:
             self.app.card_changed(message.message)
             return
+        if message.action == "presettle":
+            if not self.drop_split(message):
+                return             # the choices changed since: their own split is on the way
+            self._split_refused = message.message
+            self._confirm_when_split = False
+            self._show_accounts()
         error = self.query_one("#error", ErrorLine)
         error.show(message.message)
         if message.action != "settle":

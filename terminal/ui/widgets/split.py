@@ -17,7 +17,7 @@ from terminal.ui.screens.base import CardScreen
 from terminal.ui.widgets.money import yuan
 
 if TYPE_CHECKING:
-    from terminal.ui.messages import PreSettled
+    from terminal.ui.messages import PreSettled, WorkFailed
 
 #: rows of the panel: (field, i18n key, emphasised)
 ROWS = (
@@ -118,7 +118,17 @@ class SplitPreview(CardScreen):
         from terminal.ui.messages import PreSettled
         from terminal.ui.workers import run_service
         self._token = token = next(_TOKENS)
-        run_service(self, "presettle", call, lambda result: PreSettled(result, token))
+        run_service(self, "presettle", call, lambda result: PreSettled(result, token), token=token)
+
+    def drop_split(self, message: WorkFailed) -> bool:
+        """The split was refused (an item the centre has not catalogued, the centre out of reach): no split
+        stands for what is on screen, so none is shown beside the refusal. False when the refusal answers an
+        older question than the newest (it is dropped, as an older answer is)."""
+        if message.token != self._token:
+            return False
+        self.preview = None
+        self.query_one("#split", SplitPanel).show(None)
+        return True
 
     def take_split(self, message: PreSettled) -> bool:
         """Show a PreSettled answer; False when a newer question is pending (the answer is dropped)."""
