@@ -229,6 +229,10 @@ class E:
 
 BY_CODE: dict[str, ErrorCode] = {entry.code: entry for entry in ALL}
 
+#: "nobody insured by that": the window's own code, and the centre's refusals that mean it (a card, an ID
+#: number or an e-voucher the centre has no insured person for; the centre sends its codes as they are)
+PERSON_NOT_FOUND = frozenset({E.PERSON_UNKNOWN.code, "card_unknown", "certno_unknown", "voucher_person_unknown"})
+
 #: card codes that, met on the command line, are a malformed argument (exit 2), not the card's refusal
 CARD_USAGE_KINDS = frozenset({card_errors.BAD_READER_SPEC, card_errors.PIN_INVALID, card_errors.UNKNOWN_PROFILE})
 

@@ -279,6 +279,20 @@ async def test_expired_card_and_suspended_insurance_are_sent_to_the_window(kiosk
     assert settlements(kiosk_cfg) == []
 
 
+async def test_a_card_the_centre_does_not_know_is_said_so_and_sent_to_the_window(kiosk_cfg):
+    """The centre answers 1101 with card_unknown (陈𬌗's card number is no longer on its books): the patient reads
+    that the insurance record was not found, as for a person the window does not know, not a general error."""
+    import sqlite3
+    with sqlite3.connect(kiosk_cfg.resolve(kiosk_cfg.centre.db)) as db:
+        assert db.execute("UPDATE persons SET card_no = NULL WHERE card_no = 'C30000007'").rowcount == 1
+    async with running(kiosk_cfg) as (app, pilot):
+        text = await insert(app, pilot, "7")
+        assert app.screen.view == "message"
+        assert "未找到您的参保信息" in text and "C30000007未查询到参保信息" in text and "请到人工窗口办理" in text, text
+        assert "去缴费" not in text
+    assert settlements(kiosk_cfg) == []
+
+
 async def test_card_pulled_at_pin_returns_to_idle_with_nothing_charged(kiosk_cfg):
     before = balance(kiosk_cfg, "P10000001")
     async with running(kiosk_cfg) as (app, pilot):

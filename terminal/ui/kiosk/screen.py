@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Static
 
 from drivers.errors import CARD_REMOVED, NO_CARD, PIN_BLOCKED, PIN_INVALID, PIN_WRONG
-from terminal.error_codes import E
+from terminal.error_codes import PERSON_NOT_FOUND, E
 from terminal.ui.app import CashierApp
 from terminal.ui.kiosk.backend import KioskBackend
 from terminal.ui.kiosk.models import Patient, PayOption, PendingBill, Receipt
@@ -432,6 +432,6 @@ class KioskScreen(Screen):
         if message.code == E.BAD_BILL.code:   # the bill file: unreadable, malformed or not showable
             self._message(self.tr("bad_bill"), escape(message.message))
             return
-        unknown = message.code == E.PERSON_UNKNOWN.code
+        unknown = message.code in PERSON_NOT_FOUND
         title = self.tr("unknown_patient") if unknown else self.tr("error")
         self._message(title, f"{escape(message.message)}\n\n{self.tr('see_window')}")
