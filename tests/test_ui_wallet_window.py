@@ -92,6 +92,20 @@ async def test_under_the_quota_model_the_quota_box_stays(tmp_path, monkeypatch):
         assert "跨省额度" in screen_text(app)
 
 
+@pytest.mark.parametrize("model", ["wallet", "quota"])
+async def test_the_wallet_balance_is_shown_only_where_the_model_has_a_wallet(tmp_path, monkeypatch, model):
+    """张伟's wallet is empty: under the wallet model it is a wallet with nothing in it (¥0.00, beside his account
+    on the patient and the bindings screens); the quota model has no wallet, so neither screen shows one."""
+    cfg = _cfg(tmp_path, monkeypatch, lang_model=model)
+    async with window(cfg) as (app, pilot):
+        await insert(app, pilot, "zhang_wei")
+        assert app.screen.query_one("#wallet-balc").display is (model == "wallet")
+        assert ("医保钱包余额" in screen_text(app)) is (model == "wallet"), screen_text(app)
+        await press(app, pilot, "f3")
+        line = str(app.screen.query_one("#bind-own").render())
+        assert ("医保钱包余额: ¥0.00" in line) is (model == "wallet"), line
+
+
 async def test_the_wallet_row_of_the_pre_settlement_is_one_line_in_english(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path, monkeypatch)
     async with window(cfg, lang="en") as (app, pilot):

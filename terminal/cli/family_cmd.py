@@ -73,14 +73,15 @@ def cmd_family(args: argparse.Namespace) -> int:
     p = view.person
     lines = [f"{p.psn_name}  {p.psn_no}  {mask(p.certno)}  card {p.card_no or '-'}  insutype {p.insutype}  "
              f"status {p.psn_insu_stas}",
-             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}",
-             _wallet_line(view.wallet)]
+             f"  own account: {_yuan(view.own) if view.own is not None else 'none'}"]
+    from terminal.services.wallet import by_wallet_owners, wallet_shown
+    if wallet_shown(cfg, view.wallet):   # no wallet line where the model has no wallet (the quota model)
+        lines.append(_wallet_line(view.wallet))
     for r in view.relatives:
         lines.append(f"  {r.relation_name}({r.relation}) {r.owner_name} {r.owner_psn_no}  {r.scope}  "
                      f"available {_yuan(r.available)}")
     if not view.relatives:
         lines.append("  no relative's account")
-    from terminal.services.wallet import by_wallet_owners
     for owner in by_wallet_owners(view.relatives):
         lines.append(f"    {owner}: cross-province aid goes by wallet transfer, not the account: transfer at the insurance "
                      f"office (cashier wallet transfer) 跨省共济经医保钱包转账,{owner}的账户不直接支付")

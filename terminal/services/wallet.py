@@ -210,6 +210,13 @@ def wallet_model(cfg: Any) -> bool:
     return bool(_mutual_aid(cfg).wallet_model)
 
 
+def wallet_shown(cfg: Any, balance: int | None) -> bool:
+    """Whether the screens show a patient's insurance wallet: always under the wallet model (¥0.00 is a wallet
+    with nothing in it yet); under the quota model, which has no wallet transfers, only when it holds money
+    (made before the window changed models), never as a wallet that cannot exist."""
+    return wallet_model(cfg) or bool(balance)
+
+
 def transfer_limits(cfg: Any) -> tuple[int, int]:
     """(transfers an owner may make a day, the most one may move in fen) as configured, for the screens' hints."""
     limits = _mutual_aid(cfg).wallet

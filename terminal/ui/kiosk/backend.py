@@ -62,7 +62,7 @@ class KioskBackend:
         expired = card.card.expired(self._now().date().isoformat())
         return Patient(name=person.psn_name, expired=expired, certno_masked=mask(person.certno), card_no=card.card.card_no,
                        psn_no=person.psn_no, own_balc=family.own, family=payers, pin_blocked=tries_left == 0,
-                       wallet_balc=family.wallet)
+                       wallet_balc=self._wallet(family.wallet))
 
     def read_voucher_patient(self, code: str) -> Patient:
         """The scanned e-voucher code: 1101 with it through the centre (spent once), then the accounts."""
@@ -74,7 +74,12 @@ class KioskBackend:
                        for r in family.relatives if int(r.available) > 0)
         return Patient(name=person.psn_name, expired=False, certno_masked=mask(person.certno), card_no="",
                        psn_no=person.psn_no, own_balc=family.own, family=payers, voucher=True,
-                       wallet_balc=family.wallet)
+                       wallet_balc=self._wallet(family.wallet))
+
+    def _wallet(self, balance: int | None) -> int | None:
+        """The patient's wallet as the overview shows it: None (not shown) where this model has no wallet."""
+        from terminal.services.wallet import wallet_shown
+        return balance if wallet_shown(self.cfg, balance) else None
 
     def _relation_name(self, code: str) -> str:
         from centre.interface.relations import name

@@ -144,8 +144,8 @@ class BindingsScreen(CardScreen):
         t = self.t
         balc, wallet = self.family.own, self.family.wallet
         line = f"{t('pat.own')}: {yuan(balc) if balc is not None else t('bind.own_none')}"
-        # the wallet beside it, as the patient screen has it (the centre keeps it)
-        line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
+        if self.by_wallet or wallet:   # the wallet beside it, as the patient screen has it (the centre keeps it)
+            line += f" · {t('pat.wallet')}: {yuan(wallet) if wallet is not None else t('pat.wallet_unknown')}"
         self.query_one("#bind-own", Label).update(line)
         lines = []
         for rel in self.family.relatives:

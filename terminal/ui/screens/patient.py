@@ -149,10 +149,12 @@ class PatientScreen(CardScreen):
         balc = self.query_one("#own-balc", Static)
         balc.update(yuan(own) if own is not None else t("pat.own_none"))
         balc.set_class(own is None, "none")
+        from terminal.services.wallet import wallet_shown
         wallet = self.wallet_balance()
         shown = self.query_one("#wallet-balc", Static)
         shown.update(yuan(wallet) if wallet is not None else t("pat.wallet_unknown"))
         shown.set_class(wallet is None, "none")
+        shown.display = self.query_one("#wallet-label", Label).display = wallet_shown(self.app.cfg, wallet)
         rows = []
         for i, rel in enumerate(self.relatives(), 1):
             scope = rel.scope
