@@ -283,7 +283,7 @@ async def test_a_card_the_centre_does_not_know_is_said_so_and_sent_to_the_window
     """The centre answers 1101 with card_unknown (陈𬌗's card number is no longer on its books): the patient reads
     that the insurance record was not found, as for a person the window does not know, not a general error."""
     import sqlite3
-    with sqlite3.connect(kiosk_cfg.resolve(kiosk_cfg.centre.db)) as db:
+    with contextlib.closing(sqlite3.connect(kiosk_cfg.resolve(kiosk_cfg.centre.db))) as db, db:
         assert db.execute("UPDATE persons SET card_no = NULL WHERE card_no = 'C30000007'").rowcount == 1
     async with running(kiosk_cfg) as (app, pilot):
         text = await insert(app, pilot, "7")
