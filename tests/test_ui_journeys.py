@@ -167,6 +167,8 @@ async def test_bind_and_a_refusal_with_the_rules_reason(cfg):
         await press(app, pilot, "f5")
         assert "已绑定" in screen_text(app)
         assert "李娜" in screen_text(app)
+        # the form is empty for the next relative: not her card number, not 妻 picked for whoever comes next
+        assert app.screen.query_one("#user").value == "" and app.screen.query_one("#relation", Select).is_blank()
     assert centre_count(cfg, "bindings", "owner_psn_no = 'P10000001' AND user_psn_no = 'P10000002' AND status = 'active'") == 1
 
 

@@ -280,9 +280,10 @@ class BindingsScreen(CardScreen):
     def on_binding_changed(self, message: BindingChanged) -> None:
         self.busy = False
         self.query_one("#pin", Input).value = ""
-        if message.kind == "bound":
+        if message.kind == "bound":   # the form is ready for the next relative: nothing of this one is left
             for name in ("#user", "#quota"):
                 self.query_one(name, Input).value = ""
+            self.query_one("#relation", Select).clear()
         self.query_one("#error", ErrorLine).show(self.t(f"notice.{message.kind}", name=message.name), ok=True)
         self._just_bound = getattr(message.result, "id", None) if message.kind == "bound" else None
         self.load()
