@@ -45,11 +45,24 @@ def register_cli(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                        help="worker processes sharing the port and the database (default 1; with --dsn, "
                             "as many as the machine has cores)")
     serve.add_argument("--fault", action="append", default=[], metavar="FAULT", help="see 'faults' above")
+    serve.add_argument("--request-timeout", type=_seconds, default=30.0, metavar="S",
+                       help="a request must arrive whole within S seconds of its first byte, or its connection is "
+                            "closed (default 30; the centre's own time answering it does not count)")
     serve.set_defaults(handler=_serve)
 
     check = sub.add_parser("check", parents=[common, where],
                            help="check every balance, quota and accumulator against the ledger")
     check.set_defaults(handler=_check)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of seconds, not {text!r}") from None
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"from 0.1 to 3600 seconds, not {text}")
+    return value
 
 
 def _port(text: str) -> int:

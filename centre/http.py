@@ -80,11 +80,15 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                   "schema": {"$ref": "#/components/schemas/Request"}, "examples": _examples()}}}})
     async def call_service(request: Request) -> Response:
+        from starlette.requests import ClientDisconnect
         body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                return _problem(413, f"request body over {MAX_BODY} bytes")
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    return _problem(413, f"request body over {MAX_BODY} bytes")
+        except ClientDisconnect:   # gone before its body was whole (or cut off by --request-timeout): no one to answer
+            return Response(status_code=400)
         try:
             envelope = jsonio.loads(body)
         except ValueError as exc:

@@ -12,6 +12,8 @@
   `lost-answer:2207` loses the next 2207 *that worker* answers, once per worker. On SQLite the workers take
   turns at the file's write lock; on PostgreSQL they write at once (row locks), which is where several
   workers pay off. Two `serve` processes on different ports may share one PostgreSQL database the same way.
+- A request must arrive whole within `--request-timeout` seconds of its first byte (30 by default): a client
+  that sends part of one and waits is cut off (centre/request_deadline.py).
 - Ctrl-C or SIGTERM: uvicorn stops taking requests, finishes the ones in flight, and the command exits 0.
 """
 
@@ -50,7 +52,7 @@ def run_cli(args: argparse.Namespace) -> int:
     for line in prepare_database(where):
         print(f"cashier centre: {line}", flush=True)
     sock = bind(args.host, args.port)
-    settings = {"db": str(where), "config": _encode(raw), "faults": faults}
+    settings = {"db": str(where), "config": _encode(raw), "faults": faults, "request_timeout": args.request_timeout}
     configure_logging()
     stopped = _quiet_signals()
     watcher = threading.Thread(target=_announce_when_ready, args=(args.host, args.port, args.workers), daemon=True)
@@ -152,14 +154,18 @@ def app_from_env() -> Any:
 def _build(settings: dict[str, Any]) -> Any:
     from centre.api import open_centre
     from centre.http import build_app
+    from centre.request_deadline import DEFAULT_SECONDS, DeadlineH11
+    DeadlineH11.seconds = float(settings.get("request_timeout") or DEFAULT_SECONDS)   # this process's connections
     centre = open_centre(_decode(settings["config"]), settings["db"], faults=settings["faults"])
     return build_app(centre.dispatcher)
 
 
 def _uvicorn_config(app: Any, **extra: Any) -> Any:
     import uvicorn
+
+    from centre.request_deadline import DeadlineH11
     return uvicorn.Config(app, log_config=None, access_log=False, log_level="warning", server_header=False,
-                          **extra)
+                          http=DeadlineH11, **extra)
 
 
 def _serve_one(settings: dict[str, Any], sock: socket.socket) -> None:
