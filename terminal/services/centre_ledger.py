@@ -485,9 +485,11 @@ class CentreLedger:
 
     def _cash_only(self, patient: Patient, bill: Bill, request_id: str | None, fingerprint: str,
                    cert_type: str = "03") -> SettlementResult:
-        """The whole bill in cash, recorded here only (the centre is not asked; 3201 does not count it)."""
+        """The whole bill in cash, recorded here only (the centre is not asked; 3201 does not count it). Its time,
+        id and day are on the centre's clock, as a settlement through the centre is, so the day's list sorts
+        them together and the day end counts them on the same day."""
         pre = _cash_split(bill, patient.psn_no, None)
-        now = clock.now()
+        now = centre_now(self.cfg)
         setl_id = f"C{now.strftime('%Y%m%d%H%M%S')}{uuid.uuid4().hex[:10].upper()}"
         rid = request_id or f"w-{uuid.uuid4().hex}"
         result = SettlementResult(
@@ -495,8 +497,8 @@ class CentreLedger:
             certno_masked=patient.certno_masked, insutype=patient.insutype, med_type=bill.med_type,
             hosp_lv=self.cfg.terminal.hosp_lv, window=self.cfg.terminal.window, operator=self.cfg.terminal.operator,
             acct_used_flag="0", amounts={c: getattr(pre, c) for c in AMOUNT_COLUMNS}, own_acct_pay=0, balc=None,
-            mulaid=(), bill=bill.to_json(), status="settled", created_at=clock.stamp(now),
-            setl_date=clock.day(now), kind="cash_only", mdtrt_cert_type=cert_type)
+            mulaid=(), bill=bill.to_json(), status="settled", created_at=now.isoformat(timespec="seconds"),
+            setl_date=now.date().isoformat(), kind="cash_only", mdtrt_cert_type=cert_type)
         self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=cert_type)
         self._remember_request(rid, fingerprint, "", setl_id)
         return result
@@ -620,13 +622,14 @@ class CentreLedger:
             return result
 
     def _cash_reversal(self, orig: SettlementResult) -> SettlementResult:
-        now = clock.now()
+        """The reversal of a cash-only sale, kept here only, stamped on the centre's clock like the sale."""
+        now = centre_now(self.cfg)
         result = SettlementResult(**{**orig.__dict__, "setl_id": f"C{now.strftime('%Y%m%d%H%M%S')}"
                                      f"{uuid.uuid4().hex[:10].upper()}", "status": "reversal",
                                      "amounts": {k: -v for k, v in orig.amounts.items()},
                                      "request_id": f"reverse:{orig.setl_id}", "reversal_of": orig.setl_id,
-                                     "created_at": clock.stamp(now),
-                                     "setl_date": clock.day(now), "slip_path": None, "replayed": False})
+                                     "created_at": now.isoformat(timespec="seconds"),
+                                     "setl_date": now.date().isoformat(), "slip_path": None, "replayed": False})
         self._record(result, kind="cash_only", clr_type="", mdtrt_cert_type=orig.mdtrt_cert_type or "03")
         return result
 
@@ -656,9 +659,10 @@ class CentreLedger:
                     continue   # an insurance type nobody settled today, and the centre agrees: not worth a line
                 rows.append(CentreReconcileRow(insutype, clr_type, int(count), mine, info.ext_centre_setl_cnt,
                                                centre_sums, info.stmt_rslt == "0", info.stmt_rslt_dscr))
-        cash = record.cash_only_sums(db, day, window)
+        cash_sales, cash_reversals, cash_net = (int(n) for n in record.cash_only_sums(db, day, window))
         settled, reversals = record.settled_and_reversals(db, day, window)
-        return CentreReconcileReport(day, window, rows, int(cash[1]), int(cash[0]), int(settled), int(reversals))
+        return CentreReconcileReport(day, window, rows, cash_net, cash_sales - cash_reversals, int(settled),
+                                     int(reversals), cash_only_sales=cash_sales, cash_only_reversals=cash_reversals)
 
     # ---------------------------------------------------------------- bindings (X102–X104)
     def _owner(self, session: Any, expected_card: CardIdentity | None, today: str | None) -> tuple[InsuredPerson, Any]:
@@ -982,11 +986,21 @@ def _cached_certno(db: Any, psn_no: str) -> str:
     return cached.certno if cached is not None else ""
 
 
+def centre_now(cfg: Config) -> datetime:
+    """Now on the centre's clock, aware of its offset ('2026-12-03T00:30:00+08:00'): what the window stamps the
+    sales it keeps without the centre with (cash only and their reversals), so their times, ids and days are
+    on the clock the centre's own settlements carry (`centre_stamp`). The embedded centre's clock is the one
+    read. Stored as it is: `clock.stamp` would turn it to the machine's zone, and its date with it."""
+    from zoneinfo import ZoneInfo
+
+    from centre.api import ConfigProblem, check_settings
+    try:
+        settings = check_settings(cfg.raw)
+        return settings.clock()().replace(tzinfo=ZoneInfo(settings.timezone))
+    except (ConfigProblem, LookupError, ValueError):
+        return clock.now()
+
+
 def centre_today(cfg: Config) -> str:
     """Today on the centre's clock (its setl_date and 3201 days are in its time zone)."""
-    from zoneinfo import ZoneInfo
-    try:
-        return datetime.now(ZoneInfo(cfg.centre.timezone)).date().isoformat()
-    except Exception:
-        return clock.day()
-
+    return centre_now(cfg).date().isoformat()

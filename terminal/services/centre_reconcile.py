@@ -30,10 +30,12 @@ class CentreReconcileReport:
     date: str
     window: str | None
     rows: list[CentreReconcileRow]
-    cash_only: int                       # cash settlements made while the centre was down (not in 3201): fen
-    cash_only_count: int
+    cash_only: int                       # cash-only settlements kept here, never through the centre (not in
+    cash_only_count: int                 # 3201): net cash in fen and net count, reversals taken off
     settled: int = 0                     # the window's settlements of the day (through the centre)
     reversals: int = 0
+    cash_only_sales: int = 0             # cash-only sales of the day, reversed or not
+    cash_only_reversals: int = 0         # their reversals
 
     @property
     def sums(self) -> dict[str, int]:
@@ -65,7 +67,8 @@ class CentreReconcileReport:
                                "centre": None if r.centre_sums is None else
                                {f"{k}_fen": v for k, v in r.centre_sums.items()},
                                "stmt_rslt": "0" if r.agrees else "1", "stmt_rslt_dscr": r.dscr} for r in self.rows],
-                "cash_only_count": self.cash_only_count, "cash_only_fen": self.cash_only}
+                "cash_only_count": self.cash_only_count, "cash_only_fen": self.cash_only,
+                "cash_only_sales": self.cash_only_sales, "cash_only_reversals": self.cash_only_reversals}
 
     def text(self) -> str:
         from centre.interface.amounts import yuan_plain
@@ -80,9 +83,11 @@ class CentreReconcileReport:
                 lines.append(f"    {k:<16} {yuan_plain(v):>16} {theirs:>16}")
             if not r.agrees:
                 lines.append(f"    !! {r.dscr}")
-        if self.cash_only_count:
-            lines.append(f"  cash only while the centre was down 中心断线时全自费: {self.cash_only_count}, "
-                         f"{yuan_plain(self.cash_only)} (not in 3201)")
+        if self.cash_only_sales:
+            reversed_part = (f", {self.cash_only_reversals} reversed 冲正, {self.cash_only_count} net 净"
+                             if self.cash_only_reversals else "")
+            lines.append(f"  self-pay cash 全自费现金结算: {self.cash_only_sales}{reversed_part}, "
+                         f"{yuan_plain(self.cash_only)} (not through the centre: not in 3201 未经医保中心,不在 3201 中)")
         return "\n".join(lines)
 
 

@@ -139,12 +139,13 @@ def group_sums(db: sqlite_utils.Database, day: str, insutype: str, clr_type: str
         f"AND clr_type = ? {cond}", [day, insutype, clr_type, *args]).fetchone()
 
 
-def cash_only_sums(db: sqlite_utils.Database, day: str, window: str | None) -> tuple[int, int]:
-    """(count, cash) of the day's cash-only settlements (the centre never had them)."""
+def cash_only_sums(db: sqlite_utils.Database, day: str, window: str | None) -> tuple[int, int, int]:
+    """(sales, reversals, net cash in fen) of the day's cash-only settlements (the centre never had them): a
+    reversal's row holds the sale's amounts negated, so the sum of every row is what stays in the drawer."""
     cond, args = _window(window)
-    return db.conn.execute(f"SELECT count(*), coalesce(sum(psn_cash_pay), 0) FROM window_settlements WHERE "
-                           f"kind = 'cash_only' AND status != 'reversal' AND setl_date = ? {cond}",
-                           [day, *args]).fetchone()
+    return db.conn.execute(f"SELECT coalesce(sum(status != 'reversal'), 0), coalesce(sum(status = 'reversal'), 0), "
+                           f"coalesce(sum(psn_cash_pay), 0) FROM window_settlements WHERE "
+                           f"kind = 'cash_only' AND setl_date = ? {cond}", [day, *args]).fetchone()
 
 
 def settled_and_reversals(db: sqlite_utils.Database, day: str, window: str | None) -> tuple[int, int]:

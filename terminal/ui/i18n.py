@@ -331,8 +331,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rec.ok_centre": ("对账平衡:本窗口记录与医保中心一致", "Balanced: this window's record matches the centre"),
     "rec.bad_centre": ("对账不平:本窗口记录与医保中心不一致", "NOT balanced: this window's record differs from the centre"),
     "rec.no_insurance": ("今日本窗口无医保结算,医保中心亦无", "No insurance settlements today, here or at the centre"),
-    "rec.cash_only": ("医保中心断线时全自费现金 {n} 笔,共 {amount}(不在 3201 中)",
-                      "Cash while the centre was down: {n}, {amount} (not in 3201)"),
+    "rec.cash_only": ("全自费现金结算 {n} 笔,共 {amount}(未经医保中心,不在 3201 中)",
+                      "Self-pay cash settlements: {n}, {amount} (not through the centre, so not in 3201)"),
+    "rec.cash_only_reversed": ("全自费现金结算 {sales} 笔,冲正 {reversals} 笔,净 {n} 笔,共 {amount}"
+                               "(未经医保中心,不在 3201 中)",
+                               "Self-pay cash settlements: {sales}, {reversals} reversed, {n} net, {amount} "
+                               "(not through the centre, so not in 3201)"),
     # bills kept, leaving
     "kept.ask": ("{name} 上次未结算的账单({n} 项)已恢复,按 F2 继续。\n要丢弃这张账单吗?(N 保留)",
                  "{name}'s bill not charged last time ({n} items) is back: F2 goes on with it.\nDiscard this bill? "

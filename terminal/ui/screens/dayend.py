@@ -58,6 +58,8 @@ class DayEndScreen(CashierScreen):
         """3201 per insurance type: this window's record and the centre's side by side, what differs in red."""
         t = self.t
         self.set_class(True, "-centre")
+        self.query_one("#rec-title", Label).update(     # the day counted: the centre's, near midnight not the machine's
+            f"{t('rec.title')} · {t('rec.date')} {report.date} · {t('rec.window')} {self.app.cfg.terminal.window}")
         self.query_one("#count", Label).update(
             f"{t('rec.breakdown', settled=report.settled, reversals=report.reversals, rows=report.settled + report.reversals)}"
             f" · {t('rec.net')}: {report.count}")
@@ -89,7 +91,10 @@ class DayEndScreen(CashierScreen):
                 for r in report.rows if not r.agrees]
         if not report.rows:
             said.append(t("rec.no_insurance"))
-        if report.cash_only_count:
+        if report.cash_only_reversals:
+            said.append(t("rec.cash_only_reversed", sales=report.cash_only_sales, reversals=report.cash_only_reversals,
+                          n=report.cash_only_count, amount=yuan(report.cash_only)))
+        elif report.cash_only_sales:
             said.append(t("rec.cash_only", n=report.cash_only_count, amount=yuan(report.cash_only)))
         self.query_one("#mismatches", Label).update("\n".join(said))
 
