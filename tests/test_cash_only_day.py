@@ -150,6 +150,7 @@ async def test_window_lists_and_counts_cash_on_the_centres_clock(cfg, past_centr
         places = [text.find(s) for s in (later.setl_id, reversal.setl_id, cash.setl_id, insured.setl_id)]
         assert -1 not in places and places == sorted(places), text
         assert "00:31:00" in text and "00:29:30" in text and "16:3" not in text
+        assert "当日结算 · 2026-12-03" in text, text          # the title names the day the rows are of
         await press(app, pilot, "escape", "f6")
         text = screen_text(app)
         assert "2026-12-03" in text, text

@@ -575,9 +575,7 @@ class CentreLedger:
         return found
 
     def _day(self, day: str | None) -> str:
-        """The centre's day: its setl_date and 3201 are on its clock; "today" on the window's clock is its today."""
-        local = clock.day()
-        return centre_today(self.cfg) if day is None or day == local else day
+        return centre_day(self.cfg, day)
 
     def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
         day = self._day(day)
@@ -999,6 +997,12 @@ def centre_now(cfg: Config) -> datetime:
         return settings.clock()().replace(tzinfo=ZoneInfo(settings.timezone))
     except (ConfigProblem, LookupError, ValueError):
         return clock.now()
+
+
+def centre_day(cfg: Config, day: str | None) -> str:
+    """The centre's day for a day the window asks about: its setl_date and 3201 are on its clock, so "today" on
+    the machine's clock (or None) is the centre's today; any other day is that day."""
+    return centre_today(cfg) if day is None or day == clock.day() else day
 
 
 def centre_today(cfg: Config) -> str:

@@ -95,6 +95,7 @@ class SettlementsLoaded(Message):
 
     rows: list[SettlementResult] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    day: str = ""                     # the day they are of, on the centre's clock
 
 
 @dataclass

@@ -160,10 +160,13 @@ def slip_text(db: Any, cfg: Config, result: SettlementResult) -> str:
     return render(cfg, result, db)
 
 
-def todays_settlements(cfg: Config, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
-    """This window's settlements and reversals of the day, newest first; and the names of the account
-    owners they drew on ({psn_no: name}), so a reversal can say where each amount goes back."""
-    return ledger_of(cfg).todays(day, window)
+def todays_settlements(cfg: Config, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str], str]:
+    """This window's settlements and reversals of the day, newest first; the names of the account owners they
+    drew on ({psn_no: name}), so a reversal can say where each amount goes back; and the day they are of (the
+    centre's: past its midnight, the machine's today is the centre's tomorrow)."""
+    from terminal.services.centre_ledger import centre_day
+    rows, names = ledger_of(cfg).todays(day, window)
+    return rows, names, centre_day(cfg, day)
 
 
 def reverse(cfg: Config, setl_id: str, now: Any = None) -> SettlementResult:

@@ -44,8 +44,7 @@ class TodayScreen(CashierScreen):
         t = self.t
         yield from self.compose_frame_top()
         with Vertical(id="today"):
-            yield Label(f"{t('today.title')} · {self.app.today()} · {t('wait.window')} "
-                        f"{self.app.cfg.terminal.window}", id="today-title")
+            yield Label(self._title(self.app.today()), id="today-title")
             yield FitTable([Col(t("today.col_time"), 8), Col(t("today.col_id"), 8, flex=2, cut_left=True),
                             Col(t("today.col_name"), 4, flex=1), Col(t("today.col_total"), 10, right=True),
                             Col(t("today.col_fund"), 10, right=True), Col(t("today.col_acct"), 10, right=True),
@@ -66,8 +65,13 @@ class TodayScreen(CashierScreen):
         run_service(self, "today", lambda: window_ops.todays_settlements(cfg, day, cfg.terminal.window),
                     lambda loaded: SettlementsLoaded(*loaded))
 
+    def _title(self, day: str) -> str:
+        return f"{self.t('today.title')} · {day} · {self.t('wait.window')} {self.app.cfg.terminal.window}"
+
     def on_settlements_loaded(self, message: SettlementsLoaded) -> None:
         t = self.t
+        if message.day:   # the day the rows are of: the centre's, past its midnight the machine's tomorrow
+            self.query_one("#today-title", Label).update(self._title(message.day))
         self.rows = list(message.rows or [])
         self.names = dict(message.names or {})
         table = self.query_one("#setl", FitTable)
