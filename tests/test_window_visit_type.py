@@ -107,3 +107,21 @@ def test_the_same_visit_type_keeps_the_visit(cfg, where, open_window):
     again = ledger.presettle(psn_no, bill("14", "XA01", 120000), acct_used_flag=False)
     assert (again.act_pay_dedc, again.fund_pay_sumamt) == (60000, 36000)
     assert sent(cfg) == ["2201", "2203", "2204", "2206", "2205", "2204", "2206"]
+
+
+def test_a_visit_the_centre_has_cancelled_already_does_not_block_the_new_type(cfg, where, open_window):
+    """The open visit gone at the centre (a 2202 whose answer was lost): its 2205 and 2202 are refused as gone, and
+    the bill of the new type is registered and pre-settled all the same."""
+    ledger, session = open_window()
+    psn_no = ledger.patient_for_card(session.read()).psn_no
+    ledger.presettle(psn_no, bill("11"), acct_used_flag=False)
+    store = open_store(where)
+    try:
+        with store.db().write() as db:
+            db.execute("UPDATE visits SET status = 'cancelled'")
+    finally:
+        store.close()
+    chronic = ledger.presettle(psn_no, bill("14"), acct_used_flag=False)
+    assert (chronic.act_pay_dedc, chronic.fund_pay_sumamt) == (60000, 24000)
+    assert centre(where, "SELECT med_type, status FROM visits ORDER BY created_at, rowid") == \
+        [("11", "cancelled"), ("14", "registered")]
