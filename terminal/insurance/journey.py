@@ -23,7 +23,7 @@ from centre.interface.codes import ChrgitmLv, MdtrtCertType
 from terminal.domain.bill import Bill
 from terminal.error_codes import E
 from terminal.errors import CashierError, ErrorCode
-from terminal.insurance.client import CentreClient
+from terminal.insurance.client import CentreClient, CentreRefused
 from terminal.insurance.models import Family, FamilyAccount, InsuredPerson, Settlement, fen
 from terminal.insurance.transport import AnswerUncertain, CentreUnreachable
 
@@ -60,6 +60,7 @@ class Visit:
     bill_fingerprint: str
     medfee_sumamt: int              # fen, as the centre summed the details
     classes: tuple[str, ...]        # the centre's class of each item (01/02/03), in bill order
+    med_type: str = ""              # as its 2203 said: the centre settles the visit only as this type
 
 
 def card_credential(card_no: str, card_sn: str) -> Credential:
@@ -131,7 +132,8 @@ def open_visit(client: CentreClient, person: InsuredPerson, cred: Credential, bi
 def upload_fees(client: CentreClient, person: InsuredPerson, mdtrt_id: str, bill: Bill,
                 previous: Visit | None = None) -> Visit:
     """2204 a new batch (after 2205 cancels the previous one, when the bill changed; a previous visit whose batch
-    is already cancelled, chrg_bchno "", has none to cancel)."""
+    is already cancelled, chrg_bchno "", has none to cancel). The visit's type stays what its 2203 said (the
+    previous visit's; for a new visit, the bill's)."""
     if previous is not None and previous.chrg_bchno:
         client.call("2205", {"data": {"mdtrt_id": mdtrt_id, "chrg_bchno": previous.chrg_bchno,
                                       "psn_no": person.psn_no}}, insuplc=person.insuplc_admdvs)
@@ -139,7 +141,8 @@ def upload_fees(client: CentreClient, person: InsuredPerson, mdtrt_id: str, bill
     out: Any = client.call("2204", {"feedetail": _feedetail(bill, person, mdtrt_id, batch, _now(client))},
                            insuplc=person.insuplc_admdvs)
     return Visit(mdtrt_id, batch, bill_fingerprint(bill), sum(fen(r.det_item_fee_sumamt) for r in out.result),
-                 tuple(r.chrgitm_lv for r in out.result))
+                 tuple(r.chrgitm_lv for r in out.result),
+                 previous.med_type if previous is not None and previous.med_type else bill.med_type)
 
 
 def cancel_fees(client: CentreClient, person: InsuredPerson, visit: Visit) -> None:
@@ -151,6 +154,26 @@ def cancel_fees(client: CentreClient, person: InsuredPerson, visit: Visit) -> No
 def cancel_visit(client: CentreClient, person: InsuredPerson, visit: Visit) -> None:
     """2202: a visit that will not be settled (a pre-settlement only, or a patient who left)."""
     client.call("2202", {"data": {"psn_no": person.psn_no, "mdtrt_id": visit.mdtrt_id}}, insuplc=person.insuplc_admdvs)
+
+
+def withdraw_visit(client: CentreClient, person: InsuredPerson, visit: Visit) -> None:
+    """A visit that will not be settled, withdrawn as an HIS does it: 2205 its uploaded batch (if any), then 2202.
+    A refusal saying the batch or the visit is already gone (an earlier attempt whose answer was lost) or has a
+    settlement (never touched here) means nothing of it is left open: done. Unreachable or unanswered: raised."""
+    if visit.chrg_bchno:
+        try:
+            cancel_fees(client, person, visit)
+        except CentreRefused as exc:
+            if exc.code not in _GONE:
+                raise
+    try:
+        cancel_visit(client, person, visit)
+    except CentreRefused as exc:
+        if exc.code not in _GONE:
+            raise
+
+
+_GONE = frozenset({"batch_unknown", "visit_unknown", "visit_cancelled", "visit_settled"})
 
 
 def _settle_data(person: InsuredPerson, cred: Credential, visit: Visit, med_type: str, acct_used: bool,

@@ -159,12 +159,13 @@ class CentreLedger:
             return _patient(person)
 
     def _forget_visit(self, psn_no: str) -> None:
-        """Cancel (2202, best effort) the patient's visit registered earlier, before a new credential opens one."""
+        """Withdraw (2205, 2202, best effort) the patient's visit registered earlier, before a new credential
+        opens one."""
         visit = self._visits.pop(psn_no, None)
         known = self._known.get(psn_no)
         if visit is not None and known is not None:
             try:
-                journey.cancel_visit(self.client, known[0], visit)
+                journey.withdraw_visit(self.client, known[0], visit)
             except Exception:
                 pass
 
@@ -327,8 +328,15 @@ class CentreLedger:
     # ---------------------------------------------------------------- pre-settle
     def _visit(self, person: InsuredPerson, cred: Credential, bill: Bill) -> Visit:
         """The patient's open visit with this bill's fees: registered once (2201/2203/2204); a bill changed since
-        (an item added at the window) replaces the fees of the same visit (2205 then 2204)."""
+        (an item added at the window) replaces the fees of the same visit (2205 then 2204). A bill of another
+        visit type (医疗类别, changed at the window, or the next bill after one discarded) is not that visit: the
+        centre settles a visit only as its 2203 said, so the open one, never settled, is withdrawn (2205, 2202)
+        and the bill's registered anew."""
         visit = self._visits.get(person.psn_no)
+        if visit is not None and visit.med_type != bill.med_type:
+            journey.withdraw_visit(self.client, person, visit)
+            self._visits.pop(person.psn_no, None)
+            visit = None
         if visit is None:
             visit = journey.open_visit(self.client, person, cred, bill, window=self.cfg.terminal.window)
         elif visit.bill_fingerprint != journey.bill_fingerprint(bill):
