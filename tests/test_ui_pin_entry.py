@@ -8,6 +8,7 @@ card, its state as saved), never from the screen.
 from __future__ import annotations
 
 import pytest
+
 from ui_pilot import (balance, centre_at, count, enter_bill, insert, press, quota_centre, screen_text, settle_down,
                       type_text, wait_for, window)
 
