@@ -47,6 +47,7 @@ from terminal.services.results import (
     require_active,
     require_no_cash,
 )
+from terminal.services.slip import as_charged
 from terminal.services.views import FamilyView, MulaidPart, Relative, Split, mulaid_json, mulaid_parts
 from terminal.store import window_record as record
 from terminal.store.people import Binding, Person, find_person, person_names
@@ -450,7 +451,7 @@ class CentreLedger:
             self._visits.pop(person.psn_no, None)     # the next attempt registers a new visit
             raise
         self._visits.pop(person.psn_no, None)
-        result = self._result(done, bill.to_json(), rid, self.cfg.terminal.window, self.cfg.terminal.operator)
+        result = self._result(done, as_charged(bill.to_json(), visit.classes), rid, self.cfg.terminal.window, self.cfg.terminal.operator)
         result.mdtrt_cert_type = done.mdtrt_cert_type or cred.mdtrt_cert_type
         self._record(result, kind="insurance", clr_type=str(done.platform["setlinfo"].get("clr_type") or ""),
                      mdtrt_cert_type=result.mdtrt_cert_type)

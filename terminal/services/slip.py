@@ -1,6 +1,7 @@
 """The settlement slip (结算单) as plain text: what the UI, the kiosk and the printer show.
 
-API: `slip_text(cfg, result) -> str`; `save_slip(db, cfg, result) -> Path` (writes
+API: `slip_text(cfg, result) -> str`; `as_charged(bill_json, classes)` (the bill with the class the centre
+applied to each item, as the window records it); `save_slip(db, cfg, result) -> Path` (writes
 `<slips_dir>/<setl_id>.txt`, UTF-8; OSError when it cannot); `keep_slip(db, cfg, result)` (after a
 commit: saves it, or leaves `result.slip_warning` — a slip is a copy of a committed settlement, so
 failing to write it never makes the settlement fail); `write_atomically(path, text)`.
@@ -19,11 +20,12 @@ import time
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Sequence
 
 import sqlite_utils
 
 from centre.interface.amounts import round_fen, yuan_plain
-from centre.interface.codes import Insutype, MedType
+from centre.interface.codes import ChrgitmLv, Insutype, MedType
 from terminal import clock
 from terminal.error_codes import E
 from terminal.errors import CashierError
@@ -62,6 +64,19 @@ def _owner_names(db: sqlite_utils.Database | None, psn_nos: list[str]) -> dict[s
     if db is None or not psn_nos:
         return {}
     return person_names(db, psn_nos)
+
+
+def as_charged(bill_json: dict[str, Any], classes: Sequence[str]) -> dict[str, Any]:
+    """The bill as the centre charged it: each item's class is the one the centre's catalogue applied (its 2204
+    answer, chrgitm_lv 01/02/03, in bill order), not the one typed at the window; where they differ the centre's
+    wins, since the amounts on the slip follow it. A class the answer lacks keeps the bill's."""
+    items = []
+    for i, item in enumerate(bill_json.get("items", [])):
+        charged = classes[i] if i < len(classes) else ""
+        if charged in ChrgitmLv.values():
+            item = {**item, "class": ChrgitmLv(charged).letter}
+        items.append(item)
+    return {**bill_json, "items": items}
 
 
 def slip_text(cfg, result, db: sqlite_utils.Database | None = None) -> str:

@@ -226,6 +226,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pay.cash_due": ("应收现金", "Cash to collect"),
     "pay.wallet": ("本人医保钱包", "Own insurance wallet"),
     "pay.working": ("正在校验密码并结算…", "Verifying the PIN and settling…"),
+    "pay.working_no_pin": ("正在结算…", "Settling…"),
+    "pay.pin_invalid": ("密码应为4至16位数字,请重新输入", "A PIN is 4 to 16 digits: please enter it again"),
     "pay.keypad_wait": ("等待读卡器键盘输入密码…", "Waiting for the PIN on the reader's keypad…"),
     # result
     "res.title": ("结算完成", "Settled"),

@@ -374,10 +374,22 @@ class PaymentScreen(SplitPreview, CardScreen):
                 error.show(self.t("pay.need_pin"))
                 self.query_one("#pin", Input).focus()
                 return
+            box = self.query_one("#pin", PinInput)
+            if not box.card_takes():      # refused here: the card is not asked, no try is spent
+                error.show(self.t("pay.pin_invalid"))
+                box.value = ""
+                box.focus()
+                return
         self.busy = True
-        error.show(self.t("pay.keypad_wait" if (self.keypad and self.pin_needed()) else "pay.working"), ok=True)
+        error.show(self.t(self._working_message()), ok=True)
         self._show_pin_state()
         self.charge(pin, self.chosen_relatives(), self.acct_used)
+
+    def _working_message(self) -> str:
+        """What the charge is doing: a PIN is checked only when an account pays."""
+        if not self.pin_needed():
+            return "pay.working_no_pin"
+        return "pay.keypad_wait" if self.keypad else "pay.working"
 
     def charge(self, pin: str | None, relatives: list[str], acct_used: bool) -> None:
         from terminal.ui import window_ops

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from drivers.codecs import pin_block
+from drivers.errors import CardError
+
 
 class PinInput(Input):
     """An Input for a PIN. Textual drops a screen's key binding when the focused Input says it would
@@ -21,3 +24,12 @@ class PinInput(Input):
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return character is not None and character.isdigit()
+
+    def card_takes(self) -> bool:
+        """The PIN typed is one a card can hold (the card's rule: 4 to 16 digits). Checked before the card is
+        asked: a PIN no card holds must not spend one of its tries, nor start a settlement."""
+        try:
+            pin_block(self.value)
+        except CardError:
+            return False
+        return True
