@@ -256,7 +256,7 @@ def envelope(text: str) -> tuple[str | None, Any]:
 
 def one_line(text: object, limit: int = 160) -> str:
     """Text fit for one log line: control characters escaped (no terminal escapes reach the log), cut short."""
-    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in " ".join(str(text).split()))
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in " ".join(str(text)[:4 * limit].split()))
     return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
