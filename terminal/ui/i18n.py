@@ -447,6 +447,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kiosk.pin_blocked": ('您的社保卡密码已锁定', "Your card's PIN is blocked"),
     "kiosk.pin_blocked_hint": ('自助机不能使用此卡缴费。', 'This kiosk cannot take a payment with this card.'),
     "kiosk.see_window": ('请到人工窗口办理', 'Please go to a cashier window'),
+    "kiosk.insurance_inactive": ('您的参保状态不正常，不能医保结算', 'Your insurance is not active: it cannot pay'),
+    "kiosk.self_pay_at_window": ('本次未扣费。自助机不收现金，如需全自费结算，请到人工窗口办理。', 'Nothing was charged. This kiosk takes no cash: to pay the whole bill yourself (self-pay), please go to a cashier window.'),
+    "kiosk.centre_down": ('暂时无法连接医保中心', 'The insurance centre cannot be reached'),
+    "kiosk.centre_down_hint": ('请稍后重试；自助机不收现金，如需全自费结算，请到人工窗口办理。', 'Please try again later. This kiosk takes no cash: to pay the whole bill yourself (self-pay), please go to a cashier window.'),
     "kiosk.unknown_patient": ('未找到您的参保信息', 'Your insurance record was not found'),
     # generic
     "yes": ("是", "yes"),

@@ -12,12 +12,17 @@ What this adds to textual-serve's stock `Server`:
   gets HTTP 403 and starts nothing, so it cannot drive the app (e.g. reverse a settlement);
 - at most `max_sessions` app processes at once; beyond that a "busy" page / HTTP 503;
 - the page's websocket URL from `--public-url` or the address the server listens on, never
-  from the request's Host header (which a page on another site may choose).
+  from the request's Host header (which a page on another site may choose);
+- the terminal size a page asks for (`?width=&height=` and every `resize` message) clamped to
+  `sizes.py`'s range, and a malformed message dropped with one warning, not a traceback;
+- a log without tracebacks' local variables (they held the raw request), and a malformed HTTP
+  request (aiohttp answers 400) said in one warning line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shlex
 import sys
@@ -27,11 +32,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import HttpProcessingError
 from textual_serve.app_service import AppService
-from textual_serve.server import Server, to_int
+from textual_serve.server import Server
 
 from terminal.web.origins import normalize, own_origins, websocket_url
+from terminal.web.sizes import clamp, size_from_message, size_from_query
 
 log = logging.getLogger("cashier.web")
 
@@ -46,6 +53,12 @@ class GuardedAppService(AppService):
     """An AppService whose stop cannot hang: quit, wait a little, then kill the app process."""
 
     grace_s: float = STOP_GRACE_S
+
+    async def start(self, width: int, height: int) -> None:
+        await super().start(*clamp(width, height))
+
+    async def set_terminal_size(self, width: int, height: int) -> None:
+        await super().set_terminal_size(*clamp(width, height))
 
     async def stop(self) -> None:
         task = self._task
@@ -112,6 +125,16 @@ class CashierWebServer(Server):
             print(f"(every interface: browsers open http://<this machine's address>:{self.port}/)", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
 
+    def initialize_logging(self) -> None:
+        """One line a record, no rich tracebacks with local variables (textual-serve's showed the raw request
+        bytes); a request aiohttp could not parse (it answers 400) said in one warning line."""
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level="DEBUG" if self.debug else "INFO", handlers=[handler], force=True)
+        server_log = logging.getLogger("aiohttp.server")
+        if not any(isinstance(f, BadRequestInOneLine) for f in server_log.filters):
+            server_log.addFilter(BadRequestInOneLine())
+
     def local_address(self, request: web.Request) -> tuple[str, int]:
         """The address and port this connection arrived at: the machine's, not the request's Host header."""
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
@@ -164,8 +187,7 @@ class CashierWebServer(Server):
 
     async def _run_session(self, request: web.Request) -> web.StreamResponse:
         websocket = web.WebSocketResponse(heartbeat=15)
-        width = to_int(request.query.get("width", "80"), 80)
-        height = to_int(request.query.get("height", "24"), 24)
+        width, height = size_from_query(request.query)
         try:
             await websocket.prepare(request)   # a request that is no websocket handshake: aiohttp answers 400
         except ConnectionError as error:
@@ -197,6 +219,59 @@ class CashierWebServer(Server):
             if app_service is not None:
                 await app_service.stop()
         return websocket
+
+    async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        """As textual-serve's, but a size is clamped and a malformed message is dropped (one warning a session)."""
+        warned = False
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            kind, data = envelope(message.data)
+            if kind == "stdin" and isinstance(data, str):
+                await app_service.send_bytes(data.encode("utf-8", "replace"))
+            elif kind == "resize" and (size := size_from_message(data)) is not None:
+                await app_service.set_terminal_size(*size)
+            elif kind == "ping":
+                await websocket.send_json(["pong", data])
+            elif kind == "blur":
+                await app_service.blur()
+            elif kind == "focus":
+                await app_service.focus()
+            elif not warned:
+                warned = True
+                log.warning("websocket: dropped a malformed message (and any more from this page): %s",
+                            one_line(message.data))
+
+
+def envelope(text: str) -> tuple[str | None, Any]:
+    """A page's message `["kind", data]` as (kind, data); (None, None) for anything else."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None, None
+    if not isinstance(value, list) or not value or not isinstance(value[0], str):
+        return None, None
+    return value[0], value[1] if len(value) > 1 else None
+
+
+def one_line(text: object, limit: int = 160) -> str:
+    """Text fit for one log line: control characters escaped (no terminal escapes reach the log), cut short."""
+    shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in " ".join(str(text)[:4 * limit].split()))
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
+
+class BadRequestInOneLine(logging.Filter):
+    """aiohttp logs a request it could not parse (it answers 400) as an error with a traceback: the client's
+    mistake, not the server's. Say it as one warning line, the request's bytes escaped and cut short."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg, record.args = "bad HTTP request from %s: %s %s", (remote, error.code, one_line(error.message))
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 BUSY_RETRY_S = 10

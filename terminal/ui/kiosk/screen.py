@@ -55,6 +55,12 @@ class _Failed(Message):
     message: str
 
 
+# Errors whose message ends with the window's way on, "or take the whole bill in cash" (after a ';'): the kiosk
+# takes no cash, so it shows the reason and its own way on (title, hint; kiosk.* keys).
+NO_CASH_HERE = {E.INSURANCE_INACTIVE.code: ("insurance_inactive", "self_pay_at_window"),
+                E.CENTRE_UNREACHABLE.code: ("centre_down", "centre_down_hint")}
+
+
 class KioskScreen(Screen):
     """The whole kiosk. Reads what it needs from the app (cfg, lang, reader, clock, demo tray)."""
 
@@ -254,7 +260,7 @@ class KioskScreen(Screen):
                 self.show("choose")
         elif key == "escape" and self.view in ("overview", "message"):
             event.stop()
-            self.reset()
+            self.on_finish(Finish())   # as 取消 / 完成: the card comes out with the patient forgotten
         elif key == "escape" and self.view == "choose":
             event.stop()
             self.show("overview")
@@ -431,6 +437,10 @@ class KioskScreen(Screen):
             return
         if message.code == E.BAD_BILL.code:   # the bill file: unreadable, malformed or not showable
             self._message(self.tr("bad_bill"), escape(message.message))
+            return
+        if message.code in NO_CASH_HERE:   # the reason, without the window's "or take it in cash": no cash here
+            title, hint = NO_CASH_HERE[message.code]
+            self._message(self.tr(title), f"{escape(message.message.split(';')[0])}\n\n{self.tr(hint)}")
             return
         unknown = message.code in PERSON_NOT_FOUND
         title = self.tr("unknown_patient") if unknown else self.tr("error")
