@@ -451,7 +451,8 @@ class CentreLedger:
             self._visits.pop(person.psn_no, None)     # the next attempt registers a new visit
             raise
         self._visits.pop(person.psn_no, None)
-        result = self._result(done, as_charged(bill.to_json(), visit.classes), rid, self.cfg.terminal.window, self.cfg.terminal.operator)
+        charged = as_charged(bill.to_json(), visit.classes)   # each item's class as the centre applied it
+        result = self._result(done, charged, rid, self.cfg.terminal.window, self.cfg.terminal.operator)
         result.mdtrt_cert_type = done.mdtrt_cert_type or cred.mdtrt_cert_type
         self._record(result, kind="insurance", clr_type=str(done.platform["setlinfo"].get("clr_type") or ""),
                      mdtrt_cert_type=result.mdtrt_cert_type)
