@@ -5,9 +5,22 @@ boxes keep what the cashier typed, refusing what is not a plain decimal number i
 from __future__ import annotations
 
 import pytest
+from textual import events
 from textual.widgets import Input
-
-from ui_pilot import centre_at, count, enter_bill, insert, press, quota_centre, screen_text, type_keys, type_text, window
+from ui_pilot import (
+    centre_at,
+    count,
+    enter_bill,
+    insert,
+    key_event,
+    keys_taken,
+    press,
+    quota_centre,
+    screen_text,
+    settle_down,
+    type_text,
+    window,
+)
 
 T001 = ("T001", "诊查费", "A", "1", "100")
 X002 = ("X002", "头孢", "B", "2", "50")
@@ -28,12 +41,22 @@ def box(app, ident: str) -> Input:
     return app.screen.query_one(f"#{ident}", Input)
 
 
+async def type_as_terminal(app, pilot, *keys: str) -> None:
+    """Keys as the terminal delivers them: a character with its text even where `key_event` has none ("。" from an
+    IME, "¥"), then wait until the window has settled."""
+    for key in keys:
+        event = key_event(key)
+        app.post_message(events.Key(event.key, key) if len(key) == 1 else event)
+    await keys_taken(app)
+    await settle_down(app, pilot)
+
+
 async def fill_line(app, pilot, line: tuple[str, ...]) -> None:
     """Type a line into the entry boxes (Tab between them) without pressing Enter."""
     keys: list[str] = []
     for i, text in enumerate(line):
         keys += (["tab"] if i else []) + list(text)
-    await type_keys(app, pilot, *keys)
+    await type_as_terminal(app, pilot, *keys)
 
 
 async def to_bill(app, pilot) -> None:
@@ -98,7 +121,7 @@ async def test_a_quantity_that_is_not_a_plain_number_is_refused_as_typed(cfg, ty
     async with window(cfg) as (app, pilot):
         await to_bill(app, pilot)
         await press(app, pilot, "f2")                                               # change the quantity in place
-        await type_text(app, pilot, typed)
+        await type_as_terminal(app, pilot, *typed)
         assert box(app, "qty-input").value == typed                                 # kept as typed, nothing dropped
         await press(app, pilot, "enter")
         assert "数量必须是数字" in screen_text(app) and repr(typed) in screen_text(app)
