@@ -357,7 +357,7 @@ class BillScreen(SplitPreview, CardScreen):
         if amounts:
             self._show_amounts(amounts)
         self._answered = True
-        if self._refused_while is not self._asked:   # an answer to a question asked before a refusal: it stands
+        if self._asked is None or self._refused_while is not self._asked:   # asked before a refusal: it stands
             self._clear_refusal()
 
     def _refuse(self, text: str) -> None:
