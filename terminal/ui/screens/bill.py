@@ -8,6 +8,8 @@ cannot settle with insurance (card expired, insurance not active) sees the full 
 
 from __future__ import annotations
 
+import re
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label
 
 from centre.interface.codes import MedType
+from terminal.domain.text import shown
 from terminal.services.views import FamilyView
 from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
@@ -27,12 +30,21 @@ ENTRY = ("in-code", "in-name", "in-class", "in-qty", "in-price")
 NARROW = 100   # the app's -narrow breakpoint
 PLACEHOLDERS = {"in-code": "bill.code", "in-name": "bill.item", "in-qty": "bill.qty", "in-price": "bill.price"}
 AMOUNT_COL = 6
+# A quantity or a price as the cashier types it: ASCII digits with at most one '.'. Anything else ("1。5" from an
+# IME, "1,5", "1e3", "-1", full-width digits) is refused as typed, never read as some other number.
+PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
+def plain_number(text: str) -> bool:
+    """Whether `text` is digits with at most one '.' (what the quantity and price boxes take)."""
+    return PLAIN_NUMBER.fullmatch(text) is not None
 
 
 class BillScreen(SplitPreview, CardScreen):
     """Enter adds the line being typed; ↑/↓ choose an item in the table (from the entry row too: the
     inputs do not use those keys); F2 (or Enter on the table) changes the chosen item's quantity in place;
-    F3 removes the chosen item; F7 changes the visit type; F5 pays. Esc goes back to the patient and keeps
+    F3 removes the chosen item; F7 changes the visit type; F5 pays (a line typed but not added is added first,
+    as Enter would, or F5 stops and says what is wrong with it). Esc goes back to the patient and keeps
     the bill there while the same card stays in; a card pulled keeps it too, until that card comes back."""
 
     CSS_PATH = tcss(__file__)
@@ -60,6 +72,7 @@ class BillScreen(SplitPreview, CardScreen):
         self.editing: int | None = None   # the row whose quantity is being changed
         self._asked: dict | None = None   # the bill whose split was last asked for
         self._answered = False            # and whether its answer is in
+        self._refused_while: dict | None = None   # the bill asked for when a typed value was last refused
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -76,7 +89,7 @@ class BillScreen(SplitPreview, CardScreen):
                 yield Label(t("bill.empty"), id="items-empty")
                 with Horizontal(id="qty-edit"):
                     yield Label("", id="qty-label")
-                    yield Input(id="qty-input", max_length=10, restrict=r"[0-9.]*")
+                    yield Input(id="qty-input", max_length=10)   # checked on Enter: nothing dropped
                 with Horizontal(id="entry-labels"):
                     for key, ident in (("bill.code", "l-code"), ("bill.item", "l-name"), ("bill.class", "l-class"),
                                        ("bill.qty", "l-qty"), ("bill.price", "l-price")):
@@ -85,8 +98,8 @@ class BillScreen(SplitPreview, CardScreen):
                     yield Input(placeholder=t("bill.code"), id="in-code", max_length=20)
                     yield Input(placeholder=t("bill.item"), id="in-name", max_length=40)
                     yield Input(placeholder="A/B/C", id="in-class", max_length=1, restrict=r"[AaBbCc]?")
-                    yield Input(placeholder=t("bill.qty"), id="in-qty", max_length=10, restrict=r"[0-9.]*")
-                    yield Input(placeholder=t("bill.price"), id="in-price", max_length=12, restrict=r"[0-9.]*")
+                    yield Input(placeholder=t("bill.qty"), id="in-qty", max_length=10)
+                    yield Input(placeholder=t("bill.price"), id="in-price", max_length=12)
                 yield ErrorLine(id="error")
             with Vertical(id="right"):
                 yield SplitPanel(id="split")
@@ -145,39 +158,40 @@ class BillScreen(SplitPreview, CardScreen):
 
     def draft(self) -> dict | None:
         """The line being typed, when it is complete enough to be an item."""
-        code = self.query_one("#in-code", Input).value.strip()
-        price_text = self.query_one("#in-price", Input).value.strip()
-        if not code or not price_text:
-            return None
-        price = parse_yuan(price_text)
-        if price is None:
-            return None
-        return {"code": code, "name": self.query_one("#in-name", Input).value.strip() or code,
-                "category": "", "class": (self.query_one("#in-class", Input).value or "A").upper(),
-                "qty": self.query_one("#in-qty", Input).value.strip() or "1", "price": price}
+        return self._line()[0]
 
-    @on(Input.Submitted)
-    def add_item(self, event: Input.Submitted) -> None:
+    def _line(self) -> tuple[dict | None, str]:
+        """The line being typed as an item, or why it is not one ("" when nothing is typed at all)."""
+        typed = {ident: self.query_one(f"#{ident}", Input).value.strip() for ident in ENTRY}
+        if not any(typed.values()):
+            return None, ""
+        code, qty, price_text = typed["in-code"], typed["in-qty"] or "1", typed["in-price"]
+        if not code or not price_text:
+            return None, self.t("bill.bad_line")
+        where = {"n": len(self.items) + 1, "code": code}
+        if not plain_number(qty):
+            return None, self.t("bill.bad_qty", got=shown(qty), **where)
+        price = parse_yuan(price_text) if plain_number(price_text) else None
+        if price is None:
+            return None, self.t("bill.bad_price", got=shown(price_text), **where)
+        return {"code": code, "name": typed["in-name"] or code, "category": "",
+                "class": (typed["in-class"] or "A").upper(), "qty": qty, "price": price}, ""
+
+    def _add_line(self) -> bool | None:
+        """Add the line being typed, with every check (Enter, and F5 before it pays): True when added, False when
+        refused (the reason shown, the line left to correct), None when nothing is typed."""
         from terminal.domain.bill import parse_bill
-        if event.input.id == "qty-input":
-            self._apply_qty(event.value)
-            return
         error = self.query_one("#error", ErrorLine)
-        if not self.query_one("#in-price", Input).value.strip() and not self.query_one("#in-code", Input).value:
-            if self.items:
-                self.action_pay()
-            else:
-                error.show(self.t("bill.need_items"))
-            return
-        item = self.draft()
+        item, refusal = self._line()
         if item is None:
-            error.show(self.t("bill.bad_line"))
-            return
+            if refusal:
+                self._refuse(refusal)
+            return None if not refusal else False
         try:
             parse_bill({"med_type": self.med_type, "items": self.items + [item]})
         except Exception as exc:
-            error.show(self.error_text(exc))
-            return
+            self._refuse(self.error_text(exc))
+            return False
         error.clear()
         self.items.append(item)
         for ident in ENTRY:
@@ -185,6 +199,19 @@ class BillScreen(SplitPreview, CardScreen):
         self.query_one("#in-code", Input).focus()
         self._show_items()
         self.update_preview()
+        return True
+
+    @on(Input.Submitted)
+    def add_item(self, event: Input.Submitted) -> None:
+        """Enter adds the line being typed; on an empty line it pays."""
+        if event.input.id == "qty-input":
+            self._apply_qty(event.value)
+            return
+        if self._add_line() is None:
+            if self.items:
+                self.action_pay()
+            else:
+                self.query_one("#error", ErrorLine).show(self.t("bill.need_items"))
 
     @on(Input.Changed)
     def typing(self, event: Input.Changed) -> None:
@@ -227,10 +254,13 @@ class BillScreen(SplitPreview, CardScreen):
             return
         items = [dict(item) for item in self.items]
         items[row]["qty"] = text.strip() or "0"
+        if not plain_number(items[row]["qty"]):
+            self._refuse(self.t("bill.bad_qty", n=row + 1, code=items[row]["code"], got=shown(text.strip())))
+            return
         try:
             parse_bill({"med_type": self.med_type, "items": items})
         except Exception as exc:
-            error.show(self.error_text(exc))   # the old quantity stands; the box stays open to correct it
+            self._refuse(self.error_text(exc))   # the old quantity stands; the box stays open to correct it
             return
         self.items = items
         self._end_edit()
@@ -327,7 +357,14 @@ class BillScreen(SplitPreview, CardScreen):
         if amounts:
             self._show_amounts(amounts)
         self._answered = True
-        self._clear_refusal()
+        if self._asked is None or self._refused_while is not self._asked:   # asked before a refusal: it stands
+            self._clear_refusal()
+
+    def _refuse(self, text: str) -> None:
+        """Say why a typed value is refused: it stays until the bill changes (the split of the bill as it was when
+        refused, arriving after, does not clear it)."""
+        self._refused_while = self._asked
+        self.query_one("#error", ErrorLine).show(text)
 
     def _clear_refusal(self) -> None:
         error = self.query_one("#error", ErrorLine)
@@ -347,6 +384,8 @@ class BillScreen(SplitPreview, CardScreen):
             self._apply_qty(self.query_one("#qty-input", Input).value)
             if self.editing is not None:
                 return
+        if self._add_line() is False:   # a line typed but not added: added as Enter would, or F5 stops
+            return
         if not self.items:
             self.query_one("#error", ErrorLine).show(self.t("bill.need_items"))
             return
