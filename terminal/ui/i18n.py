@@ -257,6 +257,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bind.col_since": ("起始日期", "Since"),
     "bind.col_quota": ("额度", "Quota"),
     "bind.confirm_unbind": ("解除 {owner} 与 {user} 的共济绑定?", "End the binding of {owner}'s account for {user}?"),
+    "bind.bad_quota": ("跨省额度必须是金额(元,最多两位小数)(收到 {got})",
+                       "the cross-province quota must be an amount (yuan, at most 2 decimals) (got {got})"),
     "bind.need_user": ("请输入使用人卡号或身份证号", "Enter the relative's card or ID number"),
     "bind.need_relation": ("请选择关系", "Choose the relation"),
     "bind.need_pin": ("请输入授权人密码", "Enter the owner's PIN"),

@@ -8,8 +8,6 @@ cannot settle with insurance (card expired, insurance not active) sees the full 
 
 from __future__ import annotations
 
-import re
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,21 +21,13 @@ from terminal.ui.messages import PreSettled, WorkFailed
 from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.fields import fit
 from terminal.ui.widgets.fit_table import Col, FitTable
-from terminal.ui.widgets.money import parse_yuan, yuan
+from terminal.ui.widgets.money import parse_yuan, plain_number, yuan
 from terminal.ui.widgets.split import SplitPanel, SplitPreview
 
 ENTRY = ("in-code", "in-name", "in-class", "in-qty", "in-price")
 NARROW = 100   # the app's -narrow breakpoint
 PLACEHOLDERS = {"in-code": "bill.code", "in-name": "bill.item", "in-qty": "bill.qty", "in-price": "bill.price"}
 AMOUNT_COL = 6
-# A quantity or a price as the cashier types it: ASCII digits with at most one '.'. Anything else ("1。5" from an
-# IME, "1,5", "1e3", "-1", full-width digits) is refused as typed, never read as some other number.
-PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
-
-
-def plain_number(text: str) -> bool:
-    """Whether `text` is digits with at most one '.' (what the quantity and price boxes take)."""
-    return PLAIN_NUMBER.fullmatch(text) is not None
 
 
 class BillScreen(SplitPreview, CardScreen):

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from centre.interface import relations
 from centre.interface.codes import BindingScope, Insutype
 from drivers.errors import CARD_SWAPPED
+from terminal.domain.text import shown
 from terminal.services.views import FamilyView
 from terminal.store.people import Person
 from terminal.ui.messages import BindingChanged, BindingsLoaded, WorkFailed
@@ -27,7 +28,7 @@ from terminal.ui.screens.base import CardScreen, ErrorLine, tcss
 from terminal.ui.widgets.confirm import ConfirmModal
 from terminal.ui.widgets.fit_table import Col, FitTable
 from terminal.ui.widgets.masked_id import masked
-from terminal.ui.widgets.money import parse_yuan, yuan
+from terminal.ui.widgets.money import parse_yuan, plain_number, yuan
 from terminal.ui.workers import run_service
 
 
@@ -102,7 +103,7 @@ class BindingsScreen(CardScreen):
                              prompt=t("col.relation"), id="relation")
                 yield Select([(t(f"scope.{scope.value}"), scope.value) for scope in BindingScope],
                              value=BindingScope.LOCAL.value, allow_blank=False, id="scope")
-                yield Input(placeholder="0.00", id="quota", max_length=12, restrict=r"[0-9.]*")
+                yield Input(placeholder="0.00", id="quota", max_length=12)   # kept as typed: checked at F5
             yield Static(self._form_wallet_way(), id="form-wallet-way", markup=False)
             with Horizontal(id="pin-row"):
                 yield Label(t("pay.pin_keypad") if self.keypad else t("bind.pin"), id="pin-label")
@@ -228,9 +229,11 @@ class BindingsScreen(CardScreen):
             error.show(self.t("bind.need_relation"))
             self.query_one("#relation", Select).focus()
             return
-        quota = parse_yuan(quota_text) if quota_text.strip() else 0
-        if quota is None:
-            error.show(self.t("bill.bad_line"))
+        typed = quota_text.strip()
+        quota = (parse_yuan(typed) if plain_number(typed) else None) if typed else 0
+        if quota is None:   # "12,50" or "12。50" is refused as typed, never read as ¥1,250.00
+            error.show(self.t("bind.bad_quota", got=shown(typed)))
+            self.query_one("#quota", Input).focus()
             return
         ok, pin = self._pin()
         if not ok:

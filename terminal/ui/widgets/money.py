@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from centre.interface.amounts import yuan_text
@@ -10,6 +11,16 @@ from centre.interface.amounts import yuan_text
 def yuan(fen: int | None) -> str:
     """12345 → '¥123.45' (the domain's `yuan_text`); None → '—'."""
     return "—" if fen is None else yuan_text(fen)
+
+
+# A quantity or an amount as the cashier types it into a box: ASCII digits with at most one '.'. Anything else
+# ("1。5" from an IME, "1,5", "1e3", "-1", full-width digits) is refused as typed, never read as another number.
+PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+
+
+def plain_number(text: str) -> bool:
+    """Whether `text` is digits with at most one '.' (what the quantity, price and quota boxes take)."""
+    return PLAIN_NUMBER.fullmatch(text) is not None
 
 
 def parse_yuan(text: str) -> int | None:
