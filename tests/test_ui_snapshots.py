@@ -179,6 +179,8 @@ async def test_money_is_whole_at_80x24(cfg, lang):
         await insert(app, pilot, "zhang_xiaoyu")
         assert "¥3,560.00" in rendered(app.screen.query_one("#family"))        # available, per relative
         await press(app, pilot, "f2")
+        head = next(line for line in _screen_lines(app).splitlines() if "(F7)" in line)
+        assert "张小雨" in head, head                                           # whose bill, beside its visit type
         await enter_bill(app, pilot, LINES)
         drawn = rendered(app.screen.query_one("#items"))
         for money in ("125.50", "¥251.00", "38.00", "¥38.00", "1,234.50", "¥3,703.50"):

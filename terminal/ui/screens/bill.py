@@ -114,6 +114,7 @@ class BillScreen(SplitPreview, CardScreen):
         narrow = self.app.size.width < NARROW
         for ident, key in PLACEHOLDERS.items():
             self.query_one(f"#{ident}", Input).placeholder = "" if narrow else self.t(key)
+        self._show_med_type()   # narrow: without its label, so the patient's name beside it stays whole
 
     def snapshot(self) -> dict:
         """The bill as it stands (items, visit type, the line being typed): kept when the card leaves."""
@@ -143,8 +144,8 @@ class BillScreen(SplitPreview, CardScreen):
             table.update_text(row, AMOUNT_COL, yuan(value))
 
     def _show_med_type(self) -> None:
-        self.query_one("#med-type", Label).update(
-            f"{self.t('bill.med_type')}: {self.med_type} {self.t('med_type.' + self.med_type)}  (F7)")
+        label = "" if self.app.size.width < NARROW else f"{self.t('bill.med_type')}: "
+        self.query_one("#med-type", Label).update(f"{label}{self.med_type} {self.t('med_type.' + self.med_type)}  (F7)")
 
     def draft(self) -> dict | None:
         """The line being typed, when it is complete enough to be an item."""
