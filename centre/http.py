@@ -86,7 +86,7 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
             if len(body) > MAX_BODY:
                 return _problem(413, f"request body over {MAX_BODY} bytes")
         try:
-            envelope = jsonio.loads(body)
+            envelope = jsonio.loads(body, long_numbers="mark")
         except ValueError as exc:
             return _problem(400, f"not a request envelope: {exc}")
         if not isinstance(envelope, dict):
