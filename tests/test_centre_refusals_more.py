@@ -11,7 +11,6 @@ import tomllib
 from typing import Any
 
 import pytest
-
 from centre_flow import CARDS, D, demo_with_catalogue, his
 from centre_http_support import open_transport
 from pg_stack import TRANSPORTS, Databases, split_transport

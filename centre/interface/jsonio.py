@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 40
@@ -61,7 +61,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def loads(data: bytes | str, *, long_numbers: str = "refuse") -> Any:
+def loads(data: bytes | str, *, long_numbers: Literal["refuse", "mark"] = "refuse") -> Any:
     """Parse a request body; ValueError (with a reason a developer can act on) for anything malformed.
     `long_numbers="mark"`: a number over `MAX_NUMBER_CHARS` is a `LongNumber`, not a ValueError."""
     if isinstance(data, bytes):
