@@ -2,7 +2,7 @@
 
 The body is one request envelope; the answer is one response envelope, HTTP 200 even when the transaction
 is refused (`infcode` -1). HTTP errors are only for what is not an envelope at all: 400 (not JSON, not an
-object), 413 (over `MAX_BODY`), 503 (the centre is down, a fault). A lost answer (a fault) is a response
+object, a key twice in one object), 413 (over `MAX_BODY`), 503 (the centre is down, a fault). A lost answer (a fault) is a response
 whose body never comes: the headers are sent, then the connection closes, as when a network drops.
 The OpenAPI document has one request schema per transaction (a `oneOf` on `infno`) and one per answer.
 """
@@ -74,7 +74,7 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
     @app.post(ENDPOINT, summary="Call a transaction (one envelope in, one out)", response_class=EnvelopeResponse,
               responses={200: {"description": "The response envelope (infcode 0, or -1 with err_msg)",
                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
-                         400: {"description": "Not JSON, or not a JSON object"},
+                         400: {"description": "Not JSON, not a JSON object, or a key twice in one object"},
                          413: {"description": "Body over 1 MiB"},
                          503: {"description": "The centre is down"}},
               openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
@@ -90,7 +90,7 @@ def build_app(dispatcher: Dispatcher) -> FastAPI:
         except ClientDisconnect:   # gone before its body was whole (or cut off by --request-timeout): no one to answer
             return Response(status_code=400)
         try:
-            envelope = jsonio.loads(body)
+            envelope = jsonio.loads(body, long_numbers="mark")
         except ValueError as exc:
             return _problem(400, f"not a request envelope: {exc}")
         if not isinstance(envelope, dict):

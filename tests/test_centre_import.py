@@ -614,11 +614,14 @@ def test_a_reimport_keeps_what_the_centre_did_and_every_figure_keeps_its_history
     try:
         # Q2 (390, no account) is paid for from Q1's balance; Q3 from the cross-province quota; Q1 pays himself
         client.person_by_card(*_card(2))
-        paid_q2 = client.outpatient("Q2", "390", [{"code": "X001", "qty": 2, "price_fen": 1250, "class": "A"}])
+        paid_q2 = client.outpatient("Q2", "390", [{"code": "X001", "qty": 2, "price_fen": 1250, "class": "A"}],
+                                          card_no=_card(2)[0])
         client.person_by_card(*_card(3))
-        paid_q3 = client.outpatient("Q3", "390", [{"code": "C001", "qty": 1, "price_fen": 1000, "class": "C"}])
+        paid_q3 = client.outpatient("Q3", "390", [{"code": "C001", "qty": 1, "price_fen": 1000, "class": "C"}],
+                                          card_no=_card(3)[0])
         client.person_by_card(*_card(1))
-        paid_q1 = client.outpatient("Q1", "310", [{"code": "D002", "qty": 1, "price_fen": 3280, "class": "B"}])
+        paid_q1 = client.outpatient("Q1", "310", [{"code": "D002", "qty": 1, "price_fen": 3280, "class": "B"}],
+                                          card_no=_card(1)[0])
         assert paid_q2["setlinfo"]["acct_mulaid_pay"] > 0 and paid_q3["setlinfo"]["acct_mulaid_pay"] == 10
         own_q1 = paid_q1["setlinfo"]["acct_pay"]
         store = open_store(db_path)
@@ -676,7 +679,8 @@ def test_cashier_centre_check_names_each_hand_edited_figure(config_file, tmp_pat
     where = ("--dsn" if is_dsn(db_path) else "--db", str(db_path))
     try:
         client.person_by_card(*_card(3))
-        client.outpatient("Q3", "390", [{"code": "X001", "qty": 1, "price_fen": 50000, "class": "A"}])
+        client.outpatient("Q3", "390", [{"code": "X001", "qty": 1, "price_fen": 50000, "class": "A"}],
+                                          card_no=_card(3)[0])
     finally:
         centre.close()
     code, text = run_cli(config_file, "centre", "check", *where, capsys=capsys)
@@ -709,7 +713,8 @@ def test_the_hospital_level_of_a_medins_line_picks_the_policy_rule(config_file, 
     raw, db_path, export, centre, client = _centre_with_family(tmp_path, config_file, centre_where())
     try:
         client.person_by_card(*_card(1))
-        out = client.outpatient("Q1", "310", [{"code": "X001", "qty": 1, "price_fen": 1000, "class": "A"}])
+        out = client.outpatient("Q1", "310", [{"code": "X001", "qty": 1, "price_fen": 1000, "class": "A"}],
+                                          card_no=_card(1)[0])
         db = centre.dispatcher.store.db()
         assert db.one("SELECT hosp_lv FROM settlements WHERE setl_id = ?", [out["setlinfo"]["setl_id"]]) == ("1",)
     finally:

@@ -56,7 +56,14 @@ def person_of_token(ctx: Ctx, token: str, certno: str = "") -> Person:
 
 
 def check_credential(ctx: Ctx, person: Person, cert_type: str, cert_no: str, *, acct_used: bool = False) -> None:
-    """What 2201, 2206 and 2207 check of the credential they carry (a card is checked at 1101 only)."""
+    """What 2201, 2206 and 2207 check of the credential they carry: it is `person`'s (a card's `card_sn` is checked
+    at 1101 only, where the card is read)."""
+    if cert_type == MdtrtCertType.SSCARD and (not person.card_no or person.card_no.upper() != cert_no.strip().upper()):
+        raise Refused("card_not_theirs", f"card {cert_no} is not {person.psn_no}'s card",
+                      f"社会保障卡{cert_no}不属于人员{person.psn_no}")
+    if cert_type == MdtrtCertType.ID_CARD and person.certno.upper() != cert_no.strip().upper():
+        raise Refused("certno_not_theirs", f"the ID number given is not {person.psn_no}'s",
+                      f"证件号码与人员{person.psn_no}不符")
     if cert_type == MdtrtCertType.EVOUCHER:
         v = _genuine(ctx, cert_no)
         if v.certno != person.certno:

@@ -15,8 +15,12 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from centre.interface.amounts import MAX_YUAN, AmountError, places_at_most
+from centre.interface.jsonio import MAX_NUMBER_CHARS, LongNumber
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# the shape first: `strptime` takes "2026-1-5 9:3:0" and `fromisoformat` a week date ("2026-W01-1")
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 class Model(BaseModel):
@@ -27,6 +31,8 @@ class Model(BaseModel):
 
 def _number(value: Any) -> Decimal:
     """A JSON number (int or Decimal as `jsonio` reads it); a string, bool or float is a wrong type."""
+    if isinstance(value, LongNumber):
+        raise ValueError(f"a number with too many digits ({value.chars} characters, at most {MAX_NUMBER_CHARS})")
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ValueError(f"must be a JSON number, not {type(value).__name__}")
     d = Decimal(value)
@@ -57,7 +63,7 @@ def _text(value: str) -> str:
 
 def _date(value: str) -> str:
     try:
-        if len(value) != 10:
+        if not _DATE_SHAPE.fullmatch(value):
             raise ValueError
         dt.date.fromisoformat(value)
     except ValueError:
@@ -67,10 +73,16 @@ def _date(value: str) -> str:
 
 def _datetime(value: str) -> str:
     try:
+        if not _DATETIME_SHAPE.fullmatch(value):
+            raise ValueError
         dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
     except ValueError:
         raise ValueError("must be a time written yyyy-MM-dd HH:mm:ss") from None
     return value
+
+
+def _datetime_or_empty(value: str) -> str:
+    return value if value == "" else _datetime(value)
 
 
 Str = Annotated[str, AfterValidator(_text)]
@@ -97,6 +109,11 @@ DateText = Annotated[str, Field(max_length=10), AfterValidator(_date),
 DateTimeText = Annotated[str, Field(max_length=19), AfterValidator(_datetime),
                          WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
                                          "example": "2026-12-01 09:30:00"})]
+OptDateTimeText = Annotated[str, Field(max_length=19), AfterValidator(_datetime_or_empty),
+                            WithJsonSchema({"type": "string",
+                                            "pattern": r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})?$",
+                                            "example": "2026-12-01 09:30:00"})]
+"""A time that may be left empty (`""`): the same format when given."""
 
 Admdvs = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="行政区划 (GB/T 2260), 6 digits")]
 PsnNo = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[0-9A-Za-z]+$", description="人员编号")]

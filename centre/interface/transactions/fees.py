@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from centre.interface.fields import Amount, IdText, Model, Price, PsnNo, Quantity, Ratio, Str
+from centre.interface.fields import Amount, DateTimeText, IdText, Model, Price, PsnNo, Quantity, Ratio, Str
 
 
 class FeeDetail(Model):
@@ -12,7 +12,7 @@ class FeeDetail(Model):
     mdtrt_id: IdText
     psn_no: PsnNo
     chrg_bchno: IdText = Field(description="收费批次号")
-    fee_ocur_time: Str = Field(max_length=19, description="费用发生时间 yyyy-MM-dd HH:mm:ss")
+    fee_ocur_time: DateTimeText = Field(description="费用发生时间 yyyy-MM-dd HH:mm:ss")
     med_list_codg: Str = Field(min_length=1, max_length=50, description="医疗目录编码 (the centre's catalogue code)")
     medins_list_codg: Str = Field(default="", max_length=150, description="医药机构目录编码 (the hospital's own code)")
     medins_list_name: Str = Field(default="", max_length=200, description="(project) the item's name at the hospital")

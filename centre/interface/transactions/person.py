@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from centre.interface.fields import Age, Amount, DateText, Model, Str
+from centre.interface.fields import Age, Amount, DateText, Model, OptDateTimeText, Str
 
 
 class Query1101(Model):
@@ -13,7 +13,7 @@ class Query1101(Model):
     mdtrt_cert_no: Str = Field(min_length=1, max_length=100, description="就诊凭证编号")
     card_sn: Str = Field(default="", max_length=32,
                          description="卡识别码 (required for 03: the card identification code, 32 hex digits)")
-    begntime: Str = Field(default="", max_length=19, description="开始时间")
+    begntime: OptDateTimeText = Field(default="", description="开始时间 yyyy-MM-dd HH:mm:ss")
     psn_cert_type: Str = Field(default="", max_length=6, description="人员证件类型")
     certno: Str = Field(default="", max_length=50, description="证件号码")
     psn_name: Str = Field(default="", max_length=50, description="人员姓名")

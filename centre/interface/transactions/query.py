@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import datetime as dt
+
+from pydantic import Field, model_validator
 
 from centre.interface.fields import Amount, DateText, IdText, Model, PsnNo, Str
 
@@ -42,6 +44,10 @@ class In5203(Model):
     data: Query5203
 
 
+MAX_STMT_DAYS = 366
+"""The longest period one 3201 reconciles (a leap year, both ends counted): a window reconciles a day."""
+
+
 class Stmt3201(Model):
     insutype: str = Field(pattern=r"^[0-9]{3}$")
     clr_type: str = Field(pattern=r"^[0-9]{2,3}$", description="清算类别: 11 outpatient, 21 inpatient")
@@ -52,6 +58,16 @@ class Stmt3201(Model):
     fund_pay_sumamt: Amount
     acct_pay: Amount
     fixmedins_setl_cnt: int = Field(ge=0, le=10**9, description="定点医药机构结算笔数")
+
+    @model_validator(mode="after")
+    def _a_period(self) -> "Stmt3201":
+        begin, end = dt.date.fromisoformat(self.stmt_begndate), dt.date.fromisoformat(self.stmt_enddate)
+        if begin > end:
+            raise ValueError(f"stmt_begndate {self.stmt_begndate} is after stmt_enddate {self.stmt_enddate}")
+        if (end - begin).days + 1 > MAX_STMT_DAYS:
+            raise ValueError(f"stmt_enddate {self.stmt_enddate}: the period is longer than {MAX_STMT_DAYS} days "
+                             "(reconcile a year at most at a time)")
+        return self
 
 
 class In3201(Model):

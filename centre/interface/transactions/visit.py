@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from centre.interface.fields import IdText, Model, PsnNo, Str
+from centre.interface.fields import IdText, Model, OptDateTimeText, PsnNo, Str
 
 
 class Register2201(Model):
     psn_no: PsnNo
     insutype: str = Field(pattern=r"^[0-9]{3}$", description="险种类型")
-    begntime: Str = Field(max_length=19, description="开始时间 yyyy-MM-dd HH:mm:ss")
+    begntime: OptDateTimeText = Field(description="开始时间 yyyy-MM-dd HH:mm:ss (empty: the centre's time)")
     mdtrt_cert_type: str = Field(pattern=r"^0[123]$", description="就诊凭证类型")
     mdtrt_cert_no: Str = Field(max_length=100, description="就诊凭证编号")
     ipt_otp_no: Str = Field(min_length=1, max_length=30, description="住院/门诊号 (the hospital's visit number)")
@@ -49,7 +49,7 @@ class MdtrtInfo(Model):
     mdtrt_id: IdText
     psn_no: PsnNo
     med_type: str = Field(pattern=r"^[0-9]{2,6}$", description="医疗类别: 11 general outpatient, 14 chronic, 21 inpatient")
-    begntime: Str = Field(default="", max_length=19)
+    begntime: OptDateTimeText = Field(default="", description="开始时间 yyyy-MM-dd HH:mm:ss")
     main_cond_dscr: Str = Field(default="", max_length=1000, description="主要病情描述")
     dise_codg: Str = Field(default="", max_length=30, description="病种编码")
     dise_name: Str = Field(default="", max_length=300, description="病种名称")
