@@ -87,24 +87,29 @@ async def test_f5_adds_a_complete_line_not_yet_added(cfg):
     assert count(cfg, "window_settlements", "medfee_sumamt = ?", [20000]) == 1
 
 
-@pytest.mark.parametrize("line, words", [
+UNADDABLE = [
     (("X002", "头孢", "B", "2", ""), ("请至少填写项目编码和单价",)),                # partly filled: no price
     (("", "头孢", "", "", ""), ("请至少填写项目编码和单价",)),                      # only a name
     (("X002", "头孢", "B", "2", "2000000"), ("超过上限", "未收费")),                 # the domain's refusal
     (("X002", "头孢", "B", "1。5", "50"), ("数量必须是数字", "1。5")),             # not a plain number
-])
-async def test_f5_with_a_line_that_cannot_be_added_stops_and_says_why(cfg, line, words):
+]
+
+
+async def test_f5_with_a_line_that_cannot_be_added_stops_and_says_why(cfg):
+    """Each of UNADDABLE in turn, in one window: F5 stays, says why, adds nothing, keeps the line to correct."""
     async with window(cfg) as (app, pilot):
         await to_bill(app, pilot)
-        await fill_line(app, pilot, line)
-        await press(app, pilot, "f5")
-        assert type(app.screen).__name__ == "BillScreen"
-        text = screen_text(app)
-        assert all(word in text for word in words), text
-        assert items(app) == [("T001", "1", 10000)]                                 # nothing added
-        assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "¥100.00"  # the estimate is what is billed
-        assert [box(app, i).value for i in ("in-code", "in-name", "in-qty", "in-price")] == \
-            [line[0], line[1], line[3], line[4]]                                    # the line stays to correct
+        for line, words in UNADDABLE:
+            await fill_line(app, pilot, line)
+            await press(app, pilot, "f5")
+            assert type(app.screen).__name__ == "BillScreen", line
+            text = screen_text(app)
+            assert all(word in text for word in words), text
+            assert items(app) == [("T001", "1", 10000)], line                          # nothing added
+            assert str(app.screen.query_one("#v-medfee_sumamt").render()) == "¥100.00", line   # what is billed
+            assert [box(app, i).value for i in ("in-code", "in-name", "in-qty", "in-price")] == \
+                [line[0], line[1], line[3], line[4]], line                              # the line stays to correct
+            await clear_line(app, pilot)
     assert count(cfg, "window_settlements") == 0
 
 
