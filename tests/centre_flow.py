@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import itertools
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Iterator
 
+from centre_http_support import CATALOGUE, open_transport
 from centre_support import Client, demo_lines
-from centre_http_support import CATALOGUE
 from settle_data import BEGIN_CROSS_PROVINCE, BEGIN_LOCAL, BINDINGS, PEOPLE, gend_of
 
 D = Decimal
@@ -128,3 +128,25 @@ def family_lines() -> list[dict[str, Any]]:
         lines.append({"kind": "binding", "owner_psn_no": owner, "user_psn_no": user, "relation": rel, "scope": scope,
                       "quota": quota, "begin_date": BEGIN_CROSS_PROVINCE if scope == "cross_province" else BEGIN_LOCAL})
     return lines + CATALOGUE
+
+
+def refusing_centre(request: Any, tmp_path_factory: Any, name: str) -> Iterator[Any]:
+    """One centre (the demo export and a small catalogue) over the transport `request.param` names, for a module's
+    tests that only need it to refuse (each checks that nothing changed); a served one's log is checked for
+    tracebacks when the module is done."""
+    import tomllib
+
+    from centre_support import ROOT
+    from pg_stack import Databases, split_transport
+    folder = tmp_path_factory.mktemp(name)
+    config = folder / "config.toml"
+    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    transport, store = split_transport(request.param)
+    databases = Databases(request, store, folder)
+    t = open_transport(transport, config, tomllib.loads(config.read_text(encoding="utf-8")),
+                       databases.new(), demo_with_catalogue())
+    yield t
+    t.close()
+    databases.close()
+    if t.server is not None:
+        assert "Traceback" not in t.server.stderr() and "centre_internal" not in t.server.stderr()

@@ -19,12 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from centre_flow import D, His, counts_of, demo_with_catalogue, his, money_of, refusing_centre
+from centre_http_support import open_transport
+from pg_stack import TRANSPORTS, Databases, split_transport
 
 from centre.api import AnswerLost, CentreDown
 from centre.store.money import drifts
-from centre_flow import D, His, counts_of, demo_with_catalogue, his, money_of
-from centre_http_support import open_transport
-from pg_stack import TRANSPORTS, Databases, split_transport
 
 ZHANG_WEI, LI_NA, XIAOYU, ZHANG_MIN = "P10000001", "P10000002", "P10000003", "P20000005"
 
@@ -58,19 +58,7 @@ def centre(request, tmp_path, config_file, raw_config):
 @pytest.fixture(scope="module", params=TRANSPORTS)
 def shared_centre(request, tmp_path_factory):
     """One centre for the tests that only need it to refuse (each checks that nothing changed)."""
-    from centre_support import ROOT
-    folder = tmp_path_factory.mktemp("shared-centre")
-    config = folder / "config.toml"
-    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    transport, store = split_transport(request.param)
-    databases = Databases(request, store, folder)
-    t = open_transport(transport, config, tomllib.loads(config.read_text(encoding="utf-8")),
-                       databases.new(), demo_with_catalogue())
-    yield t
-    t.close()
-    databases.close()
-    if t.server is not None:
-        assert "Traceback" not in t.server.stderr() and "centre_internal" not in t.server.stderr()
+    yield from refusing_centre(request, tmp_path_factory, "shared-centre")
 
 
 # ---------------------------------------------------------------- what every answer must look like

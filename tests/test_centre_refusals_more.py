@@ -7,13 +7,11 @@ in an envelope, and a body with a key twice. Each is refused and changes nothing
 from __future__ import annotations
 
 import re
-import tomllib
 from typing import Any
 
 import pytest
-from centre_flow import CARDS, D, demo_with_catalogue, his
-from centre_http_support import open_transport
-from pg_stack import TRANSPORTS, Databases, split_transport
+from centre_flow import CARDS, D, his, refusing_centre
+from pg_stack import TRANSPORTS
 
 ZHANG_WEI, XIAOYU = "P10000001", "P10000003"
 ZHANG_WEI_CERTNO, XIAOYU_CERTNO = "410102197805126716", "410105201206016927"
@@ -23,19 +21,7 @@ TABLES = ("visits", "fee_details", "settlements", "ledger", "accumulators", "acc
 @pytest.fixture(scope="module", params=TRANSPORTS)
 def centre(request, tmp_path_factory):
     """One centre (the demo export and a small catalogue) for tests that only need it to refuse."""
-    from centre_support import ROOT
-    folder = tmp_path_factory.mktemp("refusals")
-    config = folder / "config.toml"
-    config.write_text((ROOT / "config.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    transport, store = split_transport(request.param)
-    databases = Databases(request, store, folder)
-    t = open_transport(transport, config, tomllib.loads(config.read_text(encoding="utf-8")),
-                       databases.new(), demo_with_catalogue())
-    yield t
-    t.close()
-    databases.close()
-    if t.server is not None:
-        assert "Traceback" not in t.server.stderr() and "centre_internal" not in t.server.stderr()
+    yield from refusing_centre(request, tmp_path_factory, "refusals")
 
 
 def standing(t) -> dict[str, Any]:
