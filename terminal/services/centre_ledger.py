@@ -584,11 +584,8 @@ class CentreLedger:
         found.replayed = True
         return found
 
-    def _day(self, day: str | None) -> str:
-        return centre_day(self.cfg, day)
-
     def todays(self, day: str, window: str) -> tuple[list[SettlementResult], dict[str, str]]:
-        day = self._day(day)
+        day = centre_day(self.cfg, day)
         db = self.db()
         rows = [self._result_of_row(r) for r in record.rows_of_day(db, day, window)]
         names = {r.psn_no: r.psn_name for r in rows}
@@ -645,7 +642,7 @@ class CentreLedger:
     def reconcile(self, day: str | None = None, window: str | None = None) -> CentreReconcileReport:
         """3201 per insurance type (and clearing class) for the day: this window's totals from its own record
         against the centre's answer."""
-        day = self._day(day)
+        day = centre_day(self.cfg, day)
         db = self.db()
         found = record.insured_groups(db, day, window)
         groups = list(dict.fromkeys([*found, ("310", "11"), ("390", "11")]))
